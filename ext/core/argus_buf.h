@@ -1,0 +1,54 @@
+/* A growable byte buffer and the JSON/hex/base64 writers built on it.
+ * Used to render OTLP attributes, events and links as JSON text:
+ *   argus_buf b; argus_buf_init(&b); argus_json_string(&b, s, n); ... argus_buf_free(&b);
+ * Writers never produce invalid UTF-8 or invalid JSON, whatever the input bytes. */
+#ifndef ARGUS_BUF_H
+#define ARGUS_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct argus_buf {
+    char *data; /* NUL-terminated when len > 0 or after argus_buf_cstr(); owned by the buffer */
+    size_t len;
+    size_t cap;
+    int failed; /* set when an allocation failed; further appends are ignored */
+} argus_buf;
+
+void argus_buf_init(argus_buf *b);
+void argus_buf_free(argus_buf *b);
+/* Empties the buffer, keeping its memory. */
+static inline void argus_buf_reset(argus_buf *b)
+{
+    b->len = 0;
+    b->failed = 0;
+}
+/* Makes room for n more bytes; 0 on success, -1 (and failed = 1) on allocation failure. */
+int argus_buf_reserve(argus_buf *b, size_t n);
+void argus_buf_append(argus_buf *b, const void *data, size_t n);
+void argus_buf_appendc(argus_buf *b, char c);
+void argus_buf_appends(argus_buf *b, const char *s);
+/* NUL-terminates and returns data (never NULL unless failed). */
+const char *argus_buf_cstr(argus_buf *b);
+
+/* Writes s[0..n) as a JSON string literal, escaping as needed; invalid UTF-8 sequences become
+ * U+FFFD. */
+void argus_json_string(argus_buf *b, const char *s, size_t n);
+/* Writes an integer. */
+void argus_json_int(argus_buf *b, int64_t v);
+void argus_json_uint(argus_buf *b, uint64_t v);
+/* Writes a double with the fewest digits that round-trip; NaN and infinities, which JSON cannot
+ * represent, become the strings "NaN", "Infinity", "-Infinity" (as proto3 JSON does). */
+void argus_json_double(argus_buf *b, double v);
+/* Writes data as a standard base64 JSON string (with padding). */
+void argus_json_base64(argus_buf *b, const uint8_t *data, size_t n);
+
+/* Writes n bytes as 2n lower-case hex digits plus NUL into out (size >= 2n+1). */
+void argus_hex(char *out, const uint8_t *data, size_t n);
+
+/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int argus_utf8_valid(const char *s, size_t n);
+/* Appends s[0..n) with invalid UTF-8 sequences replaced by U+FFFD. */
+void argus_utf8_sanitize(argus_buf *b, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,95 @@
+/* The row shape of decoded OTLP data: the columns of otlp_spans() / otlp_logs() and their values,
+ * shared by the SQLite virtual tables, the *_json() scalar functions and the MySQL UDFs.
+ *   argus_value v; argus_otlp_span_column(&it, ARGUS_SPAN_NAME, &v, &scratch);
+ *   argus_otlp_spans_json(&out, &traces);   // [{"trace_id":...}, ...] */
+#ifndef ARGUS_OTLP_ROWS_H
+#define ARGUS_OTLP_ROWS_H
+
+#include "argus_otlp.h"
+
+typedef enum argus_value_type {
+    ARGUS_VAL_NULL = 0,
+    ARGUS_VAL_INT,  /* i */
+    ARGUS_VAL_TEXT, /* s[0..n), valid UTF-8 */
+    ARGUS_VAL_JSON, /* s[0..n), a JSON document (object or array) */
+} argus_value_type;
+
+/* One column value. s is borrowed: from the decoded data or the scratch buffer, valid until the
+ * next call that uses the same scratch buffer or the next decode. */
+typedef struct argus_value {
+    argus_value_type type;
+    int64_t i;
+    const char *s;
+    size_t n;
+} argus_value;
+
+enum argus_span_column {
+    ARGUS_SPAN_TRACE_ID,
+    ARGUS_SPAN_SPAN_ID,
+    ARGUS_SPAN_PARENT_SPAN_ID,
+    ARGUS_SPAN_TRACE_STATE,
+    ARGUS_SPAN_FLAGS,
+    ARGUS_SPAN_NAME,
+    ARGUS_SPAN_KIND,
+    ARGUS_SPAN_START_TIME,
+    ARGUS_SPAN_END_TIME,
+    ARGUS_SPAN_DURATION,
+    ARGUS_SPAN_STATUS_CODE,
+    ARGUS_SPAN_STATUS_MESSAGE,
+    ARGUS_SPAN_SERVICE_NAME,
+    ARGUS_SPAN_ATTRIBUTES,
+    ARGUS_SPAN_EVENTS,
+    ARGUS_SPAN_LINKS,
+    ARGUS_SPAN_RESOURCE_ATTRIBUTES,
+    ARGUS_SPAN_SCOPE_NAME,
+    ARGUS_SPAN_SCOPE_VERSION,
+    ARGUS_SPAN_SCOPE_ATTRIBUTES,
+    ARGUS_SPAN_DROPPED_ATTRIBUTES,
+    ARGUS_SPAN_DROPPED_EVENTS,
+    ARGUS_SPAN_DROPPED_LINKS,
+    ARGUS_SPAN_RESOURCE_SCHEMA_URL,
+    ARGUS_SPAN_SCOPE_SCHEMA_URL,
+    ARGUS_SPAN_NCOLUMNS
+};
+
+enum argus_log_column {
+    ARGUS_LOG_TIME,
+    ARGUS_LOG_OBSERVED_TIME,
+    ARGUS_LOG_SEVERITY_NUMBER,
+    ARGUS_LOG_SEVERITY_TEXT,
+    ARGUS_LOG_BODY,
+    ARGUS_LOG_BODY_TYPE,
+    ARGUS_LOG_ATTRIBUTES,
+    ARGUS_LOG_TRACE_ID,
+    ARGUS_LOG_SPAN_ID,
+    ARGUS_LOG_FLAGS,
+    ARGUS_LOG_EVENT_NAME,
+    ARGUS_LOG_DROPPED_ATTRIBUTES,
+    ARGUS_LOG_SERVICE_NAME,
+    ARGUS_LOG_RESOURCE_ATTRIBUTES,
+    ARGUS_LOG_SCOPE_NAME,
+    ARGUS_LOG_SCOPE_VERSION,
+    ARGUS_LOG_SCOPE_ATTRIBUTES,
+    ARGUS_LOG_RESOURCE_SCHEMA_URL,
+    ARGUS_LOG_SCOPE_SCHEMA_URL,
+    ARGUS_LOG_NCOLUMNS
+};
+
+/* Column names and SQL types ("TEXT", "INTEGER"), indexed by the enums above. */
+extern const char *const argus_span_column_names[ARGUS_SPAN_NCOLUMNS];
+extern const char *const argus_span_column_types[ARGUS_SPAN_NCOLUMNS];
+extern const char *const argus_log_column_names[ARGUS_LOG_NCOLUMNS];
+extern const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS];
+
+/* Fills *out with column col of the iterator's current span / log record. scratch (owned by
+ * caller) is reset and used for rendered text. */
+void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *out,
+                            argus_buf *scratch);
+void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *out,
+                           argus_buf *scratch);
+
+/* Appends every valid span / log record as a JSON array of objects keyed by column name. */
+void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t);
+void argus_otlp_logs_json(argus_buf *out, const argus_otlp_logs *l);
+
+#endif

@@ -1,0 +1,254 @@
+/* Column values of decoded spans and log records (see argus_otlp_rows.h). Everything a user sees
+ * as a column of otlp_spans()/otlp_logs() is defined here once, for every glue layer. */
+#include "argus_otlp_rows.h"
+
+#include <string.h>
+
+const char *const argus_span_column_names[ARGUS_SPAN_NCOLUMNS] = {
+    "trace_id", "span_id", "parent_span_id", "trace_state", "flags", "name", "kind",
+    "start_time_unix_nano", "end_time_unix_nano", "duration_ns", "status_code", "status_message",
+    "service_name", "attributes", "events", "links", "resource_attributes", "scope_name",
+    "scope_version", "scope_attributes", "dropped_attributes_count", "dropped_events_count",
+    "dropped_links_count", "resource_schema_url", "scope_schema_url"};
+
+const char *const argus_span_column_types[ARGUS_SPAN_NCOLUMNS] = {
+    "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "TEXT", "INTEGER", "INTEGER", "INTEGER",
+    "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+    "TEXT", "INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT"};
+
+const char *const argus_log_column_names[ARGUS_LOG_NCOLUMNS] = {
+    "time_unix_nano", "observed_time_unix_nano", "severity_number", "severity_text", "body",
+    "body_type", "attributes", "trace_id", "span_id", "flags", "event_name",
+    "dropped_attributes_count", "service_name", "resource_attributes", "scope_name",
+    "scope_version", "scope_attributes", "resource_schema_url", "scope_schema_url"};
+
+const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS] = {
+    "INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER",
+    "TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT"};
+
+static void set_int(argus_value *v, int64_t i)
+{
+    v->type = ARGUS_VAL_INT;
+    v->i = i;
+}
+
+/* Text that is NULL when empty; replaced invalid UTF-8 goes through scratch. */
+static void set_text(argus_value *v, const char *s, int null_if_empty, argus_buf *scratch)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (!s || (n == 0 && null_if_empty)) {
+        v->type = ARGUS_VAL_NULL;
+        return;
+    }
+    v->type = ARGUS_VAL_TEXT;
+    if (argus_utf8_valid(s, n)) {
+        v->s = s;
+        v->n = n;
+        return;
+    }
+    argus_buf_reset(scratch);
+    argus_utf8_sanitize(scratch, s, n);
+    v->s = argus_buf_cstr(scratch);
+    v->n = scratch->len;
+    if (!v->s)
+        v->type = ARGUS_VAL_NULL;
+}
+
+static void set_hex(argus_value *v, const ProtobufCBinaryData *id, argus_buf *scratch)
+{
+    if (id->len == 0) {
+        v->type = ARGUS_VAL_NULL;
+        return;
+    }
+    argus_buf_reset(scratch);
+    if (argus_buf_reserve(scratch, id->len * 2 + 1) != 0) {
+        v->type = ARGUS_VAL_NULL;
+        return;
+    }
+    argus_hex(scratch->data, id->data, id->len);
+    scratch->len = id->len * 2;
+    v->type = ARGUS_VAL_TEXT;
+    v->s = scratch->data;
+    v->n = scratch->len;
+}
+
+static void set_json_done(argus_value *v, argus_buf *scratch)
+{
+    v->s = argus_buf_cstr(scratch);
+    v->n = scratch->len;
+    v->type = v->s ? ARGUS_VAL_JSON : ARGUS_VAL_NULL;
+}
+
+static void set_attrs(argus_value *v, argus_pb_keyvalue *const *kv, size_t n, argus_buf *scratch)
+{
+    argus_buf_reset(scratch);
+    argus_otlp_attributes_json(scratch, kv, n);
+    set_json_done(v, scratch);
+}
+
+void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v,
+                            argus_buf *scratch)
+{
+    const argus_pb_span *s = it->span;
+    const argus_pb_resource *r = it->res.resource;
+    const argus_pb_scope *sc = it->scope;
+    const argus_pb_scope_spans *ss = it->data->resource_spans[it->ri]->scope_spans[it->si];
+    const argus_pb_resource_spans *rs = it->data->resource_spans[it->ri];
+    switch (col) {
+    case ARGUS_SPAN_TRACE_ID: set_hex(v, &s->trace_id, scratch); break;
+    case ARGUS_SPAN_SPAN_ID: set_hex(v, &s->span_id, scratch); break;
+    case ARGUS_SPAN_PARENT_SPAN_ID: set_hex(v, &s->parent_span_id, scratch); break;
+    case ARGUS_SPAN_TRACE_STATE: set_text(v, s->trace_state, 1, scratch); break;
+    case ARGUS_SPAN_FLAGS: set_int(v, s->flags); break;
+    case ARGUS_SPAN_NAME: set_text(v, s->name, 0, scratch); break;
+    case ARGUS_SPAN_KIND: set_int(v, s->kind); break;
+    /* Times are fixed64; values above INT64_MAX (year 2262+) cannot be SQLite integers and
+     * wrap, which is what every OTLP consumer storing int64 does. */
+    case ARGUS_SPAN_START_TIME: set_int(v, (int64_t)s->start_time_unix_nano); break;
+    case ARGUS_SPAN_END_TIME: set_int(v, (int64_t)s->end_time_unix_nano); break;
+    case ARGUS_SPAN_DURATION:
+        set_int(v, s->end_time_unix_nano > s->start_time_unix_nano
+                       ? (int64_t)(s->end_time_unix_nano - s->start_time_unix_nano)
+                       : 0);
+        break;
+    case ARGUS_SPAN_STATUS_CODE: set_int(v, s->status ? s->status->code : 0); break;
+    case ARGUS_SPAN_STATUS_MESSAGE:
+        set_text(v, s->status ? s->status->message : NULL, 1, scratch);
+        break;
+    case ARGUS_SPAN_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); break;
+    case ARGUS_SPAN_ATTRIBUTES: set_attrs(v, s->attributes, s->n_attributes, scratch); break;
+    case ARGUS_SPAN_EVENTS:
+        argus_buf_reset(scratch);
+        argus_otlp_events_json(scratch, s);
+        set_json_done(v, scratch);
+        break;
+    case ARGUS_SPAN_LINKS:
+        argus_buf_reset(scratch);
+        argus_otlp_links_json(scratch, s);
+        set_json_done(v, scratch);
+        break;
+    case ARGUS_SPAN_RESOURCE_ATTRIBUTES:
+        set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
+        break;
+    case ARGUS_SPAN_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); break;
+    case ARGUS_SPAN_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); break;
+    case ARGUS_SPAN_SCOPE_ATTRIBUTES:
+        set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
+        break;
+    case ARGUS_SPAN_DROPPED_ATTRIBUTES: set_int(v, s->dropped_attributes_count); break;
+    case ARGUS_SPAN_DROPPED_EVENTS: set_int(v, s->dropped_events_count); break;
+    case ARGUS_SPAN_DROPPED_LINKS: set_int(v, s->dropped_links_count); break;
+    case ARGUS_SPAN_RESOURCE_SCHEMA_URL: set_text(v, rs->schema_url, 1, scratch); break;
+    case ARGUS_SPAN_SCOPE_SCHEMA_URL: set_text(v, ss->schema_url, 1, scratch); break;
+    default: v->type = ARGUS_VAL_NULL;
+    }
+}
+
+void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, argus_buf *scratch)
+{
+    const argus_pb_log *l = it->log;
+    const argus_pb_resource *r = it->res.resource;
+    const argus_pb_scope *sc = it->scope;
+    const argus_pb_resource_logs *rl = it->data->resource_logs[it->ri];
+    const argus_pb_scope_logs *sl = rl->scope_logs[it->si];
+    switch (col) {
+    case ARGUS_LOG_TIME: set_int(v, (int64_t)l->time_unix_nano); break;
+    case ARGUS_LOG_OBSERVED_TIME: set_int(v, (int64_t)l->observed_time_unix_nano); break;
+    case ARGUS_LOG_SEVERITY_NUMBER: set_int(v, l->severity_number); break;
+    case ARGUS_LOG_SEVERITY_TEXT: set_text(v, l->severity_text, 1, scratch); break;
+    case ARGUS_LOG_BODY:
+        argus_buf_reset(scratch);
+        if (!argus_otlp_body_text(scratch, l->body)) {
+            v->type = ARGUS_VAL_NULL;
+            break;
+        }
+        v->s = argus_buf_cstr(scratch);
+        v->n = scratch->len;
+        v->type = v->s ? ARGUS_VAL_TEXT : ARGUS_VAL_NULL;
+        break;
+    case ARGUS_LOG_BODY_TYPE: {
+        const char *t = argus_otlp_anyvalue_type(l->body);
+        v->type = t ? ARGUS_VAL_TEXT : ARGUS_VAL_NULL;
+        v->s = t;
+        v->n = t ? strlen(t) : 0;
+        break;
+    }
+    case ARGUS_LOG_ATTRIBUTES: set_attrs(v, l->attributes, l->n_attributes, scratch); break;
+    case ARGUS_LOG_TRACE_ID: set_hex(v, &l->trace_id, scratch); break;
+    case ARGUS_LOG_SPAN_ID: set_hex(v, &l->span_id, scratch); break;
+    case ARGUS_LOG_FLAGS: set_int(v, l->flags); break;
+    case ARGUS_LOG_EVENT_NAME: set_text(v, l->event_name, 1, scratch); break;
+    case ARGUS_LOG_DROPPED_ATTRIBUTES: set_int(v, l->dropped_attributes_count); break;
+    case ARGUS_LOG_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); break;
+    case ARGUS_LOG_RESOURCE_ATTRIBUTES:
+        set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
+        break;
+    case ARGUS_LOG_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); break;
+    case ARGUS_LOG_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); break;
+    case ARGUS_LOG_SCOPE_ATTRIBUTES:
+        set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
+        break;
+    case ARGUS_LOG_RESOURCE_SCHEMA_URL: set_text(v, rl->schema_url, 1, scratch); break;
+    case ARGUS_LOG_SCOPE_SCHEMA_URL: set_text(v, sl->schema_url, 1, scratch); break;
+    default: v->type = ARGUS_VAL_NULL;
+    }
+}
+
+static void value_json(argus_buf *out, const argus_value *v)
+{
+    switch (v->type) {
+    case ARGUS_VAL_INT: argus_json_int(out, v->i); break;
+    case ARGUS_VAL_TEXT: argus_json_string(out, v->s, v->n); break;
+    case ARGUS_VAL_JSON: argus_buf_append(out, v->s, v->n); break;
+    default: argus_buf_append(out, "null", 4);
+    }
+}
+
+void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t)
+{
+    argus_buf scratch;
+    argus_buf_init(&scratch);
+    argus_buf_appendc(out, '[');
+    int first = 1;
+    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+        argus_buf_appends(out, first ? "{" : ",{");
+        first = 0;
+        for (int c = 0; c < ARGUS_SPAN_NCOLUMNS; c++) {
+            argus_value v;
+            argus_otlp_span_column(&it, c, &v, &scratch);
+            if (c)
+                argus_buf_appendc(out, ',');
+            argus_json_string(out, argus_span_column_names[c],
+                              strlen(argus_span_column_names[c]));
+            argus_buf_appendc(out, ':');
+            value_json(out, &v);
+        }
+        argus_buf_appendc(out, '}');
+    }
+    argus_buf_appendc(out, ']');
+    argus_buf_free(&scratch);
+}
+
+void argus_otlp_logs_json(argus_buf *out, const argus_otlp_logs *l)
+{
+    argus_buf scratch;
+    argus_buf_init(&scratch);
+    argus_buf_appendc(out, '[');
+    int first = 1;
+    for (argus_log_iter it = argus_log_iter_start(l); argus_log_iter_next(&it);) {
+        argus_buf_appends(out, first ? "{" : ",{");
+        first = 0;
+        for (int c = 0; c < ARGUS_LOG_NCOLUMNS; c++) {
+            argus_value v;
+            argus_otlp_log_column(&it, c, &v, &scratch);
+            if (c)
+                argus_buf_appendc(out, ',');
+            argus_json_string(out, argus_log_column_names[c], strlen(argus_log_column_names[c]));
+            argus_buf_appendc(out, ':');
+            value_json(out, &v);
+        }
+        argus_buf_appendc(out, '}');
+    }
+    argus_buf_appendc(out, ']');
+    argus_buf_free(&scratch);
+}

@@ -1,0 +1,462 @@
+/* otlp_spans(payload) / otlp_logs(payload): eponymous table-valued functions, one row per span /
+ * log record of an OTLP payload (protobuf or OTLP/JSON, BLOB or TEXT), and the scalar
+ * otlp_spans_json() / otlp_logs_json() / otlp_check() functions.
+ *   SELECT service_name, count(*) FROM otlp_spans(readfile('capture.pb')) GROUP BY 1;
+ * The payload may also be a decoded argus_otlp_traces/argus_otlp_logs bound with
+ * sqlite3_bind_pointer(..., "argus_otlp_traces" / "argus_otlp_logs") — how the server avoids
+ * decoding twice. Built like SQLite's ext/misc/series.c. */
+#include "argus_sqlite.h"
+SQLITE_EXTENSION_INIT3
+
+#include "argus_otlp_rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POINTER_TRACES "argus_otlp_traces"
+#define POINTER_LOGS "argus_otlp_logs"
+
+typedef enum { KIND_SPANS, KIND_LOGS } row_kind;
+
+typedef struct otlp_vtab {
+    sqlite3_vtab base;
+    row_kind kind;
+    int ncols; /* visible columns; the hidden payload column is number ncols */
+} otlp_vtab;
+
+typedef struct otlp_cursor {
+    sqlite3_vtab_cursor base;
+    row_kind kind;
+    sqlite3_int64 rowid;
+    int eof;
+    argus_otlp_traces own_traces; /* used when the payload is BLOB/TEXT */
+    argus_otlp_logs own_logs;
+    argus_span_iter spans;
+    argus_log_iter logs;
+    argus_buf scratch;
+} otlp_cursor;
+
+static int connect_common(sqlite3 *db, row_kind kind, sqlite3_vtab **ppVtab, char **pzErr)
+{
+    const char *const *names = kind == KIND_SPANS ? argus_span_column_names : argus_log_column_names;
+    const char *const *types = kind == KIND_SPANS ? argus_span_column_types : argus_log_column_types;
+    int n = kind == KIND_SPANS ? ARGUS_SPAN_NCOLUMNS : ARGUS_LOG_NCOLUMNS;
+    sqlite3_str *s = sqlite3_str_new(db);
+    sqlite3_str_appendall(s, "CREATE TABLE x(");
+    for (int i = 0; i < n; i++)
+        sqlite3_str_appendf(s, "%s %s, ", names[i], types[i]);
+    sqlite3_str_appendall(s, "payload HIDDEN)");
+    char *sql = sqlite3_str_finish(s);
+    if (!sql)
+        return SQLITE_NOMEM;
+    int rc = sqlite3_declare_vtab(db, sql);
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("otlp: declaring columns failed: %s", sqlite3_errmsg(db));
+        return rc;
+    }
+    otlp_vtab *v = sqlite3_malloc(sizeof *v);
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof *v);
+    v->kind = kind;
+    v->ncols = n;
+    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+    *ppVtab = &v->base;
+    return SQLITE_OK;
+}
+
+static int spans_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                         sqlite3_vtab **ppVtab, char **pzErr)
+{
+    (void)aux;
+    (void)argc;
+    (void)argv;
+    return connect_common(db, KIND_SPANS, ppVtab, pzErr);
+}
+
+static int logs_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                        sqlite3_vtab **ppVtab, char **pzErr)
+{
+    (void)aux;
+    (void)argc;
+    (void)argv;
+    return connect_common(db, KIND_LOGS, ppVtab, pzErr);
+}
+
+static int otlp_disconnect(sqlite3_vtab *vtab)
+{
+    sqlite3_free(vtab);
+    return SQLITE_OK;
+}
+
+static int otlp_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
+{
+    otlp_cursor *c = sqlite3_malloc(sizeof *c);
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    c->kind = ((otlp_vtab *)vtab)->kind;
+    c->eof = 1;
+    argus_otlp_traces_init(&c->own_traces);
+    argus_otlp_logs_init(&c->own_logs);
+    argus_buf_init(&c->scratch);
+    *ppCursor = &c->base;
+    return SQLITE_OK;
+}
+
+static int otlp_close(sqlite3_vtab_cursor *cur)
+{
+    otlp_cursor *c = (otlp_cursor *)cur;
+    argus_otlp_traces_free(&c->own_traces);
+    argus_otlp_logs_free(&c->own_logs);
+    argus_buf_free(&c->scratch);
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+static int otlp_next(sqlite3_vtab_cursor *cur)
+{
+    otlp_cursor *c = (otlp_cursor *)cur;
+    c->eof = c->kind == KIND_SPANS ? !argus_span_iter_next(&c->spans)
+                                   : !argus_log_iter_next(&c->logs);
+    c->rowid++;
+    return SQLITE_OK;
+}
+
+static int otlp_eof(sqlite3_vtab_cursor *cur) { return ((otlp_cursor *)cur)->eof; }
+
+static int otlp_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid)
+{
+    *pRowid = ((otlp_cursor *)cur)->rowid;
+    return SQLITE_OK;
+}
+
+static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    otlp_cursor *c = (otlp_cursor *)cur;
+    argus_value v;
+    if (c->kind == KIND_SPANS) {
+        if (col >= ARGUS_SPAN_NCOLUMNS)
+            return SQLITE_OK; /* the hidden payload column reads as NULL */
+        argus_otlp_span_column(&c->spans, col, &v, &c->scratch);
+    } else {
+        if (col >= ARGUS_LOG_NCOLUMNS)
+            return SQLITE_OK;
+        argus_otlp_log_column(&c->logs, col, &v, &c->scratch);
+    }
+    if (c->scratch.failed)
+        return SQLITE_NOMEM;
+    switch (v.type) {
+    case ARGUS_VAL_INT: sqlite3_result_int64(ctx, v.i); break;
+    case ARGUS_VAL_TEXT:
+    case ARGUS_VAL_JSON: sqlite3_result_text(ctx, v.s, (int)v.n, SQLITE_TRANSIENT); break;
+    default: sqlite3_result_null(ctx);
+    }
+    return SQLITE_OK;
+}
+
+/* "otlp: protobuf: ..." -> "protobuf: ...": the SQL function name replaces the module name. */
+static const char *strip_module(const char *msg)
+{
+    return strncmp(msg, "otlp: ", 6) == 0 ? msg + 6 : msg;
+}
+
+/* Resolves the payload argument: a bound decoded pointer, or BLOB/TEXT decoded into the cursor.
+ * Sets *none when the payload is NULL (no rows). */
+static int load_payload(otlp_cursor *c, sqlite3_value *arg, int *none)
+{
+    sqlite3_vtab *vtab = c->base.pVtab;
+    const char *fname = c->kind == KIND_SPANS ? "otlp_spans" : "otlp_logs";
+    *none = 0;
+    void *ptr = sqlite3_value_pointer(arg, c->kind == KIND_SPANS ? POINTER_TRACES : POINTER_LOGS);
+    if (ptr) {
+        if (c->kind == KIND_SPANS)
+            c->spans = argus_span_iter_start(ptr);
+        else
+            c->logs = argus_log_iter_start(ptr);
+        return SQLITE_OK;
+    }
+    int type = sqlite3_value_type(arg);
+    if (type == SQLITE_NULL) {
+        *none = 1;
+        return SQLITE_OK;
+    }
+    if (type != SQLITE_BLOB && type != SQLITE_TEXT) {
+        sqlite3_free(vtab->zErrMsg);
+        vtab->zErrMsg = sqlite3_mprintf("%s: payload must be a BLOB or TEXT (OTLP protobuf or "
+                                        "OTLP/JSON), got %s",
+                                        fname, type == SQLITE_INTEGER ? "an integer" : "a real");
+        return SQLITE_MISMATCH;
+    }
+    const void *data = type == SQLITE_BLOB ? sqlite3_value_blob(arg) : sqlite3_value_text(arg);
+    size_t len = (size_t)sqlite3_value_bytes(arg);
+    if (!data && len == 0)
+        data = "";
+    argus_error err;
+    argus_error_clear(&err);
+    int rc;
+    if (c->kind == KIND_SPANS) {
+        rc = argus_otlp_traces_decode(&c->own_traces, data, len, &err);
+        c->spans = argus_span_iter_start(&c->own_traces);
+    } else {
+        rc = argus_otlp_logs_decode(&c->own_logs, data, len, &err);
+        c->logs = argus_log_iter_start(&c->own_logs);
+    }
+    if (rc) {
+        /* Name the function the user called, whatever module produced the error. */
+        argus_error named;
+        argus_error_set(&named, err.code, "%s: %.220s", fname, strip_module(err.message));
+        return argus_sqlite_vtab_error(vtab, &named);
+    }
+    return SQLITE_OK;
+}
+
+static int otlp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                       sqlite3_value **argv)
+{
+    otlp_cursor *c = (otlp_cursor *)cur;
+    (void)idxStr;
+    c->rowid = 0;
+    c->eof = 1;
+    memset(&c->spans, 0, sizeof c->spans);
+    memset(&c->logs, 0, sizeof c->logs);
+    if (!(idxNum & 1) || argc < 1)
+        return SQLITE_OK;
+    int none;
+    int rc = load_payload(c, argv[0], &none);
+    if (rc != SQLITE_OK || none)
+        return rc;
+    return otlp_next(cur);
+}
+
+/* idxNum bit 1: the payload argument is available as argv[0]. The payload is required: an
+ * unusable one gives SQLITE_CONSTRAINT (try another plan), a missing one an error. */
+static int otlp_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
+{
+    otlp_vtab *v = (otlp_vtab *)vtab;
+    int usable = -1, unusable = 0;
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *ct = &info->aConstraint[i];
+        if (ct->iColumn != v->ncols || ct->op != SQLITE_INDEX_CONSTRAINT_EQ)
+            continue;
+        if (ct->usable)
+            usable = i;
+        else
+            unusable = 1;
+    }
+    if (usable >= 0) {
+        info->aConstraintUsage[usable].argvIndex = 1;
+        info->aConstraintUsage[usable].omit = 1;
+        info->idxNum = 1;
+        info->estimatedCost = 1000.0;
+        info->estimatedRows = 1000;
+        return SQLITE_OK;
+    }
+    if (unusable)
+        return SQLITE_CONSTRAINT;
+    sqlite3_free(vtab->zErrMsg);
+    vtab->zErrMsg = sqlite3_mprintf("%s: missing payload argument; use %s(payload)",
+                                    v->kind == KIND_SPANS ? "otlp_spans" : "otlp_logs",
+                                    v->kind == KIND_SPANS ? "otlp_spans" : "otlp_logs");
+    return SQLITE_ERROR;
+}
+
+static sqlite3_module spans_module = {
+    .iVersion = 0,
+    .xConnect = spans_connect,
+    .xBestIndex = otlp_best_index,
+    .xDisconnect = otlp_disconnect,
+    .xOpen = otlp_open,
+    .xClose = otlp_close,
+    .xFilter = otlp_filter,
+    .xNext = otlp_next,
+    .xEof = otlp_eof,
+    .xColumn = otlp_column,
+    .xRowid = otlp_rowid,
+};
+
+static sqlite3_module logs_module = {
+    .iVersion = 0,
+    .xConnect = logs_connect,
+    .xBestIndex = otlp_best_index,
+    .xDisconnect = otlp_disconnect,
+    .xOpen = otlp_open,
+    .xClose = otlp_close,
+    .xFilter = otlp_filter,
+    .xNext = otlp_next,
+    .xEof = otlp_eof,
+    .xColumn = otlp_column,
+    .xRowid = otlp_rowid,
+};
+
+/* ---- scalar functions ----------------------------------------------------------------------- */
+
+/* Decodes argv[0] into t or l (exactly one non-NULL); returns 1 on success, 0 after setting the
+ * result (NULL for NULL input, or an error). */
+static int scalar_decode(sqlite3_context *ctx, sqlite3_value *arg, const char *fname,
+                         argus_otlp_traces *t, argus_otlp_logs *l)
+{
+    int type = sqlite3_value_type(arg);
+    if (type == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return 0;
+    }
+    if (type != SQLITE_BLOB && type != SQLITE_TEXT) {
+        char *msg = sqlite3_mprintf("%s: payload must be a BLOB or TEXT", fname);
+        sqlite3_result_error(ctx, msg, -1);
+        sqlite3_free(msg);
+        return 0;
+    }
+    const void *data = type == SQLITE_BLOB ? sqlite3_value_blob(arg) : sqlite3_value_text(arg);
+    size_t len = (size_t)sqlite3_value_bytes(arg);
+    if (!data)
+        data = "";
+    argus_error err;
+    argus_error_clear(&err);
+    int rc = t ? argus_otlp_traces_decode(t, data, len, &err)
+               : argus_otlp_logs_decode(l, data, len, &err);
+    if (rc) {
+        argus_error named;
+        argus_error_set(&named, err.code, "%s: %.220s", fname, strip_module(err.message));
+        argus_sqlite_result_error(ctx, &named);
+        return 0;
+    }
+    return 1;
+}
+
+static void result_buf(sqlite3_context *ctx, argus_buf *b)
+{
+    if (b->failed || !argus_buf_cstr(b)) {
+        sqlite3_result_error_nomem(ctx);
+        argus_buf_free(b);
+        return;
+    }
+    if (b->len > 0x7fffffff) {
+        sqlite3_result_error_toobig(ctx);
+        argus_buf_free(b);
+        return;
+    }
+    /* Hand the heap buffer over instead of copying it. */
+    sqlite3_result_text(ctx, b->data, (int)b->len, free);
+    argus_buf_init(b);
+}
+
+static void spans_json_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    if (scalar_decode(ctx, argv[0], "otlp_spans_json", &t, NULL)) {
+        argus_buf b;
+        argus_buf_init(&b);
+        argus_otlp_spans_json(&b, &t);
+        result_buf(ctx, &b);
+    }
+    argus_otlp_traces_free(&t);
+}
+
+static void logs_json_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    argus_otlp_logs l;
+    argus_otlp_logs_init(&l);
+    if (scalar_decode(ctx, argv[0], "otlp_logs_json", NULL, &l)) {
+        argus_buf b;
+        argus_buf_init(&b);
+        argus_otlp_logs_json(&b, &l);
+        result_buf(ctx, &b);
+    }
+    argus_otlp_logs_free(&l);
+}
+
+/* otlp_check(payload [, 'traces'|'logs']): a JSON summary of what a payload holds, including the
+ * rejected items that otlp_spans()/otlp_logs() skip and why. Without the second argument the
+ * payload is tried as traces, then as logs (they share a wire shape, so say which when in doubt:
+ * a protobuf payload that decodes as traces is reported as traces). */
+static void check_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *want = argc > 1 ? (const char *)sqlite3_value_text(argv[1]) : NULL;
+    if (want && strcmp(want, "traces") != 0 && strcmp(want, "logs") != 0) {
+        sqlite3_result_error(ctx, "otlp_check: second argument must be 'traces' or 'logs'", -1);
+        return;
+    }
+    argus_buf b;
+    argus_buf_init(&b);
+    if (!want || strcmp(want, "traces") == 0) {
+        argus_otlp_traces t;
+        argus_otlp_traces_init(&t);
+        if (scalar_decode(ctx, argv[0], "otlp_check", &t, NULL)) {
+            size_t resources = t.data->n_resource_spans;
+            if (want || t.span_count > 0 || resources == 0 || t.format == ARGUS_OTLP_JSON) {
+                argus_buf_appends(&b, "{\"type\":\"traces\",\"format\":");
+                argus_buf_appends(&b, t.format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
+                argus_buf_appends(&b, ",\"resources\":");
+                argus_json_uint(&b, resources);
+                argus_buf_appends(&b, ",\"items\":");
+                argus_json_uint(&b, t.span_count);
+                argus_buf_appends(&b, ",\"rejected\":");
+                argus_json_uint(&b, t.rejected);
+                argus_buf_appends(&b, ",\"error\":");
+                if (t.rejected)
+                    argus_json_string(&b, t.reject_message, strlen(t.reject_message));
+                else
+                    argus_buf_appends(&b, "null");
+                argus_buf_appendc(&b, '}');
+                argus_otlp_traces_free(&t);
+                result_buf(ctx, &b);
+                return;
+            }
+        } else if (want) {
+            argus_otlp_traces_free(&t);
+            argus_buf_free(&b);
+            return;
+        }
+        argus_otlp_traces_free(&t);
+        /* Not traces (or an error): fall through to logs, which reports its own error. */
+        sqlite3_result_null(ctx);
+    }
+    argus_otlp_logs l;
+    argus_otlp_logs_init(&l);
+    if (scalar_decode(ctx, argv[0], "otlp_check", NULL, &l)) {
+        argus_buf_appends(&b, "{\"type\":\"logs\",\"format\":");
+        argus_buf_appends(&b, l.format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
+        argus_buf_appends(&b, ",\"resources\":");
+        argus_json_uint(&b, l.data->n_resource_logs);
+        argus_buf_appends(&b, ",\"items\":");
+        argus_json_uint(&b, l.log_count);
+        argus_buf_appends(&b, ",\"rejected\":");
+        argus_json_uint(&b, l.rejected);
+        argus_buf_appends(&b, ",\"error\":");
+        if (l.rejected)
+            argus_json_string(&b, l.reject_message, strlen(l.reject_message));
+        else
+            argus_buf_appends(&b, "null");
+        argus_buf_appendc(&b, '}');
+        result_buf(ctx, &b);
+    } else {
+        argus_buf_free(&b);
+    }
+    argus_otlp_logs_free(&l);
+}
+
+int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
+{
+    (void)pzErrMsg;
+    int rc = sqlite3_create_module(db, "otlp_spans", &spans_module, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_module(db, "otlp_logs", &logs_module, NULL);
+    const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "otlp_spans_json", 1, flags, NULL, spans_json_fn, NULL,
+                                     NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "otlp_logs_json", 1, flags, NULL, logs_json_fn, NULL,
+                                     NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "otlp_check", 1, flags, NULL, check_fn, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "otlp_check", 2, flags, NULL, check_fn, NULL, NULL);
+    return rc;
+}
