@@ -9,6 +9,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include "argus_otlp_rows.h"
+#include "argus_schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,9 @@ typedef struct otlp_cursor {
     argus_span_iter spans;
     argus_log_iter logs;
     argus_buf scratch;
+    /* resource_attributes rendered once per resource: every span of a resource repeats it. */
+    argus_buf res_json;
+    const void *res_json_of; /* the resource res_json renders; NULL when none */
 } otlp_cursor;
 
 static int connect_common(sqlite3 *db, row_kind kind, sqlite3_vtab **ppVtab, char **pzErr)
@@ -102,6 +106,7 @@ static int otlp_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
     argus_otlp_traces_init(&c->own_traces);
     argus_otlp_logs_init(&c->own_logs);
     argus_buf_init(&c->scratch);
+    argus_buf_init(&c->res_json);
     *ppCursor = &c->base;
     return SQLITE_OK;
 }
@@ -112,6 +117,7 @@ static int otlp_close(sqlite3_vtab_cursor *cur)
     argus_otlp_traces_free(&c->own_traces);
     argus_otlp_logs_free(&c->own_logs);
     argus_buf_free(&c->scratch);
+    argus_buf_free(&c->res_json);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -137,6 +143,24 @@ static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
     otlp_cursor *c = (otlp_cursor *)cur;
     argus_value v;
+    int is_res = c->kind == KIND_SPANS ? col == ARGUS_SPAN_RESOURCE_ATTRIBUTES
+                                       : col == ARGUS_LOG_RESOURCE_ATTRIBUTES;
+    if (is_res) {
+        const void *res = c->kind == KIND_SPANS ? (const void *)c->spans.res.resource
+                                                : (const void *)c->logs.res.resource;
+        if (!res || res != c->res_json_of) {
+            argus_buf_reset(&c->res_json);
+            if (c->kind == KIND_SPANS)
+                argus_otlp_span_column(&c->spans, col, &v, &c->res_json);
+            else
+                argus_otlp_log_column(&c->logs, col, &v, &c->res_json);
+            if (c->res_json.failed)
+                return SQLITE_NOMEM;
+            c->res_json_of = res;
+        }
+        sqlite3_result_text(ctx, c->res_json.data, (int)c->res_json.len, SQLITE_TRANSIENT);
+        return SQLITE_OK;
+    }
     if (c->kind == KIND_SPANS) {
         if (col >= ARGUS_SPAN_NCOLUMNS)
             return SQLITE_OK; /* the hidden payload column reads as NULL */
@@ -222,8 +246,14 @@ static int otlp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     c->eof = 1;
     memset(&c->spans, 0, sizeof c->spans);
     memset(&c->logs, 0, sizeof c->logs);
-    if (!(idxNum & 1) || argc < 1)
-        return SQLITE_OK;
+    c->res_json_of = NULL; /* a new payload may reuse the old one's memory */
+    if (!(idxNum & 1) || argc < 1) {
+        const char *f = c->kind == KIND_SPANS ? "otlp_spans" : "otlp_logs";
+        sqlite3_free(cur->pVtab->zErrMsg);
+        cur->pVtab->zErrMsg =
+            sqlite3_mprintf("%s: missing payload argument; use %s(payload)", f, f);
+        return SQLITE_ERROR;
+    }
     int none;
     int rc = load_payload(c, argv[0], &none);
     if (rc != SQLITE_OK || none)
@@ -231,8 +261,10 @@ static int otlp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     return otlp_next(cur);
 }
 
-/* idxNum bit 1: the payload argument is available as argv[0]. The payload is required: an
- * unusable one gives SQLITE_CONSTRAINT (try another plan), a missing one an error. */
+/* idxNum bit 1: the payload argument is available as argv[0]. The payload is required: a plan
+ * where it is unusable gets SQLITE_CONSTRAINT; a plan without it (the planner also tries some,
+ * e.g. for OR terms) is priced out of reach, and xFilter reports the missing argument should it
+ * ever run. */
 static int otlp_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
 {
     otlp_vtab *v = (otlp_vtab *)vtab;
@@ -256,11 +288,10 @@ static int otlp_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
     }
     if (unusable)
         return SQLITE_CONSTRAINT;
-    sqlite3_free(vtab->zErrMsg);
-    vtab->zErrMsg = sqlite3_mprintf("%s: missing payload argument; use %s(payload)",
-                                    v->kind == KIND_SPANS ? "otlp_spans" : "otlp_logs",
-                                    v->kind == KIND_SPANS ? "otlp_spans" : "otlp_logs");
-    return SQLITE_ERROR;
+    info->idxNum = 0;
+    info->estimatedCost = 1e300;
+    info->estimatedRows = 2147483647;
+    return SQLITE_OK;
 }
 
 static sqlite3_module spans_module = {
@@ -373,8 +404,29 @@ static void logs_json_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* otlp_check(payload [, 'traces'|'logs']): a JSON summary of what a payload holds, including the
  * rejected items that otlp_spans()/otlp_logs() skip and why. Without the second argument the
- * payload is tried as traces, then as logs (they share a wire shape, so say which when in doubt:
- * a protobuf payload that decodes as traces is reported as traces). */
+ * payload is tried as traces, then as logs (a payload that decodes as both — an empty one, say —
+ * is reported as traces). */
+static void check_json(argus_buf *b, const char *type, argus_otlp_format format,
+                       size_t resources, size_t items, size_t rejected, const char *why)
+{
+    argus_buf_appends(b, "{\"type\":\"");
+    argus_buf_appends(b, type);
+    argus_buf_appends(b, "\",\"format\":");
+    argus_buf_appends(b, format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
+    argus_buf_appends(b, ",\"resources\":");
+    argus_json_uint(b, resources);
+    argus_buf_appends(b, ",\"items\":");
+    argus_json_uint(b, items);
+    argus_buf_appends(b, ",\"rejected\":");
+    argus_json_uint(b, rejected);
+    argus_buf_appends(b, ",\"error\":");
+    if (rejected)
+        argus_json_string(b, why, strlen(why));
+    else
+        argus_buf_appends(b, "null");
+    argus_buf_appendc(b, '}');
+}
+
 static void check_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     const char *want = argc > 1 ? (const char *)sqlite3_value_text(argv[1]) : NULL;
@@ -382,62 +434,114 @@ static void check_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error(ctx, "otlp_check: second argument must be 'traces' or 'logs'", -1);
         return;
     }
+    int type = sqlite3_value_type(argv[0]);
     argus_buf b;
     argus_buf_init(&b);
+    if (!want && (type == SQLITE_BLOB || type == SQLITE_TEXT)) {
+        /* Autodetect: a quiet traces attempt first; on failure logs reports the error. */
+        const void *data =
+            type == SQLITE_BLOB ? sqlite3_value_blob(argv[0]) : sqlite3_value_text(argv[0]);
+        size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+        argus_otlp_traces t;
+        argus_otlp_traces_init(&t);
+        argus_error err;
+        if (argus_otlp_traces_decode(&t, data ? data : "", len, &err) == 0) {
+            check_json(&b, "traces", t.format, t.data->n_resource_spans, t.span_count, t.rejected,
+                       t.reject_message);
+            argus_otlp_traces_free(&t);
+            result_buf(ctx, &b);
+            return;
+        }
+        argus_otlp_traces_free(&t);
+        want = "logs";
+    }
     if (!want || strcmp(want, "traces") == 0) {
         argus_otlp_traces t;
         argus_otlp_traces_init(&t);
         if (scalar_decode(ctx, argv[0], "otlp_check", &t, NULL)) {
-            size_t resources = t.data->n_resource_spans;
-            if (want || t.span_count > 0 || resources == 0 || t.format == ARGUS_OTLP_JSON) {
-                argus_buf_appends(&b, "{\"type\":\"traces\",\"format\":");
-                argus_buf_appends(&b, t.format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
-                argus_buf_appends(&b, ",\"resources\":");
-                argus_json_uint(&b, resources);
-                argus_buf_appends(&b, ",\"items\":");
-                argus_json_uint(&b, t.span_count);
-                argus_buf_appends(&b, ",\"rejected\":");
-                argus_json_uint(&b, t.rejected);
-                argus_buf_appends(&b, ",\"error\":");
-                if (t.rejected)
-                    argus_json_string(&b, t.reject_message, strlen(t.reject_message));
-                else
-                    argus_buf_appends(&b, "null");
-                argus_buf_appendc(&b, '}');
-                argus_otlp_traces_free(&t);
-                result_buf(ctx, &b);
-                return;
-            }
-        } else if (want) {
-            argus_otlp_traces_free(&t);
-            argus_buf_free(&b);
-            return;
+            check_json(&b, "traces", t.format, t.data->n_resource_spans, t.span_count, t.rejected,
+                       t.reject_message);
+            result_buf(ctx, &b);
         }
         argus_otlp_traces_free(&t);
-        /* Not traces (or an error): fall through to logs, which reports its own error. */
-        sqlite3_result_null(ctx);
-    }
-    argus_otlp_logs l;
-    argus_otlp_logs_init(&l);
-    if (scalar_decode(ctx, argv[0], "otlp_check", NULL, &l)) {
-        argus_buf_appends(&b, "{\"type\":\"logs\",\"format\":");
-        argus_buf_appends(&b, l.format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
-        argus_buf_appends(&b, ",\"resources\":");
-        argus_json_uint(&b, l.data->n_resource_logs);
-        argus_buf_appends(&b, ",\"items\":");
-        argus_json_uint(&b, l.log_count);
-        argus_buf_appends(&b, ",\"rejected\":");
-        argus_json_uint(&b, l.rejected);
-        argus_buf_appends(&b, ",\"error\":");
-        if (l.rejected)
-            argus_json_string(&b, l.reject_message, strlen(l.reject_message));
-        else
-            argus_buf_appends(&b, "null");
-        argus_buf_appendc(&b, '}');
-        result_buf(ctx, &b);
     } else {
-        argus_buf_free(&b);
+        argus_otlp_logs l;
+        argus_otlp_logs_init(&l);
+        if (scalar_decode(ctx, argv[0], "otlp_check", NULL, &l)) {
+            check_json(&b, "logs", l.format, l.data->n_resource_logs, l.log_count, l.rejected,
+                       l.reject_message);
+            result_buf(ctx, &b);
+        }
+        argus_otlp_logs_free(&l);
     }
+    argus_buf_free(&b);
+}
+
+/* argus_store(payload [, 'traces'|'logs']): stores an OTLP payload in this database by running
+ * the ingest statements of sql/sqlite/ingest (spans + traces summary + rollups, or logs) with the
+ * payload decoded once; returns the number of spans / log records stored. The kind is detected
+ * as otlp_check() does when not given. */
+static void store_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *want = argc > 1 ? (const char *)sqlite3_value_text(argv[1]) : NULL;
+    if (want && strcmp(want, "traces") != 0 && strcmp(want, "logs") != 0) {
+        sqlite3_result_error(ctx, "argus_store: second argument must be 'traces' or 'logs'", -1);
+        return;
+    }
+    int type = sqlite3_value_type(argv[0]);
+    if (type == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    argus_otlp_traces t;
+    argus_otlp_logs l;
+    argus_otlp_traces_init(&t);
+    argus_otlp_logs_init(&l);
+    int is_logs = want && strcmp(want, "logs") == 0;
+    if (!want && (type == SQLITE_BLOB || type == SQLITE_TEXT)) {
+        const void *data =
+            type == SQLITE_BLOB ? sqlite3_value_blob(argv[0]) : sqlite3_value_text(argv[0]);
+        argus_error err;
+        is_logs = argus_otlp_traces_decode(&t, data ? data : "",
+                                           (size_t)sqlite3_value_bytes(argv[0]), &err) != 0;
+    }
+    if (is_logs ? !scalar_decode(ctx, argv[0], "argus_store", NULL, &l)
+                : !scalar_decode(ctx, argv[0], "argus_store", &t, NULL))
+        goto done;
+    sqlite3 *db = sqlite3_context_db_handle(ctx);
+    const char *kind = is_logs ? "logs" : "spans";
+    int rc = sqlite3_exec(db, "SAVEPOINT argus_store", NULL, NULL, NULL);
+    sqlite3_int64 stored = 0;
+    for (const argus_ingest_statement *s = argus_sqlite_ingest; rc == SQLITE_OK && s->name; s++) {
+        if (strcmp(s->kind, kind) != 0)
+            continue;
+        sqlite3_stmt *st;
+        rc = sqlite3_prepare_v2(db, s->sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            break;
+        if (is_logs)
+            sqlite3_bind_pointer(st, 1, &l, POINTER_LOGS, NULL);
+        else
+            sqlite3_bind_pointer(st, 1, &t, POINTER_TRACES, NULL);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+            if (stored == 0)
+                stored = sqlite3_changes64(db);
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_OK) {
+        char *msg = sqlite3_mprintf("argus_store: %s", sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK TO argus_store; RELEASE argus_store", NULL, NULL, NULL);
+        sqlite3_result_error(ctx, msg ? msg : "argus_store: failed", -1);
+        sqlite3_free(msg);
+        goto done;
+    }
+    sqlite3_exec(db, "RELEASE argus_store", NULL, NULL, NULL);
+    sqlite3_result_int64(ctx, stored);
+done:
+    argus_otlp_traces_free(&t);
     argus_otlp_logs_free(&l);
 }
 
@@ -458,5 +562,8 @@ int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
         rc = sqlite3_create_function(db, "otlp_check", 1, flags, NULL, check_fn, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "otlp_check", 2, flags, NULL, check_fn, NULL, NULL);
+    for (int n = 1; rc == SQLITE_OK && n <= 2; n++)
+        rc = sqlite3_create_function(db, "argus_store", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                     store_fn, NULL, NULL);
     return rc;
 }

@@ -1,0 +1,384 @@
+/* Benchmark of OTLP decoding and storing through SQL (prints figures, asserts nothing).
+ *   build/tests/bench/bench_otlp [spans_per_request=1000] [requests=200] [db=/tmp/argus-bench.db]
+ * Measures, on one realistic payload: raw protobuf-c unpack with an arena; the Argus decoder;
+ * SELECT count(*) FROM otlp_spans(?); INSERT INTO spans ... SELECT FROM otlp_spans(?); and a
+ * hand-written prepared-statement insert of the same rows into the same schema. */
+#include "argus_otlp_rows.h"
+#include "argus_schema.h"
+#include "argus_sqlite.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- a realistic request: 5 services, HTTP/DB spans with typical attribute sets ------------ */
+
+static Opentelemetry__Proto__Common__V1__AnyValue *sv(const char *s)
+{
+    Opentelemetry__Proto__Common__V1__AnyValue *v = calloc(1, sizeof *v);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+    v->string_value = strdup(s);
+    return v;
+}
+
+static Opentelemetry__Proto__Common__V1__AnyValue *iv(int64_t i)
+{
+    Opentelemetry__Proto__Common__V1__AnyValue *v = calloc(1, sizeof *v);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+    v->int_value = i;
+    return v;
+}
+
+static argus_pb_keyvalue *kv(const char *k, Opentelemetry__Proto__Common__V1__AnyValue *v)
+{
+    argus_pb_keyvalue *p = calloc(1, sizeof *p);
+    opentelemetry__proto__common__v1__key_value__init(p);
+    p->key = strdup(k);
+    p->value = v;
+    return p;
+}
+
+static uint8_t *make_request(int nspans, size_t *len)
+{
+    static const char *services[] = {"frontend", "checkout", "payments", "inventory", "shipping"};
+    static const char *routes[] = {"/api/cart", "/api/checkout", "/api/orders/{id}", "/healthz",
+                                   "/api/products"};
+    unsigned seed = 42;
+    int nres = 5;
+    argus_pb_traces td;
+    opentelemetry__proto__trace__v1__traces_data__init(&td);
+    td.n_resource_spans = (size_t)nres;
+    td.resource_spans = calloc((size_t)nres, sizeof *td.resource_spans);
+    for (int r = 0; r < nres; r++) {
+        argus_pb_resource_spans *rs = calloc(1, sizeof *rs);
+        opentelemetry__proto__trace__v1__resource_spans__init(rs);
+        argus_pb_resource *res = calloc(1, sizeof *res);
+        opentelemetry__proto__resource__v1__resource__init(res);
+        res->n_attributes = 5;
+        res->attributes = calloc(5, sizeof *res->attributes);
+        res->attributes[0] = kv("service.name", sv(services[r]));
+        res->attributes[1] = kv("service.version", sv("1.4.2"));
+        res->attributes[2] = kv("host.name", sv("ip-10-0-3-17"));
+        res->attributes[3] = kv("telemetry.sdk.language", sv("nodejs"));
+        res->attributes[4] = kv("deployment.environment", sv("production"));
+        rs->resource = res;
+        argus_pb_scope_spans *ss = calloc(1, sizeof *ss);
+        opentelemetry__proto__trace__v1__scope_spans__init(ss);
+        argus_pb_scope *scope = calloc(1, sizeof *scope);
+        opentelemetry__proto__common__v1__instrumentation_scope__init(scope);
+        scope->name = "@opentelemetry/instrumentation-http";
+        scope->version = "0.52.1";
+        ss->scope = scope;
+        int n = nspans / nres + (r < nspans % nres);
+        ss->n_spans = (size_t)n;
+        ss->spans = calloc((size_t)n, sizeof *ss->spans);
+        for (int i = 0; i < n; i++) {
+            argus_pb_span *s = calloc(1, sizeof *s);
+            opentelemetry__proto__trace__v1__span__init(s);
+            uint8_t *tid = malloc(16), *sid = malloc(8), *pid = malloc(8);
+            for (int k = 0; k < 16; k++)
+                tid[k] = (uint8_t)(rand_r(&seed) | 1);
+            for (int k = 0; k < 8; k++) {
+                sid[k] = (uint8_t)(rand_r(&seed) | 1);
+                pid[k] = (uint8_t)(rand_r(&seed) | 1);
+            }
+            s->trace_id = (ProtobufCBinaryData){16, tid};
+            s->span_id = (ProtobufCBinaryData){8, sid};
+            if (i % 4)
+                s->parent_span_id = (ProtobufCBinaryData){8, pid};
+            s->name = strdup(i % 3 ? "SELECT orders" : "GET /api/orders/{id}");
+            s->kind = i % 3 ? 3 : 2;
+            s->flags = 0x101;
+            s->start_time_unix_nano = 1700000000000000000ULL + (uint64_t)i * 1000000ULL;
+            s->end_time_unix_nano = s->start_time_unix_nano + 1000000ULL + (uint64_t)(rand_r(&seed) % 50000000);
+            s->n_attributes = 7;
+            s->attributes = calloc(7, sizeof *s->attributes);
+            s->attributes[0] = kv("http.request.method", sv("GET"));
+            s->attributes[1] = kv("http.route", sv(routes[i % 5]));
+            s->attributes[2] = kv("http.response.status_code", iv(i % 17 ? 200 : 503));
+            s->attributes[3] = kv("url.full", sv("http://checkout:8080/api/orders/84213?expand=items"));
+            s->attributes[4] = kv("server.address", sv("checkout.internal"));
+            s->attributes[5] = kv("db.statement", sv("SELECT * FROM orders WHERE id = $1 AND tenant_id = $2"));
+            s->attributes[6] = kv("user_agent.original", sv("Mozilla/5.0 (X11; Linux x86_64)"));
+            Opentelemetry__Proto__Trace__V1__Status *st = calloc(1, sizeof *st);
+            opentelemetry__proto__trace__v1__status__init(st);
+            st->code = i % 17 ? 0 : 2;
+            s->status = st;
+            ss->spans[i] = s;
+        }
+        rs->n_scope_spans = 1;
+        rs->scope_spans = calloc(1, sizeof *rs->scope_spans);
+        rs->scope_spans[0] = ss;
+        td.resource_spans[r] = rs;
+    }
+    *len = opentelemetry__proto__trace__v1__traces_data__get_packed_size(&td);
+    uint8_t *buf = malloc(*len);
+    opentelemetry__proto__trace__v1__traces_data__pack(&td, buf);
+    /* The request structs are left to process exit: a benchmark, built once. */
+    return buf;
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "bench: %s: %s\n", sql, err);
+        exit(1);
+    }
+}
+
+static sqlite3 *open_db(const char *path)
+{
+    unlink(path);
+    char wal[512], shm[512];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    unlink(wal);
+    unlink(shm);
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        exit(1);
+    char *err = NULL;
+    if (argus_sqlite_register_all(db, &err) != SQLITE_OK || argus_schema_migrate(db, &err)) {
+        fprintf(stderr, "bench: %s\n", err);
+        exit(1);
+    }
+    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    return db;
+}
+
+static const char *INSERT_COLS =
+    "trace_id, span_id, parent_span_id, trace_state, flags, name, kind, start_time_unix_nano, "
+    "end_time_unix_nano, duration_ns, status_code, status_message, service_name, attributes, "
+    "events, links, resource_attributes, scope_name, scope_version, dropped_attributes_count, "
+    "dropped_events_count, dropped_links_count";
+static const int INSERT_MAP[] = {
+    ARGUS_SPAN_TRACE_ID, ARGUS_SPAN_SPAN_ID, ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_TRACE_STATE,
+    ARGUS_SPAN_FLAGS, ARGUS_SPAN_NAME, ARGUS_SPAN_KIND, ARGUS_SPAN_START_TIME, ARGUS_SPAN_END_TIME,
+    ARGUS_SPAN_DURATION, ARGUS_SPAN_STATUS_CODE, ARGUS_SPAN_STATUS_MESSAGE,
+    ARGUS_SPAN_SERVICE_NAME, ARGUS_SPAN_ATTRIBUTES, ARGUS_SPAN_EVENTS, ARGUS_SPAN_LINKS,
+    ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_SCOPE_NAME, ARGUS_SPAN_SCOPE_VERSION,
+    ARGUS_SPAN_DROPPED_ATTRIBUTES, ARGUS_SPAN_DROPPED_EVENTS, ARGUS_SPAN_DROPPED_LINKS};
+#define NINSERT ((int)(sizeof INSERT_MAP / sizeof INSERT_MAP[0]))
+
+int main(int argc, char **argv)
+{
+    int nspans = argc > 1 ? atoi(argv[1]) : 1000;
+    int nreq = argc > 2 ? atoi(argv[2]) : 200;
+    const char *path = argc > 3 ? argv[3] : "/tmp/argus-bench.db";
+    size_t len;
+    uint8_t *payload = make_request(nspans, &len);
+    double total = (double)nspans * nreq;
+    printf("payload: %d spans, %zu bytes (%.0f bytes/span); %d requests per measurement\n",
+           nspans, len, (double)len / nspans, nreq);
+
+    /* 1. raw protobuf-c unpack into an arena */
+    argus_arena arena;
+    argus_arena_init(&arena, 0);
+    ProtobufCAllocator pa = argus_arena_protobuf(&arena);
+    double t0 = now();
+    for (int i = 0; i < nreq; i++) {
+        argus_arena_reset(&arena);
+        if (!protobuf_c_message_unpack(&opentelemetry__proto__trace__v1__traces_data__descriptor,
+                                       &pa, len, payload))
+            return 1;
+    }
+    double raw = total / (now() - t0);
+    argus_arena_free(&arena);
+    printf("%-58s %10.0f spans/s\n", "protobuf-c unpack (arena)", raw);
+
+    /* 2. the Argus decoder (wire check + unpack + validation) */
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    argus_error err;
+    t0 = now();
+    for (int i = 0; i < nreq; i++)
+        if (argus_otlp_traces_decode(&t, payload, len, &err))
+            return 1;
+    printf("%-58s %10.0f spans/s\n", "argus_otlp_traces_decode", total / (now() - t0));
+
+    /* 3. SELECT count(*) FROM otlp_spans(?) */
+    sqlite3 *db = open_db(path);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM otlp_spans(?1)", -1, &st, NULL);
+    t0 = now();
+    for (int i = 0; i < nreq; i++) {
+        sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    double tvf = total / (now() - t0);
+    sqlite3_finalize(st);
+    printf("%-58s %10.0f spans/s (%.0f%% of raw unpack)\n", "SELECT count(*) FROM otlp_spans(?)",
+           tvf, 100 * tvf / raw);
+
+    /* 3b. every column rendered */
+    sqlite3_prepare_v2(db, "SELECT * FROM otlp_spans(?1)", -1, &st, NULL);
+    t0 = now();
+    for (int i = 0; i < nreq; i++) {
+        sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            for (int c = 0; c < ARGUS_SPAN_NCOLUMNS; c++)
+                sqlite3_column_text(st, c);
+        sqlite3_reset(st);
+    }
+    printf("%-58s %10.0f spans/s\n", "SELECT * FROM otlp_spans(?) (all columns read)",
+           total / (now() - t0));
+    sqlite3_finalize(st);
+
+    /* 4. INSERT INTO spans ... SELECT ... FROM otlp_spans(?), 10 requests per transaction */
+    char sql[2048];
+    snprintf(sql, sizeof sql, "INSERT INTO spans (%s) SELECT %s FROM otlp_spans(?1)", INSERT_COLS,
+             INSERT_COLS);
+    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    t0 = now();
+    for (int i = 0; i < nreq; i++) {
+        if (i % 10 == 0)
+            exec(db, "BEGIN");
+        sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            fprintf(stderr, "bench: insert: %s\n", sqlite3_errmsg(db));
+            return 1;
+        }
+        sqlite3_reset(st);
+        if (i % 10 == 9 || i == nreq - 1)
+            exec(db, "COMMIT");
+    }
+    double viasql = total / (now() - t0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    printf("%-58s %10.0f spans/s\n", "INSERT INTO spans SELECT FROM otlp_spans(?)", viasql);
+
+    /* 5. hand-written prepared insert of the same rows, values rendered beforehand */
+    db = open_db(path);
+    argus_otlp_traces_decode(&t, payload, len, &err);
+    typedef struct {
+        argus_value v[NINSERT];
+    } row;
+    row *rows = calloc((size_t)nspans, sizeof *rows);
+    argus_buf scratch;
+    argus_buf_init(&scratch);
+    int n = 0;
+    for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it); n++)
+        for (int c = 0; c < NINSERT; c++) {
+            argus_otlp_span_column(&it, INSERT_MAP[c], &rows[n].v[c], &scratch);
+            if (rows[n].v[c].type == ARGUS_VAL_TEXT || rows[n].v[c].type == ARGUS_VAL_JSON)
+                rows[n].v[c].s = strndup(rows[n].v[c].s, rows[n].v[c].n);
+        }
+    snprintf(sql, sizeof sql,
+             "INSERT INTO spans (%s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+             INSERT_COLS);
+    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    t0 = now();
+    for (int i = 0; i < nreq; i++) {
+        if (i % 10 == 0)
+            exec(db, "BEGIN");
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < NINSERT; c++) {
+                const argus_value *v = &rows[r].v[c];
+                if (v->type == ARGUS_VAL_INT)
+                    sqlite3_bind_int64(st, c + 1, v->i);
+                else if (v->type == ARGUS_VAL_NULL)
+                    sqlite3_bind_null(st, c + 1);
+                else
+                    sqlite3_bind_text(st, c + 1, v->s, (int)v->n, SQLITE_STATIC);
+            }
+            if (sqlite3_step(st) != SQLITE_DONE)
+                return 1;
+            sqlite3_reset(st);
+        }
+        if (i % 10 == 9 || i == nreq - 1)
+            exec(db, "COMMIT");
+    }
+    double hand = total / (now() - t0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    printf("%-58s %10.0f spans/s\n", "hand-written INSERT, values rendered beforehand", hand);
+
+    /* 5b. a hand-written ingest program: decode with the core, render, bind, insert */
+    db = open_db(path);
+    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    argus_buf cols[NINSERT];
+    for (int c = 0; c < NINSERT; c++)
+        argus_buf_init(&cols[c]);
+    t0 = now();
+    for (int i = 0; i < nreq; i++) {
+        if (i % 10 == 0)
+            exec(db, "BEGIN");
+        if (argus_otlp_traces_decode(&t, payload, len, &err))
+            return 1;
+        for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it);) {
+            for (int c = 0; c < NINSERT; c++) {
+                argus_value v;
+                argus_otlp_span_column(&it, INSERT_MAP[c], &v, &cols[c]);
+                if (v.type == ARGUS_VAL_INT)
+                    sqlite3_bind_int64(st, c + 1, v.i);
+                else if (v.type == ARGUS_VAL_NULL)
+                    sqlite3_bind_null(st, c + 1);
+                else
+                    sqlite3_bind_text(st, c + 1, v.s, (int)v.n, SQLITE_STATIC);
+            }
+            if (sqlite3_step(st) != SQLITE_DONE)
+                return 1;
+            sqlite3_reset(st);
+        }
+        if (i % 10 == 9 || i == nreq - 1)
+            exec(db, "COMMIT");
+    }
+    double hand2 = total / (now() - t0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    for (int c = 0; c < NINSERT; c++)
+        argus_buf_free(&cols[c]);
+    printf("%-58s %10.0f spans/s\n", "hand-written decode + render + prepared INSERT", hand2);
+    printf("%-58s %10.0f%%\n", "storing through SQL vs hand-written decode+insert",
+           100 * viasql / hand2);
+    printf("%-58s %10.0f%%\n", "storing through SQL vs pre-rendered insert", 100 * viasql / hand);
+
+    /* 6. the full ingest path: every sql/sqlite/ingest/spans_* statement per request */
+    db = open_db(path);
+    int nst = 0;
+    sqlite3_stmt *ingest[16];
+    for (const argus_ingest_statement *s = argus_sqlite_ingest; s->name && nst < 16; s++)
+        if (strcmp(s->kind, "spans") == 0)
+            if (sqlite3_prepare_v2(db, s->sql, -1, &ingest[nst++], NULL) != SQLITE_OK) {
+                fprintf(stderr, "bench: %s: %s\n", s->name, sqlite3_errmsg(db));
+                return 1;
+            }
+    t0 = now();
+    for (int i = 0; i < nreq; i++) {
+        if (i % 10 == 0)
+            exec(db, "BEGIN");
+        for (int k = 0; k < nst; k++) {
+            sqlite3_bind_pointer(ingest[k], 1, &t, "argus_otlp_traces", NULL);
+            if (sqlite3_step(ingest[k]) != SQLITE_DONE) {
+                fprintf(stderr, "bench: ingest: %s\n", sqlite3_errmsg(db));
+                return 1;
+            }
+            sqlite3_reset(ingest[k]);
+        }
+        if (i % 10 == 9 || i == nreq - 1)
+            exec(db, "COMMIT");
+    }
+    printf("%-58s %10.0f spans/s (%d statements, decoded once)\n",
+           "full ingest (spans + traces summary + rollups)", total / (now() - t0), nst);
+    for (int k = 0; k < nst; k++)
+        sqlite3_finalize(ingest[k]);
+    sqlite3_close(db);
+    argus_otlp_traces_free(&t);
+    argus_buf_free(&scratch);
+    free(payload);
+    return 0;
+}

@@ -1,0 +1,548 @@
+/* Unit tests of the OTLP protobuf decoder, the row values and the JSON writers (ext/core).
+ * Payloads are built with the protobuf-c generated structs and packed, so every test states the
+ * exact input it decodes. Run: build/tests/unit/test_otlp */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "argus_otlp_rows.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every struct a test builds is tracked and freed by the teardown, so leak checks stay quiet. */
+static void *pool[4096];
+static size_t npool;
+
+static void *tcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    assert_non_null(p);
+    assert_true(npool < sizeof pool / sizeof pool[0]);
+    pool[npool++] = p;
+    return p;
+}
+
+static int free_pool(void **state)
+{
+    (void)state;
+    while (npool)
+        free(pool[--npool]);
+    return 0;
+}
+
+typedef Opentelemetry__Proto__Common__V1__ArrayValue pb_array;
+typedef Opentelemetry__Proto__Common__V1__KeyValueList pb_kvlist;
+typedef Opentelemetry__Proto__Trace__V1__Status pb_status;
+
+static argus_pb_anyvalue *av_str(const char *s)
+{
+    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+    v->string_value = (char *)s;
+    return v;
+}
+
+static argus_pb_anyvalue *av_int(int64_t i)
+{
+    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+    v->int_value = i;
+    return v;
+}
+
+static argus_pb_anyvalue *av_double(double d)
+{
+    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE;
+    v->double_value = d;
+    return v;
+}
+
+static argus_pb_anyvalue *av_bool(int b)
+{
+    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
+    v->bool_value = b;
+    return v;
+}
+
+static argus_pb_anyvalue *av_bytes(const char *data, size_t n)
+{
+    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE;
+    v->bytes_value.data = (uint8_t *)data;
+    v->bytes_value.len = n;
+    return v;
+}
+
+static argus_pb_keyvalue *kv(const char *key, argus_pb_anyvalue *v)
+{
+    argus_pb_keyvalue *k = tcalloc(1, sizeof *k);
+    opentelemetry__proto__common__v1__key_value__init(k);
+    k->key = (char *)key;
+    k->value = v;
+    return k;
+}
+
+static argus_pb_anyvalue *av_array(size_t n, argus_pb_anyvalue **items)
+{
+    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    pb_array *a = tcalloc(1, sizeof *a);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    opentelemetry__proto__common__v1__array_value__init(a);
+    a->n_values = n;
+    a->values = items;
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE;
+    v->array_value = a;
+    return v;
+}
+
+static argus_pb_anyvalue *av_kvlist(size_t n, argus_pb_keyvalue **items)
+{
+    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    pb_kvlist *l = tcalloc(1, sizeof *l);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    opentelemetry__proto__common__v1__key_value_list__init(l);
+    l->n_values = n;
+    l->values = items;
+    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE;
+    v->kvlist_value = l;
+    return v;
+}
+
+static const uint8_t TRACE_A[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const uint8_t SPAN_A[8] = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8};
+static const uint8_t SPAN_B[8] = {0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8};
+
+/* Packs one resource with `nspans` spans into a heap buffer. Structs come from the
+ * per-test pool. */
+static uint8_t *pack_traces(argus_pb_keyvalue **res_attrs, size_t nres, argus_pb_span **spans,
+                            size_t nspans, size_t *len)
+{
+    argus_pb_resource res;
+    opentelemetry__proto__resource__v1__resource__init(&res);
+    res.attributes = res_attrs;
+    res.n_attributes = nres;
+    argus_pb_scope scope;
+    opentelemetry__proto__common__v1__instrumentation_scope__init(&scope);
+    scope.name = "test.scope";
+    scope.version = "9.9";
+    argus_pb_scope_spans ss;
+    opentelemetry__proto__trace__v1__scope_spans__init(&ss);
+    ss.scope = &scope;
+    ss.spans = spans;
+    ss.n_spans = nspans;
+    argus_pb_scope_spans *ssp = &ss;
+    argus_pb_resource_spans rs;
+    opentelemetry__proto__trace__v1__resource_spans__init(&rs);
+    rs.resource = &res;
+    rs.scope_spans = &ssp;
+    rs.n_scope_spans = 1;
+    argus_pb_resource_spans *rsp = &rs;
+    argus_pb_traces td;
+    opentelemetry__proto__trace__v1__traces_data__init(&td);
+    td.resource_spans = &rsp;
+    td.n_resource_spans = 1;
+    *len = opentelemetry__proto__trace__v1__traces_data__get_packed_size(&td);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    opentelemetry__proto__trace__v1__traces_data__pack(&td, buf);
+    return buf;
+}
+
+static argus_pb_span *new_span(const uint8_t *trace, size_t tlen, const uint8_t *span, size_t slen)
+{
+    argus_pb_span *s = tcalloc(1, sizeof *s);
+    opentelemetry__proto__trace__v1__span__init(s);
+    s->trace_id.data = (uint8_t *)trace;
+    s->trace_id.len = tlen;
+    s->span_id.data = (uint8_t *)span;
+    s->span_id.len = slen;
+    s->name = "op";
+    s->start_time_unix_nano = 1700000000000000000ULL;
+    s->end_time_unix_nano = 1700000000123456789ULL;
+    return s;
+}
+
+/* Column value of the first valid span as a NUL-terminated string ("NULL" for SQL NULL). */
+static const char *span_col(argus_otlp_traces *t, int col, argus_buf *scratch, char *out,
+                            size_t outlen)
+{
+    argus_span_iter it = argus_span_iter_start(t);
+    assert_true(argus_span_iter_next(&it));
+    argus_value v;
+    argus_otlp_span_column(&it, col, &v, scratch);
+    if (v.type == ARGUS_VAL_NULL)
+        snprintf(out, outlen, "NULL");
+    else if (v.type == ARGUS_VAL_INT)
+        snprintf(out, outlen, "%lld", (long long)v.i);
+    else
+        snprintf(out, outlen, "%.*s", (int)v.n, v.s);
+    return out;
+}
+
+static void test_every_anyvalue_type(void **state)
+{
+    (void)state;
+    argus_pb_anyvalue *arr_items[] = {av_str("x"), av_int(-1), av_bool(0)};
+    argus_pb_keyvalue *inner[] = {kv("deep", av_array(1, (argus_pb_anyvalue *[]){av_int(7)}))};
+    argus_pb_keyvalue *attrs[] = {
+        kv("s", av_str("hello \"world\"\n")),
+        kv("b", av_bool(1)),
+        kv("i", av_int(INT64_MIN)),
+        kv("d", av_double(0.1)),
+        kv("tiny", av_double(1e-300)),
+        kv("big", av_double(1.7976931348623157e308)),
+        kv("whole", av_double(2.0)),
+        kv("nan", av_double(NAN)),
+        kv("bytes", av_bytes("\xff\x00\x01\x02", 4)),
+        kv("arr", av_array(3, arr_items)),
+        kv("map", av_kvlist(1, inner)),
+        kv("empty", NULL),
+    };
+    argus_pb_span *s = new_span(TRACE_A, 16, SPAN_A, 8);
+    s->attributes = attrs;
+    s->n_attributes = sizeof attrs / sizeof attrs[0];
+    size_t len;
+    uint8_t *buf = pack_traces(NULL, 0, &s, 1, &len);
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    argus_error err;
+    assert_int_equal(argus_otlp_traces_decode(&t, buf, len, &err), 0);
+    argus_buf scratch;
+    argus_buf_init(&scratch);
+    char out[1024];
+    assert_string_equal(span_col(&t, ARGUS_SPAN_ATTRIBUTES, &scratch, out, sizeof out),
+                        "{\"s\":\"hello \\\"world\\\"\\n\",\"b\":true,\"i\":-9223372036854775808,"
+                        "\"d\":0.1,\"tiny\":1e-300,\"big\":1.7976931348623157e+308,"
+                        "\"whole\":2.0,\"nan\":\"NaN\",\"bytes\":\"/wABAg==\","
+                        "\"arr\":[\"x\",-1,false],\"map\":{\"deep\":[7]},\"empty\":null}");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_SERVICE_NAME, &scratch, out, sizeof out),
+                        "unknown_service");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_TRACE_ID, &scratch, out, sizeof out),
+                        "0102030405060708090a0b0c0d0e0f10");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_SPAN_ID, &scratch, out, sizeof out),
+                        "a1a2a3a4a5a6a7a8");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_PARENT_SPAN_ID, &scratch, out, sizeof out),
+                        "NULL");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_DURATION, &scratch, out, sizeof out),
+                        "123456789");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_SCOPE_NAME, &scratch, out, sizeof out),
+                        "test.scope");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_STATUS_MESSAGE, &scratch, out, sizeof out),
+                        "NULL");
+    argus_buf_free(&scratch);
+    argus_otlp_traces_free(&t);
+    free(buf);
+}
+
+static void test_doubles_round_trip(void **state)
+{
+    (void)state;
+    const double values[] = {0.1, 1.0 / 3.0, 1e-300, 5e-324, 1.7976931348623157e308, -2.5,
+                             123456789.123456789, 0.30000000000000004};
+    argus_buf b;
+    argus_buf_init(&b);
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        argus_buf_reset(&b);
+        argus_json_double(&b, values[i]);
+        const char *s = argus_buf_cstr(&b);
+        double back = strtod(s, NULL);
+        if (back != values[i])
+            fail_msg("double %.17g rendered as %s which parses back as %.17g", values[i], s, back);
+    }
+    argus_buf_free(&b);
+}
+
+static void test_invalid_utf8_is_replaced(void **state)
+{
+    (void)state;
+    argus_buf b;
+    argus_buf_init(&b);
+    /* Lone continuation, overlong '/', surrogate half, truncated 3-byte sequence. */
+    const char bad[] = "a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82";
+    argus_json_string(&b, bad, sizeof bad - 1);
+    const char *s = argus_buf_cstr(&b);
+    assert_true(argus_utf8_valid(s, b.len));
+    assert_string_equal(s, "\"a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf"
+                           "\xbd\xef\xbf\xbd" "d\xef\xbf\xbd\xef\xbf\xbd\"");
+    argus_buf_reset(&b);
+    argus_json_string(&b, "\x01\x1f\t", 3);
+    assert_string_equal(argus_buf_cstr(&b), "\"\\u0001\\u001f\\t\"");
+    argus_buf_reset(&b);
+    /* Valid multi-byte text passes through untouched. */
+    argus_json_string(&b, "h\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80", 12);
+    assert_string_equal(argus_buf_cstr(&b), "\"h\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"");
+    argus_buf_free(&b);
+}
+
+static void test_base64_vectors(void **state)
+{
+    (void)state;
+    const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char *want[] = {"\"\"", "\"Zg==\"", "\"Zm8=\"", "\"Zm9v\"", "\"Zm9vYg==\"",
+                          "\"Zm9vYmE=\"", "\"Zm9vYmFy\""};
+    argus_buf b;
+    argus_buf_init(&b);
+    for (size_t i = 0; i < 7; i++) {
+        argus_buf_reset(&b);
+        argus_json_base64(&b, (const uint8_t *)in[i], strlen(in[i]));
+        assert_string_equal(argus_buf_cstr(&b), want[i]);
+    }
+    argus_buf_free(&b);
+}
+
+static void test_service_name_events_links_status(void **state)
+{
+    (void)state;
+    argus_pb_keyvalue *res[] = {kv("host.name", av_str("h1")),
+                                kv("service.name", av_str("checkout"))};
+    argus_pb_span *s = new_span(TRACE_A, 16, SPAN_B, 8);
+    s->parent_span_id.data = (uint8_t *)SPAN_A;
+    s->parent_span_id.len = 8;
+    s->kind = 3;
+    s->flags = 0x101;
+    pb_status st;
+    opentelemetry__proto__trace__v1__status__init(&st);
+    st.code = 2;
+    st.message = "boom";
+    s->status = &st;
+    argus_pb_event ev;
+    opentelemetry__proto__trace__v1__span__event__init(&ev);
+    ev.name = "exception";
+    ev.time_unix_nano = 1700000000000000001ULL;
+    argus_pb_keyvalue *evattrs[] = {kv("exception.type", av_str("E"))};
+    ev.attributes = evattrs;
+    ev.n_attributes = 1;
+    argus_pb_event *evp = &ev;
+    s->events = &evp;
+    s->n_events = 1;
+    argus_pb_link ln;
+    opentelemetry__proto__trace__v1__span__link__init(&ln);
+    ln.trace_id.data = (uint8_t *)TRACE_A;
+    ln.trace_id.len = 16;
+    ln.span_id.data = (uint8_t *)SPAN_A;
+    ln.span_id.len = 8;
+    ln.flags = 1;
+    argus_pb_link *lnp = &ln;
+    s->links = &lnp;
+    s->n_links = 1;
+    size_t len;
+    uint8_t *buf = pack_traces(res, 2, &s, 1, &len);
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    argus_error err;
+    assert_int_equal(argus_otlp_traces_decode(&t, buf, len, &err), 0);
+    argus_buf sc;
+    argus_buf_init(&sc);
+    char out[1024];
+    assert_string_equal(span_col(&t, ARGUS_SPAN_SERVICE_NAME, &sc, out, sizeof out), "checkout");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_PARENT_SPAN_ID, &sc, out, sizeof out),
+                        "a1a2a3a4a5a6a7a8");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_KIND, &sc, out, sizeof out), "3");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_FLAGS, &sc, out, sizeof out), "257");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_STATUS_CODE, &sc, out, sizeof out), "2");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_STATUS_MESSAGE, &sc, out, sizeof out), "boom");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_EVENTS, &sc, out, sizeof out),
+                        "[{\"time_unix_nano\":1700000000000000001,\"name\":\"exception\","
+                        "\"attributes\":{\"exception.type\":\"E\"},\"dropped_attributes_count\":0}]");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_LINKS, &sc, out, sizeof out),
+                        "[{\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\",\"span_id\":"
+                        "\"a1a2a3a4a5a6a7a8\",\"trace_state\":\"\",\"attributes\":{},"
+                        "\"dropped_attributes_count\":0,\"flags\":1}]");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_RESOURCE_ATTRIBUTES, &sc, out, sizeof out),
+                        "{\"host.name\":\"h1\",\"service.name\":\"checkout\"}");
+    argus_buf_free(&sc);
+    argus_otlp_traces_free(&t);
+    free(buf);
+}
+
+static void test_invalid_ids_are_rejected_not_fatal(void **state)
+{
+    (void)state;
+    static const uint8_t zeros[16] = {0};
+    argus_pb_span *spans[] = {
+        new_span(TRACE_A, 15, SPAN_A, 8), /* short trace id */
+        new_span(TRACE_A, 16, SPAN_A, 8), /* valid */
+        new_span(zeros, 16, SPAN_A, 8),   /* all-zero trace id */
+        new_span(TRACE_A, 16, SPAN_A, 7), /* short span id */
+        new_span(TRACE_A, 16, SPAN_B, 8), /* valid */
+    };
+    size_t len;
+    uint8_t *buf = pack_traces(NULL, 0, spans, 5, &len);
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    argus_error err;
+    assert_int_equal(argus_otlp_traces_decode(&t, buf, len, &err), 0);
+    assert_int_equal(t.span_count, 5);
+    assert_int_equal(t.rejected, 3);
+    assert_string_equal(t.reject_message, "resource_spans[0].scope_spans[0].spans[0]: trace_id "
+                                          "must be 16 bytes (32 hex digits)");
+    int n = 0;
+    for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it);)
+        n++;
+    assert_int_equal(n, 2);
+    argus_otlp_traces_free(&t);
+    free(buf);
+}
+
+static void test_malformed_payloads(void **state)
+{
+    (void)state;
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    argus_error err;
+    /* Field 1, length 5, but only 2 bytes follow. */
+    const uint8_t trunc[] = {0x0a, 0x05, 0x12, 0x00};
+    assert_int_equal(argus_otlp_traces_decode(&t, trunc, sizeof trunc, &err), ARGUS_EFORMAT);
+    assert_string_equal(err.message, "otlp: protobuf: truncated length-delimited field 1 of "
+                                     "TracesData at offset 0");
+    /* A varint that never ends. */
+    const uint8_t endless[] = {0x08, 0xff, 0xff, 0xff};
+    assert_int_equal(argus_otlp_traces_decode(&t, endless, sizeof endless, &err), ARGUS_EFORMAT);
+    assert_non_null(strstr(err.message, "truncated varint"));
+    /* Group wire types are not OTLP. */
+    const uint8_t group[] = {0x0b, 0x0c};
+    assert_int_equal(argus_otlp_traces_decode(&t, group, sizeof group, &err), ARGUS_EFORMAT);
+    assert_non_null(strstr(err.message, "unsupported wire type 3"));
+    /* resource_spans given as a varint. */
+    const uint8_t wrongtype[] = {0x08, 0x01};
+    assert_int_equal(argus_otlp_traces_decode(&t, wrongtype, sizeof wrongtype, &err),
+                     ARGUS_EFORMAT);
+    assert_non_null(strstr(err.message, "field resource_spans of TracesData has wire type 0"));
+    /* An empty payload is a valid, empty request. */
+    assert_int_equal(argus_otlp_traces_decode(&t, "", 0, &err), 0);
+    assert_int_equal(t.span_count, 0);
+    argus_otlp_traces_free(&t);
+}
+
+static void test_deep_nesting_is_limited(void **state)
+{
+    (void)state;
+    /* AnyValue{array_value{values{AnyValue{...}}}} nested 200 times inside one attribute. */
+    argus_pb_anyvalue *v = av_int(1);
+    for (int i = 0; i < 200; i++) {
+        argus_pb_anyvalue **items = tcalloc(1, sizeof *items);
+        items[0] = v;
+        v = av_array(1, items);
+    }
+    argus_pb_keyvalue *attrs[] = {kv("deep", v)};
+    argus_pb_span *s = new_span(TRACE_A, 16, SPAN_A, 8);
+    s->attributes = attrs;
+    s->n_attributes = 1;
+    size_t len;
+    uint8_t *buf = pack_traces(NULL, 0, &s, 1, &len);
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    argus_error err;
+    assert_int_equal(argus_otlp_traces_decode(&t, buf, len, &err), ARGUS_ELIMIT);
+    assert_non_null(strstr(err.message, "nesting deeper than"));
+    argus_otlp_traces_free(&t);
+    free(buf);
+}
+
+static void test_logs_bodies(void **state)
+{
+    (void)state;
+    argus_pb_log recs[3];
+    argus_pb_log *recp[3];
+    for (int i = 0; i < 3; i++) {
+        opentelemetry__proto__logs__v1__log_record__init(&recs[i]);
+        recs[i].time_unix_nano = 1700000000000000000ULL + (uint64_t)i;
+        recs[i].severity_number = 17;
+        recp[i] = &recs[i];
+    }
+    recs[0].body = av_str("disk \xff full");
+    recs[0].severity_text = "ERROR";
+    recs[0].trace_id.data = (uint8_t *)TRACE_A;
+    recs[0].trace_id.len = 16;
+    recs[0].span_id.data = (uint8_t *)SPAN_A;
+    recs[0].span_id.len = 8;
+    argus_pb_keyvalue *body[] = {kv("user", av_str("ann")), kv("n", av_int(3))};
+    recs[1].body = av_kvlist(2, body);
+    recs[2].span_id.len = 3; /* invalid: rejected */
+    recs[2].span_id.data = (uint8_t *)SPAN_A;
+
+    argus_pb_scope_logs sl;
+    opentelemetry__proto__logs__v1__scope_logs__init(&sl);
+    sl.log_records = recp;
+    sl.n_log_records = 3;
+    argus_pb_scope_logs *slp = &sl;
+    argus_pb_resource_logs rl;
+    opentelemetry__proto__logs__v1__resource_logs__init(&rl);
+    rl.scope_logs = &slp;
+    rl.n_scope_logs = 1;
+    argus_pb_resource_logs *rlp = &rl;
+    argus_pb_logs ld;
+    opentelemetry__proto__logs__v1__logs_data__init(&ld);
+    ld.resource_logs = &rlp;
+    ld.n_resource_logs = 1;
+    size_t len = opentelemetry__proto__logs__v1__logs_data__get_packed_size(&ld);
+    uint8_t *buf = malloc(len);
+    opentelemetry__proto__logs__v1__logs_data__pack(&ld, buf);
+
+    argus_otlp_logs l;
+    argus_otlp_logs_init(&l);
+    argus_error err;
+    assert_int_equal(argus_otlp_logs_decode(&l, buf, len, &err), 0);
+    assert_int_equal(l.log_count, 3);
+    assert_int_equal(l.rejected, 1);
+    argus_buf sc, out;
+    argus_buf_init(&sc);
+    argus_buf_init(&out);
+    argus_otlp_logs_json(&out, &l);
+    const char *json = argus_buf_cstr(&out);
+    assert_non_null(strstr(json, "\"body\":\"disk \xef\xbf\xbd full\",\"body_type\":\"string\""));
+    assert_non_null(strstr(json, "\"body\":\"{\\\"user\\\":\\\"ann\\\",\\\"n\\\":3}\","
+                                 "\"body_type\":\"kvlist\""));
+    assert_non_null(strstr(json, "\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\","
+                                 "\"span_id\":\"a1a2a3a4a5a6a7a8\""));
+    assert_non_null(strstr(json, "\"severity_text\":\"ERROR\""));
+    assert_non_null(strstr(json, "\"severity_text\":null"));
+    assert_null(strstr(json, "1700000000000000002")); /* the rejected record is not rendered */
+    argus_buf_free(&sc);
+    argus_buf_free(&out);
+    argus_otlp_logs_free(&l);
+    free(buf);
+}
+
+static void test_arena_limit(void **state)
+{
+    (void)state;
+    argus_arena a;
+    argus_arena_init(&a, 1 << 20);
+    void *p = argus_arena_alloc(&a, 512 << 10);
+    assert_non_null(p);
+    assert_null(argus_arena_alloc(&a, 600 << 10));
+    assert_true(a.exhausted);
+    argus_arena_reset(&a);
+    assert_false(a.exhausted);
+    assert_non_null(argus_arena_alloc(&a, 100));
+    argus_arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_every_anyvalue_type, free_pool),
+        cmocka_unit_test_teardown(test_doubles_round_trip, free_pool),
+        cmocka_unit_test_teardown(test_invalid_utf8_is_replaced, free_pool),
+        cmocka_unit_test_teardown(test_base64_vectors, free_pool),
+        cmocka_unit_test_teardown(test_service_name_events_links_status, free_pool),
+        cmocka_unit_test_teardown(test_invalid_ids_are_rejected_not_fatal, free_pool),
+        cmocka_unit_test_teardown(test_malformed_payloads, free_pool),
+        cmocka_unit_test_teardown(test_deep_nesting_is_limited, free_pool),
+        cmocka_unit_test_teardown(test_logs_bodies, free_pool),
+        cmocka_unit_test_teardown(test_arena_limit, free_pool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
