@@ -34,7 +34,35 @@ function blocksOf(text) {
 // The shell says where an error happened in its input; the docs cannot know that line number.
 const norm = (s) => s.replace(/^(Runtime |Parse )?[Ee]rror near line \d+: /gm, 'Error: ').split('\n').map((l) => l.replace(/\s+$/, '')).join('\n').replace(/\n+$/, '');
 
+// ```console blocks: each "$ command" line runs with bash from the repository root and must
+// print exactly the lines that follow it (up to the next "$ " line).
+function consoleExamples(page, text) {
+  const re = /^```console[^\n]*\n([\s\S]*?)^```\s*$/gm;
+  let m;
+  while ((m = re.exec(text))) {
+    const line0 = text.slice(0, m.index).split('\n').length;
+    const lines = m[1].replace(/\n$/, '').split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i].startsWith('$ ')) continue;
+      let cmd = lines[i].slice(2);
+      while (cmd.endsWith('\\') && i + 1 < lines.length) cmd = cmd.slice(0, -1) + '\n' + lines[++i];
+      const expected = [];
+      while (i + 1 < lines.length && !lines[i + 1].startsWith('$ ')) expected.push(lines[++i]);
+      const r = spawnSync('bash', ['-c', cmd + ' 2>&1'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      const name = `${page}:${line0 + 1} $ ${cmd.split('\n')[0].slice(0, 60)}`;
+      if (norm(r.stdout) === norm(expected.join('\n'))) {
+        console.log(`ok - ${name}`);
+      } else {
+        failed++;
+        console.log(`not ok - ${name}`);
+        console.error(`--- ${name}\nexpected:\n${norm(expected.join('\n'))}\ngot:\n${norm(r.stdout)}\n---`);
+      }
+    }
+  }
+}
+
 for (const page of pages) {
+  consoleExamples(page, readFileSync(page, 'utf8'));
   const examples = blocksOf(readFileSync(page, 'utf8'));
   if (examples.length === 0) continue;
   const marker = (i) => `--ARGUS-EXAMPLE-${i}--`;
