@@ -1,7 +1,7 @@
 /* argus-shell: the real sqlite3 shell with the Argus extension loaded and the schema applied.
  *   argus-shell data/argus.db "SELECT count(*) FROM spans"
- *   argus-shell :memory: "SELECT service_name, count(*) FROM otlp_spans(readfile('x.pb')) GROUP BY 1"
- * It finds argus.so next to itself (or $ARGUS_EXTENSION) and execs sqlite3 with -cmd options;
+ *   argus-shell :memory: "SELECT service_name, count(*) FROM otlp_spans(readfile('x.pb')) GROUP BY
+ * 1" It finds argus.so next to itself (or $ARGUS_EXTENSION) and execs sqlite3 with -cmd options;
  * everything else is sqlite3's own behaviour. */
 #include <errno.h>
 #include <limits.h>
@@ -16,10 +16,11 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: argus-shell [sqlite3 options] [DATABASE [SQL...]]\n"
-                    "  Runs sqlite3 with the Argus extension loaded and, when a database file is\n"
-                    "  given, the Argus schema applied. Default database: :memory:.\n"
-                    "  ARGUS_EXTENSION=/path/to/argus.so overrides where the extension is found.\n");
+    fprintf(stderr,
+            "usage: argus-shell [sqlite3 options] [DATABASE [SQL...]]\n"
+            "  Runs sqlite3 with the Argus extension loaded and, when a database file is\n"
+            "  given, the Argus schema applied. Default database: :memory:.\n"
+            "  ARGUS_EXTENSION=/path/to/argus.so overrides where the extension is found.\n");
 }
 
 int main(int argc, char **argv)

@@ -110,7 +110,10 @@ void argus_arena_free(argus_arena *a)
     argus_arena_init(a, a->limit);
 }
 
-static void *pb_alloc(void *data, size_t size) { return argus_arena_alloc(data, size); }
+static void *pb_alloc(void *data, size_t size)
+{
+    return argus_arena_alloc(data, size);
+}
 
 static void pb_free(void *data, void *ptr)
 {

@@ -57,7 +57,10 @@ void argus_buf_appendc(argus_buf *b, char c)
         b->data[b->len++] = c;
 }
 
-void argus_buf_appends(argus_buf *b, const char *s) { argus_buf_append(b, s, strlen(s)); }
+void argus_buf_appends(argus_buf *b, const char *s)
+{
+    argus_buf_append(b, s, strlen(s));
+}
 
 const char *argus_buf_cstr(argus_buf *b)
 {

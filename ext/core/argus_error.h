@@ -9,10 +9,10 @@
 
 enum {
     ARGUS_OK = 0,
-    ARGUS_ENOMEM = -1,   /* allocation failed or a memory limit was reached */
-    ARGUS_EINVAL = -2,   /* bad argument from the caller */
-    ARGUS_EFORMAT = -3,  /* malformed input (protobuf, JSON, ...) */
-    ARGUS_ELIMIT = -4,   /* input exceeds a documented limit (size, nesting depth) */
+    ARGUS_ENOMEM = -1,  /* allocation failed or a memory limit was reached */
+    ARGUS_EINVAL = -2,  /* bad argument from the caller */
+    ARGUS_EFORMAT = -3, /* malformed input (protobuf, JSON, ...) */
+    ARGUS_ELIMIT = -4,  /* input exceeds a documented limit (size, nesting depth) */
 };
 
 typedef struct argus_error {

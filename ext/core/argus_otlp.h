@@ -35,9 +35,9 @@ typedef Opentelemetry__Proto__Logs__V1__ScopeLogs argus_pb_scope_logs;
 typedef Opentelemetry__Proto__Logs__V1__LogRecord argus_pb_log;
 
 /* Limits applied to every payload (documented in docs/sql.md). */
-#define ARGUS_OTLP_MAX_DEPTH 64              /* nesting of AnyValue arrays / kvlists */
+#define ARGUS_OTLP_MAX_DEPTH 64 /* nesting of AnyValue arrays / kvlists */
 #define ARGUS_OTLP_MEMORY_BASE ((size_t)64 << 20)
-#define ARGUS_OTLP_MEMORY_FACTOR 32          /* decoded bytes allowed per payload byte */
+#define ARGUS_OTLP_MEMORY_FACTOR 32 /* decoded bytes allowed per payload byte */
 
 typedef enum argus_otlp_format {
     ARGUS_OTLP_PROTOBUF = 1,
@@ -53,8 +53,8 @@ typedef struct argus_otlp_traces {
     argus_arena arena;
     argus_pb_traces *data; /* owned by arena; NULL before a successful decode */
     argus_otlp_format format;
-    size_t span_count; /* every span in the payload, valid or not */
-    size_t rejected;   /* spans with invalid ids */
+    size_t span_count;        /* every span in the payload, valid or not */
+    size_t rejected;          /* spans with invalid ids */
     char reject_message[160]; /* why the first rejected span was rejected */
 } argus_otlp_traces;
 
@@ -100,8 +100,8 @@ typedef struct argus_span_iter {
     const argus_pb_traces *data;
     size_t ri, si, ki; /* next position */
     argus_otlp_resource_info res;
-    const argus_pb_scope *scope;  /* may be NULL */
-    const argus_pb_span *span;    /* current span after a successful next() */
+    const argus_pb_scope *scope; /* may be NULL */
+    const argus_pb_span *span;   /* current span after a successful next() */
 } argus_span_iter;
 
 argus_span_iter argus_span_iter_start(const argus_otlp_traces *t);

@@ -85,8 +85,7 @@ extern const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS];
  * caller) is reset and used for rendered text. */
 void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *out,
                             argus_buf *scratch);
-void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *out,
-                           argus_buf *scratch);
+void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *out, argus_buf *scratch);
 
 /* Appends every valid span / log record as a JSON array of objects keyed by column name. */
 void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t);

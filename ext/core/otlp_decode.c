@@ -328,8 +328,8 @@ int argus_otlp_logs_decode(argus_otlp_logs *l, const void *payload, size_t len, 
                 const char *why = argus_otlp_log_invalid(sl->log_records[ki]);
                 if (why && l->rejected++ == 0)
                     snprintf(l->reject_message, sizeof l->reject_message,
-                             "resource_logs[%zu].scope_logs[%zu].log_records[%zu]: %s", ri, si,
-                             ki, why);
+                             "resource_logs[%zu].scope_logs[%zu].log_records[%zu]: %s", ri, si, ki,
+                             why);
             }
             l->log_count += sl->n_log_records;
         }
@@ -431,8 +431,7 @@ void argus_otlp_anyvalue_json(argus_buf *b, const argus_pb_anyvalue *v)
         argus_otlp_attributes_json(b, l ? l->values : NULL, l ? l->n_values : 0);
         break;
     }
-    default:
-        argus_buf_append(b, "null", 4);
+    default: argus_buf_append(b, "null", 4);
     }
 }
 

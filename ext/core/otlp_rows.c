@@ -4,27 +4,60 @@
 
 #include <string.h>
 
-const char *const argus_span_column_names[ARGUS_SPAN_NCOLUMNS] = {
-    "trace_id", "span_id", "parent_span_id", "trace_state", "flags", "name", "kind",
-    "start_time_unix_nano", "end_time_unix_nano", "duration_ns", "status_code", "status_message",
-    "service_name", "attributes", "events", "links", "resource_attributes", "scope_name",
-    "scope_version", "scope_attributes", "dropped_attributes_count", "dropped_events_count",
-    "dropped_links_count", "resource_schema_url", "scope_schema_url"};
+const char *const argus_span_column_names[ARGUS_SPAN_NCOLUMNS] = {"trace_id",
+                                                                  "span_id",
+                                                                  "parent_span_id",
+                                                                  "trace_state",
+                                                                  "flags",
+                                                                  "name",
+                                                                  "kind",
+                                                                  "start_time_unix_nano",
+                                                                  "end_time_unix_nano",
+                                                                  "duration_ns",
+                                                                  "status_code",
+                                                                  "status_message",
+                                                                  "service_name",
+                                                                  "attributes",
+                                                                  "events",
+                                                                  "links",
+                                                                  "resource_attributes",
+                                                                  "scope_name",
+                                                                  "scope_version",
+                                                                  "scope_attributes",
+                                                                  "dropped_attributes_count",
+                                                                  "dropped_events_count",
+                                                                  "dropped_links_count",
+                                                                  "resource_schema_url",
+                                                                  "scope_schema_url"};
 
 const char *const argus_span_column_types[ARGUS_SPAN_NCOLUMNS] = {
-    "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "TEXT", "INTEGER", "INTEGER", "INTEGER",
-    "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
-    "TEXT", "INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT"};
+    "TEXT",    "TEXT",    "TEXT",    "TEXT",    "INTEGER", "TEXT", "INTEGER", "INTEGER", "INTEGER",
+    "INTEGER", "INTEGER", "TEXT",    "TEXT",    "TEXT",    "TEXT", "TEXT",    "TEXT",    "TEXT",
+    "TEXT",    "TEXT",    "INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT"};
 
-const char *const argus_log_column_names[ARGUS_LOG_NCOLUMNS] = {
-    "time_unix_nano", "observed_time_unix_nano", "severity_number", "severity_text", "body",
-    "body_type", "attributes", "trace_id", "span_id", "flags", "event_name",
-    "dropped_attributes_count", "service_name", "resource_attributes", "scope_name",
-    "scope_version", "scope_attributes", "resource_schema_url", "scope_schema_url"};
+const char *const argus_log_column_names[ARGUS_LOG_NCOLUMNS] = {"time_unix_nano",
+                                                                "observed_time_unix_nano",
+                                                                "severity_number",
+                                                                "severity_text",
+                                                                "body",
+                                                                "body_type",
+                                                                "attributes",
+                                                                "trace_id",
+                                                                "span_id",
+                                                                "flags",
+                                                                "event_name",
+                                                                "dropped_attributes_count",
+                                                                "service_name",
+                                                                "resource_attributes",
+                                                                "scope_name",
+                                                                "scope_version",
+                                                                "scope_attributes",
+                                                                "resource_schema_url",
+                                                                "scope_schema_url"};
 
 const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS] = {
     "INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER",
-    "TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT"};
+    "TEXT",    "INTEGER", "TEXT",    "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT"};
 
 static void set_int(argus_value *v, int64_t i)
 {
@@ -86,8 +119,7 @@ static void set_attrs(argus_value *v, argus_pb_keyvalue *const *kv, size_t n, ar
     set_json_done(v, scratch);
 }
 
-void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v,
-                            argus_buf *scratch)
+void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
     const argus_pb_span *s = it->span;
     const argus_pb_resource *r = it->res.resource;
@@ -218,8 +250,7 @@ void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t)
             argus_otlp_span_column(&it, c, &v, &scratch);
             if (c)
                 argus_buf_appendc(out, ',');
-            argus_json_string(out, argus_span_column_names[c],
-                              strlen(argus_span_column_names[c]));
+            argus_json_string(out, argus_span_column_names[c], strlen(argus_span_column_names[c]));
             argus_buf_appendc(out, ':');
             value_json(out, &v);
         }

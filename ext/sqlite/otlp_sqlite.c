@@ -43,8 +43,10 @@ typedef struct otlp_cursor {
 
 static int connect_common(sqlite3 *db, row_kind kind, sqlite3_vtab **ppVtab, char **pzErr)
 {
-    const char *const *names = kind == KIND_SPANS ? argus_span_column_names : argus_log_column_names;
-    const char *const *types = kind == KIND_SPANS ? argus_span_column_types : argus_log_column_types;
+    const char *const *names =
+        kind == KIND_SPANS ? argus_span_column_names : argus_log_column_names;
+    const char *const *types =
+        kind == KIND_SPANS ? argus_span_column_types : argus_log_column_types;
     int n = kind == KIND_SPANS ? ARGUS_SPAN_NCOLUMNS : ARGUS_LOG_NCOLUMNS;
     sqlite3_str *s = sqlite3_str_new(db);
     sqlite3_str_appendall(s, "CREATE TABLE x(");
@@ -125,13 +127,16 @@ static int otlp_close(sqlite3_vtab_cursor *cur)
 static int otlp_next(sqlite3_vtab_cursor *cur)
 {
     otlp_cursor *c = (otlp_cursor *)cur;
-    c->eof = c->kind == KIND_SPANS ? !argus_span_iter_next(&c->spans)
-                                   : !argus_log_iter_next(&c->logs);
+    c->eof =
+        c->kind == KIND_SPANS ? !argus_span_iter_next(&c->spans) : !argus_log_iter_next(&c->logs);
     c->rowid++;
     return SQLITE_OK;
 }
 
-static int otlp_eof(sqlite3_vtab_cursor *cur) { return ((otlp_cursor *)cur)->eof; }
+static int otlp_eof(sqlite3_vtab_cursor *cur)
+{
+    return ((otlp_cursor *)cur)->eof;
+}
 
 static int otlp_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid)
 {
@@ -406,8 +411,8 @@ static void logs_json_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * rejected items that otlp_spans()/otlp_logs() skip and why. Without the second argument the
  * payload is tried as traces, then as logs (a payload that decodes as both — an empty one, say —
  * is reported as traces). */
-static void check_json(argus_buf *b, const char *type, argus_otlp_format format,
-                       size_t resources, size_t items, size_t rejected, const char *why)
+static void check_json(argus_buf *b, const char *type, argus_otlp_format format, size_t resources,
+                       size_t items, size_t rejected, const char *why)
 {
     argus_buf_appends(b, "{\"type\":\"");
     argus_buf_appends(b, type);
@@ -556,8 +561,8 @@ int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
         rc = sqlite3_create_function(db, "otlp_spans_json", 1, flags, NULL, spans_json_fn, NULL,
                                      NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_create_function(db, "otlp_logs_json", 1, flags, NULL, logs_json_fn, NULL,
-                                     NULL);
+        rc =
+            sqlite3_create_function(db, "otlp_logs_json", 1, flags, NULL, logs_json_fn, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "otlp_check", 1, flags, NULL, check_fn, NULL, NULL);
     if (rc == SQLITE_OK)

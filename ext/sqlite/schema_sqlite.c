@@ -1,7 +1,7 @@
 /* Schema migrations and the small SQL helpers the ingest statements use.
- *   SELECT argus_migrate();                    -- applies sql/sqlite migrations, returns the version
- *   SELECT arg_min(name, start_ns) FROM spans;  -- the name of the row with the smallest start_ns
- * argus-shell and argus-server call argus_schema_migrate() at start. */
+ *   SELECT argus_migrate();                    -- applies sql/sqlite migrations, returns the
+ * version SELECT arg_min(name, start_ns) FROM spans;  -- the name of the row with the smallest
+ * start_ns argus-shell and argus-server call argus_schema_migrate() at start. */
 #include "argus_sqlite.h"
 SQLITE_EXTENSION_INIT3
 
@@ -81,14 +81,14 @@ int argus_schema_migrate(sqlite3 *db, char **errmsg)
             } else {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
-                char *sql = sqlite3_mprintf("INSERT INTO argus_migrations VALUES(%d, %Q, %lld)",
-                                            m->version, m->name,
-                                            (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+                char *sql =
+                    sqlite3_mprintf("INSERT INTO argus_migrations VALUES(%d, %Q, %lld)", m->version,
+                                    m->name, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
                 rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
                 sqlite3_free(sql);
                 if (rc != SQLITE_OK)
-                    *errmsg = sqlite3_mprintf("argus: migration %s: %s", m->name,
-                                              sqlite3_errmsg(db));
+                    *errmsg =
+                        sqlite3_mprintf("argus: migration %s: %s", m->name, sqlite3_errmsg(db));
             }
         }
         if (rc != SQLITE_OK) {
@@ -97,8 +97,8 @@ int argus_schema_migrate(sqlite3 *db, char **errmsg)
         }
         rc = sqlite3_exec(db, "RELEASE argus_migrate", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
-            *errmsg = sqlite3_mprintf("argus: migration %s: commit: %s", m->name,
-                                      sqlite3_errmsg(db));
+            *errmsg =
+                sqlite3_mprintf("argus: migration %s: commit: %s", m->name, sqlite3_errmsg(db));
             return rc;
         }
     }

@@ -102,15 +102,18 @@ static uint8_t *make_request(int nspans, size_t *len)
             s->kind = i % 3 ? 3 : 2;
             s->flags = 0x101;
             s->start_time_unix_nano = 1700000000000000000ULL + (uint64_t)i * 1000000ULL;
-            s->end_time_unix_nano = s->start_time_unix_nano + 1000000ULL + (uint64_t)(rand_r(&seed) % 50000000);
+            s->end_time_unix_nano =
+                s->start_time_unix_nano + 1000000ULL + (uint64_t)(rand_r(&seed) % 50000000);
             s->n_attributes = 7;
             s->attributes = calloc(7, sizeof *s->attributes);
             s->attributes[0] = kv("http.request.method", sv("GET"));
             s->attributes[1] = kv("http.route", sv(routes[i % 5]));
             s->attributes[2] = kv("http.response.status_code", iv(i % 17 ? 200 : 503));
-            s->attributes[3] = kv("url.full", sv("http://checkout:8080/api/orders/84213?expand=items"));
+            s->attributes[3] =
+                kv("url.full", sv("http://checkout:8080/api/orders/84213?expand=items"));
             s->attributes[4] = kv("server.address", sv("checkout.internal"));
-            s->attributes[5] = kv("db.statement", sv("SELECT * FROM orders WHERE id = $1 AND tenant_id = $2"));
+            s->attributes[5] =
+                kv("db.statement", sv("SELECT * FROM orders WHERE id = $1 AND tenant_id = $2"));
             s->attributes[6] = kv("user_agent.original", sv("Mozilla/5.0 (X11; Linux x86_64)"));
             Opentelemetry__Proto__Trace__V1__Status *st = calloc(1, sizeof *st);
             opentelemetry__proto__trace__v1__status__init(st);
@@ -164,13 +167,28 @@ static const char *INSERT_COLS =
     "end_time_unix_nano, duration_ns, status_code, status_message, service_name, attributes, "
     "events, links, resource_attributes, scope_name, scope_version, dropped_attributes_count, "
     "dropped_events_count, dropped_links_count";
-static const int INSERT_MAP[] = {
-    ARGUS_SPAN_TRACE_ID, ARGUS_SPAN_SPAN_ID, ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_TRACE_STATE,
-    ARGUS_SPAN_FLAGS, ARGUS_SPAN_NAME, ARGUS_SPAN_KIND, ARGUS_SPAN_START_TIME, ARGUS_SPAN_END_TIME,
-    ARGUS_SPAN_DURATION, ARGUS_SPAN_STATUS_CODE, ARGUS_SPAN_STATUS_MESSAGE,
-    ARGUS_SPAN_SERVICE_NAME, ARGUS_SPAN_ATTRIBUTES, ARGUS_SPAN_EVENTS, ARGUS_SPAN_LINKS,
-    ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_SCOPE_NAME, ARGUS_SPAN_SCOPE_VERSION,
-    ARGUS_SPAN_DROPPED_ATTRIBUTES, ARGUS_SPAN_DROPPED_EVENTS, ARGUS_SPAN_DROPPED_LINKS};
+static const int INSERT_MAP[] = {ARGUS_SPAN_TRACE_ID,
+                                 ARGUS_SPAN_SPAN_ID,
+                                 ARGUS_SPAN_PARENT_SPAN_ID,
+                                 ARGUS_SPAN_TRACE_STATE,
+                                 ARGUS_SPAN_FLAGS,
+                                 ARGUS_SPAN_NAME,
+                                 ARGUS_SPAN_KIND,
+                                 ARGUS_SPAN_START_TIME,
+                                 ARGUS_SPAN_END_TIME,
+                                 ARGUS_SPAN_DURATION,
+                                 ARGUS_SPAN_STATUS_CODE,
+                                 ARGUS_SPAN_STATUS_MESSAGE,
+                                 ARGUS_SPAN_SERVICE_NAME,
+                                 ARGUS_SPAN_ATTRIBUTES,
+                                 ARGUS_SPAN_EVENTS,
+                                 ARGUS_SPAN_LINKS,
+                                 ARGUS_SPAN_RESOURCE_ATTRIBUTES,
+                                 ARGUS_SPAN_SCOPE_NAME,
+                                 ARGUS_SPAN_SCOPE_VERSION,
+                                 ARGUS_SPAN_DROPPED_ATTRIBUTES,
+                                 ARGUS_SPAN_DROPPED_EVENTS,
+                                 ARGUS_SPAN_DROPPED_LINKS};
 #define NINSERT ((int)(sizeof INSERT_MAP / sizeof INSERT_MAP[0]))
 
 int main(int argc, char **argv)
@@ -181,8 +199,8 @@ int main(int argc, char **argv)
     size_t len;
     uint8_t *payload = make_request(nspans, &len);
     double total = (double)nspans * nreq;
-    printf("payload: %d spans, %zu bytes (%.0f bytes/span); %d requests per measurement\n",
-           nspans, len, (double)len / nspans, nreq);
+    printf("payload: %d spans, %zu bytes (%.0f bytes/span); %d requests per measurement\n", nspans,
+           len, (double)len / nspans, nreq);
 
     /* 1. raw protobuf-c unpack into an arena */
     argus_arena arena;

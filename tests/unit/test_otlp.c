@@ -232,14 +232,11 @@ static void test_every_anyvalue_type(void **state)
                         "0102030405060708090a0b0c0d0e0f10");
     assert_string_equal(span_col(&t, ARGUS_SPAN_SPAN_ID, &scratch, out, sizeof out),
                         "a1a2a3a4a5a6a7a8");
-    assert_string_equal(span_col(&t, ARGUS_SPAN_PARENT_SPAN_ID, &scratch, out, sizeof out),
-                        "NULL");
-    assert_string_equal(span_col(&t, ARGUS_SPAN_DURATION, &scratch, out, sizeof out),
-                        "123456789");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_PARENT_SPAN_ID, &scratch, out, sizeof out), "NULL");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_DURATION, &scratch, out, sizeof out), "123456789");
     assert_string_equal(span_col(&t, ARGUS_SPAN_SCOPE_NAME, &scratch, out, sizeof out),
                         "test.scope");
-    assert_string_equal(span_col(&t, ARGUS_SPAN_STATUS_MESSAGE, &scratch, out, sizeof out),
-                        "NULL");
+    assert_string_equal(span_col(&t, ARGUS_SPAN_STATUS_MESSAGE, &scratch, out, sizeof out), "NULL");
     argus_buf_free(&scratch);
     argus_otlp_traces_free(&t);
     free(buf);
@@ -248,8 +245,14 @@ static void test_every_anyvalue_type(void **state)
 static void test_doubles_round_trip(void **state)
 {
     (void)state;
-    const double values[] = {0.1, 1.0 / 3.0, 1e-300, 5e-324, 1.7976931348623157e308, -2.5,
-                             123456789.123456789, 0.30000000000000004};
+    const double values[] = {0.1,
+                             1.0 / 3.0,
+                             1e-300,
+                             5e-324,
+                             1.7976931348623157e308,
+                             -2.5,
+                             123456789.123456789,
+                             0.30000000000000004};
     argus_buf b;
     argus_buf_init(&b);
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
@@ -269,12 +272,18 @@ static void test_invalid_utf8_is_replaced(void **state)
     argus_buf b;
     argus_buf_init(&b);
     /* Lone continuation, overlong '/', surrogate half, truncated 3-byte sequence. */
-    const char bad[] = "a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82";
+    const char bad[] = "a\x80"
+                       "b\xc0\xaf"
+                       "c\xed\xa0\x80"
+                       "d\xe2\x82";
     argus_json_string(&b, bad, sizeof bad - 1);
     const char *s = argus_buf_cstr(&b);
     assert_true(argus_utf8_valid(s, b.len));
-    assert_string_equal(s, "\"a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf"
-                           "\xbd\xef\xbf\xbd" "d\xef\xbf\xbd\xef\xbf\xbd\"");
+    assert_string_equal(s, "\"a\xef\xbf\xbd"
+                           "b\xef\xbf\xbd\xef\xbf\xbd"
+                           "c\xef\xbf\xbd\xef\xbf"
+                           "\xbd\xef\xbf\xbd"
+                           "d\xef\xbf\xbd\xef\xbf\xbd\"");
     argus_buf_reset(&b);
     argus_json_string(&b, "\x01\x1f\t", 3);
     assert_string_equal(argus_buf_cstr(&b), "\"\\u0001\\u001f\\t\"");
@@ -289,8 +298,8 @@ static void test_base64_vectors(void **state)
 {
     (void)state;
     const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    const char *want[] = {"\"\"", "\"Zg==\"", "\"Zm8=\"", "\"Zm9v\"", "\"Zm9vYg==\"",
-                          "\"Zm9vYmE=\"", "\"Zm9vYmFy\""};
+    const char *want[] = {"\"\"",         "\"Zg==\"",     "\"Zm8=\"",    "\"Zm9v\"",
+                          "\"Zm9vYg==\"", "\"Zm9vYmE=\"", "\"Zm9vYmFy\""};
     argus_buf b;
     argus_buf_init(&b);
     for (size_t i = 0; i < 7; i++) {
@@ -352,9 +361,10 @@ static void test_service_name_events_links_status(void **state)
     assert_string_equal(span_col(&t, ARGUS_SPAN_FLAGS, &sc, out, sizeof out), "257");
     assert_string_equal(span_col(&t, ARGUS_SPAN_STATUS_CODE, &sc, out, sizeof out), "2");
     assert_string_equal(span_col(&t, ARGUS_SPAN_STATUS_MESSAGE, &sc, out, sizeof out), "boom");
-    assert_string_equal(span_col(&t, ARGUS_SPAN_EVENTS, &sc, out, sizeof out),
-                        "[{\"time_unix_nano\":1700000000000000001,\"name\":\"exception\","
-                        "\"attributes\":{\"exception.type\":\"E\"},\"dropped_attributes_count\":0}]");
+    assert_string_equal(
+        span_col(&t, ARGUS_SPAN_EVENTS, &sc, out, sizeof out),
+        "[{\"time_unix_nano\":1700000000000000001,\"name\":\"exception\","
+        "\"attributes\":{\"exception.type\":\"E\"},\"dropped_attributes_count\":0}]");
     assert_string_equal(span_col(&t, ARGUS_SPAN_LINKS, &sc, out, sizeof out),
                         "[{\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\",\"span_id\":"
                         "\"a1a2a3a4a5a6a7a8\",\"trace_state\":\"\",\"attributes\":{},"
