@@ -367,7 +367,7 @@ static void test_service_name_events_links_status(void **state)
         "\"attributes\":{\"exception.type\":\"E\"},\"dropped_attributes_count\":0}]");
     assert_string_equal(span_col(&t, ARGUS_SPAN_LINKS, &sc, out, sizeof out),
                         "[{\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\",\"span_id\":"
-                        "\"a1a2a3a4a5a6a7a8\",\"trace_state\":\"\",\"attributes\":{},"
+                        "\"a1a2a3a4a5a6a7a8\",\"trace_state\":null,\"attributes\":{},"
                         "\"dropped_attributes_count\":0,\"flags\":1}]");
     assert_string_equal(span_col(&t, ARGUS_SPAN_RESOURCE_ATTRIBUTES, &sc, out, sizeof out),
                         "{\"host.name\":\"h1\",\"service.name\":\"checkout\"}");
