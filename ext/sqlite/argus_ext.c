@@ -16,6 +16,11 @@ static const struct {
 } modules[] = {
     {"otlp", argus_register_otlp},
     {"schema", argus_register_schema},
+    {"waterfall", argus_register_waterfall},
+    {"buckets", argus_register_buckets},
+    {"percentile", argus_register_percentile},
+    {"template", argus_register_template},
+    {"insight", argus_register_insight},
 };
 
 int argus_sqlite_register_all(sqlite3 *db, char **pzErrMsg)

@@ -1,0 +1,270 @@
+/* Chart bucketing in SQL: time_bucket(ts_ns, width_ns), bucket_width(start_ns, end_ns, max_points)
+ * and the table-valued bucket_series(start_ns, end_ns, width_ns), one row per bucket so charts can
+ * LEFT JOIN their counts onto it and get zeros for empty buckets:
+ *   SELECT s.bucket_start_ns, count(x.ts) FROM bucket_series(?1, ?2, ?3) s
+ *   LEFT JOIN x ON time_bucket(x.ts, ?3) = s.bucket_start_ns GROUP BY 1; */
+#include "argus_sqlite.h"
+SQLITE_EXTENSION_INIT3
+
+#include "argus_buckets.h"
+
+#include <string.h>
+
+/* Reads an integer argument; numbers only (REAL is truncated), so 'abc' is an error, not 0.
+ * Returns 0, or -1 after setting an error on ctx (or vtab). */
+static int int_arg(sqlite3_value *v, int64_t *out, const char *fn, const char *arg,
+                   argus_error *err)
+{
+    int t = sqlite3_value_numeric_type(v);
+    if (t != SQLITE_INTEGER && t != SQLITE_FLOAT) {
+        argus_error_set(err, ARGUS_EINVAL, "%s: %s must be an integer", fn, arg);
+        return -1;
+    }
+    *out = sqlite3_value_int64(v);
+    return 0;
+}
+
+static void time_bucket_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
+        return;
+    argus_error err;
+    argus_error_clear(&err);
+    int64_t ts, width, out;
+    if (int_arg(argv[0], &ts, "time_bucket", "ts_ns", &err) ||
+        int_arg(argv[1], &width, "time_bucket", "width_ns", &err) ||
+        argus_buckets_floor(ts, width, &out, &err)) {
+        argus_sqlite_result_error(ctx, &err);
+        return;
+    }
+    sqlite3_result_int64(ctx, out);
+}
+
+static void bucket_width_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    int64_t v[3], out;
+    static const char *const names[3] = {"start_ns", "end_ns", "max_points"};
+    argus_error err;
+    argus_error_clear(&err);
+    for (int i = 0; i < argc; i++)
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+            return;
+    for (int i = 0; i < argc; i++) {
+        if (int_arg(argv[i], &v[i], "bucket_width", names[i], &err)) {
+            argus_sqlite_result_error(ctx, &err);
+            return;
+        }
+    }
+    if (argus_buckets_width(v[0], v[1], v[2], &out, &err)) {
+        argus_sqlite_result_error(ctx, &err);
+        return;
+    }
+    sqlite3_result_int64(ctx, out);
+}
+
+/* --- bucket_series ------------------------------------------------------------------------- */
+
+#define SERIES_COL_START 0 /* bucket_start_ns */
+#define SERIES_COL_END 1   /* bucket_end_ns */
+#define SERIES_ARG_START 2 /* hidden start_ns */
+#define SERIES_ARG_END 3   /* hidden end_ns */
+#define SERIES_ARG_WIDTH 4 /* hidden width_ns */
+#define SERIES_NARGS 3
+
+typedef struct series_cursor {
+    sqlite3_vtab_cursor base;
+    int64_t args[SERIES_NARGS]; /* start, end, width as given */
+    int64_t first;              /* time_bucket(start, width) */
+    uint64_t count;             /* rows */
+    uint64_t i;                 /* current row */
+} series_cursor;
+
+static int series_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                          sqlite3_vtab **ppVtab, char **pzErr)
+{
+    (void)aux;
+    (void)argc;
+    (void)argv;
+    int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(bucket_start_ns INTEGER, bucket_end_ns "
+                                      "INTEGER, start_ns HIDDEN, end_ns HIDDEN, width_ns HIDDEN)");
+    if (rc != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("bucket_series: %s", sqlite3_errmsg(db));
+        return rc;
+    }
+    sqlite3_vtab *v = sqlite3_malloc(sizeof *v);
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof *v);
+    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+    *ppVtab = v;
+    return SQLITE_OK;
+}
+
+static int series_disconnect(sqlite3_vtab *vtab)
+{
+    sqlite3_free(vtab);
+    return SQLITE_OK;
+}
+
+static int series_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
+{
+    (void)vtab;
+    series_cursor *c = sqlite3_malloc(sizeof *c);
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    *ppCursor = &c->base;
+    return SQLITE_OK;
+}
+
+static int series_close(sqlite3_vtab_cursor *cur)
+{
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+static int series_next(sqlite3_vtab_cursor *cur)
+{
+    ((series_cursor *)cur)->i++;
+    return SQLITE_OK;
+}
+
+static int series_eof(sqlite3_vtab_cursor *cur)
+{
+    series_cursor *c = (series_cursor *)cur;
+    return c->i >= c->count;
+}
+
+static int series_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid)
+{
+    *pRowid = (sqlite3_int64)((series_cursor *)cur)->i + 1;
+    return SQLITE_OK;
+}
+
+static int series_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    series_cursor *c = (series_cursor *)cur;
+    /* Every bucket start lies in [first, end), so computing it modulo 2^64 is exact even where
+     * i * width alone would overflow; only the end of the last bucket can pass INT64_MAX, and it
+     * is clamped there. */
+    int64_t start = (int64_t)((uint64_t)c->first + c->i * (uint64_t)c->args[2]), end;
+    switch (col) {
+    case SERIES_COL_START:
+        sqlite3_result_int64(ctx, start);
+        break;
+    case SERIES_COL_END:
+        if (__builtin_add_overflow(start, c->args[2], &end))
+            end = INT64_MAX;
+        sqlite3_result_int64(ctx, end);
+        break;
+    default:
+        sqlite3_result_int64(ctx, c->args[col - SERIES_ARG_START]);
+        break;
+    }
+    return SQLITE_OK;
+}
+
+/* idxNum bit i (i = 0 start, 1 end, 2 width) is set when argument i is bound by an equality
+ * constraint; argv holds the bound values in that order. All three are needed. */
+static int series_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                         sqlite3_value **argv)
+{
+    (void)idxStr;
+    series_cursor *c = (series_cursor *)cur;
+    static const char *const names[SERIES_NARGS] = {"start_ns", "end_ns", "width_ns"};
+    c->count = c->i = 0;
+    if (idxNum != 7 || argc != SERIES_NARGS)
+        return SQLITE_ERROR; /* series_best_index never plans this */
+    argus_error err;
+    argus_error_clear(&err);
+    for (int i = 0; i < SERIES_NARGS; i++)
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+            return SQLITE_OK; /* NULL argument: no rows */
+    for (int i = 0; i < SERIES_NARGS; i++)
+        if (int_arg(argv[i], &c->args[i], "bucket_series", names[i], &err))
+            return argus_sqlite_vtab_error(cur->pVtab, &err);
+    uint64_t count;
+    if (argus_buckets_count(c->args[0], c->args[1], c->args[2], &count, &err) ||
+        argus_buckets_floor(c->args[0], c->args[2], &c->first, &err))
+        return argus_sqlite_vtab_error(cur->pVtab, &err);
+    if (count > ARGUS_BUCKETS_MAX_SERIES) {
+        argus_error_set(&err, ARGUS_ELIMIT,
+                        "bucket_series: the range needs %llu buckets, more than the limit of %d; "
+                        "use a wider width_ns (see bucket_width)",
+                        (unsigned long long)count, ARGUS_BUCKETS_MAX_SERIES);
+        return argus_sqlite_vtab_error(cur->pVtab, &err);
+    }
+    c->count = count;
+    return SQLITE_OK;
+}
+
+static int series_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
+{
+    int usable[SERIES_NARGS] = {-1, -1, -1}, seen = 0;
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *k = &info->aConstraint[i];
+        if (k->iColumn < SERIES_ARG_START)
+            continue;
+        int a = k->iColumn - SERIES_ARG_START;
+        seen |= 1 << a;
+        if (k->usable && k->op == SQLITE_INDEX_CONSTRAINT_EQ)
+            usable[a] = i;
+    }
+    int idx = 0;
+    for (int a = 0; a < SERIES_NARGS; a++) {
+        if (usable[a] < 0)
+            continue;
+        idx |= 1 << a;
+        info->aConstraintUsage[usable[a]].argvIndex = 0;
+    }
+    if (idx != 7) {
+        if (seen == 7)
+            return SQLITE_CONSTRAINT; /* all given, but not usable in this plan */
+        sqlite3_free(vtab->zErrMsg);
+        vtab->zErrMsg = sqlite3_mprintf("bucket_series: needs three arguments: "
+                                        "bucket_series(start_ns, end_ns, width_ns)");
+        return SQLITE_ERROR;
+    }
+    int argv_index = 1;
+    for (int a = 0; a < SERIES_NARGS; a++) {
+        info->aConstraintUsage[usable[a]].argvIndex = argv_index++;
+        info->aConstraintUsage[usable[a]].omit = 1;
+    }
+    info->idxNum = idx;
+    info->estimatedCost = 100;
+    info->estimatedRows = 100; /* a chart's worth of buckets */
+    if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == SERIES_COL_START &&
+        !info->aOrderBy[0].desc)
+        info->orderByConsumed = 1;
+    return SQLITE_OK;
+}
+
+static sqlite3_module series_module = {
+    .iVersion = 0,
+    .xConnect = series_connect,
+    .xBestIndex = series_best_index,
+    .xDisconnect = series_disconnect,
+    .xOpen = series_open,
+    .xClose = series_close,
+    .xFilter = series_filter,
+    .xNext = series_next,
+    .xEof = series_eof,
+    .xColumn = series_column,
+    .xRowid = series_rowid,
+};
+
+int argus_register_buckets(sqlite3 *db, char **pzErrMsg)
+{
+    const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    int rc =
+        sqlite3_create_function(db, "time_bucket", 2, flags, NULL, time_bucket_func, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "bucket_width", 3, flags, NULL, bucket_width_func, NULL,
+                                     NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_module(db, "bucket_series", &series_module, NULL);
+    if (rc != SQLITE_OK && pzErrMsg && !*pzErrMsg)
+        *pzErrMsg = sqlite3_mprintf("buckets: registering functions: %s", sqlite3_errmsg(db));
+    return rc;
+}
