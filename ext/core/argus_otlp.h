@@ -106,9 +106,9 @@ typedef struct argus_span_iter {
     const argus_pb_traces *data;
     size_t ri, si, ki; /* next position */
     argus_otlp_resource_info res;
-    const argus_pb_scope *scope; /* may be NULL */
-    const argus_pb_span *span;   /* current span after a successful next() */
-    size_t n;                    /* valid spans returned so far (the current one is n - 1) */
+    const argus_pb_scope *scope;    /* may be NULL */
+    const argus_pb_span *span;      /* current span after a successful next() */
+    size_t n;                       /* valid spans returned so far (the current one is n - 1) */
     const struct argus_value *rows; /* pre-rendered values, or NULL */
 } argus_span_iter;
 

@@ -93,7 +93,11 @@ static void render_path(const ctx *c, char *out, size_t cap)
 
 __attribute__((format(printf, 3, 4))) static int fail(ctx *c, int code, const char *fmt, ...)
 {
-    char what[120], path[200];
+    /* Sized so that "otlp: json: " + path + ": " + what always fits in argus_error.message. */
+    char what[96], path[144];
+    _Static_assert(sizeof "otlp: json: : " + sizeof what + sizeof path - 3 <=
+                       sizeof((argus_error *)0)->message,
+                   "error message buffer too small");
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
@@ -127,12 +131,12 @@ static const char *type_name(const json_t *v)
 /* A short printable copy of a user string for error messages. */
 static void quote_short(char *out, size_t cap, const char *s, size_t n)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 4 < cap; i++) {
+    size_t o = 0, i = 0;
+    for (; i < n && o + 4 < cap; i++) {
         unsigned char ch = (unsigned char)s[i];
         out[o++] = ch >= 0x20 && ch < 0x7f && ch != '"' ? (char)ch : '?';
     }
-    if (o + 4 >= cap && o < n) {
+    if (i < n) {
         out[o++] = '.';
         out[o++] = '.';
         out[o++] = '.';
@@ -626,9 +630,10 @@ static int decode_message(ctx *c, const json_t *obj, const ProtobufCMessageDescr
     if (!m)
         return out_of_memory(c->err);
     d->message_init(m);
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_t *o = (json_t *)obj;
+    for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+        const char *key = json_object_iter_key(it);
+        json_t *v = json_object_iter_value(it);
         if (json_is_null(v))
             continue;
         const ProtobufCFieldDescriptor *f = find_field(d, key);
@@ -648,7 +653,7 @@ static int decode_message(ctx *c, const json_t *obj, const ProtobufCMessageDescr
     return 0;
 }
 
-/* ---- pre-pass: integers beyond int64, jansson's memory ------------------------------------- */
+/* ---- pre-pass: integers beyond int64, jansson's memory ----------------------------------- */
 
 /* Lower bounds of what jansson 2.14 allocates per value on a 64-bit system (measured: an empty
  * object 224 bytes, an empty array 138, a string 90 + its length, a number 42). jansson's tree is
@@ -696,15 +701,13 @@ static scan_result scan(const char *s, size_t len, char *out, size_t *out_len)
                 i++;
             size_t nd = i - digits;
             int plain = nd && s[digits] != '0' &&
-                        !(i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
-                                      s[i] == '+' || s[i] == '-'));
+                        !(i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' ||
+                                      s[i] == '-'));
             int in_value = prev == ':' || prev == '[' ||
                            (prev == ',' && depth > 0 && depth <= SCAN_MAX_DEPTH &&
                             (arrays[depth / 8] >> (depth % 8) & 1));
-            if (plain && in_value && nd >= 19 &&
-                (nd > 19 || memcmp(s + digits, ch == '-' ? "9223372036854775808"
-                                                         : "9223372036854775807",
-                                   19) > 0)) {
+            const char *max = ch == '-' ? "9223372036854775808" : "9223372036854775807";
+            if (plain && in_value && nd >= 19 && (nd > 19 || memcmp(s + digits, max, 19) > 0)) {
                 if (out) {
                     memcpy(out + o, s + copied, start - copied);
                     o += start - copied;
@@ -763,10 +766,10 @@ static scan_result scan(const char *s, size_t len, char *out, size_t *out_len)
     return r;
 }
 
-/* ---- entry points ----------------------------------------------------------------------------- */
+/* ---- entry points --------------------------------------------------------------------------- */
 
-static int decode(const char *json, size_t len, argus_arena *a,
-                  const ProtobufCMessageDescriptor *d, void **out, argus_error *err)
+static int decode(const char *json, size_t len, argus_arena *a, const ProtobufCMessageDescriptor *d,
+                  void **out, argus_error *err)
 {
     if (out)
         *out = NULL;
@@ -790,11 +793,9 @@ static int decode(const char *json, size_t len, argus_arena *a,
     if (!root) {
         if (json_error_code(&je) == json_error_out_of_memory)
             return out_of_memory(err);
-        return argus_error_set(err,
-                               json_error_code(&je) == json_error_stack_overflow ? ARGUS_ELIMIT
-                                                                                 : ARGUS_EFORMAT,
-                               "otlp: json: invalid JSON at line %d, column %d: %s", je.line,
-                               je.column, je.text);
+        return argus_error_set(
+            err, json_error_code(&je) == json_error_stack_overflow ? ARGUS_ELIMIT : ARGUS_EFORMAT,
+            "otlp: json: invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
     }
     int rc;
     if (!json_is_object(root)) {

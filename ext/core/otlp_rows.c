@@ -249,16 +249,15 @@ int argus_otlp_traces_prerender(argus_otlp_traces *t, argus_error *err)
     size_t n = t->span_count - t->rejected;
     if (!t->data || t->rows)
         return 0;
-    argus_value *rows = argus_arena_alloc(&t->arena, (n ? n : 1) * ARGUS_SPAN_NCOLUMNS *
-                                                         sizeof *rows);
+    argus_value *rows =
+        argus_arena_alloc(&t->arena, (n ? n : 1) * ARGUS_SPAN_NCOLUMNS * sizeof *rows);
     argus_buf scratch;
     argus_buf_init(&scratch);
     int rc = rows ? 0 : -1;
     const argus_pb_resource *res = NULL;
     argus_value res_json = {ARGUS_VAL_NULL, 0, NULL, 0};
     size_t i = 0;
-    for (argus_span_iter it = argus_span_iter_start(t); rc == 0 && argus_span_iter_next(&it);
-         i++) {
+    for (argus_span_iter it = argus_span_iter_start(t); rc == 0 && argus_span_iter_next(&it); i++) {
         argus_value *row = rows + i * ARGUS_SPAN_NCOLUMNS;
         for (int c = 0; rc == 0 && c < ARGUS_SPAN_NCOLUMNS; c++) {
             /* Every span of a resource shares one rendering of its attributes. */

@@ -64,7 +64,7 @@ int argus_sqlite_vtab_error(sqlite3_vtab *vtab, const argus_error *err)
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
-int sqlite3_argus_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi)
+    int sqlite3_argus_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi)
 {
     SQLITE_EXTENSION_INIT2(pApi);
     return argus_sqlite_register_all(db, pzErrMsg);

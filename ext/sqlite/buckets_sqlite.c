@@ -150,17 +150,13 @@ static int series_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col
      * is clamped there. */
     int64_t start = (int64_t)((uint64_t)c->first + c->i * (uint64_t)c->args[2]), end;
     switch (col) {
-    case SERIES_COL_START:
-        sqlite3_result_int64(ctx, start);
-        break;
+    case SERIES_COL_START: sqlite3_result_int64(ctx, start); break;
     case SERIES_COL_END:
         if (__builtin_add_overflow(start, c->args[2], &end))
             end = INT64_MAX;
         sqlite3_result_int64(ctx, end);
         break;
-    default:
-        sqlite3_result_int64(ctx, c->args[col - SERIES_ARG_START]);
-        break;
+    default: sqlite3_result_int64(ctx, c->args[col - SERIES_ARG_START]); break;
     }
     return SQLITE_OK;
 }

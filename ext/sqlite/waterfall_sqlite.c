@@ -168,69 +168,29 @@ static int waterfall_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int 
     const argus_waterfall_span *s = &c->spans[r->span];
     switch (col) {
     case COL_TRACE_ID:
-    case COL_ARG_TRACE_ID:
-        result_text(ctx, c->trace_id, strlen(c->trace_id));
-        break;
-    case COL_SPAN_ID:
-        result_text(ctx, s->span_id, s->span_id_len);
-        break;
-    case COL_PARENT_SPAN_ID:
-        result_text(ctx, s->parent_span_id, s->parent_span_id_len);
-        break;
-    case COL_SERVICE_NAME:
-        result_text(ctx, s->service_name, s->service_name_len);
-        break;
-    case COL_NAME:
-        result_text(ctx, s->name, s->name_len);
-        break;
-    case COL_KIND:
-        sqlite3_result_int(ctx, s->kind);
-        break;
-    case COL_START:
-        sqlite3_result_int64(ctx, s->start_ns);
-        break;
-    case COL_END:
-        sqlite3_result_int64(ctx, s->end_ns);
-        break;
-    case COL_DURATION:
-        sqlite3_result_int64(ctx, r->duration_ns);
-        break;
-    case COL_STATUS_CODE:
-        sqlite3_result_int(ctx, s->status_code);
-        break;
+    case COL_ARG_TRACE_ID: result_text(ctx, c->trace_id, strlen(c->trace_id)); break;
+    case COL_SPAN_ID: result_text(ctx, s->span_id, s->span_id_len); break;
+    case COL_PARENT_SPAN_ID: result_text(ctx, s->parent_span_id, s->parent_span_id_len); break;
+    case COL_SERVICE_NAME: result_text(ctx, s->service_name, s->service_name_len); break;
+    case COL_NAME: result_text(ctx, s->name, s->name_len); break;
+    case COL_KIND: sqlite3_result_int(ctx, s->kind); break;
+    case COL_START: sqlite3_result_int64(ctx, s->start_ns); break;
+    case COL_END: sqlite3_result_int64(ctx, s->end_ns); break;
+    case COL_DURATION: sqlite3_result_int64(ctx, r->duration_ns); break;
+    case COL_STATUS_CODE: sqlite3_result_int(ctx, s->status_code); break;
     case COL_STATUS_MESSAGE:
         result_text(ctx, c->status_messages[r->span].s, c->status_messages[r->span].n);
         break;
-    case COL_DEPTH:
-        sqlite3_result_int(ctx, r->depth);
-        break;
-    case COL_OFFSET:
-        sqlite3_result_int64(ctx, r->offset_ns);
-        break;
-    case COL_SELF:
-        sqlite3_result_int64(ctx, r->self_ns);
-        break;
-    case COL_IS_CRITICAL:
-        sqlite3_result_int(ctx, r->is_critical);
-        break;
-    case COL_HAS_ERROR:
-        sqlite3_result_int(ctx, r->has_error);
-        break;
-    case COL_DESCENDANT_ERROR:
-        sqlite3_result_int(ctx, r->descendant_error);
-        break;
-    case COL_IS_ORPHAN:
-        sqlite3_result_int(ctx, r->is_orphan);
-        break;
-    case COL_IS_DUPLICATE:
-        sqlite3_result_int(ctx, r->is_duplicate);
-        break;
-    case COL_CHILD_COUNT:
-        sqlite3_result_int64(ctx, r->child_count);
-        break;
-    case COL_ID:
-        sqlite3_result_int64(ctx, s->index);
-        break;
+    case COL_DEPTH: sqlite3_result_int(ctx, r->depth); break;
+    case COL_OFFSET: sqlite3_result_int64(ctx, r->offset_ns); break;
+    case COL_SELF: sqlite3_result_int64(ctx, r->self_ns); break;
+    case COL_IS_CRITICAL: sqlite3_result_int(ctx, r->is_critical); break;
+    case COL_HAS_ERROR: sqlite3_result_int(ctx, r->has_error); break;
+    case COL_DESCENDANT_ERROR: sqlite3_result_int(ctx, r->descendant_error); break;
+    case COL_IS_ORPHAN: sqlite3_result_int(ctx, r->is_orphan); break;
+    case COL_IS_DUPLICATE: sqlite3_result_int(ctx, r->is_duplicate); break;
+    case COL_CHILD_COUNT: sqlite3_result_int64(ctx, r->child_count); break;
+    case COL_ID: sqlite3_result_int64(ctx, s->index); break;
     }
     return SQLITE_OK;
 }

@@ -118,8 +118,8 @@ static void logs_err(const char *json, int code, const char *message)
 static const char *one_span(const char *members)
 {
     static char buf[8192];
-    int n = snprintf(buf, sizeof buf,
-                     "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{%s}]}]}]}", members);
+    int n = snprintf(buf, sizeof buf, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{%s}]}]}]}",
+                     members);
     assert_true(n > 0 && (size_t)n < sizeof buf);
     return buf;
 }
@@ -132,7 +132,10 @@ static argus_pb_span *span_of(argus_pb_traces *t)
     return t->resource_spans[0]->scope_spans[0]->spans[0];
 }
 
-static argus_pb_span *span_ok(const char *members) { return span_of(traces_ok(one_span(members))); }
+static argus_pb_span *span_ok(const char *members)
+{
+    return span_of(traces_ok(one_span(members)));
+}
 
 /* The value of the span's only attribute, given as the JSON of an AnyValue. */
 static argus_pb_anyvalue *value_ok(const char *anyvalue_json)
@@ -416,8 +419,7 @@ static void test_int64_as_numbers_and_strings(void **state)
     traces_err(one_span("\"startTimeUnixNano\":-1"), ARGUS_EFORMAT, msg);
     traces_err(one_span("\"startTimeUnixNano\":\"18446744073709551616\""), ARGUS_EFORMAT, msg);
     traces_err(one_span("\"startTimeUnixNano\":18446744073709551616"), ARGUS_EFORMAT, msg);
-    snprintf(msg, sizeof msg, "%sdroppedAttributesCount: integer out of range for uint32",
-             prefix);
+    snprintf(msg, sizeof msg, "%sdroppedAttributesCount: integer out of range for uint32", prefix);
     traces_err(one_span("\"droppedAttributesCount\":4294967296"), ARGUS_EFORMAT, msg);
     snprintf(msg, sizeof msg, "%sstartTimeUnixNano: expected an integer, got a string", prefix);
     traces_err(one_span("\"startTimeUnixNano\":\"12abc\""), ARGUS_EFORMAT, msg);
@@ -555,12 +557,12 @@ static void test_snake_case_keys(void **state)
     assert_bytes(&a->values[1]->bytes_value, "\x01", 1);
     assert_int_equal(s->status->code, 2);
 
-    argus_pb_logs *l = logs_ok(
-        "{\"resource_logs\":[{\"scope_logs\":[{\"log_records\":[{\"time_unix_nano\":\"1\","
-        "\"observed_time_unix_nano\":2,\"severity_number\":9,\"severity_text\":\"INFO\","
-        "\"event_name\":\"evt\",\"trace_id\":\"0123456789abcdeffedcba9876543210\","
-        "\"span_id\":\"0102030405060708\",\"flags\":1,\"dropped_attributes_count\":3,"
-        "\"body\":{\"string_value\":\"hi\"}}]}]}]}");
+    argus_pb_logs *l =
+        logs_ok("{\"resource_logs\":[{\"scope_logs\":[{\"log_records\":[{\"time_unix_nano\":\"1\","
+                "\"observed_time_unix_nano\":2,\"severity_number\":9,\"severity_text\":\"INFO\","
+                "\"event_name\":\"evt\",\"trace_id\":\"0123456789abcdeffedcba9876543210\","
+                "\"span_id\":\"0102030405060708\",\"flags\":1,\"dropped_attributes_count\":3,"
+                "\"body\":{\"string_value\":\"hi\"}}]}]}]}");
     argus_pb_log *r = log_of(l);
     assert_true(r->time_unix_nano == 1 && r->observed_time_unix_nano == 2);
     assert_int_equal(r->severity_number, 9);
@@ -724,9 +726,8 @@ static void test_errors_say_where(void **state)
     traces_err("{\"a\":\"\xff\"}", ARGUS_EFORMAT, "otlp: json: invalid JSON at line 1*");
     /* Only len bytes are read. */
     traces_err_n("{}xyz", 3, ARGUS_EFORMAT, "otlp: json: invalid JSON at line 1*");
-    assert_int_equal(argus_otlp_json_decode_traces("{}xyz", 2, &arena,
-                                                   &(argus_pb_traces *){NULL}, NULL),
-                     0);
+    assert_int_equal(
+        argus_otlp_json_decode_traces("{}xyz", 2, &arena, &(argus_pb_traces *){NULL}, NULL), 0);
 
     /* Bad arguments. */
     argus_error err;
