@@ -586,6 +586,20 @@ static int decode_field(ctx *c, ProtobufCMessage *m, const ProtobufCFieldDescrip
                         const json_t *v)
 {
     char *base = (char *)m;
+    if (m->descriptor == &opentelemetry__proto__common__v1__any_value__descriptor &&
+        f->id == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE) {
+        /* JavaScript exporters send every whole-number double (1e300, 2**70) as intValue; a
+         * value that no int64 can hold is kept as the double it is rather than refused. */
+        int64_t i;
+        double d;
+        if (to_i64(v, &i) != NUM_OK && (json_is_number(v) || json_is_string(v)) &&
+            to_double(v, &d) == NUM_OK) {
+            Opentelemetry__Proto__Common__V1__AnyValue *av = (void *)m;
+            av->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE;
+            av->double_value = d;
+            return 0;
+        }
+    }
     if (f->label != PROTOBUF_C_LABEL_REPEATED) {
         int rc = decode_element(c, f, v, base + f->offset);
         if (rc)
