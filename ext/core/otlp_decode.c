@@ -454,11 +454,13 @@ void argus_otlp_attributes_json(argus_buf *b, argus_pb_keyvalue *const *kv, size
     argus_buf_appendc(b, '}');
 }
 
-static void hex_json(argus_buf *b, const ProtobufCBinaryData *id)
+/* A link's id as hex; null when absent or not of the OTLP length (links are not validated as
+ * spans are: a bad link id should not cost the span). */
+static void hex_json(argus_buf *b, const ProtobufCBinaryData *id, size_t want)
 {
-    char hex[65];
-    if (id->len == 0 || id->len > 32) {
-        argus_buf_appends(b, id->len ? "\"\"" : "null");
+    char hex[33];
+    if (id->len != want || want > 16) {
+        argus_buf_append(b, "null", 4);
         return;
     }
     argus_hex(hex, id->data, id->len);
@@ -495,9 +497,9 @@ void argus_otlp_links_json(argus_buf *b, const argus_pb_span *s)
         if (i)
             argus_buf_appendc(b, ',');
         argus_buf_appends(b, "{\"trace_id\":");
-        hex_json(b, &l->trace_id);
+        hex_json(b, &l->trace_id, 16);
         argus_buf_appends(b, ",\"span_id\":");
-        hex_json(b, &l->span_id);
+        hex_json(b, &l->span_id, 8);
         argus_buf_appends(b, ",\"trace_state\":");
         if (l->trace_state[0])
             argus_json_string(b, l->trace_state, strlen(l->trace_state));
