@@ -1,0 +1,81 @@
+/* log_template(body) and log_pattern_id(body): group log lines into patterns (core:
+ * log_template.c).
+ *   SELECT log_pattern_id(body) AS id, log_template(body), count(*) FROM logs GROUP BY id;
+ * NULL in, NULL out; numbers and blobs are read as their text. Each connection keeps one scratch
+ * buffer, so a call allocates nothing but SQLite's copy of the result. */
+#include "argus_sqlite.h"
+SQLITE_EXTENSION_INIT3
+
+#include "argus_log_template.h"
+
+#include <stdlib.h>
+
+static void scratch_free(void *p)
+{
+    argus_buf *b = p;
+    argus_buf_free(b);
+    free(b);
+}
+
+static void template_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return;
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    if (!s) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    argus_buf *b = sqlite3_user_data(ctx);
+    argus_error err;
+    argus_buf_reset(b);
+    if (argus_log_template_render(s, (size_t)n, b, &err)) {
+        argus_sqlite_result_error(ctx, &err);
+        return;
+    }
+    sqlite3_result_text(ctx, b->data, (int)b->len, SQLITE_TRANSIENT);
+}
+
+static void pattern_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return;
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    if (!s) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    char id[17];
+    argus_error err;
+    if (argus_log_template_id(s, (size_t)n, sqlite3_user_data(ctx), id, &err)) {
+        argus_sqlite_result_error(ctx, &err);
+        return;
+    }
+    sqlite3_result_text(ctx, id, 16, SQLITE_TRANSIENT);
+}
+
+int argus_register_template(sqlite3 *db, char **pzErrMsg)
+{
+    (void)pzErrMsg;
+    static const struct {
+        const char *name;
+        void (*fn)(sqlite3_context *, int, sqlite3_value **);
+    } fns[] = {{"log_template", template_fn}, {"log_pattern_id", pattern_id_fn}};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        argus_buf *b = malloc(sizeof *b);
+        if (!b)
+            return SQLITE_NOMEM;
+        argus_buf_init(b);
+        /* sqlite3_create_function_v2 calls the destructor itself when registration fails */
+        int rc = sqlite3_create_function_v2(db, fns[i].name, 1,
+                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                            b, fns[i].fn, NULL, NULL, scratch_free);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
