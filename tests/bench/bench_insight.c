@@ -194,6 +194,7 @@ int main(int argc, char **argv)
         tbytes += out.len;
     }
     report("core argus_log_template_render", total, bytes, now_s() - t0);
+    printf("  (templates average %.0f bytes)\n", (double)tbytes / (double)total);
     char id[17];
     t0 = now_s();
     for (size_t i = 0; i < total; i++) {

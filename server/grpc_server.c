@@ -1,0 +1,367 @@
+/* OTLP/gRPC receiver on the gRPC core C API; see grpc_server.h.
+ *   ARGUS_GRPC_LISTEN=127.0.0.1:4317 argus-server
+ *   (any OTLP exporter with endpoint http://127.0.0.1:4317, gzip or not)
+ * One completion queue polled by several threads. Each Export method keeps CALLS_REQUESTED calls
+ * requested (re-requested as soon as one arrives), plus a generic request so unknown methods are
+ * answered UNIMPLEMENTED at once. An Export call is answered from the writer thread after its
+ * transaction commits; the answer is one batch (metadata, message, status, close). */
+#include "grpc_server.h"
+
+#include "log.h"
+#include "otlp_response.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/slice.h>
+#include <grpc/support/time.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CALLS_REQUESTED 32
+#define GENERIC_REQUESTED 2
+#define MAX_THREADS 64
+
+static const char *const method_paths[ARGUS_SIGNAL_COUNT] = {
+    [ARGUS_SIGNAL_TRACES] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    [ARGUS_SIGNAL_LOGS] = "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+};
+
+typedef enum { TAG_REGISTERED, TAG_GENERIC, TAG_FINISH, TAG_SHUTDOWN } tag_kind;
+
+typedef struct gcall {
+    tag_kind kind;
+    struct argus_grpc *g;
+    argus_signal signal; /* TAG_REGISTERED */
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array md;
+    grpc_call_details details; /* TAG_GENERIC */
+    grpc_byte_buffer *payload;
+    grpc_byte_buffer *response;
+    grpc_slice status_details;
+    int status_set;
+    int cancelled;
+} gcall;
+
+struct argus_grpc {
+    grpc_server *server;
+    grpc_completion_queue *cq;
+    void *methods[ARGUS_SIGNAL_COUNT];
+    argus_writer *writer;
+    pthread_t threads[MAX_THREADS];
+    int nthreads;
+    atomic_int accepting;
+    gcall shutdown_tag;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int shutdown_done;
+    int shutdown_started;
+};
+
+static void gcall_free(gcall *c)
+{
+    if (c->call)
+        grpc_call_unref(c->call);
+    grpc_metadata_array_destroy(&c->md);
+    grpc_call_details_destroy(&c->details);
+    if (c->payload)
+        grpc_byte_buffer_destroy(c->payload);
+    if (c->response)
+        grpc_byte_buffer_destroy(c->response);
+    if (c->status_set)
+        grpc_slice_unref(c->status_details);
+    free(c);
+}
+
+static void request_registered(argus_grpc *g, argus_signal sig)
+{
+    gcall *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->kind = TAG_REGISTERED;
+    c->g = g;
+    c->signal = sig;
+    grpc_metadata_array_init(&c->md);
+    grpc_call_details_init(&c->details);
+    grpc_call_error e = grpc_server_request_registered_call(
+        g->server, g->methods[sig], &c->call, &c->deadline, &c->md, &c->payload, g->cq, g->cq, c);
+    if (e != GRPC_CALL_OK)
+        gcall_free(c);
+}
+
+static void request_generic(argus_grpc *g)
+{
+    gcall *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->kind = TAG_GENERIC;
+    c->g = g;
+    grpc_metadata_array_init(&c->md);
+    grpc_call_details_init(&c->details);
+    grpc_call_error e =
+        grpc_server_request_call(g->server, &c->call, &c->details, &c->md, g->cq, g->cq, c);
+    if (e != GRPC_CALL_OK)
+        gcall_free(c);
+}
+
+/* Sends the final answer: initial metadata, the response message when OK, the status. */
+static void finish(gcall *c, int code, const char *message, const argus_ingest_result *r)
+{
+    grpc_op ops[4];
+    memset(ops, 0, sizeof ops);
+    size_t n = 0;
+    ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[n].data.send_initial_metadata.count = 0;
+    n++;
+    if (code == ARGUS_GRPC_OK && r) {
+        argus_buf b;
+        argus_buf_init(&b);
+        if (argus_response_encode(r, 0, &b) != 0) {
+            code = ARGUS_GRPC_INTERNAL;
+            message = "out of memory";
+        } else {
+            grpc_slice s = grpc_slice_from_copied_buffer(b.data ? b.data : "", b.len);
+            c->response = grpc_raw_byte_buffer_create(&s, 1);
+            grpc_slice_unref(s);
+            ops[n].op = GRPC_OP_SEND_MESSAGE;
+            ops[n].data.send_message.send_message = c->response;
+            n++;
+        }
+        argus_buf_free(&b);
+    }
+    c->status_details = grpc_slice_from_copied_string(message ? message : "");
+    c->status_set = 1;
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = (grpc_status_code)code;
+    ops[n].data.send_status_from_server.status_details = code ? &c->status_details : NULL;
+    ops[n].data.send_status_from_server.trailing_metadata_count = 0;
+    n++;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n].data.recv_close_on_server.cancelled = &c->cancelled;
+    n++;
+    c->kind = TAG_FINISH;
+    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, c, NULL);
+    if (e != GRPC_CALL_OK) {
+        argus_log(ARGUS_LOG_WARN, "grpc: cannot answer call", "error=%d", (int)e);
+        gcall_free(c);
+    }
+}
+
+static void finish_result(gcall *c, const argus_ingest_result *r)
+{
+    int code = argus_response_grpc_code(r->status);
+    if (code != ARGUS_GRPC_OK)
+        argus_log(ARGUS_LOG_DEBUG, "grpc: export refused", "signal=%s code=%d",
+                  argus_signal_name(r->signal), code);
+    finish(c, code, code == ARGUS_GRPC_OK ? NULL : r->message, r);
+}
+
+/* Writer callback: the request's transaction committed (or failed). */
+static void on_done(void *ctx, const argus_ingest_result *r)
+{
+    finish_result(ctx, r);
+}
+
+static void handle_export(gcall *c)
+{
+    if (!c->payload) {
+        finish(c, ARGUS_GRPC_INVALID_ARGUMENT, "missing request message", NULL);
+        return;
+    }
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
+        finish(c, ARGUS_GRPC_INVALID_ARGUMENT, "cannot decompress request message", NULL);
+        return;
+    }
+    grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    grpc_byte_buffer_destroy(c->payload);
+    c->payload = NULL;
+    argus_ingest_result now;
+    int pending = argus_writer_ingest(c->g->writer, c->signal, GRPC_SLICE_START_PTR(all),
+                                      GRPC_SLICE_LENGTH(all), on_done, c, &now);
+    grpc_slice_unref(all);
+    if (!pending)
+        finish_result(c, &now);
+    /* else: c may already be answered and freed by another thread; do not touch it. */
+}
+
+static void *cq_thread(void *arg)
+{
+    argus_grpc *g = arg;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(g->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+            break;
+        if (ev.type != GRPC_OP_COMPLETE)
+            continue;
+        gcall *c = ev.tag;
+        switch (c->kind) {
+        case TAG_SHUTDOWN:
+            pthread_mutex_lock(&g->mu);
+            g->shutdown_done = 1;
+            pthread_cond_broadcast(&g->cond);
+            pthread_mutex_unlock(&g->mu);
+            break;
+        case TAG_REGISTERED:
+            if (!ev.success) {
+                gcall_free(c); /* the server is shutting down */
+                break;
+            }
+            if (atomic_load(&g->accepting))
+                request_registered(g, c->signal);
+            handle_export(c);
+            break;
+        case TAG_GENERIC:
+            if (!ev.success) {
+                gcall_free(c);
+                break;
+            }
+            if (atomic_load(&g->accepting))
+                request_generic(g);
+            {
+                char q[300], m[256];
+                snprintf(m, sizeof m, "%.*s", (int)GRPC_SLICE_LENGTH(c->details.method),
+                         (const char *)GRPC_SLICE_START_PTR(c->details.method));
+                argus_log(ARGUS_LOG_DEBUG, "grpc: unknown method", "method=%s",
+                          argus_log_quote(q, sizeof q, m));
+                char text[300];
+                snprintf(text, sizeof text, "unknown method %s", m);
+                finish(c, ARGUS_GRPC_UNIMPLEMENTED, text, NULL);
+            }
+            break;
+        case TAG_FINISH: gcall_free(c); break;
+        }
+    }
+    return NULL;
+}
+
+int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *writer, char *msg,
+                     size_t msglen)
+{
+    *out = NULL;
+    argus_grpc *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(msg, msglen, "grpc: out of memory");
+        return -1;
+    }
+    grpc_init();
+    g->writer = writer;
+    g->shutdown_tag.kind = TAG_SHUTDOWN;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    grpc_arg args[3];
+    memset(args, 0, sizeof args);
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = GRPC_ARG_ALLOW_REUSEPORT; /* a second server must not share the port */
+    args[0].value.integer = 0;
+    args[1].type = GRPC_ARG_INTEGER;
+    args[1].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH; /* applies after decompression */
+    args[1].value.integer = (int)cfg->max_message_size;
+    args[2].type = GRPC_ARG_INTEGER;
+    args[2].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
+    args[2].value.integer = 1 << 20;
+    grpc_channel_args chargs = {.num_args = 3, .args = args};
+    g->server = grpc_server_create(&chargs, NULL);
+    g->cq = grpc_completion_queue_create_for_next(NULL);
+    grpc_server_register_completion_queue(g->server, g->cq, NULL);
+    for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
+        g->methods[s] = grpc_server_register_method(g->server, method_paths[s], NULL,
+                                                    GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    int port = grpc_server_add_http2_port(g->server, cfg->grpc_listen, creds);
+    grpc_server_credentials_release(creds);
+    if (port <= 0) {
+        snprintf(msg, msglen,
+                 "config: ARGUS_GRPC_LISTEN: cannot listen on %s (address in use or not local?)",
+                 cfg->grpc_listen);
+        grpc_server_destroy(g->server);
+        grpc_completion_queue_shutdown(g->cq);
+        while (grpc_completion_queue_next(g->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+               GRPC_QUEUE_SHUTDOWN)
+            ;
+        grpc_completion_queue_destroy(g->cq);
+        pthread_mutex_destroy(&g->mu);
+        pthread_cond_destroy(&g->cond);
+        free(g);
+        grpc_shutdown();
+        return -1;
+    }
+    grpc_server_start(g->server);
+    atomic_store(&g->accepting, 1);
+    for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
+        for (int i = 0; i < CALLS_REQUESTED; i++)
+            request_registered(g, (argus_signal)s);
+    for (int i = 0; i < GENERIC_REQUESTED; i++)
+        request_generic(g);
+    int want = (int)cfg->ingest_threads;
+    if (want > MAX_THREADS)
+        want = MAX_THREADS;
+    for (int i = 0; i < want; i++) {
+        if (pthread_create(&g->threads[i], NULL, cq_thread, g) != 0)
+            break;
+        g->nthreads++;
+    }
+    char host[256];
+    unsigned ignored;
+    if (argus_config_split_listen(cfg->grpc_listen, host, sizeof host, &ignored) != 0)
+        snprintf(host, sizeof host, "?");
+    argus_log(ARGUS_LOG_INFO, "listening", "proto=otlp-grpc addr=%s%s%s:%d threads=%d",
+              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, g->nthreads);
+    *out = g;
+    return 0;
+}
+
+void argus_grpc_stop_accepting(argus_grpc *g)
+{
+    if (!g || g->shutdown_started)
+        return;
+    g->shutdown_started = 1;
+    atomic_store(&g->accepting, 0);
+    grpc_server_shutdown_and_notify(g->server, g->cq, &g->shutdown_tag);
+}
+
+void argus_grpc_free(argus_grpc *g, unsigned timeout_ms)
+{
+    if (!g)
+        return;
+    argus_grpc_stop_accepting(g);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&g->mu);
+    while (!g->shutdown_done)
+        if (pthread_cond_timedwait(&g->cond, &g->mu, &ts) != 0)
+            break;
+    int done = g->shutdown_done;
+    pthread_mutex_unlock(&g->mu);
+    if (!done) {
+        argus_log(ARGUS_LOG_WARN, "grpc: cancelling calls still running at shutdown", NULL);
+        grpc_server_cancel_all_calls(g->server);
+        pthread_mutex_lock(&g->mu);
+        while (!g->shutdown_done)
+            pthread_cond_wait(&g->cond, &g->mu);
+        pthread_mutex_unlock(&g->mu);
+    }
+    grpc_completion_queue_shutdown(g->cq);
+    for (int i = 0; i < g->nthreads; i++)
+        pthread_join(g->threads[i], NULL);
+    grpc_server_destroy(g->server);
+    grpc_completion_queue_destroy(g->cq);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cond);
+    free(g);
+    grpc_shutdown();
+}

@@ -1,0 +1,28 @@
+/* The OTLP/gRPC receiver (TraceService/Export and LogsService/Export) on the gRPC core C API,
+ * the only file that includes <grpc/grpc.h>.
+ *   argus_grpc *g; if (argus_grpc_start(&g, &cfg, writer, msg, sizeof msg) != 0) ...
+ *   ... argus_grpc_stop_accepting(g); argus_writer_stop(writer); argus_grpc_free(g, 10000);
+ * Requests are decoded on the receiver's threads and answered when the writer commits them. */
+#ifndef ARGUS_GRPC_SERVER_H
+#define ARGUS_GRPC_SERVER_H
+
+#include "config.h"
+#include "writer.h"
+
+#include <stddef.h>
+
+typedef struct argus_grpc argus_grpc;
+
+/* Listens on cfg->grpc_listen (which must not be empty). Call with SIGINT/SIGTERM blocked: the
+ * threads started here inherit the mask. Returns 0, or -1 with msg. */
+int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *writer, char *msg,
+                     size_t msglen);
+
+/* Stops accepting calls; calls already received still get their answer. */
+void argus_grpc_stop_accepting(argus_grpc *g);
+
+/* Waits up to timeout_ms for in-flight calls to finish, cancels the rest, stops the threads and
+ * frees everything (grpc_shutdown included). */
+void argus_grpc_free(argus_grpc *g, unsigned timeout_ms);
+
+#endif

@@ -1,0 +1,126 @@
+/* argus-server: receives OpenTelemetry traces and logs over OTLP/gRPC (:4317) and OTLP/HTTP
+ * (:4318), stores them in SQLite through the batching writer, and serves /healthz and /readyz
+ * (:8080). Configuration: flags, environment, ./.env (docs/configuration.md).
+ *   argus-server --db sqlite:./data/argus.db
+ * SIGTERM/SIGINT: stop accepting, commit everything queued, answer those calls, exit 0. */
+#include "config.h"
+#include "grpc_server.h"
+#include "http.h"
+#include "log.h"
+#include "routes.h"
+#include "stats.h"
+#include "writer.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    /* Block the shutdown signals before any thread exists (gRPC, libmicrohttpd and the writer
+     * inherit the mask) so only sigwait below sees them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    argus_config cfg;
+    char msg[1024];
+    int rc = argus_config_load(&cfg, argc, argv, ".env", msg, sizeof msg);
+    if (rc == 1)
+        return 0;
+    if (rc != 0) {
+        char q[1100];
+        argus_log(ARGUS_LOG_ERROR, "invalid configuration", "error=%s",
+                  argus_log_quote(q, sizeof q, msg));
+        return 2;
+    }
+    argus_log_set_level(cfg.log_level);
+    argus_config_log(&cfg);
+    if (cfg.ingest_threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg.ingest_threads = n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    atomic_store(&argus_stats_get()->started_unix_ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+
+    char q[1100];
+    argus_writer *writer = NULL;
+    if (argus_writer_start(&writer, &cfg, msg, sizeof msg) != 0) {
+        argus_log(ARGUS_LOG_ERROR, "cannot open the database", "db=%s error=%s", cfg.db_url,
+                  argus_log_quote(q, sizeof q, msg));
+        return 1;
+    }
+    argus_log(ARGUS_LOG_INFO, "database ready", "db=%s synchronous=%s",
+              argus_log_quote(q, sizeof q, cfg.db_url), cfg.sqlite_synchronous);
+
+    argus_routes routes = {.cfg = &cfg, .writer = writer};
+    argus_grpc *grpc = NULL;
+    argus_http *otlp_http = NULL, *api = NULL;
+    int failed = 0;
+    if (cfg.grpc_listen[0] && argus_grpc_start(&grpc, &cfg, writer, msg, sizeof msg) != 0) {
+        argus_log(ARGUS_LOG_ERROR, "cannot start OTLP/gRPC", "error=%s",
+                  argus_log_quote(q, sizeof q, msg));
+        failed = 1;
+    }
+    if (!failed && cfg.otlp_http_listen[0]) {
+        argus_http_options o = {.listen = cfg.otlp_http_listen,
+                                .name = "otlp-http",
+                                .max_body = cfg.max_message_size,
+                                .threads = cfg.ingest_threads,
+                                .handler = argus_routes_otlp,
+                                .ctx = &routes};
+        if (argus_http_start(&otlp_http, &o, msg, sizeof msg) != 0) {
+            argus_log(ARGUS_LOG_ERROR, "cannot start OTLP/HTTP",
+                      "key=ARGUS_OTLP_HTTP_LISTEN error=%s", argus_log_quote(q, sizeof q, msg));
+            failed = 1;
+        }
+    }
+    if (!failed && cfg.http_listen[0]) {
+        argus_http_options o = {.listen = cfg.http_listen,
+                                .name = "api",
+                                .max_body = 1 << 20,
+                                .threads = 2,
+                                .handler = argus_routes_api,
+                                .ctx = &routes};
+        if (argus_http_start(&api, &o, msg, sizeof msg) != 0) {
+            argus_log(ARGUS_LOG_ERROR, "cannot start the API listener",
+                      "key=ARGUS_HTTP_LISTEN error=%s", argus_log_quote(q, sizeof q, msg));
+            failed = 1;
+        }
+    }
+
+    int sig = 0;
+    if (!failed) {
+        argus_log(ARGUS_LOG_INFO, "started", "pid=%ld", (long)getpid());
+        for (;;) {
+            struct timespec wait = {cfg.stats_interval_s ? (time_t)cfg.stats_interval_s : 3600, 0};
+            siginfo_t info;
+            sig = sigtimedwait(&stop_signals, &info, &wait);
+            if (sig == SIGINT || sig == SIGTERM)
+                break;
+            if (cfg.stats_interval_s)
+                argus_stats_log();
+        }
+        argus_log(ARGUS_LOG_INFO, "shutting down", "signal=%s",
+                  sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+
+    /* Stop taking requests, commit what is queued (answering each call), then close. */
+    argus_grpc_stop_accepting(grpc);
+    argus_http_stop_accepting(otlp_http);
+    argus_writer_stop(writer);
+    argus_grpc_free(grpc, cfg.shutdown_timeout_ms);
+    argus_http_free(otlp_http, cfg.shutdown_timeout_ms);
+    argus_http_free(api, 1000);
+    argus_stats_log();
+    argus_writer_free(writer);
+    argus_log(failed ? ARGUS_LOG_ERROR : ARGUS_LOG_INFO,
+              failed ? "stopped after an error" : "stopped", NULL);
+    return failed ? 1 : 0;
+}

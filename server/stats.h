@@ -1,0 +1,64 @@
+/* Process-wide ingest counters, updated lock-free (C11 atomics) by the receivers and the writer,
+ * read by the periodic log line and, later, GET /api/system.
+ *   argus_stats_add(&argus_stats_get()->signal[ARGUS_SIGNAL_TRACES].stored, n);
+ *   argus_stats_snapshot snap; argus_stats_read(&snap);
+ * Counters only grow; queue_* are current values. */
+#ifndef ARGUS_STATS_H
+#define ARGUS_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef enum argus_signal {
+    ARGUS_SIGNAL_TRACES = 0,
+    ARGUS_SIGNAL_LOGS = 1,
+    ARGUS_SIGNAL_COUNT
+} argus_signal;
+
+/* "traces" / "logs". */
+const char *argus_signal_name(argus_signal s);
+
+typedef struct argus_signal_stats {
+    atomic_uint_least64_t requests;     /* Export calls / POSTs received */
+    atomic_uint_least64_t bad_requests; /* undecodable payloads (INVALID_ARGUMENT / 400) */
+    atomic_uint_least64_t received;     /* items (spans or log records) decoded */
+    atomic_uint_least64_t stored;       /* items committed */
+    atomic_uint_least64_t rejected;     /* items with invalid ids, skipped (partial success) */
+    atomic_uint_least64_t dropped;      /* valid items refused: queue full, database error,
+                                           shutting down (the client was told to retry) */
+} argus_signal_stats;
+
+typedef struct argus_stats {
+    argus_signal_stats signal[ARGUS_SIGNAL_COUNT];
+    atomic_uint_least64_t queue_requests; /* requests waiting for the writer */
+    atomic_uint_least64_t queue_items;
+    atomic_uint_least64_t queue_bytes;
+    atomic_uint_least64_t batches;        /* committed transactions */
+    atomic_uint_least64_t failed_batches; /* rolled-back transactions */
+    atomic_int_least64_t last_commit_unix_ns;
+    atomic_int_least64_t started_unix_ns;
+} argus_stats;
+
+/* The process-wide counters (never NULL). */
+argus_stats *argus_stats_get(void);
+
+static inline void argus_stats_add(atomic_uint_least64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+typedef struct argus_stats_snapshot {
+    struct {
+        uint64_t requests, bad_requests, received, stored, rejected, dropped;
+    } signal[ARGUS_SIGNAL_COUNT];
+    uint64_t queue_requests, queue_items, queue_bytes, batches, failed_batches;
+    int64_t last_commit_unix_ns, started_unix_ns;
+} argus_stats_snapshot;
+
+/* Copies every counter (each read atomically; the set is not one consistent instant). */
+void argus_stats_read(argus_stats_snapshot *out);
+
+/* Logs the counters as one info line ("stats ..."). */
+void argus_stats_log(void);
+
+#endif

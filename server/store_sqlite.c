@@ -1,0 +1,263 @@
+/* SQLite storage driver for the writer thread; see store.h.
+ *   ARGUS_DB=sqlite:./data/argus.db  ARGUS_SQLITE_SYNCHRONOUS=NORMAL  argus-server
+ * One connection in WAL mode with the Argus extension registered; each request runs the ingest
+ * statements of sql/sqlite/ingest/ bound to its already decoded payload (sqlite3_bind_pointer),
+ * inside a savepoint so one bad request never costs the rest of the batch. */
+#include "store.h"
+
+#include "argus_otlp.h"
+#include "argus_schema.h"
+#include "argus_sqlite.h"
+#include "log.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_STMTS 16
+
+struct argus_store {
+    sqlite3 *db;
+    sqlite3_stmt *ingest[ARGUS_SIGNAL_COUNT][MAX_STMTS];
+    int n_ingest[ARGUS_SIGNAL_COUNT];
+    int broken;
+};
+
+/* The one place SQLite errors become store results. */
+static int classify(argus_store *st, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+        if (st)
+            st->broken = 1;
+        return ARGUS_STORE_RETRY;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+    case SQLITE_INTERRUPT:
+    case SQLITE_PERM:
+    case SQLITE_NOLFS:
+    case SQLITE_SCHEMA: return ARGUS_STORE_RETRY;
+    default: return ARGUS_STORE_REJECT;
+    }
+}
+
+static int fail(argus_store *st, int rc, char *msg, size_t msglen, const char *what)
+{
+    snprintf(msg, msglen, "sqlite: %s: %s", what,
+             st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    return classify(st, rc);
+}
+
+/* mkdir -p of the directory part of path. */
+static int make_parent_dirs(const char *path, char *msg, size_t msglen)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = 0;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            snprintf(msg, msglen, "sqlite: creating directory %s: %s", dir, strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(msg, msglen, "sqlite: creating directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int exec(argus_store *st, const char *sql, char *msg, size_t msglen)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? ARGUS_STORE_OK : fail(st, rc, msg, msglen, sql);
+}
+
+int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size_t msglen)
+{
+    *out = NULL;
+    if (make_parent_dirs(cfg->db_path, msg, msglen) != 0)
+        return ARGUS_STORE_RETRY;
+    argus_store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(msg, msglen, "sqlite: out of memory");
+        return ARGUS_STORE_RETRY;
+    }
+    int rc =
+        sqlite3_open_v2(cfg->db_path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int res = ARGUS_STORE_OK;
+    if (rc != SQLITE_OK) {
+        res = fail(st, rc, msg, msglen, "open");
+        goto out;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, (int)cfg->sqlite_busy_timeout_ms);
+    char *err = NULL;
+    rc = argus_sqlite_register_all(st->db, &err);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
+        sqlite3_free(err);
+        res = ARGUS_STORE_RETRY;
+        goto out;
+    }
+    if (sqlite3_db_readonly(st->db, "main") == 1) {
+        snprintf(msg, msglen, "sqlite: %s is read-only", cfg->db_path);
+        res = ARGUS_STORE_RETRY;
+        goto out;
+    }
+    /* WAL: readers never block the writer; see docs/configuration.md for durability. */
+    sqlite3_stmt *jm = NULL;
+    rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &jm, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(jm);
+    if (rc != SQLITE_ROW) {
+        res = fail(st, rc, msg, msglen, "PRAGMA journal_mode=WAL");
+        sqlite3_finalize(jm);
+        goto out;
+    }
+    if (strcmp((const char *)sqlite3_column_text(jm, 0), "wal") != 0) {
+        snprintf(msg, msglen, "sqlite: %s: could not switch to WAL mode (journal_mode=%s)",
+                 cfg->db_path, sqlite3_column_text(jm, 0));
+        sqlite3_finalize(jm);
+        res = ARGUS_STORE_RETRY;
+        goto out;
+    }
+    sqlite3_finalize(jm);
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", cfg->sqlite_synchronous);
+    if ((res = exec(st, pragma, msg, msglen)) != ARGUS_STORE_OK)
+        goto out;
+    rc = argus_schema_migrate(st->db, &err);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
+        sqlite3_free(err);
+        res = classify(st, rc) == ARGUS_STORE_RETRY ? ARGUS_STORE_RETRY : ARGUS_STORE_REJECT;
+        goto out;
+    }
+    for (const argus_ingest_statement *s = argus_sqlite_ingest; s->name; s++) {
+        int sig = strcmp(s->kind, "spans") == 0 ? ARGUS_SIGNAL_TRACES : ARGUS_SIGNAL_LOGS;
+        if (st->n_ingest[sig] == MAX_STMTS) {
+            snprintf(msg, msglen, "sqlite: too many ingest statements for %s", s->kind);
+            res = ARGUS_STORE_REJECT;
+            goto out;
+        }
+        sqlite3_stmt **slot = &st->ingest[sig][st->n_ingest[sig]];
+        rc = sqlite3_prepare_v3(st->db, s->sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+        if (rc != SQLITE_OK) {
+            char what[128];
+            snprintf(what, sizeof what, "preparing %s", s->name);
+            res = fail(st, rc, msg, msglen, what);
+            goto out;
+        }
+        st->n_ingest[sig]++;
+    }
+out:
+    if (res != ARGUS_STORE_OK) {
+        argus_store_close(st);
+        return res;
+    }
+    *out = st;
+    return ARGUS_STORE_OK;
+}
+
+void argus_store_close(argus_store *st)
+{
+    if (!st)
+        return;
+    for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
+        for (int i = 0; i < st->n_ingest[s]; i++)
+            sqlite3_finalize(st->ingest[s][i]);
+    if (st->db && sqlite3_close(st->db) != SQLITE_OK)
+        argus_log(ARGUS_LOG_WARN, "sqlite: close failed", "error=\"%s\"", sqlite3_errmsg(st->db));
+    free(st);
+}
+
+int argus_store_begin(argus_store *st, char *msg, size_t msglen)
+{
+    return exec(st, "BEGIN IMMEDIATE", msg, msglen);
+}
+
+int argus_store_put(argus_store *st, argus_signal sig, void *decoded, size_t *stored, char *msg,
+                    size_t msglen)
+{
+    *stored = 0;
+    int res = exec(st, "SAVEPOINT request", msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        return res;
+    const char *ptype = sig == ARGUS_SIGNAL_TRACES ? "argus_otlp_traces" : "argus_otlp_logs";
+    for (int i = 0; i < st->n_ingest[sig]; i++) {
+        sqlite3_stmt *s = st->ingest[sig][i];
+        sqlite3_bind_pointer(s, 1, decoded, ptype, NULL);
+        int rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        if (rc != SQLITE_DONE) {
+            res = fail(st, rc, msg, msglen, "storing a request");
+            break;
+        }
+        if (i == 0)
+            *stored = (size_t)sqlite3_changes64(st->db);
+    }
+    if (res == ARGUS_STORE_OK)
+        return exec(st, "RELEASE request", msg, msglen);
+    if (res == ARGUS_STORE_REJECT && !sqlite3_get_autocommit(st->db)) {
+        char ignored[64];
+        if (exec(st, "ROLLBACK TO request; RELEASE request", ignored, sizeof ignored) !=
+            ARGUS_STORE_OK)
+            return ARGUS_STORE_RETRY; /* the transaction is in an unknown state */
+    }
+    *stored = 0;
+    return res;
+}
+
+int argus_store_commit(argus_store *st, char *msg, size_t msglen)
+{
+    return exec(st, "COMMIT", msg, msglen);
+}
+
+void argus_store_rollback(argus_store *st)
+{
+    if (st && st->db && !sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int argus_store_broken(const argus_store *st)
+{
+    return st->broken;
+}
+
+int argus_store_ping(const argus_config *cfg, char *msg, size_t msglen)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(cfg->db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    sqlite3_stmt *st = NULL;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 1000);
+        rc = sqlite3_prepare_v2(db, "SELECT max(version) FROM argus_migrations", -1, &st, NULL);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db);
+    if (rc != SQLITE_OK)
+        snprintf(msg, msglen, "sqlite: %s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : -1;
+}

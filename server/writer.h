@@ -1,0 +1,58 @@
+/* The ingest pipeline behind both OTLP receivers: decode in the caller's thread, then a bounded
+ * queue, then one writer thread committing many requests per transaction (group commit). A
+ * request is answered only after the transaction holding it has committed.
+ *   argus_writer *w; argus_writer_start(&w, &cfg, msg, sizeof msg);
+ *   argus_ingest_result now;
+ *   if (!argus_writer_ingest(w, ARGUS_SIGNAL_TRACES, buf, len, on_done, call, &now))
+ *       answer(call, &now);         // else on_done(call, &result) runs later, once
+ *   argus_writer_stop(w); argus_writer_free(w);
+ */
+#ifndef ARGUS_WRITER_H
+#define ARGUS_WRITER_H
+
+#include "config.h"
+#include "stats.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum argus_ingest_status {
+    ARGUS_INGEST_OK = 0,      /* stored; rejected > 0 makes it a partial success */
+    ARGUS_INGEST_INVALID,     /* undecodable: INVALID_ARGUMENT / 400, do not retry */
+    ARGUS_INGEST_FULL,        /* queue full: RESOURCE_EXHAUSTED / 429, retry later */
+    ARGUS_INGEST_UNAVAILABLE, /* database failing or shutting down: UNAVAILABLE / 503, retry */
+    ARGUS_INGEST_INTERNAL,    /* this request cannot be stored: INTERNAL / 500 */
+} argus_ingest_status;
+
+typedef struct argus_ingest_result {
+    argus_ingest_status status;
+    argus_signal signal;
+    uint64_t rejected;      /* items skipped as invalid (partial success) */
+    char message[256];      /* the error, or the partial-success message; may be empty */
+    unsigned retry_after_s; /* for FULL / UNAVAILABLE: the suggested client delay */
+} argus_ingest_result;
+
+/* Called exactly once per pending request, from the writer thread; r is valid during the call. */
+typedef void (*argus_ingest_done_fn)(void *ctx, const argus_ingest_result *r);
+
+typedef struct argus_writer argus_writer;
+
+/* Opens the database (creating and migrating it) and starts the writer thread. Returns 0, or -1
+ * with msg when the database cannot be opened. */
+int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, size_t msglen);
+
+/* Decodes payload (protobuf or OTLP/JSON, borrowed during the call) and queues it. Returns 1 when
+ * queued: done(ctx, result) will be called later from the writer thread (possibly before this
+ * returns). Returns 0 when the answer is already known (undecodable, nothing to store, queue
+ * full, stopping): *now holds it and done is never called. Thread-safe. */
+int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, size_t len,
+                        argus_ingest_done_fn done, void *ctx, argus_ingest_result *now);
+
+/* 1 when the database answered the last attempt and the queue is moving, else 0 with reason. */
+int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen);
+
+/* Refuses new requests, commits everything queued (answering each), and joins the thread. */
+void argus_writer_stop(argus_writer *w);
+void argus_writer_free(argus_writer *w);
+
+#endif
