@@ -145,6 +145,10 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", cfg->sqlite_synchronous);
     if ((res = exec(st, pragma, msg, msglen)) != ARGUS_STORE_OK)
         goto out;
+    /* The writer's page cache keeps the hot parts of the spans/logs indexes (random trace ids)
+     * in memory as the database grows; SQLite's 2 MiB default makes every insert a page miss. */
+    if ((res = exec(st, "PRAGMA cache_size=-65536", msg, msglen)) != ARGUS_STORE_OK)
+        goto out;
     rc = argus_schema_migrate(st->db, &err);
     if (rc != SQLITE_OK) {
         snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));

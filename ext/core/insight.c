@@ -787,6 +787,13 @@ static void build_shared(void)
     free(in);
 }
 
+/* Runs when the extension is unloaded (or the process ends), so leak checkers see the built-in
+ * automaton freed like everything else. */
+__attribute__((destructor)) static void free_shared(void)
+{
+    ac_free(&shared.ac);
+}
+
 static int ensure_shared(argus_error *err)
 {
     pthread_once(&shared.once, build_shared);
