@@ -18,7 +18,7 @@
 #define ARGUS_VERSION "0.1.0"
 #endif
 
-typedef enum { T_DB, T_LISTEN, T_COUNT, T_MS, T_SIZE, T_ORIGINS, T_LEVEL, T_SYNC } key_type;
+typedef enum { T_DB, T_LISTEN, T_COUNT, T_MS, T_SIZE, T_ORIGINS, T_LEVEL, T_SYNC, T_BOOL } key_type;
 
 enum {
     K_DB,
@@ -37,6 +37,9 @@ enum {
     K_SHUTDOWN_TIMEOUT,
     K_STATS_INTERVAL,
     K_INGEST_THREADS,
+    K_INSIGHT_WORKER,
+    K_INSIGHT_BATCH,
+    K_INSIGHT_INTERVAL,
     NKEYS
 };
 
@@ -79,6 +82,12 @@ static const key_def keys[NKEYS] = {
                           "seconds between counter log lines, 0 = off"},
     [K_INGEST_THREADS] = {"ARGUS_INGEST_THREADS", "ingest-threads", T_MS, "0",
                           "decoding threads per protocol, 0 = one per CPU (min 2)"},
+    [K_INSIGHT_WORKER] = {"ARGUS_INSIGHT_WORKER", "insight-worker", T_BOOL, "on",
+                          "tag logs with insights and patterns in the background (on/off)"},
+    [K_INSIGHT_BATCH] = {"ARGUS_INSIGHT_BATCH", "insight-batch", T_COUNT, "2000",
+                         "logs per insight-tagging transaction"},
+    [K_INSIGHT_INTERVAL] = {"ARGUS_INSIGHT_INTERVAL_MS", "insight-interval-ms", T_COUNT, "200",
+                            "insight worker pause when idle or ingest is busy (ms)"},
 };
 
 typedef struct raw_value {
@@ -353,13 +362,29 @@ static int parse_key(argus_config *cfg, size_t k, char *err, size_t errlen)
             cfg->shutdown_timeout_ms = (unsigned)n;
         else if (k == K_STATS_INTERVAL)
             cfg->stats_interval_s = (unsigned)n;
-        else if (k == K_INGEST_THREADS) {
+        else if (k == K_INSIGHT_BATCH) {
+            if (n > 1000000)
+                BAD("expected at most 1000000, got %llu", (unsigned long long)n);
+            cfg->insight_batch = (size_t)n;
+        } else if (k == K_INSIGHT_INTERVAL) {
+            if (n > 60000)
+                BAD("expected at most 60000 ms, got %llu", (unsigned long long)n);
+            cfg->insight_interval_ms = (unsigned)n;
+        } else if (k == K_INGEST_THREADS) {
             if (n > 256)
                 BAD("expected at most 256, got %llu", (unsigned long long)n);
             cfg->ingest_threads = (unsigned)n;
         }
         if (k == K_BATCH_LATENCY && n > 60000)
             BAD("expected at most 60000 ms, got %llu", (unsigned long long)n);
+        break;
+    case T_BOOL:
+        if (!strcasecmp(v, "on") || !strcasecmp(v, "true") || !strcmp(v, "1"))
+            cfg->insight_worker = 1;
+        else if (!strcasecmp(v, "off") || !strcasecmp(v, "false") || !strcmp(v, "0"))
+            cfg->insight_worker = 0;
+        else
+            BAD("expected on or off, got '%.200s'", v);
         break;
     case T_SIZE:
         if (parse_size(v, &n) != 0 || n == 0)

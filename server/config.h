@@ -28,6 +28,9 @@ typedef struct argus_config {
     unsigned shutdown_timeout_ms; /* how long shutdown waits for in-flight calls */
     unsigned stats_interval_s;    /* period of the counters log line; 0 = never */
     unsigned ingest_threads;      /* gRPC completion-queue and HTTP worker threads each */
+    int insight_worker;           /* 1: tag logs with insights and patterns in the background */
+    size_t insight_batch;         /* logs per tagging transaction */
+    unsigned insight_interval_ms; /* the worker's pause when idle or when ingest is busy */
 } argus_config;
 
 /* Fills cfg from defaults, then env_file (may be NULL or missing), then the environment, then the

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "grpc_server.h"
 #include "http.h"
+#include "insight_worker.h"
 #include "log.h"
 #include "routes.h"
 #include "stats.h"
@@ -58,6 +59,11 @@ int main(int argc, char **argv)
     }
     argus_log(ARGUS_LOG_INFO, "database ready", "db=%s synchronous=%s",
               argus_log_quote(q, sizeof q, cfg.db_url), cfg.sqlite_synchronous);
+
+    argus_insight_worker *insights = NULL;
+    if (cfg.insight_worker && argus_insight_worker_start(&insights, &cfg, msg, sizeof msg) != 0)
+        argus_log(ARGUS_LOG_WARN, "logs will not be tagged with insights", "error=%s",
+                  argus_log_quote(q, sizeof q, msg));
 
     argus_routes routes = {.cfg = &cfg, .writer = writer};
     argus_grpc *grpc = NULL;
@@ -114,11 +120,13 @@ int main(int argc, char **argv)
     /* Stop taking requests, commit what is queued (answering each call), then close. */
     argus_grpc_stop_accepting(grpc);
     argus_http_stop_accepting(otlp_http);
+    argus_insight_worker_stop(insights); /* its connection closes before the writer's */
     argus_writer_stop(writer);
     argus_grpc_free(grpc, cfg.shutdown_timeout_ms);
     argus_http_free(otlp_http, cfg.shutdown_timeout_ms);
     argus_http_free(api, 1000);
     argus_stats_log();
+    argus_insight_worker_free(insights);
     argus_writer_free(writer);
     argus_log(failed ? ARGUS_LOG_ERROR : ARGUS_LOG_INFO,
               failed ? "stopped after an error" : "stopped", NULL);

@@ -39,6 +39,10 @@ void argus_stats_read(argus_stats_snapshot *out)
     out->failed_batches = LOAD(stats.failed_batches);
     out->last_commit_unix_ns = LOAD(stats.last_commit_unix_ns);
     out->started_unix_ns = LOAD(stats.started_unix_ns);
+    out->insight_last_id = LOAD(stats.insight_last_id);
+    out->insight_logs_max_id = LOAD(stats.insight_logs_max_id);
+    out->insight_batches = LOAD(stats.insight_batches);
+    out->insight_errors = LOAD(stats.insight_errors);
 }
 
 void argus_stats_log(void)
@@ -52,17 +56,23 @@ void argus_stats_log(void)
         gmtime_r(&t, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
-    argus_log(ARGUS_LOG_INFO, "stats",
-              "spans_received=%llu spans_stored=%llu spans_rejected=%llu spans_dropped=%llu "
-              "logs_received=%llu logs_stored=%llu logs_rejected=%llu logs_dropped=%llu "
-              "bad_requests=%llu queue_requests=%llu queue_items=%llu queue_bytes=%llu "
-              "batches=%llu failed_batches=%llu last_commit=%s",
-              (unsigned long long)s.signal[0].received, (unsigned long long)s.signal[0].stored,
-              (unsigned long long)s.signal[0].rejected, (unsigned long long)s.signal[0].dropped,
-              (unsigned long long)s.signal[1].received, (unsigned long long)s.signal[1].stored,
-              (unsigned long long)s.signal[1].rejected, (unsigned long long)s.signal[1].dropped,
-              (unsigned long long)(s.signal[0].bad_requests + s.signal[1].bad_requests),
-              (unsigned long long)s.queue_requests, (unsigned long long)s.queue_items,
-              (unsigned long long)s.queue_bytes, (unsigned long long)s.batches,
-              (unsigned long long)s.failed_batches, when);
+    argus_log(
+        ARGUS_LOG_INFO, "stats",
+        "spans_received=%llu spans_stored=%llu spans_rejected=%llu spans_dropped=%llu "
+        "logs_received=%llu logs_stored=%llu logs_rejected=%llu logs_dropped=%llu "
+        "bad_requests=%llu queue_requests=%llu queue_items=%llu queue_bytes=%llu "
+        "batches=%llu failed_batches=%llu last_commit=%s insight_last_id=%lld insight_lag=%lld "
+        "insight_batches=%llu insight_errors=%llu",
+        (unsigned long long)s.signal[0].received, (unsigned long long)s.signal[0].stored,
+        (unsigned long long)s.signal[0].rejected, (unsigned long long)s.signal[0].dropped,
+        (unsigned long long)s.signal[1].received, (unsigned long long)s.signal[1].stored,
+        (unsigned long long)s.signal[1].rejected, (unsigned long long)s.signal[1].dropped,
+        (unsigned long long)(s.signal[0].bad_requests + s.signal[1].bad_requests),
+        (unsigned long long)s.queue_requests, (unsigned long long)s.queue_items,
+        (unsigned long long)s.queue_bytes, (unsigned long long)s.batches,
+        (unsigned long long)s.failed_batches, when, (long long)s.insight_last_id,
+        (long long)(s.insight_logs_max_id > s.insight_last_id
+                        ? s.insight_logs_max_id - s.insight_last_id
+                        : 0),
+        (unsigned long long)s.insight_batches, (unsigned long long)s.insight_errors);
 }

@@ -37,6 +37,11 @@ typedef struct argus_stats {
     atomic_uint_least64_t failed_batches; /* rolled-back transactions */
     atomic_int_least64_t last_commit_unix_ns;
     atomic_int_least64_t started_unix_ns;
+    /* the insight worker (insight_worker.c): logs with id <= insight_last_id are tagged */
+    atomic_int_least64_t insight_last_id;
+    atomic_int_least64_t insight_logs_max_id; /* max(logs.id) when the worker last looked */
+    atomic_uint_least64_t insight_batches;    /* committed tagging transactions */
+    atomic_uint_least64_t insight_errors;     /* failed attempts (busy database included) */
 } argus_stats;
 
 /* The process-wide counters (never NULL). */
@@ -53,6 +58,8 @@ typedef struct argus_stats_snapshot {
     } signal[ARGUS_SIGNAL_COUNT];
     uint64_t queue_requests, queue_items, queue_bytes, batches, failed_batches;
     int64_t last_commit_unix_ns, started_unix_ns;
+    int64_t insight_last_id, insight_logs_max_id;
+    uint64_t insight_batches, insight_errors;
 } argus_stats_snapshot;
 
 /* Copies every counter (each read atomically; the set is not one consistent instant). */
