@@ -87,13 +87,6 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *out
                             argus_buf *scratch);
 void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *out, argus_buf *scratch);
 
-/* Renders every column of every valid span / log record into the decoded data's arena, so that
- * iterators started afterwards return them without rendering (t->rows / l->rows). Lets a server
- * do this work in its receiving threads instead of its single writer. ARGUS_ENOMEM when the
- * arena's limit is reached. */
-int argus_otlp_traces_prerender(argus_otlp_traces *t, argus_error *err);
-int argus_otlp_logs_prerender(argus_otlp_logs *l, argus_error *err);
-
 /* Appends every valid span / log record as a JSON array of objects keyed by column name. */
 void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t);
 void argus_otlp_logs_json(argus_buf *out, const argus_otlp_logs *l);

@@ -197,7 +197,6 @@ int argus_otlp_traces_decode(argus_otlp_traces *t, const void *payload, size_t l
     argus_arena_reset(&t->arena);
     t->arena.limit = memory_limit(len);
     t->data = NULL;
-    t->rows = NULL;
     t->span_count = t->rejected = 0;
     t->reject_message[0] = '\0';
     if (argus_otlp_is_json(payload, len)) {
@@ -255,7 +254,6 @@ argus_span_iter argus_span_iter_start(const argus_otlp_traces *t)
     argus_span_iter it;
     memset(&it, 0, sizeof it);
     it.data = t->data;
-    it.rows = t->rows;
     return it;
 }
 
@@ -308,7 +306,6 @@ int argus_otlp_logs_decode(argus_otlp_logs *l, const void *payload, size_t len, 
     argus_arena_reset(&l->arena);
     l->arena.limit = memory_limit(len);
     l->data = NULL;
-    l->rows = NULL;
     l->log_count = l->rejected = 0;
     l->reject_message[0] = '\0';
     if (argus_otlp_is_json(payload, len)) {
@@ -346,7 +343,6 @@ argus_log_iter argus_log_iter_start(const argus_otlp_logs *l)
     argus_log_iter it;
     memset(&it, 0, sizeof it);
     it.data = l->data;
-    it.rows = l->rows;
     return it;
 }
 

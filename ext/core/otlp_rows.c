@@ -178,10 +178,6 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, 
 
 void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
-    if (it->rows) {
-        *v = it->rows[(it->n - 1) * ARGUS_LOG_NCOLUMNS + (size_t)col];
-        return;
-    }
     const argus_pb_log *l = it->log;
     const argus_pb_resource *r = it->res.resource;
     const argus_pb_scope *sc = it->scope;
@@ -228,95 +224,6 @@ void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, ar
     case ARGUS_LOG_SCOPE_SCHEMA_URL: set_text(v, sl->schema_url, 1, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
-}
-
-/* Copies v's text into the arena (values from the decoded structs are already there). */
-static int keep(argus_arena *a, argus_value *v, const argus_buf *scratch)
-{
-    if (v->type != ARGUS_VAL_TEXT && v->type != ARGUS_VAL_JSON)
-        return 0;
-    if (scratch->data && v->s >= scratch->data && v->s < scratch->data + scratch->cap) {
-        char *p = argus_arena_strndup(a, v->s, v->n);
-        if (!p)
-            return -1;
-        v->s = p;
-    }
-    return 0;
-}
-
-int argus_otlp_traces_prerender(argus_otlp_traces *t, argus_error *err)
-{
-    size_t n = t->span_count - t->rejected;
-    if (!t->data || t->rows)
-        return 0;
-    argus_value *rows =
-        argus_arena_alloc(&t->arena, (n ? n : 1) * ARGUS_SPAN_NCOLUMNS * sizeof *rows);
-    argus_buf scratch;
-    argus_buf_init(&scratch);
-    int rc = rows ? 0 : -1;
-    const argus_pb_resource *res = NULL;
-    argus_value res_json = {ARGUS_VAL_NULL, 0, NULL, 0};
-    size_t i = 0;
-    for (argus_span_iter it = argus_span_iter_start(t); rc == 0 && argus_span_iter_next(&it); i++) {
-        argus_value *row = rows + i * ARGUS_SPAN_NCOLUMNS;
-        for (int c = 0; rc == 0 && c < ARGUS_SPAN_NCOLUMNS; c++) {
-            /* Every span of a resource shares one rendering of its attributes. */
-            if (c == ARGUS_SPAN_RESOURCE_ATTRIBUTES && res_json.s && it.res.resource == res) {
-                row[c] = res_json;
-                continue;
-            }
-            argus_otlp_span_column(&it, c, &row[c], &scratch);
-            rc = scratch.failed ? -1 : keep(&t->arena, &row[c], &scratch);
-            if (c == ARGUS_SPAN_RESOURCE_ATTRIBUTES) {
-                res = it.res.resource;
-                res_json = row[c];
-            }
-        }
-    }
-    argus_buf_free(&scratch);
-    if (rc)
-        return argus_error_set(err, ARGUS_ENOMEM,
-                               "otlp: rendering rows exceeds the memory limit (%zu bytes)",
-                               t->arena.limit);
-    t->rows = rows;
-    return 0;
-}
-
-int argus_otlp_logs_prerender(argus_otlp_logs *l, argus_error *err)
-{
-    size_t n = l->log_count - l->rejected;
-    if (!l->data || l->rows)
-        return 0;
-    argus_value *rows =
-        argus_arena_alloc(&l->arena, (n ? n : 1) * ARGUS_LOG_NCOLUMNS * sizeof *rows);
-    argus_buf scratch;
-    argus_buf_init(&scratch);
-    int rc = rows ? 0 : -1;
-    const argus_pb_resource *res = NULL;
-    argus_value res_json = {ARGUS_VAL_NULL, 0, NULL, 0};
-    size_t i = 0;
-    for (argus_log_iter it = argus_log_iter_start(l); rc == 0 && argus_log_iter_next(&it); i++) {
-        argus_value *row = rows + i * ARGUS_LOG_NCOLUMNS;
-        for (int c = 0; rc == 0 && c < ARGUS_LOG_NCOLUMNS; c++) {
-            if (c == ARGUS_LOG_RESOURCE_ATTRIBUTES && res_json.s && it.res.resource == res) {
-                row[c] = res_json;
-                continue;
-            }
-            argus_otlp_log_column(&it, c, &row[c], &scratch);
-            rc = scratch.failed ? -1 : keep(&l->arena, &row[c], &scratch);
-            if (c == ARGUS_LOG_RESOURCE_ATTRIBUTES) {
-                res = it.res.resource;
-                res_json = row[c];
-            }
-        }
-    }
-    argus_buf_free(&scratch);
-    if (rc)
-        return argus_error_set(err, ARGUS_ENOMEM,
-                               "otlp: rendering rows exceeds the memory limit (%zu bytes)",
-                               l->arena.limit);
-    l->rows = rows;
-    return 0;
 }
 
 static void value_json(argus_buf *out, const argus_value *v)

@@ -150,9 +150,7 @@ static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     argus_value v;
     int is_res = c->kind == KIND_SPANS ? col == ARGUS_SPAN_RESOURCE_ATTRIBUTES
                                        : col == ARGUS_LOG_RESOURCE_ATTRIBUTES;
-    const void *rows =
-        c->kind == KIND_SPANS ? (const void *)c->spans.rows : (const void *)c->logs.rows;
-    if (is_res && !rows) {
+    if (is_res) {
         const void *res = c->kind == KIND_SPANS ? (const void *)c->spans.res.resource
                                                 : (const void *)c->logs.res.resource;
         if (!res || res != c->res_json_of) {

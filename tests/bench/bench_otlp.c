@@ -401,41 +401,6 @@ int main(int argc, char **argv)
     printf("%-58s %10.0f spans/s (%d statements, decoded once)\n",
            "full ingest (spans + traces summary + rollups)", total / (now() - t0), nst);
 
-    /* 7. the same with rows rendered ahead (what the server's receiving threads do), timing
-     * the writer's share only */
-    t0 = now();
-    for (int i = 0; i < nreq; i++) {
-        argus_otlp_traces_decode(&t, payload, len, &err);
-        if (argus_otlp_traces_prerender(&t, &err))
-            return 1;
-    }
-    printf("%-58s %10.0f spans/s\n", "decode + render ahead (receiving threads' share)",
-           total / (now() - t0));
-    for (int k = 0; k < nst; k++)
-        sqlite3_finalize(ingest[k]);
-    sqlite3_close(db);
-    db = open_db(path);
-    nst = 0;
-    for (const argus_ingest_statement *s = argus_sqlite_ingest; s->name && nst < 16; s++)
-        if (strcmp(s->kind, "spans") == 0)
-            sqlite3_prepare_v2(db, s->sql, -1, &ingest[nst++], NULL);
-    t0 = now();
-    for (int i = 0; i < nreq; i++) {
-        if (i % 10 == 0)
-            exec(db, "BEGIN");
-        for (int k = 0; k < nst; k++) {
-            sqlite3_bind_pointer(ingest[k], 1, &t, "argus_otlp_traces", NULL);
-            if (sqlite3_step(ingest[k]) != SQLITE_DONE) {
-                fprintf(stderr, "bench: ingest: %s\n", sqlite3_errmsg(db));
-                return 1;
-            }
-            sqlite3_reset(ingest[k]);
-        }
-        if (i % 10 == 9 || i == nreq - 1)
-            exec(db, "COMMIT");
-    }
-    printf("%-58s %10.0f spans/s\n", "full ingest, rows rendered ahead (writer's share)",
-           total / (now() - t0));
     for (int k = 0; k < nst; k++)
         sqlite3_finalize(ingest[k]);
     sqlite3_close(db);
