@@ -104,7 +104,6 @@ typedef struct argus_span_iter {
     argus_otlp_resource_info res;
     const argus_pb_scope *scope; /* may be NULL */
     const argus_pb_span *span;   /* current span after a successful next() */
-    size_t n;                    /* valid spans returned so far (the current one is n - 1) */
 } argus_span_iter;
 
 argus_span_iter argus_span_iter_start(const argus_otlp_traces *t);
@@ -117,7 +116,6 @@ typedef struct argus_log_iter {
     argus_otlp_resource_info res;
     const argus_pb_scope *scope;
     const argus_pb_log *log;
-    size_t n;
 } argus_log_iter;
 
 argus_log_iter argus_log_iter_start(const argus_otlp_logs *l);

@@ -273,7 +273,6 @@ int argus_span_iter_next(argus_span_iter *it)
                 const argus_pb_span *s = ss->spans[it->ki++];
                 if (!argus_otlp_span_invalid(s)) {
                     it->span = s;
-                    it->n++;
                     return 1;
                 }
             }
@@ -362,7 +361,6 @@ int argus_log_iter_next(argus_log_iter *it)
                 const argus_pb_log *r = sl->log_records[it->ki++];
                 if (!argus_otlp_log_invalid(r)) {
                     it->log = r;
-                    it->n++;
                     return 1;
                 }
             }

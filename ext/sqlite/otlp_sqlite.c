@@ -432,54 +432,57 @@ static void check_json(argus_buf *b, const char *type, argus_otlp_format format,
     argus_buf_appendc(b, '}');
 }
 
+/* Decodes arg as the kind asked for: 'traces', 'logs', or NULL for traces when it decodes as
+ * such, else logs (the two share a wire shape at the top). Decodes each kind at most once.
+ * Returns 1 with *is_logs set and t or l filled, or 0 after setting the result (NULL for a NULL
+ * payload, or the error). */
+static int decode_kind(sqlite3_context *ctx, sqlite3_value *arg, const char *fname,
+                       const char *want, argus_otlp_traces *t, argus_otlp_logs *l, int *is_logs)
+{
+    if (want && strcmp(want, "traces") != 0 && strcmp(want, "logs") != 0) {
+        char *msg = sqlite3_mprintf("%s: second argument must be 'traces' or 'logs'", fname);
+        sqlite3_result_error(ctx, msg ? msg : fname, -1);
+        sqlite3_free(msg);
+        return 0;
+    }
+    int type = sqlite3_value_type(arg);
+    if (!want && (type == SQLITE_BLOB || type == SQLITE_TEXT)) {
+        /* A quiet traces attempt; on failure the logs attempt reports its own error. */
+        const void *data = type == SQLITE_BLOB ? sqlite3_value_blob(arg) : sqlite3_value_text(arg);
+        argus_error err;
+        if (argus_otlp_traces_decode(t, data ? data : "", (size_t)sqlite3_value_bytes(arg), &err) ==
+            0) {
+            *is_logs = 0;
+            return 1;
+        }
+        want = "logs";
+    }
+    *is_logs = want && strcmp(want, "logs") == 0;
+    return *is_logs ? scalar_decode(ctx, arg, fname, NULL, l)
+                    : scalar_decode(ctx, arg, fname, t, NULL);
+}
+
 static void check_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     const char *want = argc > 1 ? (const char *)sqlite3_value_text(argv[1]) : NULL;
-    if (want && strcmp(want, "traces") != 0 && strcmp(want, "logs") != 0) {
-        sqlite3_result_error(ctx, "otlp_check: second argument must be 'traces' or 'logs'", -1);
-        return;
-    }
-    int type = sqlite3_value_type(argv[0]);
-    argus_buf b;
-    argus_buf_init(&b);
-    if (!want && (type == SQLITE_BLOB || type == SQLITE_TEXT)) {
-        /* Autodetect: a quiet traces attempt first; on failure logs reports the error. */
-        const void *data =
-            type == SQLITE_BLOB ? sqlite3_value_blob(argv[0]) : sqlite3_value_text(argv[0]);
-        size_t len = (size_t)sqlite3_value_bytes(argv[0]);
-        argus_otlp_traces t;
-        argus_otlp_traces_init(&t);
-        argus_error err;
-        if (argus_otlp_traces_decode(&t, data ? data : "", len, &err) == 0) {
-            check_json(&b, "traces", t.format, t.data->n_resource_spans, t.span_count, t.rejected,
-                       t.reject_message);
-            argus_otlp_traces_free(&t);
-            result_buf(ctx, &b);
-            return;
-        }
-        argus_otlp_traces_free(&t);
-        want = "logs";
-    }
-    if (!want || strcmp(want, "traces") == 0) {
-        argus_otlp_traces t;
-        argus_otlp_traces_init(&t);
-        if (scalar_decode(ctx, argv[0], "otlp_check", &t, NULL)) {
-            check_json(&b, "traces", t.format, t.data->n_resource_spans, t.span_count, t.rejected,
-                       t.reject_message);
-            result_buf(ctx, &b);
-        }
-        argus_otlp_traces_free(&t);
-    } else {
-        argus_otlp_logs l;
-        argus_otlp_logs_init(&l);
-        if (scalar_decode(ctx, argv[0], "otlp_check", NULL, &l)) {
+    argus_otlp_traces t;
+    argus_otlp_logs l;
+    argus_otlp_traces_init(&t);
+    argus_otlp_logs_init(&l);
+    int is_logs;
+    if (decode_kind(ctx, argv[0], "otlp_check", want, &t, &l, &is_logs)) {
+        argus_buf b;
+        argus_buf_init(&b);
+        if (is_logs)
             check_json(&b, "logs", l.format, l.data->n_resource_logs, l.log_count, l.rejected,
                        l.reject_message);
-            result_buf(ctx, &b);
-        }
-        argus_otlp_logs_free(&l);
+        else
+            check_json(&b, "traces", t.format, t.data->n_resource_spans, t.span_count, t.rejected,
+                       t.reject_message);
+        result_buf(ctx, &b);
     }
-    argus_buf_free(&b);
+    argus_otlp_traces_free(&t);
+    argus_otlp_logs_free(&l);
 }
 
 /* argus_store(payload [, 'traces'|'logs']): stores an OTLP payload in this database by running
@@ -489,29 +492,12 @@ static void check_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void store_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     const char *want = argc > 1 ? (const char *)sqlite3_value_text(argv[1]) : NULL;
-    if (want && strcmp(want, "traces") != 0 && strcmp(want, "logs") != 0) {
-        sqlite3_result_error(ctx, "argus_store: second argument must be 'traces' or 'logs'", -1);
-        return;
-    }
-    int type = sqlite3_value_type(argv[0]);
-    if (type == SQLITE_NULL) {
-        sqlite3_result_null(ctx);
-        return;
-    }
     argus_otlp_traces t;
     argus_otlp_logs l;
     argus_otlp_traces_init(&t);
     argus_otlp_logs_init(&l);
-    int is_logs = want && strcmp(want, "logs") == 0;
-    if (!want && (type == SQLITE_BLOB || type == SQLITE_TEXT)) {
-        const void *data =
-            type == SQLITE_BLOB ? sqlite3_value_blob(argv[0]) : sqlite3_value_text(argv[0]);
-        argus_error err;
-        is_logs = argus_otlp_traces_decode(&t, data ? data : "",
-                                           (size_t)sqlite3_value_bytes(argv[0]), &err) != 0;
-    }
-    if (is_logs ? !scalar_decode(ctx, argv[0], "argus_store", NULL, &l)
-                : !scalar_decode(ctx, argv[0], "argus_store", &t, NULL))
+    int is_logs;
+    if (!decode_kind(ctx, argv[0], "argus_store", want, &t, &l, &is_logs))
         goto done;
     sqlite3 *db = sqlite3_context_db_handle(ctx);
     const char *kind = is_logs ? "logs" : "spans";

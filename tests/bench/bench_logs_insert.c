@@ -4,8 +4,7 @@
  * Measures the Argus decoder, a hand-written prepared INSERT of the same rows into the same
  * schema (FTS trigger and indexes included), and the full ingest (sql/sqlite/ingest/logs_*). */
 #include "argus_otlp_rows.h"
-#include "argus_schema.h"
-#include "argus_sqlite.h"
+#include "bench_common.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -13,13 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint8_t *read_file(const char *path, size_t *len)
 {
@@ -37,36 +29,6 @@ static uint8_t *read_file(const char *path, size_t *len)
     fclose(f);
     *len = buf ? (size_t)n : 0;
     return buf;
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        fprintf(stderr, "bench: %s: %s\n", sql, err);
-        exit(1);
-    }
-}
-
-/* A fresh database with the Argus schema, WAL and synchronous=NORMAL, as the server runs it. */
-static sqlite3 *open_db(const char *path)
-{
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char p[1024];
-        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-        unlink(p);
-    }
-    sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        exit(1);
-    char *err = NULL;
-    if (argus_sqlite_register_all(db, &err) != SQLITE_OK || argus_schema_migrate(db, &err)) {
-        fprintf(stderr, "bench: %s\n", err);
-        exit(1);
-    }
-    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    return db;
 }
 
 static const char *INSERT_COLS =
@@ -102,7 +64,7 @@ typedef struct row {
  * the trigger opens a savepoint, and FTS5 flushes its pending terms at each one. */
 static double hand_insert(const char *path, const row *rows, size_t n, int nreq, int k)
 {
-    sqlite3 *db = open_db(path);
+    sqlite3 *db = bench_open_db(path);
     size_t cap = 512 + (size_t)k * (NINSERT * 2 + 4);
     char *sql = malloc(cap);
     size_t len = (size_t)snprintf(sql, cap, "INSERT INTO logs (%s) VALUES ", INSERT_COLS);
@@ -139,10 +101,10 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
         }
     }
     free(sql);
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         if (i % 10 == 0)
-            exec(db, "BEGIN");
+            bench_exec(db, "BEGIN");
         for (size_t r0 = 0; r0 < n; r0 += (size_t)k) {
             size_t m = n - r0 < (size_t)k ? n - r0 : (size_t)k;
             st = m == (size_t)k ? full : tail;
@@ -164,9 +126,9 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
             sqlite3_reset(st);
         }
         if (i % 10 == 9 || i == nreq - 1)
-            exec(db, "COMMIT");
+            bench_exec(db, "COMMIT");
     }
-    double rate = (double)n * nreq / (now() - t0);
+    double rate = (double)n * nreq / (bench_now() - t0);
     sqlite3_finalize(full);
     sqlite3_finalize(tail);
     sqlite3_close(db);
@@ -201,11 +163,11 @@ int main(int argc, char **argv)
     double total = (double)nlogs * nreq;
     printf("payload: %zu log records, %zu bytes (%.0f bytes/log); %d requests per measurement\n",
            nlogs, len, (double)len / (double)nlogs, nreq);
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < nreq; i++)
         if (argus_otlp_logs_decode(&l, payload, len, &err))
             return 1;
-    printf("%-58s %10.0f logs/s\n", "argus_otlp_logs_decode", total / (now() - t0));
+    printf("%-58s %10.0f logs/s\n", "argus_otlp_logs_decode", total / (bench_now() - t0));
 
     /* 2. hand-written prepared insert of the same rows, values rendered beforehand */
     row *rows = calloc(nlogs, sizeof *rows);
@@ -237,36 +199,10 @@ int main(int argc, char **argv)
     sqlite3 *db;
 
     /* 3. the full ingest path: every sql/sqlite/ingest/logs_* statement per request */
-    db = open_db(path);
-    int nst = 0;
-    sqlite3_stmt *ingest[16];
-    for (const argus_ingest_statement *s = argus_sqlite_ingest; s->name && nst < 16; s++)
-        if (strcmp(s->kind, "logs") == 0)
-            if (sqlite3_prepare_v2(db, s->sql, -1, &ingest[nst++], NULL) != SQLITE_OK) {
-                fprintf(stderr, "bench: %s: %s\n", s->name, sqlite3_errmsg(db));
-                return 1;
-            }
-    t0 = now();
-    for (int i = 0; i < nreq; i++) {
-        if (i % 10 == 0)
-            exec(db, "BEGIN");
-        for (int k = 0; k < nst; k++) {
-            sqlite3_bind_pointer(ingest[k], 1, &l, "argus_otlp_logs", NULL);
-            if (sqlite3_step(ingest[k]) != SQLITE_DONE) {
-                fprintf(stderr, "bench: ingest: %s\n", sqlite3_errmsg(db));
-                return 1;
-            }
-            sqlite3_reset(ingest[k]);
-        }
-        if (i % 10 == 9 || i == nreq - 1)
-            exec(db, "COMMIT");
-    }
-    double full = total / (now() - t0);
-    printf("%-58s %10.0f logs/s (%d statements, decoded once)\n",
-           "full ingest (logs + full-text index)", full, nst);
+    db = bench_open_db(path);
+    double full = bench_ingest(db, "logs", &l, "argus_otlp_logs", nreq, n);
+    printf("%-58s %10.0f logs/s (decoded once)\n", "full ingest (logs + full-text index)", full);
     printf("%-58s %10.0f%%\n", "full ingest vs hand-written insert", 100 * full / hand);
-    for (int k = 0; k < nst; k++)
-        sqlite3_finalize(ingest[k]);
     sqlite3_close(db);
     for (size_t r = 0; r < n; r++)
         for (int c = 0; c < NINSERT; c++)

@@ -4,8 +4,7 @@
  * SELECT count(*) FROM otlp_spans(?); INSERT INTO spans ... SELECT FROM otlp_spans(?); and a
  * hand-written prepared-statement insert of the same rows into the same schema. */
 #include "argus_otlp_rows.h"
-#include "argus_schema.h"
-#include "argus_sqlite.h"
+#include "bench_common.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -13,13 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- a realistic request: 5 services, HTTP/DB spans with typical attribute sets ------------ */
 
@@ -133,35 +125,6 @@ static uint8_t *make_request(int nspans, size_t *len)
     return buf;
 }
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        fprintf(stderr, "bench: %s: %s\n", sql, err);
-        exit(1);
-    }
-}
-
-static sqlite3 *open_db(const char *path)
-{
-    unlink(path);
-    char wal[512], shm[512];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    snprintf(shm, sizeof shm, "%s-shm", path);
-    unlink(wal);
-    unlink(shm);
-    sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        exit(1);
-    char *err = NULL;
-    if (argus_sqlite_register_all(db, &err) != SQLITE_OK || argus_schema_migrate(db, &err)) {
-        fprintf(stderr, "bench: %s\n", err);
-        exit(1);
-    }
-    exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    return db;
-}
-
 static const char *INSERT_COLS =
     "trace_id, span_id, parent_span_id, trace_state, flags, name, kind, start_time_unix_nano, "
     "end_time_unix_nano, duration_ns, status_code, status_message, service_name, attributes, "
@@ -214,14 +177,14 @@ int main(int argc, char **argv)
     argus_arena arena;
     argus_arena_init(&arena, 0);
     ProtobufCAllocator pa = argus_arena_protobuf(&arena);
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         argus_arena_reset(&arena);
         if (!protobuf_c_message_unpack(&opentelemetry__proto__trace__v1__traces_data__descriptor,
                                        &pa, len, payload))
             return 1;
     }
-    double raw = total / (now() - t0);
+    double raw = total / (bench_now() - t0);
     argus_arena_free(&arena);
     printf("%-58s %10.0f spans/s\n", "protobuf-c unpack (arena)", raw);
 
@@ -229,30 +192,30 @@ int main(int argc, char **argv)
     argus_otlp_traces t;
     argus_otlp_traces_init(&t);
     argus_error err;
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < nreq; i++)
         if (argus_otlp_traces_decode(&t, payload, len, &err))
             return 1;
-    printf("%-58s %10.0f spans/s\n", "argus_otlp_traces_decode", total / (now() - t0));
+    printf("%-58s %10.0f spans/s\n", "argus_otlp_traces_decode", total / (bench_now() - t0));
 
     /* 3. SELECT count(*) FROM otlp_spans(?) */
-    sqlite3 *db = open_db(path);
+    sqlite3 *db = bench_open_db(path);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "SELECT count(*) FROM otlp_spans(?1)", -1, &st, NULL);
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
         sqlite3_step(st);
         sqlite3_reset(st);
     }
-    double tvf = total / (now() - t0);
+    double tvf = total / (bench_now() - t0);
     sqlite3_finalize(st);
     printf("%-58s %10.0f spans/s (%.0f%% of raw unpack)\n", "SELECT count(*) FROM otlp_spans(?)",
            tvf, 100 * tvf / raw);
 
     /* 3b. every column rendered */
     sqlite3_prepare_v2(db, "SELECT * FROM otlp_spans(?1)", -1, &st, NULL);
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW)
@@ -261,7 +224,7 @@ int main(int argc, char **argv)
         sqlite3_reset(st);
     }
     printf("%-58s %10.0f spans/s\n", "SELECT * FROM otlp_spans(?) (all columns read)",
-           total / (now() - t0));
+           total / (bench_now() - t0));
     sqlite3_finalize(st);
 
     /* 4. INSERT INTO spans ... SELECT ... FROM otlp_spans(?), 10 requests per transaction */
@@ -269,10 +232,10 @@ int main(int argc, char **argv)
     snprintf(sql, sizeof sql, "INSERT INTO spans (%s) SELECT %s FROM otlp_spans(?1)", INSERT_COLS,
              INSERT_COLS);
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         if (i % 10 == 0)
-            exec(db, "BEGIN");
+            bench_exec(db, "BEGIN");
         sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
             fprintf(stderr, "bench: insert: %s\n", sqlite3_errmsg(db));
@@ -280,15 +243,15 @@ int main(int argc, char **argv)
         }
         sqlite3_reset(st);
         if (i % 10 == 9 || i == nreq - 1)
-            exec(db, "COMMIT");
+            bench_exec(db, "COMMIT");
     }
-    double viasql = total / (now() - t0);
+    double viasql = total / (bench_now() - t0);
     sqlite3_finalize(st);
     sqlite3_close(db);
     printf("%-58s %10.0f spans/s\n", "INSERT INTO spans SELECT FROM otlp_spans(?)", viasql);
 
     /* 5. hand-written prepared insert of the same rows, values rendered beforehand */
-    db = open_db(path);
+    db = bench_open_db(path);
     argus_otlp_traces_decode(&t, payload, len, &err);
     typedef struct {
         argus_value v[NINSERT];
@@ -307,10 +270,10 @@ int main(int argc, char **argv)
              "INSERT INTO spans (%s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
              INSERT_COLS);
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         if (i % 10 == 0)
-            exec(db, "BEGIN");
+            bench_exec(db, "BEGIN");
         for (int r = 0; r < n; r++) {
             for (int c = 0; c < NINSERT; c++) {
                 const argus_value *v = &rows[r].v[c];
@@ -326,23 +289,23 @@ int main(int argc, char **argv)
             sqlite3_reset(st);
         }
         if (i % 10 == 9 || i == nreq - 1)
-            exec(db, "COMMIT");
+            bench_exec(db, "COMMIT");
     }
-    double hand = total / (now() - t0);
+    double hand = total / (bench_now() - t0);
     sqlite3_finalize(st);
     sqlite3_close(db);
     printf("%-58s %10.0f spans/s\n", "hand-written INSERT, values rendered beforehand", hand);
 
     /* 5b. a hand-written ingest program: decode with the core, render, bind, insert */
-    db = open_db(path);
+    db = bench_open_db(path);
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     argus_buf cols[NINSERT];
     for (int c = 0; c < NINSERT; c++)
         argus_buf_init(&cols[c]);
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         if (i % 10 == 0)
-            exec(db, "BEGIN");
+            bench_exec(db, "BEGIN");
         if (argus_otlp_traces_decode(&t, payload, len, &err))
             return 1;
         for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it);) {
@@ -361,9 +324,9 @@ int main(int argc, char **argv)
             sqlite3_reset(st);
         }
         if (i % 10 == 9 || i == nreq - 1)
-            exec(db, "COMMIT");
+            bench_exec(db, "COMMIT");
     }
-    double hand2 = total / (now() - t0);
+    double hand2 = total / (bench_now() - t0);
     sqlite3_finalize(st);
     sqlite3_close(db);
     for (int c = 0; c < NINSERT; c++)
@@ -374,35 +337,10 @@ int main(int argc, char **argv)
     printf("%-58s %10.0f%%\n", "storing through SQL vs pre-rendered insert", 100 * viasql / hand);
 
     /* 6. the full ingest path: every sql/sqlite/ingest/spans_* statement per request */
-    db = open_db(path);
-    int nst = 0;
-    sqlite3_stmt *ingest[16];
-    for (const argus_ingest_statement *s = argus_sqlite_ingest; s->name && nst < 16; s++)
-        if (strcmp(s->kind, "spans") == 0)
-            if (sqlite3_prepare_v2(db, s->sql, -1, &ingest[nst++], NULL) != SQLITE_OK) {
-                fprintf(stderr, "bench: %s: %s\n", s->name, sqlite3_errmsg(db));
-                return 1;
-            }
-    t0 = now();
-    for (int i = 0; i < nreq; i++) {
-        if (i % 10 == 0)
-            exec(db, "BEGIN");
-        for (int k = 0; k < nst; k++) {
-            sqlite3_bind_pointer(ingest[k], 1, &t, "argus_otlp_traces", NULL);
-            if (sqlite3_step(ingest[k]) != SQLITE_DONE) {
-                fprintf(stderr, "bench: ingest: %s\n", sqlite3_errmsg(db));
-                return 1;
-            }
-            sqlite3_reset(ingest[k]);
-        }
-        if (i % 10 == 9 || i == nreq - 1)
-            exec(db, "COMMIT");
-    }
-    printf("%-58s %10.0f spans/s (%d statements, decoded once)\n",
-           "full ingest (spans + traces summary + rollups)", total / (now() - t0), nst);
-
-    for (int k = 0; k < nst; k++)
-        sqlite3_finalize(ingest[k]);
+    db = bench_open_db(path);
+    double full = bench_ingest(db, "spans", &t, "argus_otlp_traces", nreq, (size_t)nspans);
+    printf("%-58s %10.0f spans/s (decoded once)\n",
+           "full ingest (spans + traces summary + rollups)", full);
     sqlite3_close(db);
     argus_otlp_traces_free(&t);
     argus_buf_free(&scratch);

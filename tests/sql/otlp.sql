@@ -37,4 +37,6 @@ SELECT 'arg-min-ties-first-row', (SELECT arg_min(v, k) FROM (SELECT 'a' AS v, 1 
 SELECT 'arg-min-empty-null', (SELECT arg_min(name, start_time_unix_nano) FROM spans WHERE 0) IS NULL;
 SELECT 'json-group-set', (SELECT json_group_set(v) FROM (SELECT 'b' AS v UNION ALL SELECT 'a' UNION ALL SELECT 'b' UNION ALL SELECT NULL)) = '["a","b"]';
 SELECT 'json-group-set-empty', (SELECT json_group_set(v) FROM (SELECT 1 AS v) WHERE 0) = '[]';
-SELECT 'migrate-idempotent', argus_migrate() = argus_migrate();
+CREATE TEMP TABLE schema_before AS SELECT count(*) AS n FROM sqlite_schema;
+SELECT 'migrate-returns-latest', argus_migrate() = (SELECT max(version) FROM argus_migrations);
+SELECT 'migrate-idempotent', (SELECT count(*) FROM sqlite_schema) = (SELECT n FROM schema_before);
