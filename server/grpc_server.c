@@ -195,6 +195,7 @@ static void handle_export(gcall *c)
 
 static void *cq_thread(void *arg)
 {
+    pthread_setname_np(pthread_self(), "argus-grpc");
     argus_grpc *g = arg;
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(g->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);

@@ -238,6 +238,7 @@ static int tick(argus_insight_worker *w, char *msg, size_t msglen)
 
 static void *worker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "argus-insight");
     argus_insight_worker *w = arg;
     argus_stats *stats = argus_stats_get();
     unsigned backoff = w->cfg.insight_interval_ms;

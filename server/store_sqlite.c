@@ -2,7 +2,11 @@
  *   ARGUS_DB=sqlite:./data/argus.db  ARGUS_SQLITE_SYNCHRONOUS=NORMAL  argus-server
  * One connection in WAL mode with the Argus extension registered; each request runs the ingest
  * statements of sql/sqlite/ingest/ bound to its already decoded payload (sqlite3_bind_pointer),
- * inside a savepoint so one bad request never costs the rest of the batch. */
+ * inside a savepoint so one bad request never costs the rest of the batch.
+ * Checkpoints run in a thread of their own (with its own connection): the writer only appends to
+ * the WAL, and copying the WAL into the database file (and its fsync) happens on another core.
+ * When that thread falls behind, the writer waits for it at the next commit, so the WAL stays
+ * bounded (CKPT_WAIT_FRAMES pages). */
 #include "store.h"
 
 #include "argus_otlp.h"
@@ -11,19 +15,42 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define MAX_STMTS 16
+/* WAL size (pages) at which the checkpointer starts copying it into the database, and at which
+ * the writer waits for it (up to CKPT_WAIT_MS) instead of growing the WAL further. */
+#define CKPT_START_FRAMES 2000
+#define CKPT_WAIT_FRAMES 32000
+#define CKPT_WAIT_MS 5000
+
+/* The checkpoint thread and what the writer tells it. */
+typedef struct checkpointer {
+    pthread_mutex_t mu;
+    pthread_cond_t cond; /* work requested, a round done, or stop */
+    pthread_t thread;
+    int started;
+    int stop;
+    uint64_t requested; /* rounds asked for */
+    uint64_t done;      /* rounds finished */
+    int failed;         /* no checkpoint connection: the writer checkpoints itself */
+    int initialized;
+    char path[1024];
+} checkpointer;
 
 struct argus_store {
     sqlite3 *db;
     sqlite3_stmt *ingest[ARGUS_SIGNAL_COUNT][MAX_STMTS];
     int n_ingest[ARGUS_SIGNAL_COUNT];
     int broken;
+    checkpointer ckpt;
 };
 
 /* The one place SQLite errors become store results. */
@@ -82,6 +109,110 @@ static int make_parent_dirs(const char *path, char *msg, size_t msglen)
         return -1;
     }
     return 0;
+}
+
+static void *checkpoint_main(void *arg)
+{
+    checkpointer *c = arg;
+    pthread_setname_np(pthread_self(), "argus-ckpt");
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 1000);
+        /* a first read makes the connection see the database is in WAL mode */
+        rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        argus_log(ARGUS_LOG_WARN, "sqlite: no checkpoint connection; the writer checkpoints",
+                  "error=\"%s\"", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        db = NULL;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->failed = db == NULL;
+    for (;;) {
+        while (!c->stop && c->done >= c->requested)
+            pthread_cond_wait(&c->cond, &c->mu);
+        if (c->stop || !db)
+            break;
+        uint64_t round = c->requested;
+        pthread_mutex_unlock(&c->mu);
+        int wal = 0, copied = 0;
+        rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &wal, &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            argus_log(ARGUS_LOG_WARN, "sqlite: checkpoint failed", "error=\"%s\"",
+                      sqlite3_errmsg(db));
+        else
+            argus_log(ARGUS_LOG_DEBUG, "sqlite: checkpoint", "rc=%d wal_pages=%d copied_pages=%d",
+                      rc, wal, copied);
+        pthread_mutex_lock(&c->mu);
+        c->done = round;
+        pthread_cond_broadcast(&c->cond);
+    }
+    pthread_mutex_unlock(&c->mu);
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* After each commit of the writer connection (in place of SQLite's own auto-checkpoint): asks
+ * the checkpoint thread for a round once the WAL holds CKPT_START_FRAMES pages; past
+ * CKPT_WAIT_FRAMES waits for a round that starts after this commit, so the next transaction can
+ * start the WAL over. Without a checkpoint thread, checkpoints here as SQLite would. */
+static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
+{
+    checkpointer *c = arg;
+    if (frames < CKPT_START_FRAMES)
+        return SQLITE_OK;
+    pthread_mutex_lock(&c->mu);
+    if (c->failed) {
+        pthread_mutex_unlock(&c->mu);
+        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    uint64_t want = ++c->requested;
+    pthread_cond_broadcast(&c->cond);
+    if (frames >= CKPT_WAIT_FRAMES) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += CKPT_WAIT_MS / 1000;
+        while (!c->stop && !c->failed && c->done < want &&
+               pthread_cond_timedwait(&c->cond, &c->mu, &until) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return SQLITE_OK;
+}
+
+static void checkpointer_start(checkpointer *c, sqlite3 *db, const char *path)
+{
+    snprintf(c->path, sizeof c->path, "%s", path);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    c->failed = 1; /* until the thread has its connection */
+    int e = pthread_create(&c->thread, NULL, checkpoint_main, c);
+    if (e == 0)
+        c->started = 1;
+    else
+        argus_log(ARGUS_LOG_WARN, "sqlite: no checkpoint thread; the writer checkpoints",
+                  "error=\"%s\"", strerror(e));
+    c->initialized = 1;
+    sqlite3_wal_hook(db, wal_hook, c);
+}
+
+static void checkpointer_stop(checkpointer *c)
+{
+    if (!c->initialized)
+        return;
+    if (c->started) {
+        pthread_mutex_lock(&c->mu);
+        c->stop = 1;
+        pthread_cond_broadcast(&c->cond);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->thread, NULL);
+    }
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cond);
+    c->initialized = c->started = 0;
 }
 
 static int exec(argus_store *st, const char *sql, char *msg, size_t msglen)
@@ -173,6 +304,7 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
         }
         st->n_ingest[sig]++;
     }
+    checkpointer_start(&st->ckpt, st->db, cfg->db_path);
 out:
     if (res != ARGUS_STORE_OK) {
         argus_store_close(st);
@@ -189,6 +321,9 @@ void argus_store_close(argus_store *st)
     for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
         for (int i = 0; i < st->n_ingest[s]; i++)
             sqlite3_finalize(st->ingest[s][i]);
+    if (st->db)
+        sqlite3_wal_hook(st->db, NULL, NULL);
+    checkpointer_stop(&st->ckpt);
     if (st->db && sqlite3_close(st->db) != SQLITE_OK)
         argus_log(ARGUS_LOG_WARN, "sqlite: close failed", "error=\"%s\"", sqlite3_errmsg(st->db));
     free(st);

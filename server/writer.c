@@ -357,6 +357,7 @@ static void probe(argus_writer *w)
 
 static void *writer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "argus-writer");
     argus_writer *w = arg;
     argus_stats *stats = argus_stats_get();
     unsigned backoff_ms = 0;
