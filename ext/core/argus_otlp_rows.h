@@ -49,6 +49,7 @@ enum argus_span_column {
     ARGUS_SPAN_DROPPED_LINKS,
     ARGUS_SPAN_RESOURCE_SCHEMA_URL,
     ARGUS_SPAN_SCOPE_SCHEMA_URL,
+    ARGUS_SPAN_RESOURCE_ID,
     ARGUS_SPAN_NCOLUMNS
 };
 
@@ -72,6 +73,7 @@ enum argus_log_column {
     ARGUS_LOG_SCOPE_ATTRIBUTES,
     ARGUS_LOG_RESOURCE_SCHEMA_URL,
     ARGUS_LOG_SCOPE_SCHEMA_URL,
+    ARGUS_LOG_RESOURCE_ID,
     ARGUS_LOG_NCOLUMNS
 };
 
@@ -86,6 +88,12 @@ extern const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS];
 void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *out,
                             argus_buf *scratch);
 void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *out, argus_buf *scratch);
+
+/* The id a resource is stored under (resources.id): a 63-bit hash of its attributes JSON (as
+ * rendered into resource_attributes) and its schema URL (NULL and "" are the same). Equal
+ * resources get equal ids; different ones almost surely different ids (the schema refuses to
+ * store a collision rather than mix two resources up). */
+int64_t argus_otlp_resource_id(const char *attrs_json, size_t n, const char *schema_url, size_t m);
 
 /* Appends every valid span / log record as a JSON array of objects keyed by column name. */
 void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t);

@@ -28,12 +28,13 @@ const char *const argus_span_column_names[ARGUS_SPAN_NCOLUMNS] = {"trace_id",
                                                                   "dropped_events_count",
                                                                   "dropped_links_count",
                                                                   "resource_schema_url",
-                                                                  "scope_schema_url"};
+                                                                  "scope_schema_url",
+                                                                  "resource_id"};
 
 const char *const argus_span_column_types[ARGUS_SPAN_NCOLUMNS] = {
     "TEXT",    "TEXT",    "TEXT",    "TEXT",    "INTEGER", "TEXT", "INTEGER", "INTEGER", "INTEGER",
     "INTEGER", "INTEGER", "TEXT",    "TEXT",    "TEXT",    "TEXT", "TEXT",    "TEXT",    "TEXT",
-    "TEXT",    "TEXT",    "INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT"};
+    "TEXT",    "TEXT",    "INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT",    "INTEGER"};
 
 const char *const argus_log_column_names[ARGUS_LOG_NCOLUMNS] = {"time_unix_nano",
                                                                 "observed_time_unix_nano",
@@ -53,11 +54,12 @@ const char *const argus_log_column_names[ARGUS_LOG_NCOLUMNS] = {"time_unix_nano"
                                                                 "scope_version",
                                                                 "scope_attributes",
                                                                 "resource_schema_url",
-                                                                "scope_schema_url"};
+                                                                "scope_schema_url",
+                                                                "resource_id"};
 
 const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS] = {
     "INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER",
-    "TEXT",    "INTEGER", "TEXT",    "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT"};
+    "TEXT",    "INTEGER", "TEXT",    "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "INTEGER"};
 
 static void set_int(argus_value *v, int64_t i)
 {
@@ -110,6 +112,37 @@ static void set_json_done(argus_value *v, argus_buf *scratch)
     v->s = argus_buf_cstr(scratch);
     v->n = scratch->len;
     v->type = v->s ? ARGUS_VAL_JSON : ARGUS_VAL_NULL;
+}
+
+int64_t argus_otlp_resource_id(const char *attrs_json, size_t n, const char *schema_url, size_t m)
+{
+    /* FNV-1a over "<attributes>\xff<schema url>", then a 64-bit finalizer (MurmurHash3's fmix64)
+     * so that every input bit reaches every output bit. */
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)attrs_json[i]) * 0x100000001b3u;
+    h = (h ^ 0xffu) * 0x100000001b3u;
+    for (size_t i = 0; schema_url && i < m; i++)
+        h = (h ^ (unsigned char)schema_url[i]) * 0x100000001b3u;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
+    return (int64_t)(h & INT64_MAX);
+}
+
+/* resource_id of the resource rendered into scratch (its attributes) with schema url u. */
+static void set_resource_id(argus_value *v, const argus_pb_resource *r, const char *u,
+                            argus_buf *scratch)
+{
+    argus_buf_reset(scratch);
+    argus_otlp_attributes_json(scratch, r ? r->attributes : NULL, r ? r->n_attributes : 0);
+    if (scratch->failed) {
+        v->type = ARGUS_VAL_NULL;
+        return;
+    }
+    set_int(v, argus_otlp_resource_id(scratch->data, scratch->len, u, u ? strlen(u) : 0));
 }
 
 static void set_attrs(argus_value *v, argus_pb_keyvalue *const *kv, size_t n, argus_buf *scratch)
@@ -172,6 +205,7 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, 
     case ARGUS_SPAN_DROPPED_LINKS: set_int(v, s->dropped_links_count); break;
     case ARGUS_SPAN_RESOURCE_SCHEMA_URL: set_text(v, rs->schema_url, 1, scratch); break;
     case ARGUS_SPAN_SCOPE_SCHEMA_URL: set_text(v, ss->schema_url, 1, scratch); break;
+    case ARGUS_SPAN_RESOURCE_ID: set_resource_id(v, r, rs->schema_url, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
 }
@@ -222,6 +256,7 @@ void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, ar
         break;
     case ARGUS_LOG_RESOURCE_SCHEMA_URL: set_text(v, rl->schema_url, 1, scratch); break;
     case ARGUS_LOG_SCOPE_SCHEMA_URL: set_text(v, sl->schema_url, 1, scratch); break;
+    case ARGUS_LOG_RESOURCE_ID: set_resource_id(v, r, rl->schema_url, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
 }

@@ -1,6 +1,7 @@
 /* otlp_spans(payload) / otlp_logs(payload): eponymous table-valued functions, one row per span /
- * log record of an OTLP payload (protobuf or OTLP/JSON, BLOB or TEXT), and the scalar
- * otlp_spans_json() / otlp_logs_json() / otlp_check() functions.
+ * log record of an OTLP payload (protobuf or OTLP/JSON, BLOB or TEXT); otlp_span_resources() /
+ * otlp_log_resources(): one row per resource of such a payload; and the scalar otlp_spans_json()
+ * / otlp_logs_json() / otlp_check() / resource_id() functions.
  *   SELECT service_name, count(*) FROM otlp_spans(readfile('capture.pb')) GROUP BY 1;
  * The payload may also be a decoded argus_otlp_traces/argus_otlp_logs bound with
  * sqlite3_bind_pointer(..., "argus_otlp_traces" / "argus_otlp_logs") — how the server avoids
@@ -18,7 +19,25 @@ SQLITE_EXTENSION_INIT3
 #define POINTER_TRACES "argus_otlp_traces"
 #define POINTER_LOGS "argus_otlp_logs"
 
-typedef enum { KIND_SPANS, KIND_LOGS } row_kind;
+/* The resource tables iterate spans / log records too, one row per run of a resource's items. */
+typedef enum { KIND_SPANS, KIND_LOGS, KIND_SPAN_RESOURCES, KIND_LOG_RESOURCES } row_kind;
+#define IS_SPANS(k) ((k) == KIND_SPANS || (k) == KIND_SPAN_RESOURCES)
+#define IS_RESOURCES(k) ((k) >= KIND_SPAN_RESOURCES)
+
+/* Columns of otlp_span_resources() / otlp_log_resources(): the resource columns of a span / log
+ * record row, and item_count. */
+enum { RES_ID, RES_SERVICE_NAME, RES_ATTRIBUTES, RES_SCHEMA_URL, RES_ITEM_COUNT, RES_NCOLUMNS };
+static const char *const res_column_names[RES_NCOLUMNS] = {"resource_id", "service_name",
+                                                           "attributes", "schema_url",
+                                                           "item_count"};
+static const char *const res_column_types[RES_NCOLUMNS] = {"INTEGER", "TEXT", "TEXT", "TEXT",
+                                                           "INTEGER"};
+static const int res_span_columns[RES_NCOLUMNS] = {
+    ARGUS_SPAN_RESOURCE_ID, ARGUS_SPAN_SERVICE_NAME, ARGUS_SPAN_RESOURCE_ATTRIBUTES,
+    ARGUS_SPAN_RESOURCE_SCHEMA_URL, -1};
+static const int res_log_columns[RES_NCOLUMNS] = {ARGUS_LOG_RESOURCE_ID, ARGUS_LOG_SERVICE_NAME,
+                                                  ARGUS_LOG_RESOURCE_ATTRIBUTES,
+                                                  ARGUS_LOG_RESOURCE_SCHEMA_URL, -1};
 
 typedef struct otlp_vtab {
     sqlite3_vtab base;
@@ -36,18 +55,29 @@ typedef struct otlp_cursor {
     argus_span_iter spans;
     argus_log_iter logs;
     argus_buf scratch;
-    /* resource_attributes rendered once per resource: every span of a resource repeats it. */
+    /* resource_attributes and resource_id computed once per resource: every span of a resource
+     * repeats them. */
     argus_buf res_json;
-    const void *res_json_of; /* the resource res_json renders; NULL when none */
+    int64_t res_id;
+    const void *res_json_of; /* the ResourceSpans/ResourceLogs they are of; NULL when none */
+    /* resource kinds: the first item of the current row's resource, and how many it has */
+    argus_span_iter first_span;
+    argus_log_iter first_log;
+    int64_t item_count;
+    int more; /* the iterator is on an item not yet reported */
 } otlp_cursor;
 
 static int connect_common(sqlite3 *db, row_kind kind, sqlite3_vtab **ppVtab, char **pzErr)
 {
-    const char *const *names =
-        kind == KIND_SPANS ? argus_span_column_names : argus_log_column_names;
-    const char *const *types =
-        kind == KIND_SPANS ? argus_span_column_types : argus_log_column_types;
-    int n = kind == KIND_SPANS ? ARGUS_SPAN_NCOLUMNS : ARGUS_LOG_NCOLUMNS;
+    const char *const *names = IS_RESOURCES(kind) ? res_column_names
+                               : kind == KIND_SPANS ? argus_span_column_names
+                                                    : argus_log_column_names;
+    const char *const *types = IS_RESOURCES(kind) ? res_column_types
+                               : kind == KIND_SPANS ? argus_span_column_types
+                                                    : argus_log_column_types;
+    int n = IS_RESOURCES(kind) ? RES_NCOLUMNS
+            : kind == KIND_SPANS ? ARGUS_SPAN_NCOLUMNS
+                                 : ARGUS_LOG_NCOLUMNS;
     sqlite3_str *s = sqlite3_str_new(db);
     sqlite3_str_appendall(s, "CREATE TABLE x(");
     for (int i = 0; i < n; i++)
@@ -91,6 +121,24 @@ static int logs_connect(sqlite3 *db, void *aux, int argc, const char *const *arg
     return connect_common(db, KIND_LOGS, ppVtab, pzErr);
 }
 
+static int span_resources_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                                  sqlite3_vtab **ppVtab, char **pzErr)
+{
+    (void)aux;
+    (void)argc;
+    (void)argv;
+    return connect_common(db, KIND_SPAN_RESOURCES, ppVtab, pzErr);
+}
+
+static int log_resources_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                                 sqlite3_vtab **ppVtab, char **pzErr)
+{
+    (void)aux;
+    (void)argc;
+    (void)argv;
+    return connect_common(db, KIND_LOG_RESOURCES, ppVtab, pzErr);
+}
+
 static int otlp_disconnect(sqlite3_vtab *vtab)
 {
     sqlite3_free(vtab);
@@ -124,12 +172,37 @@ static int otlp_close(sqlite3_vtab_cursor *cur)
     return SQLITE_OK;
 }
 
+static int iter_next(otlp_cursor *c)
+{
+    return IS_SPANS(c->kind) ? argus_span_iter_next(&c->spans) : argus_log_iter_next(&c->logs);
+}
+
+static size_t iter_resource(const otlp_cursor *c)
+{
+    return IS_SPANS(c->kind) ? c->spans.ri : c->logs.ri;
+}
+
 static int otlp_next(sqlite3_vtab_cursor *cur)
 {
     otlp_cursor *c = (otlp_cursor *)cur;
-    c->eof =
-        c->kind == KIND_SPANS ? !argus_span_iter_next(&c->spans) : !argus_log_iter_next(&c->logs);
     c->rowid++;
+    if (!IS_RESOURCES(c->kind)) {
+        c->eof = !iter_next(c);
+        return SQLITE_OK;
+    }
+    /* One row per ResourceSpans / ResourceLogs with valid items: remember its first item, count
+     * the rest, and stop on the next resource's first item. */
+    c->eof = !c->more;
+    if (c->eof)
+        return SQLITE_OK;
+    c->first_span = c->spans;
+    c->first_log = c->logs;
+    size_t ri = iter_resource(c);
+    c->item_count = 0;
+    do {
+        c->item_count++;
+        c->more = iter_next(c);
+    } while (c->more && iter_resource(c) == ri);
     return SQLITE_OK;
 }
 
@@ -144,37 +217,68 @@ static int otlp_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid)
     return SQLITE_OK;
 }
 
+/* Makes res_json / res_id those of the resource of the span / log record `it` is on. */
+static int resource_cache(otlp_cursor *c, const void *it)
+{
+    const argus_span_iter *si = it;
+    const argus_log_iter *li = it;
+    const void *entry = IS_SPANS(c->kind) ? (const void *)si->data->resource_spans[si->ri]
+                                          : (const void *)li->data->resource_logs[li->ri];
+    if (entry == c->res_json_of)
+        return SQLITE_OK;
+    argus_value v;
+    argus_buf_reset(&c->res_json);
+    if (IS_SPANS(c->kind))
+        argus_otlp_span_column(si, ARGUS_SPAN_RESOURCE_ATTRIBUTES, &v, &c->res_json);
+    else
+        argus_otlp_log_column(li, ARGUS_LOG_RESOURCE_ATTRIBUTES, &v, &c->res_json);
+    if (c->res_json.failed || !argus_buf_cstr(&c->res_json))
+        return SQLITE_NOMEM;
+    if (IS_SPANS(c->kind))
+        argus_otlp_span_column(si, ARGUS_SPAN_RESOURCE_SCHEMA_URL, &v, &c->scratch);
+    else
+        argus_otlp_log_column(li, ARGUS_LOG_RESOURCE_SCHEMA_URL, &v, &c->scratch);
+    c->res_id = argus_otlp_resource_id(c->res_json.data, c->res_json.len,
+                                       v.type == ARGUS_VAL_TEXT ? v.s : NULL,
+                                       v.type == ARGUS_VAL_TEXT ? v.n : 0);
+    c->res_json_of = entry;
+    return SQLITE_OK;
+}
+
 static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
     otlp_cursor *c = (otlp_cursor *)cur;
-    argus_value v;
-    int is_res = c->kind == KIND_SPANS ? col == ARGUS_SPAN_RESOURCE_ATTRIBUTES
-                                       : col == ARGUS_LOG_RESOURCE_ATTRIBUTES;
-    if (is_res) {
-        const void *res = c->kind == KIND_SPANS ? (const void *)c->spans.res.resource
-                                                : (const void *)c->logs.res.resource;
-        if (!res || res != c->res_json_of) {
-            argus_buf_reset(&c->res_json);
-            if (c->kind == KIND_SPANS)
-                argus_otlp_span_column(&c->spans, col, &v, &c->res_json);
-            else
-                argus_otlp_log_column(&c->logs, col, &v, &c->res_json);
-            if (c->res_json.failed)
-                return SQLITE_NOMEM;
-            c->res_json_of = res;
+    const void *it = IS_SPANS(c->kind) ? (const void *)&c->spans : (const void *)&c->logs;
+    if (IS_RESOURCES(c->kind)) {
+        if (col >= RES_NCOLUMNS)
+            return SQLITE_OK; /* the hidden payload column reads as NULL */
+        if (col == RES_ITEM_COUNT) {
+            sqlite3_result_int64(ctx, c->item_count);
+            return SQLITE_OK;
         }
-        sqlite3_result_text(ctx, c->res_json.data, (int)c->res_json.len, SQLITE_TRANSIENT);
+        it = IS_SPANS(c->kind) ? (const void *)&c->first_span : (const void *)&c->first_log;
+        col = IS_SPANS(c->kind) ? res_span_columns[col] : res_log_columns[col];
+    } else if (col >= (IS_SPANS(c->kind) ? ARGUS_SPAN_NCOLUMNS : ARGUS_LOG_NCOLUMNS)) {
         return SQLITE_OK;
     }
-    if (c->kind == KIND_SPANS) {
-        if (col >= ARGUS_SPAN_NCOLUMNS)
-            return SQLITE_OK; /* the hidden payload column reads as NULL */
-        argus_otlp_span_column(&c->spans, col, &v, &c->scratch);
-    } else {
-        if (col >= ARGUS_LOG_NCOLUMNS)
-            return SQLITE_OK;
-        argus_otlp_log_column(&c->logs, col, &v, &c->scratch);
+    int res_attrs = IS_SPANS(c->kind) ? col == ARGUS_SPAN_RESOURCE_ATTRIBUTES
+                                      : col == ARGUS_LOG_RESOURCE_ATTRIBUTES;
+    int res_id = IS_SPANS(c->kind) ? col == ARGUS_SPAN_RESOURCE_ID : col == ARGUS_LOG_RESOURCE_ID;
+    if (res_attrs || res_id) {
+        int rc = resource_cache(c, it);
+        if (rc != SQLITE_OK)
+            return rc;
+        if (res_id)
+            sqlite3_result_int64(ctx, c->res_id);
+        else
+            sqlite3_result_text(ctx, c->res_json.data, (int)c->res_json.len, SQLITE_TRANSIENT);
+        return SQLITE_OK;
     }
+    argus_value v;
+    if (IS_SPANS(c->kind))
+        argus_otlp_span_column(it, col, &v, &c->scratch);
+    else
+        argus_otlp_log_column(it, col, &v, &c->scratch);
     if (c->scratch.failed)
         return SQLITE_NOMEM;
     switch (v.type) {
@@ -187,6 +291,9 @@ static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 }
 
 /* "otlp: protobuf: ..." -> "protobuf: ...": the SQL function name replaces the module name. */
+static const char *const kind_names[] = {"otlp_spans", "otlp_logs", "otlp_span_resources",
+                                         "otlp_log_resources"};
+
 static const char *strip_module(const char *msg)
 {
     return strncmp(msg, "otlp: ", 6) == 0 ? msg + 6 : msg;
@@ -197,11 +304,11 @@ static const char *strip_module(const char *msg)
 static int load_payload(otlp_cursor *c, sqlite3_value *arg, int *none)
 {
     sqlite3_vtab *vtab = c->base.pVtab;
-    const char *fname = c->kind == KIND_SPANS ? "otlp_spans" : "otlp_logs";
+    const char *fname = kind_names[c->kind];
     *none = 0;
-    void *ptr = sqlite3_value_pointer(arg, c->kind == KIND_SPANS ? POINTER_TRACES : POINTER_LOGS);
+    void *ptr = sqlite3_value_pointer(arg, IS_SPANS(c->kind) ? POINTER_TRACES : POINTER_LOGS);
     if (ptr) {
-        if (c->kind == KIND_SPANS)
+        if (IS_SPANS(c->kind))
             c->spans = argus_span_iter_start(ptr);
         else
             c->logs = argus_log_iter_start(ptr);
@@ -226,7 +333,7 @@ static int load_payload(otlp_cursor *c, sqlite3_value *arg, int *none)
     argus_error err;
     argus_error_clear(&err);
     int rc;
-    if (c->kind == KIND_SPANS) {
+    if (IS_SPANS(c->kind)) {
         rc = argus_otlp_traces_decode(&c->own_traces, data, len, &err);
         c->spans = argus_span_iter_start(&c->own_traces);
     } else {
@@ -253,7 +360,7 @@ static int otlp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     memset(&c->logs, 0, sizeof c->logs);
     c->res_json_of = NULL; /* a new payload may reuse the old one's memory */
     if (!(idxNum & 1) || argc < 1) {
-        const char *f = c->kind == KIND_SPANS ? "otlp_spans" : "otlp_logs";
+        const char *f = kind_names[c->kind];
         sqlite3_free(cur->pVtab->zErrMsg);
         cur->pVtab->zErrMsg =
             sqlite3_mprintf("%s: missing payload argument; use %s(payload)", f, f);
@@ -263,6 +370,8 @@ static int otlp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     int rc = load_payload(c, argv[0], &none);
     if (rc != SQLITE_OK || none)
         return rc;
+    if (IS_RESOURCES(c->kind))
+        c->more = iter_next(c);
     return otlp_next(cur);
 }
 
@@ -302,6 +411,34 @@ static int otlp_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
 static sqlite3_module spans_module = {
     .iVersion = 0,
     .xConnect = spans_connect,
+    .xBestIndex = otlp_best_index,
+    .xDisconnect = otlp_disconnect,
+    .xOpen = otlp_open,
+    .xClose = otlp_close,
+    .xFilter = otlp_filter,
+    .xNext = otlp_next,
+    .xEof = otlp_eof,
+    .xColumn = otlp_column,
+    .xRowid = otlp_rowid,
+};
+
+static sqlite3_module span_resources_module = {
+    .iVersion = 0,
+    .xConnect = span_resources_connect,
+    .xBestIndex = otlp_best_index,
+    .xDisconnect = otlp_disconnect,
+    .xOpen = otlp_open,
+    .xClose = otlp_close,
+    .xFilter = otlp_filter,
+    .xNext = otlp_next,
+    .xEof = otlp_eof,
+    .xColumn = otlp_column,
+    .xRowid = otlp_rowid,
+};
+
+static sqlite3_module log_resources_module = {
+    .iVersion = 0,
+    .xConnect = log_resources_connect,
     .xBestIndex = otlp_best_index,
     .xDisconnect = otlp_disconnect,
     .xOpen = otlp_open,
@@ -536,12 +673,31 @@ done:
     argus_otlp_logs_free(&l);
 }
 
+/* resource_id(attributes_json [, schema_url]): the id resources are stored under (see
+ * argus_otlp_resource_id()); NULL attributes count as '{}'. */
+static void resource_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *a = (const char *)sqlite3_value_text(argv[0]);
+    size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+    if (!a) {
+        a = "{}";
+        n = 2;
+    }
+    const char *u = argc > 1 ? (const char *)sqlite3_value_text(argv[1]) : NULL;
+    size_t m = argc > 1 ? (size_t)sqlite3_value_bytes(argv[1]) : 0;
+    sqlite3_result_int64(ctx, argus_otlp_resource_id(a, n, u, m));
+}
+
 int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
 {
     (void)pzErrMsg;
     int rc = sqlite3_create_module(db, "otlp_spans", &spans_module, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_module(db, "otlp_logs", &logs_module, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_module(db, "otlp_span_resources", &span_resources_module, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_module(db, "otlp_log_resources", &log_resources_module, NULL);
     const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "otlp_spans_json", 1, flags, NULL, spans_json_fn, NULL,
@@ -553,6 +709,8 @@ int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
         rc = sqlite3_create_function(db, "otlp_check", 1, flags, NULL, check_fn, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "otlp_check", 2, flags, NULL, check_fn, NULL, NULL);
+    for (int n = 1; rc == SQLITE_OK && n <= 2; n++)
+        rc = sqlite3_create_function(db, "resource_id", n, flags, NULL, resource_id_fn, NULL, NULL);
     for (int n = 1; rc == SQLITE_OK && n <= 2; n++)
         rc = sqlite3_create_function(db, "argus_store", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
                                      store_fn, NULL, NULL);

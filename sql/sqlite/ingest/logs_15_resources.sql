@@ -1,0 +1,7 @@
+-- Stores the resources of an OTLP logs payload (?1) not stored yet, once each; the log records point
+-- at them by resource_id.
+INSERT INTO resources (id, service_name, attributes, schema_url)
+SELECT resource_id, service_name, attributes, schema_url
+FROM otlp_log_resources(?1)
+WHERE true
+ON CONFLICT (id) DO NOTHING
