@@ -172,12 +172,17 @@ static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
     uint64_t want = ++c->requested;
     pthread_cond_broadcast(&c->cond);
     if (frames >= CKPT_WAIT_FRAMES) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        struct timespec t0, until;
+        clock_gettime(CLOCK_REALTIME, &t0);
+        until = t0;
         until.tv_sec += CKPT_WAIT_MS / 1000;
         while (!c->stop && !c->failed && c->done < want &&
                pthread_cond_timedwait(&c->cond, &c->mu, &until) != ETIMEDOUT) {
         }
+        clock_gettime(CLOCK_REALTIME, &until);
+        argus_log(ARGUS_LOG_DEBUG, "sqlite: waited for a checkpoint", "wal_pages=%d ms=%.1f",
+                  frames,
+                  (double)(until.tv_sec - t0.tv_sec) * 1e3 + (until.tv_nsec - t0.tv_nsec) / 1e6);
     }
     pthread_mutex_unlock(&c->mu);
     return SQLITE_OK;

@@ -6,6 +6,7 @@
 #include "writer.h"
 
 #include "argus_otlp.h"
+#include "argus_otlp_rows.h"
 #include "log.h"
 #include "store.h"
 
@@ -162,6 +163,10 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
         j->rejected = j->logs.rejected;
         snprintf(j->reject_message, sizeof j->reject_message, "%s", j->logs.reject_message);
     }
+    /* Render the rows here too, in the receiver's thread: the writer then only copies them. */
+    if (rc == 0)
+        rc = sig == ARGUS_SIGNAL_TRACES ? argus_otlp_traces_render(&j->traces, &err)
+                                        : argus_otlp_logs_render(&j->logs, &err);
     if (rc != 0) {
         argus_stats_add(&ss->bad_requests, 1);
         now->status = rc == ARGUS_ENOMEM ? ARGUS_INGEST_UNAVAILABLE : ARGUS_INGEST_INVALID;
@@ -391,12 +396,26 @@ static void *writer_main(void *arg)
             deadline_after(&ts, left);
             pthread_cond_timedwait(&w->wake, &w->mu, &ts);
         }
-        job *list = w->head;
-        w->head = w->tail = NULL;
-        w->q_items = w->q_bytes = w->q_requests = 0;
-        atomic_store(&stats->queue_items, 0);
-        atomic_store(&stats->queue_bytes, 0);
-        atomic_store(&stats->queue_requests, 0);
+        /* Take about one batch, not the whole queue: the requests left queued keep this thread
+         * busy while the clients of the committed ones send their next requests. */
+        job *list = w->head, *last = list;
+        size_t items = last->items, bytes = last->bytes, requests = 1;
+        while (last->next && items + last->next->items <= w->cfg.batch_size) {
+            last = last->next;
+            items += last->items;
+            bytes += last->bytes;
+            requests++;
+        }
+        w->head = last->next;
+        if (!w->head)
+            w->tail = NULL;
+        last->next = NULL;
+        w->q_items -= items;
+        w->q_bytes -= bytes;
+        w->q_requests -= requests;
+        atomic_store(&stats->queue_items, w->q_items);
+        atomic_store(&stats->queue_bytes, w->q_bytes);
+        atomic_store(&stats->queue_requests, w->q_requests);
         pthread_mutex_unlock(&w->mu);
 
         int failed = run_batch(w, list) != 0;

@@ -49,6 +49,8 @@ int argus_otlp_is_json(const void *payload, size_t len);
 
 /* ---- traces ------------------------------------------------------------------------------- */
 
+struct argus_value; /* argus_otlp_rows.h */
+
 typedef struct argus_otlp_traces {
     argus_arena arena;
     argus_pb_traces *data; /* owned by arena; NULL before a successful decode */
@@ -56,8 +58,9 @@ typedef struct argus_otlp_traces {
     size_t span_count;        /* every span in the payload, valid or not */
     size_t rejected;          /* spans with invalid ids */
     char reject_message[160]; /* why the first rejected span was rejected */
-    /* Column values of every valid span, rendered ahead by argus_otlp_traces_prerender() (in the
-     * arena; ARGUS_SPAN_NCOLUMNS per span), or NULL: then iterators render on demand. */
+    /* Column values of every valid span, rendered ahead by argus_otlp_traces_render() (in the
+     * arena; ARGUS_SPAN_NCOLUMNS per span), or NULL: then columns are rendered on demand. */
+    const struct argus_value *rows;
 } argus_otlp_traces;
 
 void argus_otlp_traces_init(argus_otlp_traces *t);
@@ -76,6 +79,7 @@ typedef struct argus_otlp_logs {
     size_t log_count;
     size_t rejected;
     char reject_message[160];
+    const struct argus_value *rows; /* as for traces; ARGUS_LOG_NCOLUMNS per record */
 } argus_otlp_logs;
 
 void argus_otlp_logs_init(argus_otlp_logs *l);
@@ -102,8 +106,10 @@ typedef struct argus_span_iter {
     const argus_pb_traces *data;
     size_t ri, si, ki; /* next position */
     argus_otlp_resource_info res;
-    const argus_pb_scope *scope; /* may be NULL */
-    const argus_pb_span *span;   /* current span after a successful next() */
+    const argus_pb_scope *scope;    /* may be NULL */
+    const argus_pb_span *span;      /* current span after a successful next() */
+    size_t n;                       /* valid spans returned so far (the current one is n - 1) */
+    const struct argus_value *rows; /* the payload's rendered rows, or NULL */
 } argus_span_iter;
 
 argus_span_iter argus_span_iter_start(const argus_otlp_traces *t);
@@ -116,6 +122,8 @@ typedef struct argus_log_iter {
     argus_otlp_resource_info res;
     const argus_pb_scope *scope;
     const argus_pb_log *log;
+    size_t n;
+    const struct argus_value *rows;
 } argus_log_iter;
 
 argus_log_iter argus_log_iter_start(const argus_otlp_logs *l);

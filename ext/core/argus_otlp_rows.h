@@ -89,6 +89,13 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *out
                             argus_buf *scratch);
 void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *out, argus_buf *scratch);
 
+/* Renders every column of every valid span / log record into the decoded data's arena (t->rows /
+ * l->rows), so that iterators started afterwards return them without rendering: lets a server do
+ * this in its receiving threads instead of its one writer. A resource's columns are rendered
+ * once and shared by its items. ARGUS_ENOMEM when the arena's limit is reached. */
+int argus_otlp_traces_render(argus_otlp_traces *t, argus_error *err);
+int argus_otlp_logs_render(argus_otlp_logs *l, argus_error *err);
+
 /* The id a resource is stored under (resources.id): a 63-bit hash of its attributes JSON (as
  * rendered into resource_attributes) and its schema URL (NULL and "" are the same). Equal
  * resources get equal ids; different ones almost surely different ids (the schema refuses to

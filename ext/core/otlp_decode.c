@@ -189,6 +189,7 @@ void argus_otlp_traces_free(argus_otlp_traces *t)
 {
     argus_arena_free(&t->arena);
     t->data = NULL;
+    t->rows = NULL;
 }
 
 int argus_otlp_traces_decode(argus_otlp_traces *t, const void *payload, size_t len,
@@ -197,6 +198,7 @@ int argus_otlp_traces_decode(argus_otlp_traces *t, const void *payload, size_t l
     argus_arena_reset(&t->arena);
     t->arena.limit = memory_limit(len);
     t->data = NULL;
+    t->rows = NULL;
     t->span_count = t->rejected = 0;
     t->reject_message[0] = '\0';
     if (argus_otlp_is_json(payload, len)) {
@@ -254,6 +256,7 @@ argus_span_iter argus_span_iter_start(const argus_otlp_traces *t)
     argus_span_iter it;
     memset(&it, 0, sizeof it);
     it.data = t->data;
+    it.rows = t->rows;
     return it;
 }
 
@@ -273,6 +276,7 @@ int argus_span_iter_next(argus_span_iter *it)
                 const argus_pb_span *s = ss->spans[it->ki++];
                 if (!argus_otlp_span_invalid(s)) {
                     it->span = s;
+                    it->n++;
                     return 1;
                 }
             }
@@ -298,6 +302,7 @@ void argus_otlp_logs_free(argus_otlp_logs *l)
 {
     argus_arena_free(&l->arena);
     l->data = NULL;
+    l->rows = NULL;
 }
 
 int argus_otlp_logs_decode(argus_otlp_logs *l, const void *payload, size_t len, argus_error *err)
@@ -305,6 +310,7 @@ int argus_otlp_logs_decode(argus_otlp_logs *l, const void *payload, size_t len, 
     argus_arena_reset(&l->arena);
     l->arena.limit = memory_limit(len);
     l->data = NULL;
+    l->rows = NULL;
     l->log_count = l->rejected = 0;
     l->reject_message[0] = '\0';
     if (argus_otlp_is_json(payload, len)) {
@@ -342,6 +348,7 @@ argus_log_iter argus_log_iter_start(const argus_otlp_logs *l)
     argus_log_iter it;
     memset(&it, 0, sizeof it);
     it.data = l->data;
+    it.rows = l->rows;
     return it;
 }
 
@@ -361,6 +368,7 @@ int argus_log_iter_next(argus_log_iter *it)
                 const argus_pb_log *r = sl->log_records[it->ki++];
                 if (!argus_otlp_log_invalid(r)) {
                     it->log = r;
+                    it->n++;
                     return 1;
                 }
             }

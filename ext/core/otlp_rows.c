@@ -2,6 +2,7 @@
  * as a column of otlp_spans()/otlp_logs() is defined here once, for every glue layer. */
 #include "argus_otlp_rows.h"
 
+#include <stdint.h>
 #include <string.h>
 
 const char *const argus_span_column_names[ARGUS_SPAN_NCOLUMNS] = {"trace_id",
@@ -154,6 +155,13 @@ static void set_attrs(argus_value *v, argus_pb_keyvalue *const *kv, size_t n, ar
 
 void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
+    if (it->rows) {
+        if (col >= 0 && col < ARGUS_SPAN_NCOLUMNS)
+            *v = it->rows[(it->n - 1) * ARGUS_SPAN_NCOLUMNS + (size_t)col];
+        else
+            v->type = ARGUS_VAL_NULL;
+        return;
+    }
     const argus_pb_span *s = it->span;
     const argus_pb_resource *r = it->res.resource;
     const argus_pb_scope *sc = it->scope;
@@ -212,6 +220,13 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, 
 
 void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
+    if (it->rows) {
+        if (col >= 0 && col < ARGUS_LOG_NCOLUMNS)
+            *v = it->rows[(it->n - 1) * ARGUS_LOG_NCOLUMNS + (size_t)col];
+        else
+            v->type = ARGUS_VAL_NULL;
+        return;
+    }
     const argus_pb_log *l = it->log;
     const argus_pb_resource *r = it->res.resource;
     const argus_pb_scope *sc = it->scope;
@@ -259,6 +274,103 @@ void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, ar
     case ARGUS_LOG_RESOURCE_ID: set_resource_id(v, r, rl->schema_url, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
+}
+
+/* Copies v's text into the arena unless it is there already (values borrowed from the decoded
+ * structs are; rendered ones are in scratch). */
+static int keep(argus_arena *a, argus_value *v, const argus_buf *scratch)
+{
+    if (v->type != ARGUS_VAL_TEXT && v->type != ARGUS_VAL_JSON)
+        return 0;
+    if (scratch->data && v->s >= scratch->data && v->s < scratch->data + scratch->cap) {
+        char *p = argus_arena_strndup(a, v->s, v->n);
+        if (!p)
+            return -1;
+        v->s = p;
+    }
+    return 0;
+}
+
+/* The columns every item of a resource shares, rendered for its first item only. */
+static int shared_column(int col, int res_attrs, int res_id, int res_url, int service)
+{
+    return col == res_attrs || col == res_id || col == res_url || col == service;
+}
+
+int argus_otlp_traces_render(argus_otlp_traces *t, argus_error *err)
+{
+    if (!t->data || t->rows)
+        return 0;
+    size_t n = t->span_count - t->rejected;
+    argus_value *rows =
+        argus_arena_alloc(&t->arena, (n ? n : 1) * ARGUS_SPAN_NCOLUMNS * sizeof *rows);
+    argus_buf scratch;
+    argus_buf_init(&scratch);
+    int rc = rows ? 0 : -1;
+    size_t i = 0, res_of = SIZE_MAX;
+    const argus_value *first = NULL; /* the current resource's first row */
+    for (argus_span_iter it = argus_span_iter_start(t); rc == 0 && argus_span_iter_next(&it); i++) {
+        argus_value *row = rows + i * ARGUS_SPAN_NCOLUMNS;
+        int same = it.ri == res_of;
+        for (int c = 0; rc == 0 && c < ARGUS_SPAN_NCOLUMNS; c++) {
+            if (same && shared_column(c, ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_RESOURCE_ID,
+                                      ARGUS_SPAN_RESOURCE_SCHEMA_URL, ARGUS_SPAN_SERVICE_NAME)) {
+                row[c] = first[c];
+                continue;
+            }
+            argus_otlp_span_column(&it, c, &row[c], &scratch);
+            rc = scratch.failed ? -1 : keep(&t->arena, &row[c], &scratch);
+        }
+        if (!same) {
+            res_of = it.ri;
+            first = row;
+        }
+    }
+    argus_buf_free(&scratch);
+    if (rc)
+        return argus_error_set(err, ARGUS_ENOMEM,
+                               "otlp: rendering rows exceeds the memory limit (%zu bytes)",
+                               t->arena.limit);
+    t->rows = rows;
+    return 0;
+}
+
+int argus_otlp_logs_render(argus_otlp_logs *l, argus_error *err)
+{
+    if (!l->data || l->rows)
+        return 0;
+    size_t n = l->log_count - l->rejected;
+    argus_value *rows =
+        argus_arena_alloc(&l->arena, (n ? n : 1) * ARGUS_LOG_NCOLUMNS * sizeof *rows);
+    argus_buf scratch;
+    argus_buf_init(&scratch);
+    int rc = rows ? 0 : -1;
+    size_t i = 0, res_of = SIZE_MAX;
+    const argus_value *first = NULL;
+    for (argus_log_iter it = argus_log_iter_start(l); rc == 0 && argus_log_iter_next(&it); i++) {
+        argus_value *row = rows + i * ARGUS_LOG_NCOLUMNS;
+        int same = it.ri == res_of;
+        for (int c = 0; rc == 0 && c < ARGUS_LOG_NCOLUMNS; c++) {
+            if (same && shared_column(c, ARGUS_LOG_RESOURCE_ATTRIBUTES, ARGUS_LOG_RESOURCE_ID,
+                                      ARGUS_LOG_RESOURCE_SCHEMA_URL, ARGUS_LOG_SERVICE_NAME)) {
+                row[c] = first[c];
+                continue;
+            }
+            argus_otlp_log_column(&it, c, &row[c], &scratch);
+            rc = scratch.failed ? -1 : keep(&l->arena, &row[c], &scratch);
+        }
+        if (!same) {
+            res_of = it.ri;
+            first = row;
+        }
+    }
+    argus_buf_free(&scratch);
+    if (rc)
+        return argus_error_set(err, ARGUS_ENOMEM,
+                               "otlp: rendering rows exceeds the memory limit (%zu bytes)",
+                               l->arena.limit);
+    l->rows = rows;
+    return 0;
 }
 
 static void value_json(argus_buf *out, const argus_value *v)

@@ -27,14 +27,13 @@ typedef enum { KIND_SPANS, KIND_LOGS, KIND_SPAN_RESOURCES, KIND_LOG_RESOURCES } 
 /* Columns of otlp_span_resources() / otlp_log_resources(): the resource columns of a span / log
  * record row, and item_count. */
 enum { RES_ID, RES_SERVICE_NAME, RES_ATTRIBUTES, RES_SCHEMA_URL, RES_ITEM_COUNT, RES_NCOLUMNS };
-static const char *const res_column_names[RES_NCOLUMNS] = {"resource_id", "service_name",
-                                                           "attributes", "schema_url",
-                                                           "item_count"};
+static const char *const res_column_names[RES_NCOLUMNS] = {
+    "resource_id", "service_name", "attributes", "schema_url", "item_count"};
 static const char *const res_column_types[RES_NCOLUMNS] = {"INTEGER", "TEXT", "TEXT", "TEXT",
                                                            "INTEGER"};
-static const int res_span_columns[RES_NCOLUMNS] = {
-    ARGUS_SPAN_RESOURCE_ID, ARGUS_SPAN_SERVICE_NAME, ARGUS_SPAN_RESOURCE_ATTRIBUTES,
-    ARGUS_SPAN_RESOURCE_SCHEMA_URL, -1};
+static const int res_span_columns[RES_NCOLUMNS] = {ARGUS_SPAN_RESOURCE_ID, ARGUS_SPAN_SERVICE_NAME,
+                                                   ARGUS_SPAN_RESOURCE_ATTRIBUTES,
+                                                   ARGUS_SPAN_RESOURCE_SCHEMA_URL, -1};
 static const int res_log_columns[RES_NCOLUMNS] = {ARGUS_LOG_RESOURCE_ID, ARGUS_LOG_SERVICE_NAME,
                                                   ARGUS_LOG_RESOURCE_ATTRIBUTES,
                                                   ARGUS_LOG_RESOURCE_SCHEMA_URL, -1};
@@ -69,13 +68,13 @@ typedef struct otlp_cursor {
 
 static int connect_common(sqlite3 *db, row_kind kind, sqlite3_vtab **ppVtab, char **pzErr)
 {
-    const char *const *names = IS_RESOURCES(kind) ? res_column_names
+    const char *const *names = IS_RESOURCES(kind)   ? res_column_names
                                : kind == KIND_SPANS ? argus_span_column_names
                                                     : argus_log_column_names;
-    const char *const *types = IS_RESOURCES(kind) ? res_column_types
+    const char *const *types = IS_RESOURCES(kind)   ? res_column_types
                                : kind == KIND_SPANS ? argus_span_column_types
                                                     : argus_log_column_types;
-    int n = IS_RESOURCES(kind) ? RES_NCOLUMNS
+    int n = IS_RESOURCES(kind)   ? RES_NCOLUMNS
             : kind == KIND_SPANS ? ARGUS_SPAN_NCOLUMNS
                                  : ARGUS_LOG_NCOLUMNS;
     sqlite3_str *s = sqlite3_str_new(db);
@@ -261,10 +260,14 @@ static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     } else if (col >= (IS_SPANS(c->kind) ? ARGUS_SPAN_NCOLUMNS : ARGUS_LOG_NCOLUMNS)) {
         return SQLITE_OK;
     }
+    /* Rows rendered ahead (see argus_otlp_traces_render()) live as long as the decoded payload,
+     * which outlives the statement: SQLite may use them without a copy. */
+    const void *rows = IS_SPANS(c->kind) ? (const void *)((const argus_span_iter *)it)->rows
+                                         : (const void *)((const argus_log_iter *)it)->rows;
     int res_attrs = IS_SPANS(c->kind) ? col == ARGUS_SPAN_RESOURCE_ATTRIBUTES
                                       : col == ARGUS_LOG_RESOURCE_ATTRIBUTES;
     int res_id = IS_SPANS(c->kind) ? col == ARGUS_SPAN_RESOURCE_ID : col == ARGUS_LOG_RESOURCE_ID;
-    if (res_attrs || res_id) {
+    if ((res_attrs || res_id) && !rows) {
         int rc = resource_cache(c, it);
         if (rc != SQLITE_OK)
             return rc;
@@ -284,7 +287,9 @@ static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     switch (v.type) {
     case ARGUS_VAL_INT: sqlite3_result_int64(ctx, v.i); break;
     case ARGUS_VAL_TEXT:
-    case ARGUS_VAL_JSON: sqlite3_result_text(ctx, v.s, (int)v.n, SQLITE_TRANSIENT); break;
+    case ARGUS_VAL_JSON:
+        sqlite3_result_text(ctx, v.s, (int)v.n, rows ? SQLITE_STATIC : SQLITE_TRANSIENT);
+        break;
     default: sqlite3_result_null(ctx);
     }
     return SQLITE_OK;

@@ -33,7 +33,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 static const char *INSERT_COLS =
     "time_unix_nano, observed_time_unix_nano, severity_number, severity_text, body, body_type, "
-    "attributes, trace_id, span_id, flags, event_name, service_name, resource_attributes, "
+    "attributes, trace_id, span_id, flags, event_name, service_name, resource_id, "
     "scope_name, scope_version, dropped_attributes_count";
 static const int INSERT_MAP[] = {ARGUS_LOG_TIME,
                                  ARGUS_LOG_OBSERVED_TIME,
@@ -47,7 +47,7 @@ static const int INSERT_MAP[] = {ARGUS_LOG_TIME,
                                  ARGUS_LOG_FLAGS,
                                  ARGUS_LOG_EVENT_NAME,
                                  ARGUS_LOG_SERVICE_NAME,
-                                 ARGUS_LOG_RESOURCE_ATTRIBUTES,
+                                 ARGUS_LOG_RESOURCE_ID,
                                  ARGUS_LOG_SCOPE_NAME,
                                  ARGUS_LOG_SCOPE_VERSION,
                                  ARGUS_LOG_DROPPED_ATTRIBUTES};
@@ -67,7 +67,7 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
     sqlite3 *db = bench_open_db(path);
     size_t cap = 512 + (size_t)k * (NINSERT * 2 + 4);
     char *sql = malloc(cap);
-    size_t len = (size_t)snprintf(sql, cap, "INSERT INTO logs (%s) VALUES ", INSERT_COLS);
+    size_t len = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", INSERT_COLS);
     for (int r = 0; r < k; r++) {
         sql[len++] = r ? ',' : ' ';
         sql[len++] = '(';
@@ -85,7 +85,7 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
     /* the remainder, n % k rows: a statement of its own */
     int rest = (int)(n % (size_t)k);
     if (rest) {
-        size_t l2 = (size_t)snprintf(sql, cap, "INSERT INTO logs (%s) VALUES ", INSERT_COLS);
+        size_t l2 = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", INSERT_COLS);
         for (int r = 0; r < rest; r++) {
             sql[l2++] = r ? ',' : ' ';
             sql[l2++] = '(';

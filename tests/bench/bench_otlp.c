@@ -1,12 +1,13 @@
 /* Benchmark of OTLP decoding and storing through SQL (prints figures, asserts nothing).
  *   build/tests/bench/bench_otlp [spans_per_request=1000] [requests=200] [db=/tmp/argus-bench.db]
  * Measures, on one realistic payload: raw protobuf-c unpack with an arena; the Argus decoder;
- * SELECT count(*) FROM otlp_spans(?); INSERT INTO spans ... SELECT FROM otlp_spans(?); and a
+ * SELECT count(*) FROM otlp_spans(?); INSERT INTO span_records ... SELECT FROM otlp_spans(?); and a
  * hand-written prepared-statement insert of the same rows into the same schema. */
 #include "argus_otlp_rows.h"
 #include "bench_common.h"
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,30 +129,19 @@ static uint8_t *make_request(int nspans, size_t *len)
 static const char *INSERT_COLS =
     "trace_id, span_id, parent_span_id, trace_state, flags, name, kind, start_time_unix_nano, "
     "end_time_unix_nano, duration_ns, status_code, status_message, service_name, attributes, "
-    "events, links, resource_attributes, scope_name, scope_version, dropped_attributes_count, "
+    "events, links, resource_id, scope_name, scope_version, dropped_attributes_count, "
     "dropped_events_count, dropped_links_count";
-static const int INSERT_MAP[] = {ARGUS_SPAN_TRACE_ID,
-                                 ARGUS_SPAN_SPAN_ID,
-                                 ARGUS_SPAN_PARENT_SPAN_ID,
-                                 ARGUS_SPAN_TRACE_STATE,
-                                 ARGUS_SPAN_FLAGS,
-                                 ARGUS_SPAN_NAME,
-                                 ARGUS_SPAN_KIND,
-                                 ARGUS_SPAN_START_TIME,
-                                 ARGUS_SPAN_END_TIME,
-                                 ARGUS_SPAN_DURATION,
-                                 ARGUS_SPAN_STATUS_CODE,
-                                 ARGUS_SPAN_STATUS_MESSAGE,
-                                 ARGUS_SPAN_SERVICE_NAME,
-                                 ARGUS_SPAN_ATTRIBUTES,
-                                 ARGUS_SPAN_EVENTS,
-                                 ARGUS_SPAN_LINKS,
-                                 ARGUS_SPAN_RESOURCE_ATTRIBUTES,
-                                 ARGUS_SPAN_SCOPE_NAME,
-                                 ARGUS_SPAN_SCOPE_VERSION,
-                                 ARGUS_SPAN_DROPPED_ATTRIBUTES,
-                                 ARGUS_SPAN_DROPPED_EVENTS,
-                                 ARGUS_SPAN_DROPPED_LINKS};
+static const int INSERT_MAP[] = {ARGUS_SPAN_TRACE_ID,       ARGUS_SPAN_SPAN_ID,
+                                 ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_TRACE_STATE,
+                                 ARGUS_SPAN_FLAGS,          ARGUS_SPAN_NAME,
+                                 ARGUS_SPAN_KIND,           ARGUS_SPAN_START_TIME,
+                                 ARGUS_SPAN_END_TIME,       ARGUS_SPAN_DURATION,
+                                 ARGUS_SPAN_STATUS_CODE,    ARGUS_SPAN_STATUS_MESSAGE,
+                                 ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_ATTRIBUTES,
+                                 ARGUS_SPAN_EVENTS,         ARGUS_SPAN_LINKS,
+                                 ARGUS_SPAN_RESOURCE_ID,    ARGUS_SPAN_SCOPE_NAME,
+                                 ARGUS_SPAN_SCOPE_VERSION,  ARGUS_SPAN_DROPPED_ATTRIBUTES,
+                                 ARGUS_SPAN_DROPPED_EVENTS, ARGUS_SPAN_DROPPED_LINKS};
 #define NINSERT ((int)(sizeof INSERT_MAP / sizeof INSERT_MAP[0]))
 
 int main(int argc, char **argv)
@@ -227,10 +217,10 @@ int main(int argc, char **argv)
            total / (bench_now() - t0));
     sqlite3_finalize(st);
 
-    /* 4. INSERT INTO spans ... SELECT ... FROM otlp_spans(?), 10 requests per transaction */
+    /* 4. INSERT INTO span_records ... SELECT ... FROM otlp_spans(?), 10 requests per transaction */
     char sql[2048];
-    snprintf(sql, sizeof sql, "INSERT INTO spans (%s) SELECT %s FROM otlp_spans(?1)", INSERT_COLS,
-             INSERT_COLS);
+    snprintf(sql, sizeof sql, "INSERT INTO span_records (%s) SELECT %s FROM otlp_spans(?1)",
+             INSERT_COLS, INSERT_COLS);
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
@@ -248,7 +238,7 @@ int main(int argc, char **argv)
     double viasql = total / (bench_now() - t0);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    printf("%-58s %10.0f spans/s\n", "INSERT INTO spans SELECT FROM otlp_spans(?)", viasql);
+    printf("%-58s %10.0f spans/s\n", "INSERT INTO span_records SELECT FROM otlp_spans(?)", viasql);
 
     /* 5. hand-written prepared insert of the same rows, values rendered beforehand */
     db = bench_open_db(path);
@@ -267,7 +257,7 @@ int main(int argc, char **argv)
                 rows[n].v[c].s = strndup(rows[n].v[c].s, rows[n].v[c].n);
         }
     snprintf(sql, sizeof sql,
-             "INSERT INTO spans (%s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+             "INSERT INTO span_records (%s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
              INSERT_COLS);
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     t0 = bench_now();
@@ -308,10 +298,21 @@ int main(int argc, char **argv)
             bench_exec(db, "BEGIN");
         if (argus_otlp_traces_decode(&t, payload, len, &err))
             return 1;
+        /* resource_id: hashed once per resource, as the virtual table does */
+        argus_value res_id = {0};
+        size_t res_of = SIZE_MAX;
         for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it);) {
             for (int c = 0; c < NINSERT; c++) {
                 argus_value v;
-                argus_otlp_span_column(&it, INSERT_MAP[c], &v, &cols[c]);
+                if (INSERT_MAP[c] == ARGUS_SPAN_RESOURCE_ID) {
+                    if (it.ri != res_of) {
+                        argus_otlp_span_column(&it, INSERT_MAP[c], &res_id, &cols[c]);
+                        res_of = it.ri;
+                    }
+                    v = res_id;
+                } else {
+                    argus_otlp_span_column(&it, INSERT_MAP[c], &v, &cols[c]);
+                }
                 if (v.type == ARGUS_VAL_INT)
                     sqlite3_bind_int64(st, c + 1, v.i);
                 else if (v.type == ARGUS_VAL_NULL)

@@ -84,11 +84,13 @@ int main(int argc, char **argv)
         return 1;
     }
     sqlite3_stmt *ins;
-    check(sqlite3_prepare_v2(db,
-                             "INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, "
-                             "start_time_unix_nano, end_time_unix_nano, duration_ns, status_code, "
-                             "service_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                             -1, &ins, NULL),
+    check(sqlite3_prepare_v2(
+              db,
+              "INSERT INTO span_records (trace_id, span_id, parent_span_id, name, kind, "
+              "start_time_unix_nano, end_time_unix_nano, duration_ns, status_code, "
+              "service_name, resource_id) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
+              -1, &ins, NULL),
           db, "prepare insert");
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     unsigned rnd = 42;
