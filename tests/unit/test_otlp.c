@@ -525,6 +525,71 @@ static void test_logs_bodies(void **state)
     free(buf);
 }
 
+/* Rows rendered ahead (argus_otlp_*_render, as the server does in its receiving threads) read
+ * exactly as rows rendered on demand: every column of every valid item, across resources. */
+static const char RENDER_TRACES[] =
+    "{\"resourceSpans\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"a\"}}]},"
+    " \"schemaUrl\":\"https://example.com/1\","
+    " \"scopeSpans\":[{\"scope\":{\"name\":\"s\"},\"spans\":["
+    "  {\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"a1a2a3a4a5a6a7a8\","
+    "   \"name\":\"one\",\"startTimeUnixNano\":\"1\",\"endTimeUnixNano\":\"5\","
+    "   \"attributes\":[{\"key\":\"k\",\"value\":{\"intValue\":\"3\"}}]},"
+    "  {\"traceId\":\"01\",\"spanId\":\"a1a2a3a4a5a6a7a8\",\"name\":\"bad id\"},"
+    "  {\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"b1b2b3b4b5b6b7b8\","
+    "   \"parentSpanId\":\"a1a2a3a4a5a6a7a8\",\"name\":\"two\",\"kind\":2,"
+    "   \"events\":[{\"name\":\"e\",\"timeUnixNano\":\"2\"}]}]}]},"
+    "{\"resource\":{\"attributes\":[{\"key\":\"host\",\"value\":{\"stringValue\":\"h\"}}]},"
+    " \"scopeSpans\":[{\"spans\":["
+    "  {\"traceId\":\"1102030405060708090a0b0c0d0e0f10\",\"spanId\":\"c1a2a3a4a5a6a7a8\","
+    "   \"name\":\"three\",\"status\":{\"code\":2,\"message\":\"m\"}}]}]}]}";
+
+static const char RENDER_LOGS[] =
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"a\"}}]},"
+    " \"scopeLogs\":[{\"logRecords\":["
+    "  {\"timeUnixNano\":\"7\",\"severityNumber\":17,\"body\":{\"stringValue\":\"x 1\"}},"
+    "  {\"spanId\":\"01\",\"body\":{\"stringValue\":\"bad id\"}},"
+    "  {\"observedTimeUnixNano\":\"8\",\"body\":{\"kvlistValue\":{\"values\":["
+    "   {\"key\":\"u\",\"value\":{\"boolValue\":true}}]}}}]}]},"
+    "{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"stringValue\":\"no resource\"}}]}]}]}";
+
+static void test_rendered_rows_match(void **state)
+{
+    (void)state;
+    argus_error err;
+    argus_buf before, after;
+    argus_buf_init(&before);
+    argus_buf_init(&after);
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    assert_int_equal(argus_otlp_traces_decode(&t, RENDER_TRACES, sizeof RENDER_TRACES - 1, &err),
+                     0);
+    assert_int_equal(t.rejected, 1);
+    argus_otlp_spans_json(&before, &t);
+    assert_int_equal(argus_otlp_traces_render(&t, &err), 0);
+    assert_non_null(t.rows);
+    argus_otlp_spans_json(&after, &t);
+    assert_string_equal(argus_buf_cstr(&after), argus_buf_cstr(&before));
+    assert_non_null(strstr(argus_buf_cstr(&after), "\"name\":\"three\""));
+    argus_otlp_traces_free(&t);
+
+    argus_buf_reset(&before);
+    argus_buf_reset(&after);
+    argus_otlp_logs l;
+    argus_otlp_logs_init(&l);
+    assert_int_equal(argus_otlp_logs_decode(&l, RENDER_LOGS, sizeof RENDER_LOGS - 1, &err), 0);
+    assert_int_equal(l.rejected, 1);
+    argus_otlp_logs_json(&before, &l);
+    assert_int_equal(argus_otlp_logs_render(&l, &err), 0);
+    argus_otlp_logs_json(&after, &l);
+    assert_string_equal(argus_buf_cstr(&after), argus_buf_cstr(&before));
+    assert_non_null(strstr(argus_buf_cstr(&after), "no resource"));
+    argus_otlp_logs_free(&l);
+    argus_buf_free(&before);
+    argus_buf_free(&after);
+}
+
 static void test_arena_limit(void **state)
 {
     (void)state;
@@ -552,6 +617,7 @@ int main(void)
         cmocka_unit_test_teardown(test_malformed_payloads, free_pool),
         cmocka_unit_test_teardown(test_deep_nesting_is_limited, free_pool),
         cmocka_unit_test_teardown(test_logs_bodies, free_pool),
+        cmocka_unit_test_teardown(test_rendered_rows_match, free_pool),
         cmocka_unit_test_teardown(test_arena_limit, free_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
