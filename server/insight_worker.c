@@ -23,11 +23,12 @@
 #define BACKOFF_MAX_MS 5000
 
 /* The statements of one batch, for the ids in (?1, ?2]; docs/sql.md ("log_patterns table")
- * shows the same fill by hand. */
+ * shows the same fill by hand. They use log_records, the table behind the logs view: none needs
+ * the resource the view joins in, and an UPDATE of the view would run a trigger per row. */
 static const char *const sql_last_id = "SELECT last_id FROM argus_jobs WHERE name = '" JOB_NAME "'";
-static const char *const sql_max_id = "SELECT coalesce(max(id), 0) FROM logs";
+static const char *const sql_max_id = "SELECT coalesce(max(id), 0) FROM log_records";
 static const char *const sql_tag =
-    "UPDATE logs SET insight = ai_insight(body, severity_number, attributes),"
+    "UPDATE log_records SET insight = ai_insight(body, severity_number, attributes),"
     " pattern_id = log_pattern_id(body)"
     " WHERE id > ?1 AND id <= ?2";
 /* One row per pattern of the batch. category: the newest categorised line of the pattern in the
@@ -37,11 +38,11 @@ static const char *const sql_patterns =
     " (pattern_id, template, count, first_seen_ns, last_seen_ns, services, category)"
     " SELECT l.pattern_id, log_template(min(l.body)), count(*), min(l.time_unix_nano),"
     "  max(l.time_unix_nano), json_group_set(l.service_name),"
-    "  (SELECT c.insight ->> '$.category' FROM logs c"
+    "  (SELECT c.insight ->> '$.category' FROM log_records c"
     "    WHERE c.pattern_id = l.pattern_id AND c.id > ?1 AND c.id <= ?2"
     "      AND c.insight ->> '$.category' IS NOT NULL"
     "    ORDER BY c.time_unix_nano DESC, c.id DESC LIMIT 1)"
-    " FROM logs l WHERE l.id > ?1 AND l.id <= ?2 AND l.pattern_id IS NOT NULL"
+    " FROM log_records l WHERE l.id > ?1 AND l.id <= ?2 AND l.pattern_id IS NOT NULL"
     " GROUP BY l.pattern_id"
     " ON CONFLICT (pattern_id) DO UPDATE SET"
     "  count = count + excluded.count,"

@@ -19,7 +19,8 @@ CREATE TABLE resources (
 CREATE TRIGGER resources_id_collision BEFORE INSERT ON resources
 WHEN EXISTS (SELECT 1 FROM resources
              WHERE id = new.id
-               AND (attributes IS NOT new.attributes OR schema_url IS NOT new.schema_url))
+               AND (attributes IS NOT new.attributes
+                    OR coalesce(schema_url, '') <> coalesce(new.schema_url, '')))
 BEGIN
     SELECT RAISE(ABORT, 'resources: a different resource is stored under this resource_id');
 END;
@@ -117,8 +118,9 @@ CREATE TRIGGER logs_fts_update AFTER UPDATE OF body ON log_records BEGIN
     INSERT INTO logs_fts (rowid, body) VALUES (new.id, new.body);
 END;
 
--- The views keep the columns of version 4 (resource_id added last). LEFT JOIN: a query that
--- reads no resource column does not touch resources at all.
+-- The views keep the columns of version 4 (resource_id added last). LEFT JOIN: a plain query
+-- that reads no resource column does not touch resources at all (SQLite drops the join; it
+-- keeps it in aggregate queries, so counts and GROUP BYs are cheaper on the *_records tables).
 CREATE VIEW spans AS
 SELECT s.id, s.trace_id, s.span_id, s.parent_span_id, s.trace_state, s.flags, s.name, s.kind,
        s.start_time_unix_nano, s.end_time_unix_nano, s.duration_ns, s.status_code,
@@ -179,5 +181,18 @@ CREATE TRIGGER logs_delete INSTEAD OF DELETE ON logs BEGIN
     DELETE FROM log_records WHERE id = old.id;
 END;
 CREATE TRIGGER logs_update_insight INSTEAD OF UPDATE OF insight, pattern_id ON logs BEGIN
+    SELECT RAISE(ABORT, 'logs: only insight and pattern_id can be updated through the view')
+    WHERE new.id IS NOT old.id OR new.time_unix_nano IS NOT old.time_unix_nano
+       OR new.observed_time_unix_nano IS NOT old.observed_time_unix_nano
+       OR new.severity_number IS NOT old.severity_number
+       OR new.severity_text IS NOT old.severity_text OR new.body IS NOT old.body
+       OR new.body_type IS NOT old.body_type OR new.attributes IS NOT old.attributes
+       OR new.trace_id IS NOT old.trace_id OR new.span_id IS NOT old.span_id
+       OR new.flags IS NOT old.flags OR new.event_name IS NOT old.event_name
+       OR new.service_name IS NOT old.service_name
+       OR new.resource_attributes IS NOT old.resource_attributes
+       OR new.scope_name IS NOT old.scope_name OR new.scope_version IS NOT old.scope_version
+       OR new.dropped_attributes_count IS NOT old.dropped_attributes_count
+       OR new.resource_id IS NOT old.resource_id;
     UPDATE log_records SET insight = new.insight, pattern_id = new.pattern_id WHERE id = old.id;
 END;
