@@ -112,12 +112,14 @@ if ! (exec 3<>"/dev/tcp/127.0.0.1/$GRPC_PORT") 2>/dev/null; then
     exit 1
 fi
 
-# Peak resident memory, sampled while the load runs (VmHWM is also read at the end).
+# Peak resident memory and WAL size, sampled while the load runs (VmHWM is also read at the end).
 (
-    peak=0
+    peak=0 wal_peak=0
     while kill -0 "$SERVER_PID" 2>/dev/null; do
         rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null)
         [ -n "$rss" ] && [ "$rss" -gt "$peak" ] && { peak=$rss; echo "$peak" >"$TMP/rss_peak"; }
+        wal=$(stat -c %s "$DB-wal" 2>/dev/null || echo 0)
+        [ "$wal" -gt "$wal_peak" ] && { wal_peak=$wal; echo "$wal_peak" >"$TMP/wal_peak"; }
         sleep 0.2
     done
 ) &
@@ -228,6 +230,8 @@ printf '   %-44s %12s   %s\n' "logs: server / raw insert of the same rows" "$R" 
     "target $(verdict "$R" 0.7 min); vs bench_logs_insert hand-written: $(ratio "$LOGS_S" "$HAND_LOGS")"
 printf '   %-44s %12s   %s\n' "server peak RSS" "$((PEAK / 1024)) MB" \
     "target $(verdict "$((PEAK / 1024))" 256 max)"
+printf '   %-44s %12s   %s\n' "WAL file peak size" "$(($(cat "$TMP/wal_peak" 2>/dev/null || echo 0) / 1048576)) MB" \
+    "checkpoints run in their own thread; the writer waits for them past ~125 MB"
 printf '   %-44s %12s   %s\n' "server CPU per phase" \
     "$(cat "$TMP/traces.cpu") s" "traces; $(cat "$TMP/logs.cpu") s logs ($(rate "$SPANS" "$(cat "$TMP/traces.cpu")") spans per CPU-second, $(rate "$LOGS" "$(cat "$TMP/logs.cpu")") logs per CPU-second)"
 printf '   %-44s %12s   %s\n' "traces summary rows" "$TRACES" \
