@@ -245,7 +245,7 @@ static void answer(argus_writer *w, job *j, argus_ingest_status status, const ch
             snprintf(r.message, sizeof r.message, "%llu %s rejected: %s",
                      (unsigned long long)j->rejected, signal_items(j->signal), j->reject_message);
     } else {
-        snprintf(r.message, sizeof r.message, "%s", message);
+        snprintf(r.message, sizeof r.message, "%.*s", (int)sizeof r.message - 1, message);
         r.retry_after_s = status == ARGUS_INGEST_UNAVAILABLE ? 1 : 0;
     }
     j->done(j->ctx, &r);

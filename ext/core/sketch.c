@@ -374,7 +374,7 @@ typedef struct store_info {
 static int read_store(reader *r, const char *what, store_info *info, argus_sketch_store *dst,
                       int collapse_high, argus_error *err)
 {
-    uint64_t n;
+    uint64_t n = 0;
     int rc = get_varint(r, &n, what, err);
     if (rc)
         return rc;
@@ -397,7 +397,7 @@ static int read_store(reader *r, const char *what, store_info *info, argus_sketc
     int64_t first = 0, key = 0;
     uint64_t total = 0;
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t raw, count;
+        uint64_t raw = 0, count = 0;
         if ((rc = get_varint(r, &raw, what, err)))
             return rc;
         if (i == 0) {

@@ -110,7 +110,7 @@ static void test_groups(void **state)
         {"Started container api-7d9f8b6c4-xk2lp", "Started container api-5c8b7f9d6b-p9zzq", NULL},
     };
     size_t ng = sizeof groups / sizeof groups[0];
-    char firsts[16][1024];
+    char firsts[16][8192];
     for (size_t g = 0; g < ng; g++) {
         snprintf(firsts[g], sizeof firsts[g], "%s", tmpl(groups[g][0]));
         for (size_t k = 1; k < 4 && groups[g][k]; k++) {
@@ -138,7 +138,7 @@ static void test_distinct(void **state)
         {"GET /api/v1/items", "GET /api/v2/items"},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
-        char a[1024];
+        char a[8192];
         snprintf(a, sizeof a, "%s", tmpl(pairs[i][0]));
         const char *b = tmpl(pairs[i][1]);
         if (strcmp(a, b) == 0)
@@ -181,7 +181,7 @@ static void test_idempotent(void **state)
         "request 550e8400-e29b-41d4-a716-446655440000 key='x' size 10KB",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        char once[1024];
+        char once[8192];
         snprintf(once, sizeof once, "%s", tmpl(lines[i]));
         const char *twice = tmpl(once);
         if (strcmp(once, twice) != 0)
