@@ -551,8 +551,8 @@ static void logs_json_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* otlp_check(payload [, 'traces'|'logs']): a JSON summary of what a payload holds, including the
  * rejected items that otlp_spans()/otlp_logs() skip and why. Without the second argument the
- * payload is tried as traces, then as logs (a payload that decodes as both — an empty one, say —
- * is reported as traces). */
+ * payload is tried as traces, then as logs (see decode_kind(); an empty payload is reported as
+ * traces). */
 static void check_json(argus_buf *b, const char *type, argus_otlp_format format, size_t resources,
                        size_t items, size_t rejected, const char *why)
 {
@@ -589,12 +589,16 @@ static int decode_kind(sqlite3_context *ctx, sqlite3_value *arg, const char *fna
     }
     int type = sqlite3_value_type(arg);
     if (!want && (type == SQLITE_BLOB || type == SQLITE_TEXT)) {
-        /* A quiet traces attempt; on failure the logs attempt reports its own error. */
+        /* A quiet traces attempt; on failure the logs attempt reports its own error. A payload
+         * that decodes as traces without any resource (OTLP/JSON logs do: "resourceLogs" is an
+         * unknown key to traces) is logs when it decodes as logs with some. */
         const void *data = type == SQLITE_BLOB ? sqlite3_value_blob(arg) : sqlite3_value_text(arg);
+        size_t len = (size_t)sqlite3_value_bytes(arg);
         argus_error err;
-        if (argus_otlp_traces_decode(t, data ? data : "", (size_t)sqlite3_value_bytes(arg), &err) ==
-            0) {
-            *is_logs = 0;
+        if (argus_otlp_traces_decode(t, data ? data : "", len, &err) == 0) {
+            *is_logs = t->data->n_resource_spans == 0 &&
+                       argus_otlp_logs_decode(l, data ? data : "", len, &err) == 0 &&
+                       l->data->n_resource_logs > 0;
             return 1;
         }
         want = "logs";

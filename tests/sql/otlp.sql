@@ -40,3 +40,10 @@ SELECT 'json-group-set-empty', (SELECT json_group_set(v) FROM (SELECT 1 AS v) WH
 CREATE TEMP TABLE schema_before AS SELECT count(*) AS n FROM sqlite_schema;
 SELECT 'migrate-returns-latest', argus_migrate() = (SELECT max(version) FROM argus_migrations);
 SELECT 'migrate-idempotent', (SELECT count(*) FROM sqlite_schema) = (SELECT n FROM schema_before);
+-- Kind detection: OTLP/JSON logs decode as traces without resources, and are stored as logs.
+SELECT 'check-detects-json-logs', otlp_check(readfile('tests/fixtures/logs.json')) ->> '$.type' = 'logs';
+SELECT 'check-detects-json-traces', otlp_check(readfile('tests/fixtures/traces.json')) ->> '$.type' = 'traces';
+SELECT 'check-empty-json-is-traces', otlp_check('{}') ->> '$.type' = 'traces';
+SELECT 'store-detects-json-logs', argus_store(readfile('tests/fixtures/logs.json'))
+       = (SELECT count(*) FROM otlp_logs(readfile('tests/fixtures/logs.json'))) AND
+       (SELECT count(*) FROM otlp_logs(readfile('tests/fixtures/logs.json'))) > 0;
