@@ -6,7 +6,8 @@
  * Checkpoints run in a thread of their own (with its own connection): the writer only appends to
  * the WAL, and copying the WAL into the database file (and its fsync) happens on another core.
  * When that thread falls behind, the writer waits for it at the next commit, so the WAL stays
- * bounded (CKPT_WAIT_FRAMES pages). */
+ * bounded (CKPT_WAIT_BYTES).
+ * New databases get 8 KiB pages (PAGE_SIZE): measured 3-9% more rows/s than SQLite's 4 KiB. */
 #include "store.h"
 
 #include "argus_otlp.h"
@@ -25,11 +26,12 @@
 #include <time.h>
 
 #define MAX_STMTS 16
-/* WAL size (pages) at which the checkpointer starts copying it into the database, and at which
- * the writer waits for it (up to CKPT_WAIT_MS) instead of growing the WAL further. */
-#define CKPT_START_FRAMES 2000
-#define CKPT_WAIT_FRAMES 32000
+/* WAL size at which the checkpointer starts copying it into the database, and at which the
+ * writer waits for it (up to CKPT_WAIT_MS) instead of growing the WAL further. */
+#define CKPT_START_BYTES ((int64_t)8 << 20)
+#define CKPT_WAIT_BYTES ((int64_t)128 << 20)
 #define CKPT_WAIT_MS 5000
+#define PAGE_SIZE 8192
 
 /* The checkpoint thread and what the writer tells it. */
 typedef struct checkpointer {
@@ -41,6 +43,8 @@ typedef struct checkpointer {
     uint64_t requested; /* rounds asked for */
     uint64_t done;      /* rounds finished */
     int failed;         /* no checkpoint connection: the writer checkpoints itself */
+    int start_frames;   /* CKPT_START_BYTES / CKPT_WAIT_BYTES in pages of this database */
+    int wait_frames;
     int initialized;
     char path[1024];
 } checkpointer;
@@ -155,13 +159,13 @@ static void *checkpoint_main(void *arg)
 }
 
 /* After each commit of the writer connection (in place of SQLite's own auto-checkpoint): asks
- * the checkpoint thread for a round once the WAL holds CKPT_START_FRAMES pages; past
- * CKPT_WAIT_FRAMES waits for a round that starts after this commit, so the next transaction can
+ * the checkpoint thread for a round once the WAL holds CKPT_START_BYTES; past
+ * CKPT_WAIT_BYTES waits for a round that starts after this commit, so the next transaction can
  * start the WAL over. Without a checkpoint thread, checkpoints here as SQLite would. */
 static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
 {
     checkpointer *c = arg;
-    if (frames < CKPT_START_FRAMES)
+    if (frames < c->start_frames)
         return SQLITE_OK;
     pthread_mutex_lock(&c->mu);
     if (c->failed) {
@@ -171,7 +175,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
     }
     uint64_t want = ++c->requested;
     pthread_cond_broadcast(&c->cond);
-    if (frames >= CKPT_WAIT_FRAMES) {
+    if (frames >= c->wait_frames) {
         struct timespec t0, until;
         clock_gettime(CLOCK_REALTIME, &t0);
         until = t0;
@@ -188,9 +192,11 @@ static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
     return SQLITE_OK;
 }
 
-static void checkpointer_start(checkpointer *c, sqlite3 *db, const char *path)
+static void checkpointer_start(checkpointer *c, sqlite3 *db, const char *path, int page_size)
 {
     snprintf(c->path, sizeof c->path, "%s", path);
+    c->start_frames = (int)(CKPT_START_BYTES / page_size);
+    c->wait_frames = (int)(CKPT_WAIT_BYTES / page_size);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cond, NULL);
     c->failed = 1; /* until the thread has its connection */
@@ -259,6 +265,11 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
         res = ARGUS_STORE_RETRY;
         goto out;
     }
+    /* Only takes effect while the database is empty (a new file), before WAL mode is set. */
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA page_size=%d", PAGE_SIZE);
+    if ((res = exec(st, pragma, msg, msglen)) != ARGUS_STORE_OK)
+        goto out;
     /* WAL: readers never block the writer; see docs/configuration.md for durability. */
     sqlite3_stmt *jm = NULL;
     rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &jm, NULL);
@@ -277,7 +288,6 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
         goto out;
     }
     sqlite3_finalize(jm);
-    char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", cfg->sqlite_synchronous);
     if ((res = exec(st, pragma, msg, msglen)) != ARGUS_STORE_OK)
         goto out;
@@ -309,7 +319,13 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
         }
         st->n_ingest[sig]++;
     }
-    checkpointer_start(&st->ckpt, st->db, cfg->db_path);
+    sqlite3_stmt *ps = NULL;
+    int page_size = 4096;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &ps, NULL) == SQLITE_OK &&
+        sqlite3_step(ps) == SQLITE_ROW && sqlite3_column_int(ps, 0) >= 512)
+        page_size = sqlite3_column_int(ps, 0);
+    sqlite3_finalize(ps);
+    checkpointer_start(&st->ckpt, st->db, cfg->db_path, page_size);
 out:
     if (res != ARGUS_STORE_OK) {
         argus_store_close(st);

@@ -52,7 +52,7 @@ result() { grep '^result:' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # log row of the server's database is inserted again into the same tables of a fresh database
 # (span_records / log_records, which the spans / logs views read), 1000 rows per INSERT ... SELECT
 # (the server runs one statement per 1000-item request), 10 statements per transaction, with the
-# server's settings (WAL, synchronous=NORMAL, 64 MiB page cache). The rows keep their distinct
+# server's settings (8 KiB pages, WAL, synchronous=NORMAL, 64 MiB page cache). The rows keep their distinct
 # trace ids and the database grows as the server's did: both matter, as index inserts slow down
 # with the size of the index (copying one request's rows over and over would overstate it). The
 # rows are first read into a temporary table in memory, outside the timing.
@@ -74,8 +74,8 @@ raw_insert() { # spans|logs
     rm -f "$TMP/raw.db"*
     {
         echo ".load $BUILD/argus"
-        echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-        echo "PRAGMA temp_store=MEMORY;"
+        echo "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        echo "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
         echo "SELECT argus_migrate();"
         echo "ATTACH '$DB' AS src;"
         echo "CREATE TEMP TABLE r AS SELECT $cols FROM src.$records ORDER BY id;"
@@ -231,7 +231,7 @@ printf '   %-44s %12s   %s\n' "logs: server / raw insert of the same rows" "$R" 
 printf '   %-44s %12s   %s\n' "server peak RSS" "$((PEAK / 1024)) MB" \
     "target $(verdict "$((PEAK / 1024))" 256 max)"
 printf '   %-44s %12s   %s\n' "WAL file peak size" "$(($(cat "$TMP/wal_peak" 2>/dev/null || echo 0) / 1048576)) MB" \
-    "checkpoints run in their own thread; the writer waits for them past ~125 MB + one batch"
+    "checkpoints run in their own thread; the writer waits for them past 128 MiB + one batch"
 printf '   %-44s %12s   %s\n' "server CPU per phase" \
     "$(cat "$TMP/traces.cpu") s" "traces; $(cat "$TMP/logs.cpu") s logs ($(rate "$SPANS" "$(cat "$TMP/traces.cpu")") spans per CPU-second, $(rate "$LOGS" "$(cat "$TMP/logs.cpu")") logs per CPU-second)"
 printf '   %-44s %12s   %s\n' "traces summary rows" "$TRACES" \
