@@ -47,6 +47,8 @@ typedef struct gcall {
     grpc_byte_buffer *response;
     grpc_slice status_details;
     int status_set;
+    grpc_metadata trailer; /* grpc-status-details-bin, when trailer_set */
+    int trailer_set;
     int cancelled;
 } gcall;
 
@@ -77,6 +79,10 @@ static void gcall_free(gcall *c)
         grpc_byte_buffer_destroy(c->response);
     if (c->status_set)
         grpc_slice_unref(c->status_details);
+    if (c->trailer_set) {
+        grpc_slice_unref(c->trailer.key);
+        grpc_slice_unref(c->trailer.value);
+    }
     free(c);
 }
 
@@ -138,10 +144,24 @@ static void finish(gcall *c, int code, const char *message, const argus_ingest_r
     }
     c->status_details = grpc_slice_from_copied_string(message ? message : "");
     c->status_set = 1;
+    /* "Retry later" answers carry google.rpc.RetryInfo: without it OTLP clients treat
+     * RESOURCE_EXHAUSTED as final and drop the data. */
+    if (code != ARGUS_GRPC_OK && r && r->retry_after_s) {
+        argus_buf b;
+        argus_buf_init(&b);
+        argus_response_status(code, message, r->retry_after_s, 0, &b);
+        if (!b.failed) {
+            c->trailer.key = grpc_slice_from_static_string("grpc-status-details-bin");
+            c->trailer.value = grpc_slice_from_copied_buffer(b.data ? b.data : "", b.len);
+            c->trailer_set = 1;
+        }
+        argus_buf_free(&b);
+    }
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = (grpc_status_code)code;
     ops[n].data.send_status_from_server.status_details = code ? &c->status_details : NULL;
-    ops[n].data.send_status_from_server.trailing_metadata_count = 0;
+    ops[n].data.send_status_from_server.trailing_metadata_count = c->trailer_set ? 1 : 0;
+    ops[n].data.send_status_from_server.trailing_metadata = c->trailer_set ? &c->trailer : NULL;
     n++;
     ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     ops[n].data.recv_close_on_server.cancelled = &c->cancelled;

@@ -102,7 +102,18 @@ static void varint(argus_buf *out, uint64_t v)
     argus_buf_appendc(out, (char)v);
 }
 
-void argus_response_status(int grpc_code, const char *message, int json, argus_buf *out)
+#define RETRY_INFO_TYPE "type.googleapis.com/google.rpc.RetryInfo"
+
+/* Appends field `field` as a length-delimited value holding what `body` appended. */
+static void delimited(argus_buf *out, unsigned field, const argus_buf *body)
+{
+    varint(out, ((uint64_t)field << 3) | 2);
+    varint(out, body->len);
+    argus_buf_append(out, body->data ? body->data : "", body->len);
+}
+
+void argus_response_status(int grpc_code, const char *message, unsigned retry_after_s, int json,
+                           argus_buf *out)
 {
     size_t mlen = message ? strlen(message) : 0;
     if (json) {
@@ -110,6 +121,12 @@ void argus_response_status(int grpc_code, const char *message, int json, argus_b
         argus_json_int(out, grpc_code);
         argus_buf_appends(out, ",\"message\":");
         argus_json_string(out, message ? message : "", mlen);
+        if (retry_after_s) {
+            argus_buf_appends(out, ",\"details\":[{\"@type\":\"" RETRY_INFO_TYPE "\","
+                                   "\"retryDelay\":\"");
+            argus_json_uint(out, retry_after_s);
+            argus_buf_appends(out, "s\"}]");
+        }
         argus_buf_appendc(out, '}');
         return;
     }
@@ -121,5 +138,27 @@ void argus_response_status(int grpc_code, const char *message, int json, argus_b
         varint(out, (2 << 3) | 2); /* field 2, length-delimited */
         varint(out, mlen);
         argus_buf_append(out, message, mlen);
+    }
+    if (retry_after_s) {
+        /* details (3): Any {type_url (1), value (2): RetryInfo {retry_delay (1): Duration
+         * {seconds (1)}}} */
+        argus_buf duration, retry, any;
+        argus_buf_init(&duration);
+        argus_buf_init(&retry);
+        argus_buf_init(&any);
+        varint(&duration, (1 << 3) | 0);
+        varint(&duration, retry_after_s);
+        delimited(&retry, 1, &duration);
+        varint(&any, (1 << 3) | 2);
+        varint(&any, sizeof RETRY_INFO_TYPE - 1);
+        argus_buf_append(&any, RETRY_INFO_TYPE, sizeof RETRY_INFO_TYPE - 1);
+        delimited(&any, 2, &retry);
+        if (duration.failed || retry.failed || any.failed)
+            out->failed = 1;
+        else
+            delimited(out, 3, &any);
+        argus_buf_free(&duration);
+        argus_buf_free(&retry);
+        argus_buf_free(&any);
     }
 }

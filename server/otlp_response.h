@@ -26,7 +26,10 @@ int argus_response_http_status(argus_ingest_status s);
  * Returns 0, or -1 when out of memory. */
 int argus_response_encode(const argus_ingest_result *r, int json, argus_buf *out);
 
-/* Appends a google.rpc.Status {code, message} (protobuf or JSON) to out. */
-void argus_response_status(int grpc_code, const char *message, int json, argus_buf *out);
+/* Appends a google.rpc.Status {code, message} (protobuf or JSON) to out; with retry_after_s > 0
+ * its details carry a google.rpc.RetryInfo with that delay, which OTLP clients need to retry a
+ * RESOURCE_EXHAUSTED (gRPC: sent as the grpc-status-details-bin trailer). */
+void argus_response_status(int grpc_code, const char *message, unsigned retry_after_s, int json,
+                           argus_buf *out);
 
 #endif

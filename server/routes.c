@@ -42,7 +42,7 @@ static void send_status(const otlp_reply *rp, unsigned http_status, int grpc_cod
 {
     argus_buf b;
     argus_buf_init(&b);
-    argus_response_status(grpc_code, message, rp->json, &b);
+    argus_response_status(grpc_code, message, retry_after_s, rp->json, &b);
     argus_http_header h[MAX_HEADERS];
     size_t n = cors_headers(rp, h, 0);
     char ra[16];

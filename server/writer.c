@@ -170,7 +170,7 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     if (rc != 0) {
         argus_stats_add(&ss->bad_requests, 1);
         now->status = rc == ARGUS_ENOMEM ? ARGUS_INGEST_UNAVAILABLE : ARGUS_INGEST_INVALID;
-        now->retry_after_s = 1;
+        now->retry_after_s = rc == ARGUS_ENOMEM; /* invalid input is final: no "retry later" */
         snprintf(now->message, sizeof now->message, "%s",
                  err.message[0] ? err.message : "otlp: undecodable payload");
         job_put(w, j);

@@ -6,6 +6,7 @@ import {
   startServer, stopServer, post, sql, makeSpans, exporter, exportItems, serializers, sleep,
   check, checkTrue, guard, done,
 } from './lib.mjs';
+import { grpcCall, closeClients, decodeStatusDetails, TRACES_METHOD } from './grpc_raw.mjs';
 
 const build = process.argv[2] || 'build';
 const srv = await startServer(build, {
@@ -25,7 +26,23 @@ async function batches(service) {
   return out;
 }
 
-const seen = { http429: 0, retryAfter: new Set(), grpc8: 0, sdkRetries: 0 };
+const seen = { http429: 0, retryAfter: new Set(), grpc8: 0, sdkRetries: 0, rawGrpc8: 0, retryInfo: new Set() };
+
+// Raw gRPC client: retries RESOURCE_EXHAUSTED / UNAVAILABLE, as OTLP clients do when the status
+// carries google.rpc.RetryInfo (the grpc-status-details-bin trailer), which is recorded.
+async function rawGrpc(spans) {
+  const body = Buffer.from(serializers.ProtobufTraceSerializer.serializeRequest(spans));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const r = await grpcCall(srv.grpcUrl, TRACES_METHOD, body);
+    if (r.code === 0) return true;
+    if (r.code !== 8 && r.code !== 14) throw new Error(`unexpected gRPC failure ${r.code}: ${r.details}`);
+    if (r.code === 8) seen.rawGrpc8++;
+    const d = r.statusDetails ? decodeStatusDetails(r.statusDetails) : null;
+    seen.retryInfo.add(d && d.retry ? `${d.code} ${d.retry.typeUrl} ${d.retry.seconds}s` : 'none');
+    await sleep(50 + Math.random() * 100);
+  }
+  return false;
+}
 
 // Raw HTTP client: retries on 429/503 after Retry-After seconds (scaled down to keep tests short).
 async function rawHttp(spans) {
@@ -66,13 +83,14 @@ async function sdkHttp(exp, spans) {
 }
 
 await guard('backpressure', async () => {
-  const raw = await batches('bp-raw-http'), grpcSpans = await batches('bp-sdk-grpc'), httpSpans = await batches('bp-sdk-http');
+  const raw = await batches('bp-raw-http'), rawG = await batches('bp-raw-grpc'), grpcSpans = await batches('bp-sdk-grpc'), httpSpans = await batches('bp-sdk-http');
   const gexp = exporter(srv, 'traces', 'grpc', false);
   const hexp = exporter(srv, 'traces', 'proto', false);
   // One client kind at a time, all its requests at once: the queue holds two requests (12 of 16
   // items, below the batch size) for the 200 ms batch latency, so refusals are certain.
   const results = [
     ...(await Promise.all(raw.map((s) => rawHttp(s)))),
+    ...(await Promise.all(rawG.map((s) => rawGrpc(s)))),
     ...(await Promise.all(grpcSpans.map((s) => sdkGrpc(gexp, s)))),
     ...(await Promise.all(httpSpans.map((s) => sdkHttp(hexp, s)))),
   ];
@@ -82,8 +100,11 @@ await guard('backpressure', async () => {
   checkTrue('backpressure/http-429-seen', seen.http429 > 0, 'at least one 429', seen.http429);
   check('backpressure/retry-after-header', ['1'], [...seen.retryAfter]);
   checkTrue('backpressure/grpc-resource-exhausted-seen', seen.grpc8 > 0, 'at least one RESOURCE_EXHAUSTED', seen.grpc8);
+  checkTrue('backpressure/raw-grpc-resource-exhausted-seen', seen.rawGrpc8 > 0, 'at least one', seen.rawGrpc8);
+  check('backpressure/grpc-retry-info', ['8 type.googleapis.com/google.rpc.RetryInfo 1s'], [...seen.retryInfo]);
+  closeClients();
   const expected = REQUESTS * SPANS_PER_REQUEST;
-  for (const svc of ['bp-raw-http', 'bp-sdk-grpc', 'bp-sdk-http']) {
+  for (const svc of ['bp-raw-http', 'bp-raw-grpc', 'bp-sdk-grpc', 'bp-sdk-http']) {
     const r = sql(srv.db, `SELECT count(*) AS n, count(DISTINCT span_id) AS d FROM spans WHERE service_name = '${svc}'`)[0];
     check(`backpressure/${svc}/stored-exactly-once`, { n: expected, d: expected }, r);
   }

@@ -37,6 +37,7 @@ await guard('bad/http-garbage-protobuf', async () => {
   const r = await post(traces, Buffer.from('\xff\xff\xff garbage'), PB);
   check('bad/http-garbage-protobuf/status', 400, r.status);
   check('bad/http-garbage-protobuf/content-type', 'application/x-protobuf', r.headers.get('content-type'));
+  check('bad/http-garbage-protobuf/no-retry-after', null, r.headers.get('retry-after'));
   const st = decodeStatus(r.body);
   checkTrue('bad/http-garbage-protobuf/message', st.code === 3 && /otlp/.test(st.message),
     'google.rpc.Status code 3 with the decoder message', JSON.stringify(st));
@@ -135,6 +136,7 @@ await guard('bad/cors', async () => {
 await guard('bad/grpc', async () => {
   const g1 = await grpcCall(srv.grpcUrl, TRACES_METHOD, Buffer.from('\xff\xff garbage'));
   checkTrue('bad/grpc-garbage', g1.code === 3 && /otlp/.test(g1.details), 'INVALID_ARGUMENT (3) with the decoder message', `${g1.code} ${g1.details}`);
+  check('bad/grpc-garbage-no-retry-info', null, g1.statusDetails);
   const g2 = await grpcCall(srv.grpcUrl, TRACES_METHOD, validPb.subarray(0, validPb.length - 7));
   check('bad/grpc-truncated', 3, g2.code);
   const g3 = await grpcCall(srv.grpcUrl, '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', validPb);

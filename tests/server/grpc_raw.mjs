@@ -25,7 +25,11 @@ export function grpcCall(url, method, payload, { gzip = false, timeoutMs = 20000
   return new Promise((resolve) => {
     c.makeUnaryRequest(method, (b) => b, (b) => b, payload, new grpc.Metadata(),
       { deadline: Date.now() + timeoutMs }, (err, body) => {
-        if (err) resolve({ code: err.code, details: err.details, body: null });
+        if (err) {
+          const bin = err.metadata && err.metadata.get('grpc-status-details-bin');
+          resolve({ code: err.code, details: err.details, body: null,
+            statusDetails: bin && bin.length ? Buffer.from(bin[0]) : null });
+        }
         else resolve({ code: 0, details: '', body });
       });
   });
@@ -48,6 +52,20 @@ export function decodeExportResponse(buf) {
 export function decodeStatus(buf) {
   const f = readMessage(buf);
   return { code: Number(f[1] || 0), message: f[2] ? f[2].toString('utf8') : '' };
+}
+
+// Decodes the grpc-status-details-bin trailer (google.rpc.Status with details): {code, message,
+// retry: {typeUrl, seconds} of its first detail, or null}.
+export function decodeStatusDetails(buf) {
+  const f = readMessage(buf);
+  let retry = null;
+  if (f[3]) {
+    const any = readMessage(f[3]);
+    const info = any[2] ? readMessage(any[2]) : {};
+    const delay = info[1] ? readMessage(info[1]) : {};
+    retry = { typeUrl: any[1] ? any[1].toString('utf8') : '', seconds: Number(delay[1] || 0) };
+  }
+  return { code: Number(f[1] || 0), message: f[2] ? f[2].toString('utf8') : '', retry };
 }
 
 // field number -> last value (BigInt for varints, Buffer for length-delimited).
