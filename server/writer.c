@@ -140,6 +140,21 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     memset(now, 0, sizeof *now);
     now->signal = sig;
     argus_stats_add(&ss->requests, 1);
+    /* A queue this request cannot fit in: refuse before spending a decode on it. Decoded and
+     * rendered, a request holds ~10 times its protobuf size; 4 times is a safe lower bound. */
+    pthread_mutex_lock(&w->mu);
+    int full = w->head && (w->q_items >= w->cfg.queue_max_items ||
+                           w->q_bytes + 4 * len > w->cfg.queue_max_bytes);
+    size_t waiting = w->q_items;
+    pthread_mutex_unlock(&w->mu);
+    if (full) {
+        now->status = ARGUS_INGEST_FULL;
+        now->retry_after_s = 1;
+        snprintf(now->message, sizeof now->message,
+                 "ingest queue is full (%zu items waiting); retry later", waiting);
+        argus_stats_add(&ss->refused, 1);
+        return 0;
+    }
     job *j = job_get(w);
     if (!j) {
         now->status = ARGUS_INGEST_UNAVAILABLE;
@@ -177,7 +192,10 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
         return 0;
     }
     j->items = total - (size_t)j->rejected;
-    j->bytes = len;
+    /* What the queue really holds: the decoded and rendered request (~10x its protobuf size). */
+    j->bytes = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
+    if (j->bytes < len)
+        j->bytes = len;
     argus_stats_add(&ss->received, total);
     argus_stats_add(&ss->rejected, j->rejected);
     now->rejected = j->rejected;

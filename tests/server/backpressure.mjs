@@ -114,6 +114,37 @@ await guard('backpressure', async () => {
 
 const st = await stopServer(srv);
 check('backpressure/clean-exit', { code: 0, signal: null }, st);
+
+// A queue whose memory limit is reached refuses requests before decoding them (they count as
+// refused_requests); retried, every span is stored once.
+const small = await startServer(build, {
+  ARGUS_QUEUE_MAX_BYTES: '1KiB',
+  ARGUS_BATCH_LATENCY_MS: '300',
+});
+await guard('backpressure/memory-limit', async () => {
+  const spans = await batches('bp-memory');
+  const codes = new Set();
+  const results = await Promise.all(spans.map(async (s) => {
+    const body = Buffer.from(serializers.ProtobufTraceSerializer.serializeRequest(s));
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const r = await post(`${small.otlpUrl}/v1/traces`, body, { 'Content-Type': 'application/x-protobuf' });
+      codes.add(r.status);
+      if (r.status === 200) return true;
+      if (r.status !== 429) throw new Error(`unexpected HTTP ${r.status}: ${r.text}`);
+      await sleep(50 + Math.random() * 100);
+    }
+    return false;
+  }));
+  check('backpressure/memory-limit/all-stored', spans.map(() => true), results);
+  check('backpressure/memory-limit/statuses', [200, 429], [...codes].sort());
+  const r = sql(small.db, `SELECT count(*) AS n, count(DISTINCT span_id) AS d FROM spans WHERE service_name = 'bp-memory'`)[0];
+  const expected = REQUESTS * SPANS_PER_REQUEST;
+  check('backpressure/memory-limit/stored-exactly-once', { n: expected, d: expected }, r);
+});
+const st2 = await stopServer(small);
+check('backpressure/memory-limit/clean-exit', { code: 0, signal: null }, st2);
+checkTrue('backpressure/memory-limit/refused-counted', /info stats .*refused_requests=[1-9]\d*/.test(small.log()),
+  'a final "stats" line with refused_requests > 0', (small.log().match(/info stats .*/g) || []).pop());
 checkTrue('backpressure/stats-log-counts-drops', /info stats .*spans_dropped=[1-9]\d*/.test(srv.log()),
   'a final "stats" line with spans_dropped > 0', (srv.log().match(/info stats .*/g) || []).pop());
 done();
