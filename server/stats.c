@@ -61,7 +61,8 @@ void argus_stats_log(void)
         ARGUS_LOG_INFO, "stats",
         "spans_received=%llu spans_stored=%llu spans_rejected=%llu spans_dropped=%llu "
         "logs_received=%llu logs_stored=%llu logs_rejected=%llu logs_dropped=%llu "
-        "bad_requests=%llu refused_requests=%llu queue_requests=%llu queue_items=%llu queue_bytes=%llu "
+        "bad_requests=%llu refused_requests=%llu queue_requests=%llu queue_items=%llu "
+        "queue_bytes=%llu "
         "batches=%llu failed_batches=%llu last_commit=%s insight_last_id=%lld insight_lag=%lld "
         "insight_batches=%llu insight_errors=%llu",
         (unsigned long long)s.signal[0].received, (unsigned long long)s.signal[0].stored,
