@@ -231,7 +231,7 @@ printf '   %-44s %12s   %s\n' "logs: server / raw insert of the same rows" "$R" 
 printf '   %-44s %12s   %s\n' "server peak RSS" "$((PEAK / 1024)) MB" \
     "target $(verdict "$((PEAK / 1024))" 256 max)"
 printf '   %-44s %12s   %s\n' "WAL file peak size" "$(($(cat "$TMP/wal_peak" 2>/dev/null || echo 0) / 1048576)) MB" \
-    "checkpoints run in their own thread; the writer waits for them past 512 MiB + one batch"
+    "checkpoints run in their own thread; the writer waits for them past 512 MiB"
 printf '   %-44s %12s   %s\n' "server CPU per phase" \
     "$(cat "$TMP/traces.cpu") s" "traces; $(cat "$TMP/logs.cpu") s logs ($(rate "$SPANS" "$(cat "$TMP/traces.cpu")") spans per CPU-second, $(rate "$LOGS" "$(cat "$TMP/logs.cpu")") logs per CPU-second)"
 printf '   %-44s %12s   %s\n' "traces summary rows" "$TRACES" \
