@@ -1,7 +1,7 @@
 -- Argus schema, version 5: each resource stored once.
 -- Every span and log record of a service instance repeats its resource (a Kubernetes pod's
 -- resource attributes are ~1 KB of JSON); rows now name it by resource_id instead, and the
--- spans and logs views join it back, so their columns read as before:
+-- spans and logs views read it back, so their columns read as before:
 --   span_records / log_records  the stored rows, with resource_id (write here for speed)
 --   resources                   id = resource_id(attributes, schema_url), a 63-bit hash
 --   spans / logs                views: the records with resource_attributes; INSERT and DELETE
@@ -118,23 +118,27 @@ CREATE TRIGGER logs_fts_update AFTER UPDATE OF body ON log_records BEGIN
     INSERT INTO logs_fts (rowid, body) VALUES (new.id, new.body);
 END;
 
--- The views keep the columns of version 4 (resource_id added last). LEFT JOIN: a plain query
--- that reads no resource column does not touch resources at all (SQLite drops the join; it
--- keeps it in aggregate queries, so counts and GROUP BYs are cheaper on the *_records tables).
+-- The views keep the columns of version 4 (resource_id added last). resource_attributes is a
+-- subquery rather than a join: SQLite evaluates it only for queries that read the column, so
+-- SELECT count(*) FROM spans, or a GROUP BY service_name, never touch resources. A record whose
+-- resource is not stored reads NULL there.
 CREATE VIEW spans AS
 SELECT s.id, s.trace_id, s.span_id, s.parent_span_id, s.trace_state, s.flags, s.name, s.kind,
        s.start_time_unix_nano, s.end_time_unix_nano, s.duration_ns, s.status_code,
        s.status_message, s.service_name, s.attributes, s.events, s.links,
-       r.attributes AS resource_attributes, s.scope_name, s.scope_version,
-       s.dropped_attributes_count, s.dropped_events_count, s.dropped_links_count, s.resource_id
-FROM span_records s LEFT JOIN resources r ON r.id = s.resource_id;
+       (SELECT r.attributes FROM resources r WHERE r.id = s.resource_id) AS resource_attributes,
+       s.scope_name, s.scope_version, s.dropped_attributes_count, s.dropped_events_count,
+       s.dropped_links_count, s.resource_id
+FROM span_records s;
 
 CREATE VIEW logs AS
 SELECT l.id, l.time_unix_nano, l.observed_time_unix_nano, l.severity_number, l.severity_text,
        l.body, l.body_type, l.attributes, l.trace_id, l.span_id, l.flags, l.event_name,
-       l.service_name, r.attributes AS resource_attributes, l.scope_name, l.scope_version,
-       l.dropped_attributes_count, l.insight, l.pattern_id, l.resource_id
-FROM log_records l LEFT JOIN resources r ON r.id = l.resource_id;
+       l.service_name,
+       (SELECT r.attributes FROM resources r WHERE r.id = l.resource_id) AS resource_attributes,
+       l.scope_name, l.scope_version, l.dropped_attributes_count, l.insight, l.pattern_id,
+       l.resource_id
+FROM log_records l;
 
 -- Writing through the views: the defaults of the tables apply to omitted columns.
 CREATE TRIGGER spans_insert INSTEAD OF INSERT ON spans BEGIN
