@@ -322,12 +322,8 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
     /* An existing database of an older schema is migrated here, before any listener opens;
      * some migrations copy every row (005: ~25 s per million spans), so say so. */
     int from = 0;
-    sqlite3_stmt *vs = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(version), 0) FROM argus_migrations", -1,
-                           &vs, NULL) == SQLITE_OK &&
-        sqlite3_step(vs) == SQLITE_ROW)
-        from = sqlite3_column_int(vs, 0);
-    sqlite3_finalize(vs);
+    if (argus_schema_version(st->db, &from, NULL) != SQLITE_OK)
+        from = 0; /* a new database */
     struct timespec m0, m1;
     clock_gettime(CLOCK_MONOTONIC, &m0);
     if (from > 0 && from < argus_schema_latest())

@@ -132,6 +132,22 @@ static const char *signal_items(argus_signal s)
     return s == ARGUS_SIGNAL_TRACES ? "spans" : "log records";
 }
 
+/* 1 when a request of `items` holding `bytes` would take the queue past a limit (under mu). An
+ * empty queue takes any request (up to ARGUS_MAX_MESSAGE_SIZE), so a big one can pass. */
+static int overflows(const argus_writer *w, size_t items, size_t bytes)
+{
+    return w->head && (w->q_items + items > w->cfg.queue_max_items ||
+                       w->q_bytes + bytes > w->cfg.queue_max_bytes);
+}
+
+static void refuse_full(argus_ingest_result *now, size_t waiting)
+{
+    now->status = ARGUS_INGEST_FULL;
+    now->retry_after_s = 1;
+    snprintf(now->message, sizeof now->message,
+             "ingest queue is full (%zu items waiting); retry later", waiting);
+}
+
 int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, size_t len,
                         argus_ingest_done_fn done, void *ctx, argus_ingest_result *now)
 {
@@ -143,15 +159,11 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     /* A queue this request cannot fit in: refuse before spending a decode on it. Decoded and
      * rendered, a request holds ~10 times its protobuf size; 4 times is a safe lower bound. */
     pthread_mutex_lock(&w->mu);
-    int full = w->head && (w->q_items >= w->cfg.queue_max_items ||
-                           w->q_bytes + 4 * len > w->cfg.queue_max_bytes);
+    int full = overflows(w, 1, 4 * len);
     size_t waiting = w->q_items;
     pthread_mutex_unlock(&w->mu);
     if (full) {
-        now->status = ARGUS_INGEST_FULL;
-        now->retry_after_s = 1;
-        snprintf(now->message, sizeof now->message,
-                 "ingest queue is full (%zu items waiting); retry later", waiting);
+        refuse_full(now, waiting);
         argus_stats_add(&ss->refused, 1);
         return 0;
     }
@@ -220,15 +232,10 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
         job_put(w, j);
         return 0;
     }
-    /* An empty queue takes any request (up to ARGUS_MAX_MESSAGE_SIZE), so a big one can pass. */
-    if (w->head && (w->q_items + j->items > w->cfg.queue_max_items ||
-                    w->q_bytes + j->bytes > w->cfg.queue_max_bytes)) {
+    if (overflows(w, j->items, j->bytes)) {
         size_t qi = w->q_items;
         pthread_mutex_unlock(&w->mu);
-        now->status = ARGUS_INGEST_FULL;
-        now->retry_after_s = 1;
-        snprintf(now->message, sizeof now->message,
-                 "ingest queue is full (%zu items waiting); retry later", qi);
+        refuse_full(now, qi);
         argus_stats_add(&ss->dropped, j->items);
         job_put(w, j);
         return 0;

@@ -291,86 +291,106 @@ static int keep(argus_arena *a, argus_value *v, const argus_buf *scratch)
     return 0;
 }
 
-/* The columns every item of a resource shares, rendered for its first item only. */
-static int shared_column(int col, int res_attrs, int res_id, int res_url, int service)
+/* What rendering needs to know of one signal: how to step its iterator and read a column, and
+ * which columns every item of a resource shares (rendered for its first item only). */
+typedef struct render_kind {
+    int ncols;
+    int shared[4];
+    int (*next)(void *it);
+    void (*column)(const void *it, int col, argus_value *v, argus_buf *scratch);
+    size_t (*resource)(const void *it); /* index of the current item's resource */
+} render_kind;
+
+static int span_next(void *it)
 {
-    return col == res_attrs || col == res_id || col == res_url || col == service;
+    return argus_span_iter_next(it);
+}
+static void span_column(const void *it, int col, argus_value *v, argus_buf *scratch)
+{
+    argus_otlp_span_column(it, col, v, scratch);
+}
+static size_t span_resource(const void *it)
+{
+    return ((const argus_span_iter *)it)->ri;
+}
+static int log_next(void *it)
+{
+    return argus_log_iter_next(it);
+}
+static void log_column(const void *it, int col, argus_value *v, argus_buf *scratch)
+{
+    argus_otlp_log_column(it, col, v, scratch);
+}
+static size_t log_resource(const void *it)
+{
+    return ((const argus_log_iter *)it)->ri;
+}
+
+static const render_kind SPAN_RENDER = {ARGUS_SPAN_NCOLUMNS,
+                                        {ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_RESOURCE_ID,
+                                         ARGUS_SPAN_RESOURCE_SCHEMA_URL, ARGUS_SPAN_SERVICE_NAME},
+                                        span_next,
+                                        span_column,
+                                        span_resource};
+static const render_kind LOG_RENDER = {ARGUS_LOG_NCOLUMNS,
+                                       {ARGUS_LOG_RESOURCE_ATTRIBUTES, ARGUS_LOG_RESOURCE_ID,
+                                        ARGUS_LOG_RESOURCE_SCHEMA_URL, ARGUS_LOG_SERVICE_NAME},
+                                       log_next,
+                                       log_column,
+                                       log_resource};
+
+/* Renders the n items of iterator `it` (not started) into rows of k->ncols values in arena a. */
+static const argus_value *render_rows(const render_kind *k, void *it, size_t n, argus_arena *a,
+                                      argus_error *err)
+{
+    argus_value *rows = argus_arena_alloc(a, (n ? n : 1) * (size_t)k->ncols * sizeof *rows);
+    argus_buf scratch;
+    argus_buf_init(&scratch);
+    int rc = rows ? 0 : -1;
+    size_t i = 0, res_of = SIZE_MAX;
+    const argus_value *first = NULL; /* the current resource's first row */
+    for (; rc == 0 && k->next(it); i++) {
+        argus_value *row = rows + i * (size_t)k->ncols;
+        int same = k->resource(it) == res_of;
+        for (int c = 0; rc == 0 && c < k->ncols; c++) {
+            if (same && (c == k->shared[0] || c == k->shared[1] || c == k->shared[2] ||
+                         c == k->shared[3])) {
+                row[c] = first[c];
+                continue;
+            }
+            k->column(it, c, &row[c], &scratch);
+            rc = scratch.failed ? -1 : keep(a, &row[c], &scratch);
+        }
+        if (!same) {
+            res_of = k->resource(it);
+            first = row;
+        }
+    }
+    argus_buf_free(&scratch);
+    if (rc) {
+        argus_error_set(err, ARGUS_ENOMEM,
+                        "otlp: rendering rows exceeds the memory limit (%zu bytes)", a->limit);
+        return NULL;
+    }
+    return rows;
 }
 
 int argus_otlp_traces_render(argus_otlp_traces *t, argus_error *err)
 {
     if (!t->data || t->rows)
         return 0;
-    size_t n = t->span_count - t->rejected;
-    argus_value *rows =
-        argus_arena_alloc(&t->arena, (n ? n : 1) * ARGUS_SPAN_NCOLUMNS * sizeof *rows);
-    argus_buf scratch;
-    argus_buf_init(&scratch);
-    int rc = rows ? 0 : -1;
-    size_t i = 0, res_of = SIZE_MAX;
-    const argus_value *first = NULL; /* the current resource's first row */
-    for (argus_span_iter it = argus_span_iter_start(t); rc == 0 && argus_span_iter_next(&it); i++) {
-        argus_value *row = rows + i * ARGUS_SPAN_NCOLUMNS;
-        int same = it.ri == res_of;
-        for (int c = 0; rc == 0 && c < ARGUS_SPAN_NCOLUMNS; c++) {
-            if (same && shared_column(c, ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_RESOURCE_ID,
-                                      ARGUS_SPAN_RESOURCE_SCHEMA_URL, ARGUS_SPAN_SERVICE_NAME)) {
-                row[c] = first[c];
-                continue;
-            }
-            argus_otlp_span_column(&it, c, &row[c], &scratch);
-            rc = scratch.failed ? -1 : keep(&t->arena, &row[c], &scratch);
-        }
-        if (!same) {
-            res_of = it.ri;
-            first = row;
-        }
-    }
-    argus_buf_free(&scratch);
-    if (rc)
-        return argus_error_set(err, ARGUS_ENOMEM,
-                               "otlp: rendering rows exceeds the memory limit (%zu bytes)",
-                               t->arena.limit);
-    t->rows = rows;
-    return 0;
+    argus_span_iter it = argus_span_iter_start(t);
+    t->rows = render_rows(&SPAN_RENDER, &it, t->span_count - t->rejected, &t->arena, err);
+    return t->rows ? 0 : ARGUS_ENOMEM;
 }
 
 int argus_otlp_logs_render(argus_otlp_logs *l, argus_error *err)
 {
     if (!l->data || l->rows)
         return 0;
-    size_t n = l->log_count - l->rejected;
-    argus_value *rows =
-        argus_arena_alloc(&l->arena, (n ? n : 1) * ARGUS_LOG_NCOLUMNS * sizeof *rows);
-    argus_buf scratch;
-    argus_buf_init(&scratch);
-    int rc = rows ? 0 : -1;
-    size_t i = 0, res_of = SIZE_MAX;
-    const argus_value *first = NULL;
-    for (argus_log_iter it = argus_log_iter_start(l); rc == 0 && argus_log_iter_next(&it); i++) {
-        argus_value *row = rows + i * ARGUS_LOG_NCOLUMNS;
-        int same = it.ri == res_of;
-        for (int c = 0; rc == 0 && c < ARGUS_LOG_NCOLUMNS; c++) {
-            if (same && shared_column(c, ARGUS_LOG_RESOURCE_ATTRIBUTES, ARGUS_LOG_RESOURCE_ID,
-                                      ARGUS_LOG_RESOURCE_SCHEMA_URL, ARGUS_LOG_SERVICE_NAME)) {
-                row[c] = first[c];
-                continue;
-            }
-            argus_otlp_log_column(&it, c, &row[c], &scratch);
-            rc = scratch.failed ? -1 : keep(&l->arena, &row[c], &scratch);
-        }
-        if (!same) {
-            res_of = it.ri;
-            first = row;
-        }
-    }
-    argus_buf_free(&scratch);
-    if (rc)
-        return argus_error_set(err, ARGUS_ENOMEM,
-                               "otlp: rendering rows exceeds the memory limit (%zu bytes)",
-                               l->arena.limit);
-    l->rows = rows;
-    return 0;
+    argus_log_iter it = argus_log_iter_start(l);
+    l->rows = render_rows(&LOG_RENDER, &it, l->log_count - l->rejected, &l->arena, err);
+    return l->rows ? 0 : ARGUS_ENOMEM;
 }
 
 static void value_json(argus_buf *out, const argus_value *v)

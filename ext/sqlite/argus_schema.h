@@ -28,6 +28,9 @@ extern const argus_ingest_statement argus_sqlite_ingest[];
 int argus_schema_migrate(sqlite3 *db, char **errmsg);
 /* The newest schema version this build knows. */
 int argus_schema_latest(void);
+/* *version = the database's schema version (0 before any migration). Fails (with *errmsg,
+ * sqlite3_malloc'd, when errmsg is not NULL) when argus_migrations does not exist yet. */
+int argus_schema_version(sqlite3 *db, int *version, char **errmsg);
 #endif
 
 #endif

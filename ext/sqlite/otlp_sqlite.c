@@ -21,6 +21,9 @@ SQLITE_EXTENSION_INIT3
 
 /* The resource tables iterate spans / log records too, one row per run of a resource's items. */
 typedef enum { KIND_SPANS, KIND_LOGS, KIND_SPAN_RESOURCES, KIND_LOG_RESOURCES } row_kind;
+/* The SQL names, indexed by row_kind. */
+static const char *const kind_names[] = {"otlp_spans", "otlp_logs", "otlp_span_resources",
+                                         "otlp_log_resources"};
 #define IS_SPANS(k) ((k) == KIND_SPANS || (k) == KIND_SPAN_RESOURCES)
 #define IS_RESOURCES(k) ((k) >= KIND_SPAN_RESOURCES)
 
@@ -102,40 +105,13 @@ static int connect_common(sqlite3 *db, row_kind kind, sqlite3_vtab **ppVtab, cha
     return SQLITE_OK;
 }
 
-static int spans_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-                         sqlite3_vtab **ppVtab, char **pzErr)
-{
-    (void)aux;
-    (void)argc;
-    (void)argv;
-    return connect_common(db, KIND_SPANS, ppVtab, pzErr);
-}
-
-static int logs_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+/* One module serves the four functions; the kind comes as the module's client data. */
+static int otlp_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                         sqlite3_vtab **ppVtab, char **pzErr)
 {
-    (void)aux;
     (void)argc;
     (void)argv;
-    return connect_common(db, KIND_LOGS, ppVtab, pzErr);
-}
-
-static int span_resources_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-                                  sqlite3_vtab **ppVtab, char **pzErr)
-{
-    (void)aux;
-    (void)argc;
-    (void)argv;
-    return connect_common(db, KIND_SPAN_RESOURCES, ppVtab, pzErr);
-}
-
-static int log_resources_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-                                 sqlite3_vtab **ppVtab, char **pzErr)
-{
-    (void)aux;
-    (void)argc;
-    (void)argv;
-    return connect_common(db, KIND_LOG_RESOURCES, ppVtab, pzErr);
+    return connect_common(db, *(const row_kind *)aux, ppVtab, pzErr);
 }
 
 static int otlp_disconnect(sqlite3_vtab *vtab)
@@ -296,9 +272,6 @@ static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 }
 
 /* "otlp: protobuf: ..." -> "protobuf: ...": the SQL function name replaces the module name. */
-static const char *const kind_names[] = {"otlp_spans", "otlp_logs", "otlp_span_resources",
-                                         "otlp_log_resources"};
-
 static const char *strip_module(const char *msg)
 {
     return strncmp(msg, "otlp: ", 6) == 0 ? msg + 6 : msg;
@@ -413,51 +386,9 @@ static int otlp_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
     return SQLITE_OK;
 }
 
-static sqlite3_module spans_module = {
+static sqlite3_module otlp_module = {
     .iVersion = 0,
-    .xConnect = spans_connect,
-    .xBestIndex = otlp_best_index,
-    .xDisconnect = otlp_disconnect,
-    .xOpen = otlp_open,
-    .xClose = otlp_close,
-    .xFilter = otlp_filter,
-    .xNext = otlp_next,
-    .xEof = otlp_eof,
-    .xColumn = otlp_column,
-    .xRowid = otlp_rowid,
-};
-
-static sqlite3_module span_resources_module = {
-    .iVersion = 0,
-    .xConnect = span_resources_connect,
-    .xBestIndex = otlp_best_index,
-    .xDisconnect = otlp_disconnect,
-    .xOpen = otlp_open,
-    .xClose = otlp_close,
-    .xFilter = otlp_filter,
-    .xNext = otlp_next,
-    .xEof = otlp_eof,
-    .xColumn = otlp_column,
-    .xRowid = otlp_rowid,
-};
-
-static sqlite3_module log_resources_module = {
-    .iVersion = 0,
-    .xConnect = log_resources_connect,
-    .xBestIndex = otlp_best_index,
-    .xDisconnect = otlp_disconnect,
-    .xOpen = otlp_open,
-    .xClose = otlp_close,
-    .xFilter = otlp_filter,
-    .xNext = otlp_next,
-    .xEof = otlp_eof,
-    .xColumn = otlp_column,
-    .xRowid = otlp_rowid,
-};
-
-static sqlite3_module logs_module = {
-    .iVersion = 0,
-    .xConnect = logs_connect,
+    .xConnect = otlp_connect,
     .xBestIndex = otlp_best_index,
     .xDisconnect = otlp_disconnect,
     .xOpen = otlp_open,
@@ -700,13 +631,11 @@ static void resource_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
 {
     (void)pzErrMsg;
-    int rc = sqlite3_create_module(db, "otlp_spans", &spans_module, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_module(db, "otlp_logs", &logs_module, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_module(db, "otlp_span_resources", &span_resources_module, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_module(db, "otlp_log_resources", &log_resources_module, NULL);
+    static const row_kind kinds[] = {KIND_SPANS, KIND_LOGS, KIND_SPAN_RESOURCES,
+                                     KIND_LOG_RESOURCES};
+    int rc = SQLITE_OK;
+    for (size_t k = 0; rc == SQLITE_OK && k < sizeof kinds / sizeof kinds[0]; k++)
+        rc = sqlite3_create_module(db, kind_names[kinds[k]], &otlp_module, (void *)&kinds[k]);
     const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "otlp_spans_json", 1, flags, NULL, spans_json_fn, NULL,

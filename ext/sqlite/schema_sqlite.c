@@ -22,14 +22,15 @@ int argus_schema_latest(void)
     return v;
 }
 
-static int current_version(sqlite3 *db, int *version, char **errmsg)
+int argus_schema_version(sqlite3 *db, int *version, char **errmsg)
 {
     sqlite3_stmt *st;
     *version = 0;
     int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM argus_migrations", -1,
                                 &st, NULL);
     if (rc != SQLITE_OK) {
-        *errmsg = sqlite3_mprintf("argus: reading schema version: %s", sqlite3_errmsg(db));
+        if (errmsg)
+            *errmsg = sqlite3_mprintf("argus: reading schema version: %s", sqlite3_errmsg(db));
         return rc;
     }
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -50,7 +51,7 @@ int argus_schema_migrate(sqlite3 *db, char **errmsg)
         return rc;
     }
     int version;
-    rc = current_version(db, &version, errmsg);
+    rc = argus_schema_version(db, &version, errmsg);
     if (rc != SQLITE_OK)
         return rc;
     if (version > argus_schema_latest()) {
@@ -70,7 +71,7 @@ int argus_schema_migrate(sqlite3 *db, char **errmsg)
         }
         /* Re-check inside the transaction: another process may have migrated meanwhile. */
         int again;
-        rc = current_version(db, &again, errmsg);
+        rc = argus_schema_version(db, &again, errmsg);
         if (rc == SQLITE_OK && again < m->version) {
             char *err = NULL;
             rc = sqlite3_exec(db, m->sql, NULL, NULL, &err);
@@ -119,7 +120,7 @@ static void migrate_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     }
     int version = 0;
-    if (current_version(db, &version, &err) != SQLITE_OK) {
+    if (argus_schema_version(db, &version, &err) != SQLITE_OK) {
         sqlite3_result_error(ctx, err ? err : "argus: reading schema version failed", -1);
         sqlite3_free(err);
         return;

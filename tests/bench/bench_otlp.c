@@ -144,6 +144,30 @@ static const int INSERT_MAP[] = {ARGUS_SPAN_TRACE_ID,       ARGUS_SPAN_SPAN_ID,
                                  ARGUS_SPAN_DROPPED_EVENTS, ARGUS_SPAN_DROPPED_LINKS};
 #define NINSERT ((int)(sizeof INSERT_MAP / sizeof INSERT_MAP[0]))
 
+/* Runs st (an INSERT ... SELECT FROM otlp_spans(?1)) nreq times, 10 per transaction, with ?1
+ * the payload, or the decoded `pre` when not NULL; returns the seconds taken (exits on error). */
+static double insert_requests(sqlite3 *db, sqlite3_stmt *st, int nreq, const void *payload,
+                              size_t len, argus_otlp_traces *pre)
+{
+    double t0 = bench_now();
+    for (int i = 0; i < nreq; i++) {
+        if (i % 10 == 0)
+            bench_exec(db, "BEGIN");
+        if (pre)
+            sqlite3_bind_pointer(st, 1, pre, "argus_otlp_traces", NULL);
+        else
+            sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            fprintf(stderr, "bench: insert: %s\n", sqlite3_errmsg(db));
+            exit(1);
+        }
+        sqlite3_reset(st);
+        if (i % 10 == 9 || i == nreq - 1)
+            bench_exec(db, "COMMIT");
+    }
+    return bench_now() - t0;
+}
+
 int main(int argc, char **argv)
 {
     int nspans = argc > 1 ? atoi(argv[1]) : 1000;
@@ -222,20 +246,7 @@ int main(int argc, char **argv)
     snprintf(sql, sizeof sql, "INSERT INTO span_records (%s) SELECT %s FROM otlp_spans(?1)",
              INSERT_COLS, INSERT_COLS);
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    t0 = bench_now();
-    for (int i = 0; i < nreq; i++) {
-        if (i % 10 == 0)
-            bench_exec(db, "BEGIN");
-        sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            fprintf(stderr, "bench: insert: %s\n", sqlite3_errmsg(db));
-            return 1;
-        }
-        sqlite3_reset(st);
-        if (i % 10 == 9 || i == nreq - 1)
-            bench_exec(db, "COMMIT");
-    }
-    double viasql = total / (bench_now() - t0);
+    double viasql = total / insert_requests(db, st, nreq, payload, len, NULL);
     printf("%-58s %10.0f spans/s\n", "INSERT INTO span_records SELECT FROM otlp_spans(?)", viasql);
 
     /* 4b. the same from a payload decoded and rendered beforehand (the server's writer) */
@@ -247,21 +258,8 @@ int main(int argc, char **argv)
     argus_otlp_traces_init(&pre);
     if (argus_otlp_traces_decode(&pre, payload, len, &err) || argus_otlp_traces_render(&pre, &err))
         return 1;
-    t0 = bench_now();
-    for (int i = 0; i < nreq; i++) {
-        if (i % 10 == 0)
-            bench_exec(db, "BEGIN");
-        sqlite3_bind_pointer(st, 1, &pre, "argus_otlp_traces", NULL);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            fprintf(stderr, "bench: insert: %s\n", sqlite3_errmsg(db));
-            return 1;
-        }
-        sqlite3_reset(st);
-        if (i % 10 == 9 || i == nreq - 1)
-            bench_exec(db, "COMMIT");
-    }
     printf("%-58s %10.0f spans/s\n", "  ... rows decoded and rendered beforehand",
-           total / (bench_now() - t0));
+           total / insert_requests(db, st, nreq, payload, len, &pre));
     argus_otlp_traces_free(&pre);
     sqlite3_finalize(st);
     sqlite3_close(db);
