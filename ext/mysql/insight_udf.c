@@ -142,18 +142,8 @@ ARGUS_UDF_EXPORT char ai_insight_init(argus_udf_init *initid, argus_udf_args *ar
     initid->ptr = (char *)st;
     initid->maybe_null = 1;
     initid->max_length = ARGUS_UDF_MAX_LENGTH;
-    /* Constant rules are compiled now, so that a bad rule refuses the statement at once. */
-    if (args->arg_count > 3 && args->args[3] && args->arg_type[3] == ARGUS_UDF_STRING) {
-        argus_error err;
-        argus_error_clear(&err);
-        if (current_rules(st, args->args[3], args->lengths[3], &err)) {
-            argus_insight_rules_free(st->rules);
-            argus_buf_free(&st->out);
-            free(st);
-            initid->ptr = NULL;
-            return argus_udf_refuse(message, "%s", err.message);
-        }
-    }
+    /* Rules are compiled at the first row (also constant ones): a bad rule then fails the
+     * statement with the same message as in SQLite. */
     return 0;
 }
 
