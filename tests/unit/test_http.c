@@ -4,6 +4,7 @@
  * ETag/304/gzip/Cache-Control, per-worker state, slow-client timeouts and the per-address cap.
  *   build/tests/unit/test_http */
 #include "http.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -667,6 +668,7 @@ static void test_per_address_cap(void **state)
 
 int main(void)
 {
+    argus_log_set_level(ARGUS_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_arguments),
         cmocka_unit_test(test_routes_params_404_405),
