@@ -33,8 +33,36 @@ await guard('routes/api', async () => {
   r = await get(`${srv.apiUrl}/v1/traces`, { method: 'POST', body: 'x' });
   check('routes/v1-on-api-port-404', [404, 'not_found'], [r.status, r.json && r.json.error.code]);
   r = await get(`${srv.apiUrl}/`);
-  check('routes/no-ui-answer', [200, 'text/plain; charset=utf-8', 1, true],
-    [r.status, r.headers.get('content-type'), r.text.trim().split('\n').length, /web UI/.test(r.text)]);
+  if (/^text\/html/.test(r.headers.get('content-type') || '')) {
+    // A build with the web UI embedded: index.html for every page, hashed assets cached for good.
+    const index = r;
+    check('routes/ui-index', [200, 'no-cache', true], [index.status, index.headers.get('cache-control'), /^"/.test(index.headers.get('etag') || '')]);
+    const deep = await get(`${srv.apiUrl}/traces/0123456789abcdef?x=1`);
+    check('routes/ui-spa-fallback', [200, index.text], [deep.status, deep.text]);
+    const again = await get(`${srv.apiUrl}/`, { headers: { 'If-None-Match': index.headers.get('etag') } });
+    check('routes/ui-index-304', [304, ''], [again.status, again.text]);
+    const m = index.text.match(/(?:src|href)="(\/assets\/[^"]+\.js)"/);
+    check('routes/ui-index-names-an-asset', true, !!m);
+    if (m) {
+      const raw = await fetch(`${srv.apiUrl}${m[1]}`, { headers: { 'Accept-Encoding': 'identity' } });
+      const body = Buffer.from(await raw.arrayBuffer());
+      check('routes/ui-asset-immutable', [200, 'public, max-age=31536000, immutable', null, true],
+        [raw.status, raw.headers.get('cache-control'), raw.headers.get('content-encoding'), body.length > 0]);
+      // node's fetch inflates gzip itself: the same bytes must come back either way.
+      const gz = await fetch(`${srv.apiUrl}${m[1]}`, { headers: { 'Accept-Encoding': 'gzip' } });
+      const gzBody = Buffer.from(await gz.arrayBuffer());
+      check('routes/ui-asset-gzip', ['gzip', true], [gz.headers.get('content-encoding'), gzBody.equals(body)]);
+      const nm = await fetch(`${srv.apiUrl}${m[1]}`, { headers: { 'If-None-Match': raw.headers.get('etag') } });
+      check('routes/ui-asset-304', 304, nm.status);
+    }
+    const missing = await get(`${srv.apiUrl}/api/nothing-here`);
+    check('routes/ui-no-fallback-under-api', [404, 'not_found'], [missing.status, missing.json && missing.json.error.code]);
+  } else {
+    check('routes/no-ui-answer', [200, 'text/plain; charset=utf-8', 1, true],
+      [r.status, r.headers.get('content-type'), r.text.trim().split('\n').length, /web UI/.test(r.text)]);
+    r = await get(`${srv.apiUrl}/some/page`);
+    check('routes/no-ui-other-page-404', [404, 'not_found'], [r.status, r.json && r.json.error.code]);
+  }
   r = await get(`${srv.apiUrl}/some/page`, { method: 'DELETE' });
   check('routes/non-get-outside-api-405', [405, 'GET, HEAD'], [r.status, r.headers.get('allow')]);
   r = await get(`${srv.apiUrl}/x%zz`);
