@@ -109,7 +109,26 @@ local function patterns(req)
     s, e, svc, limit)
 end
 
+-- Live tail: Server-Sent Events of new matching records (the hub in server/sse.c runs the query
+-- for each committed id range).
+local function stream(req)
+  local f = LOGS.filter(req, {stream = true})
+  local after = req.header("Last-Event-ID") or req.query.last_event_id
+  if after then
+    if not after:match("^%d+$") or #after > 18 then
+      P.bad("Last-Event-ID", "expected a log id, got '" .. after .. "'")
+    end
+    after = math.tointeger(tonumber(after))
+  else
+    after = db.value("SELECT coalesce(max(id), 0) FROM log_records")
+  end
+  api.stream("SELECT l.id, " .. LOGS.JSON_SQL ..
+             " FROM log_records l WHERE l.id > ?1 AND l.id <= ?2 AND " .. f.sql .. " ORDER BY l.id",
+             f.args, after)
+end
+
 return {
+  {method = "GET", path = "/api/logs/stream", handler = stream},
   {method = "GET", path = "/api/logs", handler = search},
   {method = "GET", path = "/api/logs/histogram", handler = histogram},
   {method = "GET", path = "/api/logs/{id}/context", handler = context},

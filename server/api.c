@@ -832,7 +832,9 @@ static void default_options(argus_api_options *o)
                              .lua_instructions = 100000000,
                              .statement_ms = 10000,
                              .max_rows = 100000,
-                             .reload_ms = 250};
+                             .reload_ms = 250,
+                             .sse_max_clients = 256,
+                             .sse_keepalive_ms = 15000};
 }
 
 int argus_api_start(argus_api **out, const argus_config *cfg, argus_writer *w, char *msg,
@@ -869,7 +871,10 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
     pthread_mutex_init(&a->set_mu, NULL);
     pthread_mutex_init(&a->watch_mu, NULL);
     pthread_cond_init(&a->watch_cv, NULL);
-    argus_api_native_init(&a->native, &a->cfg, w);
+    if (argus_api_native_init(&a->native, &a->cfg, w, &a->o, msg, msglen) != 0) {
+        argus_api_free(a);
+        return -1;
+    }
 
     argus_lua_error err = {0};
     route_set *rs = set_build(a, NULL, 0, &err);

@@ -28,6 +28,8 @@ typedef struct argus_api_options {
     size_t max_rows;            /* [100000] rows db.rows may return */
     char lua_dir[1024];         /* [""] directory of user route files */
     unsigned reload_ms;         /* [250] how often lua_dir is checked for changes */
+    unsigned sse_max_clients;   /* [256] live-tail streams at once */
+    unsigned sse_keepalive_ms;  /* [15000] keep-alive comment period of streams */
 } argus_api_options;
 
 /* Starts the workers (each opens its read connection) and loads the routes. The embedded

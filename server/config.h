@@ -33,6 +33,16 @@ typedef struct argus_config {
     size_t insight_batch;         /* logs per tagging transaction */
     unsigned insight_interval_ms; /* the worker's pause when idle or when ingest is busy */
     uint64_t retention_s;         /* ARGUS_RETENTION: data older than this is deleted; 0 = never */
+    struct {                      /* the REST API (api.h) */
+        char lua_dir[1024];        /* ARGUS_LUA_DIR; empty: only the shipped routes */
+        unsigned workers;          /* ARGUS_API_WORKERS; 0 = one per CPU */
+        unsigned queue;            /* ARGUS_API_QUEUE */
+        uint64_t lua_memory;       /* ARGUS_LUA_MEMORY, bytes per Lua state */
+        uint64_t lua_instructions; /* ARGUS_LUA_INSTRUCTIONS per request */
+        unsigned sql_timeout_ms;   /* ARGUS_SQL_TIMEOUT_MS */
+        unsigned sse_max_clients;  /* ARGUS_SSE_MAX_CLIENTS */
+        unsigned sse_keepalive_ms; /* ARGUS_SSE_KEEPALIVE_MS */
+    } api;
 } argus_config;
 
 /* Fills cfg from defaults, then env_file (may be NULL or missing), then the environment, then the

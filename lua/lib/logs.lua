@@ -76,7 +76,11 @@ local function add(f, neg, sql, ...)
 end
 
 local function fts(f, neg, match)
-  add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)", match)
+  if f.stream then -- the live tail reads ids in (?1, ?2]: keep the index lookup to that range
+    add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > ?1 AND rowid <= ?2)", match)
+  else
+    add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)", match)
+  end
 end
 
 local function term_condition(f, t)
@@ -113,9 +117,10 @@ local function term_condition(f, t)
 end
 
 -- The filter of a request: {where = "cond AND cond", args = {...}, start_ns, end_ns}.
--- opts.time: apply start/end (not for the live tail).
+-- opts.time: apply start/end; opts.stream: the live tail's form, whose query binds the id range
+-- as ?1 and ?2 before these values.
 function L.filter(req, opts)
-  local f = {where = {}, args = {}}
+  local f = {where = {}, args = {}, stream = opts and opts.stream}
   if opts and opts.time then
     f.start_ns, f.end_ns = P.range(req)
     add(f, false, "l.time_unix_nano >= ? AND l.time_unix_nano < ?", f.start_ns, f.end_ns)
