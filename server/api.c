@@ -345,8 +345,7 @@ static int cmp_file(const void *x, const void *y)
 
 /* Builds a set from the embedded files and the user files (which replace an embedded route
  * file of the same name). */
-static route_set *set_build(argus_api *a, const lua_file *user, size_t nuser,
-                            argus_lua_error *err)
+static route_set *set_build(argus_api *a, const lua_file *user, size_t nuser, argus_lua_error *err)
 {
     route_set *rs = calloc(1, sizeof *rs);
     if (!rs)
@@ -420,8 +419,8 @@ static int scan_dir(const char *dir, lua_file *out, size_t max)
         struct stat st;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
-        out[n] = (lua_file){.name = strdup(e->d_name), .user = 1, .mtime_ns = mtime_ns(&st),
-                            .size = st.st_size};
+        out[n] = (lua_file){
+            .name = strdup(e->d_name), .user = 1, .mtime_ns = mtime_ns(&st), .size = st.st_size};
         if (out[n].name)
             n++;
     }
@@ -493,7 +492,8 @@ static void reload_user(argus_api *a, int first)
             argus_log(ARGUS_LOG_ERROR, "cannot read a Lua file", "file=%s", seen[i].name);
             file_free(&f);
         } else if (file_check(base, &f, &a->o, &err) != 0) {
-            argus_log(ARGUS_LOG_ERROR, "Lua file failed to load; the previous version keeps serving",
+            argus_log(ARGUS_LOG_ERROR,
+                      "Lua file failed to load; the previous version keeps serving",
                       "file=%s error=%s", f.name, argus_log_quote(q, sizeof q, err.message));
             file_free(&f);
         } else {
@@ -508,8 +508,12 @@ static void reload_user(argus_api *a, int first)
             next[nn].size = seen[i].size;
             nn++;
         } else {
-            next[nn] = (lua_file){.name = strdup(seen[i].name), .text = NULL, .len = 0,
-                                  .user = 1, .mtime_ns = seen[i].mtime_ns, .size = seen[i].size};
+            next[nn] = (lua_file){.name = strdup(seen[i].name),
+                                  .text = NULL,
+                                  .len = 0,
+                                  .user = 1,
+                                  .mtime_ns = seen[i].mtime_ns,
+                                  .size = seen[i].size};
             if (next[nn].name)
                 nn++;
         }
@@ -826,7 +830,9 @@ static void *worker_main(void *arg)
 static void default_options(argus_api_options *o)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *o = (argus_api_options){.workers = cpus < 2 ? 2 : cpus > 32 ? 32 : (unsigned)cpus,
+    *o = (argus_api_options){.workers = cpus < 2    ? 2
+                                        : cpus > 32 ? 32
+                                                    : (unsigned)cpus,
                              .queue = 64,
                              .lua_memory = (size_t)64 << 20,
                              .lua_instructions = 100000000,
@@ -909,8 +915,7 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
     argus_log(ARGUS_LOG_INFO, "API ready",
               "routes=%zu workers=%u queue=%u lua_memory=%zu lua_instructions=%llu lua_dir=%s",
               rs->nroutes, a->o.workers, a->o.queue, a->o.lua_memory,
-              (unsigned long long)a->o.lua_instructions,
-              a->o.lua_dir[0] ? a->o.lua_dir : "(none)");
+              (unsigned long long)a->o.lua_instructions, a->o.lua_dir[0] ? a->o.lua_dir : "(none)");
     *out = a;
     return 0;
 }

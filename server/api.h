@@ -20,16 +20,16 @@ typedef struct argus_api argus_api;
 
 /* Limits of the API; argus_api_start fills them from the configuration (defaults in brackets). */
 typedef struct argus_api_options {
-    unsigned workers;           /* [one per CPU, at least 2] threads running handlers */
-    unsigned queue;             /* [64] requests waiting for a worker */
-    size_t lua_memory;          /* [64 MiB] bytes per Lua state */
-    uint64_t lua_instructions;  /* [100,000,000] Lua instructions per request */
-    unsigned statement_ms;      /* [10000] longest SQL statement */
-    size_t max_rows;            /* [100000] rows db.rows may return */
-    char lua_dir[1024];         /* [""] directory of user route files */
-    unsigned reload_ms;         /* [250] how often lua_dir is checked for changes */
-    unsigned sse_max_clients;   /* [256] live-tail streams at once */
-    unsigned sse_keepalive_ms;  /* [15000] keep-alive comment period of streams */
+    unsigned workers;          /* [one per CPU, at least 2] threads running handlers */
+    unsigned queue;            /* [64] requests waiting for a worker */
+    size_t lua_memory;         /* [64 MiB] bytes per Lua state */
+    uint64_t lua_instructions; /* [100,000,000] Lua instructions per request */
+    unsigned statement_ms;     /* [10000] longest SQL statement */
+    size_t max_rows;           /* [100000] rows db.rows may return */
+    char lua_dir[1024];        /* [""] directory of user route files */
+    unsigned reload_ms;        /* [250] how often lua_dir is checked for changes */
+    unsigned sse_max_clients;  /* [256] live-tail streams at once */
+    unsigned sse_keepalive_ms; /* [15000] keep-alive comment period of streams */
 } argus_api_options;
 
 /* Starts the workers (each opens its read connection) and loads the routes. The embedded

@@ -113,8 +113,9 @@ static const key_def keys[NKEYS] = {
     [K_RETENTION] = {"ARGUS_RETENTION", "retention", T_AGE, "7d",
                      "delete data older than this (e.g. 36h, 7d; off = keep everything)"},
     /* REST API (api.h, docs/lua.md) */
-    [K_LUA_DIR] = {"ARGUS_LUA_DIR", "lua-dir", T_API, "",
-                   "directory of Lua route files adding or overriding API routes (reloaded on change)"},
+    [K_LUA_DIR] =
+        {"ARGUS_LUA_DIR", "lua-dir", T_API, "",
+         "directory of Lua route files adding or overriding API routes (reloaded on change)"},
     [K_API_WORKERS] = {"ARGUS_API_WORKERS", "api-workers", T_API, "0",
                        "threads running API handlers, 0 = one per CPU (min 2)"},
     [K_API_QUEUE] = {"ARGUS_API_QUEUE", "api-queue", T_API, "64",
@@ -407,8 +408,7 @@ static int parse_key(argus_config *cfg, size_t k, char *err, size_t errlen)
         return set_err(err, errlen, "config: %s (from %s): %s", d->env, origin, what);             \
     } while (0)
     switch (d->type) {
-    case T_API:
-        return parse_api_key(cfg, k, v, origin, err, errlen);
+    case T_API: return parse_api_key(cfg, k, v, origin, err, errlen);
     case T_DB: {
         snprintf(cfg->db_url, sizeof cfg->db_url, "%s", v);
         cfg->db_path[0] = 0;

@@ -358,10 +358,8 @@ static json_t *to_json(lua_State *ls, int idx, int depth, char *why, size_t whyl
 {
     json_t *v = NULL;
     switch (lua_type(ls, idx)) {
-    case LUA_TNIL:
-        return json_null();
-    case LUA_TBOOLEAN:
-        return json_boolean(lua_toboolean(ls, idx));
+    case LUA_TNIL: return json_null();
+    case LUA_TBOOLEAN: return json_boolean(lua_toboolean(ls, idx));
     case LUA_TNUMBER:
         if (lua_isinteger(ls, idx))
             return json_integer((json_int_t)lua_tointeger(ls, idx));
@@ -378,8 +376,7 @@ static json_t *to_json(lua_State *ls, int idx, int depth, char *why, size_t whyl
             snprintf(why, whylen, "json.encode: a string is not valid UTF-8");
         return v;
     }
-    case LUA_TTABLE:
-        return table_to_json(ls, idx, depth, why, whylen);
+    case LUA_TTABLE: return table_to_json(ls, idx, depth, why, whylen);
     case LUA_TLIGHTUSERDATA:
         if (lua_touserdata(ls, idx) == NULL)
             return json_null();
@@ -456,22 +453,12 @@ static void push_json(lua_State *ls, json_t *j, int depth)
         luaL_setmetatable(ls, ARRAY_MT_KEY);
         break;
     }
-    case JSON_STRING:
-        lua_pushlstring(ls, json_string_value(j), json_string_length(j));
-        break;
-    case JSON_INTEGER:
-        lua_pushinteger(ls, (lua_Integer)json_integer_value(j));
-        break;
-    case JSON_REAL:
-        lua_pushnumber(ls, json_real_value(j));
-        break;
+    case JSON_STRING: lua_pushlstring(ls, json_string_value(j), json_string_length(j)); break;
+    case JSON_INTEGER: lua_pushinteger(ls, (lua_Integer)json_integer_value(j)); break;
+    case JSON_REAL: lua_pushnumber(ls, json_real_value(j)); break;
     case JSON_TRUE:
-    case JSON_FALSE:
-        lua_pushboolean(ls, json_is_true(j));
-        break;
-    default:
-        lua_pushlightuserdata(ls, NULL);
-        break;
+    case JSON_FALSE: lua_pushboolean(ls, json_is_true(j)); break;
+    default: lua_pushlightuserdata(ls, NULL); break;
     }
 }
 
@@ -522,12 +509,8 @@ static void push_column(lua_State *ls, argus_read_stmt *st, int i)
 {
     size_t len;
     switch (argus_read_column_type(st, i)) {
-    case ARGUS_READ_INT:
-        lua_pushinteger(ls, (lua_Integer)argus_read_int64(st, i));
-        break;
-    case ARGUS_READ_FLOAT:
-        lua_pushnumber(ls, argus_read_double(st, i));
-        break;
+    case ARGUS_READ_INT: lua_pushinteger(ls, (lua_Integer)argus_read_int64(st, i)); break;
+    case ARGUS_READ_FLOAT: lua_pushnumber(ls, argus_read_double(st, i)); break;
     case ARGUS_READ_TEXT: {
         const char *s = argus_read_text(st, i, &len);
         lua_pushlstring(ls, s, len);
@@ -538,8 +521,7 @@ static void push_column(lua_State *ls, argus_read_stmt *st, int i)
         lua_pushlstring(ls, p ? p : "", len);
         break;
     }
-    default:
-        lua_pushnil(ls);
+    default: lua_pushnil(ls);
     }
 }
 
@@ -594,12 +576,8 @@ static int db_query(lua_State *ls, int mode)
     for (int i = 1; i <= nargs && rc == ARGUS_READ_OK; i++) {
         int a = i + 1;
         switch (lua_type(ls, a)) {
-        case LUA_TNIL:
-            rc = argus_read_bind_null(st, i);
-            break;
-        case LUA_TBOOLEAN:
-            rc = argus_read_bind_int64(st, i, lua_toboolean(ls, a));
-            break;
+        case LUA_TNIL: rc = argus_read_bind_null(st, i); break;
+        case LUA_TBOOLEAN: rc = argus_read_bind_int64(st, i, lua_toboolean(ls, a)); break;
         case LUA_TNUMBER:
             rc = lua_isinteger(ls, a) ? argus_read_bind_int64(st, i, lua_tointeger(ls, a))
                                       : argus_read_bind_double(st, i, lua_tonumber(ls, a));
@@ -619,8 +597,8 @@ static int db_query(lua_State *ls, int mode)
         default:
             argus_read_done(st);
             L->open = NULL;
-            return argus_lua_raise(ls, 500, "internal", "%s: parameter %d is a %s",
-                                   names[mode], i, luaL_typename(ls, a));
+            return argus_lua_raise(ls, 500, "internal", "%s: parameter %d is a %s", names[mode], i,
+                                   luaL_typename(ls, a));
         }
     }
     if (rc != ARGUS_READ_OK)

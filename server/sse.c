@@ -23,7 +23,7 @@ typedef struct client {
     struct client *next;
     argus_sse_hub *hub;
     argus_http_stream *stream;
-    int refs; /* the connection's (until stream_done) + the hub thread's while it works on it */
+    int refs;   /* the connection's (until stream_done) + the hub thread's while it works on it */
     int gone;   /* the connection finished: never wake it again */
     int listed; /* in hub->clients */
 
@@ -151,17 +151,10 @@ static int bind_args(argus_read_stmt *st, const client *c, int64_t lo, int64_t h
         const argus_sse_value *v = &c->args[i];
         int k = (int)i + 3;
         switch (v->type) {
-        case ARGUS_SSE_INT:
-            rc = argus_read_bind_int64(st, k, v->i);
-            break;
-        case ARGUS_SSE_FLOAT:
-            rc = argus_read_bind_double(st, k, v->d);
-            break;
-        case ARGUS_SSE_TEXT:
-            rc = argus_read_bind_text(st, k, v->s, (int)v->len);
-            break;
-        default:
-            rc = argus_read_bind_null(st, k);
+        case ARGUS_SSE_INT: rc = argus_read_bind_int64(st, k, v->i); break;
+        case ARGUS_SSE_FLOAT: rc = argus_read_bind_double(st, k, v->d); break;
+        case ARGUS_SSE_TEXT: rc = argus_read_bind_text(st, k, v->s, (int)v->len); break;
+        default: rc = argus_read_bind_null(st, k);
         }
     }
     return rc;
@@ -420,8 +413,8 @@ int argus_sse_subscribe(argus_sse_hub *h, argus_http_request *req, const char *q
     c->refs = 2;
     static const argus_http_header hdr[] = {{"Cache-Control", "no-cache"},
                                             {"X-Accel-Buffering", "no"}};
-    argus_http_stream *s = argus_http_respond_stream(req, 200, "text/event-stream", hdr, 2,
-                                                     stream_fn, c, stream_done);
+    argus_http_stream *s =
+        argus_http_respond_stream(req, 200, "text/event-stream", hdr, 2, stream_fn, c, stream_done);
     pthread_mutex_lock(&h->mu);
     if (s && !c->gone) {
         c->stream = s;

@@ -6,8 +6,8 @@
  *   argus_sse_hub *h; argus_sse_hub_start(&h, cfg, &opts, msg, sizeof msg);
  *   argus_writer_on_commit(w, on_commit, h);   // on_commit calls argus_sse_hub_publish
  *   argus_sse_subscribe(h, req, "SELECT l.id, <json> FROM log_records l WHERE l.id > ?1 "
- *                       "AND l.id <= ?2 AND l.service_name = ? ORDER BY l.id", args, 1, after_id, ...);
- * The client's query must select (id, event JSON text) for ids in (?1, ?2], in id order; its
+ *                       "AND l.id <= ?2 AND l.service_name = ? ORDER BY l.id", args, 1, after_id,
+ * ...); The client's query must select (id, event JSON text) for ids in (?1, ?2], in id order; its
  * other parameters (?3...) are the values given. */
 #ifndef ARGUS_SSE_H
 #define ARGUS_SSE_H

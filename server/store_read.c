@@ -64,12 +64,9 @@ static int fail(argus_read *rd, int rc)
     snprintf(rd->err, sizeof rd->err, "%s", sqlite3_errmsg(rd->db));
     switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return ARGUS_READ_BUSY;
-    case SQLITE_NOMEM:
-        return ARGUS_READ_NOMEM;
-    default:
-        return ARGUS_READ_ERROR;
+    case SQLITE_LOCKED: return ARGUS_READ_BUSY;
+    case SQLITE_NOMEM: return ARGUS_READ_NOMEM;
+    default: return ARGUS_READ_ERROR;
     }
 }
 
@@ -232,9 +229,8 @@ int argus_read_step(argus_read_stmt *st)
     argus_read *rd = st->rd;
     if (!sqlite3_stmt_busy(st->st)) {
         rd->timed_out = 0;
-        rd->deadline_ns = rd->limits.statement_ms
-                              ? now_ns() + (int64_t)rd->limits.statement_ms * 1000000
-                              : 0;
+        rd->deadline_ns =
+            rd->limits.statement_ms ? now_ns() + (int64_t)rd->limits.statement_ms * 1000000 : 0;
     }
     int rc = sqlite3_step(st->st);
     if (rc == SQLITE_ROW)
@@ -258,16 +254,11 @@ const char *argus_read_column_name(argus_read_stmt *st, int i)
 argus_read_type argus_read_column_type(argus_read_stmt *st, int i)
 {
     switch (sqlite3_column_type(st->st, i)) {
-    case SQLITE_INTEGER:
-        return ARGUS_READ_INT;
-    case SQLITE_FLOAT:
-        return ARGUS_READ_FLOAT;
-    case SQLITE_TEXT:
-        return ARGUS_READ_TEXT;
-    case SQLITE_BLOB:
-        return ARGUS_READ_BLOB;
-    default:
-        return ARGUS_READ_NULL;
+    case SQLITE_INTEGER: return ARGUS_READ_INT;
+    case SQLITE_FLOAT: return ARGUS_READ_FLOAT;
+    case SQLITE_TEXT: return ARGUS_READ_TEXT;
+    case SQLITE_BLOB: return ARGUS_READ_BLOB;
+    default: return ARGUS_READ_NULL;
     }
 }
 

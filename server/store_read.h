@@ -3,11 +3,10 @@
  * statements, 64-bit exact parameters and typed rows. The SQLite implementation is
  * store_read.c; a MySQL one implements the same calls.
  *   argus_read *rd; argus_read_open(&rd, cfg, &limits, msg, sizeof msg);
- *   argus_read_stmt *st; argus_read_prepare(rd, "SELECT count(*) FROM spans WHERE name = ?", -1, &st);
- *   argus_read_bind_text(st, 1, "GET /cart", -1);
- *   while ((rc = argus_read_step(st)) == ARGUS_READ_ROW) argus_read_int64(st, 0);
- *   argus_read_done(st);     // resets it and returns it to the cache
- * Used by one thread at a time (the worker owning it). */
+ *   argus_read_stmt *st; argus_read_prepare(rd, "SELECT count(*) FROM spans WHERE name = ?", -1,
+ * &st); argus_read_bind_text(st, 1, "GET /cart", -1); while ((rc = argus_read_step(st)) ==
+ * ARGUS_READ_ROW) argus_read_int64(st, 0); argus_read_done(st);     // resets it and returns it to
+ * the cache Used by one thread at a time (the worker owning it). */
 #ifndef ARGUS_STORE_READ_H
 #define ARGUS_STORE_READ_H
 
@@ -18,11 +17,11 @@
 
 enum {
     ARGUS_READ_OK = 0,
-    ARGUS_READ_ROW = 1,       /* argus_read_step: a row is ready */
-    ARGUS_READ_DONE = 2,      /* argus_read_step: no more rows */
-    ARGUS_READ_ERROR = -1,    /* bad SQL, a function error, a read-only violation */
-    ARGUS_READ_TIMEOUT = -2,  /* the statement ran past its time limit (interrupted) */
-    ARGUS_READ_BUSY = -3,     /* the database stayed locked past the busy timeout */
+    ARGUS_READ_ROW = 1,      /* argus_read_step: a row is ready */
+    ARGUS_READ_DONE = 2,     /* argus_read_step: no more rows */
+    ARGUS_READ_ERROR = -1,   /* bad SQL, a function error, a read-only violation */
+    ARGUS_READ_TIMEOUT = -2, /* the statement ran past its time limit (interrupted) */
+    ARGUS_READ_BUSY = -3,    /* the database stayed locked past the busy timeout */
     ARGUS_READ_NOMEM = -4,
 };
 
