@@ -37,7 +37,7 @@ mariadb_start() {
             --bind-address=127.0.0.1 --skip-name-resolve --plugin-dir="$plugins" \
             --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
             --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=64M \
-            --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" &
+            --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" 2>>"$MARIADB_DIR/stderr.log" &
         MARIADB_PID=$!
         local i
         for i in $(seq 300); do
