@@ -137,6 +137,23 @@ static const key_def keys[] = {
      100, 3600000, MS, "kept-alive connection without a request"},
     {"ARGUS_HTTP_MIN_RATE", "http-min-rate", T_SIZE, "1KiB", F(http_min_rate), 1, 1ULL << 30, 0,
      "slowest request body accepted, bytes per second (after 5 s)"},
+    /* REST API (api.h, docs/lua.md) */
+    {"ARGUS_LUA_DIR", "lua-dir", T_STRING, "", F(api.lua_dir), 0, 0, 0,
+     "directory of Lua route files adding or overriding API routes (reloaded on change)"},
+    {"ARGUS_API_WORKERS", "api-workers", T_COUNT, "0", F(api.workers), 0, 256, 0,
+     "threads running API handlers, 0 = one per CPU (min 2)"},
+    {"ARGUS_API_QUEUE", "api-queue", T_COUNT, "64", F(api.queue), 1, 100000, 0,
+     "API requests waiting for a worker before 503"},
+    {"ARGUS_LUA_MEMORY", "lua-memory", T_SIZE, "64MiB", F(api.lua_memory), 1ULL << 20,
+     16ULL << 30, 0, "memory cap of each API worker's Lua state"},
+    {"ARGUS_LUA_INSTRUCTIONS", "lua-instructions", T_COUNT, "100000000",
+     F(api.lua_instructions), 1000, 1ULL << 40, 0, "Lua instructions one API request may run"},
+    {"ARGUS_SQL_TIMEOUT_MS", "sql-timeout-ms", T_DURATION, "10s", F(api.sql_timeout_ms), 1,
+     3600000, MS, "longest an API SQL statement may run"},
+    {"ARGUS_SSE_MAX_CLIENTS", "sse-max-clients", T_COUNT, "256", F(api.sse_max_clients), 1,
+     100000, 0, "live-tail (/api/logs/stream) clients at once; more get 503"},
+    {"ARGUS_SSE_KEEPALIVE_MS", "sse-keepalive-ms", T_DURATION, "15s", F(api.sse_keepalive_ms),
+     100, 3600000, MS, "keep-alive comment period of live-tail streams"},
 };
 /* clang-format on */
 #pragma GCC diagnostic pop

@@ -53,7 +53,17 @@ typedef struct argus_config {
     unsigned http_header_timeout_ms;
     unsigned http_body_timeout_ms;
     unsigned http_idle_timeout_ms;
-    size_t http_min_rate; /* body bytes per second */
+    size_t http_min_rate;          /* body bytes per second */
+    struct {                       /* the REST API (api.h) */
+        char lua_dir[1024];        /* ARGUS_LUA_DIR; empty: only the shipped routes */
+        unsigned workers;          /* ARGUS_API_WORKERS; 0 = one per CPU */
+        unsigned queue;            /* ARGUS_API_QUEUE */
+        uint64_t lua_memory;       /* ARGUS_LUA_MEMORY, bytes per Lua state */
+        uint64_t lua_instructions; /* ARGUS_LUA_INSTRUCTIONS per request */
+        unsigned sql_timeout_ms;   /* ARGUS_SQL_TIMEOUT_MS */
+        unsigned sse_max_clients;  /* ARGUS_SSE_MAX_CLIENTS */
+        unsigned sse_keepalive_ms; /* ARGUS_SSE_KEEPALIVE_MS */
+    } api;
     /* Where each key's value came from (index into the key table; see config.c). */
     unsigned char origin[ARGUS_CONFIG_MAX_KEYS];
 } argus_config;
