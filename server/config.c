@@ -28,7 +28,8 @@ typedef enum {
     T_LEVEL,
     T_SYNC,
     T_BOOL,
-    T_AGE
+    T_AGE,
+    T_API /* the REST API's keys, parsed by parse_api_key */
 } key_type;
 
 enum {
@@ -52,6 +53,15 @@ enum {
     K_INSIGHT_BATCH,
     K_INSIGHT_INTERVAL,
     K_RETENTION,
+    /* REST API (api.h) */
+    K_LUA_DIR,
+    K_API_WORKERS,
+    K_API_QUEUE,
+    K_LUA_MEMORY,
+    K_LUA_INSTRUCTIONS,
+    K_SQL_TIMEOUT,
+    K_SSE_MAX_CLIENTS,
+    K_SSE_KEEPALIVE,
     NKEYS
 };
 
@@ -102,6 +112,24 @@ static const key_def keys[NKEYS] = {
                             "insight worker pause when idle or ingest is busy (ms)"},
     [K_RETENTION] = {"ARGUS_RETENTION", "retention", T_AGE, "7d",
                      "delete data older than this (e.g. 36h, 7d; off = keep everything)"},
+    /* REST API (api.h, docs/lua.md) */
+    [K_LUA_DIR] =
+        {"ARGUS_LUA_DIR", "lua-dir", T_API, "",
+         "directory of Lua route files adding or overriding API routes (reloaded on change)"},
+    [K_API_WORKERS] = {"ARGUS_API_WORKERS", "api-workers", T_API, "0",
+                       "threads running API handlers, 0 = one per CPU (min 2)"},
+    [K_API_QUEUE] = {"ARGUS_API_QUEUE", "api-queue", T_API, "64",
+                     "API requests waiting for a worker before 503"},
+    [K_LUA_MEMORY] = {"ARGUS_LUA_MEMORY", "lua-memory", T_API, "64MiB",
+                      "memory cap of each API worker's Lua state"},
+    [K_LUA_INSTRUCTIONS] = {"ARGUS_LUA_INSTRUCTIONS", "lua-instructions", T_API, "100000000",
+                            "Lua instructions one API request may run"},
+    [K_SQL_TIMEOUT] = {"ARGUS_SQL_TIMEOUT_MS", "sql-timeout-ms", T_API, "10000",
+                       "longest an API SQL statement may run (ms)"},
+    [K_SSE_MAX_CLIENTS] = {"ARGUS_SSE_MAX_CLIENTS", "sse-max-clients", T_API, "256",
+                           "live-tail (/api/logs/stream) clients at once; more get 503"},
+    [K_SSE_KEEPALIVE] = {"ARGUS_SSE_KEEPALIVE_MS", "sse-keepalive-ms", T_API, "15000",
+                         "keep-alive comment period of live-tail streams (ms)"},
 };
 
 typedef struct raw_value {
@@ -313,6 +341,60 @@ static int check_origins(const char *s)
     return 0;
 }
 
+/* The REST API's keys (owner: api). */
+static int parse_api_key(argus_config *cfg, size_t k, const char *v, const char *origin, char *err,
+                         size_t errlen)
+{
+    const char *env = keys[k].env;
+    uint64_t n = 0;
+    if (k == K_LUA_DIR) {
+        if (strlen(v) >= sizeof cfg->api.lua_dir)
+            return set_err(err, errlen, "config: %s (from %s): path too long", env, origin);
+        snprintf(cfg->api.lua_dir, sizeof cfg->api.lua_dir, "%s", v);
+        return 0;
+    }
+    if (k == K_LUA_MEMORY) {
+        if (parse_size(v, &n) != 0 || n < ((uint64_t)1 << 20) || n > ((uint64_t)16 << 30))
+            return set_err(err, errlen,
+                           "config: %s (from %s): expected a size from 1MiB to 16GiB, got '%.200s'",
+                           env, origin, v);
+        cfg->api.lua_memory = n;
+        return 0;
+    }
+    static const struct {
+        size_t k;
+        uint64_t min, max;
+    } ranges[] = {{K_API_WORKERS, 0, 256},
+                  {K_API_QUEUE, 1, 100000},
+                  {K_LUA_INSTRUCTIONS, 1000, (uint64_t)1 << 40},
+                  {K_SQL_TIMEOUT, 1, 3600000},
+                  {K_SSE_MAX_CLIENTS, 1, 100000},
+                  {K_SSE_KEEPALIVE, 100, 3600000}};
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        if (ranges[i].k != k)
+            continue;
+        if (parse_u64(v, &n) != 0 || n < ranges[i].min || n > ranges[i].max)
+            return set_err(err, errlen,
+                           "config: %s (from %s): expected an integer from %llu to %llu, got "
+                           "'%.200s'",
+                           env, origin, (unsigned long long)ranges[i].min,
+                           (unsigned long long)ranges[i].max, v);
+        if (k == K_API_WORKERS)
+            cfg->api.workers = (unsigned)n;
+        else if (k == K_API_QUEUE)
+            cfg->api.queue = (unsigned)n;
+        else if (k == K_LUA_INSTRUCTIONS)
+            cfg->api.lua_instructions = n;
+        else if (k == K_SQL_TIMEOUT)
+            cfg->api.sql_timeout_ms = (unsigned)n;
+        else if (k == K_SSE_MAX_CLIENTS)
+            cfg->api.sse_max_clients = (unsigned)n;
+        else
+            cfg->api.sse_keepalive_ms = (unsigned)n;
+    }
+    return 0;
+}
+
 static int parse_key(argus_config *cfg, size_t k, char *err, size_t errlen)
 {
     const key_def *d = &keys[k];
@@ -326,6 +408,7 @@ static int parse_key(argus_config *cfg, size_t k, char *err, size_t errlen)
         return set_err(err, errlen, "config: %s (from %s): %s", d->env, origin, what);             \
     } while (0)
     switch (d->type) {
+    case T_API: return parse_api_key(cfg, k, v, origin, err, errlen);
     case T_DB: {
         snprintf(cfg->db_url, sizeof cfg->db_url, "%s", v);
         cfg->db_path[0] = 0;

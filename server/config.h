@@ -26,13 +26,23 @@ typedef struct argus_config {
     argus_log_level log_level;
     char sqlite_synchronous[8]; /* OFF, NORMAL, FULL or EXTRA */
     unsigned sqlite_busy_timeout_ms;
-    unsigned shutdown_timeout_ms; /* how long shutdown waits for in-flight calls */
-    unsigned stats_interval_s;    /* period of the counters log line; 0 = never */
-    unsigned ingest_threads;      /* gRPC completion-queue and HTTP worker threads each */
-    int insight_worker;           /* 1: tag logs with insights and patterns in the background */
-    size_t insight_batch;         /* logs per tagging transaction */
-    unsigned insight_interval_ms; /* the worker's pause when idle or when ingest is busy */
-    uint64_t retention_s;         /* ARGUS_RETENTION: data older than this is deleted; 0 = never */
+    unsigned shutdown_timeout_ms;  /* how long shutdown waits for in-flight calls */
+    unsigned stats_interval_s;     /* period of the counters log line; 0 = never */
+    unsigned ingest_threads;       /* gRPC completion-queue and HTTP worker threads each */
+    int insight_worker;            /* 1: tag logs with insights and patterns in the background */
+    size_t insight_batch;          /* logs per tagging transaction */
+    unsigned insight_interval_ms;  /* the worker's pause when idle or when ingest is busy */
+    uint64_t retention_s;          /* ARGUS_RETENTION: data older than this is deleted; 0 = never */
+    struct {                       /* the REST API (api.h) */
+        char lua_dir[1024];        /* ARGUS_LUA_DIR; empty: only the shipped routes */
+        unsigned workers;          /* ARGUS_API_WORKERS; 0 = one per CPU */
+        unsigned queue;            /* ARGUS_API_QUEUE */
+        uint64_t lua_memory;       /* ARGUS_LUA_MEMORY, bytes per Lua state */
+        uint64_t lua_instructions; /* ARGUS_LUA_INSTRUCTIONS per request */
+        unsigned sql_timeout_ms;   /* ARGUS_SQL_TIMEOUT_MS */
+        unsigned sse_max_clients;  /* ARGUS_SSE_MAX_CLIENTS */
+        unsigned sse_keepalive_ms; /* ARGUS_SSE_KEEPALIVE_MS */
+    } api;
 } argus_config;
 
 /* Fills cfg from defaults, then env_file (may be NULL or missing), then the environment, then the

@@ -3,6 +3,7 @@
  * (:8080). Configuration: flags, environment, ./.env (docs/configuration.md).
  *   argus-server --db sqlite:./data/argus.db
  * SIGTERM/SIGINT: stop accepting, commit everything queued, answer those calls, exit 0. */
+#include "api.h"
 #include "config.h"
 #include "grpc_server.h"
 #include "http.h"
@@ -17,6 +18,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+static int api_handle(void *api, argus_http_request *req)
+{
+    return argus_api_handle(api, req);
+}
 
 int main(int argc, char **argv)
 {
@@ -68,6 +74,18 @@ int main(int argc, char **argv)
                   argus_log_quote(q, sizeof q, msg));
 
     argus_routes routes = {.cfg = &cfg, .writer = writer};
+    /* The REST API (api.h): Lua handlers on their own worker pool. */
+    argus_api *api_dispatch = NULL;
+    if (cfg.http_listen[0] && argus_api_start(&api_dispatch, &cfg, writer, msg, sizeof msg) != 0) {
+        argus_log(ARGUS_LOG_ERROR, "cannot start the REST API", "error=%s",
+                  argus_log_quote(q, sizeof q, msg));
+        argus_insight_worker_free(insights);
+        argus_writer_stop(writer);
+        argus_writer_free(writer);
+        return 1;
+    }
+    routes.api_handle = api_handle;
+    routes.api = api_dispatch;
     argus_grpc *grpc = NULL;
     argus_http *otlp_http = NULL, *api = NULL;
     int failed = 0;
@@ -128,7 +146,10 @@ int main(int argc, char **argv)
     argus_writer_stop(writer);
     argus_grpc_free(grpc, cfg.shutdown_timeout_ms);
     argus_http_free(otlp_http, cfg.shutdown_timeout_ms);
+    argus_http_stop_accepting(api);
+    argus_api_stop(api_dispatch); /* queued API requests answered, handlers finished */
     argus_http_free(api, 1000);
+    argus_api_free(api_dispatch);
     argus_stats_log();
     argus_insight_worker_free(insights);
     argus_writer_free(writer);
