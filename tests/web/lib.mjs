@@ -22,7 +22,7 @@ export async function launch() {
 }
 
 export async function startUiServer(build, env = {}) {
-  return startServer(build, { ARGUS_BATCH_LATENCY_MS: '5', ARGUS_LOG_LEVEL: 'warn', ...env });
+  return startServer(build, { ARGUS_BATCH_LATENCY_MS: '5', ...env });
 }
 
 const SEC = 1000;
