@@ -58,22 +58,36 @@ ARGUS_UDF_EXPORT void otlp_spans_json_deinit(argus_udf_init *initid)
     argus_udf_buf_deinit(initid);
 }
 
+/* The rows of a traces (logs == 0) or logs payload as JSON. */
+static char *rows_json(argus_udf_init *initid, argus_udf_args *args, unsigned long *length,
+                       char *is_null, char *error, int logs)
+{
+    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
+    argus_otlp_traces t;
+    argus_otlp_logs l;
+    argus_otlp_traces_init(&t);
+    argus_otlp_logs_init(&l);
+    char *out = NULL;
+    *is_null = 1;
+    if (decode_arg(argus_udf_arg(args, 0), logs ? "otlp_logs_json" : "otlp_spans_json",
+                   logs ? NULL : &t, logs ? &l : NULL, error) > 0) {
+        argus_buf_reset(&b->out);
+        if (logs)
+            argus_otlp_logs_json(&b->out, &l);
+        else
+            argus_otlp_spans_json(&b->out, &t);
+        out = argus_udf_result(&b->out, length, is_null, error);
+    }
+    argus_otlp_traces_free(&t);
+    argus_otlp_logs_free(&l);
+    return out;
+}
+
 ARGUS_UDF_EXPORT char *otlp_spans_json(argus_udf_init *initid, argus_udf_args *args, char *result,
                                        unsigned long *length, char *is_null, char *error)
 {
     (void)result;
-    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
-    argus_otlp_traces t;
-    argus_otlp_traces_init(&t);
-    char *out = NULL;
-    *is_null = 1;
-    if (decode_arg(argus_udf_arg(args, 0), "otlp_spans_json", &t, NULL, error) > 0) {
-        argus_buf_reset(&b->out);
-        argus_otlp_spans_json(&b->out, &t);
-        out = argus_udf_result(&b->out, length, is_null, error);
-    }
-    argus_otlp_traces_free(&t);
-    return out;
+    return rows_json(initid, args, length, is_null, error, 0);
 }
 
 ARGUS_UDF_EXPORT char otlp_logs_json_init(argus_udf_init *initid, argus_udf_args *args,
@@ -91,42 +105,10 @@ ARGUS_UDF_EXPORT char *otlp_logs_json(argus_udf_init *initid, argus_udf_args *ar
                                       unsigned long *length, char *is_null, char *error)
 {
     (void)result;
-    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
-    argus_otlp_logs l;
-    argus_otlp_logs_init(&l);
-    char *out = NULL;
-    *is_null = 1;
-    if (decode_arg(argus_udf_arg(args, 0), "otlp_logs_json", NULL, &l, error) > 0) {
-        argus_buf_reset(&b->out);
-        argus_otlp_logs_json(&b->out, &l);
-        out = argus_udf_result(&b->out, length, is_null, error);
-    }
-    argus_otlp_logs_free(&l);
-    return out;
+    return rows_json(initid, args, length, is_null, error, 1);
 }
 
 /* ---- otlp_check ---------------------------------------------------------------------------- */
-
-static void check_json(argus_buf *b, const char *type, argus_otlp_format format, size_t resources,
-                       size_t items, size_t rejected, const char *why)
-{
-    argus_buf_appends(b, "{\"type\":\"");
-    argus_buf_appends(b, type);
-    argus_buf_appends(b, "\",\"format\":");
-    argus_buf_appends(b, format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
-    argus_buf_appends(b, ",\"resources\":");
-    argus_json_uint(b, resources);
-    argus_buf_appends(b, ",\"items\":");
-    argus_json_uint(b, items);
-    argus_buf_appends(b, ",\"rejected\":");
-    argus_json_uint(b, rejected);
-    argus_buf_appends(b, ",\"error\":");
-    if (rejected)
-        argus_json_string(b, why, strlen(why));
-    else
-        argus_buf_appends(b, "null");
-    argus_buf_appendc(b, '}');
-}
 
 ARGUS_UDF_EXPORT char otlp_check_init(argus_udf_init *initid, argus_udf_args *args, char *message)
 {
@@ -182,11 +164,9 @@ ARGUS_UDF_EXPORT char *otlp_check(argus_udf_init *initid, argus_udf_args *args, 
     if (ok) {
         argus_buf_reset(&b->out);
         if (is_logs)
-            check_json(&b->out, "logs", l.format, l.data->n_resource_logs, l.log_count, l.rejected,
-                       l.reject_message);
+            argus_otlp_logs_check_json(&b->out, &l);
         else
-            check_json(&b->out, "traces", t.format, t.data->n_resource_spans, t.span_count,
-                       t.rejected, t.reject_message);
+            argus_otlp_traces_check_json(&b->out, &t);
         out = argus_udf_result(&b->out, length, is_null, error);
     }
     argus_otlp_traces_free(&t);

@@ -362,13 +362,13 @@ static void run_lite(pair *p, const val *params, outcome *o, int text_result)
     sqlite3_reset(p->lite);
 }
 
-static void run_my(pair *p, const val *params, outcome *o)
+/* Binds vals[0..n) as MariaDB parameters; TEXT goes as text_type (STRING or BLOB). */
+static void bind_vals(MYSQL_BIND *bind, char *nulls, val *vals, unsigned n,
+                      enum enum_field_types text_type)
 {
-    MYSQL_BIND bind[16];
-    char nulls[16];
-    memset(bind, 0, sizeof bind);
-    for (unsigned i = 0; i < p->nparams && i < 16; i++) {
-        val *v = (val *)&params[i];
+    memset(bind, 0, n * sizeof *bind);
+    for (unsigned i = 0; i < n; i++) {
+        val *v = &vals[i];
         switch (v->type) {
         case V_INT:
             bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
@@ -380,7 +380,7 @@ static void run_my(pair *p, const val *params, outcome *o)
             break;
         case V_TEXT:
         case V_BLOB:
-            bind[i].buffer_type = v->type == V_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+            bind[i].buffer_type = v->type == V_TEXT ? text_type : MYSQL_TYPE_BLOB;
             bind[i].buffer = v->s;
             bind[i].buffer_length = v->n;
             break;
@@ -390,6 +390,13 @@ static void run_my(pair *p, const val *params, outcome *o)
             bind[i].is_null = &nulls[i];
         }
     }
+}
+
+static void run_my(pair *p, const val *params, outcome *o)
+{
+    MYSQL_BIND bind[16];
+    char nulls[16];
+    bind_vals(bind, nulls, (val *)params, p->nparams < 16 ? p->nparams : 16, MYSQL_TYPE_STRING);
     if ((p->nparams && mysql_stmt_bind_param(p->my, bind)) || mysql_stmt_execute(p->my)) {
         o->error = 1;
         snprintf(o->message, sizeof o->message, "%s", mysql_stmt_error(p->my));
@@ -969,30 +976,7 @@ static void insert_row(MYSQL_STMT *ins, sqlite3_stmt *lins, val *row, unsigned n
     (void)p;
     MYSQL_BIND bind[16];
     char nulls[16];
-    memset(bind, 0, sizeof bind);
-    for (unsigned i = 0; i < n; i++) {
-        val *v = &row[i];
-        switch (v->type) {
-        case V_INT:
-            bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
-            bind[i].buffer = &v->i;
-            break;
-        case V_REAL:
-            bind[i].buffer_type = MYSQL_TYPE_DOUBLE;
-            bind[i].buffer = &v->r;
-            break;
-        case V_TEXT:
-        case V_BLOB:
-            bind[i].buffer_type = MYSQL_TYPE_BLOB;
-            bind[i].buffer = v->s;
-            bind[i].buffer_length = v->n;
-            break;
-        default:
-            bind[i].buffer_type = MYSQL_TYPE_NULL;
-            nulls[i] = 1;
-            bind[i].is_null = &nulls[i];
-        }
-    }
+    bind_vals(bind, nulls, row, n, MYSQL_TYPE_BLOB);
     if (mysql_stmt_bind_param(ins, bind) || mysql_stmt_execute(ins))
         die("mariadb insert: %s", mysql_stmt_error(ins));
     for (unsigned i = 0; i < n; i++)
