@@ -38,7 +38,8 @@ local function system()
     insights = {last_id = s.insights.last_id, batches = s.insights.batches,
                 errors = s.insights.errors,
                 lag = math.max(0, s.insights.logs_max_id - s.insights.last_id)},
-    retention = {max_age_s = json.null},
+    retention = {max_age_s = s.retention_s > 0 and s.retention_s or json.null},
+    streams = s.stream_clients,
     config = api.config(),
   }
 end

@@ -719,6 +719,13 @@ int argus_lua_new(argus_lua **out, const argus_lua_limits *limits, argus_read *r
     lua_pushnil(ls);
     lua_setfield(ls, -2, "dump");
     lua_pop(ls, 1);
+    /* Strings' shared metatable: getmetatable("") gives false, so no handler can replace the
+     * string methods every other handler on this worker uses. */
+    lua_pushliteral(ls, "");
+    lua_getmetatable(ls, -1);
+    lua_pushboolean(ls, 0);
+    lua_setfield(ls, -2, "__metatable");
+    lua_pop(ls, 2);
 
     luaL_newmetatable(ls, ARRAY_MT_KEY);
     lua_pop(ls, 1);

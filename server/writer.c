@@ -28,6 +28,11 @@
 /* How often background retention looks for data older than ARGUS_RETENTION. */
 #define RETENTION_EVERY_NS ((int64_t)60 * 1000000000)
 #define RETENTION_FIRST_NS ((int64_t)5 * 1000000000)
+/* Circuit breaker: open after this many failed batches in a row; while open, requests are
+ * answered "retry later" (after this many seconds) without being decoded or queued, and the
+ * writer probes the database every PROBE_INTERVAL_MS; the first probe that commits closes it. */
+#define BREAKER_FAILURES 3
+#define BREAKER_RETRY_AFTER_S 2
 
 typedef struct purge_task {
     struct purge_task *next;
@@ -73,6 +78,8 @@ struct argus_writer {
     /* health, under mu */
     int db_ok;
     char db_error[256];
+    int breaker_open;
+    unsigned failures_in_row; /* failed batches and probes since the last commit */
     /* the /readyz connection, under ping_mu */
     pthread_mutex_t ping_mu;
     argus_store_pinger *pinger;
@@ -83,11 +90,16 @@ struct argus_writer {
     purge_task *purges, *purges_tail;
     int retention_queued;
     int64_t next_retention_ns; /* writer thread only */
+    /* shutdown: CLOCK_MONOTONIC ns after which queued requests are answered UNAVAILABLE and
+     * database waits give up (0 until argus_writer_stop) */
+    _Atomic int64_t drain_deadline_ns;
     /* recycled jobs keep their arenas' last block, so steady traffic stops calling malloc */
     pthread_mutex_t pool_mu;
     job *pool;
     int pool_n;
 };
+
+static int open_store(argus_writer *w, char *msg, size_t msglen);
 
 static int64_t now_ns(clockid_t clk)
 {
@@ -207,6 +219,15 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     pthread_mutex_lock(&w->mu);
     int full = overflows(w, 1, 4 * len);
     size_t waiting = w->q_items;
+    if (w->breaker_open && !w->stopping) {
+        now->status = ARGUS_INGEST_UNAVAILABLE;
+        now->retry_after_s = BREAKER_RETRY_AFTER_S;
+        snprintf(now->message, sizeof now->message,
+                 "database unavailable (circuit breaker open): %.200s", w->db_error);
+        pthread_mutex_unlock(&w->mu);
+        argus_stats_add(&stats->breaker_refused, 1);
+        return 0;
+    }
     pthread_mutex_unlock(&w->mu);
     if (full) {
         refuse_full(now, waiting);
@@ -332,15 +353,42 @@ static void answer(argus_writer *w, job *j, argus_ingest_status status, const ch
 
 /* Records the outcome of the last write; the log says when writing works again (after a commit,
  * never after a mere BEGIN, which a full or read-only disk still allows). */
+static void set_breaker(argus_breaker_state state)
+{
+    argus_stats *stats = argus_stats_get();
+    atomic_store(&stats->breaker_state, (int)state);
+    atomic_store(&stats->breaker_since_unix_ns, now_ns(CLOCK_REALTIME));
+}
+
 static void set_health(argus_writer *w, int ok, const char *error)
 {
     pthread_mutex_lock(&w->mu);
-    int was = w->db_ok;
+    int was = w->db_ok, was_open = w->breaker_open;
     w->db_ok = ok;
     snprintf(w->db_error, sizeof w->db_error, "%s", ok ? "" : error);
+    w->failures_in_row = ok ? 0 : w->failures_in_row + 1;
+    if (ok)
+        w->breaker_open = 0;
+    else if (w->failures_in_row >= BREAKER_FAILURES)
+        w->breaker_open = 1;
+    int open = w->breaker_open;
+    unsigned failures = w->failures_in_row;
     pthread_mutex_unlock(&w->mu);
     if (ok && !was)
         argus_log(ARGUS_LOG_INFO, "database writable again", NULL);
+    if (open && !was_open) {
+        argus_stats_add(&argus_stats_get()->breaker_opened, 1);
+        set_breaker(ARGUS_BREAKER_OPEN);
+        char q[300];
+        argus_log(ARGUS_LOG_WARN, "database circuit breaker open: answering retry later at once",
+                  "failures=%u retry_after_s=%d error=%s", failures, BREAKER_RETRY_AFTER_S,
+                  argus_log_quote(q, sizeof q, error));
+    } else if (!open && was_open) {
+        set_breaker(ARGUS_BREAKER_CLOSED);
+        argus_log(ARGUS_LOG_INFO, "database circuit breaker closed", NULL);
+    } else if (open) {
+        set_breaker(ARGUS_BREAKER_OPEN); /* back from half-open */
+    }
 }
 
 /* Runs one transaction for the list; answers every job. Returns 0 on commit, -1 when the
@@ -352,7 +400,7 @@ static int run_batch(argus_writer *w, job *list)
     char q[300];
     int res = ARGUS_STORE_OK;
     if (!w->store) {
-        res = argus_store_open(&w->store, &w->cfg, msg, sizeof msg);
+        res = open_store(w, msg, sizeof msg);
         if (res == ARGUS_STORE_OK)
             argus_log(ARGUS_LOG_INFO, "database reopened", "path=%s",
                       argus_log_quote(q, sizeof q, w->cfg.db_path));
@@ -436,6 +484,40 @@ static int run_batch(argus_writer *w, job *list)
     return 0;
 }
 
+/* Opens the database for the writer thread; its waits end at the drain deadline. */
+static int open_store(argus_writer *w, char *msg, size_t msglen)
+{
+    int res = argus_store_open(&w->store, &w->cfg, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        w->store->driver->set_wait_deadline(w->store, &w->drain_deadline_ns);
+    return res;
+}
+
+/* Shutdown past its deadline, or after a failed batch: every queued request is answered "retry
+ * later" at once (under mu; returns with mu held). */
+static void abandon_queue(argus_writer *w, const char *why, const char *answer_message)
+{
+    argus_stats *stats = argus_stats_get();
+    job *list = w->head;
+    size_t n = w->q_requests;
+    w->head = w->tail = NULL;
+    w->q_items = w->q_bytes = w->q_requests = 0;
+    atomic_store(&stats->queue_items, 0);
+    atomic_store(&stats->queue_bytes, 0);
+    atomic_store(&stats->queue_requests, 0);
+    pthread_mutex_unlock(&w->mu);
+    if (list)
+        argus_log(ARGUS_LOG_WARN, "answering queued requests with retry later",
+                  "requests=%zu reason=\"%s\"", n, why);
+    while (list) {
+        job *next = list->next;
+        argus_stats_add(&stats->signal[list->signal].dropped, list->items);
+        answer(w, list, ARGUS_INGEST_UNAVAILABLE, answer_message);
+        list = next;
+    }
+    pthread_mutex_lock(&w->mu);
+}
+
 static void deadline_after(struct timespec *ts, int64_t ns_from_now)
 {
     int64_t t = now_ns(CLOCK_MONOTONIC) + ns_from_now;
@@ -449,8 +531,13 @@ static void probe(argus_writer *w)
 {
     char msg[256] = "";
     int res = ARGUS_STORE_OK;
+    pthread_mutex_lock(&w->mu);
+    int open = w->breaker_open;
+    pthread_mutex_unlock(&w->mu);
+    if (open)
+        set_breaker(ARGUS_BREAKER_HALF_OPEN);
     if (!w->store)
-        res = argus_store_open(&w->store, &w->cfg, msg, sizeof msg);
+        res = open_store(w, msg, sizeof msg);
     if (res == ARGUS_STORE_OK)
         res = argus_store_probe(w->store, msg, sizeof msg);
     if (res != ARGUS_STORE_OK && w->store && argus_store_broken(w->store)) {
@@ -512,7 +599,7 @@ static void purge_step(argus_writer *w)
     char msg[256] = "";
     int res = ARGUS_STORE_OK;
     if (!w->store)
-        res = argus_store_open(&w->store, &w->cfg, msg, sizeof msg);
+        res = open_store(w, msg, sizeof msg);
     int more = 0;
     if (res == ARGUS_STORE_OK) {
         argus_purge_spec spec = {
@@ -633,6 +720,11 @@ static void *writer_main(void *arg)
         }
         if (!w->head && w->stopping)
             break;
+        if (w->stopping && now_ns(CLOCK_MONOTONIC) >= atomic_load(&w->drain_deadline_ns)) {
+            abandon_queue(w, "shutdown: drain deadline (ARGUS_SHUTDOWN_TIMEOUT_MS) passed",
+                          "server is shutting down; retry later");
+            continue;
+        }
         /* Group commit: wait for a full batch, at most batch latency after the oldest arrived. */
         int64_t deadline = w->head->enqueued_ns + (int64_t)w->cfg.batch_latency_ms * 1000000;
         while (!w->stopping && w->q_items < w->cfg.batch_size) {
@@ -668,7 +760,17 @@ static void *writer_main(void *arg)
         int failed = run_batch(w, list) != 0;
 
         pthread_mutex_lock(&w->mu);
-        if (failed && !w->stopping) {
+        if (failed && w->stopping) {
+            /* One batch has waited for the database already: the rest would wait in turn. */
+            abandon_queue(w, "shutdown: the database failed during shutdown",
+                          "server is shutting down; retry later");
+        } else if (failed && w->breaker_open) {
+            /* The breaker just opened: what is queued would fail the same way. */
+            char why[300];
+            snprintf(why, sizeof why, "database unavailable (circuit breaker open): %.200s",
+                     w->db_error);
+            abandon_queue(w, "circuit breaker open", why);
+        } else if (failed) {
             /* Give the database (and the clients' retries) some room before the next attempt. */
             backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_MIN_MS;
             if (backoff_ms > BACKOFF_MAX_MS)
@@ -712,7 +814,7 @@ int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, s
     pthread_cond_init(&w->wake, &ca);
     pthread_condattr_destroy(&ca);
     if (!(w->driver = argus_store_driver_for(cfg->db_url, msg, msglen)) ||
-        argus_store_open(&w->store, cfg, msg, msglen) != ARGUS_STORE_OK) {
+        open_store(w, msg, msglen) != ARGUS_STORE_OK) {
         argus_writer_free(w);
         return -1;
     }
@@ -733,6 +835,12 @@ int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
     if (w->stopping) {
         ok = 0;
         snprintf(reason, reasonlen, "shutting down");
+    } else if (w->breaker_open) {
+        ok = 0;
+        snprintf(reason, reasonlen,
+                 "database circuit breaker open (%u failed attempts in a row; probing every "
+                 "%d ms): %s",
+                 w->failures_in_row, PROBE_INTERVAL_MS, w->db_error);
     } else if (!w->db_ok) {
         ok = 0;
         snprintf(reason, reasonlen, "database write failed: %s", w->db_error);
@@ -762,6 +870,8 @@ void argus_writer_stop(argus_writer *w)
         return;
     pthread_mutex_lock(&w->mu);
     w->stopping = 1;
+    atomic_store(&w->drain_deadline_ns,
+                 now_ns(CLOCK_MONOTONIC) + (int64_t)w->cfg.shutdown_timeout_ms * 1000000);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);

@@ -106,4 +106,10 @@ int64_t argus_otlp_resource_id(const char *attrs_json, size_t n, const char *sch
 void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t);
 void argus_otlp_logs_json(argus_buf *out, const argus_otlp_logs *l);
 
+/* Appends otlp_check()'s summary of a decoded payload (SQLite function and MySQL UDF):
+ * {"type":"traces"|"logs","format":"protobuf"|"json","resources":n,"items":n,"rejected":n,
+ *  "error":"why the first rejected item was rejected"|null}. */
+void argus_otlp_traces_check_json(argus_buf *out, const argus_otlp_traces *t);
+void argus_otlp_logs_check_json(argus_buf *out, const argus_otlp_logs *l);
+
 #endif

@@ -450,3 +450,36 @@ void argus_otlp_logs_json(argus_buf *out, const argus_otlp_logs *l)
     argus_buf_appendc(out, ']');
     argus_buf_free(&scratch);
 }
+
+static void check_json(argus_buf *b, const char *type, argus_otlp_format format, size_t resources,
+                       size_t items, size_t rejected, const char *why)
+{
+    argus_buf_appends(b, "{\"type\":\"");
+    argus_buf_appends(b, type);
+    argus_buf_appends(b, "\",\"format\":");
+    argus_buf_appends(b, format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
+    argus_buf_appends(b, ",\"resources\":");
+    argus_json_uint(b, resources);
+    argus_buf_appends(b, ",\"items\":");
+    argus_json_uint(b, items);
+    argus_buf_appends(b, ",\"rejected\":");
+    argus_json_uint(b, rejected);
+    argus_buf_appends(b, ",\"error\":");
+    if (rejected)
+        argus_json_string(b, why, strlen(why));
+    else
+        argus_buf_appends(b, "null");
+    argus_buf_appendc(b, '}');
+}
+
+void argus_otlp_traces_check_json(argus_buf *out, const argus_otlp_traces *t)
+{
+    check_json(out, "traces", t->format, t->data ? t->data->n_resource_spans : 0, t->span_count,
+               t->rejected, t->reject_message);
+}
+
+void argus_otlp_logs_check_json(argus_buf *out, const argus_otlp_logs *l)
+{
+    check_json(out, "logs", l->format, l->data ? l->data->n_resource_logs : 0, l->log_count,
+               l->rejected, l->reject_message);
+}

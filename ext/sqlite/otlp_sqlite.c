@@ -484,26 +484,6 @@ static void logs_json_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * rejected items that otlp_spans()/otlp_logs() skip and why. Without the second argument the
  * payload is tried as traces, then as logs (see decode_kind(); an empty payload is reported as
  * traces). */
-static void check_json(argus_buf *b, const char *type, argus_otlp_format format, size_t resources,
-                       size_t items, size_t rejected, const char *why)
-{
-    argus_buf_appends(b, "{\"type\":\"");
-    argus_buf_appends(b, type);
-    argus_buf_appends(b, "\",\"format\":");
-    argus_buf_appends(b, format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
-    argus_buf_appends(b, ",\"resources\":");
-    argus_json_uint(b, resources);
-    argus_buf_appends(b, ",\"items\":");
-    argus_json_uint(b, items);
-    argus_buf_appends(b, ",\"rejected\":");
-    argus_json_uint(b, rejected);
-    argus_buf_appends(b, ",\"error\":");
-    if (rejected)
-        argus_json_string(b, why, strlen(why));
-    else
-        argus_buf_appends(b, "null");
-    argus_buf_appendc(b, '}');
-}
 
 /* Decodes arg as the kind asked for: 'traces', 'logs', or NULL for traces when it decodes as
  * such, else logs (the two share a wire shape at the top). Decodes each kind at most once.
@@ -551,11 +531,9 @@ static void check_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         argus_buf b;
         argus_buf_init(&b);
         if (is_logs)
-            check_json(&b, "logs", l.format, l.data->n_resource_logs, l.log_count, l.rejected,
-                       l.reject_message);
+            argus_otlp_logs_check_json(&b, &l);
         else
-            check_json(&b, "traces", t.format, t.data->n_resource_spans, t.span_count, t.rejected,
-                       t.reject_message);
+            argus_otlp_traces_check_json(&b, &t);
         result_buf(ctx, &b);
     }
     argus_otlp_traces_free(&t);
