@@ -11,6 +11,7 @@
 #include "log.h"
 #include "routes.h"
 #include "stats.h"
+#include "thread.h"
 #include "writer.h"
 
 #include <signal.h>
@@ -65,9 +66,7 @@ int main(int argc, char **argv)
     }
     unsigned long fds = argus_http_raise_fd_limit();
     argus_log(ARGUS_LOG_DEBUG, "open-file limit", "nofile=%lu", fds);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    atomic_store(&argus_stats_get()->started_unix_ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+    atomic_store(&argus_stats_get()->started_unix_ns, argus_wall_ns());
 
     char q[1100], db[1100], dbq[1200];
     argus_config_db_url_redacted(&cfg, db, sizeof db);
