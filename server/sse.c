@@ -15,7 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#define BATCH_ROWS 256
+/* A client whose buffer stays full this long is skipped ahead (told how many it missed). */
+#define STALL_MS 2000
 #define MAX_ARGS 64
 #define HELLO "retry: 3000\n: connected\n\n"
 
@@ -37,6 +38,8 @@ typedef struct client {
     size_t len, off, cap;
     uint64_t skipped; /* records skipped, not told yet */
     int closing;      /* end the stream once the buffer is sent */
+    int paused;       /* the buffer is full: the hub waits for the client to read */
+    int64_t full_since;
     int64_t last_write_ns;
 } client;
 
@@ -122,7 +125,17 @@ static ssize_t stream_fn(void *cls, char *out, size_t max)
     memcpy(out, c->buf + c->off, n);
     c->off += n;
     int end = n == 0 && c->closing;
+    int resume = c->paused && c->len - c->off < c->cap / 2;
+    if (resume)
+        c->paused = 0;
     pthread_mutex_unlock(&c->mu);
+    if (resume) { /* the hub stopped feeding this client while its buffer was full */
+        argus_sse_hub *h = c->hub;
+        pthread_mutex_lock(&h->mu);
+        h->dirty = 1;
+        pthread_cond_signal(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+    }
     return end ? -1 : (ssize_t)n;
 }
 
@@ -160,14 +173,26 @@ static int bind_args(argus_read_stmt *st, const client *c, int64_t lo, int64_t h
     return rc;
 }
 
-/* Reads the client's rows in (last_id, target] into its buffer. Returns 1 when bytes were
- * added. */
-static int feed(argus_sse_hub *h, client *c, int64_t target)
+/* Reads the client's rows in (last_id, target] into its buffer, stopping while the buffer is
+ * full. A client whose buffer stays full for STALL_MS is skipped ahead to target: the rows are
+ * counted, not sent, and it is told the count. Returns 1 when bytes were added. */
+static int feed(argus_sse_hub *h, client *c, int64_t target, int64_t now)
 {
     int added = 0;
     while (c->last_id < target) {
+        pthread_mutex_lock(&c->mu);
+        int full = c->len - c->off >= c->cap / 2;
+        if (!full)
+            c->full_since = 0;
+        else if (!c->full_since)
+            c->full_since = now;
+        int skip = full && now - c->full_since >= (int64_t)STALL_MS * 1000000;
+        int wait = full && !skip;
+        c->paused = wait;
+        pthread_mutex_unlock(&c->mu);
+        if (wait)
+            break;
         argus_read_stmt *st;
-        int64_t hi = target;
         if (argus_read_prepare(h->rd, c->query, -1, &st) != 0) {
             char q[700];
             argus_log(ARGUS_LOG_ERROR, "live tail query failed", "error=%s",
@@ -177,50 +202,52 @@ static int feed(argus_sse_hub *h, client *c, int64_t target)
             pthread_mutex_unlock(&c->mu);
             return 1;
         }
-        if (bind_args(st, c, c->last_id, hi) != 0) {
+        if (bind_args(st, c, c->last_id, target) != 0) {
             argus_read_done(st);
             return added;
         }
-        int rc = ARGUS_READ_DONE, rows = 0;
+        int rc = ARGUS_READ_DONE, stop = 0;
         pthread_mutex_lock(&c->mu);
-        while (rows < BATCH_ROWS && (rc = argus_read_step(st)) == ARGUS_READ_ROW) {
-            rows++;
+        while (!stop && (rc = argus_read_step(st)) == ARGUS_READ_ROW) {
             int64_t id = argus_read_int64(st, 0);
+            if (skip) {
+                c->skipped++;
+                c->last_id = id;
+                continue;
+            }
             size_t jl;
             const char *j = argus_read_text(st, 1, &jl);
             char head[64];
             int hn = snprintf(head, sizeof head, "id: %lld\nevent: log\ndata: ", (long long)id);
             if (c->len - c->off + (size_t)hn + jl + 2 > c->cap) {
-                c->skipped++;
-            } else {
-                flush_skipped(c);
-                append(c, head, (size_t)hn, 1);
-                append(c, j, jl, 1);
-                append(c, "\n\n", 2, 1);
-                added = 1;
+                stop = 1; /* full: this row waits for the next round */
+                c->paused = 1;
+                if (!c->full_since)
+                    c->full_since = now;
+                break;
             }
+            flush_skipped(c);
+            append(c, head, (size_t)hn, 1);
+            append(c, j, jl, 1);
+            append(c, "\n\n", 2, 1);
+            added = 1;
             c->last_id = id;
         }
         if (rc == ARGUS_READ_DONE) /* the whole range was read */
-            c->last_id = hi;
+            c->last_id = target;
+        if (c->skipped && skip) {
+            flush_skipped(c);
+            added = 1;
+        }
         pthread_mutex_unlock(&c->mu);
+        argus_read_done(st);
         if (rc < 0) { /* try again at the next round, from the last row read */
             char q[700];
             argus_log(ARGUS_LOG_WARN, "live tail query failed; retrying", "error=%s",
                       argus_log_quote(q, sizeof q, argus_read_error(h->rd)));
-            argus_read_done(st);
-            break;
         }
-        argus_read_done(st);
-        if (rc == ARGUS_READ_DONE)
-            break;
+        break;
     }
-    pthread_mutex_lock(&c->mu);
-    if (c->skipped && c->len - c->off < c->cap) {
-        flush_skipped(c);
-        added = 1;
-    }
-    pthread_mutex_unlock(&c->mu);
     return added;
 }
 
@@ -261,7 +288,7 @@ static void *hub_main(void *arg)
             client *c = work[i];
             if (reset)
                 c->last_id = 0;
-            woke[i] = h->rd ? feed(h, c, target) : 0;
+            woke[i] = h->rd ? feed(h, c, target, now) : 0;
             pthread_mutex_lock(&c->mu);
             if (woke[i])
                 c->last_write_ns = now;

@@ -28,6 +28,11 @@
 /* How often background retention looks for data older than ARGUS_RETENTION. */
 #define RETENTION_EVERY_NS ((int64_t)60 * 1000000000)
 #define RETENTION_FIRST_NS ((int64_t)5 * 1000000000)
+/* Circuit breaker: open after this many failed batches in a row; while open, requests are
+ * answered "retry later" (after this many seconds) without being decoded or queued, and the
+ * writer probes the database every PROBE_INTERVAL_MS; the first probe that commits closes it. */
+#define BREAKER_FAILURES 3
+#define BREAKER_RETRY_AFTER_S 2
 
 typedef struct purge_task {
     struct purge_task *next;
@@ -73,6 +78,8 @@ struct argus_writer {
     /* health, under mu */
     int db_ok;
     char db_error[256];
+    int breaker_open;
+    unsigned failures_in_row; /* failed batches and probes since the last commit */
     /* the /readyz connection, under ping_mu */
     pthread_mutex_t ping_mu;
     argus_store_pinger *pinger;
@@ -212,6 +219,15 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     pthread_mutex_lock(&w->mu);
     int full = overflows(w, 1, 4 * len);
     size_t waiting = w->q_items;
+    if (w->breaker_open && !w->stopping) {
+        now->status = ARGUS_INGEST_UNAVAILABLE;
+        now->retry_after_s = BREAKER_RETRY_AFTER_S;
+        snprintf(now->message, sizeof now->message,
+                 "database unavailable (circuit breaker open): %.200s", w->db_error);
+        pthread_mutex_unlock(&w->mu);
+        argus_stats_add(&stats->breaker_refused, 1);
+        return 0;
+    }
     pthread_mutex_unlock(&w->mu);
     if (full) {
         refuse_full(now, waiting);
@@ -337,15 +353,42 @@ static void answer(argus_writer *w, job *j, argus_ingest_status status, const ch
 
 /* Records the outcome of the last write; the log says when writing works again (after a commit,
  * never after a mere BEGIN, which a full or read-only disk still allows). */
+static void set_breaker(argus_breaker_state state)
+{
+    argus_stats *stats = argus_stats_get();
+    atomic_store(&stats->breaker_state, (int)state);
+    atomic_store(&stats->breaker_since_unix_ns, now_ns(CLOCK_REALTIME));
+}
+
 static void set_health(argus_writer *w, int ok, const char *error)
 {
     pthread_mutex_lock(&w->mu);
-    int was = w->db_ok;
+    int was = w->db_ok, was_open = w->breaker_open;
     w->db_ok = ok;
     snprintf(w->db_error, sizeof w->db_error, "%s", ok ? "" : error);
+    w->failures_in_row = ok ? 0 : w->failures_in_row + 1;
+    if (ok)
+        w->breaker_open = 0;
+    else if (w->failures_in_row >= BREAKER_FAILURES)
+        w->breaker_open = 1;
+    int open = w->breaker_open;
+    unsigned failures = w->failures_in_row;
     pthread_mutex_unlock(&w->mu);
     if (ok && !was)
         argus_log(ARGUS_LOG_INFO, "database writable again", NULL);
+    if (open && !was_open) {
+        argus_stats_add(&argus_stats_get()->breaker_opened, 1);
+        set_breaker(ARGUS_BREAKER_OPEN);
+        char q[300];
+        argus_log(ARGUS_LOG_WARN, "database circuit breaker open: answering retry later at once",
+                  "failures=%u retry_after_s=%d error=%s", failures, BREAKER_RETRY_AFTER_S,
+                  argus_log_quote(q, sizeof q, error));
+    } else if (!open && was_open) {
+        set_breaker(ARGUS_BREAKER_CLOSED);
+        argus_log(ARGUS_LOG_INFO, "database circuit breaker closed", NULL);
+    } else if (open) {
+        set_breaker(ARGUS_BREAKER_OPEN); /* back from half-open */
+    }
 }
 
 /* Runs one transaction for the list; answers every job. Returns 0 on commit, -1 when the
@@ -452,7 +495,7 @@ static int open_store(argus_writer *w, char *msg, size_t msglen)
 
 /* Shutdown past its deadline, or after a failed batch: every queued request is answered "retry
  * later" at once (under mu; returns with mu held). */
-static void abandon_queue(argus_writer *w, const char *why)
+static void abandon_queue(argus_writer *w, const char *why, const char *answer_message)
 {
     argus_stats *stats = argus_stats_get();
     job *list = w->head;
@@ -464,12 +507,12 @@ static void abandon_queue(argus_writer *w, const char *why)
     atomic_store(&stats->queue_requests, 0);
     pthread_mutex_unlock(&w->mu);
     if (list)
-        argus_log(ARGUS_LOG_WARN, "shutdown: answering queued requests with retry later",
+        argus_log(ARGUS_LOG_WARN, "answering queued requests with retry later",
                   "requests=%zu reason=\"%s\"", n, why);
     while (list) {
         job *next = list->next;
         argus_stats_add(&stats->signal[list->signal].dropped, list->items);
-        answer(w, list, ARGUS_INGEST_UNAVAILABLE, "server is shutting down; retry later");
+        answer(w, list, ARGUS_INGEST_UNAVAILABLE, answer_message);
         list = next;
     }
     pthread_mutex_lock(&w->mu);
@@ -488,6 +531,11 @@ static void probe(argus_writer *w)
 {
     char msg[256] = "";
     int res = ARGUS_STORE_OK;
+    pthread_mutex_lock(&w->mu);
+    int open = w->breaker_open;
+    pthread_mutex_unlock(&w->mu);
+    if (open)
+        set_breaker(ARGUS_BREAKER_HALF_OPEN);
     if (!w->store)
         res = open_store(w, msg, sizeof msg);
     if (res == ARGUS_STORE_OK)
@@ -673,7 +721,8 @@ static void *writer_main(void *arg)
         if (!w->head && w->stopping)
             break;
         if (w->stopping && now_ns(CLOCK_MONOTONIC) >= atomic_load(&w->drain_deadline_ns)) {
-            abandon_queue(w, "drain deadline (ARGUS_SHUTDOWN_TIMEOUT_MS) passed");
+            abandon_queue(w, "shutdown: drain deadline (ARGUS_SHUTDOWN_TIMEOUT_MS) passed",
+                          "server is shutting down; retry later");
             continue;
         }
         /* Group commit: wait for a full batch, at most batch latency after the oldest arrived. */
@@ -713,7 +762,14 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&w->mu);
         if (failed && w->stopping) {
             /* One batch has waited for the database already: the rest would wait in turn. */
-            abandon_queue(w, "the database failed during shutdown");
+            abandon_queue(w, "shutdown: the database failed during shutdown",
+                          "server is shutting down; retry later");
+        } else if (failed && w->breaker_open) {
+            /* The breaker just opened: what is queued would fail the same way. */
+            char why[300];
+            snprintf(why, sizeof why, "database unavailable (circuit breaker open): %.200s",
+                     w->db_error);
+            abandon_queue(w, "circuit breaker open", why);
         } else if (failed) {
             /* Give the database (and the clients' retries) some room before the next attempt. */
             backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_MIN_MS;
@@ -779,6 +835,12 @@ int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
     if (w->stopping) {
         ok = 0;
         snprintf(reason, reasonlen, "shutting down");
+    } else if (w->breaker_open) {
+        ok = 0;
+        snprintf(reason, reasonlen,
+                 "database circuit breaker open (%u failed attempts in a row; probing every "
+                 "%d ms): %s",
+                 w->failures_in_row, PROBE_INTERVAL_MS, w->db_error);
     } else if (!w->db_ok) {
         ok = 0;
         snprintf(reason, reasonlen, "database write failed: %s", w->db_error);
