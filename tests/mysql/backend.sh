@@ -17,17 +17,27 @@ PORT=${MARIADB_PORT:?a private MariaDB must be running (tests/mysql/mariadb.sh)}
 WORK=$(mktemp -d /tmp/argus-backend.XXXXXX)
 SERVER_PID=
 
-start_server() { # db url; sets OTLP, API
-    OTLP=$(mariadb_free_port)
-    API=$(mariadb_free_port)
-    "$BUILD/argus-server" --db "$1" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
-        --http-listen "127.0.0.1:$API" --insight-worker off --retention off --batch-latency-ms 5 \
-        >>"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$OTLP/v1/traces" 2>/dev/null && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || return 1
-        sleep 0.05
+start_server() { # db url; sets OTLP, API (new free ports when a port was taken meanwhile)
+    local try
+    for try in 1 2 3; do
+        OTLP=$(mariadb_free_port)
+        API=$(mariadb_free_port)
+        : >"$WORK/start.log"
+        "$BUILD/argus-server" --db "$1" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
+            --http-listen "127.0.0.1:$API" --insight-worker off --retention off \
+            --batch-latency-ms 5 >>"$WORK/start.log" 2>&1 &
+        SERVER_PID=$!
+        for _ in $(seq 100); do
+            if curl -s -o /dev/null "http://127.0.0.1:$API/healthz" 2>/dev/null; then
+                cat "$WORK/start.log" >>"$WORK/server.log"
+                return 0
+            fi
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        stop_server
+        cat "$WORK/start.log" >>"$WORK/server.log"
+        grep -q "cannot listen" "$WORK/start.log" || return 1
     done
     return 1
 }
