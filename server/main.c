@@ -20,15 +20,30 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The connection limits and timeouts both HTTP listeners share. */
-static argus_http_options http_options(const argus_config *cfg)
+/* Starts one HTTP listener with the connection limits and timeouts both share; 0, or -1 after
+ * logging the error with the key that names the address. */
+static int start_listener(argus_http **out, const argus_config *cfg, const char *listen,
+                          const char *name, const char *key, size_t max_body, unsigned threads,
+                          argus_http_handler handler, argus_routes *routes)
 {
-    return (argus_http_options){.max_connections = cfg->http_max_connections,
-                                .max_per_address = cfg->http_max_per_address,
-                                .header_timeout_ms = cfg->http_header_timeout_ms,
-                                .body_timeout_ms = cfg->http_body_timeout_ms,
-                                .idle_timeout_ms = cfg->http_idle_timeout_ms,
-                                .min_rate = (unsigned)cfg->http_min_rate};
+    argus_http_options o = {.listen = listen,
+                            .name = name,
+                            .max_body = max_body,
+                            .threads = threads,
+                            .handler = handler,
+                            .ctx = routes,
+                            .max_connections = cfg->http_max_connections,
+                            .max_per_address = cfg->http_max_per_address,
+                            .header_timeout_ms = cfg->http_header_timeout_ms,
+                            .body_timeout_ms = cfg->http_body_timeout_ms,
+                            .idle_timeout_ms = cfg->http_idle_timeout_ms,
+                            .min_rate = (unsigned)cfg->http_min_rate};
+    char msg[1024], q[1100];
+    if (argus_http_start(out, &o, msg, sizeof msg) == 0)
+        return 0;
+    argus_log(ARGUS_LOG_ERROR, "cannot start an HTTP listener", "proto=%s key=%s error=%s", name,
+              key, argus_log_quote(q, sizeof q, msg));
+    return -1;
 }
 
 static int api_handle(void *api, argus_http_request *req)
@@ -106,36 +121,17 @@ int main(int argc, char **argv)
                   argus_log_quote(q, sizeof q, msg));
         failed = 1;
     }
-    if (!failed && cfg.otlp_http_listen[0]) {
-        argus_http_options o = http_options(&cfg);
-        o.listen = cfg.otlp_http_listen;
-        o.name = "otlp-http";
-        o.max_body = cfg.max_message_size;
-        o.threads = cfg.ingest_threads;
-        o.handler = argus_routes_otlp;
-        o.ctx = &routes;
-        if (argus_http_start(&otlp_http, &o, msg, sizeof msg) != 0) {
-            argus_log(ARGUS_LOG_ERROR, "cannot start OTLP/HTTP",
-                      "key=ARGUS_OTLP_HTTP_LISTEN error=%s", argus_log_quote(q, sizeof q, msg));
-            failed = 1;
-        }
-    }
+    if (!failed && cfg.otlp_http_listen[0] &&
+        start_listener(&otlp_http, &cfg, cfg.otlp_http_listen, "otlp-http",
+                       "ARGUS_OTLP_HTTP_LISTEN", cfg.max_message_size, cfg.ingest_threads,
+                       argus_routes_otlp, &routes) != 0)
+        failed = 1;
     if (otlp_http)
         argus_routes_add_ready_check(&routes, argus_routes_listener_ready, otlp_http);
-    if (!failed && cfg.http_listen[0]) {
-        argus_http_options o = http_options(&cfg);
-        o.listen = cfg.http_listen;
-        o.name = "api";
-        o.max_body = cfg.http_max_body;
-        o.threads = cfg.http_threads;
-        o.handler = argus_routes_api;
-        o.ctx = &routes;
-        if (argus_http_start(&api, &o, msg, sizeof msg) != 0) {
-            argus_log(ARGUS_LOG_ERROR, "cannot start the API listener",
-                      "key=ARGUS_HTTP_LISTEN error=%s", argus_log_quote(q, sizeof q, msg));
-            failed = 1;
-        }
-    }
+    if (!failed && cfg.http_listen[0] &&
+        start_listener(&api, &cfg, cfg.http_listen, "api", "ARGUS_HTTP_LISTEN", cfg.http_max_body,
+                       cfg.http_threads, argus_routes_api, &routes) != 0)
+        failed = 1;
 
     int sig = 0;
     if (!failed) {
