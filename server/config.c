@@ -96,6 +96,8 @@ static const key_def keys[] = {
      UINT64_MAX, 0, "memory of the decoded requests waiting for the writer"},
     {"ARGUS_MAX_MESSAGE_SIZE", "max-message-size", T_SIZE, "16MiB", F(max_message_size), 1,
      1ULL << 30, 0, "largest OTLP request (decompressed)"},
+    {"ARGUS_MEMORY_LIMIT", "memory-limit", T_SIZE, "256MiB", F(memory_limit), 16ULL << 20,
+     UINT64_MAX, 0, "memory held for OTLP requests: decoding, decoded and queued"},
     {"ARGUS_CORS_ALLOWED_ORIGINS", "cors-allowed-origins", T_ORIGINS, "",
      F(cors_allowed_origins), 0, 0, 0,
      "origins allowed to POST OTLP/HTTP from browsers (comma list, *)"},
