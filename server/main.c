@@ -26,13 +26,20 @@ static int start_listener(argus_http **out, const argus_config *cfg, const char 
                           const char *name, const char *key, size_t max_body, unsigned threads,
                           argus_http_handler handler, argus_routes *routes)
 {
+    /* The open-file limit is shared by the three listeners (gRPC and both HTTP ones), the
+     * database connections and the rest: each HTTP listener gets a third of what is left after
+     * a reserve, so together they can never run the process out of descriptors. */
+    unsigned long fds = argus_http_raise_fd_limit();
+    unsigned long share = fds > 3 * 64 + 128 ? (fds - 128) / 3 : 64;
+    unsigned max_connections =
+        cfg->http_max_connections < share ? cfg->http_max_connections : (unsigned)share;
     argus_http_options o = {.listen = listen,
                             .name = name,
                             .max_body = max_body,
                             .threads = threads,
                             .handler = handler,
                             .ctx = routes,
-                            .max_connections = cfg->http_max_connections,
+                            .max_connections = max_connections,
                             .max_per_address = cfg->http_max_per_address,
                             .header_timeout_ms = cfg->http_header_timeout_ms,
                             .body_timeout_ms = cfg->http_body_timeout_ms,
@@ -89,8 +96,7 @@ int main(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.ingest_threads = n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
     }
-    unsigned long fds = argus_http_raise_fd_limit();
-    argus_log(ARGUS_LOG_DEBUG, "open-file limit", "nofile=%lu", fds);
+    argus_log(ARGUS_LOG_INFO, "open-file limit", "nofile=%lu", argus_http_raise_fd_limit());
     atomic_store(&argus_stats_get()->started_unix_ns, argus_wall_ns());
 
     char q[1100], db[1100], dbq[1200];
