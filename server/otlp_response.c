@@ -15,6 +15,7 @@ int argus_response_grpc_code(argus_ingest_status s)
     switch (s) {
     case ARGUS_INGEST_OK: return ARGUS_GRPC_OK;
     case ARGUS_INGEST_INVALID: return ARGUS_GRPC_INVALID_ARGUMENT;
+    case ARGUS_INGEST_TOO_LARGE: return ARGUS_GRPC_INVALID_ARGUMENT;
     case ARGUS_INGEST_FULL: return ARGUS_GRPC_RESOURCE_EXHAUSTED;
     case ARGUS_INGEST_UNAVAILABLE: return ARGUS_GRPC_UNAVAILABLE;
     case ARGUS_INGEST_INTERNAL: return ARGUS_GRPC_INTERNAL;
@@ -27,6 +28,7 @@ int argus_response_http_status(argus_ingest_status s)
     switch (s) {
     case ARGUS_INGEST_OK: return 200;
     case ARGUS_INGEST_INVALID: return 400;
+    case ARGUS_INGEST_TOO_LARGE: return 413;
     case ARGUS_INGEST_FULL: return 429;
     case ARGUS_INGEST_UNAVAILABLE: return 503;
     case ARGUS_INGEST_INTERNAL: return 500;

@@ -56,6 +56,8 @@ void argus_stats_read(argus_stats_snapshot *out)
     out->breaker_opened = LOAD(stats.breaker_opened);
     out->breaker_refused = LOAD(stats.breaker_refused);
     out->breaker_since_unix_ns = LOAD(stats.breaker_since_unix_ns);
+    out->memory_used = LOAD(stats.memory_used);
+    out->memory_refused = LOAD(stats.memory_refused);
 }
 
 void argus_stats_log(void)
@@ -78,7 +80,7 @@ void argus_stats_log(void)
         "queue_bytes=%llu "
         "batches=%llu failed_batches=%llu last_commit=%s insight_last_id=%lld insight_lag=%lld "
         "insight_batches=%llu insight_errors=%llu breaker=%s breaker_opened=%llu "
-        "breaker_refused=%llu",
+        "breaker_refused=%llu memory_used=%llu memory_refused=%llu",
         (unsigned long long)s.signal[0].received, (unsigned long long)s.signal[0].stored,
         (unsigned long long)s.signal[0].rejected, (unsigned long long)s.signal[0].dropped,
         (unsigned long long)s.signal[1].received, (unsigned long long)s.signal[1].stored,
@@ -94,5 +96,6 @@ void argus_stats_log(void)
                         : 0),
         (unsigned long long)s.insight_batches, (unsigned long long)s.insight_errors,
         argus_breaker_name(s.breaker_state), (unsigned long long)s.breaker_opened,
-        (unsigned long long)s.breaker_refused);
+        (unsigned long long)s.breaker_refused, (unsigned long long)s.memory_used,
+        (unsigned long long)s.memory_refused);
 }

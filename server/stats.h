@@ -51,6 +51,9 @@ typedef struct argus_stats {
     atomic_uint_least64_t breaker_opened;       /* closed -> open transitions */
     atomic_uint_least64_t breaker_refused;      /* requests answered at once while open */
     atomic_int_least64_t breaker_since_unix_ns; /* when the state last changed (0: never) */
+    /* the memory budget (ARGUS_MEMORY_LIMIT, writer.c) */
+    atomic_uint_least64_t memory_used;    /* bytes reserved for requests now */
+    atomic_uint_least64_t memory_refused; /* requests refused by the budget (413 and 429) */
 } argus_stats;
 
 typedef enum argus_breaker_state {
@@ -81,6 +84,7 @@ typedef struct argus_stats_snapshot {
     int breaker_state;
     uint64_t breaker_opened, breaker_refused;
     int64_t breaker_since_unix_ns;
+    uint64_t memory_used, memory_refused;
 } argus_stats_snapshot;
 
 /* Copies every counter (each read atomically; the set is not one consistent instant). */

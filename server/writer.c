@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,6 +34,14 @@
  * writer probes the database every PROBE_INTERVAL_MS; the first probe that commits closes it. */
 #define BREAKER_FAILURES 3
 #define BREAKER_RETRY_AFTER_S 2
+/* Memory budget: a request's decoded and rendered size, estimated from the wire (measured:
+ * ~10x a protobuf's size, ~4x a JSON one's; at least MEMORY_MIN_RESERVE). */
+#define EXPANSION_PROTOBUF 10
+#define EXPANSION_JSON 4
+#define MEMORY_MIN_RESERVE ((size_t)64 << 10)
+/* Once this much was released since the last trim, an idle writer returns free heap to the
+ * system (malloc_trim), so RSS comes back near its baseline after a burst. */
+#define TRIM_AFTER_BYTES ((size_t)32 << 20)
 
 typedef struct purge_task {
     struct purge_task *next;
@@ -51,7 +60,8 @@ typedef struct job {
     argus_otlp_traces traces;
     argus_otlp_logs logs;
     size_t items;    /* valid spans / log records */
-    size_t bytes;    /* payload bytes */
+    size_t bytes;    /* what it holds decoded and rendered (at least its payload bytes) */
+    size_t reserved; /* bytes of the memory budget this job holds */
     uint8_t key[16]; /* digest of the signal and payload: a retried request is stored once */
     uint64_t rejected;
     char reject_message[160];
@@ -80,6 +90,8 @@ struct argus_writer {
     char db_error[256];
     int breaker_open;
     unsigned failures_in_row; /* failed batches and probes since the last commit */
+    size_t mem_used;          /* the memory budget: bytes reserved by jobs */
+    size_t released;          /* bytes released since the last malloc_trim */
     /* the /readyz connection, under ping_mu */
     pthread_mutex_t ping_mu;
     argus_store_pinger *pinger;
@@ -125,7 +137,7 @@ static job *job_get(argus_writer *w)
         argus_otlp_logs_init(&j->logs);
     }
     j->next = NULL;
-    j->items = j->bytes = 0;
+    j->items = j->bytes = j->reserved = 0;
     memset(&j->put, 0, sizeof j->put);
     j->rejected = 0;
     j->reject_message[0] = j->message[0] = 0;
@@ -140,8 +152,22 @@ static void job_free(job *j)
     free(j);
 }
 
+/* Gives back what j reserved of the memory budget. */
+static void release(argus_writer *w, job *j)
+{
+    if (!j->reserved)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->mem_used -= j->reserved;
+    w->released += j->reserved;
+    atomic_store(&argus_stats_get()->memory_used, w->mem_used);
+    pthread_mutex_unlock(&w->mu);
+    j->reserved = 0;
+}
+
 static void job_put(argus_writer *w, job *j)
 {
+    release(w, j);
     pthread_mutex_lock(&w->pool_mu);
     if (w->pool_n < POOL_MAX) {
         /* Keep at most one small block per arena: a huge request must not pin its memory. */
@@ -186,6 +212,19 @@ static void refuse_full(argus_ingest_result *now, size_t waiting)
     now->retry_after_s = 1;
     snprintf(now->message, sizeof now->message,
              "ingest queue is full (%zu items waiting); retry later", waiting);
+}
+
+/* What a request will hold once decoded and rendered, from its wire size and format. */
+static size_t estimate(const void *payload, size_t len)
+{
+    const unsigned char *p = payload;
+    size_t i = 0;
+    while (i < len && i < 64 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    int json = i < len && p[i] == '{';
+    size_t factor = json ? EXPANSION_JSON : EXPANSION_PROTOBUF;
+    size_t need = len > SIZE_MAX / factor ? SIZE_MAX : len * factor;
+    return need < MEMORY_MIN_RESERVE ? MEMORY_MIN_RESERVE : need;
 }
 
 /* The first 16 bytes of SHA-256(signal, payload): equal only for identical requests. Computed
@@ -234,13 +273,48 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
         argus_stats_add(&ss->refused, 1);
         return 0;
     }
+    size_t need = estimate(payload, len);
+    if (need > w->cfg.memory_limit) {
+        /* Could never fit, however long the client waits: final. */
+        now->status = ARGUS_INGEST_TOO_LARGE;
+        snprintf(now->message, sizeof now->message,
+                 "request too large: %zu bytes would need about %zu MiB once decoded, more than "
+                 "ARGUS_MEMORY_LIMIT (%zu MiB); send smaller batches",
+                 len, need >> 20, w->cfg.memory_limit >> 20);
+        argus_stats_add(&stats->memory_refused, 1);
+        argus_stats_add(&ss->bad_requests, 1);
+        return 0;
+    }
+    pthread_mutex_lock(&w->mu);
+    int fits = w->mem_used + need <= w->cfg.memory_limit;
+    if (fits) {
+        w->mem_used += need;
+        atomic_store(&stats->memory_used, w->mem_used);
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (!fits) {
+        now->status = ARGUS_INGEST_FULL;
+        now->retry_after_s = 1;
+        snprintf(now->message, sizeof now->message,
+                 "memory limit reached (ARGUS_MEMORY_LIMIT %zu MiB held by other requests); "
+                 "retry later",
+                 w->cfg.memory_limit >> 20);
+        argus_stats_add(&stats->memory_refused, 1);
+        argus_stats_add(&ss->refused, 1);
+        return 0;
+    }
     job *j = job_get(w);
     if (!j) {
+        pthread_mutex_lock(&w->mu);
+        w->mem_used -= need;
+        atomic_store(&stats->memory_used, w->mem_used);
+        pthread_mutex_unlock(&w->mu);
         now->status = ARGUS_INGEST_UNAVAILABLE;
         now->retry_after_s = 1;
         snprintf(now->message, sizeof now->message, "out of memory");
         return 0;
     }
+    j->reserved = need;
     j->signal = sig;
     argus_error err;
     argus_error_clear(&err);
@@ -282,6 +356,14 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     j->bytes = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
     if (j->bytes < len)
         j->bytes = len;
+    /* The budget holds what the request really takes from now on. */
+    pthread_mutex_lock(&w->mu);
+    w->mem_used = w->mem_used - j->reserved + j->bytes;
+    if (j->bytes < j->reserved)
+        w->released += j->reserved - j->bytes;
+    j->reserved = j->bytes;
+    atomic_store(&stats->memory_used, w->mem_used);
+    pthread_mutex_unlock(&w->mu);
     argus_stats_add(&ss->received, total);
     argus_stats_add(&ss->rejected, j->rejected);
     now->rejected = j->rejected;
@@ -693,6 +775,14 @@ static void *writer_main(void *arg)
     w->next_retention_ns = now_ns(CLOCK_MONOTONIC) + RETENTION_FIRST_NS;
     for (;;) {
         while (!w->head && !w->stopping) {
+            if (w->released >= TRIM_AFTER_BYTES && w->mem_used == 0) {
+                /* Idle after a burst: give the freed heap back (RSS near its baseline). */
+                w->released = 0;
+                pthread_mutex_unlock(&w->mu);
+                malloc_trim(0);
+                pthread_mutex_lock(&w->mu);
+                continue;
+            }
             retention_tick(w);
             if (w->purges && w->db_ok) {
                 /* Idle: purge chunk after chunk; a request arriving waits one chunk at most. */
