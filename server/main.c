@@ -58,6 +58,16 @@ static int api_handle(void *api, argus_http_request *req)
     return argus_api_handle(api, req);
 }
 
+/* With a MariaDB/MySQL database (store_mysql.c) until the API has a read side for it: say so. */
+static int api_not_on_this_backend(void *api, argus_http_request *req)
+{
+    (void)api;
+    argus_http_error(req, 503, "unavailable", NULL, 0,
+                     "the REST API reads sqlite: databases only so far; ARGUS_DB is a MySQL "
+                     "database (ingest and /readyz work)");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     /* Block the shutdown signals before any thread exists (gRPC, libmicrohttpd and the writer
@@ -102,14 +112,25 @@ int main(int argc, char **argv)
               cfg.sqlite_synchronous);
 
     argus_insight_worker *insights = NULL;
-    if (cfg.insight_worker && argus_insight_worker_start(&insights, &cfg, msg, sizeof msg) != 0)
+    if (cfg.insight_worker && strcmp(cfg.db_scheme, "sqlite") != 0) {
+        /* the insight worker tags rows of the SQLite schema only so far */
+        argus_log(ARGUS_LOG_WARN, "logs will not be tagged with insights",
+                  "reason=\"the insight worker supports sqlite: databases only so far\" db=%s",
+                  cfg.db_scheme);
+    } else if (cfg.insight_worker &&
+               argus_insight_worker_start(&insights, &cfg, msg, sizeof msg) != 0)
         argus_log(ARGUS_LOG_WARN, "logs will not be tagged with insights", "error=%s",
                   argus_log_quote(q, sizeof q, msg));
 
     argus_routes routes = {.cfg = &cfg, .writer = writer};
     /* The REST API (api.h): Lua handlers on their own worker pool. */
     argus_api *api_dispatch = NULL;
-    if (cfg.http_listen[0] && argus_api_start(&api_dispatch, &cfg, writer, msg, sizeof msg) != 0) {
+    int sqlite_db = strcmp(cfg.db_scheme, "sqlite") == 0;
+    if (cfg.http_listen[0] && !sqlite_db)
+        argus_log(ARGUS_LOG_WARN, "the REST API and UI are not served on this database yet",
+                  "db=%s", cfg.db_scheme);
+    else if (cfg.http_listen[0] &&
+             argus_api_start(&api_dispatch, &cfg, writer, msg, sizeof msg) != 0) {
         argus_log(ARGUS_LOG_ERROR, "cannot start the REST API", "error=%s",
                   argus_log_quote(q, sizeof q, msg));
         argus_insight_worker_free(insights);
@@ -117,7 +138,7 @@ int main(int argc, char **argv)
         argus_writer_free(writer);
         return 1;
     }
-    routes.api_handle = api_handle;
+    routes.api_handle = sqlite_db ? api_handle : api_not_on_this_backend;
     routes.api = api_dispatch;
     argus_grpc *grpc = NULL;
     argus_http *otlp_http = NULL, *api = NULL;
