@@ -48,8 +48,8 @@ export function LogTable(p: LogTableProps) {
         cell: ({ row }) => {
           const g = severityGroup(row.original.severity_number);
           return (
-            <span className="sev" style={{ borderColor: SEVERITY_COLORS[g], color: SEVERITY_COLORS[g] }}>
-              {row.original.severity_text || g}
+            <span className="sev" style={{ borderColor: SEVERITY_COLORS[g], color: SEVERITY_COLORS[g] }} title={`${row.original.severity_text ?? ''} (${row.original.severity_number})`}>
+              {g === 'UNSPECIFIED' ? '–' : g}
             </span>
           );
         },
