@@ -152,22 +152,24 @@ static void job_free(job *j)
     free(j);
 }
 
-/* Gives back what j reserved of the memory budget. */
-static void release(argus_writer *w, job *j)
+/* Gives back bytes of the memory budget (after the memory itself was freed). */
+static void release(argus_writer *w, size_t bytes)
 {
-    if (!j->reserved)
+    if (!bytes)
         return;
     pthread_mutex_lock(&w->mu);
-    w->mem_used -= j->reserved;
-    w->released += j->reserved;
+    w->mem_used -= bytes;
+    w->released += bytes;
     atomic_store(&argus_stats_get()->memory_used, w->mem_used);
+    if (w->released >= TRIM_AFTER_BYTES && w->mem_used == 0)
+        pthread_cond_signal(&w->wake); /* the writer trims the heap when idle */
     pthread_mutex_unlock(&w->mu);
-    j->reserved = 0;
 }
 
 static void job_put(argus_writer *w, job *j)
 {
-    release(w, j);
+    size_t reserved = j->reserved;
+    j->reserved = 0;
     pthread_mutex_lock(&w->pool_mu);
     if (w->pool_n < POOL_MAX) {
         /* Keep at most one small block per arena: a huge request must not pin its memory. */
@@ -191,6 +193,7 @@ static void job_put(argus_writer *w, job *j)
     pthread_mutex_unlock(&w->pool_mu);
     if (j)
         job_free(j);
+    release(w, reserved);
 }
 
 static const char *signal_items(argus_signal s)
@@ -335,10 +338,23 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     if (rc == 0)
         rc = sig == ARGUS_SIGNAL_TRACES ? argus_otlp_traces_render(&j->traces, &err)
                                         : argus_otlp_logs_render(&j->logs, &err);
+    size_t held = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
+    if (rc == 0 && held > w->cfg.memory_limit) {
+        /* Decoded, it takes more than the whole budget: it could never be queued. */
+        rc = ARGUS_ENOMEM;
+        snprintf(err.message, sizeof err.message,
+                 "request too large: %zu bytes take %zu MiB once decoded, more than "
+                 "ARGUS_MEMORY_LIMIT (%zu MiB); send smaller batches",
+                 len, held >> 20, w->cfg.memory_limit >> 20);
+    }
     if (rc != 0) {
         argus_stats_add(&ss->bad_requests, 1);
-        now->status = rc == ARGUS_ENOMEM ? ARGUS_INGEST_UNAVAILABLE : ARGUS_INGEST_INVALID;
-        now->retry_after_s = rc == ARGUS_ENOMEM; /* invalid input is final: no "retry later" */
+        /* The decoder's memory cap (or ours) reached: this request needs more memory than a
+         * request may take, now and later, so the answer is final too. */
+        int too_large = rc == ARGUS_ENOMEM;
+        now->status = too_large ? ARGUS_INGEST_TOO_LARGE : ARGUS_INGEST_INVALID;
+        if (too_large)
+            argus_stats_add(&stats->memory_refused, 1);
         snprintf(now->message, sizeof now->message, "%s",
                  err.message[0] ? err.message : "otlp: undecodable payload");
         job_put(w, j);
