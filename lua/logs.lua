@@ -45,7 +45,7 @@ local function histogram_rollups(req, f, step, lo, hi)
     FROM (SELECT bucket_start_ns FROM bucket_series(?2, ?3, ?1) ORDER BY bucket_start_ns) b
     LEFT JOIN (SELECT time_bucket(minute_ns, ?1) AS bk, sum(count) AS total, ]] ..
       P.severity_rollup_sql("severity", "count") .. [[ AS counts
-               FROM log_rollups WHERE minute_ns >= ?2 AND minute_ns < ?3
+               FROM log_rollups WHERE minute_ns >= ?2 / 60000000000 * 60000000000 AND minute_ns < ?3
                  AND severity BETWEEN (CASE WHEN ?4 = 0 THEN 0 ELSE (?4 - 1) / 4 * 4 + 1 END) AND ?5
                  ]] .. svc_sql .. [[ GROUP BY bk) c
       ON c.bk = b.bucket_start_ns]], step, f.start_ns, f.end_ns, lo, hi, table.unpack(services))
@@ -78,9 +78,10 @@ local function histogram(req)
   else
     step = db.value("SELECT bucket_width(?, ?, 60)", f.start_ns, f.end_ns)
   end
+  -- Buckets of whole minutes: counted from log_rollups, the minutes the range touches (like the
+  -- dashboard), unless a filter needs the records themselves.
   local q, MIN = req.query, 60000000000
-  if not (q.q or q.trace_id or q.span_id) and step % MIN == 0 and f.start_ns % MIN == 0
-     and f.end_ns % MIN == 0 then
+  if not (q.q or q.trace_id or q.span_id) and step % MIN == 0 then
     local lo, hi = 0, 24
     if q.severity then lo, hi = P.severity("severity", q.severity) end
     -- the rollups count severity groups: a filter on single numbers needs the records

@@ -6,14 +6,14 @@
 //   node tests/web/browser.mjs build
 
 import path from 'node:path';
-import { check, checkTrue, done, guard, notOk, ok } from '../server/lib.mjs';
+import { check, checkTrue, done, guard, notOk, ok, stopServer } from '../server/lib.mjs';
 import { launch, loadgen, screenshotDir, seed, sendLog, startUiServer, until } from './lib.mjs';
 
 const build = path.resolve(process.argv[2] || 'build');
 const shots = screenshotDir(build);
 const consoleErrors = [];
 
-const srv = await startUiServer(build);
+let srv = await startUiServer(build);
 const base = srv.apiUrl;
 
 // ---- the UI is embedded and served with the agreed caching --------------------------------
@@ -178,6 +178,18 @@ await guard('live tail', async () => {
   await page.click('[data-testid="tail-resume"]');
   await page.waitForSelector('[data-testid="tail-table"] >> text=/while paused/', { timeout: 3000 });
   ok('live tail/resume shows them');
+  // A dropped connection (the server restarts on the same ports and database): the browser
+  // reconnects with Last-Event-ID and gets the lines stored meanwhile, each once.
+  const ports = { ARGUS_HTTP_LISTEN: `127.0.0.1:${srv.apiPort}`, ARGUS_GRPC_LISTEN: `127.0.0.1:${srv.grpcPort}`, ARGUS_OTLP_HTTP_LISTEN: `127.0.0.1:${srv.httpPort}` };
+  await stopServer(srv);
+  await page.waitForFunction(() => document.querySelector('[data-testid="tail-status"]')?.textContent !== 'live', null, { timeout: 5000 });
+  srv = await startUiServer(build, ports, { dir: srv.dir });
+  const gap = [1, 2, 3].map((k) => `gap ${k} ${Date.now() % 100000}`);
+  for (const g of gap) await sendLog(srv, g, 9);
+  for (const g of gap) await page.waitForSelector(`[data-testid="tail-table"] >> text=${g}`, { timeout: 8000 });
+  const seen = await page.$$eval('[data-testid="tail-table"] [data-testid="log-row"]', (r) => r.map((x) => x.getAttribute('data-log-id')));
+  check('live tail/after a dropped connection every line arrives once', seen.length, new Set(seen).size);
+  ok('live tail/reconnects without gaps');
 });
 
 // ---- log explorer: query, expand, add filter, context, jump to trace ---------------------------
@@ -200,7 +212,10 @@ await guard('log explorer', async () => {
   await page.keyboard.press('Escape');
   await page.click('[data-testid="log-trace-link"]');
   await page.waitForSelector('[data-testid="span-row"]');
-  ok('logs/jump to the trace');
+  await page.waitForSelector('[data-testid="span-details-body"]');
+  check('logs/jump to the trace opens the line\'s span', 'checkout · POST /pay', (await page.textContent('.ant-drawer-title')).trim());
+  check('logs/that span is selected in the waterfall', 1, (await page.$$('.wf-selected')).length);
+  await page.keyboard.press('Escape');
   await page.goto(`${base}/logs?${q({ q: '"unclosed' })}`);
   await page.waitForSelector('[data-testid="query-error"]');
   ok('logs/invalid query explained');
@@ -290,6 +305,43 @@ await guard('three clicks', async () => {
   const u = new URL(page.url());
   const want = await (await fetch(`${base}/api/logs?q=${encodeURIComponent(u.searchParams.get('q'))}&start=${u.searchParams.get('from')}&end=${u.searchParams.get('to')}`)).json();
   check('journey/dashboard -> failing trace -> its logs in three clicks', { q: `trace_id:${traceId}`, ids: want.logs.map((l) => l.id) }, { q: u.searchParams.get('q'), ids: shown });
+});
+
+// ---- states and panels worth looking at: empty range, patterns, context, help, phone menus -----
+await guard('screens', async () => {
+  await page.goto(`${base}/?from=now-7d&to=now-6d`);
+  await page.waitForSelector('[data-testid="empty-state"]');
+  check('empty/dashboard says what to do', true, (await page.textContent('[data-testid="empty-state"]')).includes('127.0.0.1:4317'));
+  await page.screenshot({ path: path.join(shots, 'dashboard-empty-1440.png') });
+  await page.goto(`${base}/logs?${q({ tab: 'patterns' })}`);
+  await page.waitForSelector('[data-testid="patterns"] tr.ant-table-row');
+  await page.screenshot({ path: path.join(shots, 'logs-patterns-1440.png') });
+  await page.goto(`${base}/logs?${q({ q: 'declined' })}`);
+  await page.click('[data-testid="log-row"]:has-text("connection reset by peer") .log-row');
+  await page.waitForSelector('[data-testid="log-details"]');
+  await page.screenshot({ path: path.join(shots, 'logs-expanded-1440.png') });
+  await page.click('[data-testid="log-context-button"]');
+  await page.waitForSelector('[data-testid="context-self"]');
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: path.join(shots, 'logs-context-1440.png') });
+  await page.keyboard.press('Escape');
+  await page.click('[data-testid="query-help-button"]');
+  await page.waitForSelector('[data-testid="query-help"]');
+  await page.screenshot({ path: path.join(shots, 'logs-query-help-1440.png') });
+  const phone = await newPage(390, 844);
+  await phone.goto(`${base}/traces?${q()}`);
+  await phone.waitForSelector('[data-testid="trace-link"]');
+  await phone.click('[aria-label="menu"]');
+  await phone.waitForSelector('.ant-drawer .nav');
+  await phone.waitForTimeout(400);
+  await phone.screenshot({ path: path.join(shots, 'nav-drawer-390.png') });
+  await phone.keyboard.press('Escape');
+  await phone.click('[data-testid="time-picker"]');
+  await phone.waitForSelector('[data-testid="time-picker-panel"]');
+  await phone.waitForTimeout(300);
+  await phone.screenshot({ path: path.join(shots, 'time-picker-390.png') });
+  await phone.context().close();
+  ok('screens/extra screenshots');
 });
 
 await browser.close();

@@ -21,8 +21,8 @@ export async function launch() {
   });
 }
 
-export async function startUiServer(build, env = {}) {
-  return startServer(build, { ARGUS_BATCH_LATENCY_MS: '5', ...env });
+export async function startUiServer(build, env = {}, opts = {}) {
+  return startServer(build, { ARGUS_BATCH_LATENCY_MS: '5', ...env }, opts);
 }
 
 const SEC = 1000;

@@ -130,7 +130,7 @@ export function LogDetails({ log, onFilter, onContext }: { log: LogRecord; onFil
           Context
         </Button>
         {log.trace_id && (
-          <Link to={linkTo(`/traces/${log.trace_id}`, {})} data-testid="log-trace-link">
+          <Link to={linkTo(`/traces/${log.trace_id}`, { span: log.span_id ?? undefined })} data-testid="log-trace-link">
             <Button size="small" icon={<AimOutlined />}>
               Trace{log.span_id ? ' and span' : ''}
             </Button>

@@ -7,7 +7,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { Button, Checkbox, Input, Popover, Space, Tag, Tooltip } from 'antd';
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { api, type LogRecord, type Span, type Trace } from '../../api/client';
 import { useTrace } from '../../api/hooks';
 import { ErrorNotice, PanelSkeleton } from '../../components/States';
@@ -56,11 +56,20 @@ function TraceView({ trace }: { trace: Trace }) {
   const linkTo = useLinkTo();
   const spans = trace.spans;
   const model = useMemo(() => buildModel(spans), [spans]);
-  const [collapsed, setCollapsed] = useState(() => initialCollapsed(model, spans));
+  // ?span=<id> (from a log line) selects that span, expands its ancestors and opens its details.
+  const [params] = useSearchParams();
+  const target = useMemo(() => {
+    const id = params.get('span');
+    return id ? spans.findIndex((s) => s.span_id === id) : -1;
+  }, [params, spans]);
+  const [collapsed, setCollapsed] = useState(() => {
+    const c = initialCollapsed(model, spans);
+    return target >= 0 ? revealSpan(model, c, target) : c;
+  });
   const [search, setSearch] = useState('');
   const [matchesOnly, setMatchesOnly] = useState(false);
-  const [selected, setSelected] = useState(0);
-  const [details, setDetails] = useState<number | null>(null);
+  const [selected, setSelected] = useState(Math.max(0, target));
+  const [details, setDetails] = useState<number | null>(target >= 0 ? target : null);
   const logs = useTraceLogs(trace);
 
   const services = useMemo(() => {
@@ -90,6 +99,9 @@ function TraceView({ trace }: { trace: Trace }) {
 
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 20 });
+  useEffect(() => {
+    if (target >= 0 && position[target] >= 0) virtualizer.scrollToIndex(position[target], { align: 'center' });
+  }, [target]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const focus = useCallback(
     (i: number) => {
