@@ -98,4 +98,7 @@ if [ "$DUP_SPANS" = 0 ] && [ "$SUMMED" = "$SPANS" ] &&
 else
     fail mysql/faults/nothing-stored-twice "expected no duplicate spans, traces summing to $SPANS spans and at most $((ACK_LOGS + ${FAILED:-0} * 200)) logs, got $DUP_SPANS duplicates, $SUMMED summed, $LOGS logs"
 fi
-grep -E "retry|reopen|failed|unavailable" "$W/server.log" | head -3 >&2
+kill "$SERVER_PID" 2>/dev/null
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=
+
