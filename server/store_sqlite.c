@@ -402,7 +402,7 @@ int argus_store_put(argus_store *st, argus_signal sig, void *decoded, size_t *st
     int res = exec(st, "SAVEPOINT request", msg, msglen);
     if (res != ARGUS_STORE_OK)
         return res;
-    const char *ptype = sig == ARGUS_SIGNAL_TRACES ? "argus_otlp_traces" : "argus_otlp_logs";
+    const char *ptype = argus_signal_get(sig)->pointer_type;
     for (int i = 0; i < st->n_ingest[sig]; i++) {
         sqlite3_stmt *s = st->ingest[sig][i];
         sqlite3_bind_pointer(s, 1, decoded, ptype, NULL);

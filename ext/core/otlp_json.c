@@ -831,6 +831,12 @@ static int decode(const char *json, size_t len, argus_arena *a, const ProtobufCM
     return rc;
 }
 
+int argus_otlp_json_decode(const char *json, size_t len, argus_arena *a,
+                           const ProtobufCMessageDescriptor *d, void **out, argus_error *err)
+{
+    return decode(json, len, a, d, out, err);
+}
+
 int argus_otlp_json_decode_traces(const char *json, size_t len, argus_arena *a,
                                   argus_pb_traces **out, argus_error *err)
 {

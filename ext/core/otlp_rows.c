@@ -153,7 +153,7 @@ static void set_attrs(argus_value *v, argus_pb_keyvalue *const *kv, size_t n, ar
     set_json_done(v, scratch);
 }
 
-void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, argus_buf *scratch)
+void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
     if (it->rows) {
         if (col >= 0 && col < ARGUS_SPAN_NCOLUMNS)
@@ -165,8 +165,6 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, 
     const argus_pb_span *s = it->span;
     const argus_pb_resource *r = it->res.resource;
     const argus_pb_scope *sc = it->scope;
-    const argus_pb_scope_spans *ss = it->data->resource_spans[it->ri]->scope_spans[it->si];
-    const argus_pb_resource_spans *rs = it->data->resource_spans[it->ri];
     switch (col) {
     case ARGUS_SPAN_TRACE_ID: set_hex(v, &s->trace_id, scratch); break;
     case ARGUS_SPAN_SPAN_ID: set_hex(v, &s->span_id, scratch); break;
@@ -211,14 +209,14 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, 
     case ARGUS_SPAN_DROPPED_ATTRIBUTES: set_int(v, s->dropped_attributes_count); break;
     case ARGUS_SPAN_DROPPED_EVENTS: set_int(v, s->dropped_events_count); break;
     case ARGUS_SPAN_DROPPED_LINKS: set_int(v, s->dropped_links_count); break;
-    case ARGUS_SPAN_RESOURCE_SCHEMA_URL: set_text(v, rs->schema_url, 1, scratch); break;
-    case ARGUS_SPAN_SCOPE_SCHEMA_URL: set_text(v, ss->schema_url, 1, scratch); break;
-    case ARGUS_SPAN_RESOURCE_ID: set_resource_id(v, r, rs->schema_url, scratch); break;
+    case ARGUS_SPAN_RESOURCE_SCHEMA_URL: set_text(v, it->resource_schema, 1, scratch); break;
+    case ARGUS_SPAN_SCOPE_SCHEMA_URL: set_text(v, it->scope_schema, 1, scratch); break;
+    case ARGUS_SPAN_RESOURCE_ID: set_resource_id(v, r, it->resource_schema, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
 }
 
-void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, argus_buf *scratch)
+void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
     if (it->rows) {
         if (col >= 0 && col < ARGUS_LOG_NCOLUMNS)
@@ -230,8 +228,6 @@ void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, ar
     const argus_pb_log *l = it->log;
     const argus_pb_resource *r = it->res.resource;
     const argus_pb_scope *sc = it->scope;
-    const argus_pb_resource_logs *rl = it->data->resource_logs[it->ri];
-    const argus_pb_scope_logs *sl = rl->scope_logs[it->si];
     switch (col) {
     case ARGUS_LOG_TIME: set_int(v, (int64_t)l->time_unix_nano); break;
     case ARGUS_LOG_OBSERVED_TIME: set_int(v, (int64_t)l->observed_time_unix_nano); break;
@@ -269,9 +265,9 @@ void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, ar
     case ARGUS_LOG_SCOPE_ATTRIBUTES:
         set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
         break;
-    case ARGUS_LOG_RESOURCE_SCHEMA_URL: set_text(v, rl->schema_url, 1, scratch); break;
-    case ARGUS_LOG_SCOPE_SCHEMA_URL: set_text(v, sl->schema_url, 1, scratch); break;
-    case ARGUS_LOG_RESOURCE_ID: set_resource_id(v, r, rl->schema_url, scratch); break;
+    case ARGUS_LOG_RESOURCE_SCHEMA_URL: set_text(v, it->resource_schema, 1, scratch); break;
+    case ARGUS_LOG_SCOPE_SCHEMA_URL: set_text(v, it->scope_schema, 1, scratch); break;
+    case ARGUS_LOG_RESOURCE_ID: set_resource_id(v, r, it->resource_schema, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
 }
@@ -291,78 +287,40 @@ static int keep(argus_arena *a, argus_value *v, const argus_buf *scratch)
     return 0;
 }
 
-/* What rendering needs to know of one signal: how to step its iterator and read a column, and
- * which columns every item of a resource shares (rendered for its first item only). */
-typedef struct render_kind {
-    int ncols;
-    int shared[4];
-    int (*next)(void *it);
-    void (*column)(const void *it, int col, argus_value *v, argus_buf *scratch);
-    size_t (*resource)(const void *it); /* index of the current item's resource */
-} render_kind;
-
-static int span_next(void *it)
+void argus_otlp_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
-    return argus_span_iter_next(it);
-}
-static void span_column(const void *it, int col, argus_value *v, argus_buf *scratch)
-{
-    argus_otlp_span_column(it, col, v, scratch);
-}
-static size_t span_resource(const void *it)
-{
-    return ((const argus_span_iter *)it)->ri;
-}
-static int log_next(void *it)
-{
-    return argus_log_iter_next(it);
-}
-static void log_column(const void *it, int col, argus_value *v, argus_buf *scratch)
-{
-    argus_otlp_log_column(it, col, v, scratch);
-}
-static size_t log_resource(const void *it)
-{
-    return ((const argus_log_iter *)it)->ri;
+    it->sig->column(it, col, v, scratch);
 }
 
-static const render_kind SPAN_RENDER = {ARGUS_SPAN_NCOLUMNS,
-                                        {ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_RESOURCE_ID,
-                                         ARGUS_SPAN_RESOURCE_SCHEMA_URL, ARGUS_SPAN_SERVICE_NAME},
-                                        span_next,
-                                        span_column,
-                                        span_resource};
-static const render_kind LOG_RENDER = {ARGUS_LOG_NCOLUMNS,
-                                       {ARGUS_LOG_RESOURCE_ATTRIBUTES, ARGUS_LOG_RESOURCE_ID,
-                                        ARGUS_LOG_RESOURCE_SCHEMA_URL, ARGUS_LOG_SERVICE_NAME},
-                                       log_next,
-                                       log_column,
-                                       log_resource};
-
-/* Renders the n items of iterator `it` (not started) into rows of k->ncols values in arena a. */
-static const argus_value *render_rows(const render_kind *k, void *it, size_t n, argus_arena *a,
-                                      argus_error *err)
+/* Renders the valid items of p into rows of the signal's ncolumns values in p's arena. The
+ * columns every item of a resource shares are rendered for its first item only. */
+static const argus_value *render_rows(argus_otlp_payload *p, argus_error *err)
 {
-    argus_value *rows = argus_arena_alloc(a, (n ? n : 1) * (size_t)k->ncols * sizeof *rows);
+    const argus_signal_desc *sig = argus_signal_get(p->signal);
+    const int ncols = sig->ncolumns;
+    const int *shared = sig->resource_columns;
+    size_t n = argus_otlp_valid_items(p);
+    argus_arena *a = &p->arena;
+    argus_value *rows = argus_arena_alloc(a, (n ? n : 1) * (size_t)ncols * sizeof *rows);
     argus_buf scratch;
     argus_buf_init(&scratch);
     int rc = rows ? 0 : -1;
-    size_t i = 0, res_of = SIZE_MAX;
+    const void *res_of = NULL;
     const argus_value *first = NULL; /* the current resource's first row */
-    for (; rc == 0 && k->next(it); i++) {
-        argus_value *row = rows + i * (size_t)k->ncols;
-        int same = k->resource(it) == res_of;
-        for (int c = 0; rc == 0 && c < k->ncols; c++) {
-            if (same && (c == k->shared[0] || c == k->shared[1] || c == k->shared[2] ||
-                         c == k->shared[3])) {
+    argus_otlp_iter it = argus_otlp_iter_start(p);
+    for (size_t i = 0; rc == 0 && argus_otlp_iter_next(&it); i++) {
+        argus_value *row = rows + i * (size_t)ncols;
+        int same = it.resource_entry == res_of;
+        for (int c = 0; rc == 0 && c < ncols; c++) {
+            if (same && (c == shared[0] || c == shared[1] || c == shared[2] || c == shared[3])) {
                 row[c] = first[c];
                 continue;
             }
-            k->column(it, c, &row[c], &scratch);
+            sig->column(&it, c, &row[c], &scratch);
             rc = scratch.failed ? -1 : keep(a, &row[c], &scratch);
         }
         if (!same) {
-            res_of = k->resource(it);
+            res_of = it.resource_entry;
             first = row;
         }
     }
@@ -375,22 +333,12 @@ static const argus_value *render_rows(const render_kind *k, void *it, size_t n, 
     return rows;
 }
 
-int argus_otlp_traces_render(argus_otlp_traces *t, argus_error *err)
+int argus_otlp_render(argus_otlp_payload *p, argus_error *err)
 {
-    if (!t->data || t->rows)
+    if (!p->data || p->rows)
         return 0;
-    argus_span_iter it = argus_span_iter_start(t);
-    t->rows = render_rows(&SPAN_RENDER, &it, t->span_count - t->rejected, &t->arena, err);
-    return t->rows ? 0 : ARGUS_ENOMEM;
-}
-
-int argus_otlp_logs_render(argus_otlp_logs *l, argus_error *err)
-{
-    if (!l->data || l->rows)
-        return 0;
-    argus_log_iter it = argus_log_iter_start(l);
-    l->rows = render_rows(&LOG_RENDER, &it, l->log_count - l->rejected, &l->arena, err);
-    return l->rows ? 0 : ARGUS_ENOMEM;
+    p->rows = render_rows(p, err);
+    return p->rows ? 0 : ARGUS_ENOMEM;
 }
 
 static void value_json(argus_buf *out, const argus_value *v)
@@ -403,45 +351,22 @@ static void value_json(argus_buf *out, const argus_value *v)
     }
 }
 
-void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t)
+void argus_otlp_rows_json(argus_buf *out, const argus_otlp_payload *p)
 {
+    const argus_signal_desc *sig = argus_signal_get(p->signal);
     argus_buf scratch;
     argus_buf_init(&scratch);
     argus_buf_appendc(out, '[');
     int first = 1;
-    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+    for (argus_otlp_iter it = argus_otlp_iter_start(p); argus_otlp_iter_next(&it);) {
         argus_buf_appends(out, first ? "{" : ",{");
         first = 0;
-        for (int c = 0; c < ARGUS_SPAN_NCOLUMNS; c++) {
+        for (int c = 0; c < sig->ncolumns; c++) {
             argus_value v;
-            argus_otlp_span_column(&it, c, &v, &scratch);
+            sig->column(&it, c, &v, &scratch);
             if (c)
                 argus_buf_appendc(out, ',');
-            argus_json_string(out, argus_span_column_names[c], strlen(argus_span_column_names[c]));
-            argus_buf_appendc(out, ':');
-            value_json(out, &v);
-        }
-        argus_buf_appendc(out, '}');
-    }
-    argus_buf_appendc(out, ']');
-    argus_buf_free(&scratch);
-}
-
-void argus_otlp_logs_json(argus_buf *out, const argus_otlp_logs *l)
-{
-    argus_buf scratch;
-    argus_buf_init(&scratch);
-    argus_buf_appendc(out, '[');
-    int first = 1;
-    for (argus_log_iter it = argus_log_iter_start(l); argus_log_iter_next(&it);) {
-        argus_buf_appends(out, first ? "{" : ",{");
-        first = 0;
-        for (int c = 0; c < ARGUS_LOG_NCOLUMNS; c++) {
-            argus_value v;
-            argus_otlp_log_column(&it, c, &v, &scratch);
-            if (c)
-                argus_buf_appendc(out, ',');
-            argus_json_string(out, argus_log_column_names[c], strlen(argus_log_column_names[c]));
+            argus_json_string(out, sig->column_names[c], strlen(sig->column_names[c]));
             argus_buf_appendc(out, ':');
             value_json(out, &v);
         }

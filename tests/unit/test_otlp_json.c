@@ -352,12 +352,12 @@ static void test_invalid_ids_reject_only_their_span(void **state)
     argus_error err;
     assert_int_equal(argus_otlp_traces_decode(&t, json, strlen(json), &err), 0);
     assert_int_equal(t.format, ARGUS_OTLP_JSON);
-    assert_int_equal(t.span_count, 3);
+    assert_int_equal(t.item_count, 3);
     assert_int_equal(t.rejected, 2);
-    argus_span_iter it = argus_span_iter_start(&t);
-    assert_true(argus_span_iter_next(&it));
+    argus_otlp_iter it = argus_otlp_iter_start(&t);
+    assert_true(argus_otlp_iter_next(&it));
     assert_string_equal(it.span->name, "good");
-    assert_false(argus_span_iter_next(&it));
+    assert_false(argus_otlp_iter_next(&it));
     argus_otlp_traces_free(&t);
 
     const char *logs = "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":["
@@ -366,7 +366,7 @@ static void test_invalid_ids_reject_only_their_span(void **state)
     argus_otlp_logs l;
     argus_otlp_logs_init(&l);
     assert_int_equal(argus_otlp_logs_decode(&l, logs, strlen(logs), &err), 0);
-    assert_int_equal(l.log_count, 2);
+    assert_int_equal(l.item_count, 2);
     assert_int_equal(l.rejected, 1);
     argus_otlp_logs_free(&l);
 }
@@ -1050,7 +1050,7 @@ static void test_same_struct_as_protobuf(void **state)
     argus_error err;
     assert_int_equal(argus_otlp_traces_decode(&pb, packed, n, &err), 0);
     assert_int_equal(pb.format, ARGUS_OTLP_PROTOBUF);
-    assert_int_equal(pb.span_count, 1);
+    assert_int_equal(pb.item_count, 1);
     assert_int_equal(pb.rejected, 0);
     argus_otlp_traces_free(&pb);
     free(packed);
