@@ -18,7 +18,18 @@
 #define ARGUS_VERSION "0.1.0"
 #endif
 
-typedef enum { T_DB, T_LISTEN, T_COUNT, T_MS, T_SIZE, T_ORIGINS, T_LEVEL, T_SYNC, T_BOOL } key_type;
+typedef enum {
+    T_DB,
+    T_LISTEN,
+    T_COUNT,
+    T_MS,
+    T_SIZE,
+    T_ORIGINS,
+    T_LEVEL,
+    T_SYNC,
+    T_BOOL,
+    T_AGE
+} key_type;
 
 enum {
     K_DB,
@@ -40,6 +51,7 @@ enum {
     K_INSIGHT_WORKER,
     K_INSIGHT_BATCH,
     K_INSIGHT_INTERVAL,
+    K_RETENTION,
     NKEYS
 };
 
@@ -88,6 +100,8 @@ static const key_def keys[NKEYS] = {
                          "logs per insight-tagging transaction"},
     [K_INSIGHT_INTERVAL] = {"ARGUS_INSIGHT_INTERVAL_MS", "insight-interval-ms", T_COUNT, "200",
                             "insight worker pause when idle or ingest is busy (ms)"},
+    [K_RETENTION] = {"ARGUS_RETENTION", "retention", T_AGE, "7d",
+                     "delete data older than this (e.g. 36h, 7d; off = keep everything)"},
 };
 
 typedef struct raw_value {
@@ -314,8 +328,10 @@ static int parse_key(argus_config *cfg, size_t k, char *err, size_t errlen)
     switch (d->type) {
     case T_DB: {
         snprintf(cfg->db_url, sizeof cfg->db_url, "%s", v);
+        cfg->db_path[0] = 0;
+        /* other schemes are the storage driver's to accept or refuse (server/store.c) */
         if (!strncmp(v, "mysql:", 6) || !strncmp(v, "mariadb:", 8))
-            BAD("MySQL/MariaDB storage is not supported yet; use sqlite:<path>");
+            break;
         const char *path;
         if (!strncmp(v, "sqlite://", 9))
             path = v + 9;
@@ -378,6 +394,26 @@ static int parse_key(argus_config *cfg, size_t k, char *err, size_t errlen)
         if (k == K_BATCH_LATENCY && n > 60000)
             BAD("expected at most 60000 ms, got %llu", (unsigned long long)n);
         break;
+    case T_AGE: {
+        /* <n><s|m|h|d>, or off / 0 for no retention */
+        if (!strcasecmp(v, "off") || !strcmp(v, "0")) {
+            cfg->retention_s = 0;
+            break;
+        }
+        char num[32];
+        size_t len = strlen(v);
+        uint64_t unit = 0;
+        if (len >= 2 && len < sizeof num) {
+            char u = v[len - 1];
+            unit = u == 's' ? 1 : u == 'm' ? 60 : u == 'h' ? 3600 : u == 'd' ? 86400 : 0;
+            memcpy(num, v, len - 1);
+            num[len - 1] = 0;
+        }
+        if (!unit || parse_u64(num, &n) != 0 || n == 0 || n > UINT32_MAX / unit * 100)
+            BAD("expected an age such as 36h or 7d (s, m, h, d), or off, got '%.200s'", v);
+        cfg->retention_s = n * unit;
+        break;
+    }
     case T_BOOL:
         if (!strcasecmp(v, "on") || !strcasecmp(v, "true") || !strcmp(v, "1"))
             cfg->insight_worker = 1;

@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct argus_config {
     char db_url[1024];     /* ARGUS_DB as given */
@@ -31,6 +32,7 @@ typedef struct argus_config {
     int insight_worker;           /* 1: tag logs with insights and patterns in the background */
     size_t insight_batch;         /* logs per tagging transaction */
     unsigned insight_interval_ms; /* the worker's pause when idle or when ingest is busy */
+    uint64_t retention_s;         /* ARGUS_RETENTION: data older than this is deleted; 0 = never */
 } argus_config;
 
 /* Fills cfg from defaults, then env_file (may be NULL or missing), then the environment, then the

@@ -157,6 +157,15 @@ static int run_batch(argus_insight_worker *w, int64_t lo, int64_t hi, char *msg,
     int rc = exec(w, "BEGIN IMMEDIATE", msg, msglen);
     if (rc != SQLITE_OK)
         return rc;
+    /* A purge of every log resets the progress (ids start again at 1): start over from it. */
+    int64_t saved = 0;
+    if ((rc = step(w, w->stmt[S_LAST_ID], &saved, "reading progress", msg, msglen)) != SQLITE_OK ||
+        saved != lo) {
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            w->have_last = 0;
+        return rc == SQLITE_OK ? SQLITE_ABORT_ROLLBACK : rc;
+    }
     for (int i = S_TAG; i <= S_PATTERNS; i++) {
         sqlite3_bind_int64(w->stmt[i], 1, lo);
         sqlite3_bind_int64(w->stmt[i], 2, hi);
@@ -229,7 +238,9 @@ static int tick(argus_insight_worker *w, char *msg, size_t msglen)
     int64_t hi = w->last_id + (int64_t)w->cfg.insight_batch;
     if (hi > max_id)
         hi = max_id;
-    if ((rc = run_batch(w, w->last_id, hi, msg, msglen)) != SQLITE_OK)
+    if ((rc = run_batch(w, w->last_id, hi, msg, msglen)) == SQLITE_ABORT_ROLLBACK)
+        return 0;
+    if (rc != SQLITE_OK)
         return -rc;
     w->last_id = hi;
     atomic_store(&stats->insight_last_id, hi);

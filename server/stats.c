@@ -27,6 +27,7 @@ void argus_stats_read(argus_stats_snapshot *out)
         out->signal[i].rejected = LOAD(s->rejected);
         out->signal[i].dropped = LOAD(s->dropped);
         out->signal[i].refused = LOAD(s->refused);
+        out->signal[i].duplicates = LOAD(s->duplicates);
     }
     out->queue_requests = LOAD(stats.queue_requests);
     out->queue_items = LOAD(stats.queue_items);
@@ -56,7 +57,8 @@ void argus_stats_log(void)
         ARGUS_LOG_INFO, "stats",
         "spans_received=%llu spans_stored=%llu spans_rejected=%llu spans_dropped=%llu "
         "logs_received=%llu logs_stored=%llu logs_rejected=%llu logs_dropped=%llu "
-        "bad_requests=%llu refused_requests=%llu queue_requests=%llu queue_items=%llu "
+        "bad_requests=%llu refused_requests=%llu duplicate_requests=%llu queue_requests=%llu "
+        "queue_items=%llu "
         "queue_bytes=%llu "
         "batches=%llu failed_batches=%llu last_commit=%s insight_last_id=%lld insight_lag=%lld "
         "insight_batches=%llu insight_errors=%llu",
@@ -66,6 +68,7 @@ void argus_stats_log(void)
         (unsigned long long)s.signal[1].rejected, (unsigned long long)s.signal[1].dropped,
         (unsigned long long)(s.signal[0].bad_requests + s.signal[1].bad_requests),
         (unsigned long long)(s.signal[0].refused + s.signal[1].refused),
+        (unsigned long long)(s.signal[0].duplicates + s.signal[1].duplicates),
         (unsigned long long)s.queue_requests, (unsigned long long)s.queue_items,
         (unsigned long long)s.queue_bytes, (unsigned long long)s.batches,
         (unsigned long long)s.failed_batches, when, (long long)s.insight_last_id,

@@ -20,6 +20,8 @@ typedef struct argus_signal_stats {
     atomic_uint_least64_t dropped;      /* valid items refused: queue full, database error,
                                            shutting down (the client was told to retry) */
     atomic_uint_least64_t refused;      /* requests refused undecoded: the queue was full */
+    atomic_uint_least64_t duplicates;   /* requests identical to one stored before (a retry):
+                                           answered as stored, nothing stored twice */
 } argus_signal_stats;
 
 typedef struct argus_stats {
@@ -48,7 +50,7 @@ static inline void argus_stats_add(atomic_uint_least64_t *c, uint64_t n)
 
 typedef struct argus_stats_snapshot {
     struct {
-        uint64_t requests, bad_requests, received, stored, rejected, dropped, refused;
+        uint64_t requests, bad_requests, received, stored, rejected, dropped, refused, duplicates;
     } signal[ARGUS_SIGNAL_COUNT];
     uint64_t queue_requests, queue_items, queue_bytes, batches, failed_batches;
     int64_t last_commit_unix_ns, started_unix_ns;

@@ -1,9 +1,11 @@
-/* The storage driver the writer thread talks to: one write connection, transactions made of
- * decoded OTLP requests. Only SQLite exists today (store_sqlite.c); MySQL will add a second.
+/* Storage drivers: one table of functions per database backend, chosen at run time from the
+ * scheme of ARGUS_DB ("sqlite:" here; "mysql://" once store_mysql.c is built in). The writer
+ * thread uses the write side and the maintenance side; the API's read side is described by
+ * server/store_read.h and hangs off the same table (driver->read), so one driver is one backend.
  *   argus_store *st; if (argus_store_open(&st, cfg, msg, sizeof msg) != 0) ...
- *   argus_store_begin(st, ...); argus_store_put(st, ARGUS_SIGNAL_TRACES, &traces, &n, ...);
+ *   argus_store_begin(st, ...); argus_store_put(st, ARGUS_SIGNAL_TRACES, &traces, &put, ...);
  *   argus_store_commit(st, ...);   // or argus_store_rollback(st)
- * Used by exactly one thread at a time. */
+ * A store is used by exactly one thread at a time; a pinger (argus_store_ping) by many. */
 #ifndef ARGUS_STORE_H
 #define ARGUS_STORE_H
 
@@ -11,6 +13,7 @@
 #include "stats.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Results of the calls below. */
 enum {
@@ -21,26 +24,130 @@ enum {
                                 goes on without it */
 };
 
+/* Row ids a transaction wrote for one signal: log_records.id / span_records.id, both ends
+ * included; first == 0 when none. Ids of one put are consecutive. */
+typedef struct argus_id_range {
+    int64_t first, last;
+} argus_id_range;
+
+/* What one put did. */
+typedef struct argus_put_result {
+    size_t stored;      /* spans / log records inserted */
+    argus_id_range ids; /* their row ids */
+    int duplicate;      /* 1: an identical request was stored before; nothing was inserted */
+} argus_put_result;
+
+/* One chunk of a purge (maintenance side). Spans go with their whole trace (the traces summary
+ * row decides the age: its start time), logs by time_unix_nano, rollup minutes that ended
+ * before the cut-off, log_patterns counts decremented (patterns left with no line removed), the
+ * log search index follows by trigger, resources no longer used removed when nothing is left,
+ * and the keys of requests stored before the cut-off (duplicate detection) forgotten. */
+typedef struct argus_purge_spec {
+    int all;             /* 1: everything (DELETE /api/data); before_ns is then ignored */
+    int64_t before_ns;   /* else: data older than this (unix ns) */
+    unsigned signals;    /* bit (1u << argus_signal); 0 means every signal */
+    unsigned chunk_rows; /* rows per transaction (0: the driver's default) */
+} argus_purge_spec;
+
+typedef struct argus_purge_counts {
+    uint64_t spans, traces, logs, rollups, patterns, requests;
+} argus_purge_counts;
+
 typedef struct argus_store argus_store;
+typedef struct argus_store_pinger argus_store_pinger;
+struct argus_store_read_driver; /* server/store_read.h (the API's read side) */
 
-/* Opens (creating the file and its directory when missing) and migrates the database. On
- * failure returns ARGUS_STORE_RETRY with msg set; *out is then NULL. */
+typedef struct argus_store_driver {
+    const char *scheme; /* "sqlite": ARGUS_DB starts with "<scheme>:" */
+    const char *name;   /* for logs and /api/system */
+    /* write side (the writer thread) */
+    int (*open)(argus_store **out, const argus_config *cfg, char *msg, size_t msglen);
+    void (*close)(argus_store *st);
+    int (*begin)(argus_store *st, char *msg, size_t msglen);
+    int (*put)(argus_store *st, argus_signal sig, void *decoded, const uint8_t key[16],
+               argus_put_result *out, char *msg, size_t msglen);
+    int (*commit)(argus_store *st, char *msg, size_t msglen);
+    void (*rollback)(argus_store *st);
+    int (*broken)(const argus_store *st);
+    /* commits a small write of its own: only a commit proves the database writable again */
+    int (*probe)(argus_store *st, char *msg, size_t msglen);
+    /* maintenance: one chunk in its own transaction; *more = 1 while rows are left */
+    int (*purge_chunk)(argus_store *st, const argus_purge_spec *spec, argus_purge_counts *add,
+                       int *more, char *msg, size_t msglen);
+    /* health: a connection kept for /readyz, opened on first use, reopened after a failure */
+    int (*ping)(argus_store_pinger **p, const argus_config *cfg, char *msg, size_t msglen);
+    void (*pinger_free)(argus_store_pinger *p);
+    /* read side: filled in by the driver that has one (NULL until then) */
+    const struct argus_store_read_driver *read;
+} argus_store_driver;
+
+/* Every backend's store starts with this. */
+struct argus_store {
+    const argus_store_driver *driver;
+};
+
+extern const argus_store_driver argus_store_sqlite;
+
+/* Adds a driver (borrowed, must outlive every store) ahead of the built-in ones; before any
+ * thread uses the registry. 0, or -1 when full. Tests wrap a real driver with it. */
+int argus_store_driver_add(const argus_store_driver *d);
+
+/* The SQLite connection of a store of the SQLite driver (tests, tools); NULL for other stores. */
+struct sqlite3;
+struct sqlite3 *argus_store_sqlite_db(argus_store *st);
+
+/* The driver for a database URL; NULL with msg ("mysql backend not built in this binary", or
+ * an unknown scheme) when there is none. */
+const argus_store_driver *argus_store_driver_for(const char *db_url, char *msg, size_t msglen);
+
+/* Opens (creating the file and its directory when missing) and migrates the database of
+ * cfg->db_url. On failure returns ARGUS_STORE_RETRY (or REJECT when it can never work, e.g. no
+ * driver) with msg set; *out is then NULL. */
 int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size_t msglen);
-void argus_store_close(argus_store *st);
 
-int argus_store_begin(argus_store *st, char *msg, size_t msglen);
+static inline void argus_store_close(argus_store *st)
+{
+    if (st)
+        st->driver->close(st);
+}
+static inline int argus_store_begin(argus_store *st, char *msg, size_t msglen)
+{
+    return st->driver->begin(st, msg, msglen);
+}
 /* Stores one decoded request (argus_otlp_traces* or argus_otlp_logs*, borrowed) inside the open
- * transaction; *stored gets the number of spans / log records inserted. */
-int argus_store_put(argus_store *st, argus_signal sig, void *decoded, size_t *stored, char *msg,
-                    size_t msglen);
-int argus_store_commit(argus_store *st, char *msg, size_t msglen);
-void argus_store_rollback(argus_store *st);
+ * transaction. key: a digest of the request's bytes (NULL: no duplicate check); a request whose
+ * key was stored before stores nothing and reports duplicate = 1, so a retried Export is stored
+ * once, also across restarts. */
+static inline int argus_store_put(argus_store *st, argus_signal sig, void *decoded,
+                                  const uint8_t key[16], argus_put_result *out, char *msg,
+                                  size_t msglen)
+{
+    return st->driver->put(st, sig, decoded, key, out, msg, msglen);
+}
+static inline int argus_store_commit(argus_store *st, char *msg, size_t msglen)
+{
+    return st->driver->commit(st, msg, msglen);
+}
+static inline void argus_store_rollback(argus_store *st)
+{
+    if (st)
+        st->driver->rollback(st);
+}
 /* 1 when the connection should be closed and opened again (after I/O errors, a deleted or
  * replaced file, a read-only open), else 0. */
-int argus_store_broken(const argus_store *st);
-
-/* Opens its own read-only connection and runs a trivial query: 0 when the database answers,
- * else -1 with msg. Safe from any thread. */
-int argus_store_ping(const argus_config *cfg, char *msg, size_t msglen);
+static inline int argus_store_broken(const argus_store *st)
+{
+    return st->driver->broken(st);
+}
+static inline int argus_store_probe(argus_store *st, char *msg, size_t msglen)
+{
+    return st->driver->probe(st, msg, msglen);
+}
+static inline int argus_store_purge_chunk(argus_store *st, const argus_purge_spec *spec,
+                                          argus_purge_counts *add, int *more, char *msg,
+                                          size_t msglen)
+{
+    return st->driver->purge_chunk(st, spec, add, more, msg, msglen);
+}
 
 #endif

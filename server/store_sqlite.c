@@ -54,16 +54,85 @@ typedef struct checkpointer {
     char path[1024];
 } checkpointer;
 
-struct argus_store {
+/* Statements besides the ingest ones, prepared on first use. */
+enum {
+    Q_REQUEST_KEY,
+    Q_OLD_TRACES,
+    Q_DEL_TRACE_SPANS,
+    Q_DEL_TRACE,
+    Q_DEL_OLD_LOGS,
+    Q_PATTERN_LESS,
+    Q_PATTERN_EMPTY,
+    Q_DEL_OLD_ROLLUPS,
+    Q_DEL_OLD_REQUESTS,
+    Q_DEL_SPANS,
+    Q_DEL_LOGS,
+    Q_DEL_TRACES,
+    Q_DEL_ROLLUPS,
+    Q_DEL_PATTERNS,
+    Q_DEL_REQUESTS,
+    Q_DEL_RESOURCES,
+    Q_ANY_RECORD,
+    Q_RESET_INSIGHTS,
+    NQ
+};
+
+/* Purge statements: ?1 is the cut-off (unix ns) where there is one, ?2 (or ?1) the chunk size.
+ * Spans go by trace (the summary's start time decides), so a trace is never left half there. */
+static const char *const q_sql[NQ] = {
+    [Q_REQUEST_KEY] = "INSERT INTO ingest_requests (key, signal, stored_ns) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT (key) DO NOTHING",
+    [Q_OLD_TRACES] = "SELECT trace_id, span_count FROM traces WHERE start_time_unix_nano < ?1"
+                     " ORDER BY start_time_unix_nano LIMIT ?2",
+    [Q_DEL_TRACE_SPANS] = "DELETE FROM span_records WHERE trace_id = ?1",
+    [Q_DEL_TRACE] = "DELETE FROM traces WHERE trace_id = ?1",
+    [Q_DEL_OLD_LOGS] = "DELETE FROM log_records WHERE id IN (SELECT id FROM log_records"
+                       " WHERE time_unix_nano < ?1 ORDER BY time_unix_nano LIMIT ?2)"
+                       " RETURNING pattern_id, time_unix_nano",
+    /* the lines of a pattern that are left are all newer than the newest one deleted */
+    [Q_PATTERN_LESS] = "UPDATE log_patterns SET count = count - ?2,"
+                       " first_seen_ns = max(coalesce(first_seen_ns, ?3), ?3)"
+                       " WHERE pattern_id = ?1",
+    [Q_PATTERN_EMPTY] = "DELETE FROM log_patterns WHERE pattern_id = ?1 AND count <= 0",
+    [Q_DEL_OLD_ROLLUPS] = "DELETE FROM span_rollups WHERE (service_name, minute_ns) IN"
+                          " (SELECT service_name, minute_ns FROM span_rollups"
+                          "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
+    [Q_DEL_OLD_REQUESTS] = "DELETE FROM ingest_requests WHERE key IN (SELECT key FROM"
+                           " ingest_requests WHERE stored_ns < ?1 ORDER BY stored_ns LIMIT ?2)",
+    [Q_DEL_SPANS] = "DELETE FROM span_records WHERE id IN"
+                    " (SELECT id FROM span_records ORDER BY id LIMIT ?1)",
+    [Q_DEL_LOGS] = "DELETE FROM log_records WHERE id IN"
+                   " (SELECT id FROM log_records ORDER BY id LIMIT ?1)",
+    [Q_DEL_TRACES] = "DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces LIMIT ?1)",
+    [Q_DEL_ROLLUPS] = "DELETE FROM span_rollups WHERE (service_name, minute_ns) IN"
+                      " (SELECT service_name, minute_ns FROM span_rollups LIMIT ?1)",
+    [Q_DEL_PATTERNS] = "DELETE FROM log_patterns WHERE pattern_id IN"
+                       " (SELECT pattern_id FROM log_patterns LIMIT ?1)",
+    [Q_DEL_REQUESTS] = "DELETE FROM ingest_requests WHERE key IN"
+                       " (SELECT key FROM ingest_requests LIMIT ?1)",
+    [Q_DEL_RESOURCES] = "DELETE FROM resources WHERE id IN (SELECT id FROM resources LIMIT ?1)",
+    [Q_ANY_RECORD] = "SELECT EXISTS (SELECT 1 FROM span_records) OR"
+                     " EXISTS (SELECT 1 FROM log_records)",
+    [Q_RESET_INSIGHTS] = "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights'",
+};
+
+typedef struct sqlite_store {
+    argus_store base;
     sqlite3 *db;
     sqlite3_stmt *ingest[ARGUS_SIGNAL_COUNT][MAX_STMTS];
     int n_ingest[ARGUS_SIGNAL_COUNT];
+    sqlite3_stmt *q[NQ];
     int broken;
+    char path[1024];
+    dev_t dev; /* the file opened, to notice it renamed away, deleted or replaced */
+    ino_t ino;
     checkpointer ckpt;
-};
+} sqlite_store;
+
+#define PURGE_CHUNK_ROWS 5000
 
 /* The one place SQLite errors become store results. */
-static int classify(argus_store *st, int rc)
+static int classify(sqlite_store *st, int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_IOERR:
@@ -87,7 +156,7 @@ static int classify(argus_store *st, int rc)
     }
 }
 
-static int fail(argus_store *st, int rc, char *msg, size_t msglen, const char *what)
+static int fail(sqlite_store *st, int rc, char *msg, size_t msglen, const char *what)
 {
     snprintf(msg, msglen, "sqlite: %s: %s", what,
              st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -250,18 +319,20 @@ static void checkpointer_stop(checkpointer *c)
     c->initialized = c->started = 0;
 }
 
-static int exec(argus_store *st, const char *sql, char *msg, size_t msglen)
+static int exec(sqlite_store *st, const char *sql, char *msg, size_t msglen)
 {
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? ARGUS_STORE_OK : fail(st, rc, msg, msglen, sql);
 }
 
-int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size_t msglen)
+static void sqlite_close(argus_store *base);
+
+static int sqlite_open(argus_store **out, const argus_config *cfg, char *msg, size_t msglen)
 {
     *out = NULL;
     if (make_parent_dirs(cfg->db_path, msg, msglen) != 0)
         return ARGUS_STORE_RETRY;
-    argus_store *st = calloc(1, sizeof *st);
+    sqlite_store *st = calloc(1, sizeof *st);
     if (!st) {
         snprintf(msg, msglen, "sqlite: out of memory");
         return ARGUS_STORE_RETRY;
@@ -274,6 +345,8 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
         res = fail(st, rc, msg, msglen, "open");
         goto out;
     }
+    st->base.driver = &argus_store_sqlite;
+    snprintf(st->path, sizeof st->path, "%s", cfg->db_path);
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, (int)cfg->sqlite_busy_timeout_ms);
     char *err = NULL;
@@ -365,23 +438,35 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
         sqlite3_step(ps) == SQLITE_ROW && sqlite3_column_int(ps, 0) >= 512)
         page_size = sqlite3_column_int(ps, 0);
     sqlite3_finalize(ps);
+    struct stat sb;
+    if (stat(cfg->db_path, &sb) != 0) {
+        snprintf(msg, msglen, "sqlite: %s: %s", cfg->db_path, strerror(errno));
+        res = ARGUS_STORE_RETRY;
+        goto out;
+    }
+    st->dev = sb.st_dev;
+    st->ino = sb.st_ino;
     checkpointer_start(&st->ckpt, st->db, cfg->db_path, page_size);
 out:
     if (res != ARGUS_STORE_OK) {
-        argus_store_close(st);
+        st->base.driver = &argus_store_sqlite;
+        sqlite_close(&st->base);
         return res;
     }
-    *out = st;
+    *out = &st->base;
     return ARGUS_STORE_OK;
 }
 
-void argus_store_close(argus_store *st)
+static void sqlite_close(argus_store *base)
 {
+    sqlite_store *st = (sqlite_store *)base;
     if (!st)
         return;
     for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
         for (int i = 0; i < st->n_ingest[s]; i++)
             sqlite3_finalize(st->ingest[s][i]);
+    for (int i = 0; i < NQ; i++)
+        sqlite3_finalize(st->q[i]);
     if (st->db)
         sqlite3_wal_hook(st->db, NULL, NULL);
     checkpointer_stop(&st->ckpt);
@@ -390,20 +475,81 @@ void argus_store_close(argus_store *st)
     free(st);
 }
 
-int argus_store_begin(argus_store *st, char *msg, size_t msglen)
+/* The path no longer names the file this connection writes (renamed away, deleted, replaced):
+ * whatever is committed there is lost to every reader, so refuse and reopen. */
+static int file_moved(sqlite_store *st, char *msg, size_t msglen)
 {
+    struct stat sb;
+    if (stat(st->path, &sb) == 0 && sb.st_dev == st->dev && sb.st_ino == st->ino)
+        return 0;
+    snprintf(msg, msglen, "sqlite: %s was renamed, deleted or replaced; reopening it", st->path);
+    st->broken = 1;
+    return 1;
+}
+
+static int sqlite_begin(argus_store *base, char *msg, size_t msglen)
+{
+    sqlite_store *st = (sqlite_store *)base;
+    if (file_moved(st, msg, msglen))
+        return ARGUS_STORE_RETRY;
     return exec(st, "BEGIN IMMEDIATE", msg, msglen);
 }
 
-int argus_store_put(argus_store *st, argus_signal sig, void *decoded, size_t *stored, char *msg,
-                    size_t msglen)
+static sqlite3_stmt *query(sqlite_store *st, int which, char *msg, size_t msglen, int *res)
 {
-    *stored = 0;
+    if (!st->q[which]) {
+        int rc = sqlite3_prepare_v3(st->db, q_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &st->q[which], NULL);
+        if (rc != SQLITE_OK) {
+            *res = fail(st, rc, msg, msglen, "preparing a statement");
+            return NULL;
+        }
+    }
+    *res = ARGUS_STORE_OK;
+    return st->q[which];
+}
+
+/* Steps s to its end and resets it; returns a store result. */
+static int run(sqlite_store *st, sqlite3_stmt *s, char *msg, size_t msglen, const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        ;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? ARGUS_STORE_OK : fail(st, rc, msg, msglen, what);
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int sqlite_put(argus_store *base, argus_signal sig, void *decoded, const uint8_t key[16],
+                      argus_put_result *out, char *msg, size_t msglen)
+{
+    sqlite_store *st = (sqlite_store *)base;
+    memset(out, 0, sizeof *out);
     int res = exec(st, "SAVEPOINT request", msg, msglen);
     if (res != ARGUS_STORE_OK)
         return res;
+    if (key) {
+        sqlite3_stmt *k = query(st, Q_REQUEST_KEY, msg, msglen, &res);
+        if (k) {
+            sqlite3_bind_blob(k, 1, key, 16, SQLITE_STATIC);
+            sqlite3_bind_int(k, 2, (int)sig);
+            sqlite3_bind_int64(k, 3, wall_ns());
+            res = run(st, k, msg, msglen, "recording a request");
+        }
+        if (res == ARGUS_STORE_OK && sqlite3_changes64(st->db) == 0) {
+            out->duplicate = 1;
+            return exec(st, "RELEASE request", msg, msglen);
+        }
+    }
     const char *ptype = argus_signal_get(sig)->pointer_type;
-    for (int i = 0; i < st->n_ingest[sig]; i++) {
+    for (int i = 0; i < st->n_ingest[sig] && res == ARGUS_STORE_OK; i++) {
         sqlite3_stmt *s = st->ingest[sig][i];
         sqlite3_bind_pointer(s, 1, decoded, ptype, NULL);
         int rc = sqlite3_step(s);
@@ -413,8 +559,15 @@ int argus_store_put(argus_store *st, argus_signal sig, void *decoded, size_t *st
             res = fail(st, rc, msg, msglen, "storing a request");
             break;
         }
-        if (i == 0)
-            *stored = (size_t)sqlite3_changes64(st->db);
+        /* The first statement inserts the records: one INSERT ... SELECT gives consecutive ids
+         * (max(id) + 1 each), and triggers do not change last_insert_rowid afterwards. */
+        if (i == 0) {
+            out->stored = (size_t)sqlite3_changes64(st->db);
+            if (out->stored) {
+                out->ids.last = sqlite3_last_insert_rowid(st->db);
+                out->ids.first = out->ids.last - (int64_t)out->stored + 1;
+            }
+        }
     }
     if (res == ARGUS_STORE_OK)
         return exec(st, "RELEASE request", msg, msglen);
@@ -424,40 +577,325 @@ int argus_store_put(argus_store *st, argus_signal sig, void *decoded, size_t *st
             ARGUS_STORE_OK)
             return ARGUS_STORE_RETRY; /* the transaction is in an unknown state */
     }
-    *stored = 0;
+    memset(out, 0, sizeof *out);
     return res;
 }
 
-int argus_store_commit(argus_store *st, char *msg, size_t msglen)
+static int sqlite_commit(argus_store *base, char *msg, size_t msglen)
 {
-    return exec(st, "COMMIT", msg, msglen);
+    return exec((sqlite_store *)base, "COMMIT", msg, msglen);
 }
 
-void argus_store_rollback(argus_store *st)
+static void sqlite_rollback(argus_store *base)
 {
+    sqlite_store *st = (sqlite_store *)base;
     if (st && st->db && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int argus_store_broken(const argus_store *st)
+static int sqlite_broken(const argus_store *base)
 {
-    return st->broken;
+    return ((const sqlite_store *)base)->broken;
 }
 
-int argus_store_ping(const argus_config *cfg, char *msg, size_t msglen)
+static int sqlite_probe(argus_store *base, char *msg, size_t msglen)
 {
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(cfg->db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-    sqlite3_stmt *st = NULL;
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 1000);
-        rc = sqlite3_prepare_v2(db, "SELECT max(version) FROM argus_migrations", -1, &st, NULL);
+    sqlite_store *st = (sqlite_store *)base;
+    int res = sqlite_begin(base, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = exec(st,
+                   "INSERT INTO argus_jobs (name, last_id) VALUES ('probe', 1)"
+                   " ON CONFLICT (name) DO UPDATE SET last_id = last_id + 1",
+                   msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = exec(st, "COMMIT", msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        sqlite_rollback(base);
+    return res;
+}
+
+/* ---- maintenance: purge in chunks ---------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Old traces with all their spans: whole traces until about `chunk` spans. */
+static int purge_old_traces(sqlite_store *st, int64_t before, unsigned chunk,
+                            argus_purge_counts *add, int *more, char *msg, size_t msglen)
+{
+    int res;
+    sqlite3_stmt *sel = query(st, Q_OLD_TRACES, msg, msglen, &res);
+    sqlite3_stmt *dspans = sel ? query(st, Q_DEL_TRACE_SPANS, msg, msglen, &res) : NULL;
+    sqlite3_stmt *dtrace = dspans ? query(st, Q_DEL_TRACE, msg, msglen, &res) : NULL;
+    if (!dtrace)
+        return res;
+    char **ids = calloc(chunk, sizeof *ids);
+    if (!ids) {
+        snprintf(msg, msglen, "sqlite: out of memory");
+        return ARGUS_STORE_RETRY;
+    }
+    size_t n = 0;
+    int64_t spans = 0;
+    sqlite3_bind_int64(sel, 1, before);
+    sqlite3_bind_int64(sel, 2, chunk);
+    int rc;
+    while (spans < (int64_t)chunk && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        ids[n] = strdup((const char *)sqlite3_column_text(sel, 0));
+        if (!ids[n])
+            break;
+        n++;
+        spans += sqlite3_column_int64(sel, 1);
+        rc = SQLITE_DONE;
+    }
+    if (n == 0 && rc != SQLITE_DONE)
+        res = fail(st, rc, msg, msglen, "finding old traces");
+    sqlite3_reset(sel);
+    sqlite3_clear_bindings(sel);
+    for (size_t i = 0; i < n && res == ARGUS_STORE_OK; i++) {
+        sqlite3_bind_text(dspans, 1, ids[i], -1, SQLITE_STATIC);
+        res = run(st, dspans, msg, msglen, "deleting old spans");
+        if (res == ARGUS_STORE_OK) {
+            add->spans += (uint64_t)sqlite3_changes64(st->db);
+            sqlite3_bind_text(dtrace, 1, ids[i], -1, SQLITE_STATIC);
+            res = run(st, dtrace, msg, msglen, "deleting old traces");
+            add->traces += (uint64_t)sqlite3_changes64(st->db);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    *more |= n > 0;
+    return res;
+}
+
+/* Old log records; the patterns they counted are decremented (and dropped when empty). */
+static int purge_old_logs(sqlite_store *st, int64_t before, unsigned chunk, argus_purge_counts *add,
+                          int *more, char *msg, size_t msglen)
+{
+    int res;
+    sqlite3_stmt *del = query(st, Q_DEL_OLD_LOGS, msg, msglen, &res);
+    sqlite3_stmt *less = del ? query(st, Q_PATTERN_LESS, msg, msglen, &res) : NULL;
+    sqlite3_stmt *empty = less ? query(st, Q_PATTERN_EMPTY, msg, msglen, &res) : NULL;
+    if (!empty)
+        return res;
+    char **pats = calloc(chunk, sizeof *pats);
+    if (!pats) {
+        snprintf(msg, msglen, "sqlite: out of memory");
+        return ARGUS_STORE_RETRY;
+    }
+    size_t n = 0, rows = 0;
+    int64_t newest = 0;
+    sqlite3_bind_int64(del, 1, before);
+    sqlite3_bind_int64(del, 2, chunk);
+    int rc;
+    while ((rc = sqlite3_step(del)) == SQLITE_ROW) {
+        rows++;
+        if (sqlite3_column_int64(del, 1) > newest)
+            newest = sqlite3_column_int64(del, 1);
+        const char *p = (const char *)sqlite3_column_text(del, 0);
+        if (p && n < chunk && (pats[n] = strdup(p)) != NULL)
+            n++;
+    }
+    sqlite3_reset(del);
+    sqlite3_clear_bindings(del);
+    if (rc != SQLITE_DONE)
+        res = fail(st, rc, msg, msglen, "deleting old logs");
+    add->logs += rows;
+    qsort(pats, n, sizeof *pats, cmp_str);
+    for (size_t i = 0; i < n && res == ARGUS_STORE_OK;) {
+        size_t j = i + 1;
+        while (j < n && strcmp(pats[j], pats[i]) == 0)
+            j++;
+        sqlite3_bind_text(less, 1, pats[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(less, 2, (int64_t)(j - i));
+        sqlite3_bind_int64(less, 3, newest);
+        res = run(st, less, msg, msglen, "updating log_patterns");
+        if (res == ARGUS_STORE_OK) {
+            sqlite3_bind_text(empty, 1, pats[i], -1, SQLITE_STATIC);
+            res = run(st, empty, msg, msglen, "deleting empty log_patterns");
+            add->patterns += (uint64_t)sqlite3_changes64(st->db);
+        }
+        i = j;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(pats[i]);
+    free(pats);
+    *more |= rows > 0;
+    return res;
+}
+
+/* Runs a chunked DELETE (bound: [?1 = before,] chunk); adds the rows deleted to *count. */
+static int purge_step(sqlite_store *st, int which, const int64_t *before, unsigned chunk,
+                      uint64_t *count, int *more, char *msg, size_t msglen)
+{
+    int res;
+    sqlite3_stmt *s = query(st, which, msg, msglen, &res);
+    if (!s)
+        return res;
+    int i = 1;
+    if (before)
+        sqlite3_bind_int64(s, i++, *before);
+    sqlite3_bind_int64(s, i, chunk);
+    res = run(st, s, msg, msglen, "purging");
+    if (res == ARGUS_STORE_OK) {
+        int64_t n = sqlite3_changes64(st->db);
+        if (count)
+            *count += (uint64_t)n;
+        *more |= n > 0;
+    }
+    return res;
+}
+
+static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
+                              argus_purge_counts *add, int *more, char *msg, size_t msglen)
+{
+    sqlite_store *st = (sqlite_store *)base;
+    *more = 0;
+    unsigned chunk = spec->chunk_rows ? spec->chunk_rows : PURGE_CHUNK_ROWS;
+    unsigned sig = spec->signals ? spec->signals : (1u << ARGUS_SIGNAL_COUNT) - 1;
+    int traces = (sig >> ARGUS_SIGNAL_TRACES) & 1, logs = (sig >> ARGUS_SIGNAL_LOGS) & 1;
+    if (file_moved(st, msg, msglen))
+        return ARGUS_STORE_RETRY;
+    int res = exec(st, "BEGIN IMMEDIATE", msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        return res;
+    /* One kind of row per chunk, in this order, so each transaction stays small. */
+    if (spec->all) {
+        if (traces)
+            res = purge_step(st, Q_DEL_SPANS, NULL, chunk, &add->spans, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && logs)
+            res = purge_step(st, Q_DEL_LOGS, NULL, chunk, &add->logs, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && traces)
+            res = purge_step(st, Q_DEL_TRACES, NULL, chunk, &add->traces, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && traces)
+            res = purge_step(st, Q_DEL_ROLLUPS, NULL, chunk, &add->rollups, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && logs)
+            res = purge_step(st, Q_DEL_PATTERNS, NULL, chunk, &add->patterns, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && logs) {
+            sqlite3_stmt *r = query(st, Q_RESET_INSIGHTS, msg, msglen, &res);
+            if (r)
+                res = run(st, r, msg, msglen, "resetting the insight job");
+        }
+        if (res == ARGUS_STORE_OK && !*more && traces && logs)
+            res = purge_step(st, Q_DEL_REQUESTS, NULL, chunk, &add->requests, more, msg, msglen);
+    } else {
+        const int64_t *b = &spec->before_ns;
+        if (traces)
+            res = purge_old_traces(st, *b, chunk, add, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && logs)
+            res = purge_old_logs(st, *b, chunk, add, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && traces)
+            res = purge_step(st, Q_DEL_OLD_ROLLUPS, b, chunk, &add->rollups, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && traces && logs)
+            res = purge_step(st, Q_DEL_OLD_REQUESTS, b, chunk, &add->requests, more, msg, msglen);
+    }
+    /* Resources are shared by both signals: dropped only once no record is left at all. */
+    if (res == ARGUS_STORE_OK && !*more) {
+        sqlite3_stmt *any = query(st, Q_ANY_RECORD, msg, msglen, &res);
+        int left = 1;
+        if (any) {
+            int rc = sqlite3_step(any);
+            if (rc == SQLITE_ROW)
+                left = sqlite3_column_int(any, 0);
+            else
+                res = fail(st, rc, msg, msglen, "checking for records");
+            sqlite3_reset(any);
+        }
+        if (res == ARGUS_STORE_OK && !left)
+            res = purge_step(st, Q_DEL_RESOURCES, NULL, chunk, NULL, more, msg, msglen);
+    }
+    if (res == ARGUS_STORE_OK)
+        res = exec(st, "COMMIT", msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        sqlite_rollback(base);
+    return res;
+}
+
+/* ---- health ---------------------------------------------------------------------------------- */
+
+struct argus_store_pinger {
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    dev_t dev;
+    ino_t ino;
+};
+
+static void sqlite_pinger_free(argus_store_pinger *p)
+{
+    if (!p)
+        return;
+    sqlite3_finalize(p->stmt);
+    sqlite3_close(p->db);
+    free(p);
+}
+
+/* A read-only connection kept open: /readyz costs a query, not an open. It is replaced when the
+ * path names another file than the one it reads. */
+static int sqlite_ping(argus_store_pinger **pp, const argus_config *cfg, char *msg, size_t msglen)
+{
+    struct stat sb;
+    if (stat(cfg->db_path, &sb) != 0) {
+        snprintf(msg, msglen, "sqlite: %s: %s", cfg->db_path, strerror(errno));
+        sqlite_pinger_free(*pp);
+        *pp = NULL;
+        return -1;
+    }
+    argus_store_pinger *p = *pp;
+    if (p && (p->dev != sb.st_dev || p->ino != sb.st_ino)) {
+        sqlite_pinger_free(p);
+        *pp = p = NULL;
+    }
+    int rc = SQLITE_OK;
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p) {
+            snprintf(msg, msglen, "sqlite: out of memory");
+            return -1;
+        }
+        p->dev = sb.st_dev;
+        p->ino = sb.st_ino;
+        rc =
+            sqlite3_open_v2(cfg->db_path, &p->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_busy_timeout(p->db, 1000);
+            rc = sqlite3_prepare_v2(p->db, "SELECT max(version) FROM argus_migrations", -1,
+                                    &p->stmt, NULL);
+        }
     }
     if (rc == SQLITE_OK)
-        rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db);
-    if (rc != SQLITE_OK)
-        snprintf(msg, msglen, "sqlite: %s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return rc == SQLITE_OK ? 0 : -1;
+        rc = sqlite3_step(p->stmt) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(p->db);
+    if (p->stmt)
+        sqlite3_reset(p->stmt);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "sqlite: %s", p->db ? sqlite3_errmsg(p->db) : sqlite3_errstr(rc));
+        sqlite_pinger_free(p);
+        *pp = NULL;
+        return -1;
+    }
+    *pp = p;
+    return 0;
+}
+
+const argus_store_driver argus_store_sqlite = {
+    .scheme = "sqlite",
+    .name = "SQLite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .put = sqlite_put,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .broken = sqlite_broken,
+    .probe = sqlite_probe,
+    .purge_chunk = sqlite_purge_chunk,
+    .ping = sqlite_ping,
+    .pinger_free = sqlite_pinger_free,
+    .read = NULL,
+};
+
+struct sqlite3 *argus_store_sqlite_db(argus_store *st)
+{
+    return st && st->driver == &argus_store_sqlite ? ((sqlite_store *)st)->db : NULL;
 }

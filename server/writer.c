@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +25,29 @@
 #define PROBE_INTERVAL_MS 1000
 /* Not ready when the oldest queued request has waited this long (plus twice the latency). */
 #define STALL_NS ((int64_t)5 * 1000000000)
+/* How often background retention looks for data older than ARGUS_RETENTION. */
+#define RETENTION_EVERY_NS ((int64_t)60 * 1000000000)
+#define RETENTION_FIRST_NS ((int64_t)5 * 1000000000)
+
+typedef struct purge_task {
+    struct purge_task *next;
+    argus_purge_request req;
+    argus_purge_done_fn done;
+    void *ctx;
+    argus_purge_counts counts;
+    unsigned chunks;
+    int64_t started_ns;
+    int retention; /* queued by the writer itself */
+} purge_task;
 
 typedef struct job {
     struct job *next;
     argus_signal signal;
     argus_otlp_traces traces;
     argus_otlp_logs logs;
-    size_t items; /* valid spans / log records */
-    size_t bytes; /* payload bytes */
+    size_t items;    /* valid spans / log records */
+    size_t bytes;    /* payload bytes */
+    uint8_t key[16]; /* digest of the signal and payload: a retried request is stored once */
     uint64_t rejected;
     char reject_message[160];
     int64_t enqueued_ns;
@@ -40,7 +56,7 @@ typedef struct job {
     /* outcome of the batch for this job */
     argus_ingest_status status;
     char message[256];
-    size_t stored;
+    argus_put_result put;
 } job;
 
 struct argus_writer {
@@ -53,9 +69,20 @@ struct argus_writer {
     int started;
     pthread_t thread;
     argus_store *store; /* writer thread only */
+    const argus_store_driver *driver;
     /* health, under mu */
     int db_ok;
     char db_error[256];
+    /* the /readyz connection, under ping_mu */
+    pthread_mutex_t ping_mu;
+    argus_store_pinger *pinger;
+    /* live tail: set before traffic, read by the writer thread */
+    argus_commit_fn commit_fn;
+    void *commit_ctx;
+    /* purges waiting or running, under mu; the head runs one chunk between batches */
+    purge_task *purges, *purges_tail;
+    int retention_queued;
+    int64_t next_retention_ns; /* writer thread only */
     /* recycled jobs keep their arenas' last block, so steady traffic stops calling malloc */
     pthread_mutex_t pool_mu;
     job *pool;
@@ -86,7 +113,8 @@ static job *job_get(argus_writer *w)
         argus_otlp_logs_init(&j->logs);
     }
     j->next = NULL;
-    j->items = j->bytes = j->stored = 0;
+    j->items = j->bytes = 0;
+    memset(&j->put, 0, sizeof j->put);
     j->rejected = 0;
     j->reject_message[0] = j->message[0] = 0;
     j->status = ARGUS_INGEST_OK;
@@ -148,6 +176,24 @@ static void refuse_full(argus_ingest_result *now, size_t waiting)
              "ingest queue is full (%zu items waiting); retry later", waiting);
 }
 
+/* The first 16 bytes of SHA-256(signal, payload): equal only for identical requests. Computed
+ * in the receiver's thread (~1.5 GB/s with SHA extensions), so the writer only looks it up. */
+static int request_key(argus_signal sig, const void *payload, size_t len, uint8_t key[16])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    unsigned char tag = (unsigned char)sig;
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, &tag, 1) &&
+             EVP_DigestUpdate(ctx, payload ? payload : "", len) &&
+             EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen >= 16;
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return -1;
+    memcpy(key, md, 16);
+    return 0;
+}
+
 int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, size_t len,
                         argus_ingest_done_fn done, void *ctx, argus_ingest_result *now)
 {
@@ -203,6 +249,13 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
         return 0;
     }
     j->items = total - (size_t)j->rejected;
+    if (request_key(sig, payload, len, j->key) != 0) {
+        now->status = ARGUS_INGEST_UNAVAILABLE;
+        now->retry_after_s = 1;
+        snprintf(now->message, sizeof now->message, "out of memory");
+        job_put(w, j);
+        return 0;
+    }
     /* What the queue really holds: the decoded and rendered request (~10x its protobuf size). */
     j->bytes = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
     if (j->bytes < len)
@@ -276,12 +329,17 @@ static void answer(argus_writer *w, job *j, argus_ingest_status status, const ch
     job_put(w, j);
 }
 
+/* Records the outcome of the last write; the log says when writing works again (after a commit,
+ * never after a mere BEGIN, which a full or read-only disk still allows). */
 static void set_health(argus_writer *w, int ok, const char *error)
 {
     pthread_mutex_lock(&w->mu);
+    int was = w->db_ok;
     w->db_ok = ok;
     snprintf(w->db_error, sizeof w->db_error, "%s", ok ? "" : error);
     pthread_mutex_unlock(&w->mu);
+    if (ok && !was)
+        argus_log(ARGUS_LOG_INFO, "database writable again", NULL);
 }
 
 /* Runs one transaction for the list; answers every job. Returns 0 on commit, -1 when the
@@ -301,10 +359,12 @@ static int run_batch(argus_writer *w, job *list)
     if (res == ARGUS_STORE_OK)
         res = argus_store_begin(w->store, msg, sizeof msg);
     size_t nreq = 0, nitems = 0;
+    argus_id_range ids[ARGUS_SIGNAL_COUNT];
+    memset(ids, 0, sizeof ids);
     for (job *j = list; j && res == ARGUS_STORE_OK; j = j->next) {
         void *decoded = j->signal == ARGUS_SIGNAL_TRACES ? (void *)&j->traces : (void *)&j->logs;
         char jmsg[256] = "";
-        int r = argus_store_put(w->store, j->signal, decoded, &j->stored, jmsg, sizeof jmsg);
+        int r = argus_store_put(w->store, j->signal, decoded, j->key, &j->put, jmsg, sizeof jmsg);
         if (r == ARGUS_STORE_REJECT) {
             j->status = ARGUS_INGEST_INTERNAL;
             snprintf(j->message, sizeof j->message, "storing failed: %s", jmsg);
@@ -316,7 +376,13 @@ static int run_batch(argus_writer *w, job *list)
         } else {
             j->status = ARGUS_INGEST_OK;
             nreq++;
-            nitems += j->stored;
+            nitems += j->put.stored;
+            argus_id_range *r = &ids[j->signal];
+            if (j->put.ids.first) {
+                if (!r->first)
+                    r->first = j->put.ids.first;
+                r->last = j->put.ids.last;
+            }
         }
     }
     if (res == ARGUS_STORE_OK)
@@ -345,11 +411,23 @@ static int run_batch(argus_writer *w, job *list)
     atomic_store(&stats->last_commit_unix_ns, now_ns(CLOCK_REALTIME));
     set_health(w, 1, NULL);
     argus_log(ARGUS_LOG_DEBUG, "batch committed", "requests=%zu items=%zu", nreq, nitems);
+    /* Publish before answering: a client that reads right after its acknowledgement finds the
+     * live tail already told. */
+    pthread_mutex_lock(&w->mu);
+    argus_commit_fn fn = w->commit_fn;
+    void *fn_ctx = w->commit_ctx;
+    pthread_mutex_unlock(&w->mu);
+    if (fn)
+        for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
+            if (ids[s].first)
+                fn(fn_ctx, (argus_signal)s, ids[s].first, ids[s].last);
     while (list) {
         job *next = list->next;
-        if (list->status == ARGUS_INGEST_OK)
-            argus_stats_add(&stats->signal[list->signal].stored, list->stored);
-        else
+        if (list->status == ARGUS_INGEST_OK) {
+            argus_stats_add(&stats->signal[list->signal].stored, list->put.stored);
+            if (list->put.duplicate)
+                argus_stats_add(&stats->signal[list->signal].duplicates, 1);
+        } else
             argus_stats_add(&stats->signal[list->signal].dropped, list->items);
         answer(w, list, list->status, list->message);
         list = next;
@@ -364,7 +442,8 @@ static void deadline_after(struct timespec *ts, int64_t ns_from_now)
     ts->tv_nsec = (long)(t % 1000000000);
 }
 
-/* Opens the database if needed and takes and releases the write lock. */
+/* Opens the database if needed and commits a small write (driver probe): only a commit proves
+ * the database writable. */
 static void probe(argus_writer *w)
 {
     char msg[256] = "";
@@ -372,16 +451,148 @@ static void probe(argus_writer *w)
     if (!w->store)
         res = argus_store_open(&w->store, &w->cfg, msg, sizeof msg);
     if (res == ARGUS_STORE_OK)
-        res = argus_store_begin(w->store, msg, sizeof msg);
-    if (w->store)
-        argus_store_rollback(w->store);
+        res = argus_store_probe(w->store, msg, sizeof msg);
     if (res != ARGUS_STORE_OK && w->store && argus_store_broken(w->store)) {
         argus_store_close(w->store);
         w->store = NULL;
     }
     set_health(w, res == ARGUS_STORE_OK, msg);
-    if (res == ARGUS_STORE_OK)
-        argus_log(ARGUS_LOG_INFO, "database writable again", NULL);
+}
+
+/* ---- purges ---------------------------------------------------------------------------------- */
+
+static void purge_finish(argus_writer *w, purge_task *t, int ok, const char *message)
+{
+    pthread_mutex_lock(&w->mu);
+    w->purges = t->next;
+    if (!w->purges)
+        w->purges_tail = NULL;
+    if (t->retention)
+        w->retention_queued = 0;
+    pthread_mutex_unlock(&w->mu);
+    argus_purge_result r;
+    memset(&r, 0, sizeof r);
+    r.ok = ok;
+    r.all = t->req.all;
+    r.spans = t->counts.spans;
+    r.traces = t->counts.traces;
+    r.logs = t->counts.logs;
+    r.rollups = t->counts.rollups;
+    r.patterns = t->counts.patterns;
+    r.chunks = t->chunks;
+    r.seconds = (double)(now_ns(CLOCK_MONOTONIC) - t->started_ns) / 1e9;
+    snprintf(r.message, sizeof r.message, "%s", message ? message : "");
+    if (!t->retention || r.spans || r.logs || !ok) {
+        char q[300];
+        argus_log(ok ? ARGUS_LOG_INFO : ARGUS_LOG_WARN, ok ? "purge finished" : "purge stopped",
+                  "kind=%s spans=%llu traces=%llu logs=%llu rollups=%llu patterns=%llu chunks=%u "
+                  "seconds=%.2f error=%s",
+                  t->retention ? "retention"
+                  : t->req.all ? "all"
+                               : "older-than",
+                  (unsigned long long)r.spans, (unsigned long long)r.traces,
+                  (unsigned long long)r.logs, (unsigned long long)r.rollups,
+                  (unsigned long long)r.patterns, r.chunks, r.seconds,
+                  argus_log_quote(q, sizeof q, r.message));
+    }
+    if (t->done)
+        t->done(t->ctx, &r);
+    free(t);
+}
+
+/* Runs one chunk of the oldest purge (writer thread). */
+static void purge_step(argus_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    purge_task *t = w->purges;
+    pthread_mutex_unlock(&w->mu);
+    if (!t)
+        return;
+    char msg[256] = "";
+    int res = ARGUS_STORE_OK;
+    if (!w->store)
+        res = argus_store_open(&w->store, &w->cfg, msg, sizeof msg);
+    int more = 0;
+    if (res == ARGUS_STORE_OK) {
+        argus_purge_spec spec = {
+            .all = t->req.all, .before_ns = t->req.before_ns, .signals = t->req.signals};
+        res = argus_store_purge_chunk(w->store, &spec, &t->counts, &more, msg, sizeof msg);
+        t->chunks++;
+    }
+    if (res == ARGUS_STORE_OK && more)
+        return;
+    if (res != ARGUS_STORE_OK && w->store && argus_store_broken(w->store)) {
+        argus_store_close(w->store);
+        w->store = NULL;
+    }
+    purge_finish(w, t, res == ARGUS_STORE_OK, res == ARGUS_STORE_OK ? NULL : msg);
+}
+
+static int queue_purge(argus_writer *w, const argus_purge_request *req, argus_purge_done_fn done,
+                       void *ctx, int retention)
+{
+    purge_task *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    t->req = *req;
+    t->done = done;
+    t->ctx = ctx;
+    t->retention = retention;
+    t->started_ns = now_ns(CLOCK_MONOTONIC);
+    /* under mu */
+    if (w->purges_tail)
+        w->purges_tail->next = t;
+    else
+        w->purges = t;
+    w->purges_tail = t;
+    if (retention)
+        w->retention_queued = 1;
+    pthread_cond_signal(&w->wake);
+    return 0;
+}
+
+int argus_writer_purge(argus_writer *w, const argus_purge_request *req, argus_purge_done_fn done,
+                       void *ctx, char *msg, size_t msglen)
+{
+    if (!req->all && req->before_ns <= 0) {
+        snprintf(msg, msglen, "purge: a cut-off time (before) or all is required");
+        return -1;
+    }
+    if (req->signals & ~((1u << ARGUS_SIGNAL_COUNT) - 1)) {
+        snprintf(msg, msglen, "purge: unknown signal bits 0x%x", req->signals);
+        return -1;
+    }
+    pthread_mutex_lock(&w->mu);
+    int rc = -1;
+    if (w->stopping)
+        snprintf(msg, msglen, "purge: the server is shutting down");
+    else if ((rc = queue_purge(w, req, done, ctx, 0)) != 0)
+        snprintf(msg, msglen, "purge: out of memory");
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+void argus_writer_on_commit(argus_writer *w, argus_commit_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&w->mu);
+    w->commit_fn = fn;
+    w->commit_ctx = ctx;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Background retention: every RETENTION_EVERY_NS, a purge of what is older than the retention
+ * (under mu). */
+static void retention_tick(argus_writer *w)
+{
+    if (!w->cfg.retention_s || w->retention_queued || w->stopping)
+        return;
+    int64_t now = now_ns(CLOCK_MONOTONIC);
+    if (now < w->next_retention_ns)
+        return;
+    w->next_retention_ns = now + RETENTION_EVERY_NS;
+    argus_purge_request req = {.before_ns = now_ns(CLOCK_REALTIME) -
+                                            (int64_t)w->cfg.retention_s * 1000000000};
+    queue_purge(w, &req, NULL, NULL, 1);
 }
 
 static void *writer_main(void *arg)
@@ -391,18 +602,29 @@ static void *writer_main(void *arg)
     argus_stats *stats = argus_stats_get();
     unsigned backoff_ms = 0;
     pthread_mutex_lock(&w->mu);
+    w->next_retention_ns = now_ns(CLOCK_MONOTONIC) + RETENTION_FIRST_NS;
     for (;;) {
         while (!w->head && !w->stopping) {
-            if (w->db_ok) {
-                pthread_cond_wait(&w->wake, &w->mu);
+            retention_tick(w);
+            if (w->purges && w->db_ok) {
+                /* Idle: purge chunk after chunk; a request arriving waits one chunk at most. */
+                pthread_mutex_unlock(&w->mu);
+                purge_step(w);
+                pthread_mutex_lock(&w->mu);
                 continue;
             }
-            /* Idle with a failing database: check it now and then, so /readyz recovers even
-             * when no export arrives to prove it. */
+            /* Sleep until work, the next retention round, or (with a failing database) the
+             * next probe, so /readyz recovers even when no export arrives to prove it. */
+            int64_t wait = w->cfg.retention_s ? w->next_retention_ns - now_ns(CLOCK_MONOTONIC)
+                                              : (int64_t)3600 * 1000000000;
+            if (!w->db_ok && wait > (int64_t)PROBE_INTERVAL_MS * 1000000)
+                wait = (int64_t)PROBE_INTERVAL_MS * 1000000;
+            if (wait <= 0)
+                continue;
             struct timespec ts;
-            deadline_after(&ts, (int64_t)PROBE_INTERVAL_MS * 1000000);
-            if (pthread_cond_timedwait(&w->wake, &w->mu, &ts) == ETIMEDOUT && !w->head &&
-                !w->stopping) {
+            deadline_after(&ts, wait);
+            if (pthread_cond_timedwait(&w->wake, &w->mu, &ts) == ETIMEDOUT && !w->db_ok &&
+                !w->head && !w->stopping) {
                 pthread_mutex_unlock(&w->mu);
                 probe(w);
                 pthread_mutex_lock(&w->mu);
@@ -456,9 +678,17 @@ static void *writer_main(void *arg)
                 ;
         } else if (!failed) {
             backoff_ms = 0;
+            if (w->purges && !w->stopping) {
+                /* Busy: one purge chunk between batches. */
+                pthread_mutex_unlock(&w->mu);
+                purge_step(w);
+                pthread_mutex_lock(&w->mu);
+            }
         }
     }
     pthread_mutex_unlock(&w->mu);
+    while (w->purges)
+        purge_finish(w, w->purges, 0, "the server is shutting down");
     return NULL;
 }
 
@@ -474,12 +704,14 @@ int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, s
     w->db_ok = 1;
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->pool_mu, NULL);
+    pthread_mutex_init(&w->ping_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&w->wake, &ca);
     pthread_condattr_destroy(&ca);
-    if (argus_store_open(&w->store, cfg, msg, msglen) != ARGUS_STORE_OK) {
+    if (!(w->driver = argus_store_driver_for(cfg->db_url, msg, msglen)) ||
+        argus_store_open(&w->store, cfg, msg, msglen) != ARGUS_STORE_OK) {
         argus_writer_free(w);
         return -1;
     }
@@ -512,7 +744,10 @@ int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
     pthread_mutex_unlock(&w->mu);
     if (ok) {
         char msg[256];
-        if (argus_store_ping(&w->cfg, msg, sizeof msg) != 0) {
+        pthread_mutex_lock(&w->ping_mu);
+        int rc = w->driver->ping(&w->pinger, &w->cfg, msg, sizeof msg);
+        pthread_mutex_unlock(&w->ping_mu);
+        if (rc != 0) {
             ok = 0;
             snprintf(reason, reasonlen, "database unreachable: %s", msg);
         }
@@ -538,6 +773,8 @@ void argus_writer_free(argus_writer *w)
         return;
     argus_writer_stop(w);
     argus_store_close(w->store);
+    if (w->driver)
+        w->driver->pinger_free(w->pinger);
     while (w->pool) {
         job *j = w->pool;
         w->pool = j->next;
@@ -545,6 +782,7 @@ void argus_writer_free(argus_writer *w)
     }
     pthread_mutex_destroy(&w->mu);
     pthread_mutex_destroy(&w->pool_mu);
+    pthread_mutex_destroy(&w->ping_mu);
     pthread_cond_destroy(&w->wake);
     free(w);
 }

@@ -51,6 +51,46 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
 /* 1 when the database answered the last attempt and the queue is moving, else 0 with reason. */
 int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen);
 
+/* Live tail: fn(ctx, sig, first_id, last_id) runs on the writer thread after each COMMIT, once
+ * per signal that got rows, with the committed row ids (log_records.id / span_records.id, both
+ * ends included, consecutive). It must return fast and never block (wake the subscribers; read
+ * the rows from another thread). One callback; a later call replaces it, fn NULL removes it. Set
+ * it before traffic arrives (it is read without a lock by the writer thread). Ids restart at 1
+ * after a delete-all purge (argus_purge_result.all tells subscribers). */
+typedef void (*argus_commit_fn)(void *ctx, argus_signal sig, int64_t first_id, int64_t last_id);
+void argus_writer_on_commit(argus_writer *w, argus_commit_fn fn, void *ctx);
+
+/* Data management through the single writer: POST /api/data/purge (older than), DELETE
+ * /api/data (everything) and background retention (ARGUS_RETENTION) all run here, in chunks of
+ * a bounded number of rows, each chunk its own short transaction taken between ingest batches,
+ * so ingest never waits more than one chunk. The traces summary, span rollups, log_patterns,
+ * the log search index and the resources stay consistent with what is left (store.h). */
+typedef struct argus_purge_request {
+    int all;           /* 1: delete everything; before_unix_ns is ignored */
+    int64_t before_ns; /* else: delete data older than this (unix ns; spans by their trace's
+                          start, logs by time_unix_nano) */
+    unsigned signals;  /* bits (1u << ARGUS_SIGNAL_TRACES) | (1u << ARGUS_SIGNAL_LOGS); 0: both */
+} argus_purge_request;
+
+typedef struct argus_purge_result {
+    int ok;  /* 1: finished; 0: stopped by a database error or shutdown (message says which);
+                what was deleted before stays deleted, and the purge can simply be asked again */
+    int all; /* the request's all: row ids start again at 1 */
+    uint64_t spans, traces, logs, rollups, patterns;
+    unsigned chunks;
+    double seconds;
+    char message[256];
+} argus_purge_result;
+
+/* Called exactly once per accepted purge, from the writer thread; r is valid during the call. */
+typedef void (*argus_purge_done_fn)(void *ctx, const argus_purge_result *r);
+
+/* Queues a purge (req copied). Returns 0: done(ctx, result) runs later from the writer thread
+ * (done may be NULL). Returns -1 with msg when refused (shutting down, out of memory, a
+ * before_ns <= 0 without all). Purges run one after another, in the order asked. Thread-safe. */
+int argus_writer_purge(argus_writer *w, const argus_purge_request *req, argus_purge_done_fn done,
+                       void *ctx, char *msg, size_t msglen);
+
 /* Refuses new requests, commits everything queued (answering each), and joins the thread. */
 void argus_writer_stop(argus_writer *w);
 void argus_writer_free(argus_writer *w);

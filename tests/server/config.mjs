@@ -29,8 +29,8 @@ expectRefused('config/invalid-number-names-key', { ARGUS_BATCH_SIZE: 'lots' }, [
   / error invalid configuration .*ARGUS_BATCH_SIZE \(from environment\)/);
 expectRefused('config/invalid-flag-value-names-key', {}, ['--max-message-size', '12parsecs'], 2,
   /ARGUS_MAX_MESSAGE_SIZE \(from flag\)/);
-expectRefused('config/mysql-not-supported-yet', { ARGUS_DB: 'mysql://argus:secret@127.0.0.1:3306/argus' }, [], 2,
-  /ARGUS_DB .*not supported yet/);
+expectRefused('config/mysql-backend-not-built', { ARGUS_DB: 'mysql://argus:secret@127.0.0.1:3306/argus' }, [], 1,
+  /the mysql backend is not built in this binary/);
 expectRefused('config/unknown-db-scheme', { ARGUS_DB: 'postgres://x' }, [], 2, /ARGUS_DB .*expected sqlite:<path>/);
 expectRefused('config/bad-listen-address', { ARGUS_GRPC_LISTEN: 'localhost' }, [], 2, /ARGUS_GRPC_LISTEN .*host:port/);
 expectRefused('config/bad-log-level', {}, ['--log-level=loud'], 2, /ARGUS_LOG_LEVEL \(from flag\)/);
