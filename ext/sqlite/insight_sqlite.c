@@ -201,22 +201,16 @@ static void builtin_rules_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
 
 int argus_register_insight(sqlite3 *db, char **pzErrMsg)
 {
-    (void)pzErrMsg;
     insight_conn *c = calloc(1, sizeof *c);
     if (!c)
         return SQLITE_NOMEM;
     argus_buf_init(&c->out);
-    /* Deterministic within a statement; results follow insight_rules between statements, so
-     * do not index ai_insight() or use it in generated columns. Not innocuous: it reads a
-     * table. The three arities share c; the 3-argument one owns it (SQLite runs the destructor
-     * when that registration fails, too), so it is registered first. */
-    int rc = SQLITE_OK;
-    for (int nargs = 3; rc == SQLITE_OK && nargs >= 1; nargs--)
-        rc = sqlite3_create_function_v2(db, "ai_insight", nargs, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                        c, insight_fn, NULL, NULL, nargs == 3 ? conn_free : NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    return sqlite3_create_function(db, "insight_builtin_rules", 0,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                   builtin_rules_fn, NULL, NULL);
+    /* ai_insight() reads insight_rules, so the catalogue marks it neither deterministic nor
+     * innocuous: every statement sees the committed rules, and it cannot be indexed or used in
+     * a generated column. Its arities share c. */
+    const argus_sqlite_glue glue[] = {
+        {.name = "ai_insight", .func = insight_fn, .data = c, .free_data = conn_free},
+        {.name = "insight_builtin_rules", .func = builtin_rules_fn},
+    };
+    return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }

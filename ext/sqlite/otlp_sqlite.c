@@ -554,29 +554,24 @@ static void resource_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
 {
-    (void)pzErrMsg;
     static const vtab_kind kinds[] = {{ARGUS_SIGNAL_TRACES, 0},
                                       {ARGUS_SIGNAL_LOGS, 0},
                                       {ARGUS_SIGNAL_TRACES, 1},
                                       {ARGUS_SIGNAL_LOGS, 1}};
-    int rc = SQLITE_OK;
-    for (size_t k = 0; rc == SQLITE_OK && k < sizeof kinds / sizeof kinds[0]; k++) {
-        const argus_signal_desc *sig = argus_signal_get(kinds[k].signal);
-        rc = sqlite3_create_module(db, fn_name(sig, kinds[k].resources), &otlp_module,
-                                   (void *)&kinds[k]);
-    }
-    const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-    for (int s = 0; rc == SQLITE_OK && s < ARGUS_SIGNAL_COUNT; s++) {
+    argus_sqlite_glue glue[8 + ARGUS_SIGNAL_COUNT];
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        glue[n++] = (argus_sqlite_glue){
+            .name = fn_name(argus_signal_get(kinds[k].signal), kinds[k].resources),
+            .module = &otlp_module,
+            .data = (void *)&kinds[k]};
+    for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++) {
         const argus_signal_desc *sig = argus_signal_get((argus_signal)s);
-        rc = sqlite3_create_function(db, sig->json_function, 1, flags, (void *)sig, rows_json_fn,
-                                     NULL, NULL);
+        glue[n++] = (argus_sqlite_glue){
+            .name = sig->json_function, .func = rows_json_fn, .data = (void *)sig};
     }
-    for (int n = 1; rc == SQLITE_OK && n <= 2; n++)
-        rc = sqlite3_create_function(db, "otlp_check", n, flags, NULL, check_fn, NULL, NULL);
-    for (int n = 1; rc == SQLITE_OK && n <= 2; n++)
-        rc = sqlite3_create_function(db, "resource_id", n, flags, NULL, resource_id_fn, NULL, NULL);
-    for (int n = 1; rc == SQLITE_OK && n <= 2; n++)
-        rc = sqlite3_create_function(db, "argus_store", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
-                                     store_fn, NULL, NULL);
-    return rc;
+    glue[n++] = (argus_sqlite_glue){.name = "otlp_check", .func = check_fn};
+    glue[n++] = (argus_sqlite_glue){.name = "resource_id", .func = resource_id_fn};
+    glue[n++] = (argus_sqlite_glue){.name = "argus_store", .func = store_fn};
+    return argus_sqlite_register(db, glue, n, pzErrMsg);
 }

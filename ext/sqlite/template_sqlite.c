@@ -60,22 +60,18 @@ static void pattern_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 int argus_register_template(sqlite3 *db, char **pzErrMsg)
 {
-    (void)pzErrMsg;
-    static const struct {
-        const char *name;
-        void (*fn)(sqlite3_context *, int, sqlite3_value **);
-    } fns[] = {{"log_template", template_fn}, {"log_pattern_id", pattern_id_fn}};
-    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-        argus_buf *b = malloc(sizeof *b);
-        if (!b)
-            return SQLITE_NOMEM;
-        argus_buf_init(b);
-        /* sqlite3_create_function_v2 calls the destructor itself when registration fails */
-        int rc = sqlite3_create_function_v2(db, fns[i].name, 1,
-                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                            b, fns[i].fn, NULL, NULL, scratch_free);
-        if (rc != SQLITE_OK)
-            return rc;
+    /* each function keeps its own scratch buffer, freed by SQLite with the function */
+    argus_buf *b[2] = {malloc(sizeof(argus_buf)), malloc(sizeof(argus_buf))};
+    if (!b[0] || !b[1]) {
+        free(b[0]);
+        free(b[1]);
+        return SQLITE_NOMEM;
     }
-    return SQLITE_OK;
+    argus_buf_init(b[0]);
+    argus_buf_init(b[1]);
+    const argus_sqlite_glue glue[] = {
+        {.name = "log_template", .func = template_fn, .data = b[0], .free_data = scratch_free},
+        {.name = "log_pattern_id", .func = pattern_id_fn, .data = b[1], .free_data = scratch_free},
+    };
+    return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }
