@@ -46,6 +46,8 @@ int main(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.ingest_threads = n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
     }
+    unsigned long fds = argus_http_raise_fd_limit();
+    argus_log(ARGUS_LOG_DEBUG, "open-file limit", "nofile=%lu", fds);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     atomic_store(&argus_stats_get()->started_unix_ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
@@ -87,6 +89,8 @@ int main(int argc, char **argv)
             failed = 1;
         }
     }
+    if (otlp_http)
+        argus_routes_add_ready_check(&routes, argus_routes_listener_ready, otlp_http);
     if (!failed && cfg.http_listen[0]) {
         argus_http_options o = {.listen = cfg.http_listen,
                                 .name = "api",

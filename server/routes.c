@@ -3,13 +3,17 @@
  *        http://127.0.0.1:4318/v1/traces            -> 200 {}
  *   curl http://127.0.0.1:8080/readyz               -> 200 {"status":"ready"}
  * OTLP answers use the request's content type: Export*ServiceResponse on success, a
- * google.rpc.Status otherwise, with Retry-After when the client should come back later. */
+ * google.rpc.Status otherwise, with Retry-After when the client should come back later.
+ * Each listener has one route table below: a new route is one row there plus its case. */
 #include "routes.h"
 
 #include "argus_otlp.h"
+#include "assets.h"
 #include "gzip.h"
 #include "log.h"
 #include "otlp_response.h"
+
+#include <jansson.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -115,68 +119,62 @@ static int check_origin(const argus_config *cfg, argus_http_request *req, otlp_r
     return 0;
 }
 
-/* "application/json; charset=utf-8" -> 1 for JSON, 0 for protobuf, -1 for anything else. */
-static int parse_content_type(const char *ct)
+/* The payload format of an OTLP/HTTP request, decided by its Content-Type alone (never by
+ * sniffing the bytes): "application/json; charset=utf-8" -> FORMAT_JSON,
+ * "application/x-protobuf" (or application/protobuf) -> FORMAT_PROTOBUF, else FORMAT_NONE. */
+typedef enum { FORMAT_NONE = -1, FORMAT_PROTOBUF = 0, FORMAT_JSON = 1 } otlp_format;
+
+static otlp_format format_of(const char *ct)
 {
     if (!ct)
-        return -1;
+        return FORMAT_NONE;
     while (*ct == ' ')
         ct++;
-    size_t n = strcspn(ct, "; ");
-    if (n == strlen(CT_PROTOBUF) && strncasecmp(ct, CT_PROTOBUF, n) == 0)
-        return 0;
-    if (n == strlen(CT_JSON) && strncasecmp(ct, CT_JSON, n) == 0)
-        return 1;
-    return -1;
+    size_t n = strcspn(ct, "; \t");
+    static const struct {
+        const char *type;
+        otlp_format format;
+    } types[] = {{CT_PROTOBUF, FORMAT_PROTOBUF},
+                 {"application/protobuf", FORMAT_PROTOBUF},
+                 {CT_JSON, FORMAT_JSON}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (n == strlen(types[i].type) && strncasecmp(ct, types[i].type, n) == 0)
+            return types[i].format;
+    return FORMAT_NONE;
 }
 
-void argus_routes_otlp(void *ctx, argus_http_request *req)
+enum { OTLP_TRACES, OTLP_LOGS, OTLP_PREFLIGHT };
+
+static const argus_http_route otlp_routes[] = {
+    {"POST", "/v1/traces", OTLP_TRACES},
+    {"POST", "/v1/logs", OTLP_LOGS},
+    {"OPTIONS", "/v1/traces", OTLP_PREFLIGHT},
+    {"OPTIONS", "/v1/logs", OTLP_PREFLIGHT},
+};
+
+static void otlp_preflight(otlp_reply *rp, int origin_ok)
 {
-    argus_routes *rt = ctx;
-    const char *path = argus_http_path(req), *method = argus_http_method(req);
-    otlp_reply local = {.req = req, .json = 1};
-    int ct = parse_content_type(argus_http_header_get(req, "Content-Type"));
-    local.json = ct != 0;
-    int origin_ok = check_origin(rt->cfg, req, &local);
-    argus_signal sig;
-    if (!strcmp(path, "/v1/traces"))
-        sig = ARGUS_SIGNAL_TRACES;
-    else if (!strcmp(path, "/v1/logs"))
-        sig = ARGUS_SIGNAL_LOGS;
-    else {
-        char m[300];
-        snprintf(m, sizeof m, "no such path: %.200s (OTLP/HTTP serves /v1/traces and /v1/logs)",
-                 path);
-        send_status(&local, 404, 5 /* NOT_FOUND */, m, 0, NULL);
+    if (origin_ok != 1) {
+        rp->origin[0] = 0;
+        send_status(rp, 403, 7 /* PERMISSION_DENIED */,
+                    "origin not allowed (see ARGUS_CORS_ALLOWED_ORIGINS)", 0, NULL);
         return;
     }
-    if (!strcmp(method, "OPTIONS")) {
-        /* CORS preflight. */
-        if (origin_ok != 1) {
-            local.origin[0] = 0;
-            send_status(&local, 403, 7 /* PERMISSION_DENIED */,
-                        "origin not allowed (see ARGUS_CORS_ALLOWED_ORIGINS)", 0, NULL);
-            return;
-        }
-        const char *req_headers = argus_http_header_get(req, "Access-Control-Request-Headers");
-        argus_http_header h[MAX_HEADERS];
-        size_t n = cors_headers(&local, h, 0);
-        h[n++] = (argus_http_header){"Access-Control-Allow-Methods", "POST, OPTIONS"};
-        h[n++] = (argus_http_header){"Access-Control-Allow-Headers",
-                                     req_headers ? req_headers : "Content-Type, Content-Encoding"};
-        h[n++] = (argus_http_header){"Access-Control-Max-Age", "86400"};
-        argus_http_respond(req, 204, NULL, NULL, 0, h, n);
-        return;
-    }
-    if (origin_ok == 0)
-        local.origin[0] = 0;
-    if (strcmp(method, "POST") != 0) {
-        send_status(&local, 405, 12 /* UNIMPLEMENTED */, "method not allowed; use POST", 0,
-                    "POST, OPTIONS");
-        return;
-    }
-    if (ct < 0) {
-        send_status(&local, 415, ARGUS_GRPC_INVALID_ARGUMENT,
+    const char *req_headers = argus_http_header_get(rp->req, "Access-Control-Request-Headers");
+    argus_http_header h[MAX_HEADERS];
+    size_t n = cors_headers(rp, h, 0);
+    h[n++] = (argus_http_header){"Access-Control-Allow-Methods", "POST, OPTIONS"};
+    h[n++] = (argus_http_header){"Access-Control-Allow-Headers",
+                                 req_headers ? req_headers : "Content-Type, Content-Encoding"};
+    h[n++] = (argus_http_header){"Access-Control-Max-Age", "86400"};
+    argus_http_respond(rp->req, 204, NULL, NULL, 0, h, n);
+}
+
+static void otlp_export(argus_routes *rt, otlp_reply *local, argus_signal sig, otlp_format fmt)
+{
+    argus_http_request *req = local->req;
+    if (fmt == FORMAT_NONE) {
+        send_status(local, 415, ARGUS_GRPC_INVALID_ARGUMENT,
                     "unsupported Content-Type; use application/x-protobuf or application/json", 0,
                     NULL);
         return;
@@ -185,7 +183,7 @@ void argus_routes_otlp(void *ctx, argus_http_request *req)
         char m[128];
         snprintf(m, sizeof m, "request body is larger than %zu bytes (ARGUS_MAX_MESSAGE_SIZE)",
                  rt->cfg->max_message_size);
-        send_status(&local, 413, ARGUS_GRPC_RESOURCE_EXHAUSTED, m, 0, NULL);
+        send_status(local, 413, ARGUS_GRPC_RESOURCE_EXHAUSTED, m, 0, NULL);
         return;
     }
     size_t len;
@@ -195,7 +193,7 @@ void argus_routes_otlp(void *ctx, argus_http_request *req)
     argus_buf_init(&plain);
     if (enc && *enc && strcasecmp(enc, "identity") != 0) {
         if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "deflate") != 0) {
-            send_status(&local, 415, ARGUS_GRPC_INVALID_ARGUMENT,
+            send_status(local, 415, ARGUS_GRPC_INVALID_ARGUMENT,
                         "unsupported Content-Encoding; use gzip, deflate or none", 0, NULL);
             return;
         }
@@ -204,19 +202,19 @@ void argus_routes_otlp(void *ctx, argus_http_request *req)
         if (rc != 0) {
             argus_buf_free(&plain);
             if (rc == ARGUS_GZIP_TOO_LARGE)
-                send_status(&local, 413, ARGUS_GRPC_RESOURCE_EXHAUSTED, m, 0, NULL);
+                send_status(local, 413, ARGUS_GRPC_RESOURCE_EXHAUSTED, m, 0, NULL);
             else if (rc == ARGUS_GZIP_NOMEM)
-                send_status(&local, 503, ARGUS_GRPC_UNAVAILABLE, m, 1, NULL);
+                send_status(local, 503, ARGUS_GRPC_UNAVAILABLE, m, 1, NULL);
             else
-                send_status(&local, 400, ARGUS_GRPC_INVALID_ARGUMENT, m, 0, NULL);
+                send_status(local, 400, ARGUS_GRPC_INVALID_ARGUMENT, m, 0, NULL);
             return;
         }
         body = plain.data;
         len = plain.len;
     }
-    if (ct == 1 && len && !argus_otlp_is_json(body, len)) {
+    if (fmt == FORMAT_JSON && len && !argus_otlp_is_json(body, len)) {
         argus_buf_free(&plain);
-        send_status(&local, 400, ARGUS_GRPC_INVALID_ARGUMENT,
+        send_status(local, 400, ARGUS_GRPC_INVALID_ARGUMENT,
                     "otlp: body is not OTLP/JSON although Content-Type is application/json", 0,
                     NULL);
         return;
@@ -224,10 +222,10 @@ void argus_routes_otlp(void *ctx, argus_http_request *req)
     otlp_reply *rp = malloc(sizeof *rp);
     if (!rp) {
         argus_buf_free(&plain);
-        send_status(&local, 503, ARGUS_GRPC_UNAVAILABLE, "out of memory", 1, NULL);
+        send_status(local, 503, ARGUS_GRPC_UNAVAILABLE, "out of memory", 1, NULL);
         return;
     }
-    *rp = local;
+    *rp = *local;
     argus_ingest_result now;
     int pending = argus_writer_ingest(rt->writer, sig, body, len, on_done, rp, &now);
     argus_buf_free(&plain);
@@ -237,54 +235,142 @@ void argus_routes_otlp(void *ctx, argus_http_request *req)
     }
 }
 
-static void api_json(argus_http_request *req, unsigned status, const char *body)
+void argus_routes_otlp(void *ctx, argus_http_request *req)
 {
-    argus_http_respond(req, status, CT_JSON, body, strlen(body), NULL, 0);
+    argus_routes *rt = ctx;
+    otlp_reply local = {.req = req, .json = 1};
+    otlp_format fmt = format_of(argus_http_header_get(req, "Content-Type"));
+    local.json = fmt != FORMAT_PROTOBUF; /* errors in JSON unless the client speaks protobuf */
+    int origin_ok = check_origin(rt->cfg, req, &local);
+    if (origin_ok == 0)
+        local.origin[0] = 0;
+    unsigned status;
+    char allow[64];
+    const argus_http_route *route = argus_http_route_match(
+        req, otlp_routes, sizeof otlp_routes / sizeof otlp_routes[0], &status, allow, sizeof allow);
+    if (!route && status == 405) {
+        send_status(&local, 405, 12 /* UNIMPLEMENTED */, "method not allowed; use POST", 0, allow);
+        return;
+    }
+    if (!route) {
+        char m[300];
+        snprintf(m, sizeof m, "no such path: %.200s (OTLP/HTTP serves /v1/traces and /v1/logs)",
+                 argus_http_path(req));
+        send_status(&local, 404, 5 /* NOT_FOUND */, m, 0, NULL);
+        return;
+    }
+    switch (route->kind) {
+    case OTLP_PREFLIGHT: otlp_preflight(&local, origin_ok); return;
+    case OTLP_TRACES: otlp_export(rt, &local, ARGUS_SIGNAL_TRACES, fmt); return;
+    case OTLP_LOGS: otlp_export(rt, &local, ARGUS_SIGNAL_LOGS, fmt); return;
+    }
 }
 
-static void api_error(argus_http_request *req, unsigned status, const char *code,
-                      const char *message)
+/* ---- API listener --------------------------------------------------------------------------- */
+int argus_routes_add_ready_check(argus_routes *rt, argus_ready_fn fn, void *ctx)
 {
-    argus_buf b;
-    argus_buf_init(&b);
-    argus_buf_appends(&b, "{\"error\":{\"code\":");
-    argus_json_string(&b, code, strlen(code));
-    argus_buf_appends(&b, ",\"message\":");
-    argus_json_string(&b, message, strlen(message));
-    argus_buf_appends(&b, "}}");
-    argus_http_respond(req, status, CT_JSON, b.data, b.len, NULL, 0);
-    argus_buf_free(&b);
+    if (rt->nchecks == ARGUS_ROUTES_MAX_CHECKS)
+        return -1;
+    rt->checks[rt->nchecks].fn = fn;
+    rt->checks[rt->nchecks].ctx = ctx;
+    rt->nchecks++;
+    return 0;
 }
+
+int argus_routes_listener_ready(void *http, char *reason, size_t n)
+{
+    return argus_http_accepting(http, reason, n);
+}
+
+static void api_json(argus_http_request *req, unsigned status, json_t *root)
+{
+    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (!text) {
+        argus_http_error(req, 503, "unavailable", NULL, 0, "out of memory");
+        return;
+    }
+    argus_http_respond(req, status, CT_JSON, text, strlen(text), NULL, 0);
+    free(text);
+}
+
+static void readyz(argus_routes *rt, argus_http_request *req)
+{
+    char reason[300];
+    int ready = argus_writer_ready(rt->writer, reason, sizeof reason);
+    for (size_t i = 0; ready && i < rt->nchecks; i++)
+        ready = rt->checks[i].fn(rt->checks[i].ctx, reason, sizeof reason);
+    if (ready)
+        api_json(req, 200, json_pack("{s:s}", "status", "ready"));
+    else
+        api_json(req, 503, json_pack("{s:s,s:s}", "status", "not_ready", "reason", reason));
+}
+
+#define NO_UI_TEXT                                                                                 \
+    "argus-server: this binary has no web UI built in (it is embedded when Node.js is present at " \
+    "build time: scripts/setup, then scripts/start). The API is under /api/, health at "           \
+    "/healthz.\n"
+
+/* GET outside the API: an embedded file, else the single-page app's index.html. */
+static void serve_static(argus_http_request *req)
+{
+    const char *path = argus_http_path(req);
+    const argus_asset *a = argus_asset_find(path);
+    if (!a)
+        a = argus_asset_find("/index.html");
+    if (a) {
+        argus_http_respond_static(req, a);
+        return;
+    }
+    if (!strcmp(path, "/")) {
+        argus_http_header h[] = {{"Cache-Control", "no-cache"}};
+        argus_http_respond(req, 200, "text/plain; charset=utf-8", NO_UI_TEXT, strlen(NO_UI_TEXT), h,
+                           1);
+        return;
+    }
+    argus_http_error(req, 404, "not_found", NULL, 0, "no such file: %.200s", path);
+}
+
+enum { API_HEALTHZ, API_READYZ, API_DISPATCH, API_NOT_FOUND, API_STATIC };
+
+static const argus_http_route api_routes[] = {
+    {"GET", "/healthz", API_HEALTHZ}, {"GET", "/readyz", API_READYZ},  {"*", "/api", API_DISPATCH},
+    {"*", "/api/*", API_DISPATCH},    {"*", "/metrics", API_DISPATCH}, {"*", "/v1", API_NOT_FOUND},
+    {"*", "/v1/*", API_NOT_FOUND},    {"GET", "/*", API_STATIC},
+};
 
 void argus_routes_api(void *ctx, argus_http_request *req)
 {
     argus_routes *rt = ctx;
     const char *path = argus_http_path(req), *method = argus_http_method(req);
-    int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz")) {
-        if (!is_get) {
-            api_error(req, 405, "method_not_allowed", "use GET");
-            return;
-        }
-        if (!strcmp(path, "/healthz")) {
-            api_json(req, 200, "{\"status\":\"ok\"}");
-            return;
-        }
-        char reason[300];
-        if (argus_writer_ready(rt->writer, reason, sizeof reason)) {
-            api_json(req, 200, "{\"status\":\"ready\"}");
-            return;
-        }
-        argus_buf b;
-        argus_buf_init(&b);
-        argus_buf_appends(&b, "{\"status\":\"not_ready\",\"reason\":");
-        argus_json_string(&b, reason, strlen(reason));
-        argus_buf_appendc(&b, '}');
-        argus_http_respond(req, 503, CT_JSON, b.data, b.len, NULL, 0);
-        argus_buf_free(&b);
+    unsigned status;
+    char allow[64];
+    const argus_http_route *route = argus_http_route_match(
+        req, api_routes, sizeof api_routes / sizeof api_routes[0], &status, allow, sizeof allow);
+    if (!route) {
+        if (status == 405) {
+            argus_http_header h[] = {{"Allow", allow}};
+            argus_http_error(req, 405, "method_not_allowed", h, 1,
+                             "%.16s is not allowed on %.200s; use %s", method, path, allow);
+        } else
+            argus_http_error(req, 404, "not_found", NULL, 0, "no route for %.16s %.200s", method,
+                             path);
         return;
     }
-    char m[300];
-    snprintf(m, sizeof m, "no route for %.16s %.200s", method, path);
-    api_error(req, 404, "not_found", m);
+    switch (route->kind) {
+    case API_HEALTHZ: api_json(req, 200, json_pack("{s:s}", "status", "ok")); return;
+    case API_READYZ: readyz(rt, req); return;
+    case API_DISPATCH:
+        if (rt->api_handle && rt->api_handle(rt->api, req))
+            return;
+        argus_http_error(req, 404, "not_found", NULL, 0, "no route for %.16s %.200s", method, path);
+        return;
+    case API_NOT_FOUND:
+        argus_http_error(req, 404, "not_found", NULL, 0,
+                         "no route for %.16s %.200s (OTLP/HTTP is served on its own port, "
+                         "ARGUS_OTLP_HTTP_LISTEN)",
+                         method, path);
+        return;
+    case API_STATIC: serve_static(req); return;
+    }
 }

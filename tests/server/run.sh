@@ -9,7 +9,7 @@ set -uo pipefail
 build=$(cd "${1:-build}" 2>/dev/null && pwd) || build=${1:-build}
 shift || true
 cd "$(dirname "$0")/../.."
-suites="${*:-config e2e bad_input backpressure shutdown crash dbfail diskfull insight migrate wal}"
+suites="${*:-config e2e bad_input http_routes backpressure shutdown crash dbfail diskfull insight migrate wal}"
 n=0
 failures=0
 tap() { # status name [why]

@@ -1,0 +1,233 @@
+// Dashboard: KPI cards against the previous period, traffic / errors / latency over time (overall
+// and per service), logs by severity, and the top failing services with their worst operations.
+// Clicking a chart bucket opens the traces or logs of exactly that window.
+import { Table, Tag, Tooltip } from 'antd';
+import { useMemo } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { SEVERITIES, type FailingService, type PeriodSummary, type Timeseries } from '../../api/client';
+import { useSummary, useTimeseries, useTopFailing } from '../../api/hooks';
+import { Chart, SEVERITY_COLORS, type ChartOptions } from '../../components/Chart';
+import { EmptyHint, ErrorNotice, PanelSkeleton } from '../../components/States';
+import { change, formatCount, formatDuration, formatPercent } from '../../lib/format';
+import { absoluteRange } from '../../lib/time';
+import { useLinkTo, useTimeRange } from '../../state/ui';
+
+interface Kpi {
+  label: string;
+  value: (p: PeriodSummary) => number | null;
+  format: (v: number | null) => string;
+  /** true when a rise is bad (errors, latency) */
+  badUp: boolean;
+  testId: string;
+}
+
+const KPIS: Kpi[] = [
+  { label: 'Requests', value: (p) => p.requests, format: formatCount, badUp: false, testId: 'kpi-requests' },
+  { label: 'Errors', value: (p) => p.errors, format: formatCount, badUp: true, testId: 'kpi-errors' },
+  { label: 'Error rate', value: (p) => p.error_rate, format: formatPercent, badUp: true, testId: 'kpi-error-rate' },
+  { label: 'p50 latency', value: (p) => p.p50_ns, format: formatDuration, badUp: true, testId: 'kpi-p50' },
+  { label: 'p95 latency', value: (p) => p.p95_ns, format: formatDuration, badUp: true, testId: 'kpi-p95' },
+  { label: 'p99 latency', value: (p) => p.p99_ns, format: formatDuration, badUp: true, testId: 'kpi-p99' },
+  { label: 'Error logs', value: (p) => p.logs.ERROR + p.logs.FATAL, format: formatCount, badUp: true, testId: 'kpi-error-logs' },
+];
+
+function KpiCard({ kpi, current, previous }: { kpi: Kpi; current: PeriodSummary; previous: PeriodSummary }) {
+  const v = kpi.value(current);
+  const d = change(v, kpi.value(previous));
+  const cls = d === null || d === 0 ? 'muted' : d > 0 === kpi.badUp ? 'delta-up' : 'delta-down';
+  return (
+    <div className="panel" data-testid={kpi.testId}>
+      <div className="kpi-label">{kpi.label}</div>
+      <div className="kpi-value" data-testid={`${kpi.testId}-value`}>
+        {kpi.format(v)}
+      </div>
+      <Tooltip title={`previous period: ${kpi.format(kpi.value(previous))}`}>
+        <span className={cls} style={{ fontSize: 12 }}>
+          {d === null ? 'no earlier data' : `${d > 0 ? '▲' : d < 0 ? '▼' : ''} ${formatPercent(Math.abs(d))} vs previous`}
+        </span>
+      </Tooltip>
+    </div>
+  );
+}
+
+type BucketClick = (startMs: number, seriesName: string) => void;
+
+function points(ts: Timeseries, values: (number | null)[], scale = 1): [number, number | null][] {
+  return ts.buckets.map((b, i) => [b, values[i] === null ? null : (values[i] as number) / scale]);
+}
+
+function clickable(step: number, onBucket: BucketClick): ChartOptions['plotOptions'] {
+  return {
+    series: {
+      cursor: 'pointer',
+      point: {
+        events: {
+          click(this: { x: number; series: { name: string } }) {
+            onBucket(this.x, this.series.name);
+          },
+        },
+      },
+    },
+    column: { pointRange: step, groupPadding: 0.05, pointPadding: 0.05, borderWidth: 0 },
+  };
+}
+
+export default function DashboardPage() {
+  const { resolved } = useTimeRange();
+  const r = { start: resolved.startMs, end: resolved.endMs };
+  const summary = useSummary(r);
+  const ts = useTimeseries(r);
+  const perService = useTimeseries(r, 'service');
+  const failing = useTopFailing(r);
+  const navigate = useNavigate();
+  const linkTo = useLinkTo();
+
+  const step = ts.data?.step_ms ?? 60_000;
+  const openTraces = (startMs: number, extra: Record<string, string | undefined> = {}) => {
+    const w = absoluteRange(startMs, startMs + step);
+    navigate(linkTo('/traces', { from: w.from, to: w.to, ...extra }));
+  };
+
+  const traffic = useMemo<ChartOptions | null>(() => {
+    const d = ts.data;
+    if (!d) return null;
+    const all = d.series[0];
+    return {
+      chart: { type: 'column' },
+      plotOptions: clickable(d.step_ms, (x, name) => openTraces(x, name === 'Errors' ? { error: 'true' } : {})),
+      series: [
+        { type: 'column', name: 'Requests', data: points(d, all?.requests ?? []), color: '#1677ff' },
+        { type: 'column', name: 'Errors', data: points(d, all?.errors ?? []), color: '#f5222d' },
+      ],
+    };
+  }, [ts.data]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const latency = useMemo<ChartOptions | null>(() => {
+    const d = ts.data;
+    if (!d) return null;
+    const all = d.series[0];
+    return {
+      chart: { type: 'line' },
+      yAxis: { labels: { format: '{value} ms' } },
+      tooltip: { valueSuffix: ' ms', valueDecimals: 1 },
+      plotOptions: clickable(d.step_ms, (x) => openTraces(x, { sort: 'duration' })),
+      series: [
+        { type: 'line', name: 'p50', data: points(d, all?.p50_ns ?? [], 1e6), color: '#52c41a' },
+        { type: 'line', name: 'p95', data: points(d, all?.p95_ns ?? [], 1e6), color: '#faad14' },
+        { type: 'line', name: 'p99', data: points(d, all?.p99_ns ?? [], 1e6), color: '#f5222d' },
+      ],
+    };
+  }, [ts.data]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const services = useMemo<ChartOptions | null>(() => {
+    const d = perService.data;
+    if (!d) return null;
+    return {
+      chart: { type: 'line' },
+      plotOptions: clickable(d.step_ms, (x, name) => openTraces(x, { service: name })),
+      series: d.series.map((s) => ({ type: 'line' as const, name: s.service ?? 'all', data: points(d, s.requests) })),
+    };
+  }, [perService.data]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const logs = useMemo<ChartOptions | null>(() => {
+    const d = ts.data;
+    if (!d) return null;
+    return {
+      chart: { type: 'column' },
+      plotOptions: {
+        ...clickable(d.step_ms, (x, name) => {
+          const w = absoluteRange(x, x + d.step_ms);
+          navigate(linkTo('/logs', { from: w.from, to: w.to, severity: name }));
+        }),
+        column: { stacking: 'normal', pointRange: d.step_ms, groupPadding: 0.05, pointPadding: 0.02, borderWidth: 0 },
+      },
+      series: SEVERITIES.filter((s) => d.logs[s]?.some((v) => v > 0)).map((s) => ({ type: 'column' as const, name: s, color: SEVERITY_COLORS[s], data: points(d, d.logs[s]) })),
+    };
+  }, [ts.data]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const empty = summary.data && summary.data.current.requests === 0 && SEVERITIES.every((s) => summary.data!.current.logs[s] === 0);
+
+  return (
+    <div className="grid" data-testid="dashboard">
+      {summary.error && <ErrorNotice error={summary.error} />}
+      {empty && (
+        <div className="panel">
+          <EmptyHint title="No traces or logs in this time range" />
+        </div>
+      )}
+      <div className="grid grid-kpi">
+        {summary.data
+          ? KPIS.map((k) => <KpiCard key={k.label} kpi={k} current={summary.data.current} previous={summary.data.previous} />)
+          : KPIS.map((k) => (
+              <div className="panel" key={k.label}>
+                <PanelSkeleton rows={1} />
+              </div>
+            ))}
+      </div>
+      <div className="grid grid-2">
+        <Panel title="Traffic and errors" hint="click a bar for its traces" error={ts.error} chart={traffic} testId="chart-traffic" />
+        <Panel title="Latency" hint="click a point for the slowest traces" error={ts.error} chart={latency} testId="chart-latency" />
+        <Panel title="Requests per service" hint="click for that service's traces" error={perService.error} chart={services} testId="chart-services" />
+        <Panel title="Logs by severity" hint="click a bar for its logs" error={ts.error} chart={logs} testId="chart-logs" />
+      </div>
+      <div className="panel" data-testid="top-failing">
+        <div className="panel-title">Top failing services</div>
+        {failing.error ? <ErrorNotice error={failing.error} /> : !failing.data ? <PanelSkeleton /> : failing.data.services.length === 0 ? <EmptyHint title="No errors in this time range">No span ended with status ERROR.</EmptyHint> : <FailingTable rows={failing.data.services} linkTo={linkTo} />}
+      </div>
+    </div>
+  );
+}
+
+function Panel({ title, hint, error, chart, testId }: { title: string; hint: string; error: unknown; chart: ChartOptions | null; testId: string }) {
+  return (
+    <div className="panel">
+      <div className="panel-title">
+        <span>{title}</span>
+        <span className="muted" style={{ fontWeight: 'normal', fontSize: 12 }}>
+          {hint}
+        </span>
+      </div>
+      {error ? <ErrorNotice error={error} /> : chart ? <Chart options={chart} height={220} testId={testId} /> : <PanelSkeleton rows={5} />}
+    </div>
+  );
+}
+
+function FailingTable({ rows, linkTo }: { rows: FailingService[]; linkTo: ReturnType<typeof useLinkTo> }) {
+  return (
+    <Table<FailingService>
+      size="small"
+      rowKey="service"
+      pagination={false}
+      dataSource={rows}
+      scroll={{ x: 'max-content' }}
+      columns={[
+        {
+          title: 'Service',
+          dataIndex: 'service',
+          render: (s: string) => (
+            <Link to={linkTo('/traces', { service: s, error: 'true' })} data-testid="failing-service">
+              {s}
+            </Link>
+          ),
+        },
+        { title: 'Errors', dataIndex: 'errors', align: 'right' },
+        { title: 'Requests', dataIndex: 'requests', align: 'right' },
+        { title: 'Error rate', dataIndex: 'error_rate', align: 'right', render: (v: number) => <Tag color={v > 0.05 ? 'red' : 'orange'}>{formatPercent(v)}</Tag> },
+        {
+          title: 'Worst operations',
+          render: (_: unknown, s: FailingService) => (
+            <div style={{ display: 'flex', flexWrap: 'wrap', gap: 4 }}>
+              {s.operations.map((o) => (
+                <Link key={o.name} to={linkTo('/traces', { service: s.service, operation: o.name, error: 'true' })}>
+                  <Tag>
+                    {o.name} · {o.errors}/{o.requests}
+                  </Tag>
+                </Link>
+              ))}
+            </div>
+          ),
+        },
+      ]}
+    />
+  );
+}
