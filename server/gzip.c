@@ -2,7 +2,9 @@
  *   curl --data-binary @spans.pb.gz -H 'Content-Encoding: gzip' \
  *        -H 'Content-Type: application/x-protobuf' localhost:4318/v1/traces
  * The output grows geometrically up to the limit, so a small "zip bomb" costs at most limit
- * bytes before it is refused. */
+ * bytes before it is refused. A gzip body may hold several members (RFC 1952: gzip(a) +
+ * gzip(b) decompresses to a + b, as `gzip -d` does); each is inflated. Anything else after the
+ * end of the compressed data is refused, never silently dropped. */
 #include "gzip.h"
 
 #include <stdio.h>
@@ -22,7 +24,24 @@ int argus_gunzip(const void *in, size_t len, size_t limit, argus_buf *out, char 
     int rc = Z_OK;
     size_t left_in = len;
     int result = 0;
-    while (rc != Z_STREAM_END) {
+    int gzip = len >= 2 && ((const unsigned char *)in)[0] == 0x1f &&
+               ((const unsigned char *)in)[1] == 0x8b;
+    for (;;) {
+        if (rc == Z_STREAM_END) {
+            size_t rest = zs.avail_in + left_in;
+            if (rest == 0)
+                break;
+            /* Another gzip member follows: inflate it too. */
+            if (gzip && rest >= 2 && zs.avail_in >= 2 && zs.next_in[0] == 0x1f &&
+                zs.next_in[1] == 0x8b && inflateReset(&zs) == Z_OK) {
+                rc = Z_OK;
+                continue;
+            }
+            snprintf(msg, msglen,
+                     "gzip: %zu bytes of trailing data after the end of the compressed body", rest);
+            result = ARGUS_GZIP_CORRUPT;
+            break;
+        }
         if (zs.avail_in == 0) {
             if (left_in == 0) {
                 snprintf(msg, msglen, "gzip: compressed body is truncated");

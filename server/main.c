@@ -3,6 +3,7 @@
  * (:8080). Configuration: flags, environment, ./.env (docs/configuration.md).
  *   argus-server --db sqlite:./data/argus.db
  * SIGTERM/SIGINT: stop accepting, commit everything queued, answer those calls, exit 0. */
+#include "api.h"
 #include "config.h"
 #include "grpc_server.h"
 #include "http.h"
@@ -17,6 +18,22 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The connection limits and timeouts both HTTP listeners share. */
+static argus_http_options http_options(const argus_config *cfg)
+{
+    return (argus_http_options){.max_connections = cfg->http_max_connections,
+                                .max_per_address = cfg->http_max_per_address,
+                                .header_timeout_ms = cfg->http_header_timeout_ms,
+                                .body_timeout_ms = cfg->http_body_timeout_ms,
+                                .idle_timeout_ms = cfg->http_idle_timeout_ms,
+                                .min_rate = (unsigned)cfg->http_min_rate};
+}
+
+static int api_handle(void *api, argus_http_request *req)
+{
+    return argus_api_handle(api, req);
+}
 
 int main(int argc, char **argv)
 {
@@ -52,15 +69,17 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &ts);
     atomic_store(&argus_stats_get()->started_unix_ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
 
-    char q[1100];
+    char q[1100], db[1100], dbq[1200];
+    argus_config_db_url_redacted(&cfg, db, sizeof db);
+    argus_log_quote(dbq, sizeof dbq, db);
     argus_writer *writer = NULL;
     if (argus_writer_start(&writer, &cfg, msg, sizeof msg) != 0) {
-        argus_log(ARGUS_LOG_ERROR, "cannot open the database", "db=%s error=%s", cfg.db_url,
+        argus_log(ARGUS_LOG_ERROR, "cannot open the database", "db=%s error=%s", dbq,
                   argus_log_quote(q, sizeof q, msg));
         return 1;
     }
-    argus_log(ARGUS_LOG_INFO, "database ready", "db=%s synchronous=%s",
-              argus_log_quote(q, sizeof q, cfg.db_url), cfg.sqlite_synchronous);
+    argus_log(ARGUS_LOG_INFO, "database ready", "db=%s synchronous=%s", dbq,
+              cfg.sqlite_synchronous);
 
     argus_insight_worker *insights = NULL;
     if (cfg.insight_worker && argus_insight_worker_start(&insights, &cfg, msg, sizeof msg) != 0)
@@ -68,6 +87,18 @@ int main(int argc, char **argv)
                   argus_log_quote(q, sizeof q, msg));
 
     argus_routes routes = {.cfg = &cfg, .writer = writer};
+    /* The REST API (api.h): Lua handlers on their own worker pool. */
+    argus_api *api_dispatch = NULL;
+    if (cfg.http_listen[0] && argus_api_start(&api_dispatch, &cfg, writer, msg, sizeof msg) != 0) {
+        argus_log(ARGUS_LOG_ERROR, "cannot start the REST API", "error=%s",
+                  argus_log_quote(q, sizeof q, msg));
+        argus_insight_worker_free(insights);
+        argus_writer_stop(writer);
+        argus_writer_free(writer);
+        return 1;
+    }
+    routes.api_handle = api_handle;
+    routes.api = api_dispatch;
     argus_grpc *grpc = NULL;
     argus_http *otlp_http = NULL, *api = NULL;
     int failed = 0;
@@ -77,12 +108,13 @@ int main(int argc, char **argv)
         failed = 1;
     }
     if (!failed && cfg.otlp_http_listen[0]) {
-        argus_http_options o = {.listen = cfg.otlp_http_listen,
-                                .name = "otlp-http",
-                                .max_body = cfg.max_message_size,
-                                .threads = cfg.ingest_threads,
-                                .handler = argus_routes_otlp,
-                                .ctx = &routes};
+        argus_http_options o = http_options(&cfg);
+        o.listen = cfg.otlp_http_listen;
+        o.name = "otlp-http";
+        o.max_body = cfg.max_message_size;
+        o.threads = cfg.ingest_threads;
+        o.handler = argus_routes_otlp;
+        o.ctx = &routes;
         if (argus_http_start(&otlp_http, &o, msg, sizeof msg) != 0) {
             argus_log(ARGUS_LOG_ERROR, "cannot start OTLP/HTTP",
                       "key=ARGUS_OTLP_HTTP_LISTEN error=%s", argus_log_quote(q, sizeof q, msg));
@@ -92,12 +124,13 @@ int main(int argc, char **argv)
     if (otlp_http)
         argus_routes_add_ready_check(&routes, argus_routes_listener_ready, otlp_http);
     if (!failed && cfg.http_listen[0]) {
-        argus_http_options o = {.listen = cfg.http_listen,
-                                .name = "api",
-                                .max_body = 1 << 20,
-                                .threads = 2,
-                                .handler = argus_routes_api,
-                                .ctx = &routes};
+        argus_http_options o = http_options(&cfg);
+        o.listen = cfg.http_listen;
+        o.name = "api";
+        o.max_body = cfg.http_max_body;
+        o.threads = cfg.http_threads;
+        o.handler = argus_routes_api;
+        o.ctx = &routes;
         if (argus_http_start(&api, &o, msg, sizeof msg) != 0) {
             argus_log(ARGUS_LOG_ERROR, "cannot start the API listener",
                       "key=ARGUS_HTTP_LISTEN error=%s", argus_log_quote(q, sizeof q, msg));
@@ -128,7 +161,10 @@ int main(int argc, char **argv)
     argus_writer_stop(writer);
     argus_grpc_free(grpc, cfg.shutdown_timeout_ms);
     argus_http_free(otlp_http, cfg.shutdown_timeout_ms);
+    argus_http_stop_accepting(api);
+    argus_api_stop(api_dispatch); /* queued API requests answered, handlers finished */
     argus_http_free(api, 1000);
+    argus_api_free(api_dispatch);
     argus_stats_log();
     argus_insight_worker_free(insights);
     argus_writer_free(writer);

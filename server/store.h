@@ -69,6 +69,9 @@ typedef struct argus_store_driver {
     int (*commit)(argus_store *st, char *msg, size_t msglen);
     void (*rollback)(argus_store *st);
     int (*broken)(const argus_store *st);
+    /* waits for a locked database (busy timeout) give up once *deadline_ns (CLOCK_MONOTONIC ns,
+     * 0 = none) has passed; the writer sets it at shutdown from another thread */
+    void (*set_wait_deadline)(argus_store *st, const _Atomic int64_t *deadline_ns);
     /* commits a small write of its own: only a commit proves the database writable again */
     int (*probe)(argus_store *st, char *msg, size_t msglen);
     /* maintenance: one chunk in its own transaction; *more = 1 while rows are left */

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +124,8 @@ typedef struct sqlite_store {
     int n_ingest[ARGUS_SIGNAL_COUNT];
     sqlite3_stmt *q[NQ];
     int broken;
+    unsigned busy_timeout_ms;
+    const _Atomic int64_t *wait_deadline; /* see set_wait_deadline in store.h */
     char path[1024];
     dev_t dev; /* the file opened, to notice it renamed away, deleted or replaced */
     ino_t ino;
@@ -327,6 +330,41 @@ static int exec(sqlite_store *st, const char *sql, char *msg, size_t msglen)
 
 static void sqlite_close(argus_store *base);
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* SQLite's busy timeout, plus a deadline another thread can bring forward: at shutdown a batch
+ * stops waiting for a locked database when the drain deadline passes. */
+static int busy_wait(void *arg, int count)
+{
+    sqlite_store *st = arg;
+    static const unsigned delays_ms[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+    const size_t nd = sizeof delays_ms / sizeof *delays_ms;
+    unsigned waited = 0;
+    for (int i = 0; i < count; i++)
+        waited += delays_ms[(size_t)i < nd ? (size_t)i : nd - 1];
+    if (waited >= st->busy_timeout_ms)
+        return 0;
+    int64_t deadline = st->wait_deadline ? atomic_load(st->wait_deadline) : 0;
+    if (deadline && mono_ns() >= deadline)
+        return 0;
+    unsigned d = delays_ms[(size_t)count < nd ? (size_t)count : nd - 1];
+    if (d > st->busy_timeout_ms - waited)
+        d = st->busy_timeout_ms - waited;
+    struct timespec ts = {0, (long)d * 1000000};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+static void sqlite_set_wait_deadline(argus_store *base, const _Atomic int64_t *deadline_ns)
+{
+    ((sqlite_store *)base)->wait_deadline = deadline_ns;
+}
+
 static int sqlite_open(argus_store **out, const argus_config *cfg, char *msg, size_t msglen)
 {
     *out = NULL;
@@ -348,7 +386,8 @@ static int sqlite_open(argus_store **out, const argus_config *cfg, char *msg, si
     st->base.driver = &argus_store_sqlite;
     snprintf(st->path, sizeof st->path, "%s", cfg->db_path);
     sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, (int)cfg->sqlite_busy_timeout_ms);
+    st->busy_timeout_ms = cfg->sqlite_busy_timeout_ms;
+    sqlite3_busy_handler(st->db, busy_wait, st);
     char *err = NULL;
     rc = argus_sqlite_register_all(st->db, &err);
     if (rc != SQLITE_OK) {
@@ -889,6 +928,7 @@ const argus_store_driver argus_store_sqlite = {
     .rollback = sqlite_rollback,
     .broken = sqlite_broken,
     .probe = sqlite_probe,
+    .set_wait_deadline = sqlite_set_wait_deadline,
     .purge_chunk = sqlite_purge_chunk,
     .ping = sqlite_ping,
     .pinger_free = sqlite_pinger_free,

@@ -83,11 +83,16 @@ struct argus_writer {
     purge_task *purges, *purges_tail;
     int retention_queued;
     int64_t next_retention_ns; /* writer thread only */
+    /* shutdown: CLOCK_MONOTONIC ns after which queued requests are answered UNAVAILABLE and
+     * database waits give up (0 until argus_writer_stop) */
+    _Atomic int64_t drain_deadline_ns;
     /* recycled jobs keep their arenas' last block, so steady traffic stops calling malloc */
     pthread_mutex_t pool_mu;
     job *pool;
     int pool_n;
 };
+
+static int open_store(argus_writer *w, char *msg, size_t msglen);
 
 static int64_t now_ns(clockid_t clk)
 {
@@ -351,7 +356,7 @@ static int run_batch(argus_writer *w, job *list)
     char q[300];
     int res = ARGUS_STORE_OK;
     if (!w->store) {
-        res = argus_store_open(&w->store, &w->cfg, msg, sizeof msg);
+        res = open_store(w, msg, sizeof msg);
         if (res == ARGUS_STORE_OK)
             argus_log(ARGUS_LOG_INFO, "database reopened", "path=%s",
                       argus_log_quote(q, sizeof q, w->cfg.db_path));
@@ -435,6 +440,40 @@ static int run_batch(argus_writer *w, job *list)
     return 0;
 }
 
+/* Opens the database for the writer thread; its waits end at the drain deadline. */
+static int open_store(argus_writer *w, char *msg, size_t msglen)
+{
+    int res = argus_store_open(&w->store, &w->cfg, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        w->store->driver->set_wait_deadline(w->store, &w->drain_deadline_ns);
+    return res;
+}
+
+/* Shutdown past its deadline, or after a failed batch: every queued request is answered "retry
+ * later" at once (under mu; returns with mu held). */
+static void abandon_queue(argus_writer *w, const char *why)
+{
+    argus_stats *stats = argus_stats_get();
+    job *list = w->head;
+    size_t n = w->q_requests;
+    w->head = w->tail = NULL;
+    w->q_items = w->q_bytes = w->q_requests = 0;
+    atomic_store(&stats->queue_items, 0);
+    atomic_store(&stats->queue_bytes, 0);
+    atomic_store(&stats->queue_requests, 0);
+    pthread_mutex_unlock(&w->mu);
+    if (list)
+        argus_log(ARGUS_LOG_WARN, "shutdown: answering queued requests with retry later",
+                  "requests=%zu reason=\"%s\"", n, why);
+    while (list) {
+        job *next = list->next;
+        argus_stats_add(&stats->signal[list->signal].dropped, list->items);
+        answer(w, list, ARGUS_INGEST_UNAVAILABLE, "server is shutting down; retry later");
+        list = next;
+    }
+    pthread_mutex_lock(&w->mu);
+}
+
 static void deadline_after(struct timespec *ts, int64_t ns_from_now)
 {
     int64_t t = now_ns(CLOCK_MONOTONIC) + ns_from_now;
@@ -449,7 +488,7 @@ static void probe(argus_writer *w)
     char msg[256] = "";
     int res = ARGUS_STORE_OK;
     if (!w->store)
-        res = argus_store_open(&w->store, &w->cfg, msg, sizeof msg);
+        res = open_store(w, msg, sizeof msg);
     if (res == ARGUS_STORE_OK)
         res = argus_store_probe(w->store, msg, sizeof msg);
     if (res != ARGUS_STORE_OK && w->store && argus_store_broken(w->store)) {
@@ -511,7 +550,7 @@ static void purge_step(argus_writer *w)
     char msg[256] = "";
     int res = ARGUS_STORE_OK;
     if (!w->store)
-        res = argus_store_open(&w->store, &w->cfg, msg, sizeof msg);
+        res = open_store(w, msg, sizeof msg);
     int more = 0;
     if (res == ARGUS_STORE_OK) {
         argus_purge_spec spec = {
@@ -632,6 +671,10 @@ static void *writer_main(void *arg)
         }
         if (!w->head && w->stopping)
             break;
+        if (w->stopping && now_ns(CLOCK_MONOTONIC) >= atomic_load(&w->drain_deadline_ns)) {
+            abandon_queue(w, "drain deadline (ARGUS_SHUTDOWN_TIMEOUT_MS) passed");
+            continue;
+        }
         /* Group commit: wait for a full batch, at most batch latency after the oldest arrived. */
         int64_t deadline = w->head->enqueued_ns + (int64_t)w->cfg.batch_latency_ms * 1000000;
         while (!w->stopping && w->q_items < w->cfg.batch_size) {
@@ -667,7 +710,10 @@ static void *writer_main(void *arg)
         int failed = run_batch(w, list) != 0;
 
         pthread_mutex_lock(&w->mu);
-        if (failed && !w->stopping) {
+        if (failed && w->stopping) {
+            /* One batch has waited for the database already: the rest would wait in turn. */
+            abandon_queue(w, "the database failed during shutdown");
+        } else if (failed) {
             /* Give the database (and the clients' retries) some room before the next attempt. */
             backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_MIN_MS;
             if (backoff_ms > BACKOFF_MAX_MS)
@@ -711,7 +757,7 @@ int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, s
     pthread_cond_init(&w->wake, &ca);
     pthread_condattr_destroy(&ca);
     if (!(w->driver = argus_store_driver_for(cfg->db_url, msg, msglen)) ||
-        argus_store_open(&w->store, cfg, msg, msglen) != ARGUS_STORE_OK) {
+        open_store(w, msg, msglen) != ARGUS_STORE_OK) {
         argus_writer_free(w);
         return -1;
     }
@@ -761,6 +807,8 @@ void argus_writer_stop(argus_writer *w)
         return;
     pthread_mutex_lock(&w->mu);
     w->stopping = 1;
+    atomic_store(&w->drain_deadline_ns,
+                 now_ns(CLOCK_MONOTONIC) + (int64_t)w->cfg.shutdown_timeout_ms * 1000000);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);

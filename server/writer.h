@@ -91,7 +91,10 @@ typedef void (*argus_purge_done_fn)(void *ctx, const argus_purge_result *r);
 int argus_writer_purge(argus_writer *w, const argus_purge_request *req, argus_purge_done_fn done,
                        void *ctx, char *msg, size_t msglen);
 
-/* Refuses new requests, commits everything queued (answering each), and joins the thread. */
+/* Refuses new requests, commits everything queued (answering each), and joins the thread. The
+ * drain is bounded by cfg->shutdown_timeout_ms: past it, and after any failed batch during
+ * shutdown, the requests still queued are answered UNAVAILABLE at once, and a wait for a locked
+ * database ends at the deadline, so no batch waits the busy timeout more than once. */
 void argus_writer_stop(argus_writer *w);
 void argus_writer_free(argus_writer *w);
 

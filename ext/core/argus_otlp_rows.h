@@ -107,4 +107,9 @@ int64_t argus_otlp_resource_id(const char *attrs_json, size_t n, const char *sch
 /* Appends every valid item as a JSON array of objects keyed by column name (otlp_spans_json()). */
 void argus_otlp_rows_json(argus_buf *out, const argus_otlp_payload *p);
 
+/* Appends otlp_check()'s summary of a decoded payload (SQLite function and MySQL UDF):
+ * {"type":"traces"|"logs","format":"protobuf"|"json","resources":n,"items":n,"rejected":n,
+ *  "error":"why the first rejected item was rejected"|null}. */
+void argus_otlp_check_json(argus_buf *out, const argus_otlp_payload *p);
+
 #endif

@@ -375,3 +375,23 @@ void argus_otlp_rows_json(argus_buf *out, const argus_otlp_payload *p)
     argus_buf_appendc(out, ']');
     argus_buf_free(&scratch);
 }
+
+void argus_otlp_check_json(argus_buf *out, const argus_otlp_payload *p)
+{
+    argus_buf_appends(out, "{\"type\":\"");
+    argus_buf_appends(out, argus_signal_name(p->signal));
+    argus_buf_appends(out, "\",\"format\":");
+    argus_buf_appends(out, p->format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
+    argus_buf_appends(out, ",\"resources\":");
+    argus_json_uint(out, p->data ? p->resource_count : 0);
+    argus_buf_appends(out, ",\"items\":");
+    argus_json_uint(out, p->item_count);
+    argus_buf_appends(out, ",\"rejected\":");
+    argus_json_uint(out, p->rejected);
+    argus_buf_appends(out, ",\"error\":");
+    if (p->rejected)
+        argus_json_string(out, p->reject_message, strlen(p->reject_message));
+    else
+        argus_buf_appends(out, "null");
+    argus_buf_appendc(out, '}');
+}

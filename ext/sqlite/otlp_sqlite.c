@@ -469,22 +469,7 @@ static void check_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (p) {
         argus_buf b;
         argus_buf_init(&b);
-        argus_buf_appends(&b, "{\"type\":\"");
-        argus_buf_appends(&b, argus_signal_name(p->signal));
-        argus_buf_appends(&b, "\",\"format\":");
-        argus_buf_appends(&b, p->format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
-        argus_buf_appends(&b, ",\"resources\":");
-        argus_json_uint(&b, p->resource_count);
-        argus_buf_appends(&b, ",\"items\":");
-        argus_json_uint(&b, p->item_count);
-        argus_buf_appends(&b, ",\"rejected\":");
-        argus_json_uint(&b, p->rejected);
-        argus_buf_appends(&b, ",\"error\":");
-        if (p->rejected)
-            argus_json_string(&b, p->reject_message, strlen(p->reject_message));
-        else
-            argus_buf_appends(&b, "null");
-        argus_buf_appendc(&b, '}');
+        argus_otlp_check_json(&b, p);
         result_buf(ctx, &b);
     }
     argus_otlp_payload_free(&tr);

@@ -37,6 +37,37 @@ expectRefused('config/bad-log-level', {}, ['--log-level=loud'], 2, /ARGUS_LOG_LE
 expectRefused('config/unknown-flag', {}, ['--no-such-option', '1'], 2, /unknown option '--no-such-option'/);
 expectRefused('config/queue-smaller-than-batch', { ARGUS_BATCH_SIZE: '100', ARGUS_QUEUE_MAX_ITEMS: '10' }, [], 2,
   /ARGUS_QUEUE_MAX_ITEMS .*ARGUS_BATCH_SIZE/);
+// Durations and sizes with units, limits per key, flags through getopt_long.
+expectRefused('config/duration-not-whole-seconds', { ARGUS_STATS_INTERVAL_S: '1500ms' }, [], 2,
+  /ARGUS_STATS_INTERVAL_S \(from environment\): expected whole seconds/);
+expectRefused('config/duration-above-limit', {}, ['--batch-latency-ms=2h'], 2,
+  /ARGUS_BATCH_LATENCY_MS \(from flag\): expected 0 to 1m, got '2h'/);
+expectRefused('config/duration-bad-unit', { ARGUS_HTTP_HEADER_TIMEOUT: '5 fortnights' }, [], 2,
+  /ARGUS_HTTP_HEADER_TIMEOUT .*expected a duration such as 250ms/);
+expectRefused('config/retention-bad', { ARGUS_RETENTION: 'forever' }, [], 2, /ARGUS_RETENTION .*\(or off\)/);
+expectRefused('config/size-above-limit', { ARGUS_MAX_MESSAGE_SIZE: '2GiB' }, [], 2,
+  /ARGUS_MAX_MESSAGE_SIZE .*expected 1 to 1GiB/);
+expectRefused('config/count-below-limit', { ARGUS_HTTP_MAX_CONNECTIONS: '3' }, [], 2,
+  /ARGUS_HTTP_MAX_CONNECTIONS .*expected 16 to 1000000, got 3/);
+expectRefused('config/flag-needs-value', {}, ['--batch-size'], 2, /option --batch-size needs a value/);
+expectRefused('config/stray-argument', {}, ['serve'], 2, /unexpected argument 'serve'/);
+// ARGUS_DB: mysql URLs are parsed (errors name the key, exit 2); a valid one reaches the storage
+// driver, which says whether this binary has the backend; no password ever reaches the log.
+expectRefused('config/mysql-url-without-user', { ARGUS_DB: 'mysql://127.0.0.1:3306/argus' }, [], 2,
+  /ARGUS_DB \(from environment\): expected mysql:\/\/user@host:port\/database/);
+expectRefused('config/mysql-url-bad-port', { ARGUS_DB: 'mysql://argus@db:99999/argus' }, [], 2, /ARGUS_DB .*bad port/);
+expectRefused('config/mysql-url-unknown-parameter', { ARGUS_DB: 'mysql://argus@db/argus?ssl=1' }, [], 2,
+  /ARGUS_DB .*unknown URL parameter 'ssl=1'/);
+expectRefused('config/password-file-missing', { ARGUS_DB: 'mysql://argus@db/argus', ARGUS_DB_PASSWORD_FILE: '/nonexistent/pw' }, [], 2,
+  /ARGUS_DB_PASSWORD_FILE \(from environment\): cannot read \/nonexistent\/pw/);
+{
+  const r = runFailing({ ARGUS_DB: 'mysql://argus:s3cr%40t-url@127.0.0.1:3306/argus?socket=/run/x.sock', ARGUS_LOG_LEVEL: 'debug' });
+  checkTrue('config/mysql-url-redacted', r.code !== 0 && !/s3cr/.test(r.stderr) && /key=ARGUS_DB value="?mysql:\/\/argus:\(redacted\)@127\.0\.0\.1:3306\/argus\?socket=\/run\/x\.sock/.test(r.stderr),
+    'a refusal whose log shows ARGUS_DB with the password redacted', `exit ${r.code}: ${r.stderr.split('\n').filter((l) => /ARGUS_DB|s3cr/.test(l)).join(' | ')}`);
+  const r2 = runFailing({ ARGUS_DB: 'mysql://argus@127.0.0.1/argus', ARGUS_DB_PASSWORD: 'hunter2-env', ARGUS_LOG_LEVEL: 'debug' });
+  checkTrue('config/db-password-redacted', r2.code !== 0 && !/hunter2/.test(r2.stderr) && /key=ARGUS_DB_PASSWORD value=\(redacted\) origin=environment/.test(r2.stderr),
+    'ARGUS_DB_PASSWORD logged as (redacted)', `exit ${r2.code}: ${r2.stderr.split('\n').filter((l) => /PASSWORD|hunter/.test(l)).join(' | ')}`);
+}
 {
   const dir = tempDir('config');
   fs.writeFileSync(path.join(dir, '.env'), '# comment\nARGUS_SQLITE_SYNCHRONOUS=sometimes\n');
@@ -51,8 +82,9 @@ await guard('config/precedence', async () => {
     'ARGUS_LOG_LEVEL=debug', 'ARGUS_BATCH_SIZE=111', 'export ARGUS_QUEUE_MAX_ITEMS="5000"',
     "ARGUS_STATS_INTERVAL_S='7'  ", 'ARGUS_DB=sqlite:nested/dir/from-dotenv.db # where the data goes',
   ].join('\n') + '\n');
-  const srv = await startServer(build, { ARGUS_BATCH_SIZE: '222', ARGUS_QUEUE_MAX_ITEMS: '3000', ARGUS_DB: undefined, ARGUS_LOG_LEVEL: undefined },
-    { dir, args: ['--queue-max-items', '4444'] });
+  const srv = await startServer(build, { ARGUS_BATCH_SIZE: '222', ARGUS_QUEUE_MAX_ITEMS: '3000', ARGUS_DB: undefined, ARGUS_LOG_LEVEL: undefined,
+    ARGUS_HTTP_MAX_BODY: '2048KiB', ARGUS_BATCH_LATENCY_MS: '250ms' },
+    { dir, args: ['--queue-max-items', '4444', '--http-header-timeout=90000ms'] });
   const log = srv.log();
   const origin = (key) => {
     const m = log.match(new RegExp(`config key=${key} value=(\\S+) origin=(\\S+)`));
@@ -60,12 +92,16 @@ await guard('config/precedence', async () => {
   };
   check('config/precedence', {
     ARGUS_LOG_LEVEL: 'debug from .env', ARGUS_BATCH_SIZE: '222 from environment',
-    ARGUS_QUEUE_MAX_ITEMS: '4444 from flag', ARGUS_STATS_INTERVAL_S: '7 from .env',
+    ARGUS_QUEUE_MAX_ITEMS: '4444 from flag', ARGUS_STATS_INTERVAL_S: '7s from .env',
     ARGUS_MAX_MESSAGE_SIZE: '16MiB from default',
+    ARGUS_RETENTION: '7d from default', ARGUS_HTTP_HEADER_TIMEOUT: '90s from flag',
+    ARGUS_HTTP_MAX_BODY: '2MiB from environment', ARGUS_BATCH_LATENCY_MS: '250ms from environment',
   }, {
     ARGUS_LOG_LEVEL: origin('ARGUS_LOG_LEVEL'), ARGUS_BATCH_SIZE: origin('ARGUS_BATCH_SIZE'),
     ARGUS_QUEUE_MAX_ITEMS: origin('ARGUS_QUEUE_MAX_ITEMS'), ARGUS_STATS_INTERVAL_S: origin('ARGUS_STATS_INTERVAL_S'),
     ARGUS_MAX_MESSAGE_SIZE: origin('ARGUS_MAX_MESSAGE_SIZE'),
+    ARGUS_RETENTION: origin('ARGUS_RETENTION'), ARGUS_HTTP_HEADER_TIMEOUT: origin('ARGUS_HTTP_HEADER_TIMEOUT'),
+    ARGUS_HTTP_MAX_BODY: origin('ARGUS_HTTP_MAX_BODY'), ARGUS_BATCH_LATENCY_MS: origin('ARGUS_BATCH_LATENCY_MS'),
   });
   check('config/db-and-directory-created', true, fs.existsSync(path.join(dir, 'nested', 'dir', 'from-dotenv.db')));
   checkTrue('config/log-line-format', log.trim().split('\n').every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (debug|info|warn|error) \S/.test(l)),

@@ -9,7 +9,9 @@ set -uo pipefail
 build=$(cd "${1:-build}" 2>/dev/null && pwd) || build=${1:-build}
 shift || true
 cd "$(dirname "$0")/../.."
-suites="${*:-config e2e bad_input http_routes backpressure shutdown crash dbfail diskfull insight migrate wal}"
+# ARGUS_SUITE_DIR runs the suites of another directory (tests/api/run.sh uses it).
+suite_dir=${ARGUS_SUITE_DIR:-tests/server}
+suites="${*:-config e2e bad_input http_routes backpressure shutdown crash dbfail diskfull insight migrate wal retry encoding drain}"
 n=0
 failures=0
 tap() { # status name [why]
@@ -48,7 +50,7 @@ for suite in $suites; do
     out=$work/$suite.out
     err=$work/$suite.err
     export TMPDIR=$work
-    setsid timeout 300 node "tests/server/$suite.mjs" "$build" >"$out" 2>"$err" &
+    setsid timeout 300 node "$suite_dir/$suite.mjs" "$build" >"$out" 2>"$err" &
     pgid=$!
     wait "$pgid"
     rc=$?

@@ -1,0 +1,306 @@
+/* Shared by every UDF of argus_udf.so: arguments read as the SQLite glue reads them, result
+ * buffers, error reporting (the one place), and the catalogue sql/mysql/install.sql follows.
+ *   mariadb> SELECT time_bucket(1700000012345678901, 60000000000);  -- 1700000000000000000 */
+#include "argus_udf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- catalogue ---------------------------------------------------------------------------- */
+
+#define S ARGUS_UDF_RETURNS_STRING
+#define I ARGUS_UDF_RETURNS_INTEGER
+#define R ARGUS_UDF_RETURNS_REAL
+
+const argus_udf_function argus_udf_functions[] = {
+    /* name, returns, aggregate, window, min_args, max_args */
+    {"otlp_spans_json", S, 0, 0, 1, 1}, {"otlp_logs_json", S, 0, 0, 1, 1},
+    {"otlp_check", S, 0, 0, 1, 2},      {"resource_id", I, 0, 0, 1, 2},
+    {"time_bucket", I, 0, 0, 2, 2},     {"bucket_width", I, 0, 0, 3, 3},
+    {"log_template", S, 0, 0, 1, 1},    {"log_pattern_id", S, 0, 0, 1, 1},
+    {"ai_insight", S, 0, 0, 1, 4},      {"insight_builtin_rules", S, 0, 0, 0, 0},
+    {"sketch_add", S, 0, 0, 2, 2},      {"sketch_quantile", R, 0, 0, 2, 2},
+    {"sketch_count", I, 0, 0, 1, 1},    {"percentile", R, 1, 1, 2, 2},
+    {"sketch_of", S, 1, 0, 1, 1},       {"sketch_merge", S, 1, 0, 1, 1},
+    {"waterfall_json", S, 1, 0, 4, 8},  {"arg_min", S, 1, 0, 2, 5},
+    {"json_group_set", S, 1, 0, 1, 1},
+};
+const size_t argus_udf_function_count = sizeof argus_udf_functions / sizeof argus_udf_functions[0];
+
+char argus_udf_check_arity(const argus_udf_args *args, const char *name, char *message)
+{
+    for (size_t i = 0; i < argus_udf_function_count; i++) {
+        const argus_udf_function *f = &argus_udf_functions[i];
+        if (strcmp(f->name, name) != 0)
+            continue;
+        if (args->arg_count >= f->min_args && args->arg_count <= f->max_args)
+            return 0;
+        if (f->min_args == f->max_args)
+            return argus_udf_refuse(message, "%s: expects %u argument%s, got %u", name, f->min_args,
+                                    f->min_args == 1 ? "" : "s", args->arg_count);
+        return argus_udf_refuse(message, "%s: expects %u to %u arguments, got %u", name,
+                                f->min_args, f->max_args, args->arg_count);
+    }
+    return argus_udf_refuse(message, "%s: not in the catalogue", name);
+}
+
+/* ---- values ------------------------------------------------------------------------------- */
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* Parses s[0..n) as SQLite's numeric affinity does: optional blanks, sign, digits with an
+ * optional point and exponent, blanks; nothing else. 0: not a number; 1: an integer that fits
+ * 64 bits (*i); 2: any other number (*r). */
+static int parse_number(const char *s, size_t n, int64_t *i, double *r)
+{
+    char tmp[128];
+    size_t a = 0, b = n;
+    while (a < b && is_space(s[a]))
+        a++;
+    while (b > a && is_space(s[b - 1]))
+        b--;
+    if (a == b || b - a >= sizeof tmp)
+        return 0; /* longer numbers exist, but nobody passes 128-digit ones */
+    size_t k = a;
+    if (s[k] == '+' || s[k] == '-')
+        k++;
+    size_t digits = 0, frac = 0;
+    int real = 0;
+    while (k < b && s[k] >= '0' && s[k] <= '9')
+        k++, digits++;
+    if (k < b && s[k] == '.') {
+        real = 1;
+        k++;
+        while (k < b && s[k] >= '0' && s[k] <= '9')
+            k++, frac++;
+    }
+    if (digits + frac == 0)
+        return 0;
+    if (k < b && (s[k] == 'e' || s[k] == 'E')) {
+        real = 1;
+        k++;
+        if (k < b && (s[k] == '+' || s[k] == '-'))
+            k++;
+        size_t e = 0;
+        while (k < b && s[k] >= '0' && s[k] <= '9')
+            k++, e++;
+        if (e == 0)
+            return 0;
+    }
+    if (k != b)
+        return 0;
+    memcpy(tmp, s + a, b - a);
+    tmp[b - a] = 0;
+    if (!real) {
+        errno = 0;
+        long long v = strtoll(tmp, NULL, 10);
+        if (errno == 0) {
+            *i = v;
+            return 1;
+        }
+    }
+    *r = strtod(tmp, NULL);
+    return 2;
+}
+
+argus_udf_value argus_udf_arg(const argus_udf_args *a, unsigned i)
+{
+    argus_udf_value v;
+    memset(&v, 0, sizeof v);
+    if (i >= a->arg_count || !a->args[i])
+        return v;
+    switch (a->arg_type[i]) {
+    case ARGUS_UDF_INT:
+        v.type = ARGUS_UV_INT;
+        v.i = *(const long long *)(const void *)a->args[i];
+        break;
+    case ARGUS_UDF_REAL:
+        v.type = ARGUS_UV_REAL;
+        v.r = *(const double *)(const void *)a->args[i];
+        break;
+    case ARGUS_UDF_DECIMAL: {
+        int k = parse_number(a->args[i], a->lengths[i], &v.i, &v.r);
+        v.type = k == 1 ? ARGUS_UV_INT : k == 2 ? ARGUS_UV_REAL : ARGUS_UV_NULL;
+        break;
+    }
+    default:
+        v.type = ARGUS_UV_TEXT;
+        v.s = a->args[i];
+        v.n = a->lengths[i];
+        break;
+    }
+    return v;
+}
+
+argus_udf_value argus_udf_numeric(argus_udf_value v)
+{
+    if (v.type != ARGUS_UV_TEXT)
+        return v;
+    int k = parse_number(v.s, v.n, &v.i, &v.r);
+    if (k == 1)
+        v.type = ARGUS_UV_INT;
+    else if (k == 2)
+        v.type = ARGUS_UV_REAL;
+    return v;
+}
+
+/* SQLite's doubleToInt64(): truncation, clamped at the int64 range. */
+static int64_t real_to_int64(double r)
+{
+    if (isnan(r))
+        return INT64_MIN;
+    if (r <= (double)INT64_MIN)
+        return INT64_MIN;
+    if (r >= (double)INT64_MAX)
+        return INT64_MAX;
+    return (int64_t)r;
+}
+
+int64_t argus_udf_int64(argus_udf_value v)
+{
+    switch (v.type) {
+    case ARGUS_UV_INT: return v.i;
+    case ARGUS_UV_REAL: return real_to_int64(v.r);
+    case ARGUS_UV_TEXT: {
+        /* sqlite3Atoi64: blanks, sign, the leading digits; clamped on overflow */
+        size_t k = 0;
+        while (k < v.n && is_space(v.s[k]))
+            k++;
+        int neg = 0;
+        if (k < v.n && (v.s[k] == '-' || v.s[k] == '+'))
+            neg = v.s[k++] == '-';
+        uint64_t u = 0;
+        int over = 0;
+        for (; k < v.n && v.s[k] >= '0' && v.s[k] <= '9'; k++) {
+            if (u > (UINT64_MAX - 9) / 10)
+                over = 1;
+            else
+                u = u * 10 + (uint64_t)(v.s[k] - '0');
+        }
+        if (neg)
+            return over || u > (uint64_t)INT64_MAX + 1 ? INT64_MIN : (int64_t)(0 - u);
+        return over || u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
+    }
+    default: return 0;
+    }
+}
+
+double argus_udf_double(argus_udf_value v)
+{
+    return v.type == ARGUS_UV_INT ? (double)v.i : v.type == ARGUS_UV_REAL ? v.r : 0.0;
+}
+
+const char *argus_udf_text(argus_udf_value v, char buf[40], size_t *n)
+{
+    switch (v.type) {
+    case ARGUS_UV_TEXT: *n = v.n; return v.s;
+    case ARGUS_UV_INT: *n = (size_t)snprintf(buf, 40, "%lld", (long long)v.i); return buf;
+    case ARGUS_UV_REAL: {
+        /* SQLite's "%!.15g": at least one digit after the point, "Inf" for infinities */
+        if (isinf(v.r)) {
+            *n = (size_t)snprintf(buf, 40, v.r < 0 ? "-Inf" : "Inf");
+            return buf;
+        }
+        if (v.r == 0) {
+            *n = (size_t)snprintf(buf, 40, "0.0");
+            return buf;
+        }
+        char tmp[40];
+        snprintf(tmp, sizeof tmp, "%.15g", v.r);
+        char *e = strchr(tmp, 'e');
+        if (strchr(tmp, '.'))
+            *n = (size_t)snprintf(buf, 40, "%s", tmp);
+        else if (e) {
+            *e = 0;
+            *n = (size_t)snprintf(buf, 40, "%s.0e%s", tmp, e + 1);
+        } else
+            *n = (size_t)snprintf(buf, 40, "%s.0", tmp);
+        return buf;
+    }
+    default: *n = 0; return NULL;
+    }
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+/* mysys's my_printf_error(), exported by mariadbd / mysqld for plugins; absent elsewhere. */
+extern void my_printf_error(unsigned int code, const char *format, unsigned long flags, ...)
+    __attribute__((weak));
+#define ER_UNKNOWN_ERROR 1105
+
+void *argus_udf_fail(char *error, const argus_error *err)
+{
+    const char *msg = err->message[0] ? err->message : "argus: error";
+    if (err->code == ARGUS_ENOMEM && !err->message[0])
+        msg = "argus: out of memory";
+    if (my_printf_error)
+        my_printf_error(ER_UNKNOWN_ERROR, "%s", 0, msg);
+    *error = 1;
+    return NULL;
+}
+
+void *argus_udf_failf(char *error, const char *fmt, ...)
+{
+    argus_error err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    va_end(ap);
+    err.code = ARGUS_EINVAL;
+    return argus_udf_fail(error, &err);
+}
+
+char argus_udf_refuse(char *message, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, ARGUS_UDF_MESSAGE_SIZE, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+/* ---- result buffers ----------------------------------------------------------------------- */
+
+char argus_udf_buf_init(argus_udf_init *initid, char *message)
+{
+    argus_udf_buf *b = malloc(sizeof *b);
+    if (!b)
+        return argus_udf_refuse(message, "argus: out of memory");
+    argus_buf_init(&b->out);
+    argus_buf_init(&b->scratch);
+    initid->ptr = (char *)b;
+    initid->maybe_null = 1;
+    initid->max_length = ARGUS_UDF_MAX_LENGTH;
+    initid->const_item = 0;
+    return 0;
+}
+
+void argus_udf_buf_deinit(argus_udf_init *initid)
+{
+    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
+    if (!b)
+        return;
+    argus_buf_free(&b->out);
+    argus_buf_free(&b->scratch);
+    free(b);
+    initid->ptr = NULL;
+}
+
+char *argus_udf_result(argus_buf *b, unsigned long *length, char *is_null, char *error)
+{
+    if (b->failed || !argus_buf_cstr(b)) {
+        argus_error err;
+        argus_error_set(&err, ARGUS_ENOMEM, "argus: out of memory");
+        return argus_udf_fail(error, &err);
+    }
+    *is_null = 0;
+    *length = (unsigned long)b->len;
+    return b->data;
+}

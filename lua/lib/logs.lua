@@ -1,0 +1,153 @@
+-- Log search (lib.logs): the filters of /api/logs, /api/logs/histogram and /api/logs/stream as
+-- a SQL condition over log_records AS l with its bound values, and the JSON form of a record.
+--   local where, args = lib.logs.filter(req, {time = true})
+--   db.json("SELECT ... FROM log_records l WHERE " .. where, table.unpack(args))
+-- User input only ever becomes a bound value: the SQL text is made of fixed pieces.
+-- lib.params may load after this file: look it up when used.
+local P = setmetatable({}, {__index = function(_, k) return lib.params[k] end})
+local L = {}
+
+-- The record as docs/api.md shows it (alias l for log_records).
+L.JSON_SQL = [[json_object(
+  'id', l.id,
+  'time_unix_nano', CAST(l.time_unix_nano AS TEXT),
+  'observed_time_unix_nano', CAST(l.observed_time_unix_nano AS TEXT),
+  'severity_number', l.severity_number,
+  'severity_text', l.severity_text,
+  'service', l.service_name,
+  'body', CASE WHEN l.body_type IN ('kvlist', 'array') AND json_valid(l.body) THEN json(l.body)
+               ELSE l.body END,
+  'attributes', json(l.attributes),
+  'resource', json(coalesce((SELECT r.attributes FROM resources r WHERE r.id = l.resource_id), '{}')),
+  'trace_id', l.trace_id,
+  'span_id', l.span_id,
+  'scope', json_object('name', l.scope_name, 'version', l.scope_version),
+  'insight', CASE WHEN json_valid(l.insight) THEN json(l.insight) END,
+  'pattern_id', l.pattern_id)]]
+
+-- A JSON path for one object key: $."key" (keys holding a quote cannot be expressed).
+local function key_path(name, key)
+  if key == "" or key:find('["\\]') then P.bad(name, "attribute keys cannot be empty or hold quotes") end
+  return '$."' .. key .. '"'
+end
+
+-- Full-text: a word (with an optional trailing *) or a phrase, as an FTS5 string.
+local function fts_string(text, prefix)
+  return '"' .. text:gsub('"', '""') .. '"' .. (prefix and "*" or "")
+end
+
+-- Splits q into terms: {neg, key, value, quoted}. key is nil for full-text terms.
+local function terms(q)
+  local out, i, n = {}, 1, #q
+  while i <= n do
+    local c = q:sub(i, i)
+    if c:match("%s") then
+      i = i + 1
+    else
+      local neg = false
+      if c == "-" and i < n and not q:sub(i + 1, i + 1):match("%s") then
+        neg, i = true, i + 1
+      end
+      local key
+      local k, after = q:match("^([%a_][%w_.%-]*):()", i)
+      if k then key, i = k, after end
+      local value, quoted
+      if q:sub(i, i) == '"' then
+        local close = q:find('"', i + 1, true)
+        if not close then P.bad("q", "a quote is not closed") end
+        value, quoted, i = q:sub(i + 1, close - 1), true, close + 1
+      else
+        local e = q:find("%s", i) or n + 1
+        value, i = q:sub(i, e - 1), e
+      end
+      if key and value == "" then P.bad("q", "'" .. key .. ":' needs a value") end
+      if not key and value == "" then P.bad("q", "empty search term") end
+      out[#out + 1] = {neg = neg, key = key, value = value, quoted = quoted}
+    end
+  end
+  return out
+end
+
+-- Adds one condition (SQL with ? and its values) to the filter.
+local function add(f, neg, sql, ...)
+  if neg then sql = "NOT coalesce((" .. sql .. "), 0)" end
+  f.where[#f.where + 1] = sql
+  for _, v in ipairs({...}) do f.args[#f.args + 1] = v end
+end
+
+local function fts(f, neg, match)
+  if f.stream then -- the live tail reads ids in (?1, ?2]: keep the index lookup to that range
+    add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > ?1 AND rowid <= ?2)", match)
+  else
+    add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)", match)
+  end
+end
+
+local function term_condition(f, t)
+  local key, v, neg = t.key, t.value, t.neg
+  if not key then
+    local prefix = not t.quoted and v:sub(-1) == "*"
+    if prefix then v = v:sub(1, -2) end
+    if v == "" then P.bad("q", "a lone * is not a search term") end
+    return fts(f, neg, fts_string(v, prefix))
+  end
+  local lk = key:lower()
+  if lk == "service" then
+    add(f, neg, "l.service_name = ?", v)
+  elseif lk == "severity" or lk == "level" then
+    local lo, hi = P.severity("q", v)
+    add(f, neg, "l.severity_number BETWEEN ? AND ?", lo, hi)
+  elseif lk == "trace_id" then
+    add(f, neg, "l.trace_id = ?", P.hex_id("q", v, 32))
+  elseif lk == "span_id" then
+    add(f, neg, "l.span_id = ?", P.hex_id("q", v, 16))
+  elseif lk == "insight" then
+    add(f, neg, "json_extract(l.insight, '$.category') = ?", v)
+  elseif lk == "pattern" then
+    add(f, neg, "l.pattern_id = ?", v)
+  elseif key:sub(1, 5) == "attr." then
+    add(f, neg, "CAST(json_extract(l.attributes, ?) AS TEXT) = ?", key_path("q", key:sub(6)), v)
+  elseif key:sub(1, 9) == "resource." then
+    add(f, neg, "l.resource_id IN (SELECT r.id FROM resources r WHERE CAST(json_extract(r.attributes, ?) AS TEXT) = ?)",
+        key_path("q", key:sub(10)), v)
+  else
+    P.bad("q", "unknown filter '" .. key .. ":' (service, severity, level, trace_id, span_id, " ..
+          "insight, pattern, attr.KEY, resource.KEY)")
+  end
+end
+
+-- The filter of a request: {where = "cond AND cond", args = {...}, start_ns, end_ns}.
+-- opts.time: apply start/end; opts.stream: the live tail's form, whose query binds the id range
+-- as ?1 and ?2 before these values.
+function L.filter(req, opts)
+  local f = {where = {}, args = {}, stream = opts and opts.stream}
+  if opts and opts.time then
+    f.start_ns, f.end_ns = P.range(req)
+    add(f, false, "l.time_unix_nano >= ? AND l.time_unix_nano < ?", f.start_ns, f.end_ns)
+  end
+  local services = req.query_all.service
+  if services then
+    local marks = {}
+    for i, s in ipairs(services) do
+      marks[i] = "?"
+      f.args[#f.args + 1] = s
+    end
+    f.where[#f.where + 1] = "l.service_name IN (" .. table.concat(marks, ", ") .. ")"
+  end
+  if req.query.severity then
+    local lo, hi = P.severity("severity", req.query.severity)
+    add(f, false, "l.severity_number BETWEEN ? AND ?", lo, hi)
+  end
+  if req.query.trace_id then add(f, false, "l.trace_id = ?", P.hex_id("trace_id", req.query.trace_id, 32)) end
+  if req.query.span_id then add(f, false, "l.span_id = ?", P.hex_id("span_id", req.query.span_id, 16)) end
+  local q = req.query.q
+  if q and #q > 2000 then P.bad("q", "longer than 2000 characters") end
+  if q then
+    for _, t in ipairs(terms(q)) do term_condition(f, t) end
+  end
+  if #f.where == 0 then f.where[1] = "1" end
+  f.sql = table.concat(f.where, " AND ")
+  return f
+end
+
+return L

@@ -1,0 +1,136 @@
+-- Log routes: search, volume histogram, context around a record, patterns (docs/api.md).
+--   curl 'http://127.0.0.1:8080/api/logs?q=service:checkout%20level:>=WARN%20timeout&limit=50'
+local P, LOGS = lib.params, lib.logs
+
+local function search(req)
+  local f = LOGS.filter(req, {time = true})
+  local limit = P.limit(req)
+  local cur = P.cursor(req, 2)
+  local sql = f.sql
+  local args = f.args
+  if cur then
+    sql = sql .. " AND (l.time_unix_nano, l.id) < (?, ?)"
+    args[#args + 1], args[#args + 2] = cur[1], cur[2]
+  end
+  args[#args + 1] = limit + 1
+  args[#args + 1] = limit
+  args[#args + 1] = limit
+  args[#args + 1] = limit - 1
+  return db.json([[
+    WITH page AS (
+      SELECT l.id, l.time_unix_nano, ]] .. LOGS.JSON_SQL .. [[ AS j
+      FROM log_records l WHERE ]] .. sql .. [[
+      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?)
+    SELECT json_object(
+      'logs', json((SELECT json_group_array(json(j)) FROM
+                 (SELECT j FROM page ORDER BY time_unix_nano DESC, id DESC LIMIT ?))),
+      'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
+                       (SELECT time_unix_nano || '.' || id FROM page
+                        ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END)]],
+    table.unpack(args))
+end
+
+local function histogram(req)
+  local f = LOGS.filter(req, {time = true})
+  local step
+  if req.query.step then
+    step = P.duration("step", req.query.step)
+    if step < 1000000 then P.bad("step", "must be at least 1ms") end
+    if (f.end_ns - f.start_ns) // step > 10000 then P.bad("step", "gives more than 10000 buckets") end
+  else
+    step = db.value("SELECT bucket_width(?, ?, 60)", f.start_ns, f.end_ns)
+  end
+  local args = {step, f.start_ns, f.end_ns, step, step}
+  for _, v in ipairs(f.args) do args[#args + 1] = v end
+  return db.json([[
+    SELECT json_object('step_ms', ? / 1000000, 'buckets', json_group_array(json_object(
+      'start_ms', b.bucket_start_ns / 1000000,
+      'total', coalesce(c.total, 0),
+      'counts', json(coalesce(c.counts, json_object('TRACE', 0, 'DEBUG', 0, 'INFO', 0,
+                  'WARN', 0, 'ERROR', 0, 'FATAL', 0, 'UNSPECIFIED', 0))))))
+    FROM (SELECT bucket_start_ns FROM bucket_series(?, ?, ?) ORDER BY bucket_start_ns) b
+    LEFT JOIN (SELECT time_bucket(l.time_unix_nano, ?) AS bk, count(*) AS total, ]] ..
+      P.severity_counts_sql("l.severity_number") .. [[ AS counts
+               FROM log_records l WHERE ]] .. f.sql .. [[ GROUP BY bk) c
+      ON c.bk = b.bucket_start_ns]], table.unpack(args))
+end
+
+local function context(req)
+  local id = req.params.id
+  if not id:match("^%d+$") or #id > 18 then P.bad("id", "expected a log id (a positive integer), got '" .. id .. "'") end
+  id = math.tointeger(tonumber(id))
+  local before = P.int(req, "before", 10, 0, 200)
+  local after = P.int(req, "after", 10, 0, 200)
+  local by = req.query.by or "service"
+  if by ~= "service" and by ~= "trace" then P.bad("by", "expected service or trace, got '" .. by .. "'") end
+  local rec = db.row("SELECT time_unix_nano, service_name, trace_id FROM log_records WHERE id = ?", id)
+  if not rec then api.error(404, "not_found", "no log record with id " .. id) end
+  local col, key = "l.service_name", rec.service_name
+  if by == "trace" then
+    if not rec.trace_id then P.bad("by", "log record " .. id .. " has no trace id") end
+    col, key = "l.trace_id", rec.trace_id
+  end
+  local t = rec.time_unix_nano
+  return db.json([[
+    SELECT json_object(
+      'before', json((SELECT json_group_array(json(j)) FROM (
+                   SELECT j FROM (SELECT l.time_unix_nano AS t, l.id, ]] .. LOGS.JSON_SQL .. [[ AS j
+                                  FROM log_records l WHERE ]] .. col .. [[ = ?1
+                                    AND (l.time_unix_nano, l.id) < (?2, ?3)
+                                  ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?4)
+                   ORDER BY t, id))),
+      'log', json((SELECT ]] .. LOGS.JSON_SQL .. [[ FROM log_records l WHERE l.id = ?3)),
+      'after', json((SELECT json_group_array(json(j)) FROM (
+                   SELECT ]] .. LOGS.JSON_SQL .. [[ AS j FROM log_records l
+                   WHERE ]] .. col .. [[ = ?1 AND (l.time_unix_nano, l.id) > (?2, ?3)
+                   ORDER BY l.time_unix_nano, l.id LIMIT ?5))))]],
+    key, t, id, before, after)
+end
+
+local function patterns(req)
+  local s, e = P.range(req)
+  local limit = P.limit(req)
+  local svc = req.query.service
+  return db.json([[
+    WITH counts AS (
+      SELECT l.pattern_id, count(*) AS n, min(l.time_unix_nano) AS first_ns,
+             max(l.time_unix_nano) AS last_ns, max(l.id) AS example_id
+      FROM log_records l
+      WHERE l.time_unix_nano >= ?1 AND l.time_unix_nano < ?2 AND l.pattern_id IS NOT NULL
+        AND (?3 IS NULL OR l.service_name = ?3)
+      GROUP BY l.pattern_id ORDER BY n DESC, l.pattern_id LIMIT ?4)
+    SELECT json_object('patterns', json(coalesce((SELECT json_group_array(json_object(
+      'pattern_id', c.pattern_id, 'template', p.template, 'count', c.n,
+      'first_ns', CAST(c.first_ns AS TEXT), 'last_ns', CAST(c.last_ns AS TEXT),
+      'example', (SELECT body FROM log_records WHERE id = c.example_id),
+      'insight', p.category, 'services', json(p.services)))
+      FROM (SELECT * FROM counts ORDER BY n DESC, pattern_id) c
+      JOIN log_patterns p ON p.pattern_id = c.pattern_id), '[]')))]],
+    s, e, svc, limit)
+end
+
+-- Live tail: Server-Sent Events of new matching records (the hub in server/sse.c runs the query
+-- for each committed id range).
+local function stream(req)
+  local f = LOGS.filter(req, {stream = true})
+  local after = req.header("Last-Event-ID") or req.query.last_event_id
+  if after then
+    if not after:match("^%d+$") or #after > 18 then
+      P.bad("Last-Event-ID", "expected a log id, got '" .. after .. "'")
+    end
+    after = math.tointeger(tonumber(after))
+  else
+    after = db.value("SELECT coalesce(max(id), 0) FROM log_records")
+  end
+  api.stream("SELECT l.id, " .. LOGS.JSON_SQL ..
+             " FROM log_records l WHERE l.id > ?1 AND l.id <= ?2 AND " .. f.sql .. " ORDER BY l.id",
+             f.args, after)
+end
+
+return {
+  {method = "GET", path = "/api/logs/stream", handler = stream},
+  {method = "GET", path = "/api/logs", handler = search},
+  {method = "GET", path = "/api/logs/histogram", handler = histogram},
+  {method = "GET", path = "/api/logs/{id}/context", handler = context},
+  {method = "GET", path = "/api/logs/patterns", handler = patterns},
+}

@@ -1,0 +1,87 @@
+-- System status and Prometheus metrics (docs/api.md).
+--   curl http://127.0.0.1:8080/api/system
+--   curl http://127.0.0.1:8080/metrics
+local function ns(v) return v and string.format("%d", v) or json.null end
+
+local function figures()
+  local s = api.system()
+  local rows = db.row([[
+    SELECT (SELECT count(*) FROM span_records) AS spans, (SELECT count(*) FROM log_records) AS logs,
+           (SELECT count(*) FROM traces) AS traces, (SELECT count(*) FROM resources) AS resources,
+           (SELECT count(*) FROM log_patterns) AS log_patterns,
+           min((SELECT min(start_time_unix_nano) FROM traces),
+               coalesce((SELECT min(time_unix_nano) FROM log_records), 9223372036854775807)) AS oldest,
+           max((SELECT max(end_time_unix_nano) FROM traces),
+               coalesce((SELECT max(time_unix_nano) FROM log_records), -1)) AS newest]])
+  return s, rows
+end
+
+local function system()
+  local s, rows = figures()
+  local oldest = rows.oldest ~= math.maxinteger and rows.oldest or nil
+  local newest = rows.newest and rows.newest >= 0 and rows.newest or nil
+  if rows.spans == 0 and rows.logs == 0 then oldest, newest = nil, nil end
+  s.ingest.queue = s.queue
+  s.ingest.batches = s.batches
+  s.ingest.failed_batches = s.failed_batches
+  s.ingest.last_commit_ns = s.last_commit_ns ~= 0 and ns(s.last_commit_ns) or json.null
+  return {
+    version = s.version,
+    uptime_s = (s.now_ns - s.started_ns) // 1000000000,
+    started_ns = ns(s.started_ns),
+    backend = s.backend,
+    database = {path = s.db_path, size_bytes = s.db_size, wal_bytes = s.wal_size},
+    rows = {spans = rows.spans, logs = rows.logs, traces = rows.traces,
+            resources = rows.resources, log_patterns = rows.log_patterns},
+    oldest_ns = ns(oldest), newest_ns = ns(newest),
+    ingest = s.ingest,
+    insights = {last_id = s.insights.last_id, batches = s.insights.batches,
+                errors = s.insights.errors,
+                lag = math.max(0, s.insights.logs_max_id - s.insights.last_id)},
+    retention = {max_age_s = s.retention_s > 0 and s.retention_s or json.null},
+    streams = s.stream_clients,
+    config = api.config(),
+  }
+end
+
+local function metrics()
+  local s, rows = figures()
+  local out = {}
+  local function metric(name, kind, help, samples)
+    out[#out + 1] = "# HELP " .. name .. " " .. help
+    out[#out + 1] = "# TYPE " .. name .. " " .. kind
+    for _, smp in ipairs(samples) do
+      out[#out + 1] = name .. (smp[1] or "") .. " " .. string.format("%d", smp[2])
+    end
+  end
+  local function per_signal(field)
+    return {{'{signal="traces"}', s.ingest.traces[field]}, {'{signal="logs"}', s.ingest.logs[field]}}
+  end
+  metric("argus_ingest_requests_total", "counter", "OTLP export requests received.", per_signal("requests"))
+  metric("argus_ingest_bad_requests_total", "counter", "Undecodable OTLP requests.", per_signal("bad_requests"))
+  metric("argus_ingest_items_received_total", "counter", "Spans and log records decoded.", per_signal("received"))
+  metric("argus_ingest_items_stored_total", "counter", "Spans and log records committed.", per_signal("stored"))
+  metric("argus_ingest_items_rejected_total", "counter", "Items skipped as invalid (partial success).", per_signal("rejected"))
+  metric("argus_ingest_items_dropped_total", "counter", "Valid items refused (the client was told to retry).", per_signal("dropped"))
+  metric("argus_ingest_requests_refused_total", "counter", "Requests refused undecoded: queue full.", per_signal("refused"))
+  metric("argus_queue_requests", "gauge", "Requests waiting for the writer.", {{nil, s.queue.requests}})
+  metric("argus_queue_items", "gauge", "Items waiting for the writer.", {{nil, s.queue.items}})
+  metric("argus_queue_bytes", "gauge", "Decoded bytes waiting for the writer.", {{nil, s.queue.bytes}})
+  metric("argus_writer_batches_total", "counter", "Committed transactions.", {{nil, s.batches}})
+  metric("argus_writer_failed_batches_total", "counter", "Rolled-back transactions.", {{nil, s.failed_batches}})
+  metric("argus_insight_lag", "gauge", "Log records not yet tagged with insights.",
+         {{nil, math.max(0, s.insights.logs_max_id - s.insights.last_id)}})
+  metric("argus_database_bytes", "gauge", "Size of the database file.", {{nil, s.db_size}})
+  metric("argus_database_wal_bytes", "gauge", "Size of the write-ahead log.", {{nil, s.wal_size}})
+  metric("argus_rows", "gauge", "Rows stored per table.", {
+    {'{table="spans"}', rows.spans}, {'{table="logs"}', rows.logs}, {'{table="traces"}', rows.traces},
+    {'{table="resources"}', rows.resources}, {'{table="log_patterns"}', rows.log_patterns}})
+  metric("argus_uptime_seconds", "gauge", "Seconds since the server started.",
+         {{nil, (s.now_ns - s.started_ns) // 1000000000}})
+  return table.concat(out, "\n") .. "\n", 200, {["Content-Type"] = "text/plain; version=0.0.4"}
+end
+
+return {
+  {method = "GET", path = "/api/system", handler = system},
+  {method = "GET", path = "/metrics", handler = metrics},
+}

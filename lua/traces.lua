@@ -1,0 +1,126 @@
+-- Traces: the list from the traces summary, and one trace's waterfall (docs/api.md).
+--   curl 'http://127.0.0.1:8080/api/traces?service=checkout&min_duration=250ms&error=true'
+--   curl 'http://127.0.0.1:8080/api/traces/5b8efff798038103d269b633813fc60c'
+local P = lib.params
+
+local SORT = {start = "t.start_time_unix_nano", duration = "t.duration_ns", spans = "t.span_count"}
+
+local function list(req)
+  local s, e = P.range(req)
+  local limit = P.limit(req)
+  local where = {"t.start_time_unix_nano >= ? AND t.start_time_unix_nano < ?"}
+  local args = {s, e}
+  local function add(sql, ...)
+    where[#where + 1] = sql
+    for _, v in ipairs({...}) do args[#args + 1] = v end
+  end
+  if req.query.service then
+    add("EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)", req.query.service)
+  end
+  if req.query.operation then add("t.root_name = ?", req.query.operation) end
+  if req.query.min_duration then add("t.duration_ns >= ?", P.duration("min_duration", req.query.min_duration)) end
+  if req.query.max_duration then add("t.duration_ns <= ?", P.duration("max_duration", req.query.max_duration)) end
+  local err = req.query.error
+  if err then
+    if err == "true" then add("t.error_count > 0")
+    elseif err == "false" then add("t.error_count = 0")
+    else P.bad("error", "expected true or false, got '" .. err .. "'") end
+  end
+  for name, values in pairs(req.query_all) do
+    if name:sub(1, 5) == "attr." then
+      local key = name:sub(6)
+      if key == "" or key:find('["\\]') then P.bad(name, "attribute keys cannot be empty or hold quotes") end
+      for _, v in ipairs(values) do
+        add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND CAST(json_extract(sp.attributes, ?) AS TEXT) = ?)",
+            '$."' .. key .. '"', v)
+      end
+    end
+  end
+  local sort = req.query.sort or "start"
+  local col = SORT[sort]
+  if not col then P.bad("sort", "expected start, duration or spans, got '" .. sort .. "'") end
+  local order = req.query.order or "desc"
+  if order ~= "desc" and order ~= "asc" then P.bad("order", "expected desc or asc, got '" .. order .. "'") end
+  local cmp, dir = order == "desc" and "<" or ">", order == "desc" and "DESC" or "ASC"
+  local filter = table.concat(where, " AND ")
+  local page_sql, page_args = filter, {table.unpack(args)}
+  local c = req.query.cursor
+  if c and c ~= "" then
+    local k, tid = c:match("^(%-?%d+)%.(%x+)$")
+    if not k or #k > 19 or #tid ~= 32 then P.bad("cursor", "not a cursor from a previous answer") end
+    page_sql = page_sql .. " AND (" .. col .. ", t.trace_id) " .. cmp .. " (?, ?)"
+    page_args[#page_args + 1] = math.tointeger(tonumber(k))
+    page_args[#page_args + 1] = tid:lower()
+  end
+  return page_sql, page_args, args, filter, limit, col, dir
+end
+
+local function traces(req)
+  local page_sql, page_args, count_args, filter, limit, col, dir = list(req)
+  local all = {}
+  for _, v in ipairs(page_args) do all[#all + 1] = v end
+  all[#all + 1] = limit + 1
+  all[#all + 1] = limit
+  for _, v in ipairs(count_args) do all[#all + 1] = v end
+  all[#all + 1] = limit
+  all[#all + 1] = limit - 1
+  local order = col .. " " .. dir .. ", t.trace_id " .. dir
+  return db.json([[
+    WITH page AS (
+      SELECT t.trace_id, ]] .. col .. [[ AS k, json_object(
+        'trace_id', t.trace_id, 'root_service', t.root_service_name, 'root_name', t.root_name,
+        'start_ns', CAST(t.start_time_unix_nano AS TEXT), 'duration_ns', t.duration_ns,
+        'span_count', t.span_count, 'error_count', t.error_count, 'services', json(t.services)) AS j
+      FROM traces t WHERE ]] .. page_sql .. [[ ORDER BY ]] .. order .. [[ LIMIT ?)
+    SELECT json_object(
+      'traces', json((SELECT json_group_array(json(j)) FROM
+                  (SELECT j FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[ LIMIT ?))),
+      'total', (SELECT count(*) FROM traces t WHERE ]] .. filter .. [[),
+      'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
+        (SELECT k || '.' || trace_id FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir ..
+        [[ LIMIT 1 OFFSET ?) END)]],
+    table.unpack(all))
+end
+
+local KIND = "CASE w.kind WHEN 1 THEN 'INTERNAL' WHEN 2 THEN 'SERVER' WHEN 3 THEN 'CLIENT' " ..
+             "WHEN 4 THEN 'PRODUCER' WHEN 5 THEN 'CONSUMER' ELSE 'UNSPECIFIED' END"
+local STATUS = "CASE w.status_code WHEN 1 THEN 'OK' WHEN 2 THEN 'ERROR' ELSE 'UNSET' END"
+local function bool(col) return "json(CASE WHEN " .. col .. " THEN 'true' ELSE 'false' END)" end
+
+local function trace(req)
+  local id = P.hex_id("trace_id", req.params.trace_id, 32)
+  local doc = db.json([[
+    SELECT json_object(
+      'trace_id', t.trace_id, 'start_ns', CAST(t.start_time_unix_nano AS TEXT),
+      'duration_ns', t.duration_ns, 'services', json(t.services),
+      'log_count', (SELECT count(*) FROM log_records WHERE trace_id = ?1),
+      'spans', json(coalesce((SELECT json_group_array(json(j)) FROM (
+        SELECT json_object(
+          'span_id', w.span_id, 'parent_span_id', w.parent_span_id, 'name', w.name,
+          'service', w.service_name, 'kind', ]] .. KIND .. [[, 'depth', w.depth,
+          'offset_ns', w.offset_ns, 'start_ns', CAST(w.start_time_unix_nano AS TEXT),
+          'duration_ns', w.duration_ns, 'self_ns', w.self_ns,
+          'critical', ]] .. bool("w.is_critical") .. [[, 'orphan', ]] .. bool("w.is_orphan") .. [[,
+          'status_code', ]] .. STATUS .. [[, 'status_message', w.status_message,
+          'attributes', json(s.attributes),
+          'events', json((SELECT json_group_array(json_object(
+                      'time_unix_nano', CAST(e.value ->> '$.time_unix_nano' AS TEXT),
+                      'name', e.value ->> '$.name', 'attributes', json(e.value -> '$.attributes')))
+                    FROM json_each(s.events) e)),
+          'links', json((SELECT json_group_array(json_object(
+                     'trace_id', k.value ->> '$.trace_id', 'span_id', k.value ->> '$.span_id',
+                     'attributes', json(coalesce(k.value -> '$.attributes', '{}'))))
+                   FROM json_each(s.links) k)),
+          'resource', json(coalesce((SELECT r.attributes FROM resources r WHERE r.id = s.resource_id), '{}')),
+          'scope', json_object('name', s.scope_name, 'version', s.scope_version)) AS j
+        FROM trace_waterfall(?1) w JOIN span_records s ON s.id = w.id
+        ORDER BY w.rowid)), '[]')))
+    FROM traces t WHERE t.trace_id = ?1]], id)
+  if doc == "null" then api.error(404, "not_found", "no trace " .. id) end
+  return doc
+end
+
+return {
+  {method = "GET", path = "/api/traces", handler = traces},
+  {method = "GET", path = "/api/traces/{trace_id}", handler = trace},
+}

@@ -1,0 +1,20 @@
+# Turns the shipped Lua handlers (lua/*.lua, lua/lib/*.lua) into a C array in the build
+# directory, so argus-server carries them in its one file (server/lua_sources.h).
+# Called by server/CMakeLists.txt: cmake -DOUT=gen/lua_sources.c -DSRC=lua -P embed_lua.cmake
+file(GLOB_RECURSE FILES RELATIVE ${SRC} ${SRC}/*.lua)
+list(SORT FILES)
+set(body "/* generated from lua/ by scripts/embed_lua.cmake; do not edit */\n#include \"lua_sources.h\"\n\n")
+set(table "const argus_lua_source argus_lua_sources[] = {\n")
+set(i 0)
+foreach(f ${FILES})
+  file(READ ${SRC}/${f} hex HEX)
+  string(LENGTH "${hex}" n)
+  math(EXPR n "${n} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "(0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,)" "\\1\n" bytes "${bytes}")
+  string(APPEND body "static const unsigned char src_${i}[] = {\n${bytes}0};\n")
+  string(APPEND table "  {\"${f}\", (const char *)src_${i}, ${n}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "};\nconst size_t argus_lua_sources_count = ${i};\n")
+file(WRITE ${OUT} "${body}\n${table}")

@@ -1,0 +1,492 @@
+/* Live-tail hub; see sse.h.
+ *   curl -N 'http://127.0.0.1:8080/api/logs/stream?q=level:>=WARN'
+ * Locks: hub->mu guards the client list, the committed id and each client's registration;
+ * client->mu guards its buffer (hub thread writes, the HTTP worker running stream_fn reads).
+ * The hub never holds hub->mu while it queries, and only wakes a stream under hub->mu after
+ * checking that its connection is still there (http.h's lifetime rule). */
+#include "sse.h"
+
+#include "log.h"
+#include "store_read.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A client whose buffer stays full this long is skipped ahead (told how many it missed). */
+#define STALL_MS 2000
+#define MAX_ARGS 64
+#define HELLO "retry: 3000\n: connected\n\n"
+
+typedef struct client {
+    struct client *next;
+    argus_sse_hub *hub;
+    argus_http_stream *stream;
+    int refs;   /* the connection's (until stream_done) + the hub thread's while it works on it */
+    int gone;   /* the connection finished: never wake it again */
+    int listed; /* in hub->clients */
+
+    char *query;
+    argus_sse_value args[MAX_ARGS];
+    size_t nargs;
+    int64_t last_id; /* the last id examined (sent or skipped) */
+
+    pthread_mutex_t mu; /* buf, len, off, skipped, closing */
+    char *buf;
+    size_t len, off, cap;
+    uint64_t skipped; /* records skipped, not told yet */
+    int closing;      /* end the stream once the buffer is sent */
+    int paused;       /* the buffer is full: the hub waits for the client to read */
+    int64_t full_since;
+    int64_t last_write_ns;
+} client;
+
+struct argus_sse_hub {
+    argus_sse_options o;
+    argus_config cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    client *clients;
+    unsigned nclients;
+    int64_t committed; /* highest committed log id */
+    int dirty;         /* committed moved, or a client joined */
+    int reset;         /* ids restarted */
+    int stop;
+    pthread_t thread;
+    int started;
+    argus_read *rd;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void client_free(client *c)
+{
+    for (size_t i = 0; i < c->nargs; i++)
+        free((char *)c->args[i].s);
+    free(c->query);
+    free(c->buf);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* Drops one reference; the caller holds hub->mu. */
+static void client_unref(client *c)
+{
+    if (--c->refs == 0)
+        client_free(c);
+}
+
+/* Appends bytes unless that would hold more than cap bytes unsent (force: small control
+ * lines may go past cap, into the allocation's slack). Caller holds c->mu. */
+static int append(client *c, const char *s, size_t n, int force)
+{
+    size_t alloc = c->cap * 2 + 4096, pending = c->len - c->off;
+    if (!force && pending + n > c->cap)
+        return 0;
+    if (c->len + n > alloc) {
+        memmove(c->buf, c->buf + c->off, pending);
+        c->len = pending;
+        c->off = 0;
+    }
+    if (c->len + n > alloc)
+        return 0;
+    memcpy(c->buf + c->len, s, n);
+    c->len += n;
+    return 1;
+}
+
+static void flush_skipped(client *c)
+{
+    if (!c->skipped)
+        return;
+    char line[96];
+    int n = snprintf(line, sizeof line, "event: skipped\ndata: {\"count\":%llu}\n\n",
+                     (unsigned long long)c->skipped);
+    if (append(c, line, (size_t)n, 1))
+        c->skipped = 0;
+}
+
+/* The HTTP side: copies what is buffered, 0 when nothing is (the connection sleeps until a
+ * wake), -1 to end. */
+static ssize_t stream_fn(void *cls, char *out, size_t max)
+{
+    client *c = cls;
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->len - c->off;
+    if (n > max)
+        n = max;
+    memcpy(out, c->buf + c->off, n);
+    c->off += n;
+    int end = n == 0 && c->closing;
+    int resume = c->paused && c->len - c->off < c->cap / 2;
+    if (resume)
+        c->paused = 0;
+    pthread_mutex_unlock(&c->mu);
+    if (resume) { /* the hub stopped feeding this client while its buffer was full */
+        argus_sse_hub *h = c->hub;
+        pthread_mutex_lock(&h->mu);
+        h->dirty = 1;
+        pthread_cond_signal(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+    }
+    return end ? -1 : (ssize_t)n;
+}
+
+static void stream_done(void *cls)
+{
+    client *c = cls;
+    argus_sse_hub *h = c->hub;
+    pthread_mutex_lock(&h->mu);
+    c->gone = 1;
+    h->nclients--;
+    for (client **p = &h->clients; c->listed && *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    client_unref(c);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static int bind_args(argus_read_stmt *st, const client *c, int64_t lo, int64_t hi)
+{
+    int rc = argus_read_bind_int64(st, 1, lo);
+    if (rc == 0)
+        rc = argus_read_bind_int64(st, 2, hi);
+    for (size_t i = 0; rc == 0 && i < c->nargs; i++) {
+        const argus_sse_value *v = &c->args[i];
+        int k = (int)i + 3;
+        switch (v->type) {
+        case ARGUS_SSE_INT: rc = argus_read_bind_int64(st, k, v->i); break;
+        case ARGUS_SSE_FLOAT: rc = argus_read_bind_double(st, k, v->d); break;
+        case ARGUS_SSE_TEXT: rc = argus_read_bind_text(st, k, v->s, (int)v->len); break;
+        default: rc = argus_read_bind_null(st, k);
+        }
+    }
+    return rc;
+}
+
+/* Reads the client's rows in (last_id, target] into its buffer, stopping while the buffer is
+ * full. A client whose buffer stays full for STALL_MS is skipped ahead to target: the rows are
+ * counted, not sent, and it is told the count. Returns 1 when bytes were added. */
+static int feed(argus_sse_hub *h, client *c, int64_t target, int64_t now)
+{
+    int added = 0;
+    while (c->last_id < target) {
+        pthread_mutex_lock(&c->mu);
+        int full = c->len - c->off >= c->cap / 2;
+        if (!full)
+            c->full_since = 0;
+        else if (!c->full_since)
+            c->full_since = now;
+        int skip = full && now - c->full_since >= (int64_t)STALL_MS * 1000000;
+        int wait = full && !skip;
+        c->paused = wait;
+        pthread_mutex_unlock(&c->mu);
+        if (wait)
+            break;
+        argus_read_stmt *st;
+        if (argus_read_prepare(h->rd, c->query, -1, &st) != 0) {
+            char q[700];
+            argus_log(ARGUS_LOG_ERROR, "live tail query failed", "error=%s",
+                      argus_log_quote(q, sizeof q, argus_read_error(h->rd)));
+            pthread_mutex_lock(&c->mu);
+            c->closing = 1;
+            pthread_mutex_unlock(&c->mu);
+            return 1;
+        }
+        if (bind_args(st, c, c->last_id, target) != 0) {
+            argus_read_done(st);
+            return added;
+        }
+        int rc = ARGUS_READ_DONE, stop = 0;
+        pthread_mutex_lock(&c->mu);
+        while (!stop && (rc = argus_read_step(st)) == ARGUS_READ_ROW) {
+            int64_t id = argus_read_int64(st, 0);
+            if (skip) {
+                c->skipped++;
+                c->last_id = id;
+                continue;
+            }
+            size_t jl;
+            const char *j = argus_read_text(st, 1, &jl);
+            char head[64];
+            int hn = snprintf(head, sizeof head, "id: %lld\nevent: log\ndata: ", (long long)id);
+            if (c->len - c->off + (size_t)hn + jl + 2 > c->cap) {
+                stop = 1; /* full: this row waits for the next round */
+                c->paused = 1;
+                if (!c->full_since)
+                    c->full_since = now;
+                break;
+            }
+            flush_skipped(c);
+            append(c, head, (size_t)hn, 1);
+            append(c, j, jl, 1);
+            append(c, "\n\n", 2, 1);
+            added = 1;
+            c->last_id = id;
+        }
+        if (rc == ARGUS_READ_DONE) /* the whole range was read */
+            c->last_id = target;
+        if (c->skipped && skip) {
+            flush_skipped(c);
+            added = 1;
+        }
+        pthread_mutex_unlock(&c->mu);
+        argus_read_done(st);
+        if (rc < 0) { /* try again at the next round, from the last row read */
+            char q[700];
+            argus_log(ARGUS_LOG_WARN, "live tail query failed; retrying", "error=%s",
+                      argus_log_quote(q, sizeof q, argus_read_error(h->rd)));
+        }
+        break;
+    }
+    return added;
+}
+
+static void *hub_main(void *arg)
+{
+    argus_sse_hub *h = arg;
+    client *work[1024];
+    pthread_mutex_lock(&h->mu);
+    while (!h->stop) {
+        if (!h->dirty) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            int64_t wait_ns = (int64_t)h->o.keepalive_ms * 1000000 / 2;
+            ts.tv_sec += wait_ns / 1000000000;
+            ts.tv_nsec += wait_ns % 1000000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+        }
+        if (h->stop)
+            break;
+        h->dirty = 0;
+        int64_t target = h->committed;
+        int reset = h->reset;
+        h->reset = 0;
+        size_t n = 0;
+        for (client *c = h->clients; c && n < sizeof work / sizeof work[0]; c = c->next) {
+            c->refs++;
+            work[n++] = c;
+        }
+        pthread_mutex_unlock(&h->mu);
+
+        int64_t now = mono_ns();
+        int woke[1024];
+        for (size_t i = 0; i < n; i++) {
+            client *c = work[i];
+            if (reset)
+                c->last_id = 0;
+            woke[i] = h->rd ? feed(h, c, target, now) : 0;
+            pthread_mutex_lock(&c->mu);
+            if (woke[i])
+                c->last_write_ns = now;
+            else if (now - c->last_write_ns >= (int64_t)h->o.keepalive_ms * 1000000) {
+                woke[i] = append(c, ": keep-alive\n\n", 14, 1);
+                c->last_write_ns = now;
+            }
+            pthread_mutex_unlock(&c->mu);
+        }
+
+        pthread_mutex_lock(&h->mu);
+        for (size_t i = 0; i < n; i++) {
+            if (woke[i] && !work[i]->gone)
+                argus_http_stream_wake(work[i]->stream);
+            client_unref(work[i]);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+int argus_sse_hub_start(argus_sse_hub **out, const argus_config *cfg, const argus_sse_options *o,
+                        char *msg, size_t msglen)
+{
+    *out = NULL;
+    argus_sse_hub *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(msg, msglen, "sse: out of memory");
+        return -1;
+    }
+    h->o = *o;
+    if (!h->o.keepalive_ms)
+        h->o.keepalive_ms = 15000;
+    if (!h->o.client_buffer)
+        h->o.client_buffer = 256 << 10;
+    h->cfg = *cfg;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    argus_read_limits lim = {.statement_ms = o->statement_ms, .busy_ms = 5000, .cache = 32};
+    if (argus_read_open(&h->rd, cfg, &lim, msg, msglen) != 0) {
+        argus_sse_hub_free(h);
+        return -1;
+    }
+    /* Start from what is already committed: streams begin at "now" (or their Last-Event-ID). */
+    argus_read_stmt *st;
+    if (argus_read_prepare(h->rd, "SELECT coalesce(max(id), 0) FROM log_records", -1, &st) == 0) {
+        if (argus_read_step(st) == ARGUS_READ_ROW)
+            h->committed = argus_read_int64(st, 0);
+        argus_read_done(st);
+    }
+    if (pthread_create(&h->thread, NULL, hub_main, h) != 0) {
+        snprintf(msg, msglen, "sse: cannot start the hub thread");
+        argus_sse_hub_free(h);
+        return -1;
+    }
+    h->started = 1;
+    *out = h;
+    return 0;
+}
+
+void argus_sse_hub_publish(argus_sse_hub *h, int64_t last_id)
+{
+    pthread_mutex_lock(&h->mu);
+    if (last_id > h->committed) {
+        h->committed = last_id;
+        h->dirty = 1;
+        pthread_cond_signal(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+void argus_sse_hub_reset(argus_sse_hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->committed = 0;
+    h->reset = 1;
+    h->dirty = 1;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+unsigned argus_sse_clients(argus_sse_hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    unsigned n = h->nclients;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+int argus_sse_subscribe(argus_sse_hub *h, argus_http_request *req, const char *query,
+                        const argus_sse_value *args, size_t nargs, int64_t after_id, int *status,
+                        char *msg, size_t msglen)
+{
+    *status = 500;
+    if (nargs > MAX_ARGS) {
+        snprintf(msg, msglen, "live tail: at most %d filter values", MAX_ARGS);
+        return -1;
+    }
+    client *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(msg, msglen, "live tail: out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    c->hub = h;
+    c->cap = h->o.client_buffer;
+    c->buf = malloc(c->cap * 2 + 4096);
+    c->query = strdup(query);
+    c->nargs = nargs;
+    c->last_id = after_id;
+    c->last_write_ns = mono_ns();
+    int bad = !c->buf || !c->query;
+    for (size_t i = 0; i < nargs; i++) {
+        c->args[i] = args[i];
+        c->args[i].s = NULL;
+        if (args[i].type == ARGUS_SSE_TEXT) {
+            char *s = malloc(args[i].len + 1);
+            if (!s) {
+                bad = 1;
+                continue;
+            }
+            memcpy(s, args[i].s, args[i].len);
+            s[args[i].len] = 0;
+            c->args[i].s = s;
+        }
+    }
+    if (bad) {
+        client_free(c);
+        snprintf(msg, msglen, "live tail: out of memory");
+        return -1;
+    }
+    append(c, HELLO, sizeof HELLO - 1, 1);
+
+    pthread_mutex_lock(&h->mu);
+    if (h->stop || h->nclients >= h->o.max_clients) {
+        int stopping = h->stop;
+        pthread_mutex_unlock(&h->mu);
+        client_free(c);
+        *status = 503;
+        snprintf(msg, msglen,
+                 stopping ? "the server is shutting down"
+                          : "the live tail has its maximum of %u clients; retry later",
+                 h->o.max_clients);
+        return -1;
+    }
+    h->nclients++; /* reserved; stream_done gives it back */
+    pthread_mutex_unlock(&h->mu);
+    /* One reference for the connection (dropped by stream_done), one for this function. */
+    c->refs = 2;
+    static const argus_http_header hdr[] = {{"Cache-Control", "no-cache"},
+                                            {"X-Accel-Buffering", "no"}};
+    argus_http_stream *s =
+        argus_http_respond_stream(req, 200, "text/event-stream", hdr, 2, stream_fn, c, stream_done);
+    pthread_mutex_lock(&h->mu);
+    if (s && !c->gone) {
+        c->stream = s;
+        c->listed = 1;
+        c->next = h->clients;
+        h->clients = c;
+        h->dirty = 1; /* a resuming client catches up now */
+        pthread_cond_signal(&h->cv);
+    }
+    client_unref(c);
+    pthread_mutex_unlock(&h->mu);
+    return 0; /* answered: by the stream, or with 503 when it could not be made */
+}
+
+void argus_sse_hub_stop(argus_sse_hub *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    int was = h->stop;
+    h->stop = 1;
+    for (client *c = h->clients; c; c = c->next) {
+        pthread_mutex_lock(&c->mu);
+        c->closing = 1;
+        pthread_mutex_unlock(&c->mu);
+        if (!c->gone)
+            argus_http_stream_wake(c->stream);
+    }
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    if (!was && h->started) {
+        pthread_join(h->thread, NULL);
+        h->started = 0;
+    }
+}
+
+void argus_sse_hub_free(argus_sse_hub *h)
+{
+    if (!h)
+        return;
+    argus_sse_hub_stop(h);
+    /* Streams still open hold their clients; they end when the HTTP listener frees them,
+     * which must happen before this (main.c frees the API listener first). */
+    argus_read_close(h->rd);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h);
+}

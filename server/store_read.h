@@ -1,0 +1,83 @@
+/* The read side of a storage backend: one read-only connection per API worker thread, with the
+ * Argus functions registered, a busy timeout, a time limit per statement, a cache of prepared
+ * statements, 64-bit exact parameters and typed rows. The SQLite implementation is
+ * store_read.c; a MySQL one implements the same calls.
+ *   argus_read *rd; argus_read_open(&rd, cfg, &limits, msg, sizeof msg);
+ *   argus_read_stmt *st; argus_read_prepare(rd, "SELECT count(*) FROM spans WHERE name = ?", -1,
+ * &st); argus_read_bind_text(st, 1, "GET /cart", -1); while ((rc = argus_read_step(st)) ==
+ * ARGUS_READ_ROW) argus_read_int64(st, 0); argus_read_done(st);     // resets it and returns it to
+ * the cache Used by one thread at a time (the worker owning it). */
+#ifndef ARGUS_STORE_READ_H
+#define ARGUS_STORE_READ_H
+
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    ARGUS_READ_OK = 0,
+    ARGUS_READ_ROW = 1,      /* argus_read_step: a row is ready */
+    ARGUS_READ_DONE = 2,     /* argus_read_step: no more rows */
+    ARGUS_READ_ERROR = -1,   /* bad SQL, a function error, a read-only violation */
+    ARGUS_READ_TIMEOUT = -2, /* the statement ran past its time limit (interrupted) */
+    ARGUS_READ_BUSY = -3,    /* the database stayed locked past the busy timeout */
+    ARGUS_READ_NOMEM = -4,
+};
+
+/* Column / value types of a row. */
+typedef enum argus_read_type {
+    ARGUS_READ_NULL = 0,
+    ARGUS_READ_INT,
+    ARGUS_READ_FLOAT,
+    ARGUS_READ_TEXT,
+    ARGUS_READ_BLOB,
+} argus_read_type;
+
+typedef struct argus_read_limits {
+    unsigned statement_ms; /* longest a statement may run; 0 = no limit */
+    unsigned busy_ms;      /* busy timeout */
+    unsigned cache;        /* prepared statements kept per connection */
+} argus_read_limits;
+
+typedef struct argus_read argus_read;
+typedef struct argus_read_stmt argus_read_stmt;
+
+/* Opens a read-only connection to cfg's database. Returns ARGUS_READ_OK, or an error with msg. */
+int argus_read_open(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
+                    char *msg, size_t msglen);
+void argus_read_close(argus_read *rd);
+
+/* A prepared statement for sql (len bytes, or -1 for a NUL-terminated string), from the cache
+ * when it was prepared before. Exactly one statement of a given text is handed out at a time;
+ * preparing the same text while it is in use prepares a second, uncached one. The statement
+ * is borrowed until argus_read_done(). Errors leave the message in argus_read_error(rd). */
+int argus_read_prepare(argus_read *rd, const char *sql, int len, argus_read_stmt **out);
+/* Parameters are numbered from 1. Text and blobs are copied. */
+int argus_read_bind_null(argus_read_stmt *st, int i);
+int argus_read_bind_int64(argus_read_stmt *st, int i, int64_t v);
+int argus_read_bind_double(argus_read_stmt *st, int i, double v);
+int argus_read_bind_text(argus_read_stmt *st, int i, const char *s, int len);
+int argus_read_bind_blob(argus_read_stmt *st, int i, const void *p, int len);
+int argus_read_param_count(argus_read_stmt *st);
+
+/* ARGUS_READ_ROW, ARGUS_READ_DONE or an error (message in argus_read_error). The statement's
+ * time limit starts with its first step. */
+int argus_read_step(argus_read_stmt *st);
+int argus_read_column_count(argus_read_stmt *st);
+const char *argus_read_column_name(argus_read_stmt *st, int i);
+argus_read_type argus_read_column_type(argus_read_stmt *st, int i);
+int64_t argus_read_int64(argus_read_stmt *st, int i);
+double argus_read_double(argus_read_stmt *st, int i);
+/* Borrowed until the next step or done; *len gets the length in bytes. */
+const char *argus_read_text(argus_read_stmt *st, int i, size_t *len);
+const void *argus_read_blob(argus_read_stmt *st, int i, size_t *len);
+/* Resets the statement, clears its bindings and returns it to the cache (or frees it). */
+void argus_read_done(argus_read_stmt *st);
+
+/* The message of the last failed call on this connection ("" when none). */
+const char *argus_read_error(const argus_read *rd);
+/* "sqlite" (the backend's name, for /api/system). */
+const char *argus_read_backend(const argus_read *rd);
+
+#endif

@@ -1,0 +1,148 @@
+// User Lua files (ARGUS_LUA_DIR): sandbox escapes and runaway handlers each answer a JSON 500
+// while the server keeps serving and its memory comes back; hot reload (change, syntax error,
+// new file, removal, override of a shipped route); the custom endpoint of docs/lua.md.
+//   node tests/api/sandbox.mjs build
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, stopServer, check, checkTrue, guard, done, tempDir, sleep } from '../server/lib.mjs';
+
+const build = process.argv[2] || 'build';
+const dir = tempDir('lua');
+const marker = path.join(dir, 'escaped');
+const write = (name, text) => {
+  // a new inode and a later mtime, as an editor saving the file would make
+  const tmp = path.join(dir, `.${name}.tmp`);
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, path.join(dir, name));
+};
+
+write('escape.lua', `
+local function route(p, f) return {method = "GET", path = "/api/x/" .. p, handler = f} end
+return {
+  route("ok", function() return {ok = true} end),
+  route("os", function() os.execute("touch ${marker}") return {} end),
+  route("io", function() io.open("${marker}", "w") return {} end),
+  route("require", function() local m = require("io") return {} end),
+  route("dofile", function() dofile("/etc/passwd") return {} end),
+  route("debug", function() debug.sethook() return {} end),
+  route("package", function() package.loadlib("libc.so.6", "system") return {} end),
+  route("dump", function() return string.dump(function() end) end),
+  route("bytecode", function()
+    local f, err = load("\\27Lua\\84\\0\\25\\147\\13\\10\\26\\10")
+    if not f then error("load refused: " .. err) end
+    return f()
+  end),
+  route("loop", function() while true do end end),
+  route("pcall-loop", function() while true do pcall(function() while true do end end) end end),
+  route("memory", function()
+    local t = {}
+    for i = 1, 1e9 do t[i] = string.rep("x", 4096) .. i end
+  end),
+  route("pcall-memory", function()
+    local t = {}
+    while true do pcall(function() for i = 1, 1e9 do t[#t + 1] = string.rep("y", 4096) .. i end end) end
+  end),
+  route("recursion", function() local function f(n) return f(n + 1) + 1 end return f(1) end),
+  route("metatable", function() getmetatable("").__index = function() return nil end return {} end),
+  route("string-methods", function() return {upper = ("abc"):upper()} end),
+  route("sql-write", function() return db.value("DELETE FROM log_records") end),
+  route("sql-two", function() return db.value("SELECT 1; DELETE FROM log_records") end),
+}
+`);
+// docs/lua.md's complete example, as the page shows it
+const doc = fs.readFileSync('docs/lua.md', 'utf8');
+const example = doc.match(/<!-- example: (\S+) -->\n```lua\n([\s\S]*?)```/);
+if (example) write(example[1], example[2]);
+
+const srv = await startServer(build, {
+  ARGUS_LUA_DIR: dir, ARGUS_LUA_MEMORY: '16MiB', ARGUS_LUA_INSTRUCTIONS: '5000000', ARGUS_API_WORKERS: '2',
+});
+async function get(p, method = 'GET') {
+  const res = await fetch(`${srv.apiUrl}${p}`, { method });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, headers: res.headers };
+}
+const rss = () => Number(fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+
+await guard('sandbox/escapes', async () => {
+  check('sandbox/user-route-ok', [200, { ok: true }], [(await get('/api/x/ok')).status, (await get('/api/x/ok')).json]);
+  const cases = {
+    os: /os/, io: /io/, require: /require/, dofile: /dofile/, debug: /debug/, package: /package/,
+    dump: /dump/, bytecode: /load refused/, loop: /instructions/, 'pcall-loop': /instructions/,
+    memory: /memory/, 'pcall-memory': /memory/, recursion: /stack overflow|memory|C stack/,
+    'sql-write': /read|only/i, 'sql-two': /one statement/,
+  };
+  for (const [name, why] of Object.entries(cases)) {
+    const r = await get(`/api/x/${name}`);
+    checkTrue(`sandbox/${name}-500`, r.status === 500 && r.json && typeof r.json.error.code === 'string' && why.test(r.json.error.message),
+      `500 JSON error matching ${why}`, `${r.status} ${r.text.slice(0, 200)}`);
+    const again = await get('/api/x/ok');
+    if (again.status !== 200) check(`sandbox/${name}-server-keeps-serving`, 200, again.status);
+  }
+  check('sandbox/no-file-written', false, fs.existsSync(marker));
+  check('sandbox/shipped-routes-still-serve', 200, (await get('/api/services')).status);
+  const r = await get('/api/x/metatable');
+  check('sandbox/string-metatable-protected', 500, r.status);
+  for (let i = 0; i < 4; i++) { // every worker
+    const m = await get('/api/x/string-methods');
+    if (m.json?.upper !== 'ABC') check('sandbox/string-methods-intact', { upper: 'ABC' }, m.json);
+  }
+  check('sandbox/database-intact', 200, (await get('/api/logs')).status);
+});
+
+await guard('sandbox/memory-comes-back', async () => {
+  for (let i = 0; i < 3; i++) await get('/api/x/memory');
+  const base = rss();
+  for (let i = 0; i < 10; i++) await get('/api/x/memory');
+  const after = rss();
+  checkTrue('sandbox/memory-bombs-leave-no-growth', after - base < 40 * 1024, 'RSS growth under 40 MiB after 10 more bombs',
+    `${base} KiB -> ${after} KiB`);
+});
+
+async function until(fn, ms = 5000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() - t0 > ms) return v;
+    await sleep(50);
+  }
+}
+
+await guard('reload', async () => {
+  const hello = (v) => `return {{method = "GET", path = "/api/x/hello", handler = function() return {version = ${v}} end}}\n`;
+  write('hello.lua', hello(1));
+  check('reload/new-file', true, await until(async () => (await get('/api/x/hello')).json?.version === 1));
+  await sleep(20);
+  write('hello.lua', hello(2));
+  check('reload/changed-file', true, await until(async () => (await get('/api/x/hello')).json?.version === 2));
+  write('hello.lua', 'return {{method = "GET", path = "/api/x/hello", handler = function() return {version = 3 end}}\n');
+  check('reload/syntax-error-logged', true, await until(async () => /failed to load.*hello\.lua|hello\.lua.*failed to load/.test(srv.log())));
+  check('reload/syntax-error-keeps-previous', 2, (await get('/api/x/hello')).json?.version);
+  write('hello.lua', hello(4));
+  check('reload/fixed-file', true, await until(async () => (await get('/api/x/hello')).json?.version === 4));
+  const m = await get('/api/x/hello', 'POST');
+  check('reload/405-allow', [405, 'GET, HEAD'], [m.status, m.headers.get('allow')]);
+  write('services.lua', 'return {{method = "GET", path = "/api/services", handler = function() return {mine = true} end}}\n');
+  check('reload/override-shipped-file', true, await until(async () => (await get('/api/services')).json?.mine === true));
+  fs.unlinkSync(path.join(dir, 'services.lua'));
+  check('reload/removed-override-restores-shipped', true, await until(async () => Array.isArray((await get('/api/services')).json?.services)));
+  fs.unlinkSync(path.join(dir, 'hello.lua'));
+  check('reload/removed-file-404', true, await until(async () => (await get('/api/x/hello')).status === 404));
+});
+
+if (example) {
+  await guard('docs/lua.md-example', async () => {
+    const want = doc.match(/<!-- answer -->\n```json\n([\s\S]*?)```/);
+    const url = doc.match(/<!-- request: (\S+) -->/);
+    const r = await get(url[1]);
+    check('docs/lua.md/example-answer', JSON.parse(want[1]), r.json);
+  });
+} else {
+  check('docs/lua.md/example-present', true, false);
+}
+
+const st = await stopServer(srv);
+check('sandbox/server-stops-cleanly', 0, st && st.code);
+done();

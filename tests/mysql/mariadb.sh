@@ -1,0 +1,74 @@
+# A private MariaDB server for the tests (sourced): a fresh data directory in a temporary
+# directory, loopback only, a free port, the plugin directory at the build directory so that
+# CREATE FUNCTION ... SONAME 'argus_udf.so' finds our library. No systemd, no root password.
+#   . tests/mysql/mariadb.sh; mariadb_start build; mdb -e 'SELECT 1'; mariadb_stop
+# Sets MARIADB_DIR, MARIADB_PORT, MARIADB_SOCK. mdb runs the client as root on the socket.
+
+mariadb_free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# mariadb_start PLUGIN_DIR: init + start; 0 when the server answers, 1 (with the log) if not.
+mariadb_start() {
+    local plugins
+    plugins=$(cd "$1" && pwd)
+    MARIADB_DIR=$(mktemp -d /tmp/argus-mariadb.XXXXXX)
+    MARIADB_SOCK=$MARIADB_DIR/sock
+    if ! mariadb-install-db --no-defaults --datadir="$MARIADB_DIR/data" --user="$(id -un)" \
+        --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+        >"$MARIADB_DIR/install.log" 2>&1; then
+        echo "mariadb-install-db failed:" >&2
+        tail -5 "$MARIADB_DIR/install.log" >&2
+        return 1
+    fi
+    local try
+    for try in 1 2 3; do
+        MARIADB_PORT=$(mariadb_free_port) || return 1
+        mariadbd --no-defaults --user="$(id -un)" --datadir="$MARIADB_DIR/data" \
+            --socket="$MARIADB_SOCK" --pid-file="$MARIADB_DIR/pid" --port="$MARIADB_PORT" \
+            --bind-address=127.0.0.1 --skip-name-resolve --plugin-dir="$plugins" \
+            --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+            --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=64M \
+            --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" 2>>"$MARIADB_DIR/stderr.log" &
+        MARIADB_PID=$!
+        local i
+        for i in $(seq 300); do
+            if mariadb-admin --no-defaults -uroot -S "$MARIADB_SOCK" ping >/dev/null 2>&1; then
+                return 0
+            fi
+            kill -0 "$MARIADB_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$MARIADB_PID" 2>/dev/null
+        wait "$MARIADB_PID" 2>/dev/null
+    done
+    echo "mariadbd did not start:" >&2
+    tail -5 "$MARIADB_DIR/error.log" >&2
+    return 1
+}
+
+# The client as root over the socket, batch mode, no defaults files.
+mdb() {
+    mariadb --no-defaults -uroot -S "$MARIADB_SOCK" "$@"
+}
+
+# True while the server answers.
+mariadb_alive() {
+    mariadb-admin --no-defaults -uroot -S "$MARIADB_SOCK" ping >/dev/null 2>&1
+}
+
+mariadb_stop() {
+    [ -n "${MARIADB_PID:-}" ] || return 0
+    kill "$MARIADB_PID" 2>/dev/null
+    wait "$MARIADB_PID" 2>/dev/null
+    MARIADB_PID=
+    [ -n "${ARGUS_KEEP_MARIADB:-}" ] || rm -rf "$MARIADB_DIR"
+}
