@@ -144,8 +144,7 @@ ARGUS_UDF_EXPORT char *otlp_check(argus_udf_init *initid, argus_udf_args *args, 
         argus_error err;
         const char *data = v.s ? v.s : "";
         if (argus_otlp_traces_decode(&t, data, v.n, &err) == 0) {
-            is_logs = t.resource_count == 0 &&
-                      argus_otlp_logs_decode(&l, data, v.n, &err) == 0 &&
+            is_logs = t.resource_count == 0 && argus_otlp_logs_decode(&l, data, v.n, &err) == 0 &&
                       l.resource_count > 0;
             ok = 1;
         } else {
