@@ -70,9 +70,9 @@ const char *argus_buf_cstr(argus_buf *b)
     return b->data;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t argus_utf8_seq(const void *p, size_t n)
 {
+    const unsigned char *s = p;
     unsigned c = s[0];
     if (c < 0x80)
         return 1;
@@ -111,7 +111,7 @@ int argus_utf8_valid(const char *s, size_t n)
             i++;
             continue;
         }
-        size_t k = utf8_seq(p + i, n - i);
+        size_t k = argus_utf8_seq(p + i, n - i);
         if (!k)
             return 0;
         i += k;
@@ -126,7 +126,7 @@ void argus_utf8_sanitize(argus_buf *b, const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0;
     while (i < n) {
-        size_t k = p[i] < 0x80 ? 1 : utf8_seq(p + i, n - i);
+        size_t k = p[i] < 0x80 ? 1 : argus_utf8_seq(p + i, n - i);
         if (k) {
             i += k;
             continue;
@@ -178,7 +178,7 @@ void argus_json_string(argus_buf *b, const char *s, size_t n)
             i++;
             continue;
         }
-        size_t k = utf8_seq(p + i, n - i);
+        size_t k = argus_utf8_seq(p + i, n - i);
         if (k) {
             memcpy(o, p + i, k);
             o += k;

@@ -46,6 +46,9 @@ void argus_json_base64(argus_buf *b, const uint8_t *data, size_t n);
 /* Writes n bytes as 2n lower-case hex digits plus NUL into out (size >= 2n+1). */
 void argus_hex(char *out, const uint8_t *data, size_t n);
 
+/* Length of the valid UTF-8 sequence starting at s (n > 0 bytes available): 1..4, or 0 when the
+ * bytes there are not valid UTF-8 (overlong, surrogate, above U+10FFFF, truncated). */
+size_t argus_utf8_seq(const void *s, size_t n);
 /* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int argus_utf8_valid(const char *s, size_t n);
 /* Appends s[0..n) with invalid UTF-8 sequences replaced by U+FFFD. */

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_MESSAGE_DEPTH (8 + 2 * ARGUS_OTLP_MAX_DEPTH)
+/* Messages nest at most this deep: the fixed levels above an AnyValue, plus three per container
+ * level (AnyValue > KeyValueList > KeyValue); the AnyValue limit itself is counted apart. */
+#define MAX_MESSAGE_DEPTH (12 + 3 * ARGUS_OTLP_MAX_DEPTH)
 
 static const char UNKNOWN_SERVICE[] = "unknown_service";
 
@@ -44,11 +46,25 @@ static int read_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
     return -1;
 }
 
-/* Checks that p[0..len) is well-formed protobuf for message d, recursing into known message
- * fields. base is the offset of p in the whole payload, for error messages. */
-static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d, int depth,
-                      size_t base, argus_error *err)
+/* ArrayValue and KeyValueList: the AnyValue containers, limited to ARGUS_OTLP_MAX_DEPTH nested
+ * levels whatever their mix, as the OTLP/JSON decoder does. */
+static int is_container(const ProtobufCMessageDescriptor *d)
 {
+    return d == &opentelemetry__proto__common__v1__array_value__descriptor ||
+           d == &opentelemetry__proto__common__v1__key_value_list__descriptor;
+}
+
+/* Checks that p[0..len) is well-formed protobuf for message d, recursing into known message
+ * fields. base is the offset of p in the whole payload, for error messages; containers is the
+ * number of AnyValue containers around it. */
+static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d, int depth,
+                      int containers, size_t base, argus_error *err)
+{
+    if (is_container(d) && ++containers > ARGUS_OTLP_MAX_DEPTH)
+        return argus_error_set(err, ARGUS_ELIMIT,
+                               "otlp: protobuf: AnyValue nesting deeper than %d levels at offset "
+                               "%zu",
+                               ARGUS_OTLP_MAX_DEPTH, base);
     if (depth > MAX_MESSAGE_DEPTH)
         return argus_error_set(err, ARGUS_ELIMIT,
                                "otlp: protobuf: nesting deeper than %d levels at offset %zu",
@@ -96,7 +112,8 @@ static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescri
                                        "%s at offset %zu",
                                        (unsigned long long)field, d->short_name, base + at);
             if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                int rc = check_wire(p + pos, (size_t)n, f->descriptor, depth + 1, base + pos, err);
+                int rc = check_wire(p + pos, (size_t)n, f->descriptor, depth + 1, containers,
+                                    base + pos, err);
                 if (rc)
                     return rc;
             }
@@ -128,7 +145,7 @@ static size_t memory_limit(size_t len)
 static void *decode_pb(argus_arena *a, const ProtobufCMessageDescriptor *d, const void *payload,
                        size_t len, argus_error *err)
 {
-    if (check_wire(payload, len, d, 0, 0, err))
+    if (check_wire(payload, len, d, 0, 0, 0, err))
         return NULL;
     ProtobufCAllocator pa = argus_arena_protobuf(a);
     ProtobufCMessage *m = protobuf_c_message_unpack(d, &pa, len, payload);

@@ -680,27 +680,89 @@ static int decode_message(ctx *c, const json_t *obj, const ProtobufCMessageDescr
 
 typedef struct scan_result {
     size_t big;         /* integer literals wrapped in quotes */
+    size_t bad;         /* bytes of invalid UTF-8 in strings, each becoming \uFFFD */
+    size_t lone;        /* \uD800-\uDFFF escapes that are no surrogate pair, becoming \uFFFD */
     size_t tree_memory; /* jansson's allocations, at least */
 } scan_result;
 
+static int hex4(const char *s, unsigned *v)
+{
+    *v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return 0;
+        *v = *v << 4 | (unsigned)d;
+    }
+    return 1;
+}
+
+/* At s[i] = '\\' followed by 'u': 12 for a valid surrogate pair of escapes, 6 for a lone
+ * surrogate escape (\uD800-\uDFFF without its other half), 0 for anything else (a character, or
+ * malformed: jansson reports that). */
+static size_t surrogate_escape(const char *s, size_t len, size_t i)
+{
+    unsigned v, w;
+    if (len - i < 6 || !hex4(s + i + 2, &v) || v < 0xD800 || v > 0xDFFF)
+        return 0;
+    if (v < 0xDC00 && len - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u' && hex4(s + i + 8, &w) &&
+        w >= 0xDC00 && w <= 0xDFFF)
+        return 12;
+    return 6;
+}
+
 /* jansson rejects integer literals that do not fit in json_int_t (int64), but fixed64 times may be
  * up to 2^64-1. Before parsing, such literals in value position are wrapped in quotes, so they
- * arrive as decimal strings, which every integer field accepts (and range-checks). Only measures
- * when out is NULL. */
+ * arrive as decimal strings, which every integer field accepts (and range-checks). jansson also
+ * rejects invalid UTF-8 and lone surrogate escapes in strings, which protobuf payloads may carry
+ * and which we render as U+FFFD: they become \uFFFD here, so both formats decode alike. Only
+ * measures when out is NULL. */
 static scan_result scan(const char *s, size_t len, char *out, size_t *out_len)
 {
     unsigned char arrays[SCAN_MAX_DEPTH / 8 + 1]; /* bit d: the container at depth d is [ */
     size_t depth = 0, i = 0, o = 0, copied = 0;
     size_t objects = 0, narrays = 0, strings = 0, numbers = 0;
-    scan_result r = {0, 0};
+    scan_result r = {0, 0, 0, 0};
     char prev = 0; /* last significant character outside strings */
     memset(arrays, 0, sizeof arrays);
     while (i < len) {
         char ch = s[i];
         if (ch == '"') {
-            for (i++; i < len && s[i] != '"'; i++)
-                if (s[i] == '\\')
+            for (i++; i < len && s[i] != '"';) {
+                unsigned char c = (unsigned char)s[i];
+                size_t k = 0, skip = 1;
+                if (c == '\\') {
+                    k = i + 1 < len && s[i + 1] == 'u' ? surrogate_escape(s, len, i) : 0;
+                    if (k != 6) {
+                        i += k ? k : 2; /* a pair, or an escape jansson reads (or reports) */
+                        continue;
+                    }
+                    skip = 6;
+                    r.lone++;
+                } else if (c >= 0x80) {
+                    k = argus_utf8_seq(s + i, len - i);
+                    if (k) {
+                        i += k;
+                        continue;
+                    }
+                    r.bad++; /* one byte of invalid UTF-8 */
+                } else {
                     i++;
+                    continue;
+                }
+                if (out) {
+                    memcpy(out + o, s + copied, i - copied);
+                    o += i - copied;
+                    memcpy(out + o, "\\uFFFD", 6);
+                    o += 6;
+                    copied = i + skip;
+                }
+                i += skip;
+            }
             i++;
             strings++;
             prev = '"';
@@ -795,8 +857,10 @@ static int decode(const char *json, size_t len, argus_arena *a, const ProtobufCM
         return out_of_memory(err);
     char *copy = NULL;
     size_t copy_len = 0;
-    if (pre.big) {
-        if (pre.big > (SIZE_MAX - len) / 2 || !(copy = malloc(len + 2 * pre.big)))
+    if (pre.big || pre.bad || pre.lone) {
+        /* +2 per wrapped literal, +5 per invalid byte; a lone escape keeps its length */
+        if (pre.big > (SIZE_MAX - len) / 8 || pre.bad > (SIZE_MAX - len) / 8 ||
+            !(copy = malloc(len + 2 * pre.big + 5 * pre.bad)))
             return out_of_memory(err);
         scan(json, len, copy, &copy_len);
     }

@@ -51,12 +51,20 @@ static int read_token(sqlite3 *db, int *exists, sqlite3_int64 *token)
     return rc;
 }
 
-static const char *copy_text(argus_arena *a, sqlite3_stmt *st, int col)
+/* Column col as a NUL-terminated copy in a. Text holding a NUL byte would be cut there, silently
+ * changing the rule: *nul is set to the column's name instead, and NULL returned. */
+static const char *copy_text(argus_arena *a, sqlite3_stmt *st, int col, const char **nul)
 {
     const unsigned char *s = sqlite3_column_text(st, col);
     if (!s)
         return NULL;
-    return argus_arena_strndup(a, (const char *)s, (size_t)sqlite3_column_bytes(st, col));
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    if (memchr(s, '\0', n)) {
+        if (!*nul)
+            *nul = sqlite3_column_name(st, col);
+        return NULL;
+    }
+    return argus_arena_strndup(a, (const char *)s, n);
 }
 
 /* Compiles the built-in rules plus the rows of insight_rules (if the table exists). */
@@ -83,12 +91,21 @@ static int load_rules(sqlite3 *db, argus_insight_rules **out, argus_error *err)
                 rows = p;
             }
             argus_insight_rule *r = &rows[n++];
+            const char *nul = NULL;
             r->id = sqlite3_column_int64(st, 0);
-            r->pattern = copy_text(&arena, st, 1);
-            r->category = copy_text(&arena, st, 2);
-            r->tags_json = copy_text(&arena, st, 3);
-            r->summary = copy_text(&arena, st, 4);
-            r->suggestion = copy_text(&arena, st, 5);
+            r->pattern = copy_text(&arena, st, 1, &nul);
+            r->category = copy_text(&arena, st, 2, &nul);
+            r->tags_json = copy_text(&arena, st, 3, &nul);
+            r->summary = copy_text(&arena, st, 4, &nul);
+            r->suggestion = copy_text(&arena, st, 5, &nul);
+            if (nul) {
+                argus_error_set(err, ARGUS_EINVAL,
+                                "insight: rule %lld: %s contains a NUL byte; rules are text "
+                                "without NUL",
+                                (long long)r->id, nul);
+                rc = SQLITE_CONSTRAINT;
+                break;
+            }
             r->confidence =
                 sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 6);
             r->priority = sqlite3_column_int64(st, 7);
@@ -101,7 +118,7 @@ static int load_rules(sqlite3 *db, argus_insight_rules **out, argus_error *err)
         }
         if (rc == SQLITE_DONE)
             rc = SQLITE_OK;
-        if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
+        if (rc != SQLITE_OK && rc != SQLITE_NOMEM && rc != SQLITE_CONSTRAINT)
             argus_error_set(err, ARGUS_EINVAL, "insight: reading insight_rules: %s",
                             sqlite3_errmsg(db));
         sqlite3_finalize(st);

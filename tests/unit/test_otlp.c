@@ -562,6 +562,58 @@ static void test_deep_nesting_is_limited(void **state)
     free(buf);
 }
 
+/* An attribute holding `levels` nested containers: kvlists (kind 'k'), arrays ('a') or both
+ * alternating ('m'); decoded as a span attribute. Returns the decode result. */
+static int decode_nested(int levels, char kind, argus_error *err)
+{
+    argus_pb_anyvalue *v = av_int(1);
+    for (int i = 0; i < levels; i++) {
+        int kvlist = kind == 'k' || (kind == 'm' && i % 2);
+        if (kvlist) {
+            argus_pb_keyvalue **items = tcalloc(1, sizeof *items);
+            items[0] = kv("k", v);
+            v = av_kvlist(1, items);
+        } else {
+            argus_pb_anyvalue **items = tcalloc(1, sizeof *items);
+            items[0] = v;
+            v = av_array(1, items);
+        }
+    }
+    argus_pb_keyvalue **attrs = tcalloc(1, sizeof *attrs);
+    attrs[0] = kv("deep", v);
+    argus_pb_span *s = new_span(TRACE_A, 16, SPAN_A, 8);
+    s->attributes = attrs;
+    s->n_attributes = 1;
+    size_t len;
+    uint8_t *buf = pack_traces(NULL, 0, &s, 1, &len);
+    argus_otlp_payload p;
+    argus_otlp_payload_init(&p, ARGUS_SIGNAL_TRACES);
+    int rc = argus_otlp_decode(&p, buf, len, ARGUS_OTLP_PROTOBUF, err);
+    argus_otlp_payload_free(&p);
+    free(buf);
+    return rc;
+}
+
+/* The same AnyValue nesting limit (ARGUS_OTLP_MAX_DEPTH = 64 containers) as OTLP/JSON, whatever
+ * mix of arrays and kvlists. */
+static void test_nesting_limit_is_64_for_every_container(void **state)
+{
+    (void)state;
+    argus_error err;
+    const char kinds[] = {'a', 'k', 'm'};
+    for (size_t i = 0; i < sizeof kinds; i++) {
+        int rc = decode_nested(ARGUS_OTLP_MAX_DEPTH, kinds[i], &err);
+        if (rc != 0)
+            fail_msg("%c x %d: expected to decode, got %d: %s", kinds[i], ARGUS_OTLP_MAX_DEPTH, rc,
+                     err.message);
+        rc = decode_nested(ARGUS_OTLP_MAX_DEPTH + 1, kinds[i], &err);
+        if (rc != ARGUS_ELIMIT || !strstr(err.message, "AnyValue nesting deeper than 64 levels"))
+            fail_msg("%c x %d: expected ARGUS_ELIMIT (AnyValue nesting deeper than 64 levels), "
+                     "got %d: %s",
+                     kinds[i], ARGUS_OTLP_MAX_DEPTH + 1, rc, err.message);
+    }
+}
+
 static void test_logs_bodies(void **state)
 {
     (void)state;
@@ -721,6 +773,7 @@ int main(void)
         cmocka_unit_test_teardown(test_decode_any, free_pool),
         cmocka_unit_test_teardown(test_recycle, free_pool),
         cmocka_unit_test_teardown(test_deep_nesting_is_limited, free_pool),
+        cmocka_unit_test_teardown(test_nesting_limit_is_64_for_every_container, free_pool),
         cmocka_unit_test_teardown(test_logs_bodies, free_pool),
         cmocka_unit_test_teardown(test_rendered_rows_match, free_pool),
         cmocka_unit_test_teardown(test_arena_limit, free_pool),
