@@ -86,7 +86,8 @@ extern const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS];
 /* Fills *out with column col of the iterator's current span / log record. scratch (owned by
  * caller) is reset and used for rendered text. */
 void argus_otlp_column(const argus_otlp_iter *it, int col, argus_value *out, argus_buf *scratch);
-/* The same for an iterator known to be on a span / a log record. */
+/* The same for an iterator known to be on a span / a log record, always rendered from the decoded
+ * structs (argus_otlp_column() takes the rows rendered ahead when the payload has them). */
 void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *out,
                             argus_buf *scratch);
 void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *out,

@@ -28,24 +28,6 @@ int argus_otlp_is_json(const void *payload, size_t len)
 
 /* ---- wire-format pre-pass ------------------------------------------------------------------ */
 
-static int read_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (*pos >= len)
-            return -1;
-        uint8_t b = p[(*pos)++];
-        if (shift == 63 && b > 1)
-            return -1;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* ArrayValue and KeyValueList: the AnyValue containers, limited to ARGUS_OTLP_MAX_DEPTH nested
  * levels whatever their mix, as the OTLP/JSON decoder does. */
 static int is_container(const ProtobufCMessageDescriptor *d)
@@ -73,7 +55,7 @@ static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescri
     while (pos < len) {
         size_t at = pos;
         uint64_t tag;
-        if (read_varint(p, len, &pos, &tag) != 0)
+        if (argus_varint_get(p, len, &pos, &tag) != 0)
             return argus_error_set(err, ARGUS_EFORMAT,
                                    "otlp: protobuf: truncated field tag at offset %zu in %s",
                                    base + at, d->short_name);
@@ -88,7 +70,7 @@ static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescri
         uint64_t n;
         switch (wire) {
         case 0:
-            if (read_varint(p, len, &pos, &n) != 0)
+            if (argus_varint_get(p, len, &pos, &n) != 0)
                 return argus_error_set(err, ARGUS_EFORMAT,
                                        "otlp: protobuf: truncated varint (field %llu of %s) at "
                                        "offset %zu",
@@ -106,7 +88,7 @@ static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescri
             break;
         }
         case 2:
-            if (read_varint(p, len, &pos, &n) != 0 || n > len - pos)
+            if (argus_varint_get(p, len, &pos, &n) != 0 || n > len - pos)
                 return argus_error_set(err, ARGUS_EFORMAT,
                                        "otlp: protobuf: truncated length-delimited field %llu of "
                                        "%s at offset %zu",

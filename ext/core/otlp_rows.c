@@ -153,18 +153,68 @@ static void set_attrs(argus_value *v, argus_pb_keyvalue *const *kv, size_t n, ar
     set_json_done(v, scratch);
 }
 
-void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
+/* Columns every item has from its resource and scope, whatever its signal. */
+enum {
+    CTX_NONE,
+    CTX_SERVICE_NAME,
+    CTX_RESOURCE_ATTRIBUTES,
+    CTX_RESOURCE_SCHEMA_URL,
+    CTX_RESOURCE_ID,
+    CTX_SCOPE_NAME,
+    CTX_SCOPE_VERSION,
+    CTX_SCOPE_ATTRIBUTES,
+    CTX_SCOPE_SCHEMA_URL,
+};
+
+static const unsigned char SPAN_CONTEXT[ARGUS_SPAN_NCOLUMNS] = {
+    [ARGUS_SPAN_SERVICE_NAME] = CTX_SERVICE_NAME,
+    [ARGUS_SPAN_RESOURCE_ATTRIBUTES] = CTX_RESOURCE_ATTRIBUTES,
+    [ARGUS_SPAN_RESOURCE_SCHEMA_URL] = CTX_RESOURCE_SCHEMA_URL,
+    [ARGUS_SPAN_RESOURCE_ID] = CTX_RESOURCE_ID,
+    [ARGUS_SPAN_SCOPE_NAME] = CTX_SCOPE_NAME,
+    [ARGUS_SPAN_SCOPE_VERSION] = CTX_SCOPE_VERSION,
+    [ARGUS_SPAN_SCOPE_ATTRIBUTES] = CTX_SCOPE_ATTRIBUTES,
+    [ARGUS_SPAN_SCOPE_SCHEMA_URL] = CTX_SCOPE_SCHEMA_URL,
+};
+static const unsigned char LOG_CONTEXT[ARGUS_LOG_NCOLUMNS] = {
+    [ARGUS_LOG_SERVICE_NAME] = CTX_SERVICE_NAME,
+    [ARGUS_LOG_RESOURCE_ATTRIBUTES] = CTX_RESOURCE_ATTRIBUTES,
+    [ARGUS_LOG_RESOURCE_SCHEMA_URL] = CTX_RESOURCE_SCHEMA_URL,
+    [ARGUS_LOG_RESOURCE_ID] = CTX_RESOURCE_ID,
+    [ARGUS_LOG_SCOPE_NAME] = CTX_SCOPE_NAME,
+    [ARGUS_LOG_SCOPE_VERSION] = CTX_SCOPE_VERSION,
+    [ARGUS_LOG_SCOPE_ATTRIBUTES] = CTX_SCOPE_ATTRIBUTES,
+    [ARGUS_LOG_SCOPE_SCHEMA_URL] = CTX_SCOPE_SCHEMA_URL,
+};
+
+/* Fills *v when column col (of a signal with map[ncols]) is a resource or scope column; 1 then. */
+static int context_column(const argus_otlp_iter *it, int col, const unsigned char *map, int ncols,
+                          argus_value *v, argus_buf *scratch)
 {
-    if (it->rows) {
-        if (col >= 0 && col < ARGUS_SPAN_NCOLUMNS)
-            *v = it->rows[(it->n - 1) * ARGUS_SPAN_NCOLUMNS + (size_t)col];
-        else
-            v->type = ARGUS_VAL_NULL;
-        return;
-    }
-    const argus_pb_span *s = it->span;
     const argus_pb_resource *r = it->res.resource;
     const argus_pb_scope *sc = it->scope;
+    switch (col >= 0 && col < ncols ? map[col] : CTX_NONE) {
+    case CTX_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); return 1;
+    case CTX_RESOURCE_ATTRIBUTES:
+        set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
+        return 1;
+    case CTX_RESOURCE_SCHEMA_URL: set_text(v, it->resource_schema, 1, scratch); return 1;
+    case CTX_RESOURCE_ID: set_resource_id(v, r, it->resource_schema, scratch); return 1;
+    case CTX_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); return 1;
+    case CTX_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); return 1;
+    case CTX_SCOPE_ATTRIBUTES:
+        set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
+        return 1;
+    case CTX_SCOPE_SCHEMA_URL: set_text(v, it->scope_schema, 1, scratch); return 1;
+    default: return 0;
+    }
+}
+
+void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
+{
+    const argus_pb_span *s = it->span;
+    if (context_column(it, col, SPAN_CONTEXT, ARGUS_SPAN_NCOLUMNS, v, scratch))
+        return;
     switch (col) {
     case ARGUS_SPAN_TRACE_ID: set_hex(v, &s->trace_id, scratch); break;
     case ARGUS_SPAN_SPAN_ID: set_hex(v, &s->span_id, scratch); break;
@@ -186,7 +236,6 @@ void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, 
     case ARGUS_SPAN_STATUS_MESSAGE:
         set_text(v, s->status ? s->status->message : NULL, 1, scratch);
         break;
-    case ARGUS_SPAN_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); break;
     case ARGUS_SPAN_ATTRIBUTES: set_attrs(v, s->attributes, s->n_attributes, scratch); break;
     case ARGUS_SPAN_EVENTS:
         argus_buf_reset(scratch);
@@ -198,36 +247,18 @@ void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, 
         argus_otlp_links_json(scratch, s);
         set_json_done(v, scratch);
         break;
-    case ARGUS_SPAN_RESOURCE_ATTRIBUTES:
-        set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
-        break;
-    case ARGUS_SPAN_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); break;
-    case ARGUS_SPAN_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); break;
-    case ARGUS_SPAN_SCOPE_ATTRIBUTES:
-        set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
-        break;
     case ARGUS_SPAN_DROPPED_ATTRIBUTES: set_int(v, s->dropped_attributes_count); break;
     case ARGUS_SPAN_DROPPED_EVENTS: set_int(v, s->dropped_events_count); break;
     case ARGUS_SPAN_DROPPED_LINKS: set_int(v, s->dropped_links_count); break;
-    case ARGUS_SPAN_RESOURCE_SCHEMA_URL: set_text(v, it->resource_schema, 1, scratch); break;
-    case ARGUS_SPAN_SCOPE_SCHEMA_URL: set_text(v, it->scope_schema, 1, scratch); break;
-    case ARGUS_SPAN_RESOURCE_ID: set_resource_id(v, r, it->resource_schema, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
 }
 
 void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
-    if (it->rows) {
-        if (col >= 0 && col < ARGUS_LOG_NCOLUMNS)
-            *v = it->rows[(it->n - 1) * ARGUS_LOG_NCOLUMNS + (size_t)col];
-        else
-            v->type = ARGUS_VAL_NULL;
-        return;
-    }
     const argus_pb_log *l = it->log;
-    const argus_pb_resource *r = it->res.resource;
-    const argus_pb_scope *sc = it->scope;
+    if (context_column(it, col, LOG_CONTEXT, ARGUS_LOG_NCOLUMNS, v, scratch))
+        return;
     switch (col) {
     case ARGUS_LOG_TIME: set_int(v, (int64_t)l->time_unix_nano); break;
     case ARGUS_LOG_OBSERVED_TIME: set_int(v, (int64_t)l->observed_time_unix_nano); break;
@@ -256,18 +287,6 @@ void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *v, a
     case ARGUS_LOG_FLAGS: set_int(v, l->flags); break;
     case ARGUS_LOG_EVENT_NAME: set_text(v, l->event_name, 1, scratch); break;
     case ARGUS_LOG_DROPPED_ATTRIBUTES: set_int(v, l->dropped_attributes_count); break;
-    case ARGUS_LOG_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); break;
-    case ARGUS_LOG_RESOURCE_ATTRIBUTES:
-        set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
-        break;
-    case ARGUS_LOG_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); break;
-    case ARGUS_LOG_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); break;
-    case ARGUS_LOG_SCOPE_ATTRIBUTES:
-        set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
-        break;
-    case ARGUS_LOG_RESOURCE_SCHEMA_URL: set_text(v, it->resource_schema, 1, scratch); break;
-    case ARGUS_LOG_SCOPE_SCHEMA_URL: set_text(v, it->scope_schema, 1, scratch); break;
-    case ARGUS_LOG_RESOURCE_ID: set_resource_id(v, r, it->resource_schema, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
 }
@@ -289,7 +308,14 @@ static int keep(argus_arena *a, argus_value *v, const argus_buf *scratch)
 
 void argus_otlp_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
-    it->sig->column(it, col, v, scratch);
+    if (!it->rows) {
+        it->sig->column(it, col, v, scratch);
+        return;
+    }
+    if (col >= 0 && col < it->sig->ncolumns)
+        *v = it->rows[(it->n - 1) * (size_t)it->sig->ncolumns + (size_t)col];
+    else
+        v->type = ARGUS_VAL_NULL;
 }
 
 /* Renders the valid items of p into rows of the signal's ncolumns values in p's arena. The
@@ -363,7 +389,7 @@ void argus_otlp_rows_json(argus_buf *out, const argus_otlp_payload *p)
         first = 0;
         for (int c = 0; c < sig->ncolumns; c++) {
             argus_value v;
-            sig->column(&it, c, &v, &scratch);
+            argus_otlp_column(&it, c, &v, &scratch);
             if (c)
                 argus_buf_appendc(out, ',');
             argus_json_string(out, sig->column_names[c], strlen(sig->column_names[c]));

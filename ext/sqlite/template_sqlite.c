@@ -17,45 +17,42 @@ static void scratch_free(void *p)
     free(b);
 }
 
-static void template_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* log_template(body) (the masked text) and log_pattern_id(body) (its 16-hex-digit id): NULL for
+ * NULL; the function's scratch buffer is its user data. */
+static void template_common(sqlite3_context *ctx, sqlite3_value *arg, int want_id)
 {
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+    if (sqlite3_value_type(arg) == SQLITE_NULL)
         return;
-    const char *s = (const char *)sqlite3_value_text(argv[0]);
-    int n = sqlite3_value_bytes(argv[0]);
+    const char *s = (const char *)sqlite3_value_text(arg);
+    size_t n = (size_t)sqlite3_value_bytes(arg);
     if (!s) {
         sqlite3_result_error_nomem(ctx);
         return;
     }
     argus_buf *b = sqlite3_user_data(ctx);
     argus_error err;
+    char id[17];
     argus_buf_reset(b);
-    if (argus_log_template_render(s, (size_t)n, b, &err)) {
+    int rc = want_id ? argus_log_template_id(s, n, b, id, &err)
+                     : argus_log_template_render(s, n, b, &err);
+    if (rc)
         argus_sqlite_result_error(ctx, &err);
-        return;
-    }
-    sqlite3_result_text(ctx, b->data, (int)b->len, SQLITE_TRANSIENT);
+    else if (want_id)
+        sqlite3_result_text(ctx, id, 16, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_text(ctx, b->data, (int)b->len, SQLITE_TRANSIENT);
+}
+
+static void template_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    template_common(ctx, argv[0], 0);
 }
 
 static void pattern_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
-        return;
-    const char *s = (const char *)sqlite3_value_text(argv[0]);
-    int n = sqlite3_value_bytes(argv[0]);
-    if (!s) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    char id[17];
-    argus_error err;
-    if (argus_log_template_id(s, (size_t)n, sqlite3_user_data(ctx), id, &err)) {
-        argus_sqlite_result_error(ctx, &err);
-        return;
-    }
-    sqlite3_result_text(ctx, id, 16, SQLITE_TRANSIENT);
+    template_common(ctx, argv[0], 1);
 }
 
 int argus_register_template(sqlite3 *db, char **pzErrMsg)
