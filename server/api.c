@@ -912,14 +912,12 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
         }
         a->workers[i].started = 1;
     }
-    /* rs may be gone: user routes (reload_user, the watcher) publish a new set and free it */
-    pthread_mutex_lock(&a->set_mu);
-    size_t nroutes = a->current->nroutes;
-    pthread_mutex_unlock(&a->set_mu);
+    rs = set_get(a); /* the set loaded above may already have been replaced by a reload */
     argus_log(ARGUS_LOG_INFO, "API ready",
               "routes=%zu workers=%u queue=%u lua_memory=%zu lua_instructions=%llu lua_dir=%s",
-              nroutes, a->o.workers, a->o.queue, a->o.lua_memory,
+              rs->nroutes, a->o.workers, a->o.queue, a->o.lua_memory,
               (unsigned long long)a->o.lua_instructions, a->o.lua_dir[0] ? a->o.lua_dir : "(none)");
+    set_put(a, rs);
     *out = a;
     return 0;
 }

@@ -96,6 +96,8 @@ static const key_def keys[] = {
      UINT64_MAX, 0, "memory of the decoded requests waiting for the writer"},
     {"ARGUS_MAX_MESSAGE_SIZE", "max-message-size", T_SIZE, "16MiB", F(max_message_size), 1,
      1ULL << 30, 0, "largest OTLP request (decompressed)"},
+    {"ARGUS_MEMORY_LIMIT", "memory-limit", T_SIZE, "256MiB", F(memory_limit), 16ULL << 20,
+     UINT64_MAX, 0, "memory held for OTLP requests: decoding, decoded and queued"},
     {"ARGUS_CORS_ALLOWED_ORIGINS", "cors-allowed-origins", T_ORIGINS, "",
      F(cors_allowed_origins), 0, 0, 0,
      "origins allowed to POST OTLP/HTTP from browsers (comma list, *)"},
@@ -371,10 +373,18 @@ static void format_size(char *out, size_t n, uint64_t v)
 }
 
 /* ARGUS_DB with the password of user:password@ replaced. */
+/* The '@' ending user[:password]@ of a URL's authority (the last one before the path, so a
+ * password holding '@' is covered), or NULL. */
+static const char *userinfo_end(const char *authority)
+{
+    size_t n = strcspn(authority, "/?");
+    return memrchr(authority, '@', n);
+}
+
 static void redact_url(char *out, size_t n, const char *url)
 {
     const char *p = strstr(url, "://");
-    const char *at = p ? strchr(p + 3, '@') : NULL;
+    const char *at = p ? userinfo_end(p + 3) : NULL;
     const char *colon = at ? memchr(p + 3, ':', (size_t)(at - p - 3)) : NULL;
     if (!colon) {
         snprintf(out, n, "%s", url);
@@ -471,8 +481,8 @@ static int copy_decoded(char *dst, size_t cap, const char *s, size_t n)
 static int parse_mysql_url(argus_config *cfg, const char *url, char *why, size_t n)
 {
     const char *p = strstr(url, "://") + 3;
-    const char *at = strchr(p, '@'), *slash = strchr(p, '/');
-    if (!at || (slash && slash < at))
+    const char *at = userinfo_end(p), *slash;
+    if (!at)
         return snprintf(why, n, "expected mysql://user@host:port/database, got no user"), -1;
     const char *colon = memchr(p, ':', (size_t)(at - p));
     size_t user_len = colon ? (size_t)(colon - p) : (size_t)(at - p);

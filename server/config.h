@@ -29,11 +29,12 @@ typedef struct argus_config {
     char grpc_listen[256]; /* "host:port"; empty when disabled ("off") */
     char otlp_http_listen[256];
     char http_listen[256];
-    size_t batch_size;               /* spans + log records per transaction (a target, not a cap) */
-    unsigned batch_latency_ms;       /* longest a queued request waits for its batch to fill */
-    size_t queue_max_items;          /* spans + log records waiting for the writer */
-    size_t queue_max_bytes;          /* decoded request payload bytes waiting for the writer */
-    size_t max_message_size;         /* largest OTLP request, after decompression */
+    size_t batch_size;         /* spans + log records per transaction (a target, not a cap) */
+    unsigned batch_latency_ms; /* longest a queued request waits for its batch to fill */
+    size_t queue_max_items;    /* spans + log records waiting for the writer */
+    size_t queue_max_bytes;    /* decoded request payload bytes waiting for the writer */
+    size_t max_message_size;   /* largest OTLP request, after decompression */
+    size_t memory_limit; /* ARGUS_MEMORY_LIMIT: everything held for requests (decoding + queue) */
     char cors_allowed_origins[1024]; /* comma-separated origins, "*" for any; empty: no CORS */
     argus_log_level log_level;
     char sqlite_synchronous[8]; /* OFF, NORMAL, FULL or EXTRA */

@@ -14,6 +14,7 @@
 #include "argus_buf.h"
 #include "config.h"
 #include "log.h"
+#include "thread.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -131,13 +132,6 @@ struct argus_http {
     int reaper_stop;
     atomic_ulong reaped;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
@@ -319,7 +313,7 @@ static void set_phase(argus_http *h, http_conn *c, conn_phase ph)
         return;
     pthread_mutex_lock(&h->conns_mu);
     c->phase = ph;
-    c->since_ms = now_ms();
+    c->since_ms = argus_mono_ms();
     pthread_mutex_unlock(&h->conns_mu);
 }
 
@@ -819,7 +813,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           c->client, sizeof c->client);
         }
         c->phase = PH_WAIT_FIRST;
-        c->since_ms = now_ms();
+        c->since_ms = argus_mono_ms();
         pthread_mutex_lock(&h->conns_mu);
         c->next = h->conns;
         if (h->conns)
@@ -855,15 +849,8 @@ static void *reaper_main(void *arg)
     argus_http *h = arg;
     pthread_mutex_lock(&h->conns_mu);
     while (!h->reaper_stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += REAPER_PERIOD_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&h->reaper_cv, &h->conns_mu, &until);
-        int64_t now = now_ms();
+        argus_cond_wait_ms(&h->reaper_cv, &h->conns_mu, REAPER_PERIOD_MS);
+        int64_t now = argus_mono_ms();
         for (http_conn *c = h->conns; c; c = c->next) {
             if (c->reaped || c->fd < 0)
                 continue;
@@ -1130,13 +1117,13 @@ int argus_http_start(argus_http **out, const argus_http_options *o, char *msg, s
     snprintf(h->name, sizeof h->name, "%s", o->name ? o->name : "http");
     pthread_mutex_init(&h->mu, NULL);
     pthread_mutex_init(&h->conns_mu, NULL);
-    pthread_cond_init(&h->reaper_cv, NULL);
+    argus_cond_init(&h->reaper_cv);
     pthread_key_create(&h->worker_key, NULL);
     /* Leave descriptors for the database, the other listeners and the reaper's margin. */
     unsigned long fds = argus_http_raise_fd_limit();
     unsigned long cap = fds > 256 ? fds - 128 : fds / 2;
     h->max_connections = h->o.max_connections < cap ? h->o.max_connections : (unsigned)cap;
-    if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+    if (argus_thread_start(&h->reaper, "argus-http-reap", reaper_main, h) != 0) {
         freeaddrinfo(ai);
         http_destroy(h);
         snprintf(msg, msglen, "http: cannot start a thread");
@@ -1196,10 +1183,8 @@ void argus_http_free(argus_http *h, unsigned timeout_ms)
     }
     pthread_mutex_unlock(&h->mu);
     /* Let answered requests go out before the connections are closed. */
-    for (unsigned waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10) {
-        struct timespec ts = {0, 10 * 1000000};
-        nanosleep(&ts, NULL);
-    }
+    for (unsigned waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10)
+        argus_sleep_ms(10);
     if (atomic_load(&h->inflight) > 0)
         argus_log(ARGUS_LOG_WARN, "http: closing connections with requests in flight",
                   "listener=%s inflight=%d", h->name, atomic_load(&h->inflight));

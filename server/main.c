@@ -11,6 +11,7 @@
 #include "log.h"
 #include "routes.h"
 #include "stats.h"
+#include "thread.h"
 #include "writer.h"
 
 #include <signal.h>
@@ -19,20 +20,52 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The connection limits and timeouts both HTTP listeners share. */
-static argus_http_options http_options(const argus_config *cfg)
+/* Starts one HTTP listener with the connection limits and timeouts both share; 0, or -1 after
+ * logging the error with the key that names the address. */
+static int start_listener(argus_http **out, const argus_config *cfg, const char *listen,
+                          const char *name, const char *key, size_t max_body, unsigned threads,
+                          argus_http_handler handler, argus_routes *routes)
 {
-    return (argus_http_options){.max_connections = cfg->http_max_connections,
-                                .max_per_address = cfg->http_max_per_address,
-                                .header_timeout_ms = cfg->http_header_timeout_ms,
-                                .body_timeout_ms = cfg->http_body_timeout_ms,
-                                .idle_timeout_ms = cfg->http_idle_timeout_ms,
-                                .min_rate = (unsigned)cfg->http_min_rate};
+    /* The open-file limit is shared by the three listeners (gRPC and both HTTP ones), the
+     * database connections and the rest: each HTTP listener gets a third of what is left after
+     * a reserve, so together they can never run the process out of descriptors. */
+    unsigned long fds = argus_http_raise_fd_limit();
+    unsigned long share = fds > 3 * 64 + 128 ? (fds - 128) / 3 : 64;
+    unsigned max_connections =
+        cfg->http_max_connections < share ? cfg->http_max_connections : (unsigned)share;
+    argus_http_options o = {.listen = listen,
+                            .name = name,
+                            .max_body = max_body,
+                            .threads = threads,
+                            .handler = handler,
+                            .ctx = routes,
+                            .max_connections = max_connections,
+                            .max_per_address = cfg->http_max_per_address,
+                            .header_timeout_ms = cfg->http_header_timeout_ms,
+                            .body_timeout_ms = cfg->http_body_timeout_ms,
+                            .idle_timeout_ms = cfg->http_idle_timeout_ms,
+                            .min_rate = (unsigned)cfg->http_min_rate};
+    char msg[1024], q[1100];
+    if (argus_http_start(out, &o, msg, sizeof msg) == 0)
+        return 0;
+    argus_log(ARGUS_LOG_ERROR, "cannot start an HTTP listener", "proto=%s key=%s error=%s", name,
+              key, argus_log_quote(q, sizeof q, msg));
+    return -1;
 }
 
 static int api_handle(void *api, argus_http_request *req)
 {
     return argus_api_handle(api, req);
+}
+
+/* With a MariaDB/MySQL database (store_mysql.c) until the API has a read side for it: say so. */
+static int api_not_on_this_backend(void *api, argus_http_request *req)
+{
+    (void)api;
+    argus_http_error(req, 503, "unavailable", NULL, 0,
+                     "the REST API reads sqlite: databases only so far; ARGUS_DB is a MySQL "
+                     "database (ingest and /readyz work)");
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -63,11 +96,8 @@ int main(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.ingest_threads = n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
     }
-    unsigned long fds = argus_http_raise_fd_limit();
-    argus_log(ARGUS_LOG_DEBUG, "open-file limit", "nofile=%lu", fds);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    atomic_store(&argus_stats_get()->started_unix_ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+    argus_log(ARGUS_LOG_INFO, "open-file limit", "nofile=%lu", argus_http_raise_fd_limit());
+    atomic_store(&argus_stats_get()->started_unix_ns, argus_wall_ns());
 
     char q[1100], db[1100], dbq[1200];
     argus_config_db_url_redacted(&cfg, db, sizeof db);
@@ -82,14 +112,25 @@ int main(int argc, char **argv)
               cfg.sqlite_synchronous);
 
     argus_insight_worker *insights = NULL;
-    if (cfg.insight_worker && argus_insight_worker_start(&insights, &cfg, msg, sizeof msg) != 0)
+    if (cfg.insight_worker && strcmp(cfg.db_scheme, "sqlite") != 0) {
+        /* the insight worker tags rows of the SQLite schema only so far */
+        argus_log(ARGUS_LOG_WARN, "logs will not be tagged with insights",
+                  "reason=\"the insight worker supports sqlite: databases only so far\" db=%s",
+                  cfg.db_scheme);
+    } else if (cfg.insight_worker &&
+               argus_insight_worker_start(&insights, &cfg, msg, sizeof msg) != 0)
         argus_log(ARGUS_LOG_WARN, "logs will not be tagged with insights", "error=%s",
                   argus_log_quote(q, sizeof q, msg));
 
     argus_routes routes = {.cfg = &cfg, .writer = writer};
     /* The REST API (api.h): Lua handlers on their own worker pool. */
     argus_api *api_dispatch = NULL;
-    if (cfg.http_listen[0] && argus_api_start(&api_dispatch, &cfg, writer, msg, sizeof msg) != 0) {
+    int sqlite_db = strcmp(cfg.db_scheme, "sqlite") == 0;
+    if (cfg.http_listen[0] && !sqlite_db)
+        argus_log(ARGUS_LOG_WARN, "the REST API and UI are not served on this database yet",
+                  "db=%s", cfg.db_scheme);
+    else if (cfg.http_listen[0] &&
+             argus_api_start(&api_dispatch, &cfg, writer, msg, sizeof msg) != 0) {
         argus_log(ARGUS_LOG_ERROR, "cannot start the REST API", "error=%s",
                   argus_log_quote(q, sizeof q, msg));
         argus_insight_worker_free(insights);
@@ -97,7 +138,7 @@ int main(int argc, char **argv)
         argus_writer_free(writer);
         return 1;
     }
-    routes.api_handle = api_handle;
+    routes.api_handle = sqlite_db ? api_handle : api_not_on_this_backend;
     routes.api = api_dispatch;
     argus_grpc *grpc = NULL;
     argus_http *otlp_http = NULL, *api = NULL;
@@ -107,36 +148,17 @@ int main(int argc, char **argv)
                   argus_log_quote(q, sizeof q, msg));
         failed = 1;
     }
-    if (!failed && cfg.otlp_http_listen[0]) {
-        argus_http_options o = http_options(&cfg);
-        o.listen = cfg.otlp_http_listen;
-        o.name = "otlp-http";
-        o.max_body = cfg.max_message_size;
-        o.threads = cfg.ingest_threads;
-        o.handler = argus_routes_otlp;
-        o.ctx = &routes;
-        if (argus_http_start(&otlp_http, &o, msg, sizeof msg) != 0) {
-            argus_log(ARGUS_LOG_ERROR, "cannot start OTLP/HTTP",
-                      "key=ARGUS_OTLP_HTTP_LISTEN error=%s", argus_log_quote(q, sizeof q, msg));
-            failed = 1;
-        }
-    }
+    if (!failed && cfg.otlp_http_listen[0] &&
+        start_listener(&otlp_http, &cfg, cfg.otlp_http_listen, "otlp-http",
+                       "ARGUS_OTLP_HTTP_LISTEN", cfg.max_message_size, cfg.ingest_threads,
+                       argus_routes_otlp, &routes) != 0)
+        failed = 1;
     if (otlp_http)
         argus_routes_add_ready_check(&routes, argus_routes_listener_ready, otlp_http);
-    if (!failed && cfg.http_listen[0]) {
-        argus_http_options o = http_options(&cfg);
-        o.listen = cfg.http_listen;
-        o.name = "api";
-        o.max_body = cfg.http_max_body;
-        o.threads = cfg.http_threads;
-        o.handler = argus_routes_api;
-        o.ctx = &routes;
-        if (argus_http_start(&api, &o, msg, sizeof msg) != 0) {
-            argus_log(ARGUS_LOG_ERROR, "cannot start the API listener",
-                      "key=ARGUS_HTTP_LISTEN error=%s", argus_log_quote(q, sizeof q, msg));
-            failed = 1;
-        }
-    }
+    if (!failed && cfg.http_listen[0] &&
+        start_listener(&api, &cfg, cfg.http_listen, "api", "ARGUS_HTTP_LISTEN", cfg.http_max_body,
+                       cfg.http_threads, argus_routes_api, &routes) != 0)
+        failed = 1;
 
     int sig = 0;
     if (!failed) {

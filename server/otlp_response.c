@@ -5,6 +5,9 @@
  * google.rpc.Status (code = 1, message = 2) is written by hand as it is not among our protos. */
 #include "otlp_response.h"
 
+#include "google/rpc/retry_info.pb-c.h"
+#include "google/rpc/status.pb-c.h"
+
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
@@ -15,6 +18,7 @@ int argus_response_grpc_code(argus_ingest_status s)
     switch (s) {
     case ARGUS_INGEST_OK: return ARGUS_GRPC_OK;
     case ARGUS_INGEST_INVALID: return ARGUS_GRPC_INVALID_ARGUMENT;
+    case ARGUS_INGEST_TOO_LARGE: return ARGUS_GRPC_INVALID_ARGUMENT;
     case ARGUS_INGEST_FULL: return ARGUS_GRPC_RESOURCE_EXHAUSTED;
     case ARGUS_INGEST_UNAVAILABLE: return ARGUS_GRPC_UNAVAILABLE;
     case ARGUS_INGEST_INTERNAL: return ARGUS_GRPC_INTERNAL;
@@ -27,6 +31,7 @@ int argus_response_http_status(argus_ingest_status s)
     switch (s) {
     case ARGUS_INGEST_OK: return 200;
     case ARGUS_INGEST_INVALID: return 400;
+    case ARGUS_INGEST_TOO_LARGE: return 413;
     case ARGUS_INGEST_FULL: return 429;
     case ARGUS_INGEST_UNAVAILABLE: return 503;
     case ARGUS_INGEST_INTERNAL: return 500;
@@ -93,23 +98,16 @@ int argus_response_encode(const argus_ingest_result *r, int json, argus_buf *out
     return 0;
 }
 
-static void varint(argus_buf *out, uint64_t v)
-{
-    while (v >= 0x80) {
-        argus_buf_appendc(out, (char)(v | 0x80));
-        v >>= 7;
-    }
-    argus_buf_appendc(out, (char)v);
-}
-
 #define RETRY_INFO_TYPE "type.googleapis.com/google.rpc.RetryInfo"
 
-/* Appends field `field` as a length-delimited value holding what `body` appended. */
-static void delimited(argus_buf *out, unsigned field, const argus_buf *body)
+/* Packs m at the end of out. */
+static void pack(argus_buf *out, const ProtobufCMessage *m)
 {
-    varint(out, ((uint64_t)field << 3) | 2);
-    varint(out, body->len);
-    argus_buf_append(out, body->data ? body->data : "", body->len);
+    size_t n = protobuf_c_message_get_packed_size(m);
+    if (argus_buf_reserve(out, n) != 0)
+        return; /* out->failed is set */
+    protobuf_c_message_pack(m, (uint8_t *)out->data + out->len);
+    out->len += n;
 }
 
 void argus_response_status(int grpc_code, const char *message, unsigned retry_after_s, int json,
@@ -130,35 +128,31 @@ void argus_response_status(int grpc_code, const char *message, unsigned retry_af
         argus_buf_appendc(out, '}');
         return;
     }
-    if (grpc_code) {
-        varint(out, (1 << 3) | 0); /* field 1, varint */
-        varint(out, (uint64_t)(uint32_t)grpc_code);
-    }
-    if (mlen) {
-        varint(out, (2 << 3) | 2); /* field 2, length-delimited */
-        varint(out, mlen);
-        argus_buf_append(out, message, mlen);
-    }
+    Google__Rpc__Status st;
+    google__rpc__status__init(&st);
+    st.code = grpc_code;
+    st.message = (char *)(message ? message : "");
+    Google__Protobuf__Duration delay;
+    Google__Rpc__RetryInfo retry;
+    Google__Protobuf__Any any, *details[1] = {&any};
+    argus_buf packed_retry;
+    argus_buf_init(&packed_retry);
     if (retry_after_s) {
-        /* details (3): Any {type_url (1), value (2): RetryInfo {retry_delay (1): Duration
-         * {seconds (1)}}} */
-        argus_buf duration, retry, any;
-        argus_buf_init(&duration);
-        argus_buf_init(&retry);
-        argus_buf_init(&any);
-        varint(&duration, (1 << 3) | 0);
-        varint(&duration, retry_after_s);
-        delimited(&retry, 1, &duration);
-        varint(&any, (1 << 3) | 2);
-        varint(&any, sizeof RETRY_INFO_TYPE - 1);
-        argus_buf_append(&any, RETRY_INFO_TYPE, sizeof RETRY_INFO_TYPE - 1);
-        delimited(&any, 2, &retry);
-        if (duration.failed || retry.failed || any.failed)
+        google__protobuf__duration__init(&delay);
+        delay.seconds = retry_after_s;
+        google__rpc__retry_info__init(&retry);
+        retry.retry_delay = &delay;
+        pack(&packed_retry, &retry.base);
+        google__protobuf__any__init(&any);
+        any.type_url = RETRY_INFO_TYPE;
+        any.value.data = (uint8_t *)packed_retry.data;
+        any.value.len = packed_retry.len;
+        st.n_details = 1;
+        st.details = details;
+        if (packed_retry.failed)
             out->failed = 1;
-        else
-            delimited(out, 3, &any);
-        argus_buf_free(&duration);
-        argus_buf_free(&retry);
-        argus_buf_free(&any);
     }
+    if (!out->failed)
+        pack(out, &st.base);
+    argus_buf_free(&packed_retry);
 }

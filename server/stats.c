@@ -14,6 +14,13 @@ argus_stats *argus_stats_get(void)
     return &stats;
 }
 
+const char *argus_breaker_name(int state)
+{
+    return state == ARGUS_BREAKER_OPEN        ? "open"
+           : state == ARGUS_BREAKER_HALF_OPEN ? "half-open"
+                                              : "closed";
+}
+
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
 void argus_stats_read(argus_stats_snapshot *out)
@@ -40,6 +47,12 @@ void argus_stats_read(argus_stats_snapshot *out)
     out->insight_logs_max_id = LOAD(stats.insight_logs_max_id);
     out->insight_batches = LOAD(stats.insight_batches);
     out->insight_errors = LOAD(stats.insight_errors);
+    out->breaker_state = LOAD(stats.breaker_state);
+    out->breaker_opened = LOAD(stats.breaker_opened);
+    out->breaker_refused = LOAD(stats.breaker_refused);
+    out->breaker_since_unix_ns = LOAD(stats.breaker_since_unix_ns);
+    out->memory_used = LOAD(stats.memory_used);
+    out->memory_refused = LOAD(stats.memory_refused);
 }
 
 void argus_stats_log(void)
@@ -61,7 +74,8 @@ void argus_stats_log(void)
         "queue_items=%llu "
         "queue_bytes=%llu "
         "batches=%llu failed_batches=%llu last_commit=%s insight_last_id=%lld insight_lag=%lld "
-        "insight_batches=%llu insight_errors=%llu",
+        "insight_batches=%llu insight_errors=%llu breaker=%s breaker_opened=%llu "
+        "breaker_refused=%llu memory_used=%llu memory_refused=%llu",
         (unsigned long long)s.signal[0].received, (unsigned long long)s.signal[0].stored,
         (unsigned long long)s.signal[0].rejected, (unsigned long long)s.signal[0].dropped,
         (unsigned long long)s.signal[1].received, (unsigned long long)s.signal[1].stored,
@@ -75,5 +89,8 @@ void argus_stats_log(void)
         (long long)(s.insight_logs_max_id > s.insight_last_id
                         ? s.insight_logs_max_id - s.insight_last_id
                         : 0),
-        (unsigned long long)s.insight_batches, (unsigned long long)s.insight_errors);
+        (unsigned long long)s.insight_batches, (unsigned long long)s.insight_errors,
+        argus_breaker_name(s.breaker_state), (unsigned long long)s.breaker_opened,
+        (unsigned long long)s.breaker_refused, (unsigned long long)s.memory_used,
+        (unsigned long long)s.memory_refused);
 }

@@ -38,7 +38,25 @@ typedef struct argus_stats {
     atomic_int_least64_t insight_logs_max_id; /* max(logs.id) when the worker last looked */
     atomic_uint_least64_t insight_batches;    /* committed tagging transactions */
     atomic_uint_least64_t insight_errors;     /* failed attempts (busy database included) */
+    /* the database circuit breaker (writer.c): after repeated failed batches requests are
+     * answered "retry later" at once, without decoding, until a probe commit succeeds */
+    atomic_int breaker_state;                   /* argus_breaker_state */
+    atomic_uint_least64_t breaker_opened;       /* closed -> open transitions */
+    atomic_uint_least64_t breaker_refused;      /* requests answered at once while open */
+    atomic_int_least64_t breaker_since_unix_ns; /* when the state last changed (0: never) */
+    /* the memory budget (ARGUS_MEMORY_LIMIT, writer.c) */
+    atomic_uint_least64_t memory_used;    /* bytes reserved for requests now */
+    atomic_uint_least64_t memory_refused; /* requests refused by the budget (413 and 429) */
 } argus_stats;
+
+typedef enum argus_breaker_state {
+    ARGUS_BREAKER_CLOSED = 0,    /* normal */
+    ARGUS_BREAKER_OPEN = 1,      /* refusing; probing the database every second */
+    ARGUS_BREAKER_HALF_OPEN = 2, /* a probe is running */
+} argus_breaker_state;
+
+/* "closed" / "open" / "half-open". */
+const char *argus_breaker_name(int state);
 
 /* The process-wide counters (never NULL). */
 argus_stats *argus_stats_get(void);
@@ -56,6 +74,10 @@ typedef struct argus_stats_snapshot {
     int64_t last_commit_unix_ns, started_unix_ns;
     int64_t insight_last_id, insight_logs_max_id;
     uint64_t insight_batches, insight_errors;
+    int breaker_state;
+    uint64_t breaker_opened, breaker_refused;
+    int64_t breaker_since_unix_ns;
+    uint64_t memory_used, memory_refused;
 } argus_stats_snapshot;
 
 /* Copies every counter (each read atomically; the set is not one consistent instant). */

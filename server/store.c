@@ -1,7 +1,8 @@
 /* The storage driver registry: which backend serves ARGUS_DB; see store.h.
  *   ARGUS_DB=sqlite:./data/argus.db argus-server     -> the SQLite driver (store_sqlite.c)
- *   ARGUS_DB=mysql://u:p@127.0.0.1:3306/argus ...    -> "mysql backend not built" until
- *                                                       store_mysql.c adds its driver here
+ *   ARGUS_DB=mysql://u:p@127.0.0.1:3306/argus ...    -> store_mysql.c (built in with the
+ *                                                       MariaDB client library), else "mysql
+ *                                                       backend not built"
  * A new backend adds one argus_store_driver and one line to `drivers`. */
 #include "store.h"
 
@@ -10,6 +11,10 @@
 
 static const argus_store_driver *const drivers[] = {
     &argus_store_sqlite,
+#ifdef ARGUS_HAVE_MYSQL
+    &argus_store_mysql,
+    &argus_store_mariadb,
+#endif
 };
 
 /* Drivers added at run time (tests wrap a real driver to inject faults). */

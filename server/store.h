@@ -90,6 +90,8 @@ struct argus_store {
 };
 
 extern const argus_store_driver argus_store_sqlite;
+/* store_mysql.c (ARGUS_HAVE_MYSQL builds): mysql:// and mariadb:// URLs. */
+extern const argus_store_driver argus_store_mysql, argus_store_mariadb;
 
 /* Adds a driver (borrowed, must outlive every store) ahead of the built-in ones; before any
  * thread uses the registry. 0, or -1 when full. Tests wrap a real driver with it. */

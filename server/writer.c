@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,6 +29,19 @@
 /* How often background retention looks for data older than ARGUS_RETENTION. */
 #define RETENTION_EVERY_NS ((int64_t)60 * 1000000000)
 #define RETENTION_FIRST_NS ((int64_t)5 * 1000000000)
+/* Circuit breaker: open after this many failed batches in a row; while open, requests are
+ * answered "retry later" (after this many seconds) without being decoded or queued, and the
+ * writer probes the database every PROBE_INTERVAL_MS; the first probe that commits closes it. */
+#define BREAKER_FAILURES 3
+#define BREAKER_RETRY_AFTER_S 2
+/* Memory budget: a request's decoded and rendered size, estimated from the wire (measured:
+ * ~10x a protobuf's size, ~4x a JSON one's; at least MEMORY_MIN_RESERVE). */
+#define EXPANSION_PROTOBUF 10
+#define EXPANSION_JSON 4
+#define MEMORY_MIN_RESERVE ((size_t)64 << 10)
+/* Once this much was released since the last trim, an idle writer returns free heap to the
+ * system (malloc_trim), so RSS comes back near its baseline after a burst. */
+#define TRIM_AFTER_BYTES ((size_t)32 << 20)
 
 typedef struct purge_task {
     struct purge_task *next;
@@ -46,7 +60,8 @@ typedef struct job {
     argus_otlp_traces traces;
     argus_otlp_logs logs;
     size_t items;    /* valid spans / log records */
-    size_t bytes;    /* payload bytes */
+    size_t bytes;    /* what it holds decoded and rendered (at least its payload bytes) */
+    size_t reserved; /* bytes of the memory budget this job holds */
     uint8_t key[16]; /* digest of the signal and payload: a retried request is stored once */
     uint64_t rejected;
     char reject_message[160];
@@ -73,6 +88,10 @@ struct argus_writer {
     /* health, under mu */
     int db_ok;
     char db_error[256];
+    int breaker_open;
+    unsigned failures_in_row; /* failed batches and probes since the last commit */
+    size_t mem_used;          /* the memory budget: bytes reserved by jobs */
+    size_t released;          /* bytes released since the last malloc_trim */
     /* the /readyz connection, under ping_mu */
     pthread_mutex_t ping_mu;
     argus_store_pinger *pinger;
@@ -118,7 +137,7 @@ static job *job_get(argus_writer *w)
         argus_otlp_logs_init(&j->logs);
     }
     j->next = NULL;
-    j->items = j->bytes = 0;
+    j->items = j->bytes = j->reserved = 0;
     memset(&j->put, 0, sizeof j->put);
     j->rejected = 0;
     j->reject_message[0] = j->message[0] = 0;
@@ -133,8 +152,22 @@ static void job_free(job *j)
     free(j);
 }
 
+/* Gives back what j reserved of the memory budget. */
+static void release(argus_writer *w, job *j)
+{
+    if (!j->reserved)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->mem_used -= j->reserved;
+    w->released += j->reserved;
+    atomic_store(&argus_stats_get()->memory_used, w->mem_used);
+    pthread_mutex_unlock(&w->mu);
+    j->reserved = 0;
+}
+
 static void job_put(argus_writer *w, job *j)
 {
+    release(w, j);
     pthread_mutex_lock(&w->pool_mu);
     if (w->pool_n < POOL_MAX) {
         /* Keep at most one small block per arena: a huge request must not pin its memory. */
@@ -181,6 +214,19 @@ static void refuse_full(argus_ingest_result *now, size_t waiting)
              "ingest queue is full (%zu items waiting); retry later", waiting);
 }
 
+/* What a request will hold once decoded and rendered, from its wire size and format. */
+static size_t estimate(const void *payload, size_t len)
+{
+    const unsigned char *p = payload;
+    size_t i = 0;
+    while (i < len && i < 64 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    int json = i < len && p[i] == '{';
+    size_t factor = json ? EXPANSION_JSON : EXPANSION_PROTOBUF;
+    size_t need = len > SIZE_MAX / factor ? SIZE_MAX : len * factor;
+    return need < MEMORY_MIN_RESERVE ? MEMORY_MIN_RESERVE : need;
+}
+
 /* The first 16 bytes of SHA-256(signal, payload): equal only for identical requests. Computed
  * in the receiver's thread (~1.5 GB/s with SHA extensions), so the writer only looks it up. */
 static int request_key(argus_signal sig, const void *payload, size_t len, uint8_t key[16])
@@ -212,19 +258,63 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     pthread_mutex_lock(&w->mu);
     int full = overflows(w, 1, 4 * len);
     size_t waiting = w->q_items;
+    if (w->breaker_open && !w->stopping) {
+        now->status = ARGUS_INGEST_UNAVAILABLE;
+        now->retry_after_s = BREAKER_RETRY_AFTER_S;
+        snprintf(now->message, sizeof now->message,
+                 "database unavailable (circuit breaker open): %.200s", w->db_error);
+        pthread_mutex_unlock(&w->mu);
+        argus_stats_add(&stats->breaker_refused, 1);
+        return 0;
+    }
     pthread_mutex_unlock(&w->mu);
     if (full) {
         refuse_full(now, waiting);
         argus_stats_add(&ss->refused, 1);
         return 0;
     }
+    size_t need = estimate(payload, len);
+    if (need > w->cfg.memory_limit) {
+        /* Could never fit, however long the client waits: final. */
+        now->status = ARGUS_INGEST_TOO_LARGE;
+        snprintf(now->message, sizeof now->message,
+                 "request too large: %zu bytes would need about %zu MiB once decoded, more than "
+                 "ARGUS_MEMORY_LIMIT (%zu MiB); send smaller batches",
+                 len, need >> 20, w->cfg.memory_limit >> 20);
+        argus_stats_add(&stats->memory_refused, 1);
+        argus_stats_add(&ss->bad_requests, 1);
+        return 0;
+    }
+    pthread_mutex_lock(&w->mu);
+    int fits = w->mem_used + need <= w->cfg.memory_limit;
+    if (fits) {
+        w->mem_used += need;
+        atomic_store(&stats->memory_used, w->mem_used);
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (!fits) {
+        now->status = ARGUS_INGEST_FULL;
+        now->retry_after_s = 1;
+        snprintf(now->message, sizeof now->message,
+                 "memory limit reached (ARGUS_MEMORY_LIMIT %zu MiB held by other requests); "
+                 "retry later",
+                 w->cfg.memory_limit >> 20);
+        argus_stats_add(&stats->memory_refused, 1);
+        argus_stats_add(&ss->refused, 1);
+        return 0;
+    }
     job *j = job_get(w);
     if (!j) {
+        pthread_mutex_lock(&w->mu);
+        w->mem_used -= need;
+        atomic_store(&stats->memory_used, w->mem_used);
+        pthread_mutex_unlock(&w->mu);
         now->status = ARGUS_INGEST_UNAVAILABLE;
         now->retry_after_s = 1;
         snprintf(now->message, sizeof now->message, "out of memory");
         return 0;
     }
+    j->reserved = need;
     j->signal = sig;
     argus_error err;
     argus_error_clear(&err);
@@ -265,6 +355,14 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     j->bytes = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
     if (j->bytes < len)
         j->bytes = len;
+    /* The budget holds what the request really takes from now on. */
+    pthread_mutex_lock(&w->mu);
+    w->mem_used = w->mem_used - j->reserved + j->bytes;
+    if (j->bytes < j->reserved)
+        w->released += j->reserved - j->bytes;
+    j->reserved = j->bytes;
+    atomic_store(&stats->memory_used, w->mem_used);
+    pthread_mutex_unlock(&w->mu);
     argus_stats_add(&ss->received, total);
     argus_stats_add(&ss->rejected, j->rejected);
     now->rejected = j->rejected;
@@ -336,15 +434,42 @@ static void answer(argus_writer *w, job *j, argus_ingest_status status, const ch
 
 /* Records the outcome of the last write; the log says when writing works again (after a commit,
  * never after a mere BEGIN, which a full or read-only disk still allows). */
+static void set_breaker(argus_breaker_state state)
+{
+    argus_stats *stats = argus_stats_get();
+    atomic_store(&stats->breaker_state, (int)state);
+    atomic_store(&stats->breaker_since_unix_ns, now_ns(CLOCK_REALTIME));
+}
+
 static void set_health(argus_writer *w, int ok, const char *error)
 {
     pthread_mutex_lock(&w->mu);
-    int was = w->db_ok;
+    int was = w->db_ok, was_open = w->breaker_open;
     w->db_ok = ok;
     snprintf(w->db_error, sizeof w->db_error, "%s", ok ? "" : error);
+    w->failures_in_row = ok ? 0 : w->failures_in_row + 1;
+    if (ok)
+        w->breaker_open = 0;
+    else if (w->failures_in_row >= BREAKER_FAILURES)
+        w->breaker_open = 1;
+    int open = w->breaker_open;
+    unsigned failures = w->failures_in_row;
     pthread_mutex_unlock(&w->mu);
     if (ok && !was)
         argus_log(ARGUS_LOG_INFO, "database writable again", NULL);
+    if (open && !was_open) {
+        argus_stats_add(&argus_stats_get()->breaker_opened, 1);
+        set_breaker(ARGUS_BREAKER_OPEN);
+        char q[300];
+        argus_log(ARGUS_LOG_WARN, "database circuit breaker open: answering retry later at once",
+                  "failures=%u retry_after_s=%d error=%s", failures, BREAKER_RETRY_AFTER_S,
+                  argus_log_quote(q, sizeof q, error));
+    } else if (!open && was_open) {
+        set_breaker(ARGUS_BREAKER_CLOSED);
+        argus_log(ARGUS_LOG_INFO, "database circuit breaker closed", NULL);
+    } else if (open) {
+        set_breaker(ARGUS_BREAKER_OPEN); /* back from half-open */
+    }
 }
 
 /* Runs one transaction for the list; answers every job. Returns 0 on commit, -1 when the
@@ -451,7 +576,7 @@ static int open_store(argus_writer *w, char *msg, size_t msglen)
 
 /* Shutdown past its deadline, or after a failed batch: every queued request is answered "retry
  * later" at once (under mu; returns with mu held). */
-static void abandon_queue(argus_writer *w, const char *why)
+static void abandon_queue(argus_writer *w, const char *why, const char *answer_message)
 {
     argus_stats *stats = argus_stats_get();
     job *list = w->head;
@@ -463,12 +588,12 @@ static void abandon_queue(argus_writer *w, const char *why)
     atomic_store(&stats->queue_requests, 0);
     pthread_mutex_unlock(&w->mu);
     if (list)
-        argus_log(ARGUS_LOG_WARN, "shutdown: answering queued requests with retry later",
+        argus_log(ARGUS_LOG_WARN, "answering queued requests with retry later",
                   "requests=%zu reason=\"%s\"", n, why);
     while (list) {
         job *next = list->next;
         argus_stats_add(&stats->signal[list->signal].dropped, list->items);
-        answer(w, list, ARGUS_INGEST_UNAVAILABLE, "server is shutting down; retry later");
+        answer(w, list, ARGUS_INGEST_UNAVAILABLE, answer_message);
         list = next;
     }
     pthread_mutex_lock(&w->mu);
@@ -487,6 +612,11 @@ static void probe(argus_writer *w)
 {
     char msg[256] = "";
     int res = ARGUS_STORE_OK;
+    pthread_mutex_lock(&w->mu);
+    int open = w->breaker_open;
+    pthread_mutex_unlock(&w->mu);
+    if (open)
+        set_breaker(ARGUS_BREAKER_HALF_OPEN);
     if (!w->store)
         res = open_store(w, msg, sizeof msg);
     if (res == ARGUS_STORE_OK)
@@ -644,6 +774,14 @@ static void *writer_main(void *arg)
     w->next_retention_ns = now_ns(CLOCK_MONOTONIC) + RETENTION_FIRST_NS;
     for (;;) {
         while (!w->head && !w->stopping) {
+            if (w->released >= TRIM_AFTER_BYTES && w->mem_used == 0) {
+                /* Idle after a burst: give the freed heap back (RSS near its baseline). */
+                w->released = 0;
+                pthread_mutex_unlock(&w->mu);
+                malloc_trim(0);
+                pthread_mutex_lock(&w->mu);
+                continue;
+            }
             retention_tick(w);
             if (w->purges && w->db_ok) {
                 /* Idle: purge chunk after chunk; a request arriving waits one chunk at most. */
@@ -672,7 +810,8 @@ static void *writer_main(void *arg)
         if (!w->head && w->stopping)
             break;
         if (w->stopping && now_ns(CLOCK_MONOTONIC) >= atomic_load(&w->drain_deadline_ns)) {
-            abandon_queue(w, "drain deadline (ARGUS_SHUTDOWN_TIMEOUT_MS) passed");
+            abandon_queue(w, "shutdown: drain deadline (ARGUS_SHUTDOWN_TIMEOUT_MS) passed",
+                          "server is shutting down; retry later");
             continue;
         }
         /* Group commit: wait for a full batch, at most batch latency after the oldest arrived. */
@@ -712,7 +851,14 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&w->mu);
         if (failed && w->stopping) {
             /* One batch has waited for the database already: the rest would wait in turn. */
-            abandon_queue(w, "the database failed during shutdown");
+            abandon_queue(w, "shutdown: the database failed during shutdown",
+                          "server is shutting down; retry later");
+        } else if (failed && w->breaker_open) {
+            /* The breaker just opened: what is queued would fail the same way. */
+            char why[300];
+            snprintf(why, sizeof why, "database unavailable (circuit breaker open): %.200s",
+                     w->db_error);
+            abandon_queue(w, "circuit breaker open", why);
         } else if (failed) {
             /* Give the database (and the clients' retries) some room before the next attempt. */
             backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_MIN_MS;
@@ -778,6 +924,12 @@ int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
     if (w->stopping) {
         ok = 0;
         snprintf(reason, reasonlen, "shutting down");
+    } else if (w->breaker_open) {
+        ok = 0;
+        snprintf(reason, reasonlen,
+                 "database circuit breaker open (%u failed attempts in a row; probing every "
+                 "%d ms): %s",
+                 w->failures_in_row, PROBE_INTERVAL_MS, w->db_error);
     } else if (!w->db_ok) {
         ok = 0;
         snprintf(reason, reasonlen, "database write failed: %s", w->db_error);

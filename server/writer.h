@@ -22,6 +22,8 @@ typedef enum argus_ingest_status {
     ARGUS_INGEST_FULL,        /* queue full: RESOURCE_EXHAUSTED / 429, retry later */
     ARGUS_INGEST_UNAVAILABLE, /* database failing or shutting down: UNAVAILABLE / 503, retry */
     ARGUS_INGEST_INTERNAL,    /* this request cannot be stored: INTERNAL / 500 */
+    ARGUS_INGEST_TOO_LARGE,   /* could never fit in ARGUS_MEMORY_LIMIT: INVALID_ARGUMENT / 413,
+                                 do not retry */
 } argus_ingest_status;
 
 typedef struct argus_ingest_result {

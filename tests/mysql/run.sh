@@ -79,6 +79,13 @@ if mariadb_alive; then pass mysql/server-alive-after-parity; else
     fail mysql/server-alive-after-parity "mariadbd died during the parity run; see $MARIADB_DIR/error.log"
 fi
 
+# The storage backend: argus-server on this MariaDB, rows compared with the SQLite backend's.
+if [ -x "$BUILD/argus-server" ]; then
+    MARIADB_PORT=$MARIADB_PORT MARIADB_SOCK=$MARIADB_SOCK tests/mysql/backend.sh "$BUILD"
+else
+    fail mysql/backend "$BUILD/argus-server was not built"
+fi
+
 # docs/mysql.md: every ```mysql example, its ```output compared.
 mdb -e "CREATE DATABASE IF NOT EXISTS argus_docs" &&
     node tests/mysql/run_docs.mjs docs/mysql.md "$MARIADB_SOCK" "$ROOT/tests/fixtures/" |

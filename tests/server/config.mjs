@@ -64,6 +64,9 @@ expectRefused('config/password-file-missing', { ARGUS_DB: 'mysql://argus@db/argu
   const r = runFailing({ ARGUS_DB: 'mysql://argus:s3cr%40t-url@127.0.0.1:3306/argus?socket=/run/x.sock', ARGUS_LOG_LEVEL: 'debug' });
   checkTrue('config/mysql-url-redacted', r.code !== 0 && !/s3cr/.test(r.stderr) && /key=ARGUS_DB value="?mysql:\/\/argus:\(redacted\)@127\.0\.0\.1:3306\/argus\?socket=\/run\/x\.sock/.test(r.stderr),
     'a refusal whose log shows ARGUS_DB with the password redacted', `exit ${r.code}: ${r.stderr.split('\n').filter((l) => /ARGUS_DB|s3cr/.test(l)).join(' | ')}`);
+  const r1 = runFailing({ ARGUS_DB: 'mysql://argus:p@ss:w0rd@db.example:3307/argus', ARGUS_LOG_LEVEL: 'debug' });
+  checkTrue('config/mysql-url-password-with-at-redacted', r1.code === 1 && !/p@ss|w0rd/.test(r1.stderr) && /argus:\(redacted\)@db\.example:3307\/argus/.test(r1.stderr),
+    'exit 1 (not built) with the whole password redacted', `exit ${r1.code}: ${r1.stderr.split('\n').filter((l) => /ARGUS_DB|ss|w0rd/.test(l)).join(' | ')}`);
   const r2 = runFailing({ ARGUS_DB: 'mysql://argus@127.0.0.1/argus', ARGUS_DB_PASSWORD: 'hunter2-env', ARGUS_LOG_LEVEL: 'debug' });
   checkTrue('config/db-password-redacted', r2.code !== 0 && !/hunter2/.test(r2.stderr) && /key=ARGUS_DB_PASSWORD value=\(redacted\) origin=environment/.test(r2.stderr),
     'ARGUS_DB_PASSWORD logged as (redacted)', `exit ${r2.code}: ${r2.stderr.split('\n').filter((l) => /PASSWORD|hunter/.test(l)).join(' | ')}`);

@@ -54,7 +54,7 @@ await guard('drain/locked-database', async () => {
     check('drain/http-answered-retry-later', bodies.map(() => '503 1'), answers.slice(0, 30));
     check('drain/grpc-answered-unavailable', grpcBodies.map(() => 'grpc 14'), answers.slice(30));
   }
-  checkTrue('drain/logged', /shutdown: answering queued requests with retry later/.test(srv.log()),
+  checkTrue('drain/logged', /answering queued requests with retry later .*reason="shutdown/.test(srv.log()),
     'a "shutdown: answering queued requests" warning', srv.log().split('\n').slice(-5).join(' | '));
   holder.stdin.end('ROLLBACK;\n.quit\n');
   await new Promise((r) => holder.on('exit', r));

@@ -83,7 +83,9 @@ export async function startServer(build, env = {}, opts = {}) {
     ...env,
   };
   for (const k of Object.keys(fullEnv)) if (fullEnv[k] === undefined) delete fullEnv[k];
-  const proc = spawn(bin, opts.args || [], { cwd: dir, env: fullEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  // opts.launcher: a command the server runs under, e.g. ['prlimit', '--nofile=1024:4096'].
+  const argv = [...(opts.launcher || []), bin, ...(opts.args || [])];
+  const proc = spawn(argv[0], argv.slice(1), { cwd: dir, env: fullEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   live.add(proc);
   let log = '';
   const out = fs.createWriteStream(logFile);

@@ -184,6 +184,7 @@ static void config_for(fixture_state *f, const char *scheme)
     f->cfg.queue_max_items = 100000;
     f->cfg.queue_max_bytes = 64 << 20;
     f->cfg.max_message_size = 16 << 20;
+    f->cfg.memory_limit = (size_t)256 << 20;
     snprintf(f->cfg.sqlite_synchronous, sizeof f->cfg.sqlite_synchronous, "NORMAL");
     f->cfg.sqlite_busy_timeout_ms = 2000;
     f->cfg.shutdown_timeout_ms = 5000;

@@ -1,0 +1,1309 @@
+/* MariaDB / MySQL storage driver for the writer thread; see store.h.
+ *   ARGUS_DB=mysql://argus@127.0.0.1:3306/argus ARGUS_DB_PASSWORD=... argus-server
+ * One connection (libmariadb). At open: the database is created when missing, the numbered
+ * migrations of sql/mysql applied. Each request is decoded (and its rows rendered) by the
+ * receiving threads; here its spans / log records go in with one array-bound INSERT (MariaDB's
+ * bulk execution: one round trip per request), its resources once each, and the traces summary
+ * and per-minute rollups are merged in C with the stored rows of the request's traces / minutes
+ * (one SELECT each) and written back with one array-bound upsert -- the same results as the
+ * SQLite ingest statements, without needing the UDFs in the server. Row ids are assigned here
+ * (max(id) + 1 read at the first transaction): the one writer knows a batch's ids exactly. A
+ * request runs inside a savepoint, so one bad request never costs the rest of the batch. */
+#include "store.h"
+
+#include "argus_otlp_rows.h"
+#include "argus_sketch.h"
+#include "log.h"
+
+#include <errmsg.h>
+#include <jansson.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* sql/mysql/NNN_*.sql, embedded by sql/mysql/embed.cmake */
+typedef struct argus_mysql_migration {
+    int version;
+    const char *name;
+    const char *sql;
+} argus_mysql_migration;
+extern const argus_mysql_migration argus_mysql_migrations[];
+
+#define PURGE_CHUNK_ROWS 5000
+
+/* ---- array-bound inserts ----------------------------------------------------------------------
+ */
+
+/* One column of an array-bound statement: int64 values, or strings (pointer + length, NULL). */
+typedef struct bulk_col {
+    char type; /* 'i' int64, 's' string, 'b' binary */
+    int64_t *ints;
+    char **strs;
+    unsigned long *lens;
+    char *ind; /* STMT_INDICATOR_NULL / STMT_INDICATOR_NONE */
+} bulk_col;
+
+typedef struct bulk {
+    const char *sql;
+    const char *types;                 /* one letter per parameter */
+    char own_sql[1024], own_types[40]; /* for statements made from the core's column tables */
+    unsigned ncols;
+    MYSQL_STMT *stmt;
+    bulk_col cols[32];
+    size_t cap, n;
+} bulk;
+
+static void bulk_free(bulk *b)
+{
+    if (b->stmt)
+        mysql_stmt_close(b->stmt);
+    b->stmt = NULL;
+    for (unsigned c = 0; c < b->ncols; c++) {
+        free(b->cols[c].ints);
+        free(b->cols[c].strs);
+        free(b->cols[c].lens);
+        free(b->cols[c].ind);
+        memset(&b->cols[c], 0, sizeof b->cols[c]);
+    }
+    b->cap = b->n = 0;
+}
+
+/* Makes room for one more row; -1 on out of memory. */
+static int bulk_grow(bulk *b)
+{
+    if (b->n < b->cap)
+        return 0;
+    size_t cap = b->cap ? 2 * b->cap : 256;
+    b->ncols = (unsigned)strlen(b->types);
+    for (unsigned c = 0; c < b->ncols; c++) {
+        bulk_col *col = &b->cols[c];
+        col->type = b->types[c];
+        if (col->type == 'i') {
+            int64_t *p = realloc(col->ints, cap * sizeof *p);
+            if (!p)
+                return -1;
+            col->ints = p;
+        } else {
+            char **s = realloc(col->strs, cap * sizeof *s);
+            if (s)
+                col->strs = s;
+            unsigned long *l = realloc(col->lens, cap * sizeof *l);
+            if (l)
+                col->lens = l;
+            if (!s || !l)
+                return -1;
+        }
+        char *ind = realloc(col->ind, cap);
+        if (!ind)
+            return -1;
+        col->ind = ind;
+    }
+    b->cap = cap;
+    return 0;
+}
+
+static void set_int(bulk *b, unsigned c, int64_t v)
+{
+    b->cols[c].ints[b->n] = v;
+    b->cols[c].ind[b->n] = STMT_INDICATOR_NONE;
+}
+
+static void set_str(bulk *b, unsigned c, const char *s, size_t n)
+{
+    b->cols[c].strs[b->n] = (char *)(s ? s : "");
+    b->cols[c].lens[b->n] = (unsigned long)n;
+    b->cols[c].ind[b->n] = s ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+}
+
+/* A column value (borrowed from the decoded request) into column c of the current row. */
+static void set_value(bulk *b, unsigned c, const argus_value *v)
+{
+    if (b->cols[c].type == 'i')
+        set_int(b, c, v->type == ARGUS_VAL_INT ? v->i : 0);
+    else
+        set_str(b, c, v->type == ARGUS_VAL_NULL ? NULL : v->s, v->n);
+}
+
+/* ---- the store ------------------------------------------------------------------------------ */
+
+typedef struct mysql_store {
+    argus_store base;
+    MYSQL *db;
+    int broken;
+    int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
+    bulk spans, logs, resources, traces, rollups;
+    argus_buf scratch, sql;
+    const _Atomic int64_t *wait_deadline;
+    unsigned lock_wait_s;
+} mysql_store;
+
+/* the columns of span_records after id, as the core names and renders them */
+static const int span_src[] = {ARGUS_SPAN_TRACE_ID,       ARGUS_SPAN_SPAN_ID,
+                               ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_TRACE_STATE,
+                               ARGUS_SPAN_FLAGS,          ARGUS_SPAN_NAME,
+                               ARGUS_SPAN_KIND,           ARGUS_SPAN_START_TIME,
+                               ARGUS_SPAN_END_TIME,       ARGUS_SPAN_DURATION,
+                               ARGUS_SPAN_STATUS_CODE,    ARGUS_SPAN_STATUS_MESSAGE,
+                               ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_ATTRIBUTES,
+                               ARGUS_SPAN_EVENTS,         ARGUS_SPAN_LINKS,
+                               ARGUS_SPAN_RESOURCE_ID,    ARGUS_SPAN_SCOPE_NAME,
+                               ARGUS_SPAN_SCOPE_VERSION,  ARGUS_SPAN_DROPPED_ATTRIBUTES,
+                               ARGUS_SPAN_DROPPED_EVENTS, ARGUS_SPAN_DROPPED_LINKS};
+/* the columns of log_records after id */
+static const int log_src[] = {ARGUS_LOG_TIME,
+                              ARGUS_LOG_OBSERVED_TIME,
+                              ARGUS_LOG_SEVERITY_NUMBER,
+                              ARGUS_LOG_SEVERITY_TEXT,
+                              ARGUS_LOG_BODY,
+                              ARGUS_LOG_BODY_TYPE,
+                              ARGUS_LOG_ATTRIBUTES,
+                              ARGUS_LOG_TRACE_ID,
+                              ARGUS_LOG_SPAN_ID,
+                              ARGUS_LOG_FLAGS,
+                              ARGUS_LOG_EVENT_NAME,
+                              ARGUS_LOG_SERVICE_NAME,
+                              ARGUS_LOG_RESOURCE_ID,
+                              ARGUS_LOG_SCOPE_NAME,
+                              ARGUS_LOG_SCOPE_VERSION,
+                              ARGUS_LOG_DROPPED_ATTRIBUTES};
+
+/* The one place server errors become store results: the connection's errors (and the server
+ * going away, locks, a full disk, read-only mode) are worth a retry; anything else is about the
+ * request's data. */
+static int classify(mysql_store *st, unsigned err)
+{
+    if (err >= 2000 && err < 3000) { /* client side: CR_SERVER_GONE_ERROR, CR_SERVER_LOST, ... */
+        if (st)
+            st->broken = 1;
+        return ARGUS_STORE_RETRY;
+    }
+    switch (err) {
+    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_LOCK_DEADLOCK:
+    case ER_CON_COUNT_ERROR:
+    case ER_OUT_OF_RESOURCES:
+    case ER_OUTOFMEMORY:
+    case ER_RECORD_FILE_FULL:
+    case ER_DISK_FULL:
+    case ER_OPTION_PREVENTS_STATEMENT: /* read-only */
+    case ER_QUERY_INTERRUPTED: return ARGUS_STORE_RETRY;
+    case ER_SERVER_SHUTDOWN:
+    case ER_DUP_ENTRY: /* another writer took our ids: read them again */
+        if (st) {
+            st->broken = 1;
+            st->next_id[0] = st->next_id[1] = 0;
+        }
+        return ARGUS_STORE_RETRY;
+    default: return ARGUS_STORE_REJECT;
+    }
+}
+
+static int fail(mysql_store *st, char *msg, size_t msglen, const char *what)
+{
+    unsigned e = st->db ? mysql_errno(st->db) : CR_UNKNOWN_ERROR;
+    snprintf(msg, msglen, "mysql: %s: %s", what, st->db ? mysql_error(st->db) : "no connection");
+    return classify(st, e);
+}
+
+static int stmt_fail(mysql_store *st, MYSQL_STMT *s, char *msg, size_t msglen, const char *what)
+{
+    unsigned e = mysql_stmt_errno(s);
+    snprintf(msg, msglen, "mysql: %s: %s", what, mysql_stmt_error(s));
+    return classify(st, e);
+}
+
+static int exec(mysql_store *st, const char *sql, char *msg, size_t msglen)
+{
+    if (mysql_query(st->db, sql) != 0)
+        return fail(st, msg, msglen, sql);
+    MYSQL_RES *r = mysql_store_result(st->db);
+    mysql_free_result(r);
+    return ARGUS_STORE_OK;
+}
+
+/* Runs b's statement over its n rows (array binding); prepares it on first use. */
+static int bulk_run(mysql_store *st, bulk *b, char *msg, size_t msglen, const char *what)
+{
+    if (b->n == 0)
+        return ARGUS_STORE_OK;
+    if (!b->stmt) {
+        b->stmt = mysql_stmt_init(st->db);
+        if (!b->stmt || mysql_stmt_prepare(b->stmt, b->sql, strlen(b->sql)) != 0) {
+            int res =
+                b->stmt ? stmt_fail(st, b->stmt, msg, msglen, what) : fail(st, msg, msglen, what);
+            if (b->stmt)
+                mysql_stmt_close(b->stmt);
+            b->stmt = NULL;
+            return res;
+        }
+    }
+    if (mysql_stmt_param_count(b->stmt) != b->ncols) {
+        snprintf(msg, msglen, "mysql: %s: %lu parameters, %u columns bound", what,
+                 mysql_stmt_param_count(b->stmt), b->ncols);
+        return ARGUS_STORE_REJECT;
+    }
+    MYSQL_BIND bind[32];
+    memset(bind, 0, sizeof bind);
+    for (unsigned c = 0; c < b->ncols; c++) {
+        bulk_col *col = &b->cols[c];
+        if (col->type == 'i') {
+            bind[c].buffer_type = MYSQL_TYPE_LONGLONG;
+            bind[c].buffer = col->ints;
+        } else {
+            bind[c].buffer_type = col->type == 'b' ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+            bind[c].buffer = col->strs;
+            bind[c].length = col->lens;
+        }
+        bind[c].u.indicator = col->ind;
+    }
+    unsigned int size = (unsigned int)b->n;
+    if (mysql_stmt_attr_set(b->stmt, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+        mysql_stmt_bind_param(b->stmt, bind) != 0 || mysql_stmt_execute(b->stmt) != 0)
+        return stmt_fail(st, b->stmt, msg, msglen, what);
+    b->n = 0;
+    return ARGUS_STORE_OK;
+}
+
+static void ms_close(argus_store *base)
+{
+    mysql_store *st = (mysql_store *)base;
+    if (!st)
+        return;
+    bulk *all[] = {&st->spans, &st->logs, &st->resources, &st->traces, &st->rollups};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        bulk_free(all[i]);
+    if (st->db)
+        mysql_close(st->db);
+    argus_buf_free(&st->scratch);
+    argus_buf_free(&st->sql);
+    free(st);
+}
+
+/* A connection to cfg's server and database (created when missing); NULL with msg. Never another
+ * host: the URL's host and port, or its socket, exactly. */
+static MYSQL *connect_db(const argus_config *cfg, int create, char *msg, size_t msglen)
+{
+    MYSQL *db = mysql_init(NULL);
+    if (!db) {
+        snprintf(msg, msglen, "mysql: out of memory");
+        return NULL;
+    }
+    unsigned timeout = 5, io_timeout = 60;
+    mysql_optionsv(db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_optionsv(db, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+    mysql_optionsv(db, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+    mysql_optionsv(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    const char *pw = cfg->db_password[0] ? cfg->db_password : NULL;
+    const char *host = cfg->db_socket[0] ? NULL : cfg->db_host;
+    const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
+    if (!mysql_real_connect(db, host, cfg->db_user, pw, NULL, cfg->db_port, sock, 0)) {
+        snprintf(msg, msglen, "mysql: connecting to %s: %s", sock ? sock : cfg->db_host,
+                 mysql_error(db));
+        mysql_close(db);
+        return NULL;
+    }
+    if (mysql_select_db(db, cfg->db_name) != 0) {
+        int missing = mysql_errno(db) == ER_BAD_DB_ERROR;
+        char q[300];
+        snprintf(q, sizeof q, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
+                 cfg->db_name);
+        if (!missing || !create || strchr(cfg->db_name, '`') || mysql_query(db, q) != 0 ||
+            mysql_select_db(db, cfg->db_name) != 0) {
+            snprintf(msg, msglen, "mysql: database %s: %s", cfg->db_name, mysql_error(db));
+            mysql_close(db);
+            return NULL;
+        }
+    }
+    return db;
+}
+
+/* Applies the migrations newer than the database's version. MySQL commits DDL as it goes, so a
+ * migration that fails half-way is reported with the statement that failed. */
+static int migrate(mysql_store *st, char *msg, size_t msglen)
+{
+    int res = exec(st,
+                   "CREATE TABLE IF NOT EXISTS argus_migrations (version INT NOT NULL PRIMARY KEY,"
+                   " name VARCHAR(255) NOT NULL, applied_ns BIGINT NOT NULL) ENGINE=InnoDB",
+                   msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        return res;
+    if (mysql_query(st->db, "SELECT coalesce(max(version), 0) FROM argus_migrations") != 0)
+        return fail(st, msg, msglen, "reading the schema version");
+    MYSQL_RES *r = mysql_store_result(st->db);
+    MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+    int version = row && row[0] ? atoi(row[0]) : 0;
+    mysql_free_result(r);
+    for (const argus_mysql_migration *m = argus_mysql_migrations; m->name; m++) {
+        if (m->version <= version)
+            continue;
+        argus_log(ARGUS_LOG_INFO, "mysql: applying a schema migration", "version=%d name=%s",
+                  m->version, m->name);
+        /* statements end with ';' at the end of a line; '--' lines are comments */
+        const char *p = m->sql;
+        while (*p) {
+            const char *end = strstr(p, ";\n");
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            argus_buf_reset(&st->sql);
+            for (const char *line = p; line < p + n;) {
+                const char *nl = memchr(line, '\n', (size_t)(p + n - line));
+                size_t ll = nl ? (size_t)(nl - line) : (size_t)(p + n - line);
+                const char *t = line;
+                while (t < line + ll && (*t == ' ' || *t == '\t'))
+                    t++;
+                if (!(ll - (size_t)(t - line) >= 2 && t[0] == '-' && t[1] == '-')) {
+                    argus_buf_append(&st->sql, line, ll);
+                    argus_buf_appendc(&st->sql, '\n');
+                }
+                line += ll + (nl ? 1 : 0);
+            }
+            int blank = 1;
+            for (size_t i = 0; i < st->sql.len; i++)
+                blank &= st->sql.data[i] == ' ' || st->sql.data[i] == '\n';
+            if (!blank && (res = exec(st, argus_buf_cstr(&st->sql), msg, msglen)) != 0) {
+                char what[300];
+                snprintf(what, sizeof what, "migration %s", m->name);
+                return fail(st, msg, msglen, what);
+            }
+            p += n + (end ? 2 : 0);
+        }
+        char q[400];
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(q, sizeof q,
+                 "INSERT INTO argus_migrations (version, name, applied_ns) VALUES (%d, '%s', %lld)",
+                 m->version, m->name, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+        if ((res = exec(st, q, msg, msglen)) != ARGUS_STORE_OK)
+            return res;
+    }
+    return ARGUS_STORE_OK;
+}
+
+/* "INSERT INTO table (id, <columns>) VALUES (?, ...)" and its parameter types, from the core's
+ * column names and types (src: which columns, in order), so the rows go in as the core has them. */
+static void make_insert(bulk *b, const char *table, const int *src, size_t n,
+                        const char *const *names, const char *const *types)
+{
+    size_t k = (size_t)snprintf(b->own_sql, sizeof b->own_sql, "INSERT INTO %s (id", table);
+    b->own_types[0] = 'i';
+    for (size_t i = 0; i < n && i + 2 < sizeof b->own_types; i++) {
+        k += (size_t)snprintf(b->own_sql + k, sizeof b->own_sql - k, ", %s", names[src[i]]);
+        b->own_types[i + 1] = strcmp(types[src[i]], "INTEGER") == 0 ? 'i' : 's';
+        b->own_types[i + 2] = 0;
+    }
+    k += (size_t)snprintf(b->own_sql + k, sizeof b->own_sql - k, ") VALUES (?");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(b->own_sql + k, sizeof b->own_sql - k, ", ?");
+    snprintf(b->own_sql + k, sizeof b->own_sql - k, ")");
+    b->sql = b->own_sql;
+    b->types = b->own_types;
+}
+
+static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t msglen)
+{
+    *out = NULL;
+    mysql_store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(msg, msglen, "mysql: out of memory");
+        return ARGUS_STORE_RETRY;
+    }
+    st->base.driver = &argus_store_mysql;
+    argus_buf_init(&st->scratch);
+    argus_buf_init(&st->sql);
+    st->lock_wait_s = cfg->sqlite_busy_timeout_ms / 1000 ? cfg->sqlite_busy_timeout_ms / 1000 : 1;
+    st->db = connect_db(cfg, 1, msg, msglen);
+    if (!st->db) {
+        ms_close(&st->base);
+        return ARGUS_STORE_RETRY;
+    }
+    char q[200];
+    snprintf(
+        q, sizeof q,
+        "SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION',"
+        " innodb_lock_wait_timeout = %u",
+        st->lock_wait_s);
+    int res = exec(st, q, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = migrate(st, msg, msglen);
+    if (res != ARGUS_STORE_OK) {
+        ms_close(&st->base);
+        return res == ARGUS_STORE_REJECT ? ARGUS_STORE_REJECT : ARGUS_STORE_RETRY;
+    }
+    make_insert(&st->spans, "span_records", span_src, sizeof span_src / sizeof *span_src,
+                argus_span_column_names, argus_span_column_types);
+    make_insert(&st->logs, "log_records", log_src, sizeof log_src / sizeof *log_src,
+                argus_log_column_names, argus_log_column_types);
+    st->resources.sql = "INSERT IGNORE INTO resources (id, service_name, attributes, schema_url)"
+                        " VALUES (?, ?, ?, ?)";
+    st->resources.types = "isss";
+    st->traces.sql =
+        "INSERT INTO traces (trace_id, start_time_unix_nano, end_time_unix_nano, duration_ns,"
+        " root_service_name, root_name, has_root, span_count, error_count, services)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+        " start_time_unix_nano = VALUES(start_time_unix_nano),"
+        " end_time_unix_nano = VALUES(end_time_unix_nano), duration_ns = VALUES(duration_ns),"
+        " root_service_name = VALUES(root_service_name), root_name = VALUES(root_name),"
+        " has_root = VALUES(has_root), span_count = VALUES(span_count),"
+        " error_count = VALUES(error_count), services = VALUES(services)";
+    st->traces.types = "siiissiiis";
+    st->rollups.sql = "INSERT INTO span_rollups (service_name, minute_ns, requests, errors,"
+                      " duration_sketch) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+                      " requests = VALUES(requests), errors = VALUES(errors),"
+                      " duration_sketch = VALUES(duration_sketch)";
+    st->rollups.types = "siiib";
+    *out = &st->base;
+    return ARGUS_STORE_OK;
+}
+
+static int read_next_ids(mysql_store *st, char *msg, size_t msglen)
+{
+    static const char *const q[ARGUS_SIGNAL_COUNT] = {
+        [ARGUS_SIGNAL_TRACES] = "SELECT coalesce(max(id), 0) + 1 FROM span_records",
+        [ARGUS_SIGNAL_LOGS] = "SELECT coalesce(max(id), 0) + 1 FROM log_records"};
+    for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++) {
+        if (st->next_id[s])
+            continue;
+        if (mysql_query(st->db, q[s]) != 0)
+            return fail(st, msg, msglen, "reading the next row id");
+        MYSQL_RES *r = mysql_store_result(st->db);
+        MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+        st->next_id[s] = row && row[0] ? strtoll(row[0], NULL, 10) : 1;
+        mysql_free_result(r);
+    }
+    return ARGUS_STORE_OK;
+}
+
+static int ms_begin(argus_store *base, char *msg, size_t msglen)
+{
+    mysql_store *st = (mysql_store *)base;
+    int res = exec(st, "START TRANSACTION", msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = read_next_ids(st, msg, msglen);
+    return res;
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- traces summary and rollups: merged in C --------------------------------------------------
+ */
+
+typedef struct str_ref {
+    const char *s;
+    size_t n;
+} str_ref;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const str_ref *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* One trace of a request, merged with its stored summary. Strings are borrowed from the decoded
+ * request or copied into the put's arena. */
+typedef struct trace_agg {
+    char id[33];
+    int64_t start, end;
+    int has_root;
+    int64_t root_start; /* start of the span picked as root */
+    str_ref root_service, root_name;
+    int64_t count, errors;
+    str_ref *services;
+    size_t nservices, cap;
+} trace_agg;
+
+/* Makes room for one more element in *arr (n used of *cap); -1 on out of memory. */
+static int grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? 2 * *cap : first;
+    void *p = realloc(*(void **)arr, nc * elem);
+    if (!p)
+        return -1;
+    *(void **)arr = p;
+    *cap = nc;
+    return 0;
+}
+
+static int add_service(trace_agg *a, const char *s, size_t n)
+{
+    for (size_t i = 0; i < a->nservices; i++)
+        if (a->services[i].n == n && memcmp(a->services[i].s, s, n) == 0)
+            return 0;
+    if (grow(&a->services, a->nservices, &a->cap, sizeof *a->services, 4))
+        return -1;
+    a->services[a->nservices++] = (str_ref){s, n};
+    return 0;
+}
+
+static trace_agg *find_trace(trace_agg *aggs, size_t n, const char *id)
+{
+    for (size_t i = n; i-- > 0;) /* the spans of a trace mostly come together */
+        if (memcmp(aggs[i].id, id, 32) == 0)
+            return &aggs[i];
+    return NULL;
+}
+
+/* Appends s as a SQL string literal, escaped for the connection. */
+static void sql_quote(mysql_store *st, argus_buf *b, const char *s, size_t n)
+{
+    if (argus_buf_reserve(b, 2 * n + 3))
+        return;
+    b->data[b->len++] = '\'';
+    b->len += mysql_real_escape_string(st->db, b->data + b->len, s, (unsigned long)n);
+    b->data[b->len++] = '\'';
+    b->data[b->len] = 0;
+}
+
+static int out_of_memory(char *msg, size_t msglen)
+{
+    snprintf(msg, msglen, "mysql: out of memory");
+    return ARGUS_STORE_RETRY;
+}
+
+/* Runs the query built in st->sql; its rows, or NULL with *res and msg set. */
+static MYSQL_RES *run_built(mysql_store *st, const char *what, int *res, char *msg, size_t msglen)
+{
+    if (st->sql.failed) {
+        *res = out_of_memory(msg, msglen);
+        return NULL;
+    }
+    MYSQL_RES *r = NULL;
+    if (mysql_real_query(st->db, st->sql.data, st->sql.len) != 0 ||
+        !(r = mysql_store_result(st->db)))
+        *res = fail(st, msg, msglen, what);
+    return r;
+}
+
+/* The traces summary: the request's traces aggregated, merged with their stored rows exactly as
+ * sql/sqlite/ingest/spans_20_traces.sql merges them, written back in one upsert. */
+static int update_traces(mysql_store *st, argus_otlp_traces *t, argus_arena *arena, char *msg,
+                         size_t msglen)
+{
+    trace_agg *aggs = NULL;
+    size_t n = 0, cap = 0;
+    int res = ARGUS_STORE_OK;
+    argus_value v[7];
+    static const int cols[7] = {ARGUS_SPAN_TRACE_ID,     ARGUS_SPAN_PARENT_SPAN_ID,
+                                ARGUS_SPAN_START_TIME,   ARGUS_SPAN_END_TIME,
+                                ARGUS_SPAN_SERVICE_NAME, ARGUS_SPAN_NAME,
+                                ARGUS_SPAN_STATUS_CODE};
+    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+        for (int c = 0; c < 7; c++)
+            argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
+        trace_agg *a = find_trace(aggs, n, v[0].s);
+        int root = v[1].type == ARGUS_VAL_NULL;
+        if (!a) {
+            if (grow(&aggs, n, &cap, sizeof *aggs, 16)) {
+                res = out_of_memory(msg, msglen);
+                goto out;
+            }
+            a = &aggs[n++];
+            memset(a, 0, sizeof *a);
+            memcpy(a->id, v[0].s, 32);
+            a->start = v[2].i;
+            a->end = v[3].i;
+            a->has_root = root;
+            a->root_start = v[2].i;
+            a->root_service = (str_ref){v[4].s, v[4].n};
+            a->root_name = (str_ref){v[5].s, v[5].n};
+        } else {
+            a->start = v[2].i < a->start ? v[2].i : a->start;
+            a->end = v[3].i > a->end ? v[3].i : a->end;
+            /* arg_min over (has a parent, start): a root wins, then the earliest */
+            if ((root && !a->has_root) || (root == a->has_root && v[2].i < a->root_start)) {
+                a->root_start = v[2].i;
+                a->root_service = (str_ref){v[4].s, v[4].n};
+                a->root_name = (str_ref){v[5].s, v[5].n};
+            }
+            a->has_root |= root;
+        }
+        a->count++;
+        a->errors += v[6].i == 2;
+        if (add_service(a, v[4].s, v[4].n)) {
+            res = out_of_memory(msg, msglen);
+            goto out;
+        }
+    }
+    if (n == 0)
+        goto out;
+    argus_buf_reset(&st->sql);
+    argus_buf_appends(&st->sql, "SELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
+                                " root_service_name, root_name, has_root, span_count, error_count,"
+                                " services FROM traces WHERE trace_id IN (");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            argus_buf_appendc(&st->sql, ',');
+        sql_quote(st, &st->sql, aggs[i].id, 32);
+    }
+    argus_buf_appendc(&st->sql, ')');
+    MYSQL_RES *r = run_built(st, "reading trace summaries", &res, msg, msglen);
+    if (!r)
+        goto out;
+    MYSQL_ROW row;
+    while (res == ARGUS_STORE_OK && (row = mysql_fetch_row(r))) {
+        unsigned long *len = mysql_fetch_lengths(r);
+        trace_agg *a = find_trace(aggs, n, row[0]);
+        if (!a)
+            continue;
+        int64_t sstart = strtoll(row[1], NULL, 10), send = strtoll(row[2], NULL, 10);
+        int shas = atoi(row[5]);
+        /* the request's root replaces the stored one when it is a root and the stored one is
+         * not, or when both are alike and the request starts earlier */
+        if (!(a->has_root > shas || (a->has_root == shas && a->start < sstart))) {
+            a->root_service =
+                (str_ref){row[3] ? argus_arena_strndup(arena, row[3], len[3]) : NULL, len[3]};
+            a->root_name =
+                (str_ref){row[4] ? argus_arena_strndup(arena, row[4], len[4]) : NULL, len[4]};
+        }
+        a->has_root |= shas;
+        a->start = sstart < a->start ? sstart : a->start;
+        a->end = send > a->end ? send : a->end;
+        a->count += strtoll(row[6], NULL, 10);
+        a->errors += strtoll(row[7], NULL, 10);
+        json_t *arr = json_loadb(row[8], len[8], 0, NULL);
+        for (size_t k = 0; arr && k < json_array_size(arr); k++) {
+            json_t *e = json_array_get(arr, k);
+            if (!json_is_string(e))
+                continue;
+            const char *copy =
+                argus_arena_strndup(arena, json_string_value(e), json_string_length(e));
+            if (!copy || add_service(a, copy, json_string_length(e)))
+                res = out_of_memory(msg, msglen);
+        }
+        json_decref(arr);
+    }
+    mysql_free_result(r);
+    if (res != ARGUS_STORE_OK || arena->exhausted) {
+        res = out_of_memory(msg, msglen);
+        goto out;
+    }
+    /* the services JSON of every trace, then one upsert */
+    argus_buf services;
+    argus_buf_init(&services);
+    size_t *offs = malloc((n + 1) * sizeof *offs);
+    for (size_t i = 0; i < n && offs; i++) {
+        trace_agg *a = &aggs[i];
+        qsort(a->services, a->nservices, sizeof *a->services, ref_cmp);
+        offs[i] = services.len;
+        argus_buf_appendc(&services, '[');
+        for (size_t k = 0; k < a->nservices; k++) {
+            if (k)
+                argus_buf_appendc(&services, ',');
+            argus_json_string(&services, a->services[k].s, a->services[k].n);
+        }
+        argus_buf_appendc(&services, ']');
+    }
+    bulk *b = &st->traces;
+    b->n = 0;
+    if (!offs || services.failed)
+        res = out_of_memory(msg, msglen);
+    else
+        offs[n] = services.len;
+    for (size_t i = 0; i < n && res == ARGUS_STORE_OK; i++) {
+        trace_agg *a = &aggs[i];
+        if (bulk_grow(b)) {
+            res = out_of_memory(msg, msglen);
+            break;
+        }
+        set_str(b, 0, a->id, 32);
+        set_int(b, 1, a->start);
+        set_int(b, 2, a->end);
+        set_int(b, 3, a->end - a->start);
+        set_str(b, 4, a->root_service.s, a->root_service.n);
+        set_str(b, 5, a->root_name.s, a->root_name.n);
+        set_int(b, 6, a->has_root);
+        set_int(b, 7, a->count);
+        set_int(b, 8, a->errors);
+        set_str(b, 9, services.data + offs[i], offs[i + 1] - offs[i]);
+        b->n++;
+    }
+    if (res == ARGUS_STORE_OK)
+        res = bulk_run(st, b, msg, msglen, "storing trace summaries");
+    b->n = 0;
+    free(offs);
+    argus_buf_free(&services);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(aggs[i].services);
+    free(aggs);
+    return res;
+}
+
+/* One (service, minute) of a request's rollups. */
+typedef struct rollup_agg {
+    str_ref service;
+    int64_t minute, requests, errors;
+    argus_sketch sketch;
+} rollup_agg;
+
+/* Per-service, per-minute rollups of the request's requests (SERVER/CONSUMER spans and roots),
+ * merged with the stored rows as sql/sqlite/ingest/spans_30_rollups.sql does. */
+static int update_rollups(mysql_store *st, argus_otlp_traces *t, char *msg, size_t msglen)
+{
+    rollup_agg *aggs = NULL;
+    size_t n = 0, cap = 0;
+    int res = ARGUS_STORE_OK;
+    argus_error err;
+    static const int cols[6] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
+                                ARGUS_SPAN_START_TIME,     ARGUS_SPAN_DURATION,
+                                ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_STATUS_CODE};
+    argus_value v[6];
+    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+        for (int c = 0; c < 6; c++)
+            argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
+        if (!(v[1].i == 2 || v[1].i == 5 || v[0].type == ARGUS_VAL_NULL))
+            continue;
+        /* SQLite's integer division truncates toward zero; so does C's */
+        int64_t minute = v[2].i / 60000000000 * 60000000000;
+        rollup_agg *a = NULL;
+        for (size_t i = n; i-- > 0 && !a;)
+            if (aggs[i].minute == minute && aggs[i].service.n == v[4].n &&
+                memcmp(aggs[i].service.s, v[4].s, v[4].n) == 0)
+                a = &aggs[i];
+        if (!a) {
+            if (grow(&aggs, n, &cap, sizeof *aggs, 8)) {
+                res = out_of_memory(msg, msglen);
+                goto out;
+            }
+            a = &aggs[n++];
+            memset(a, 0, sizeof *a);
+            a->service = (str_ref){v[4].s, v[4].n};
+            a->minute = minute;
+        }
+        a->requests++;
+        a->errors += v[5].i == 2;
+        if (argus_sketch_add(&a->sketch, (double)v[3].i, &err)) {
+            snprintf(msg, msglen, "mysql: %s", err.message);
+            res = ARGUS_STORE_REJECT;
+            goto out;
+        }
+    }
+    if (n == 0)
+        goto out;
+    argus_buf_reset(&st->sql);
+    argus_buf_appends(&st->sql, "SELECT service_name, minute_ns, requests, errors,"
+                                " duration_sketch FROM span_rollups WHERE (service_name,"
+                                " minute_ns) IN (");
+    for (size_t i = 0; i < n; i++) {
+        char num[32];
+        argus_buf_appends(&st->sql, i ? ",(" : "(");
+        sql_quote(st, &st->sql, aggs[i].service.s, aggs[i].service.n);
+        snprintf(num, sizeof num, ",%lld)", (long long)aggs[i].minute);
+        argus_buf_appends(&st->sql, num);
+    }
+    argus_buf_appendc(&st->sql, ')');
+    MYSQL_RES *r = run_built(st, "reading rollups", &res, msg, msglen);
+    if (!r)
+        goto out;
+    MYSQL_ROW row;
+    while (res == ARGUS_STORE_OK && (row = mysql_fetch_row(r))) {
+        unsigned long *len = mysql_fetch_lengths(r);
+        int64_t minute = strtoll(row[1], NULL, 10);
+        for (size_t i = 0; i < n; i++) {
+            rollup_agg *a = &aggs[i];
+            if (a->minute != minute || a->service.n != len[0] ||
+                memcmp(a->service.s, row[0], len[0]) != 0)
+                continue;
+            a->requests += strtoll(row[2], NULL, 10);
+            a->errors += strtoll(row[3], NULL, 10);
+            if (argus_sketch_merge_blob(&a->sketch, row[4], len[4], &err)) {
+                snprintf(msg, msglen, "mysql: stored rollup: %s", err.message);
+                res = ARGUS_STORE_REJECT;
+            }
+            break;
+        }
+    }
+    mysql_free_result(r);
+    argus_buf sketches;
+    argus_buf_init(&sketches);
+    size_t *offs = malloc((n + 1) * sizeof *offs);
+    for (size_t i = 0; i < n && offs && res == ARGUS_STORE_OK; i++) {
+        offs[i] = sketches.len;
+        if (argus_sketch_encode(&aggs[i].sketch, &sketches, &err))
+            res = out_of_memory(msg, msglen);
+    }
+    bulk *b = &st->rollups;
+    b->n = 0;
+    if (res == ARGUS_STORE_OK && (!offs || sketches.failed))
+        res = out_of_memory(msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        offs[n] = sketches.len;
+    for (size_t i = 0; i < n && res == ARGUS_STORE_OK; i++) {
+        if (bulk_grow(b)) {
+            res = out_of_memory(msg, msglen);
+            break;
+        }
+        set_str(b, 0, aggs[i].service.s, aggs[i].service.n);
+        set_int(b, 1, aggs[i].minute);
+        set_int(b, 2, aggs[i].requests);
+        set_int(b, 3, aggs[i].errors);
+        set_str(b, 4, sketches.data + offs[i], offs[i + 1] - offs[i]);
+        b->n++;
+    }
+    if (res == ARGUS_STORE_OK)
+        res = bulk_run(st, b, msg, msglen, "storing rollups");
+    b->n = 0;
+    free(offs);
+    argus_buf_free(&sketches);
+out:
+    for (size_t i = 0; i < n; i++)
+        argus_sketch_free(&aggs[i].sketch);
+    free(aggs);
+    return res;
+}
+
+/* ---- put --------------------------------------------------------------------------------------
+ */
+
+/* The request's resources, once each (INSERT IGNORE: stored ones stay). */
+static int put_resources(mysql_store *st, argus_signal sig, void *decoded, char *msg, size_t msglen)
+{
+    bulk *b = &st->resources;
+    b->n = 0;
+    int64_t last = 0;
+    int have = 0;
+    argus_value id, name, attrs, url;
+    if (sig == ARGUS_SIGNAL_TRACES) {
+        for (argus_span_iter it = argus_span_iter_start(decoded); argus_span_iter_next(&it);) {
+            argus_otlp_span_column(&it, ARGUS_SPAN_RESOURCE_ID, &id, &st->scratch);
+            if (have && id.i == last)
+                continue;
+            argus_otlp_span_column(&it, ARGUS_SPAN_SERVICE_NAME, &name, &st->scratch);
+            argus_otlp_span_column(&it, ARGUS_SPAN_RESOURCE_ATTRIBUTES, &attrs, &st->scratch);
+            argus_otlp_span_column(&it, ARGUS_SPAN_RESOURCE_SCHEMA_URL, &url, &st->scratch);
+            if (bulk_grow(b))
+                return out_of_memory(msg, msglen);
+            set_value(b, 0, &id), set_value(b, 1, &name), set_value(b, 2, &attrs);
+            set_value(b, 3, &url);
+            b->n++;
+            last = id.i, have = 1;
+        }
+    } else {
+        for (argus_log_iter it = argus_log_iter_start(decoded); argus_log_iter_next(&it);) {
+            argus_otlp_log_column(&it, ARGUS_LOG_RESOURCE_ID, &id, &st->scratch);
+            if (have && id.i == last)
+                continue;
+            argus_otlp_log_column(&it, ARGUS_LOG_SERVICE_NAME, &name, &st->scratch);
+            argus_otlp_log_column(&it, ARGUS_LOG_RESOURCE_ATTRIBUTES, &attrs, &st->scratch);
+            argus_otlp_log_column(&it, ARGUS_LOG_RESOURCE_SCHEMA_URL, &url, &st->scratch);
+            if (bulk_grow(b))
+                return out_of_memory(msg, msglen);
+            set_value(b, 0, &id), set_value(b, 1, &name), set_value(b, 2, &attrs);
+            set_value(b, 3, &url);
+            b->n++;
+            last = id.i, have = 1;
+        }
+    }
+    return bulk_run(st, b, msg, msglen, "storing resources");
+}
+
+/* The records themselves, ids assigned from next_id. */
+static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_put_result *out,
+                       char *msg, size_t msglen)
+{
+    bulk *b = sig == ARGUS_SIGNAL_TRACES ? &st->spans : &st->logs;
+    b->n = 0;
+    int64_t id = st->next_id[sig];
+    argus_value v;
+    if (sig == ARGUS_SIGNAL_TRACES) {
+        for (argus_span_iter it = argus_span_iter_start(decoded); argus_span_iter_next(&it);) {
+            if (bulk_grow(b))
+                return out_of_memory(msg, msglen);
+            set_int(b, 0, id + (int64_t)b->n);
+            for (unsigned c = 0; c < sizeof span_src / sizeof *span_src; c++) {
+                argus_otlp_span_column(&it, span_src[c], &v, &st->scratch);
+                set_value(b, c + 1, &v);
+            }
+            b->n++;
+        }
+    } else {
+        for (argus_log_iter it = argus_log_iter_start(decoded); argus_log_iter_next(&it);) {
+            if (bulk_grow(b))
+                return out_of_memory(msg, msglen);
+            set_int(b, 0, id + (int64_t)b->n);
+            for (unsigned c = 0; c < sizeof log_src / sizeof *log_src; c++) {
+                argus_otlp_log_column(&it, log_src[c], &v, &st->scratch);
+                set_value(b, c + 1, &v);
+            }
+            /* a record without a time is stored at its observed time, as in SQLite */
+            if (b->cols[1].ints[b->n] == 0)
+                b->cols[1].ints[b->n] = b->cols[2].ints[b->n];
+            b->n++;
+        }
+    }
+    size_t n = b->n;
+    int res = bulk_run(st, b, msg, msglen,
+                       sig == ARGUS_SIGNAL_TRACES ? "storing spans" : "storing log records");
+    b->n = 0;
+    if (res == ARGUS_STORE_OK && n) {
+        out->stored = n;
+        out->ids.first = id;
+        out->ids.last = id + (int64_t)n - 1;
+        st->next_id[sig] = id + (int64_t)n;
+    }
+    return res;
+}
+
+static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint8_t key[16],
+                  argus_put_result *out, char *msg, size_t msglen)
+{
+    mysql_store *st = (mysql_store *)base;
+    memset(out, 0, sizeof *out);
+    argus_error err;
+    /* columns borrowed from the decoded request must stay put: render them all first */
+    int rc =
+        sig == ARGUS_SIGNAL_TRACES
+            ? (((argus_otlp_traces *)decoded)->rows ? 0 : argus_otlp_traces_render(decoded, &err))
+            : (((argus_otlp_logs *)decoded)->rows ? 0 : argus_otlp_logs_render(decoded, &err));
+    if (rc) {
+        snprintf(msg, msglen, "mysql: %s", err.message);
+        return ARGUS_STORE_REJECT;
+    }
+    int res = exec(st, "SAVEPOINT request", msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        return res;
+    int64_t next = st->next_id[sig];
+    if (key) {
+        char q[160], hex[33];
+        argus_hex(hex, key, 16);
+        snprintf(q, sizeof q,
+                 "INSERT IGNORE INTO ingest_requests (request_key, `signal`, stored_ns)"
+                 " VALUES (x'%s', %d, %lld)",
+                 hex, (int)sig, (long long)wall_ns());
+        res = exec(st, q, msg, msglen);
+        if (res == ARGUS_STORE_OK && mysql_affected_rows(st->db) == 0) {
+            out->duplicate = 1;
+            return exec(st, "RELEASE SAVEPOINT request", msg, msglen);
+        }
+    }
+    if (res == ARGUS_STORE_OK)
+        res = put_resources(st, sig, decoded, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = put_records(st, sig, decoded, out, msg, msglen);
+    if (res == ARGUS_STORE_OK && sig == ARGUS_SIGNAL_TRACES && out->stored) {
+        argus_arena arena;
+        argus_arena_init(&arena, 0);
+        res = update_traces(st, decoded, &arena, msg, msglen);
+        argus_arena_free(&arena);
+        if (res == ARGUS_STORE_OK)
+            res = update_rollups(st, decoded, msg, msglen);
+    }
+    if (res == ARGUS_STORE_OK)
+        return exec(st, "RELEASE SAVEPOINT request", msg, msglen);
+    st->next_id[sig] = next;
+    if (res == ARGUS_STORE_REJECT) {
+        char ignored[64];
+        if (exec(st, "ROLLBACK TO SAVEPOINT request", ignored, sizeof ignored) != ARGUS_STORE_OK)
+            res = ARGUS_STORE_RETRY; /* the transaction is in an unknown state */
+    }
+    memset(out, 0, sizeof *out);
+    return res;
+}
+
+static int ms_commit(argus_store *base, char *msg, size_t msglen)
+{
+    mysql_store *st = (mysql_store *)base;
+    int res = exec(st, "COMMIT", msg, msglen);
+    if (res != ARGUS_STORE_OK) /* ids handed out may not be stored: read them again */
+        st->next_id[0] = st->next_id[1] = 0;
+    return res;
+}
+
+static void ms_rollback(argus_store *base)
+{
+    mysql_store *st = (mysql_store *)base;
+    if (!st || !st->db)
+        return;
+    if (mysql_query(st->db, "ROLLBACK") != 0)
+        st->broken = 1;
+    st->next_id[0] = st->next_id[1] = 0;
+}
+
+static int ms_broken(const argus_store *base)
+{
+    return ((const mysql_store *)base)->broken;
+}
+
+static void ms_set_wait_deadline(argus_store *base, const _Atomic int64_t *deadline_ns)
+{
+    /* lock waits are bounded by innodb_lock_wait_timeout (the busy timeout) */
+    ((mysql_store *)base)->wait_deadline = deadline_ns;
+}
+
+static int ms_probe(argus_store *base, char *msg, size_t msglen)
+{
+    mysql_store *st = (mysql_store *)base;
+    int res = exec(st, "START TRANSACTION", msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = exec(st,
+                   "INSERT INTO argus_jobs (name, last_id) VALUES ('probe', 1)"
+                   " ON DUPLICATE KEY UPDATE last_id = last_id + 1",
+                   msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = exec(st, "COMMIT", msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        ms_rollback(base);
+    return res;
+}
+
+/* ---- maintenance: purge in chunks ---------------------------------------------------------- */
+
+/* Runs a statement that changes rows; adds their number to *count and sets *more when any. */
+static int purge_exec(mysql_store *st, const char *sql, uint64_t *count, int *more, char *msg,
+                      size_t msglen)
+{
+    int res = exec(st, sql, msg, msglen);
+    if (res == ARGUS_STORE_OK) {
+        my_ulonglong n = mysql_affected_rows(st->db);
+        if (n != (my_ulonglong)-1) {
+            if (count)
+                *count += n;
+            *more |= n > 0;
+        }
+    }
+    return res;
+}
+
+/* Whole old traces (the summary's start decides), about `chunk` spans at a time. */
+static int purge_old_traces(mysql_store *st, int64_t before, unsigned chunk,
+                            argus_purge_counts *add, int *more, char *msg, size_t msglen)
+{
+    char q[256];
+    snprintf(q, sizeof q,
+             "SELECT trace_id, span_count FROM traces WHERE start_time_unix_nano < %lld"
+             " ORDER BY start_time_unix_nano LIMIT %u",
+             (long long)before, chunk);
+    if (mysql_query(st->db, q) != 0)
+        return fail(st, msg, msglen, "finding old traces");
+    MYSQL_RES *r = mysql_store_result(st->db);
+    argus_buf ids;
+    argus_buf_init(&ids);
+    MYSQL_ROW row;
+    int64_t spans = 0;
+    size_t n = 0;
+    while (r && spans < (int64_t)chunk && (row = mysql_fetch_row(r))) {
+        argus_buf_appends(&ids, n++ ? ",'" : "'");
+        argus_buf_appends(&ids, row[0]); /* 32 hex digits */
+        argus_buf_appendc(&ids, '\'');
+        spans += strtoll(row[1], NULL, 10);
+    }
+    mysql_free_result(r);
+    int res = ARGUS_STORE_OK;
+    if (n) {
+        argus_buf_reset(&st->sql);
+        argus_buf_appends(&st->sql, "DELETE FROM span_records WHERE trace_id IN (");
+        argus_buf_append(&st->sql, ids.data, ids.len);
+        argus_buf_appendc(&st->sql, ')');
+        res = ids.failed || st->sql.failed
+                  ? out_of_memory(msg, msglen)
+                  : purge_exec(st, argus_buf_cstr(&st->sql), &add->spans, more, msg, msglen);
+        if (res == ARGUS_STORE_OK) {
+            argus_buf_reset(&st->sql);
+            argus_buf_appends(&st->sql, "DELETE FROM traces WHERE trace_id IN (");
+            argus_buf_append(&st->sql, ids.data, ids.len);
+            argus_buf_appendc(&st->sql, ')');
+            res = st->sql.failed
+                      ? out_of_memory(msg, msglen)
+                      : purge_exec(st, argus_buf_cstr(&st->sql), &add->traces, more, msg, msglen);
+        }
+    }
+    argus_buf_free(&ids);
+    return res;
+}
+
+/* Old log records; the patterns they counted are decremented (and dropped when empty). */
+static int purge_old_logs(mysql_store *st, int64_t before, unsigned chunk, argus_purge_counts *add,
+                          int *more, char *msg, size_t msglen)
+{
+    char q[400];
+    snprintf(q, sizeof q,
+             "SELECT max(id), max(time_unix_nano) FROM (SELECT id, time_unix_nano FROM log_records"
+             " WHERE time_unix_nano < %lld ORDER BY time_unix_nano, id LIMIT %u) o",
+             (long long)before, chunk);
+    if (mysql_query(st->db, q) != 0)
+        return fail(st, msg, msglen, "finding old logs");
+    MYSQL_RES *r = mysql_store_result(st->db);
+    MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+    int have = row && row[0];
+    int64_t newest = have ? strtoll(row[1], NULL, 10) : 0;
+    mysql_free_result(r);
+    if (!have)
+        return ARGUS_STORE_OK;
+    /* the chunk: records older than the cut-off, oldest first */
+    snprintf(q, sizeof q,
+             "UPDATE log_patterns p JOIN (SELECT pattern_id, count(*) AS n FROM (SELECT pattern_id"
+             " FROM log_records WHERE time_unix_nano < %lld ORDER BY time_unix_nano, id LIMIT %u)"
+             " c WHERE pattern_id IS NOT NULL GROUP BY pattern_id) d USING (pattern_id)"
+             " SET p.count = p.count - d.n,"
+             " p.first_seen_ns = greatest(coalesce(p.first_seen_ns, %lld), %lld)",
+             (long long)before, chunk, (long long)newest, (long long)newest);
+    int res = exec(st, q, msg, msglen);
+    if (res == ARGUS_STORE_OK) {
+        snprintf(q, sizeof q,
+                 "DELETE FROM log_records WHERE time_unix_nano < %lld"
+                 " ORDER BY time_unix_nano, id LIMIT %u",
+                 (long long)before, chunk);
+        res = purge_exec(st, q, &add->logs, more, msg, msglen);
+    }
+    if (res == ARGUS_STORE_OK)
+        res = purge_exec(st, "DELETE FROM log_patterns WHERE count <= 0", &add->patterns, more, msg,
+                         msglen);
+    return res;
+}
+
+static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus_purge_counts *add,
+                          int *more, char *msg, size_t msglen)
+{
+    mysql_store *st = (mysql_store *)base;
+    *more = 0;
+    unsigned chunk = spec->chunk_rows ? spec->chunk_rows : PURGE_CHUNK_ROWS;
+    unsigned sig = spec->signals ? spec->signals : (1u << ARGUS_SIGNAL_COUNT) - 1;
+    int traces = (sig >> ARGUS_SIGNAL_TRACES) & 1, logs = (sig >> ARGUS_SIGNAL_LOGS) & 1;
+    int res = exec(st, "START TRANSACTION", msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        return res;
+    char q[256];
+    /* one kind of row per chunk, in this order, so each transaction stays small */
+    if (spec->all) {
+        static const struct {
+            int traces, logs;
+            const char *sql;
+            size_t count;
+        } steps[] = {
+            {1, 0, "DELETE FROM span_records LIMIT %u", offsetof(argus_purge_counts, spans)},
+            {0, 1, "DELETE FROM log_records LIMIT %u", offsetof(argus_purge_counts, logs)},
+            {1, 0, "DELETE FROM traces LIMIT %u", offsetof(argus_purge_counts, traces)},
+            {1, 0, "DELETE FROM span_rollups LIMIT %u", offsetof(argus_purge_counts, rollups)},
+            {0, 1, "DELETE FROM log_patterns LIMIT %u", offsetof(argus_purge_counts, patterns)},
+            {0, 1, "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights' AND %u > 0",
+             (size_t)-1},
+            {1, 1, "DELETE FROM ingest_requests LIMIT %u", offsetof(argus_purge_counts, requests)},
+        };
+        for (size_t i = 0; i < sizeof steps / sizeof *steps && res == ARGUS_STORE_OK && !*more;
+             i++) {
+            if ((steps[i].traces && !traces) || (steps[i].logs && !logs))
+                continue;
+            snprintf(q, sizeof q, steps[i].sql, chunk);
+            if (steps[i].count == (size_t)-1)
+                res = exec(st, q, msg, msglen);
+            else
+                res = purge_exec(st, q, (uint64_t *)(void *)((char *)add + steps[i].count), more,
+                                 msg, msglen);
+        }
+    } else {
+        long long b = (long long)spec->before_ns;
+        if (traces)
+            res = purge_old_traces(st, spec->before_ns, chunk, add, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && logs)
+            res = purge_old_logs(st, spec->before_ns, chunk, add, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && traces) {
+            snprintf(q, sizeof q,
+                     "DELETE FROM span_rollups WHERE minute_ns <= %lld - 60000000000"
+                     " ORDER BY minute_ns LIMIT %u",
+                     b, chunk);
+            res = purge_exec(st, q, &add->rollups, more, msg, msglen);
+        }
+        if (res == ARGUS_STORE_OK && !*more && traces && logs) {
+            snprintf(q, sizeof q,
+                     "DELETE FROM ingest_requests WHERE stored_ns < %lld ORDER BY stored_ns"
+                     " LIMIT %u",
+                     b, chunk);
+            res = purge_exec(st, q, &add->requests, more, msg, msglen);
+        }
+    }
+    /* resources are shared by both signals: dropped only once no record is left at all */
+    if (res == ARGUS_STORE_OK && !*more) {
+        if (mysql_query(st->db, "SELECT EXISTS (SELECT 1 FROM span_records) OR"
+                                " EXISTS (SELECT 1 FROM log_records)") != 0) {
+            res = fail(st, msg, msglen, "checking for records");
+        } else {
+            MYSQL_RES *r = mysql_store_result(st->db);
+            MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+            int left = !row || !row[0] || atoi(row[0]) != 0;
+            mysql_free_result(r);
+            if (!left) {
+                snprintf(q, sizeof q, "DELETE FROM resources LIMIT %u", chunk);
+                res = purge_exec(st, q, NULL, more, msg, msglen);
+            }
+        }
+    }
+    if (res == ARGUS_STORE_OK)
+        res = exec(st, "COMMIT", msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        ms_rollback(base);
+    return res;
+}
+
+/* ---- health ---------------------------------------------------------------------------------- */
+
+struct argus_store_pinger {
+    MYSQL *db;
+};
+
+static void ms_pinger_free(argus_store_pinger *p)
+{
+    if (!p)
+        return;
+    if (p->db)
+        mysql_close(p->db);
+    free(p);
+}
+
+/* A connection kept open for /readyz: a ping, not a connect, per call; connected again after a
+ * failure. Reports the schema missing as not ready. */
+static int ms_ping(argus_store_pinger **pp, const argus_config *cfg, char *msg, size_t msglen)
+{
+    argus_store_pinger *p = *pp;
+    if (p && mysql_ping(p->db) != 0) {
+        snprintf(msg, msglen, "mysql: %s", mysql_error(p->db));
+        ms_pinger_free(p);
+        *pp = NULL;
+        return -1;
+    }
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p) {
+            snprintf(msg, msglen, "mysql: out of memory");
+            return -1;
+        }
+        p->db = connect_db(cfg, 0, msg, msglen);
+        if (!p->db) {
+            free(p);
+            return -1;
+        }
+        if (mysql_query(p->db, "SELECT max(version) FROM argus_migrations") != 0) {
+            snprintf(msg, msglen, "mysql: %s", mysql_error(p->db));
+            ms_pinger_free(p);
+            return -1;
+        }
+        mysql_free_result(mysql_store_result(p->db));
+    }
+    *pp = p;
+    return 0;
+}
+
+#define MYSQL_DRIVER(scheme_)                                                                      \
+    {                                                                                              \
+        .scheme = scheme_, .name = "MariaDB/MySQL", .open = ms_open, .close = ms_close,            \
+        .begin = ms_begin, .put = ms_put, .commit = ms_commit, .rollback = ms_rollback,            \
+        .broken = ms_broken, .probe = ms_probe, .set_wait_deadline = ms_set_wait_deadline,         \
+        .purge_chunk = ms_purge_chunk, .ping = ms_ping, .pinger_free = ms_pinger_free,             \
+        .read = NULL,                                                                              \
+    }
+
+const argus_store_driver argus_store_mysql = MYSQL_DRIVER("mysql");
+const argus_store_driver argus_store_mariadb = MYSQL_DRIVER("mariadb");

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The MariaDB storage backend end to end (part of the mysql layer; sourced by tests/mysql/run.sh
+# with a private MariaDB running): argus-server with ARGUS_DB=mysql://... receives the OpenTelemetry
+# JS SDK captures of tests/fixtures over OTLP/HTTP (protobuf and JSON), and every stored row --
+# spans, log records, resources, trace summaries, rollups with their sketches -- must equal, field
+# by field, what the SQLite backend stores for the same requests (argus_store() in sqlite3).
+# Also: a retried request is stored once, a restart continues the ids, a bad request is refused
+# with 400 and stores nothing, MariaDB down at start gives a clear error and /readyz not ready.
+#   MARIADB_PORT=... MARIADB_SOCK=... tests/mysql/backend.sh build   # as tests/mysql/run.sh does
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+. tests/lib.sh
+. tests/mysql/mariadb.sh
+PORT=${MARIADB_PORT:?a private MariaDB must be running (tests/mysql/mariadb.sh)}
+: "${MARIADB_SOCK:?}"
+WORK=$(mktemp -d /tmp/argus-backend.XXXXXX)
+SERVER_PID=
+
+start_server() { # db url; sets OTLP, API (new free ports when a port was taken meanwhile)
+    local try
+    for try in 1 2 3; do
+        OTLP=$(mariadb_free_port)
+        API=$(mariadb_free_port)
+        : >"$WORK/start.log"
+        "$BUILD/argus-server" --db "$1" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
+            --http-listen "127.0.0.1:$API" --insight-worker off --retention off \
+            --batch-latency-ms 5 >>"$WORK/start.log" 2>&1 &
+        SERVER_PID=$!
+        for _ in $(seq 100); do
+            if curl -s -o /dev/null "http://127.0.0.1:$API/healthz" 2>/dev/null; then
+                cat "$WORK/start.log" >>"$WORK/server.log"
+                return 0
+            fi
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        stop_server
+        cat "$WORK/start.log" >>"$WORK/server.log"
+        grep -q "cannot listen" "$WORK/start.log" || return 1
+    done
+    return 1
+}
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+}
+post() { # path, content type, file -> HTTP status
+    curl -s -o "$WORK/answer" -w '%{http_code}' -X POST -H "Content-Type: $2" \
+        --data-binary @"$3" "http://127.0.0.1:$OTLP$1"
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+URL="mysql://root@127.0.0.1:$PORT/argus_backend"
+if ! start_server "$URL"; then
+    fail mysql/backend/start "argus-server did not start on MariaDB: $(tail -3 "$WORK/server.log")"
+    exit 0
+fi
+pass mysql/backend/start
+
+# The same requests into both backends.
+REQS="/v1/traces application/x-protobuf tests/fixtures/traces.pb
+/v1/logs application/json tests/fixtures/logs.json
+/v1/traces application/x-protobuf tests/fixtures/hand/spans_split_a.pb
+/v1/traces application/x-protobuf tests/fixtures/hand/spans_split_b.pb
+/v1/logs application/x-protobuf tests/fixtures/hand/logs_basic.pb
+/v1/traces application/json tests/fixtures/traces.json"
+codes=""
+store_sql=""
+while read -r path type file; do
+    codes="$codes $(post "$path" "$type" "$file")"
+    store_sql="$store_sql SELECT argus_store(readfile('$file'));"
+done <<<"$REQS"
+if [ "$codes" = " 200 200 200 200 200 200" ]; then pass mysql/backend/ingest; else
+    fail mysql/backend/ingest "expected six 200 answers, got$codes"
+fi
+rm -f "$WORK/ref.db"
+sqlite3 "$WORK/ref.db" -cmd ".load $BUILD/argus" -cmd ".output /dev/null" \
+    "SELECT argus_migrate(); $store_sql" >/dev/null 2>&1
+
+# Row by row: text as hex, so both clients print the same bytes.
+declare -A Q=(
+    [spans]="SELECT id, trace_id, span_id, coalesce(parent_span_id, 'NULL'), hex(coalesce(trace_state, 'NULL')),
+        flags, hex(name), kind, start_time_unix_nano, end_time_unix_nano, duration_ns, status_code,
+        hex(coalesce(status_message, 'NULL')), hex(service_name), hex(attributes), hex(events),
+        hex(links), resource_id, hex(coalesce(scope_name, 'NULL')), hex(coalesce(scope_version, 'NULL')),
+        dropped_attributes_count, dropped_events_count, dropped_links_count FROM span_records ORDER BY id"
+    [logs]="SELECT id, time_unix_nano, observed_time_unix_nano, severity_number,
+        hex(coalesce(severity_text, 'NULL')), hex(coalesce(body, 'NULL')), coalesce(body_type, 'NULL'),
+        hex(attributes), coalesce(trace_id, 'NULL'), coalesce(span_id, 'NULL'), flags,
+        hex(coalesce(event_name, 'NULL')), hex(service_name), resource_id,
+        hex(coalesce(scope_name, 'NULL')), hex(coalesce(scope_version, 'NULL')),
+        dropped_attributes_count FROM log_records ORDER BY id"
+    [resources]="SELECT id, hex(service_name), hex(attributes), hex(coalesce(schema_url, 'NULL'))
+        FROM resources ORDER BY id"
+    [traces]="SELECT trace_id, start_time_unix_nano, end_time_unix_nano, duration_ns,
+        hex(coalesce(root_service_name, 'NULL')), hex(coalesce(root_name, 'NULL')), has_root,
+        span_count, error_count, hex(services) FROM traces ORDER BY trace_id"
+    [rollups]="SELECT hex(service_name), minute_ns, requests, errors, hex(duration_sketch)
+        FROM span_rollups ORDER BY service_name, minute_ns"
+)
+for t in spans logs resources traces rollups; do
+    sqlite3 -separator '	' "$WORK/ref.db" "${Q[$t]}" >"$WORK/$t.sqlite" 2>&1
+    mdb -N -B argus_backend -e "${Q[$t]}" >"$WORK/$t.mariadb" 2>&1
+    rows=$(wc -l <"$WORK/$t.sqlite")
+    if [ "$rows" -gt 0 ] && cmp -s "$WORK/$t.sqlite" "$WORK/$t.mariadb"; then
+        pass "mysql/backend/same-$t ($rows rows)"
+    else
+        fail "mysql/backend/same-$t" "expected the SQLite backend's $rows rows, got: $(diff "$WORK/$t.sqlite" "$WORK/$t.mariadb" | head -4 | cut -c1-300)"
+    fi
+done
+
+# A retried request (same bytes) is stored once.
+before=$(mdb -N -B argus_backend -e "SELECT count(*) FROM span_records")
+code=$(post /v1/traces application/x-protobuf tests/fixtures/traces.pb)
+after=$(mdb -N -B argus_backend -e "SELECT count(*) FROM span_records")
+if [ "$code" = 200 ] && [ "$before" = "$after" ]; then pass mysql/backend/retry-stored-once; else
+    fail mysql/backend/retry-stored-once "expected 200 and $before spans, got $code and $after"
+fi
+
+# Undecodable input: 400, nothing stored.
+printf '\x0a\xff\xff' >"$WORK/bad.pb"
+code=$(post /v1/traces application/x-protobuf "$WORK/bad.pb")
+after2=$(mdb -N -B argus_backend -e "SELECT count(*) FROM span_records")
+if [ "$code" = 400 ] && [ "$after2" = "$after" ]; then pass mysql/backend/bad-request; else
+    fail mysql/backend/bad-request "expected 400 and $after spans, got $code and $after2"
+fi
+
+# /readyz is ready on a reachable MariaDB.
+ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API/readyz")
+if [ "$ready" = 200 ]; then pass mysql/backend/readyz; else
+    fail mysql/backend/readyz "expected 200, got $ready: $(curl -s "http://127.0.0.1:$API/readyz")"
+fi
+
+# The API has no MariaDB read side yet: it says so (503), it does not answer from elsewhere.
+api=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$API/api/services")
+case "$api" in
+*"reads sqlite: databases only so far"*" 503") pass mysql/backend/api-says-not-yet ;;
+*) fail mysql/backend/api-says-not-yet "expected 503 saying the API reads SQLite only, got '$api'" ;;
+esac
+
+# A restart continues the ids where they were.
+stop_server
+start_server "$URL" || fail mysql/backend/restart "argus-server did not start again"
+code=$(post /v1/logs application/x-protobuf tests/fixtures/logs.pb)
+ids=$(mdb -N -B argus_backend -e "SELECT count(*) = max(id), count(DISTINCT id) = count(*) FROM log_records")
+if [ "$code" = 200 ] && [ "$ids" = "1	1" ]; then pass mysql/backend/restart-continues-ids; else
+    fail mysql/backend/restart-continues-ids "expected 200 and ids 1..n, got $code and '$ids'"
+fi
+stop_server
+
+# No MariaDB there: a clear error, no fallback anywhere else.
+dead=$(mariadb_free_port)
+"$BUILD/argus-server" --db "mysql://root@127.0.0.1:$dead/argus" --grpc-listen off \
+    --otlp-http-listen off --http-listen off >"$WORK/dead.log" 2>&1 &
+pid=$!
+sleep 1.5
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if grep -q "127.0.0.1" "$WORK/dead.log" && grep -qi "connect" "$WORK/dead.log"; then
+    pass mysql/backend/unreachable-clear-error
+else
+    fail mysql/backend/unreachable-clear-error "expected an error naming 127.0.0.1, got: $(head -3 "$WORK/dead.log")"
+fi
