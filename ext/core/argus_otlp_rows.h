@@ -83,14 +83,20 @@ extern const char *const argus_span_column_types[ARGUS_SPAN_NCOLUMNS];
 extern const char *const argus_log_column_names[ARGUS_LOG_NCOLUMNS];
 extern const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS];
 
-/* Fills *out with column col of the iterator's current span / log record. scratch (owned by
- * caller) is reset and used for rendered text. */
+/* Fills *out with column col of the iterator's current span / log record: from the rows rendered
+ * ahead when the payload has them (argus_otlp_render(); then out->s lives as long as the decoded
+ * payload), else rendered now (out->s may point into scratch, owned by caller, which is reset). */
 void argus_otlp_column(const argus_otlp_iter *it, int col, argus_value *out, argus_buf *scratch);
-/* The same for an iterator known to be on a span / a log record, always rendered from the decoded
- * structs (argus_otlp_column() takes the rows rendered ahead when the payload has them). */
+/* The same, for an iterator known to be on a span / a log record. */
 void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *out,
                             argus_buf *scratch);
 void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *out,
+                           argus_buf *scratch);
+/* Column col rendered from the decoded structs, ignoring rows rendered ahead (the descriptors'
+ * column renderers). */
+void argus_otlp_span_render(const argus_otlp_iter *it, int col, argus_value *out,
+                            argus_buf *scratch);
+void argus_otlp_log_render(const argus_otlp_iter *it, int col, argus_value *out,
                            argus_buf *scratch);
 
 /* Renders every column of every valid item into the payload's arena (p->rows), so that iterators

@@ -54,8 +54,9 @@ typedef struct argus_signal_desc {
     const char *const *column_names; /* SQL names */
     const char *const *column_types; /* "TEXT" / "INTEGER" */
     int resource_columns[ARGUS_RES_NCOLUMNS];
-    /* Fills *out with column col of the iterator's current item; scratch (owned by caller) is
-     * reset and used for rendered text. Same contract as argus_otlp_column(). */
+    /* Renders column col of the iterator's current item from the decoded structs; scratch
+     * (owned by caller) is reset and used for rendered text. argus_otlp_column() is the call
+     * that also serves rows rendered ahead. */
     void (*column)(const struct argus_otlp_iter *it, int col, struct argus_value *out,
                    struct argus_buf *scratch);
     /* NULL when the item (argus_pb_span / argus_pb_log) is valid, else a static message naming

@@ -210,7 +210,7 @@ static int context_column(const argus_otlp_iter *it, int col, const unsigned cha
     }
 }
 
-void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
+void argus_otlp_span_render(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
     const argus_pb_span *s = it->span;
     if (context_column(it, col, SPAN_CONTEXT, ARGUS_SPAN_NCOLUMNS, v, scratch))
@@ -254,7 +254,7 @@ void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, 
     }
 }
 
-void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
+void argus_otlp_log_render(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
     const argus_pb_log *l = it->log;
     if (context_column(it, col, LOG_CONTEXT, ARGUS_LOG_NCOLUMNS, v, scratch))
@@ -316,6 +316,16 @@ void argus_otlp_column(const argus_otlp_iter *it, int col, argus_value *v, argus
         *v = it->rows[(it->n - 1) * (size_t)it->sig->ncolumns + (size_t)col];
     else
         v->type = ARGUS_VAL_NULL;
+}
+
+void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
+{
+    argus_otlp_column(it, col, v, scratch);
+}
+
+void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
+{
+    argus_otlp_column(it, col, v, scratch);
 }
 
 /* Renders the valid items of p into rows of the signal's ncolumns values in p's arena. The

@@ -33,7 +33,7 @@ static const argus_signal_desc SIGNALS[ARGUS_SIGNAL_COUNT] = {
             .column_types = argus_span_column_types,
             .resource_columns = {ARGUS_SPAN_RESOURCE_ID, ARGUS_SPAN_SERVICE_NAME,
                                  ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_RESOURCE_SCHEMA_URL},
-            .column = argus_otlp_span_column,
+            .column = argus_otlp_span_render,
             .invalid = span_invalid,
         },
     [ARGUS_SIGNAL_LOGS] =
@@ -53,7 +53,7 @@ static const argus_signal_desc SIGNALS[ARGUS_SIGNAL_COUNT] = {
             .column_types = argus_log_column_types,
             .resource_columns = {ARGUS_LOG_RESOURCE_ID, ARGUS_LOG_SERVICE_NAME,
                                  ARGUS_LOG_RESOURCE_ATTRIBUTES, ARGUS_LOG_RESOURCE_SCHEMA_URL},
-            .column = argus_otlp_log_column,
+            .column = argus_otlp_log_render,
             .invalid = log_invalid,
         },
 };
