@@ -185,6 +185,14 @@ void argus_json_double(argus_buf *b, double v)
     argus_buf_append(b, tmp, (size_t)n);
 }
 
+void argus_json_cstr(argus_buf *b, const char *s)
+{
+    if (s)
+        argus_json_string(b, s, strlen(s));
+    else
+        argus_buf_appends(b, "null");
+}
+
 void argus_json_base64(argus_buf *b, const uint8_t *d, size_t n)
 {
     if (argus_buf_reserve(b, argus_base64_len(n) + 2) != 0)

@@ -36,6 +36,8 @@ const char *argus_buf_cstr(argus_buf *b);
 /* Writes s[0..n) as a JSON string literal, escaping as needed; invalid UTF-8 sequences become
  * U+FFFD. */
 void argus_json_string(argus_buf *b, const char *s, size_t n);
+/* Writes the NUL-terminated s as a JSON string literal, or null when s is NULL. */
+void argus_json_cstr(argus_buf *b, const char *s);
 /* Writes an integer. */
 void argus_json_int(argus_buf *b, int64_t v);
 void argus_json_uint(argus_buf *b, uint64_t v);

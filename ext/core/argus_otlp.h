@@ -96,8 +96,8 @@ int argus_otlp_decode_any(argus_otlp_payload *tr, argus_otlp_payload *lg, const 
                           argus_error *err);
 /* Valid items (item_count - rejected). */
 size_t argus_otlp_valid_items(const argus_otlp_payload *p);
-/* Forgets the decoded data for the next decode, keeping at most one arena block, and none when
- * the arena held more than keep_bytes (a huge request must not pin its memory). */
+/* Forgets the decoded data for the next decode, keeping the arena's most recent block for reuse
+ * unless that block is larger than keep_bytes (a huge request must not pin its memory). */
 void argus_otlp_recycle(argus_otlp_payload *p, size_t keep_bytes);
 
 /* ---- per-signal names (the same payload type; kept for readability at call sites) --------- */

@@ -26,14 +26,19 @@ struct argus_otlp_iter;
 struct argus_value;
 struct argus_buf;
 
-/* Which column of an item row holds each of its resource's values (resource_id, service_name,
- * resource_attributes, resource_schema_url): every item of a resource shares them. */
+/* The columns of an item row that come from its resource and scope, by role: which column holds
+ * each (context_columns below). Every item of a resource shares the first ARGUS_RES_NCOLUMNS. */
 enum {
     ARGUS_RES_ID,
     ARGUS_RES_SERVICE_NAME,
     ARGUS_RES_ATTRIBUTES,
     ARGUS_RES_SCHEMA_URL,
-    ARGUS_RES_NCOLUMNS
+    ARGUS_RES_NCOLUMNS,
+    ARGUS_SCOPE_NAME = ARGUS_RES_NCOLUMNS,
+    ARGUS_SCOPE_VERSION,
+    ARGUS_SCOPE_ATTRIBUTES,
+    ARGUS_SCOPE_SCHEMA_URL,
+    ARGUS_CTX_NCOLUMNS
 };
 
 typedef struct argus_signal_desc {
@@ -51,9 +56,9 @@ typedef struct argus_signal_desc {
     const char *level_names[3];
     /* the columns of one item row (argus_otlp_rows.h) */
     int ncolumns;
-    const char *const *column_names; /* SQL names */
-    const char *const *column_types; /* "TEXT" / "INTEGER" */
-    int resource_columns[ARGUS_RES_NCOLUMNS];
+    const char *const *column_names;         /* SQL names */
+    const char *const *column_types;         /* "TEXT" / "INTEGER" */
+    int context_columns[ARGUS_CTX_NCOLUMNS]; /* indexed by ARGUS_RES_* / ARGUS_SCOPE_* */
     /* Renders column col of the iterator's current item from the decoded structs; scratch
      * (owned by caller) is reset and used for rendered text. argus_otlp_column() is the call
      * that also serves rows rendered ahead. */

@@ -549,10 +549,8 @@ void argus_otlp_links_json(argus_buf *b, const argus_pb_span *s)
         argus_buf_appends(b, ",\"span_id\":");
         hex_json(b, &l->span_id, 8);
         argus_buf_appends(b, ",\"trace_state\":");
-        if (l->trace_state[0])
-            argus_json_string(b, l->trace_state, strlen(l->trace_state));
-        else
-            argus_buf_appends(b, "null"); /* as the span's trace_state column */
+        /* empty is null, as in the span's trace_state column */
+        argus_json_cstr(b, l->trace_state[0] ? l->trace_state : NULL);
         argus_buf_appends(b, ",\"attributes\":");
         argus_otlp_attributes_json(b, l->attributes, l->n_attributes);
         argus_buf_appends(b, ",\"dropped_attributes_count\":");

@@ -153,59 +153,28 @@ static void set_attrs(argus_value *v, argus_pb_keyvalue *const *kv, size_t n, ar
     set_json_done(v, scratch);
 }
 
-/* Columns every item has from its resource and scope, whatever its signal. */
-enum {
-    CTX_NONE,
-    CTX_SERVICE_NAME,
-    CTX_RESOURCE_ATTRIBUTES,
-    CTX_RESOURCE_SCHEMA_URL,
-    CTX_RESOURCE_ID,
-    CTX_SCOPE_NAME,
-    CTX_SCOPE_VERSION,
-    CTX_SCOPE_ATTRIBUTES,
-    CTX_SCOPE_SCHEMA_URL,
-};
-
-static const unsigned char SPAN_CONTEXT[ARGUS_SPAN_NCOLUMNS] = {
-    [ARGUS_SPAN_SERVICE_NAME] = CTX_SERVICE_NAME,
-    [ARGUS_SPAN_RESOURCE_ATTRIBUTES] = CTX_RESOURCE_ATTRIBUTES,
-    [ARGUS_SPAN_RESOURCE_SCHEMA_URL] = CTX_RESOURCE_SCHEMA_URL,
-    [ARGUS_SPAN_RESOURCE_ID] = CTX_RESOURCE_ID,
-    [ARGUS_SPAN_SCOPE_NAME] = CTX_SCOPE_NAME,
-    [ARGUS_SPAN_SCOPE_VERSION] = CTX_SCOPE_VERSION,
-    [ARGUS_SPAN_SCOPE_ATTRIBUTES] = CTX_SCOPE_ATTRIBUTES,
-    [ARGUS_SPAN_SCOPE_SCHEMA_URL] = CTX_SCOPE_SCHEMA_URL,
-};
-static const unsigned char LOG_CONTEXT[ARGUS_LOG_NCOLUMNS] = {
-    [ARGUS_LOG_SERVICE_NAME] = CTX_SERVICE_NAME,
-    [ARGUS_LOG_RESOURCE_ATTRIBUTES] = CTX_RESOURCE_ATTRIBUTES,
-    [ARGUS_LOG_RESOURCE_SCHEMA_URL] = CTX_RESOURCE_SCHEMA_URL,
-    [ARGUS_LOG_RESOURCE_ID] = CTX_RESOURCE_ID,
-    [ARGUS_LOG_SCOPE_NAME] = CTX_SCOPE_NAME,
-    [ARGUS_LOG_SCOPE_VERSION] = CTX_SCOPE_VERSION,
-    [ARGUS_LOG_SCOPE_ATTRIBUTES] = CTX_SCOPE_ATTRIBUTES,
-    [ARGUS_LOG_SCOPE_SCHEMA_URL] = CTX_SCOPE_SCHEMA_URL,
-};
-
-/* Fills *v when column col (of a signal with map[ncols]) is a resource or scope column; 1 then. */
-static int context_column(const argus_otlp_iter *it, int col, const unsigned char *map, int ncols,
-                          argus_value *v, argus_buf *scratch)
+/* Fills *v when column col is one of the item's resource or scope columns (the same for every
+ * signal); 1 then, else 0. */
+static int context_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
     const argus_pb_resource *r = it->res.resource;
     const argus_pb_scope *sc = it->scope;
-    switch (col >= 0 && col < ncols ? map[col] : CTX_NONE) {
-    case CTX_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); return 1;
-    case CTX_RESOURCE_ATTRIBUTES:
+    int role = 0;
+    while (role < ARGUS_CTX_NCOLUMNS && it->sig->context_columns[role] != col)
+        role++;
+    switch (role) {
+    case ARGUS_RES_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); return 1;
+    case ARGUS_RES_ATTRIBUTES:
         set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
         return 1;
-    case CTX_RESOURCE_SCHEMA_URL: set_text(v, it->resource_schema, 1, scratch); return 1;
-    case CTX_RESOURCE_ID: set_resource_id(v, r, it->resource_schema, scratch); return 1;
-    case CTX_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); return 1;
-    case CTX_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); return 1;
-    case CTX_SCOPE_ATTRIBUTES:
+    case ARGUS_RES_SCHEMA_URL: set_text(v, it->resource_schema, 1, scratch); return 1;
+    case ARGUS_RES_ID: set_resource_id(v, r, it->resource_schema, scratch); return 1;
+    case ARGUS_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); return 1;
+    case ARGUS_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); return 1;
+    case ARGUS_SCOPE_ATTRIBUTES:
         set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
         return 1;
-    case CTX_SCOPE_SCHEMA_URL: set_text(v, it->scope_schema, 1, scratch); return 1;
+    case ARGUS_SCOPE_SCHEMA_URL: set_text(v, it->scope_schema, 1, scratch); return 1;
     default: return 0;
     }
 }
@@ -213,7 +182,7 @@ static int context_column(const argus_otlp_iter *it, int col, const unsigned cha
 void argus_otlp_span_render(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
     const argus_pb_span *s = it->span;
-    if (context_column(it, col, SPAN_CONTEXT, ARGUS_SPAN_NCOLUMNS, v, scratch))
+    if (context_column(it, col, v, scratch))
         return;
     switch (col) {
     case ARGUS_SPAN_TRACE_ID: set_hex(v, &s->trace_id, scratch); break;
@@ -257,7 +226,7 @@ void argus_otlp_span_render(const argus_otlp_iter *it, int col, argus_value *v, 
 void argus_otlp_log_render(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
     const argus_pb_log *l = it->log;
-    if (context_column(it, col, LOG_CONTEXT, ARGUS_LOG_NCOLUMNS, v, scratch))
+    if (context_column(it, col, v, scratch))
         return;
     switch (col) {
     case ARGUS_LOG_TIME: set_int(v, (int64_t)l->time_unix_nano); break;
@@ -334,7 +303,7 @@ static const argus_value *render_rows(argus_otlp_payload *p, argus_error *err)
 {
     const argus_signal_desc *sig = argus_signal_get(p->signal);
     const int ncols = sig->ncolumns;
-    const int *shared = sig->resource_columns;
+    const int *shared = sig->context_columns;
     size_t n = argus_otlp_valid_items(p);
     argus_arena *a = &p->arena;
     argus_value *rows = argus_arena_alloc(a, (n ? n : 1) * (size_t)ncols * sizeof *rows);
@@ -425,9 +394,6 @@ void argus_otlp_check_json(argus_buf *out, const argus_otlp_payload *p)
     argus_buf_appends(out, ",\"rejected\":");
     argus_json_uint(out, p->rejected);
     argus_buf_appends(out, ",\"error\":");
-    if (p->rejected)
-        argus_json_string(out, p->reject_message, strlen(p->reject_message));
-    else
-        argus_buf_appends(out, "null");
+    argus_json_cstr(out, p->rejected ? p->reject_message : NULL);
     argus_buf_appendc(out, '}');
 }

@@ -173,7 +173,7 @@ static int resource_cache(otlp_cursor *c, const argus_otlp_iter *it)
         return SQLITE_OK;
     argus_value v;
     argus_buf_reset(&c->res_json);
-    argus_otlp_column(it, c->sig->resource_columns[ARGUS_RES_ATTRIBUTES], &v, &c->res_json);
+    argus_otlp_column(it, c->sig->context_columns[ARGUS_RES_ATTRIBUTES], &v, &c->res_json);
     if (c->res_json.failed || !argus_buf_cstr(&c->res_json))
         return SQLITE_NOMEM;
     const char *u = it->resource_schema;
@@ -186,7 +186,7 @@ static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
     otlp_cursor *c = (otlp_cursor *)cur;
     const argus_otlp_iter *it = &c->it;
-    const int *rc_cols = c->sig->resource_columns;
+    const int *rc_cols = c->sig->context_columns;
     if (c->resources) {
         if (col >= RES_NCOLUMNS)
             return SQLITE_OK; /* the hidden payload column reads as NULL */

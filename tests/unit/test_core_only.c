@@ -164,8 +164,8 @@ static void test_signals_and_catalogue(void **state)
         assert_non_null(argus_function_find(d->table_function));
         assert_non_null(argus_function_find(d->resources_function));
         assert_non_null(argus_function_find(d->json_function));
-        for (int c = 0; c < ARGUS_RES_NCOLUMNS; c++)
-            assert_true(d->resource_columns[c] >= 0 && d->resource_columns[c] < d->ncolumns);
+        for (int c = 0; c < ARGUS_CTX_NCOLUMNS; c++)
+            assert_true(d->context_columns[c] >= 0 && d->context_columns[c] < d->ncolumns);
     }
     assert_string_equal(argus_signal_get(ARGUS_SIGNAL_LOGS)->column_names[ARGUS_LOG_BODY], "body");
     assert_null(argus_function_find("no_such_function"));
