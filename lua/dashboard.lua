@@ -1,6 +1,6 @@
 -- Dashboard: summary with the previous period, time series, top failing services (docs/api.md).
 --   curl 'http://127.0.0.1:8080/api/dashboard/summary?start=now-15m'
--- Requests, errors and latency come from span_rollups (one row per service and minute).
+-- Everything comes from span_rollups and log_rollups (one row per service and minute).
 local P = lib.params
 local MINUTE = 60000000000
 
@@ -13,8 +13,8 @@ local PERIOD_SQL = [[
      'p50_ns', CAST(round(sketch_quantile(sketch_merge(duration_sketch), 0.5)) AS INTEGER),
      'p95_ns', CAST(round(sketch_quantile(sketch_merge(duration_sketch), 0.95)) AS INTEGER),
      'p99_ns', CAST(round(sketch_quantile(sketch_merge(duration_sketch), 0.99)) AS INTEGER),
-     'logs', json((SELECT ]] .. P.severity_counts_sql("severity_number") .. [[ FROM log_records
-                   WHERE time_unix_nano >= ?%d AND time_unix_nano < ?%d
+     'logs', json((SELECT ]] .. P.severity_rollup_sql("severity", "count") .. [[ FROM log_rollups
+                   WHERE minute_ns >= ?%d / 60000000000 * 60000000000 AND minute_ns < ?%d
                      AND (?%d IS NULL OR service_name = ?%d))))
    FROM span_rollups
    WHERE minute_ns >= ?%d / 60000000000 * 60000000000 AND minute_ns < ?%d
@@ -53,9 +53,9 @@ local function timeseries(req)
       sev, sev, sev)
   end
   local lcols = {}
-  for _, sev in ipairs(P.SEVERITIES) do
-    lcols[#lcols + 1] = string.format("sum(%s = '%s') AS \"%s\"",
-                                      P.severity_group_sql("severity_number"), sev, sev)
+  for i, sev in ipairs(P.SEVERITIES) do
+    lcols[#lcols + 1] = string.format("sum(CASE WHEN severity = %d THEN count END) AS \"%s\"",
+                                      i == 7 and 0 or (i - 1) * 4 + 1, sev)
   end
   return db.json([[
     WITH b AS (SELECT bucket_start_ns AS t FROM bucket_series(?1, ?2, ?3)),
@@ -75,8 +75,8 @@ local function timeseries(req)
                       json_group_array(p50) AS p50, json_group_array(p95) AS p95,
                       json_group_array(p99) AS p99
                FROM (SELECT * FROM cell ORDER BY svc, t) GROUP BY svc),
-    lb AS (SELECT time_bucket(time_unix_nano, ?3) AS t, ]] .. table.concat(lcols, ", ") .. [[
-           FROM log_records WHERE time_unix_nano >= ?1 AND time_unix_nano < ?2
+    lb AS (SELECT time_bucket(minute_ns, ?3) AS t, ]] .. table.concat(lcols, ", ") .. [[
+           FROM log_rollups WHERE minute_ns >= ?1 / 60000000000 * 60000000000 AND minute_ns < ?2
              AND (?5 IS NULL OR service_name = ?5) GROUP BY 1)
     SELECT json_object(
       'step_ms', ?3 / 1000000,

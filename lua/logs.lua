@@ -30,16 +30,29 @@ local function search(req)
     table.unpack(args))
 end
 
-local function histogram(req)
-  local f = LOGS.filter(req, {time = true})
-  local step
-  if req.query.step then
-    step = P.duration("step", req.query.step)
-    if step < 1000000 then P.bad("step", "must be at least 1ms") end
-    if (f.end_ns - f.start_ns) // step > 10000 then P.bad("step", "gives more than 10000 buckets") end
-  else
-    step = db.value("SELECT bucket_width(?, ?, 60)", f.start_ns, f.end_ns)
-  end
+-- Histogram from log_rollups: only time, service and severity-group filters, whole minutes.
+local function histogram_rollups(req, f, step, lo, hi)
+  local services = req.query_all.service or {}
+  local marks = {}
+  for i = 1, #services do marks[i] = "?" end
+  local svc_sql = #services > 0 and ("AND service_name IN (" .. table.concat(marks, ", ") .. ")") or ""
+  return db.json([[
+    SELECT json_object('step_ms', ?1 / 1000000, 'buckets', json_group_array(json_object(
+      'start_ms', b.bucket_start_ns / 1000000,
+      'total', coalesce(c.total, 0),
+      'counts', json(coalesce(c.counts, json_object('TRACE', 0, 'DEBUG', 0, 'INFO', 0,
+                  'WARN', 0, 'ERROR', 0, 'FATAL', 0, 'UNSPECIFIED', 0))))))
+    FROM (SELECT bucket_start_ns FROM bucket_series(?2, ?3, ?1) ORDER BY bucket_start_ns) b
+    LEFT JOIN (SELECT time_bucket(minute_ns, ?1) AS bk, sum(count) AS total, ]] ..
+      P.severity_rollup_sql("severity", "count") .. [[ AS counts
+               FROM log_rollups WHERE minute_ns >= ?2 / 60000000000 * 60000000000 AND minute_ns < ?3
+                 AND severity BETWEEN (CASE WHEN ?4 = 0 THEN 0 ELSE (?4 - 1) / 4 * 4 + 1 END) AND ?5
+                 ]] .. svc_sql .. [[ GROUP BY bk) c
+      ON c.bk = b.bucket_start_ns]], step, f.start_ns, f.end_ns, lo, hi, table.unpack(services))
+end
+
+-- Histogram from the records themselves (any filter).
+local function histogram_records(f, step)
   local args = {step, f.start_ns, f.end_ns, step, step}
   for _, v in ipairs(f.args) do args[#args + 1] = v end
   return db.json([[
@@ -53,6 +66,30 @@ local function histogram(req)
       P.severity_counts_sql("l.severity_number") .. [[ AS counts
                FROM log_records l WHERE ]] .. f.sql .. [[ GROUP BY bk) c
       ON c.bk = b.bucket_start_ns]], table.unpack(args))
+end
+
+local function histogram(req)
+  local f = LOGS.filter(req, {time = true})
+  local step
+  if req.query.step then
+    step = P.duration("step", req.query.step)
+    if step < 1000000 then P.bad("step", "must be at least 1ms") end
+    if (f.end_ns - f.start_ns) // step > 10000 then P.bad("step", "gives more than 10000 buckets") end
+  else
+    step = db.value("SELECT bucket_width(?, ?, 60)", f.start_ns, f.end_ns)
+  end
+  -- Buckets of whole minutes: counted from log_rollups, the minutes the range touches (like the
+  -- dashboard), unless a filter needs the records themselves.
+  local q, MIN = req.query, 60000000000
+  if not (q.q or q.trace_id or q.span_id) and step % MIN == 0 then
+    local lo, hi = 0, 24
+    if q.severity then lo, hi = P.severity("severity", q.severity) end
+    -- the rollups count severity groups: a filter on single numbers needs the records
+    if (lo == 0 or (lo - 1) % 4 == 0) and hi % 4 == 0 then
+      return histogram_rollups(req, f, step, lo, hi)
+    end
+  end
+  return histogram_records(f, step)
 end
 
 local function context(req)

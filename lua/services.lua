@@ -5,8 +5,8 @@ local P = lib.params
 
 local function services(req)
   local s, e = P.range(req)
-  -- Requests, errors and latency come from the per-minute rollups (whole minutes touched by
-  -- the range); log counts from the records in the range.
+  -- Everything comes from the per-minute rollups (span_rollups, log_rollups): whole minutes
+  -- touched by the range.
   return db.json([[
     WITH r AS (
       SELECT service_name, sum(requests) AS requests, sum(errors) AS errors,
@@ -14,8 +14,8 @@ local function services(req)
       FROM span_rollups WHERE minute_ns >= ?1 / 60000000000 * 60000000000 AND minute_ns < ?2
       GROUP BY service_name),
     lg AS (
-      SELECT service_name, count(*) AS logs FROM log_records
-      WHERE time_unix_nano >= ?1 AND time_unix_nano < ?2 GROUP BY service_name),
+      SELECT service_name, sum(count) AS logs FROM log_rollups
+      WHERE minute_ns >= ?1 / 60000000000 * 60000000000 AND minute_ns < ?2 GROUP BY service_name),
     names AS (SELECT service_name FROM r UNION SELECT service_name FROM lg)
     SELECT json_object('services', json(coalesce((SELECT json_group_array(json_object(
       'service', n.service_name,

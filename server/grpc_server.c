@@ -7,6 +7,7 @@
  * transaction commits; the answer is one batch (metadata, message, status, close). */
 #include "grpc_server.h"
 
+#include "gzip.h"
 #include "log.h"
 #include "otlp_response.h"
 
@@ -27,6 +28,9 @@
 #define CALLS_REQUESTED 32
 #define GENERIC_REQUESTED 2
 #define MAX_THREADS 64
+/* HTTP/2 streams (Export calls) one connection may have open at once; exporters use far fewer
+ * (the JS SDK: 30 by default). */
+#define MAX_STREAMS_PER_CONNECTION 64
 
 static const char *const method_paths[ARGUS_SIGNAL_COUNT] = {
     [ARGUS_SIGNAL_TRACES] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
@@ -57,6 +61,8 @@ struct argus_grpc {
     grpc_completion_queue *cq;
     void *methods[ARGUS_SIGNAL_COUNT];
     argus_writer *writer;
+    size_t max_message_size; /* after decompression */
+    grpc_resource_quota *quota;
     pthread_t threads[MAX_THREADS];
     int nthreads;
     atomic_int accepting;
@@ -195,19 +201,62 @@ static void handle_export(gcall *c)
         finish(c, ARGUS_GRPC_INVALID_ARGUMENT, "missing request message", NULL);
         return;
     }
-    grpc_byte_buffer_reader reader;
-    if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
-        finish(c, ARGUS_GRPC_INVALID_ARGUMENT, "cannot decompress request message", NULL);
+    /* grpc core hands messages over still compressed (per-message decompression is off, see
+     * argus_grpc_start): it would inflate a small gzip bomb completely before checking the
+     * size. Here inflating stops at the limit. */
+    grpc_compression_algorithm alg =
+        c->payload->type == GRPC_BB_RAW ? c->payload->data.raw.compression : GRPC_COMPRESS_NONE;
+    if (alg != GRPC_COMPRESS_NONE && alg != GRPC_COMPRESS_GZIP && alg != GRPC_COMPRESS_DEFLATE) {
+        finish(c, ARGUS_GRPC_UNIMPLEMENTED, "unsupported grpc-encoding; use gzip, deflate or none",
+               NULL);
         return;
     }
-    grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
-    grpc_byte_buffer_reader_destroy(&reader);
+    grpc_byte_buffer_reader reader;
+    grpc_byte_buffer *plain =
+        alg == GRPC_COMPRESS_NONE
+            ? c->payload
+            : grpc_raw_byte_buffer_create(c->payload->data.raw.slice_buffer.slices,
+                                          c->payload->data.raw.slice_buffer.count);
+    int ok = plain && grpc_byte_buffer_reader_init(&reader, plain);
+    grpc_slice all = grpc_empty_slice();
+    if (ok) {
+        all = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+    }
+    if (plain && plain != c->payload)
+        grpc_byte_buffer_destroy(plain);
     grpc_byte_buffer_destroy(c->payload);
     c->payload = NULL;
+    if (!ok) {
+        finish(c, ARGUS_GRPC_INVALID_ARGUMENT, "cannot read the request message", NULL);
+        return;
+    }
+    const void *data = GRPC_SLICE_START_PTR(all);
+    size_t len = GRPC_SLICE_LENGTH(all);
+    argus_buf inflated;
+    argus_buf_init(&inflated);
+    if (alg != GRPC_COMPRESS_NONE) {
+        char msg[256];
+        int rc = argus_gunzip(data, len, c->g->max_message_size, &inflated, msg, sizeof msg);
+        grpc_slice_unref(all);
+        all = grpc_empty_slice();
+        if (rc != 0) {
+            argus_buf_free(&inflated);
+            /* too large: the code grpc core gives an oversized message, without RetryInfo */
+            finish(c,
+                   rc == ARGUS_GZIP_TOO_LARGE ? ARGUS_GRPC_RESOURCE_EXHAUSTED
+                   : rc == ARGUS_GZIP_NOMEM   ? ARGUS_GRPC_UNAVAILABLE
+                                              : ARGUS_GRPC_INVALID_ARGUMENT,
+                   msg, NULL);
+            return;
+        }
+        data = inflated.data ? inflated.data : "";
+        len = inflated.len;
+    }
     argus_ingest_result now;
-    int pending = argus_writer_ingest(c->g->writer, c->signal, GRPC_SLICE_START_PTR(all),
-                                      GRPC_SLICE_LENGTH(all), on_done, c, &now);
+    int pending = argus_writer_ingest(c->g->writer, c->signal, data, len, on_done, c, &now);
     grpc_slice_unref(all);
+    argus_buf_free(&inflated);
     if (!pending)
         finish_result(c, &now);
     /* else: c may already be answered and freed by another thread; do not touch it. */
@@ -278,19 +327,39 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
     g->shutdown_tag.kind = TAG_SHUTDOWN;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cond, NULL);
-    grpc_arg args[3];
+    g->max_message_size = cfg->max_message_size;
+    /* grpc core's own buffers (partial messages of every connection) count against a quota:
+     * a quarter of ARGUS_MEMORY_LIMIT, the rest is the writer's budget for decoded requests. */
+    g->quota = grpc_resource_quota_create("argus-otlp-grpc");
+    grpc_resource_quota_resize(g->quota, cfg->memory_limit / 4);
+    grpc_arg args[7];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_ALLOW_REUSEPORT; /* a second server must not share the port */
     args[0].value.integer = 0;
     args[1].type = GRPC_ARG_INTEGER;
-    args[1].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH; /* applies after decompression */
+    args[1].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH; /* compressed size: see handle_export */
     args[1].value.integer = (int)cfg->max_message_size;
     args[2].type = GRPC_ARG_INTEGER;
     args[2].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
     args[2].value.integer = 1 << 20;
-    grpc_channel_args chargs = {.num_args = 3, .args = args};
+    args[3].type = GRPC_ARG_INTEGER;
+    args[3].key = GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION; /* we inflate, with a limit */
+    args[3].value.integer = 0;
+    args[4].type = GRPC_ARG_INTEGER;
+    args[4].key = GRPC_ARG_MAX_CONCURRENT_STREAMS; /* calls in flight per connection */
+    args[4].value.integer = MAX_STREAMS_PER_CONNECTION;
+    args[5].type = GRPC_ARG_POINTER;
+    args[5].key = GRPC_ARG_RESOURCE_QUOTA;
+    args[5].value.pointer.p = g->quota;
+    args[5].value.pointer.vtable = grpc_resource_quota_arg_vtable();
+    args[6].type = GRPC_ARG_INTEGER;
+    args[6].key = GRPC_ARG_MAX_METADATA_SIZE;
+    args[6].value.integer = 16 << 10;
+    grpc_channel_args chargs = {.num_args = 7, .args = args};
     g->server = grpc_server_create(&chargs, NULL);
+    grpc_resource_quota_unref(g->quota); /* the server holds its own reference */
+    g->quota = NULL;
     g->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(g->server, g->cq, NULL);
     for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)

@@ -14,6 +14,7 @@
 #include "argus_buf.h"
 #include "config.h"
 #include "log.h"
+#include "stats.h"
 #include "thread.h"
 
 #include <jansson.h>
@@ -870,6 +871,7 @@ static void *reaper_main(void *arg)
             c->reaped = 1;
             shutdown(c->fd, SHUT_RDWR);
             atomic_fetch_add(&h->reaped, 1);
+            argus_stats_add(&argus_stats_get()->http_closed_slow, 1);
             argus_log(ARGUS_LOG_DEBUG, "http: closed a slow connection",
                       "listener=%s client=%s phase=%s after_ms=%lld", h->name, c->client, why,
                       (long long)age);

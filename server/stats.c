@@ -53,6 +53,7 @@ void argus_stats_read(argus_stats_snapshot *out)
     out->breaker_since_unix_ns = LOAD(stats.breaker_since_unix_ns);
     out->memory_used = LOAD(stats.memory_used);
     out->memory_refused = LOAD(stats.memory_refused);
+    out->http_closed_slow = LOAD(stats.http_closed_slow);
 }
 
 void argus_stats_log(void)
@@ -75,7 +76,7 @@ void argus_stats_log(void)
         "queue_bytes=%llu "
         "batches=%llu failed_batches=%llu last_commit=%s insight_last_id=%lld insight_lag=%lld "
         "insight_batches=%llu insight_errors=%llu breaker=%s breaker_opened=%llu "
-        "breaker_refused=%llu memory_used=%llu memory_refused=%llu",
+        "breaker_refused=%llu memory_used=%llu memory_refused=%llu http_closed_slow=%llu",
         (unsigned long long)s.signal[0].received, (unsigned long long)s.signal[0].stored,
         (unsigned long long)s.signal[0].rejected, (unsigned long long)s.signal[0].dropped,
         (unsigned long long)s.signal[1].received, (unsigned long long)s.signal[1].stored,
@@ -92,5 +93,5 @@ void argus_stats_log(void)
         (unsigned long long)s.insight_batches, (unsigned long long)s.insight_errors,
         argus_breaker_name(s.breaker_state), (unsigned long long)s.breaker_opened,
         (unsigned long long)s.breaker_refused, (unsigned long long)s.memory_used,
-        (unsigned long long)s.memory_refused);
+        (unsigned long long)s.memory_refused, (unsigned long long)s.http_closed_slow);
 }

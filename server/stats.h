@@ -47,6 +47,9 @@ typedef struct argus_stats {
     /* the memory budget (ARGUS_MEMORY_LIMIT, writer.c) */
     atomic_uint_least64_t memory_used;    /* bytes reserved for requests now */
     atomic_uint_least64_t memory_refused; /* requests refused by the budget (413 and 429) */
+    /* the HTTP listeners (http.c): connections closed for sending their request head or body
+     * too slowly, or idling past the timeout (ARGUS_HTTP_*_TIMEOUT, ARGUS_HTTP_MIN_RATE) */
+    atomic_uint_least64_t http_closed_slow;
 } argus_stats;
 
 typedef enum argus_breaker_state {
@@ -78,6 +81,7 @@ typedef struct argus_stats_snapshot {
     uint64_t breaker_opened, breaker_refused;
     int64_t breaker_since_unix_ns;
     uint64_t memory_used, memory_refused;
+    uint64_t http_closed_slow;
 } argus_stats_snapshot;
 
 /* Copies every counter (each read atomically; the set is not one consistent instant). */

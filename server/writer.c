@@ -34,14 +34,13 @@
  * writer probes the database every PROBE_INTERVAL_MS; the first probe that commits closes it. */
 #define BREAKER_FAILURES 3
 #define BREAKER_RETRY_AFTER_S 2
-/* Memory budget: a request's decoded and rendered size, estimated from the wire (measured:
- * ~10x a protobuf's size, ~4x a JSON one's; at least MEMORY_MIN_RESERVE). */
-#define EXPANSION_PROTOBUF 10
-#define EXPANSION_JSON 4
+/* Memory budget: a request's decoded and rendered size is estimated from the wire (estimate())
+ * and reserved before decoding; at least this much. */
 #define MEMORY_MIN_RESERVE ((size_t)64 << 10)
 /* Once this much was released since the last trim, an idle writer returns free heap to the
  * system (malloc_trim), so RSS comes back near its baseline after a burst. */
 #define TRIM_AFTER_BYTES ((size_t)32 << 20)
+#define TRIM_IDLE_NS ((int64_t)10 * 1000000000)
 
 typedef struct purge_task {
     struct purge_task *next;
@@ -92,6 +91,7 @@ struct argus_writer {
     unsigned failures_in_row; /* failed batches and probes since the last commit */
     size_t mem_used;          /* the memory budget: bytes reserved by jobs */
     size_t released;          /* bytes released since the last malloc_trim */
+    int64_t last_trim_ns;     /* writer thread only */
     /* the /readyz connection, under ping_mu */
     pthread_mutex_t ping_mu;
     argus_store_pinger *pinger;
@@ -152,22 +152,24 @@ static void job_free(job *j)
     free(j);
 }
 
-/* Gives back what j reserved of the memory budget. */
-static void release(argus_writer *w, job *j)
+/* Gives back bytes of the memory budget (after the memory itself was freed). */
+static void release(argus_writer *w, size_t bytes)
 {
-    if (!j->reserved)
+    if (!bytes)
         return;
     pthread_mutex_lock(&w->mu);
-    w->mem_used -= j->reserved;
-    w->released += j->reserved;
+    w->mem_used -= bytes;
+    w->released += bytes;
     atomic_store(&argus_stats_get()->memory_used, w->mem_used);
+    if (w->released >= TRIM_AFTER_BYTES && w->mem_used == 0)
+        pthread_cond_signal(&w->wake); /* the writer trims the heap when idle */
     pthread_mutex_unlock(&w->mu);
-    j->reserved = 0;
 }
 
 static void job_put(argus_writer *w, job *j)
 {
-    release(w, j);
+    size_t reserved = j->reserved;
+    j->reserved = 0;
     pthread_mutex_lock(&w->pool_mu);
     if (w->pool_n < POOL_MAX) {
         /* Keep at most one small block per arena: a huge request must not pin its memory. */
@@ -191,6 +193,7 @@ static void job_put(argus_writer *w, job *j)
     pthread_mutex_unlock(&w->pool_mu);
     if (j)
         job_free(j);
+    release(w, reserved);
 }
 
 static const char *signal_items(argus_signal s)
@@ -214,17 +217,144 @@ static void refuse_full(argus_ingest_result *now, size_t waiting)
              "ingest queue is full (%zu items waiting); retry later", waiting);
 }
 
-/* What a request will hold once decoded and rendered, from its wire size and format. */
-static size_t estimate(const void *payload, size_t len)
+/* ---- estimating a request's decoded size from the wire ------------------------------------- */
+
+/* OTLP message kinds, for the scan below. */
+enum {
+    M_NONE,
+    M_TRACES,
+    M_RESOURCE_SPANS,
+    M_SCOPE_SPANS,
+    M_SPAN,
+    M_EVENT,
+    M_LINK,
+    M_LOGS,
+    M_RESOURCE_LOGS,
+    M_SCOPE_LOGS,
+    M_LOG,
+    M_RESOURCE,
+    M_SCOPE,
+    M_KV,
+    M_ANY,
+    M_ARRAY,
+    M_KVLIST,
+    M_KINDS
+};
+
+/* Bytes one message of a kind takes decoded (protobuf-c struct, pointer arrays) and rendered
+ * into row columns, besides its strings; measured on argus-loadgen and hostile payloads. */
+static const unsigned msg_cost[M_KINDS] = {
+    [M_SPAN] = 640,
+    [M_LOG] = 520,
+    [M_EVENT] = 160,
+    [M_LINK] = 160,
+    [M_KV] = 96,
+    [M_ANY] = 48,
+    [M_ARRAY] = 48,
+    [M_KVLIST] = 48,
+    [M_RESOURCE] = 96,
+    [M_SCOPE] = 96,
+    [M_RESOURCE_SPANS] = 64,
+    [M_SCOPE_SPANS] = 64,
+    [M_RESOURCE_LOGS] = 64,
+    [M_SCOPE_LOGS] = 64,
+};
+
+/* The kind of a length-delimited field of a message of kind `in`, or M_NONE (bytes, strings). */
+static int child_kind(int in, unsigned field)
 {
-    const unsigned char *p = payload;
+    switch (in) {
+    case M_TRACES: return field == 1 ? M_RESOURCE_SPANS : M_NONE;
+    case M_LOGS: return field == 1 ? M_RESOURCE_LOGS : M_NONE;
+    case M_RESOURCE_SPANS: return field == 1 ? M_RESOURCE : field == 2 ? M_SCOPE_SPANS : M_NONE;
+    case M_RESOURCE_LOGS: return field == 1 ? M_RESOURCE : field == 2 ? M_SCOPE_LOGS : M_NONE;
+    case M_SCOPE_SPANS: return field == 1 ? M_SCOPE : field == 2 ? M_SPAN : M_NONE;
+    case M_SCOPE_LOGS: return field == 1 ? M_SCOPE : field == 2 ? M_LOG : M_NONE;
+    case M_SPAN: return field == 9 ? M_KV : field == 11 ? M_EVENT : field == 13 ? M_LINK : M_NONE;
+    case M_EVENT: return field == 3 ? M_KV : M_NONE;
+    case M_LINK: return field == 4 ? M_KV : M_NONE;
+    case M_LOG: return field == 5 ? M_ANY : field == 6 ? M_KV : M_NONE;
+    case M_RESOURCE: return field == 1 ? M_KV : M_NONE;
+    case M_SCOPE: return field == 3 ? M_KV : M_NONE;
+    case M_KV: return field == 2 ? M_ANY : M_NONE;
+    case M_ANY: return field == 5 ? M_ARRAY : field == 6 ? M_KVLIST : M_NONE;
+    case M_ARRAY: return field == 1 ? M_ANY : M_NONE;
+    case M_KVLIST: return field == 1 ? M_KV : M_NONE;
+    default: return M_NONE;
+    }
+}
+
+static int read_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
+/* Adds the cost of the fields in [p, end) of a message of kind `kind` to *cost; stops at the
+ * first malformed byte (the decoder will refuse the payload anyway). */
+static void scan_pb(const unsigned char *p, const unsigned char *end, int kind, int depth,
+                    uint64_t *cost)
+{
+    while (p < end) {
+        uint64_t tag, v;
+        if (read_varint(&p, end, &tag) != 0)
+            return;
+        switch (tag & 7) {
+        case 0:
+            if (read_varint(&p, end, &v) != 0)
+                return;
+            break;
+        case 1: p += 8; break;
+        case 5: p += 4; break;
+        case 2: {
+            if (read_varint(&p, end, &v) != 0 || v > (uint64_t)(end - p))
+                return;
+            int child = depth < 80 ? child_kind(kind, (unsigned)(tag >> 3)) : M_NONE;
+            if (child != M_NONE) {
+                *cost += msg_cost[child];
+                scan_pb(p, p + v, child, depth + 1, cost);
+            } else {
+                *cost += v; /* a string or bytes: copied once more when rendered */
+            }
+            p += v;
+            break;
+        }
+        default: return;
+        }
+    }
+}
+
+/* What a request will hold once decoded and rendered, estimated from its bytes without
+ * decoding: the messages it holds, by kind (protobuf), or its objects (JSON), plus its size. */
+static size_t estimate(argus_signal sig, const void *payload, size_t len)
+{
+    const unsigned char *p = payload ? payload : (const unsigned char *)"";
     size_t i = 0;
     while (i < len && i < 64 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
         i++;
-    int json = i < len && p[i] == '{';
-    size_t factor = json ? EXPANSION_JSON : EXPANSION_PROTOBUF;
-    size_t need = len > SIZE_MAX / factor ? SIZE_MAX : len * factor;
-    return need < MEMORY_MIN_RESERVE ? MEMORY_MIN_RESERVE : need;
+    uint64_t cost = (uint64_t)len * 4;
+    if (i < len && p[i] == '{') {
+        /* OTLP/JSON: every object is a message (a span, a KeyValue, an AnyValue...). */
+        size_t objects = 0;
+        for (const unsigned char *q = p + i, *end = p + len;
+             (q = memchr(q, '{', (size_t)(end - q))) != NULL; q++)
+            objects++;
+        cost += (uint64_t)objects * msg_cost[M_KV];
+    }
+    /* As protobuf too: a valid protobuf may start like JSON. */
+    uint64_t pb = (uint64_t)len * 3;
+    scan_pb(p, p + len, sig == ARGUS_SIGNAL_TRACES ? M_TRACES : M_LOGS, 0, &pb);
+    if (pb > cost)
+        cost = pb;
+    if (cost < MEMORY_MIN_RESERVE)
+        cost = MEMORY_MIN_RESERVE;
+    return cost > SIZE_MAX ? SIZE_MAX : (size_t)cost;
 }
 
 /* The first 16 bytes of SHA-256(signal, payload): equal only for identical requests. Computed
@@ -273,7 +403,7 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
         argus_stats_add(&ss->refused, 1);
         return 0;
     }
-    size_t need = estimate(payload, len);
+    size_t need = estimate(sig, payload, len);
     if (need > w->cfg.memory_limit) {
         /* Could never fit, however long the client waits: final. */
         now->status = ARGUS_INGEST_TOO_LARGE;
@@ -334,10 +464,23 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     /* Render the rows here too, in the receiver's thread: the writer then only copies them. */
     if (rc == 0)
         rc = argus_otlp_render(sig == ARGUS_SIGNAL_TRACES ? &j->traces : &j->logs, &err);
+    size_t held = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
+    if (rc == 0 && held > w->cfg.memory_limit) {
+        /* Decoded, it takes more than the whole budget: it could never be queued. */
+        rc = ARGUS_ENOMEM;
+        snprintf(err.message, sizeof err.message,
+                 "request too large: %zu bytes take %zu MiB once decoded, more than "
+                 "ARGUS_MEMORY_LIMIT (%zu MiB); send smaller batches",
+                 len, held >> 20, w->cfg.memory_limit >> 20);
+    }
     if (rc != 0) {
         argus_stats_add(&ss->bad_requests, 1);
-        now->status = rc == ARGUS_ENOMEM ? ARGUS_INGEST_UNAVAILABLE : ARGUS_INGEST_INVALID;
-        now->retry_after_s = rc == ARGUS_ENOMEM; /* invalid input is final: no "retry later" */
+        /* The decoder's memory cap (or ours) reached: this request needs more memory than a
+         * request may take, now and later, so the answer is final too. */
+        int too_large = rc == ARGUS_ENOMEM;
+        now->status = too_large ? ARGUS_INGEST_TOO_LARGE : ARGUS_INGEST_INVALID;
+        if (too_large)
+            argus_stats_add(&stats->memory_refused, 1);
         snprintf(now->message, sizeof now->message, "%s",
                  err.message[0] ? err.message : "otlp: undecodable payload");
         job_put(w, j);
@@ -356,6 +499,8 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     if (j->bytes < len)
         j->bytes = len;
     /* The budget holds what the request really takes from now on. */
+    argus_log(ARGUS_LOG_DEBUG, "request decoded", "signal=%s bytes=%zu estimate=%zu decoded=%zu",
+              argus_signal_name(sig), len, j->reserved, j->bytes);
     pthread_mutex_lock(&w->mu);
     w->mem_used = w->mem_used - j->reserved + j->bytes;
     if (j->bytes < j->reserved)
@@ -774,9 +919,13 @@ static void *writer_main(void *arg)
     w->next_retention_ns = now_ns(CLOCK_MONOTONIC) + RETENTION_FIRST_NS;
     for (;;) {
         while (!w->head && !w->stopping) {
-            if (w->released >= TRIM_AFTER_BYTES && w->mem_used == 0) {
-                /* Idle after a burst: give the freed heap back (RSS near its baseline). */
+            int64_t now = now_ns(CLOCK_MONOTONIC);
+            if ((w->released >= TRIM_AFTER_BYTES && w->mem_used == 0) ||
+                now - w->last_trim_ns >= TRIM_IDLE_NS) {
+                /* Idle after a burst (or now and then: grpc core and the HTTP layer free
+                 * connection buffers too): give the freed heap back (RSS near its baseline). */
                 w->released = 0;
+                w->last_trim_ns = now;
                 pthread_mutex_unlock(&w->mu);
                 malloc_trim(0);
                 pthread_mutex_lock(&w->mu);
@@ -796,6 +945,8 @@ static void *writer_main(void *arg)
                                               : (int64_t)3600 * 1000000000;
             if (!w->db_ok && wait > (int64_t)PROBE_INTERVAL_MS * 1000000)
                 wait = (int64_t)PROBE_INTERVAL_MS * 1000000;
+            if (wait > TRIM_IDLE_NS)
+                wait = TRIM_IDLE_NS;
             if (wait <= 0)
                 continue;
             struct timespec ts;

@@ -161,15 +161,6 @@ function P.severity(name, s)
   return lo, hi
 end
 
--- SQL: the severity group name of a severity_number expression.
-function P.severity_group_sql(col)
-  return "CASE WHEN " .. col .. " BETWEEN 1 AND 4 THEN 'TRACE' WHEN " .. col ..
-         " BETWEEN 5 AND 8 THEN 'DEBUG' WHEN " .. col .. " BETWEEN 9 AND 12 THEN 'INFO' WHEN " ..
-         col .. " BETWEEN 13 AND 16 THEN 'WARN' WHEN " .. col ..
-         " BETWEEN 17 AND 20 THEN 'ERROR' WHEN " .. col ..
-         " BETWEEN 21 AND 24 THEN 'FATAL' ELSE 'UNSPECIFIED' END"
-end
-
 -- SQL: json_object of the seven severity counts over a severity_number column (an aggregate).
 local RANGES = {{"TRACE", "BETWEEN 1 AND 4"}, {"DEBUG", "BETWEEN 5 AND 8"},
                 {"INFO", "BETWEEN 9 AND 12"}, {"WARN", "BETWEEN 13 AND 16"},
@@ -179,6 +170,17 @@ function P.severity_counts_sql(col)
   local parts = {}
   for _, r in ipairs(RANGES) do
     parts[#parts + 1] = string.format("'%s', coalesce(sum(%s %s), 0)", r[1], col, r[2])
+  end
+  return "json_object(" .. table.concat(parts, ", ") .. ")"
+end
+
+-- SQL: the same json_object from log_rollups (severity = group start, count) rows.
+function P.severity_rollup_sql(sev, count)
+  local parts = {}
+  for i, r in ipairs(RANGES) do
+    local first = i == 7 and 0 or (i - 1) * 4 + 1
+    parts[#parts + 1] = string.format("'%s', coalesce(sum(CASE WHEN %s = %d THEN %s END), 0)",
+                                      r[1], sev, first, count)
   end
   return "json_object(" .. table.concat(parts, ", ") .. ")"
 end

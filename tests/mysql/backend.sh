@@ -17,15 +17,16 @@ PORT=${MARIADB_PORT:?a private MariaDB must be running (tests/mysql/mariadb.sh)}
 WORK=$(mktemp -d /tmp/argus-backend.XXXXXX)
 SERVER_PID=
 
-start_server() { # db url; sets OTLP, API (new free ports when a port was taken meanwhile)
-    local try
+start_server() { # db url [more flags]; sets OTLP, API (new ports when one was taken meanwhile)
+    local try url=$1
+    shift
     for try in 1 2 3; do
         OTLP=$(mariadb_free_port)
         API=$(mariadb_free_port)
         : >"$WORK/start.log"
-        "$BUILD/argus-server" --db "$1" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
+        "$BUILD/argus-server" --db "$url" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
             --http-listen "127.0.0.1:$API" --insight-worker off --retention off \
-            --batch-latency-ms 5 >>"$WORK/start.log" 2>&1 &
+            --batch-latency-ms 5 "$@" >>"$WORK/start.log" 2>&1 &
         SERVER_PID=$!
         for _ in $(seq 100); do
             if curl -s -o /dev/null "http://127.0.0.1:$API/healthz" 2>/dev/null; then
@@ -148,6 +149,25 @@ code=$(post /v1/logs application/x-protobuf tests/fixtures/logs.pb)
 ids=$(mdb -N -B argus_backend -e "SELECT count(*) = max(id), count(DISTINCT id) = count(*) FROM log_records")
 if [ "$code" = 200 ] && [ "$ids" = "1	1" ]; then pass mysql/backend/restart-continues-ids; else
     fail mysql/backend/restart-continues-ids "expected 200 and ids 1..n, got $code and '$ids'"
+fi
+stop_server
+
+# Retention: every row is older than a second (the captures are from 2024), so everything goes,
+# in chunks: spans with their traces, logs, rollups, request keys, then the resources.
+counts="SELECT (SELECT count(*) FROM span_records) + (SELECT count(*) FROM log_records) +
+    (SELECT count(*) FROM traces) + (SELECT count(*) FROM span_rollups) +
+    (SELECT count(*) FROM resources)"
+start_server "$URL" --retention 1s || fail mysql/backend/retention "argus-server did not start"
+left=x
+for _ in $(seq 100); do
+    left=$(mdb -N -B argus_backend -e "$counts")
+    [ "$left" = 0 ] && break
+    sleep 0.1
+done
+if [ "$left" = 0 ] && grep -q "purge finished kind=retention" "$WORK/server.log" "$WORK/start.log"; then
+    pass mysql/backend/retention-purges-everything-old
+else
+    fail mysql/backend/retention-purges-everything-old "expected no rows left and a purge logged, got $left rows: $(grep -h purge "$WORK/start.log" | tail -2)"
 fi
 stop_server
 

@@ -36,7 +36,7 @@ mariadb_start() {
             --socket="$MARIADB_SOCK" --pid-file="$MARIADB_DIR/pid" --port="$MARIADB_PORT" \
             --bind-address=127.0.0.1 --skip-name-resolve --plugin-dir="$plugins" \
             --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-            --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=64M \
+            --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size="${ARGUS_MARIADB_BUFFER_POOL:-64M}" \
             --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" 2>>"$MARIADB_DIR/stderr.log" &
         MARIADB_PID=$!
         local i

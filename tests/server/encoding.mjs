@@ -3,10 +3,13 @@
 // dropped silently; a deflate (zlib) body with trailing bytes too.
 //   node tests/server/encoding.mjs build
 import zlib from 'node:zlib';
+import fs from 'node:fs';
+import http2 from 'node:http2';
 import {
-  startServer, stopServer, post, count, makeSpans, makeLogs, serializers,
+  startServer, stopServer, post, count, makeSpans, makeLogs, serializers, sleep,
   check, checkTrue, guard, done,
 } from './lib.mjs';
+import { grpcCall, closeClients, TRACES_METHOD } from './grpc_raw.mjs';
 
 const build = process.argv[2] || 'build';
 const PB = { 'Content-Type': 'application/x-protobuf' };
@@ -63,6 +66,42 @@ await guard('encoding/trailing-garbage', async () => {
   check('encoding/nothing-stored-from-refused', 0, count(srv.db, 'spans', "service_name = 'gz-garbage'"));
   const ok = await post(`${srv.otlpUrl}/v1/traces`, zlib.deflateSync(a), { ...PB, 'Content-Encoding': 'deflate' });
   check('encoding/deflate-clean-ok', 200, ok.status);
+});
+
+// A gRPC message with grpc-encoding: gzip that inflates to 512 MiB: refused once 16 MiB
+// (ARGUS_MAX_MESSAGE_SIZE) are inflated, without the memory of the whole (grpc core alone would
+// inflate it all before checking the size).
+await guard('encoding/grpc-gzip-bomb', async () => {
+  const rss = () => Number(fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+  const bomb = zlib.gzipSync(Buffer.alloc(512 << 20), { level: 9 });
+  const base = rss();
+  let peak = base;
+  const t = setInterval(() => { peak = Math.max(peak, rss()); }, 10);
+  const r = await new Promise((resolve) => {
+    const c = http2.connect(srv.grpcUrl);
+    c.on('error', () => {});
+    const req = c.request({ ':method': 'POST', ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': 'gzip' });
+    const pre = Buffer.alloc(5);
+    pre[0] = 1;
+    pre.writeUInt32BE(bomb.length, 1);
+    const out = {};
+    req.on('response', (h) => { out.status = h['grpc-status']; out.message = h['grpc-message']; });
+    req.on('trailers', (h) => { out.status = out.status || h['grpc-status']; out.message = out.message || h['grpc-message']; });
+    req.on('data', () => {});
+    req.on('end', () => { c.close(); resolve(out); });
+    req.on('error', (e) => { c.close(); resolve({ error: String(e) }); });
+    req.end(Buffer.concat([pre, bomb]));
+  });
+  await sleep(200);
+  clearInterval(t);
+  checkTrue('encoding/grpc-gzip-bomb-refused', r.status === '8' && /larger than/.test(r.message || ''),
+    'RESOURCE_EXHAUSTED (8) saying the message is too large', JSON.stringify(r));
+  checkTrue('encoding/grpc-gzip-bomb-memory-bounded', peak - base < 100, 'RSS growth < 100 MiB while refusing it', `${(peak - base).toFixed(0)} MiB`);
+  // a normal gzip message still works
+  const ok = await grpcCall(srv.grpcUrl, TRACES_METHOD, await spansPb('gz-grpc-ok', 2), { gzip: true });
+  check('encoding/grpc-gzip-ok', 0, ok.code);
+  closeClients();
 });
 
 const st = await stopServer(srv);

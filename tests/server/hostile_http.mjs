@@ -100,6 +100,9 @@ await guard('hostile/slow-headers', async () => {
   a.destroy();
   b.destroy();
   check('hostile/slow-headers-clean-exit', { code: 0, signal: null }, await stopServer(srv));
+  const counted = [...srv.log().matchAll(/ stats .*http_closed_slow=(\d+)/g)].map((m) => Number(m[1])).pop();
+  // 1,024 per port got past the per-address cap; each was then closed as slow.
+  checkTrue('hostile/slow-headers-counted-in-stats', counted === 2048, 'http_closed_slow=2048 (2 x the per-address cap) in the last stats line', counted);
 });
 
 // A listener that cannot accept makes /readyz fail: at its configured cap, and at the cap the

@@ -36,9 +36,9 @@ check('migrate/v4-database-built', 0, made.status);
 
 const srv = await startServer(build, {}, { dir });
 await guard('migrate', async () => {
-  checkTrue('migrate/log-says-migrating', /info migrating the database schema .*from=4 to=6/.test(srv.log()),
-    'a "migrating" line from=4 to=6', srv.log().split('\n').slice(0, 3).join(' | '));
-  checkTrue('migrate/log-says-migrated', /info database schema migrated version=6/.test(srv.log()),
+  checkTrue('migrate/log-says-migrating', /info migrating the database schema .*from=4 to=7/.test(srv.log()),
+    'a "migrating" line from=4 to=7', srv.log().split('\n').slice(0, 3).join(' | '));
+  checkTrue('migrate/log-says-migrated', /info database schema migrated version=7/.test(srv.log()),
     'a "migrated" line', srv.log().split('\n').slice(0, 4).join(' | '));
   check('migrate/old-spans-readable', [{ n: 50, r: 2 }],
     sql(db, `SELECT count(*) AS n, count(DISTINCT resource_attributes) AS r FROM spans WHERE service_name = 'old'`));

@@ -44,7 +44,7 @@ function base(dark: boolean, zone: 'local' | 'utc'): Highcharts.Options {
     xAxis: { type: 'datetime', dateTimeLabelFormats: DATE_FORMATS, labels: { style: { color: text } }, lineColor: grid, tickColor: grid },
     yAxis: { title: { text: undefined }, gridLineColor: grid, labels: { style: { color: text } } },
     tooltip: { xDateFormat: '%H:%M %d-%b', shared: true },
-    plotOptions: { series: { animation: false } },
+    plotOptions: { series: { animation: false }, line: { marker: { radius: 2 } } },
   };
 }
 

@@ -1,7 +1,7 @@
 // Dashboard: KPI cards against the previous period, traffic / errors / latency over time (overall
 // and per service), logs by severity, and the top failing services with their worst operations.
 // Clicking a chart bucket opens the traces or logs of exactly that window.
-import { Table, Tag, Tooltip } from 'antd';
+import { Tag, Tooltip } from 'antd';
 import { useMemo } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { SEVERITIES, type FailingService, type PeriodSummary, type Timeseries } from '../../api/client';
@@ -158,7 +158,9 @@ export default function DashboardPage() {
       <div className="grid grid-kpi">
         {summary.data
           ? KPIS.map((k) => <KpiCard key={k.label} kpi={k} current={summary.data.current} previous={summary.data.previous} />)
-          : KPIS.map((k) => (
+          : summary.error
+            ? null
+            : KPIS.map((k) => (
               <div className="panel" key={k.label}>
                 <PanelSkeleton rows={1} />
               </div>
@@ -192,42 +194,48 @@ function Panel({ title, hint, error, chart, testId }: { title: string; hint: str
   );
 }
 
+// A plain table (not antd's Table): the dashboard is the first page, and its bundle stays small.
 function FailingTable({ rows, linkTo }: { rows: FailingService[]; linkTo: ReturnType<typeof useLinkTo> }) {
   return (
-    <Table<FailingService>
-      size="small"
-      rowKey="service"
-      pagination={false}
-      dataSource={rows}
-      scroll={{ x: 'max-content' }}
-      columns={[
-        {
-          title: 'Service',
-          dataIndex: 'service',
-          render: (s: string) => (
-            <Link to={linkTo('/traces', { service: s, error: 'true' })} data-testid="failing-service">
-              {s}
-            </Link>
-          ),
-        },
-        { title: 'Errors', dataIndex: 'errors', align: 'right' },
-        { title: 'Requests', dataIndex: 'requests', align: 'right' },
-        { title: 'Error rate', dataIndex: 'error_rate', align: 'right', render: (v: number) => <Tag color={v > 0.05 ? 'red' : 'orange'}>{formatPercent(v)}</Tag> },
-        {
-          title: 'Worst operations',
-          render: (_: unknown, s: FailingService) => (
-            <div style={{ display: 'flex', flexWrap: 'wrap', gap: 4 }}>
-              {s.operations.map((o) => (
-                <Link key={o.name} to={linkTo('/traces', { service: s.service, operation: o.name, error: 'true' })}>
-                  <Tag>
-                    {o.name} · {o.errors}/{o.requests}
-                  </Tag>
+    <div style={{ overflowX: 'auto' }}>
+      <table className="plain-table">
+        <thead>
+          <tr>
+            <th>Service</th>
+            <th className="num">Errors</th>
+            <th className="num">Requests</th>
+            <th className="num">Error rate</th>
+            <th>Worst operations</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((s) => (
+            <tr key={s.service}>
+              <td>
+                <Link to={linkTo('/traces', { service: s.service, error: 'true' })} data-testid="failing-service">
+                  {s.service}
                 </Link>
-              ))}
-            </div>
-          ),
-        },
-      ]}
-    />
+              </td>
+              <td className="num">{formatCount(s.errors)}</td>
+              <td className="num">{formatCount(s.requests)}</td>
+              <td className="num">
+                <Tag color={s.error_rate > 0.05 ? 'red' : 'orange'}>{formatPercent(s.error_rate)}</Tag>
+              </td>
+              <td>
+                <div style={{ display: 'flex', flexWrap: 'wrap', gap: 4 }}>
+                  {s.operations.map((o) => (
+                    <Link key={o.name} to={linkTo('/traces', { service: s.service, operation: o.name, error: 'true' })}>
+                      <Tag>
+                        {o.name} · {o.errors}/{o.requests}
+                      </Tag>
+                    </Link>
+                  ))}
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

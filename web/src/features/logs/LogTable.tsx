@@ -48,8 +48,8 @@ export function LogTable(p: LogTableProps) {
         cell: ({ row }) => {
           const g = severityGroup(row.original.severity_number);
           return (
-            <span className="sev" style={{ borderColor: SEVERITY_COLORS[g], color: SEVERITY_COLORS[g] }}>
-              {row.original.severity_text || g}
+            <span className="sev" style={{ borderColor: SEVERITY_COLORS[g], color: SEVERITY_COLORS[g] }} title={`${row.original.severity_text ?? ''} (${row.original.severity_number})`}>
+              {g === 'UNSPECIFIED' ? '–' : g}
             </span>
           );
         },
@@ -130,7 +130,7 @@ export function LogDetails({ log, onFilter, onContext }: { log: LogRecord; onFil
           Context
         </Button>
         {log.trace_id && (
-          <Link to={linkTo(`/traces/${log.trace_id}`, {})} data-testid="log-trace-link">
+          <Link to={linkTo(`/traces/${log.trace_id}`, { span: log.span_id ?? undefined })} data-testid="log-trace-link">
             <Button size="small" icon={<AimOutlined />}>
               Trace{log.span_id ? ' and span' : ''}
             </Button>

@@ -74,6 +74,13 @@ export default function LogsPage() {
   const patterns = usePatterns({ ...r, service: services.length === 1 ? services[0] : undefined }, tab === 'patterns');
 
   const [expanded, setExpanded] = useState<Set<number>>(new Set());
+  // Expanded lines belong to one result: a new query, filter or tab starts with all lines closed.
+  const resultKey = `${q}|${services.join(',')}|${severity ?? ''}|${tab}`;
+  const [lastResult, setLastResult] = useState(resultKey);
+  if (resultKey !== lastResult) {
+    setLastResult(resultKey);
+    setExpanded(new Set());
+  }
   const toggle = (id: number) =>
     setExpanded((s) => {
       const n = new Set(s);

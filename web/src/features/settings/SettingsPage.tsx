@@ -126,7 +126,9 @@ export default function SettingsPage() {
             rowKey="key"
             pagination={false}
             scroll={{ x: 'max-content' }}
-            dataSource={Object.entries(s.config).map(([key, value]) => ({ key, value }))}
+            dataSource={Object.entries(s.config)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([key, value]) => ({ key, value }))}
             columns={[
               { title: 'Key', dataIndex: 'key', render: (k: string) => <span className="mono">{k}</span> },
               { title: 'Value', dataIndex: 'value', render: (v: string) => <span className="mono">{String(v)}</span> },

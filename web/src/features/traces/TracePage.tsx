@@ -6,8 +6,8 @@ import { AimOutlined, ArrowLeftOutlined, CompressOutlined, ExpandOutlined, Quest
 import { useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { Button, Checkbox, Input, Popover, Space, Tag, Tooltip } from 'antd';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { api, type LogRecord, type Span, type Trace } from '../../api/client';
 import { useTrace } from '../../api/hooks';
 import { ErrorNotice, PanelSkeleton } from '../../components/States';
@@ -56,11 +56,20 @@ function TraceView({ trace }: { trace: Trace }) {
   const linkTo = useLinkTo();
   const spans = trace.spans;
   const model = useMemo(() => buildModel(spans), [spans]);
-  const [collapsed, setCollapsed] = useState(() => initialCollapsed(model, spans));
+  // ?span=<id> (from a log line) selects that span, expands its ancestors and opens its details.
+  const [params] = useSearchParams();
+  const target = useMemo(() => {
+    const id = params.get('span');
+    return id ? spans.findIndex((s) => s.span_id === id) : -1;
+  }, [params, spans]);
+  const [collapsed, setCollapsed] = useState(() => {
+    const c = initialCollapsed(model, spans);
+    return target >= 0 ? revealSpan(model, c, target) : c;
+  });
   const [search, setSearch] = useState('');
   const [matchesOnly, setMatchesOnly] = useState(false);
-  const [selected, setSelected] = useState(0);
-  const [details, setDetails] = useState<number | null>(null);
+  const [selected, setSelected] = useState(Math.max(0, target));
+  const [details, setDetails] = useState<number | null>(target >= 0 ? target : null);
   const logs = useTraceLogs(trace);
 
   const services = useMemo(() => {
@@ -90,6 +99,9 @@ function TraceView({ trace }: { trace: Trace }) {
 
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 20 });
+  useEffect(() => {
+    if (target >= 0 && position[target] >= 0) virtualizer.scrollToIndex(position[target], { align: 'center' });
+  }, [target]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const focus = useCallback(
     (i: number) => {
@@ -135,12 +147,18 @@ function TraceView({ trace }: { trace: Trace }) {
     }
   };
 
-  const [viewport, setViewport] = useState({ top: 0, height: 1 });
-  const onScroll = () => {
-    const el = scroller.current;
-    if (el) setViewport({ top: el.scrollTop / Math.max(1, el.scrollHeight), height: el.clientHeight / Math.max(1, el.scrollHeight) });
+  // Rows get stable callbacks (by span index), so scrolling re-renders only rows that change.
+  const actions = useRef({ toggle, select: (i: number) => i });
+  actions.current = {
+    toggle,
+    select: (i: number) => {
+      setSelected(i);
+      setDetails(i);
+      return i;
+    },
   };
-  useEffect(onScroll, [rows.length]);
+  const onToggle = useCallback((i: number) => actions.current.toggle(i), []);
+  const onSelect = useCallback((i: number) => actions.current.select(i), []);
 
   const ticks = useMemo(() => rulerTicks(trace.duration_ns, 6), [trace.duration_ns]);
   const errors = useMemo(() => spans.reduce((a, s) => a + (s.status_code === 'ERROR' ? 1 : 0), 0), [spans]);
@@ -197,7 +215,7 @@ function TraceView({ trace }: { trace: Trace }) {
             <QuestionCircleOutlined className="muted" />
           </Popover>
         </div>
-        <Minimap spans={spans} rows={rows} total={trace.duration_ns} viewport={viewport} onJump={(f) => scroller.current && (scroller.current.scrollTop = f * scroller.current.scrollHeight - scroller.current.clientHeight / 2)} />
+        <Minimap spans={spans} rows={rows} total={trace.duration_ns} scroller={scroller} />
         <div className="waterfall-ruler">
           <div className="wf-name-col muted">Service · span</div>
           <div className="wf-bar-col">
@@ -208,7 +226,7 @@ function TraceView({ trace }: { trace: Trace }) {
             ))}
           </div>
         </div>
-        <div ref={scroller} className="waterfall-scroll" tabIndex={0} onKeyDown={onKey} onScroll={onScroll} data-testid="waterfall" aria-label="waterfall">
+        <div ref={scroller} className="waterfall-scroll" tabIndex={0} onKeyDown={onKey} data-testid="waterfall" aria-label="waterfall">
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {virtualizer.getVirtualItems().map((v) => {
               const i = rows[v.index];
@@ -216,6 +234,7 @@ function TraceView({ trace }: { trace: Trace }) {
               return (
                 <SpanRow
                   key={i}
+                  index={i}
                   span={s}
                   top={v.start}
                   total={trace.duration_ns}
@@ -227,11 +246,8 @@ function TraceView({ trace }: { trace: Trace }) {
                   hidden={collapsed[i] ? model.end[i] - i - 1 : 0}
                   logs={logsBySpan.get(s.span_id)}
                   traceStartMs={startMs}
-                  onToggle={() => toggle(i)}
-                  onSelect={() => {
-                    setSelected(i);
-                    setDetails(i);
-                  }}
+                  onToggle={onToggle}
+                  onSelect={onSelect}
                 />
               );
             })}
@@ -243,13 +259,13 @@ function TraceView({ trace }: { trace: Trace }) {
   );
 }
 
-function SpanRow(p: { span: Span; top: number; total: number; color: string; selected: boolean; matched: boolean; hasChildren: boolean; isCollapsed: boolean; hidden: number; logs?: LogRecord[]; traceStartMs: number; onToggle: () => void; onSelect: () => void }) {
+const SpanRow = memo(function SpanRow(p: { index: number; span: Span; top: number; total: number; color: string; selected: boolean; matched: boolean; hasChildren: boolean; isCollapsed: boolean; hidden: number; logs?: LogRecord[]; traceStartMs: number; onToggle: (i: number) => void; onSelect: (i: number) => number }) {
   const s = p.span;
   const g = barGeometry(s.offset_ns, s.duration_ns, p.total);
   const err = s.status_code === 'ERROR';
   const pos = (ms: number) => (s.duration_ns > 0 ? Math.min(100, Math.max(0, ((ms - p.traceStartMs) * 1e6 - s.offset_ns) / s.duration_ns * 100)) : 0);
   return (
-    <div className={`wf-row${p.selected ? ' wf-selected' : ''}${p.matched ? ' wf-matched' : ''}`} style={{ transform: `translateY(${p.top}px)` }} onClick={p.onSelect} data-testid="span-row" data-span-id={s.span_id}>
+    <div className={`wf-row${p.selected ? ' wf-selected' : ''}${p.matched ? ' wf-matched' : ''}`} style={{ transform: `translateY(${p.top}px)` }} onClick={() => p.onSelect(p.index)} data-testid="span-row" data-span-id={s.span_id}>
       <div className="wf-name-col" style={{ paddingLeft: 4 + Math.min(s.depth, 24) * 12 }} title={`${s.service} · ${s.name}`}>
         {p.hasChildren ? (
           <button
@@ -258,7 +274,7 @@ function SpanRow(p: { span: Span; top: number; total: number; color: string; sel
             aria-label={p.isCollapsed ? 'expand' : 'collapse'}
             onClick={(e) => {
               e.stopPropagation();
-              p.onToggle();
+              p.onToggle(p.index);
             }}
           >
             {p.isCollapsed ? '▸' : '▾'}
@@ -287,10 +303,19 @@ function SpanRow(p: { span: Span; top: number; total: number; color: string; sel
       </div>
     </div>
   );
-}
+});
 
-function Minimap({ spans, rows, total, viewport, onJump }: { spans: Span[]; rows: Int32Array; total: number; viewport: { top: number; height: number }; onJump: (f: number) => void }) {
+function Minimap({ spans, rows, total, scroller }: { spans: Span[]; rows: Int32Array; total: number; scroller: RefObject<HTMLDivElement | null> }) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const [view, setView] = useState({ top: 0, height: 1 });
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const update = () => setView({ top: el.scrollTop / Math.max(1, el.scrollHeight), height: el.clientHeight / Math.max(1, el.scrollHeight) });
+    update();
+    el.addEventListener('scroll', update, { passive: true });
+    return () => el.removeEventListener('scroll', update);
+  }, [scroller, rows.length]);
   useEffect(() => {
     const c = canvas.current;
     if (!c) return;
@@ -299,18 +324,23 @@ function Minimap({ spans, rows, total, viewport, onJump }: { spans: Span[]; rows
     const ctx = c.getContext('2d');
     if (!ctx) return;
     ctx.clearRect(0, 0, w, h);
-    const rh = Math.max(1, h / Math.max(1, rows.length));
+    const rh = Math.min(6 * devicePixelRatio, Math.max(1, h / Math.max(1, rows.length)));
+    const step = Math.min(h / Math.max(1, rows.length), rh + devicePixelRatio);
     for (let k = 0; k < rows.length; k++) {
       const s = spans[rows[k]];
       ctx.fillStyle = s.status_code === 'ERROR' ? '#f5222d' : s.critical ? '#fa8c16' : '#69b1ff';
       const x = (s.offset_ns / Math.max(1, total)) * w;
-      ctx.fillRect(x, (k / rows.length) * h, Math.max(1, (s.duration_ns / Math.max(1, total)) * w), rh);
+      ctx.fillRect(x, k * step, Math.max(1, (s.duration_ns / Math.max(1, total)) * w), rh);
     }
   }, [spans, rows, total]);
+  const jump = (f: number) => {
+    const el = scroller.current;
+    if (el) el.scrollTop = f * el.scrollHeight - el.clientHeight / 2;
+  };
   return (
-    <div className="wf-minimap" onClick={(e) => { const r = e.currentTarget.getBoundingClientRect(); onJump((e.clientY - r.top) / r.height); }} data-testid="minimap">
+    <div className="wf-minimap" onClick={(e) => { const r = e.currentTarget.getBoundingClientRect(); jump((e.clientY - r.top) / r.height); }} data-testid="minimap">
       <canvas ref={canvas} />
-      <div className="wf-minimap-view" style={{ top: `${viewport.top * 100}%`, height: `${Math.max(4, viewport.height * 100)}%` }} />
+      <div className="wf-minimap-view" style={{ top: `${view.top * 100}%`, height: `${Math.max(4, view.height * 100)}%` }} />
       <Tooltip title="Minimap: click to jump">
         <span className="wf-minimap-label">{rows.length} rows</span>
       </Tooltip>

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end ingest benchmark on MariaDB (prints figures, asserts nothing): a private MariaDB
+# (tests/mysql/mariadb.sh), argus-server with ARGUS_DB=mysql://... on it, argus-loadgen over
+# OTLP/gRPC (traces, then logs); spans/s and log records/s stored, then the raw array-binding
+# insert of the same rows (bench_mysql_insert) and the ratio end-to-end / raw.
+#   tests/mysql/ingest_bench.sh [build-dir=build]   (ARGUS_BENCH_SECONDS=20 ARGUS_BENCH_CONCURRENT=16)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+SECS=${ARGUS_BENCH_SECONDS:-20}
+CONC=${ARGUS_BENCH_CONCURRENT:-16}
+. tests/mysql/mariadb.sh
+for exe in argus-server argus-loadgen tests/mysql/bench_mysql_insert; do
+    [ -x "$BUILD/$exe" ] || { echo "ingest_bench: $BUILD/$exe is missing (build first)" >&2; exit 2; }
+done
+export ARGUS_MARIADB_BUFFER_POOL=${ARGUS_MARIADB_BUFFER_POOL:-512M}
+mariadb_start "$BUILD" || exit 1
+SERVER_PID=
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; mariadb_stop' EXIT
+GRPC=$(mariadb_free_port)
+LOG=$MARIADB_DIR/argus.log
+"$BUILD/argus-server" --db "mysql://root@127.0.0.1:$MARIADB_PORT/argus" \
+    --grpc-listen "127.0.0.1:$GRPC" --otlp-http-listen off --http-listen off \
+    --insight-worker off --retention off >"$LOG" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$GRPC") 2>/dev/null && break
+    sleep 0.1
+done
+echo "== MariaDB $(mariadbd --version | awk '{print $3}'), innodb_buffer_pool $ARGUS_MARIADB_BUFFER_POOL, flush_log_at_trx_commit=2"
+echo "== $(nproc) CPUs shared by MariaDB, argus-server and argus-loadgen"
+result() { grep '^result:' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+phase() { # name, loadgen args
+    local name=$1
+    shift
+    "$BUILD/argus-loadgen" --endpoint "127.0.0.1:$GRPC" --concurrent "$CONC" --duration "$SECS" \
+        --retry "$@" >"$MARIADB_DIR/$name.out" 2>&1
+    echo "== $name: argus-loadgen --concurrent $CONC --duration $SECS $*"
+    sed 's/^/   /' "$MARIADB_DIR/$name.out" | grep -v '^   result:'
+}
+phase traces --spans-per-request 1000 --logs-per-request 0
+phase logs --spans-per-request 0 --logs-per-request 1000
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"
+SERVER_PID=
+SPANS=$(mdb -N -B argus -e "SELECT count(*) FROM span_records")
+LOGS=$(mdb -N -B argus -e "SELECT count(*) FROM log_records")
+TE=$(result "$MARIADB_DIR/traces.out" elapsed_s)
+LE=$(result "$MARIADB_DIR/logs.out" elapsed_s)
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print 0 }'; }
+E2E_S=$(rate "$SPANS" "$TE")
+E2E_L=$(rate "$LOGS" "$LE")
+echo "== stored: $SPANS spans in ${TE}s = $E2E_S spans/s; $LOGS log records in ${LE}s = $E2E_L logs/s"
+echo "   row sizes: $(mdb -N -B argus -e "SELECT concat(round(avg(length(attributes) + length(events) + length(links) + length(name))), ' B of span text, ') FROM span_records")$(mdb -N -B argus -e "SELECT concat(round(avg(length(attributes) + length(body))), ' B of log text') FROM log_records")"
+RAW_S=$("$BUILD/tests/mysql/bench_mysql_insert" "$MARIADB_SOCK" argus span_records)
+RAW_L=$("$BUILD/tests/mysql/bench_mysql_insert" "$MARIADB_SOCK" argus log_records)
+echo "== without the server: $RAW_S"
+echo "== without the server: $RAW_L"
+rs=$(echo "$RAW_S" | awk '{print $(NF-1)}')
+rl=$(echo "$RAW_L" | awk '{print $(NF-1)}')
+echo "== ratio end-to-end / raw: spans $(awk -v a="$E2E_S" -v b="$rs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'), logs $(awk -v a="$E2E_L" -v b="$rl" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
