@@ -11,8 +11,17 @@ option(ARGUS_WEB "Build the web UI and embed it in argus-server (needs node and 
 if(ARGUS_WEB)
   find_program(ARGUS_NODE node)
   find_program(ARGUS_NPM npm)
+  if(ARGUS_NODE)
+    execute_process(COMMAND ${ARGUS_NODE} --version OUTPUT_VARIABLE ARGUS_NODE_VERSION
+      OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    string(REGEX REPLACE "^v" "" ARGUS_NODE_VERSION "${ARGUS_NODE_VERSION}")
+  endif()
   if(NOT ARGUS_NODE OR NOT ARGUS_NPM)
     message(STATUS "web UI: node/npm not found, argus-server is built without the UI")
+  elseif(ARGUS_NODE_VERSION VERSION_LESS 20.19)
+    # Vite 8 needs Node >= 20.19 (Debian 12's own nodejs is 18): build the server without the UI
+    # rather than fail the whole build.
+    message(WARNING "web UI: node ${ARGUS_NODE_VERSION} is older than 20.19, which the UI build needs; argus-server is built without the UI")
   else()
     set(WEB_DIR ${CMAKE_SOURCE_DIR}/web)
     set(WEB_OUT ${CMAKE_BINARY_DIR}/web)

@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -126,7 +127,12 @@ struct argus_http {
     worker_state *workers;
 
     pthread_mutex_t conns_mu;
-    http_conn *conns;
+    http_conn *conns, *conns_tail; /* newest first */
+    size_t nconns;                 /* in the list */
+    size_t nreaped;                /* of which shut down, waiting for libmicrohttpd's cleanup */
+    struct pollfd *polls;          /* the reaper's scratch: connections checked for a hang-up */
+    http_conn **polled;
+    size_t cappolls;
     pthread_t reaper;
     int reaper_started;
     pthread_cond_t reaper_cv;
@@ -145,6 +151,19 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     argus_log(ARGUS_LOG_DEBUG, "http: libmicrohttpd", "listener=%s text=%s", h->name,
               argus_log_quote(q, sizeof q, text));
 }
+
+/* Above this many open connections the reaper makes room by closing the oldest ones that are
+ * only waiting (for their first request head or between kept-alive requests, for at least
+ * EVICT_MIN_AGE_MS), down to EVICT_TO: a flood of idle connections from many addresses cannot fill
+ * the listener's cap and lock out new clients (health checks, exporters). */
+static size_t evict_above(const argus_http *h)
+{
+    return (size_t)h->max_connections * 9 / 10;
+}
+#define EVICT_TO(h) ((size_t)(h)->max_connections * 8 / 10)
+/* Only connections waiting at least this long are evicted: a burst of new clients that are about
+ * to send their request is left alone. */
+#define EVICT_MIN_AGE_MS 1000
 
 /* ---- URL decoding --------------------------------------------------------------------------- */
 static int hexval(int c)
@@ -819,7 +838,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         c->next = h->conns;
         if (h->conns)
             h->conns->prev = c;
+        else
+            h->conns_tail = c;
         h->conns = c;
+        h->nconns++;
+        if (h->nconns - h->nreaped > evict_above(h))
+            pthread_cond_signal(&h->reaper_cv); /* make room now, not at the next tick */
         pthread_mutex_unlock(&h->conns_mu);
         *socket_context = c;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -833,6 +857,11 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             h->conns = c->next;
         if (c->next)
             c->next->prev = c->prev;
+        else
+            h->conns_tail = c->prev;
+        h->nconns--;
+        if (c->reaped)
+            h->nreaped--;
         pthread_mutex_unlock(&h->conns_mu);
         free(c->raw_uri);
         free(c);
@@ -840,11 +869,56 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
+/* Shuts c down (conns_mu held): libmicrohttpd's next read fails and it cleans up in its own
+ * thread; the descriptor stays valid until then because NOTIFY_CLOSED unlinks it under the same
+ * lock. */
+static void reap(argus_http *h, http_conn *c, const char *why, int64_t age)
+{
+    c->reaped = 1;
+    h->nreaped++;
+    shutdown(c->fd, SHUT_RDWR);
+    atomic_fetch_add(&h->reaped, 1);
+    argus_stats_add(&argus_stats_get()->http_closed_slow, 1);
+    argus_log(ARGUS_LOG_DEBUG, "http: closed a connection",
+              "listener=%s client=%s why=%s after_ms=%lld", h->name, c->client, why,
+              (long long)age);
+}
+
+/* Closes the connections not busy with a request whose client has gone (hung up or reset)
+ * (conns_mu held). libmicrohttpd notices a hang-up only on its next read, and it may never read
+ * again a connection accepted after its client had already sent everything and closed (seen
+ * with a backlog of such connections at the connection cap): they would hold their slot until a
+ * timeout. One poll(2) over all of them per tick. */
+static void reap_hung_up(argus_http *h, int64_t now)
+{
+    if (h->cappolls < h->nconns) {
+        size_t cap = h->nconns * 2;
+        struct pollfd *p = realloc(h->polls, cap * sizeof *p);
+        if (p)
+            h->polls = p;
+        http_conn **c = realloc(h->polled, cap * sizeof *c);
+        if (c)
+            h->polled = c;
+        if (!p || !c)
+            return;
+        h->cappolls = cap;
+    }
+    size_t n = 0;
+    for (http_conn *c = h->conns; c; c = c->next)
+        if (!c->reaped && c->fd >= 0 && c->phase != PH_BUSY) {
+            h->polls[n] = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
+            h->polled[n++] = c;
+        }
+    if (!n || poll(h->polls, (nfds_t)n, 0) <= 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (h->polls[i].revents & (POLLRDHUP | POLLHUP | POLLERR))
+            reap(h, h->polled[i], "gone", now - h->polled[i]->since_ms);
+}
+
 /* Closes connections that are too slow: no complete headers within header_timeout_ms (or
  * idle_timeout_ms on a kept-alive connection), a body taking longer than body_timeout_ms or
- * arriving slower than min_rate. shutdown(2) makes libmicrohttpd's next read fail, so the
- * connection is cleaned up by its own thread; the descriptor stays valid until then because
- * NOTIFY_CLOSED unlinks it under the same lock. */
+ * arriving slower than min_rate; and, near the connection cap, the oldest waiting ones. */
 static void *reaper_main(void *arg)
 {
     argus_http *h = arg;
@@ -866,16 +940,16 @@ static void *reaper_main(void *arg)
             else if (c->phase == PH_BODY && age > MIN_RATE_GRACE_MS &&
                      c->body_bytes * 1000 < (uint64_t)age * h->o.min_rate)
                 why = "rate";
-            if (!why)
-                continue;
-            c->reaped = 1;
-            shutdown(c->fd, SHUT_RDWR);
-            atomic_fetch_add(&h->reaped, 1);
-            argus_stats_add(&argus_stats_get()->http_closed_slow, 1);
-            argus_log(ARGUS_LOG_DEBUG, "http: closed a slow connection",
-                      "listener=%s client=%s phase=%s after_ms=%lld", h->name, c->client, why,
-                      (long long)age);
+            if (why)
+                reap(h, c, why, age);
         }
+        reap_hung_up(h, now);
+        if (h->nconns - h->nreaped > evict_above(h))
+            for (http_conn *c = h->conns_tail; c && h->nconns - h->nreaped > EVICT_TO(h);
+                 c = c->prev)
+                if (!c->reaped && c->fd >= 0 && now - c->since_ms >= EVICT_MIN_AGE_MS &&
+                    (c->phase == PH_WAIT_FIRST || c->phase == PH_WAIT_NEXT))
+                    reap(h, c, "evicted", now - c->since_ms);
     }
     pthread_mutex_unlock(&h->conns_mu);
     return NULL;
@@ -1072,6 +1146,8 @@ static void http_destroy(argus_http *h)
             MHD_destroy_response(h->statics[i].gzip);
     }
     free(h->statics);
+    free(h->polls);
+    free(h->polled);
     while (h->workers) {
         worker_state *w = h->workers;
         h->workers = w->next;

@@ -14,7 +14,9 @@
  * FD_SETSIZE default; see argus_http_raise_fd_limit) and max_per_address from one client address;
  * a client must send a request's headers within header_timeout_ms of connecting (idle_timeout_ms
  * after the previous answer on a kept-alive connection), its body within body_timeout_ms and at
- * least min_rate bytes/s after the first 5 s; a connection that does not is closed. */
+ * least min_rate bytes/s after the first 5 s; a connection that does not is closed. Above 90% of
+ * max_connections the oldest connections only waiting (for a request, 1 s or more) are closed
+ * down to 80%; connections whose client hung up are closed within a reaper tick (200 ms). */
 #ifndef ARGUS_HTTP_H
 #define ARGUS_HTTP_H
 

@@ -9,6 +9,7 @@
 #include "argus_sqlite.h"
 #include "log.h"
 #include "stats.h"
+#include "store.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,40 +23,8 @@
 #define BUSY_TIMEOUT_MS 2000
 #define BACKOFF_MAX_MS 5000
 
-/* The statements of one batch, for the ids in (?1, ?2]; docs/sql.md ("log_patterns table")
- * shows the same fill by hand. They use log_records, the table behind the logs view: none needs
- * the resource the view joins in, and an UPDATE of the view would run a trigger per row. */
-static const char *const sql_last_id = "SELECT last_id FROM argus_jobs WHERE name = '" JOB_NAME "'";
-static const char *const sql_max_id = "SELECT coalesce(max(id), 0) FROM log_records";
-static const char *const sql_tag =
-    "UPDATE log_records SET insight = ai_insight(body, severity_number, attributes),"
-    " pattern_id = log_pattern_id(body)"
-    " WHERE id > ?1 AND id <= ?2";
-/* One row per pattern of the batch. category: the newest categorised line of the pattern in the
- * batch (found through the logs_pattern_id index), else the pattern keeps the one it had. */
-static const char *const sql_patterns =
-    "INSERT INTO log_patterns"
-    " (pattern_id, template, count, first_seen_ns, last_seen_ns, services, category)"
-    " SELECT l.pattern_id, log_template(min(l.body)), count(*), min(l.time_unix_nano),"
-    "  max(l.time_unix_nano), json_group_set(l.service_name),"
-    "  (SELECT c.insight ->> '$.category' FROM log_records c"
-    "    WHERE c.pattern_id = l.pattern_id AND c.id > ?1 AND c.id <= ?2"
-    "      AND c.insight ->> '$.category' IS NOT NULL"
-    "    ORDER BY c.time_unix_nano DESC, c.id DESC LIMIT 1)"
-    " FROM log_records l WHERE l.id > ?1 AND l.id <= ?2 AND l.pattern_id IS NOT NULL"
-    " GROUP BY l.pattern_id"
-    " ON CONFLICT (pattern_id) DO UPDATE SET"
-    "  count = count + excluded.count,"
-    "  first_seen_ns = min(coalesce(first_seen_ns, excluded.first_seen_ns), "
-    "excluded.first_seen_ns),"
-    "  last_seen_ns = max(coalesce(last_seen_ns, excluded.last_seen_ns), excluded.last_seen_ns),"
-    "  services = (SELECT json_group_set(value) FROM (SELECT value FROM json_each(services)"
-    "              UNION ALL SELECT value FROM json_each(excluded.services))),"
-    "  category = coalesce(excluded.category, category)";
-static const char *const sql_save =
-    "INSERT INTO argus_jobs (name, last_id) VALUES ('" JOB_NAME "', ?1)"
-    " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id";
-
+/* The statements of the job, in the order of their files in sql/sqlite/jobs/ (insights_N_*.sql),
+ * taken from the storage driver: last_id, max_id, tag (?1, ?2], patterns (?1, ?2], save ?1. */
 enum { S_LAST_ID, S_MAX_ID, S_TAG, S_PATTERNS, S_SAVE, NSTMTS };
 
 struct argus_insight_worker {
@@ -66,6 +35,7 @@ struct argus_insight_worker {
     int started;
     pthread_t thread;
     /* worker thread only */
+    const char *sql[NSTMTS]; /* from the driver */
     sqlite3 *db;
     sqlite3_stmt *stmt[NSTMTS];
     int have_last;
@@ -101,11 +71,6 @@ static int exec(argus_insight_worker *w, const char *sql, char *msg, size_t msgl
 
 static int open_db(argus_insight_worker *w, char *msg, size_t msglen)
 {
-    static const char *const sqls[NSTMTS] = {[S_LAST_ID] = sql_last_id,
-                                             [S_MAX_ID] = sql_max_id,
-                                             [S_TAG] = sql_tag,
-                                             [S_PATTERNS] = sql_patterns,
-                                             [S_SAVE] = sql_save};
     int rc =
         sqlite3_open_v2(w->cfg.db_path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
@@ -128,7 +93,7 @@ static int open_db(argus_insight_worker *w, char *msg, size_t msglen)
         return rc;
     }
     for (int i = 0; i < NSTMTS; i++) {
-        rc = sqlite3_prepare_v3(w->db, sqls[i], -1, SQLITE_PREPARE_PERSISTENT, &w->stmt[i], NULL);
+        rc = sqlite3_prepare_v3(w->db, w->sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->stmt[i], NULL);
         if (rc != SQLITE_OK)
             goto fail;
     }
@@ -300,6 +265,18 @@ int argus_insight_worker_start(argus_insight_worker **out, const argus_config *c
         return -1;
     }
     w->cfg = *cfg;
+    const argus_store_driver *d = argus_store_driver_for(cfg->db_url, msg, msglen);
+    size_t n = 0;
+    for (const argus_job_statement *j = d && d->jobs ? d->jobs : NULL; j && j->job; j++)
+        if (strcmp(j->job, JOB_NAME) == 0 && n < NSTMTS)
+            w->sql[n++] = j->sql;
+    if (!d || n != NSTMTS) {
+        if (d)
+            snprintf(msg, msglen, "insight worker: the %s backend has no insight job statements",
+                     d->name);
+        free(w);
+        return -1;
+    }
     if (w->cfg.insight_interval_ms == 0)
         w->cfg.insight_interval_ms = 1;
     pthread_mutex_init(&w->mu, NULL);

@@ -53,6 +53,13 @@ typedef struct argus_purge_counts {
     uint64_t spans, traces, logs, rollups, patterns, requests;
 } argus_purge_counts;
 
+/* A statement of a background job (the insight worker), embedded from sql/<dialect>/jobs/. */
+typedef struct argus_job_statement {
+    const char *job;  /* "insights" */
+    const char *name; /* file name, e.g. "insights_3_tag.sql"; a job's statements in order */
+    const char *sql;
+} argus_job_statement;
+
 typedef struct argus_store argus_store;
 typedef struct argus_store_pinger argus_store_pinger;
 struct argus_store_read_driver; /* server/store_read.h (the API's read side) */
@@ -80,6 +87,8 @@ typedef struct argus_store_driver {
     /* health: a connection kept for /readyz, opened on first use, reopened after a failure */
     int (*ping)(argus_store_pinger **p, const argus_config *cfg, char *msg, size_t msglen);
     void (*pinger_free)(argus_store_pinger *p);
+    /* background jobs: their statements, NULL-terminated (NULL: this backend runs none) */
+    const argus_job_statement *jobs;
     /* read side: filled in by the driver that has one (NULL until then) */
     const struct argus_store_read_driver *read;
 } argus_store_driver;

@@ -304,8 +304,11 @@ static MYSQL *connect_db(const argus_config *cfg, int create, char *msg, size_t 
     const char *host = cfg->db_socket[0] ? NULL : cfg->db_host;
     const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
     if (!mysql_real_connect(db, host, cfg->db_user, pw, NULL, cfg->db_port, sock, 0)) {
-        snprintf(msg, msglen, "mysql: connecting to %s: %s", sock ? sock : cfg->db_host,
-                 mysql_error(db));
+        if (sock)
+            snprintf(msg, msglen, "mysql: connecting to %s: %s", sock, mysql_error(db));
+        else
+            snprintf(msg, msglen, "mysql: connecting to %s:%u: %s", cfg->db_host, cfg->db_port,
+                     mysql_error(db));
         mysql_close(db);
         return NULL;
     }

@@ -124,6 +124,8 @@ static const char *const q_sql[NQ] = {
     [Q_RESET_INSIGHTS] = "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights'",
 };
 
+extern const argus_job_statement argus_sqlite_jobs[]; /* gen/jobs_sqlite.c */
+
 typedef struct sqlite_store {
     argus_store base;
     sqlite3 *db;
@@ -940,6 +942,7 @@ const argus_store_driver argus_store_sqlite = {
     .broken = sqlite_broken,
     .probe = sqlite_probe,
     .set_wait_deadline = sqlite_set_wait_deadline,
+    .jobs = argus_sqlite_jobs,
     .purge_chunk = sqlite_purge_chunk,
     .ping = sqlite_ping,
     .pinger_free = sqlite_pinger_free,

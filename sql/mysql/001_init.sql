@@ -10,9 +10,9 @@
 
 CREATE TABLE resources (
     id           BIGINT       NOT NULL PRIMARY KEY,  -- resource_id(attributes, schema_url)
-    service_name VARCHAR(255) NOT NULL,
+    service_name VARCHAR(512) NOT NULL,
     attributes   LONGTEXT     NOT NULL,              -- JSON object
-    schema_url   TEXT
+    schema_url   MEDIUMTEXT
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE span_records (
@@ -20,22 +20,22 @@ CREATE TABLE span_records (
     trace_id                 CHAR(32)     CHARACTER SET ascii NOT NULL,
     span_id                  CHAR(16)     CHARACTER SET ascii NOT NULL,
     parent_span_id           CHAR(16)     CHARACTER SET ascii,
-    trace_state              TEXT,
+    trace_state              MEDIUMTEXT,
     flags                    BIGINT       NOT NULL DEFAULT 0,
-    name                     TEXT         NOT NULL,
+    name                     MEDIUMTEXT   NOT NULL,
     kind                     TINYINT      NOT NULL DEFAULT 0,
     start_time_unix_nano     BIGINT       NOT NULL,
     end_time_unix_nano       BIGINT       NOT NULL,
     duration_ns              BIGINT       NOT NULL,
     status_code              TINYINT      NOT NULL DEFAULT 0,
-    status_message           TEXT,
-    service_name             VARCHAR(255) NOT NULL,
+    status_message           MEDIUMTEXT,
+    service_name             VARCHAR(512) NOT NULL,
     attributes               LONGTEXT     NOT NULL,
     events                   LONGTEXT     NOT NULL,
     links                    LONGTEXT     NOT NULL,
     resource_id              BIGINT       NOT NULL,   -- resources.id
-    scope_name               TEXT,
-    scope_version            TEXT,
+    scope_name               MEDIUMTEXT,
+    scope_version            MEDIUMTEXT,
     dropped_attributes_count INT          NOT NULL DEFAULT 0,
     dropped_events_count     INT          NOT NULL DEFAULT 0,
     dropped_links_count      INT          NOT NULL DEFAULT 0,
@@ -47,18 +47,18 @@ CREATE TABLE log_records (
     time_unix_nano           BIGINT       NOT NULL,   -- the record's time, or its observed time
     observed_time_unix_nano  BIGINT       NOT NULL,
     severity_number          TINYINT      NOT NULL DEFAULT 0,
-    severity_text            VARCHAR(64),
+    severity_text            MEDIUMTEXT,
     body                     LONGTEXT,
     body_type                VARCHAR(16),
     attributes               LONGTEXT     NOT NULL,
     trace_id                 CHAR(32)     CHARACTER SET ascii,
     span_id                  CHAR(16)     CHARACTER SET ascii,
     flags                    BIGINT       NOT NULL DEFAULT 0,
-    event_name               TEXT,
-    service_name             VARCHAR(255) NOT NULL,
+    event_name               MEDIUMTEXT,
+    service_name             VARCHAR(512) NOT NULL,
     resource_id              BIGINT       NOT NULL,   -- resources.id
-    scope_name               TEXT,
-    scope_version            TEXT,
+    scope_name               MEDIUMTEXT,
+    scope_version            MEDIUMTEXT,
     dropped_attributes_count INT          NOT NULL DEFAULT 0,
     insight                  LONGTEXT,                -- ai_insight(body, severity_number, attributes)
     pattern_id               CHAR(16)     CHARACTER SET ascii, -- log_pattern_id(body)
@@ -73,8 +73,8 @@ CREATE TABLE traces (
     start_time_unix_nano BIGINT       NOT NULL,
     end_time_unix_nano   BIGINT       NOT NULL,
     duration_ns          BIGINT       NOT NULL,
-    root_service_name    VARCHAR(255),
-    root_name            TEXT,
+    root_service_name    VARCHAR(512),
+    root_name            MEDIUMTEXT,
     has_root             TINYINT      NOT NULL DEFAULT 0,
     span_count           BIGINT       NOT NULL,
     error_count          BIGINT       NOT NULL,
@@ -83,7 +83,7 @@ CREATE TABLE traces (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE span_rollups (
-    service_name    VARCHAR(255) NOT NULL,
+    service_name    VARCHAR(512) NOT NULL,
     minute_ns       BIGINT       NOT NULL,
     requests        BIGINT       NOT NULL,
     errors          BIGINT       NOT NULL,

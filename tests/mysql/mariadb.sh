@@ -32,27 +32,41 @@ mariadb_start() {
     local try
     for try in 1 2 3; do
         MARIADB_PORT=$(mariadb_free_port) || return 1
-        mariadbd --no-defaults --user="$(id -un)" --datadir="$MARIADB_DIR/data" \
-            --socket="$MARIADB_SOCK" --pid-file="$MARIADB_DIR/pid" --port="$MARIADB_PORT" \
-            --bind-address=127.0.0.1 --skip-name-resolve --plugin-dir="$plugins" \
-            --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-            --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size="${ARGUS_MARIADB_BUFFER_POOL:-64M}" \
-            --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" 2>>"$MARIADB_DIR/stderr.log" &
-        MARIADB_PID=$!
-        local i
-        for i in $(seq 300); do
-            if mariadb-admin --no-defaults -uroot -S "$MARIADB_SOCK" ping >/dev/null 2>&1; then
-                return 0
-            fi
-            kill -0 "$MARIADB_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$MARIADB_PID" 2>/dev/null
-        wait "$MARIADB_PID" 2>/dev/null
+        MARIADB_PLUGINS=$plugins
+        mariadb_run && return 0
     done
     echo "mariadbd did not start:" >&2
     tail -5 "$MARIADB_DIR/error.log" >&2
     return 1
+}
+
+# Starts mariadbd on the existing data directory and MARIADB_PORT; 0 once it answers.
+mariadb_run() {
+    mariadbd --no-defaults --user="$(id -un)" --datadir="$MARIADB_DIR/data" \
+        --socket="$MARIADB_SOCK" --pid-file="$MARIADB_DIR/pid" --port="$MARIADB_PORT" \
+        --bind-address=127.0.0.1 --skip-name-resolve --plugin-dir="$MARIADB_PLUGINS" \
+        --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+        --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size="${ARGUS_MARIADB_BUFFER_POOL:-64M}" \
+        --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" 2>>"$MARIADB_DIR/stderr.log" &
+    MARIADB_PID=$!
+    local i
+    for i in $(seq 300); do
+        if mariadb-admin --no-defaults -uroot -S "$MARIADB_SOCK" ping >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$MARIADB_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$MARIADB_PID" 2>/dev/null
+    wait "$MARIADB_PID" 2>/dev/null
+    return 1
+}
+
+# kill -9 of the server (a crash), keeping its data; mariadb_run starts it again.
+mariadb_kill() {
+    kill -KILL "$MARIADB_PID" 2>/dev/null
+    wait "$MARIADB_PID" 2>/dev/null
+    MARIADB_PID=
 }
 
 # The client as root over the socket, batch mode, no defaults files.

@@ -86,6 +86,9 @@ else
     fail mysql/backend "$BUILD/argus-server was not built"
 fi
 
+# MariaDB killed and restarted under load (its own private server).
+tests/mysql/faults.sh "$BUILD"
+
 # docs/mysql.md: every ```mysql example, its ```output compared.
 mdb -e "CREATE DATABASE IF NOT EXISTS argus_docs" &&
     node tests/mysql/run_docs.mjs docs/mysql.md "$MARIADB_SOCK" "$ROOT/tests/fixtures/" |

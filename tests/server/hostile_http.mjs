@@ -11,11 +11,11 @@ const ATTACKER = '127.0.0.2';
 
 // Opens n connections from ATTACKER; resolves once each has connected (or failed/closed) with
 // {sockets, closed: () => how many the server has closed since}.
-async function openMany(port, n, onConnect = () => {}) {
+async function openMany(port, n, onConnect = () => {}, localAddress = ATTACKER) {
   const sockets = [];
   let closed = 0;
   await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress: ATTACKER });
+    const s = net.connect({ port, host: '127.0.0.1', localAddress });
     sockets.push(s);
     s.on('connect', () => { onConnect(s); resolve(); });
     s.on('error', () => resolve());
@@ -105,21 +105,41 @@ await guard('hostile/slow-headers', async () => {
   checkTrue('hostile/slow-headers-counted-in-stats', counted === 2048, 'http_closed_slow=2048 (2 x the per-address cap) in the last stats line', counted);
 });
 
+// Idle connections from many addresses, more than the listener's cap: the oldest waiting ones
+// are closed to make room, so health checks still get in.
+await guard('hostile/idle-many-addresses', async () => {
+  const srv = await startServer(build, { ARGUS_HTTP_MAX_CONNECTIONS: '200' });
+  const floods = [];
+  for (const a of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) floods.push(await openMany(srv.apiPort, 100, () => {}, a));
+  await sleep(1500); // connections waiting a second or more are the ones closed to make room
+  const h = await timedGet(`${srv.apiUrl}/healthz`);
+  check('hostile/idle-many-addresses-healthz-within-1s', 200, h.status);
+  const closed = floods.reduce((n, f) => n + f.closed(), 0);
+  checkTrue('hostile/idle-many-addresses-oldest-closed', closed >= 200, 'at least 200 of the 400 idle connections closed by the server', closed);
+  floods.forEach((f) => f.destroy());
+  check('hostile/idle-many-addresses-clean-exit', { code: 0, signal: null }, await stopServer(srv));
+});
+
 // A listener that cannot accept makes /readyz fail: at its configured cap, and at the cap the
-// open-file limit imposes (hard limit 300 here); /healthz still answers; readiness comes back.
+// open-file limit imposes (hard limit 300 here), both filled by requests still sending their
+// body; /healthz still answers; readiness comes back when they go.
 for (const [name, env, launcher, n] of [
   ['hostile/cap-config', { ARGUS_HTTP_MAX_CONNECTIONS: '16' }, undefined, 24],
   ['hostile/cap-fd-limit', {}, ['prlimit', '--nofile=300:300', '--'], 400],
 ]) {
   await guard(name, async () => {
     const srv = await startServer(build, env, launcher ? { launcher } : {});
-    const conns = await openMany(srv.httpPort, n);
+    // Requests in the middle of their body hold their connection (idle ones would be closed
+    // to make room).
+    const conns = await openMany(srv.httpPort, n, (s) => s.write(
+      'POST /v1/traces HTTP/1.1\r\nHost: argus\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{'));
     await sleep(300);
     const rd = await timedGet(`${srv.apiUrl}/readyz`);
     check(`${name}-readyz-503`, [503, true], [rd.status, /otlp-http listener at its connection cap/.test(rd.body || '')]);
     const h = await timedGet(`${srv.apiUrl}/healthz`);
     check(`${name}-healthz-200`, 200, h.status);
     conns.destroy();
+    // Connections whose client has gone free their slot within a reaper tick (hang-up check).
     let again = { status: 0 };
     for (let i = 0; i < 30 && again.status !== 200; i++) {
       await sleep(100);

@@ -452,6 +452,11 @@ static void test_commit_failure_never_acknowledged(void **state)
     assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), 0);
     char reason[256];
     assert_int_equal(argus_writer_ready(f->w, reason, sizeof reason), 0);
+    /* The idle writer probes the database every second: BEGIN still works, COMMIT does not, so
+     * it must not call the database writable again. */
+    usleep(1500 * 1000);
+    if (argus_writer_ready(f->w, reason, sizeof reason) != 0)
+        fail_msg("expected not ready while every COMMIT fails (after a probe), got ready");
     atomic_store(&commits_fail, 0);
     r = export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, &visible);
     assert_int_equal(r.status, ARGUS_INGEST_OK);

@@ -666,6 +666,36 @@ static void test_per_address_cap(void **state)
     argus_http_free(h, 1000);
 }
 
+/* Idle connections filling the listener's cap: the oldest waiting ones are closed to make room,
+ * so a new client still gets in. */
+static void test_idle_flood_evicted_at_cap(void **state)
+{
+    (void)state;
+    argus_http *h = start((argus_http_options){.max_connections = 20});
+    unsigned port = argus_http_port(h);
+    int held[20];
+    for (int i = 0; i < 20; i++) {
+        held[i] = dial(port, "127.0.0.2", 3000);
+        sleep_ms(5);
+    }
+    reply rp;
+    int64_t t0 = now_ms();
+    get(port, &rp, "/echo?a=1", NULL);
+    assert_int_equal(rp.status, 200);
+    assert_true(now_ms() - t0 < 2000);
+    /* The oldest were closed by the server (down to 80% of the cap), the newest kept. */
+    assert_in_range(closed_after(held[0], 2000), 0, 2000);
+    int open_newest = 0;
+    for (int i = 17; i < 20; i++) {
+        char b;
+        open_newest += recv(held[i], &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+    }
+    assert_int_equal(open_newest, 3);
+    for (int i = 0; i < 20; i++)
+        close(held[i]);
+    argus_http_free(h, 1000);
+}
+
 int main(void)
 {
     argus_log_set_level(ARGUS_LOG_WARN);
@@ -680,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_worker_state),
         cmocka_unit_test(test_slow_clients_are_closed),
         cmocka_unit_test(test_per_address_cap),
+        cmocka_unit_test(test_idle_flood_evicted_at_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

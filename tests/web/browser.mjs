@@ -307,6 +307,43 @@ await guard('three clicks', async () => {
   check('journey/dashboard -> failing trace -> its logs in three clicks', { q: `trace_id:${traceId}`, ids: want.logs.map((l) => l.id) }, { q: u.searchParams.get('q'), ids: shown });
 });
 
+// ---- states and panels worth looking at: empty range, patterns, context, help, phone menus -----
+await guard('screens', async () => {
+  await page.goto(`${base}/?from=now-7d&to=now-6d`);
+  await page.waitForSelector('[data-testid="empty-state"]');
+  check('empty/dashboard says what to do', true, (await page.textContent('[data-testid="empty-state"]')).includes('127.0.0.1:4317'));
+  await page.screenshot({ path: path.join(shots, 'dashboard-empty-1440.png') });
+  await page.goto(`${base}/logs?${q({ tab: 'patterns' })}`);
+  await page.waitForSelector('[data-testid="patterns"] tr.ant-table-row');
+  await page.screenshot({ path: path.join(shots, 'logs-patterns-1440.png') });
+  await page.goto(`${base}/logs?${q({ q: 'declined' })}`);
+  await page.click('[data-testid="log-row"]:has-text("connection reset by peer") .log-row');
+  await page.waitForSelector('[data-testid="log-details"]');
+  await page.screenshot({ path: path.join(shots, 'logs-expanded-1440.png') });
+  await page.click('[data-testid="log-context-button"]');
+  await page.waitForSelector('[data-testid="context-self"]');
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: path.join(shots, 'logs-context-1440.png') });
+  await page.keyboard.press('Escape');
+  await page.click('[data-testid="query-help-button"]');
+  await page.waitForSelector('[data-testid="query-help"]');
+  await page.screenshot({ path: path.join(shots, 'logs-query-help-1440.png') });
+  const phone = await newPage(390, 844);
+  await phone.goto(`${base}/traces?${q()}`);
+  await phone.waitForSelector('[data-testid="trace-link"]');
+  await phone.click('[aria-label="menu"]');
+  await phone.waitForSelector('.ant-drawer .nav');
+  await phone.waitForTimeout(400);
+  await phone.screenshot({ path: path.join(shots, 'nav-drawer-390.png') });
+  await phone.keyboard.press('Escape');
+  await phone.click('[data-testid="time-picker"]');
+  await phone.waitForSelector('[data-testid="time-picker-panel"]');
+  await phone.waitForTimeout(300);
+  await phone.screenshot({ path: path.join(shots, 'time-picker-390.png') });
+  await phone.context().close();
+  ok('screens/extra screenshots');
+});
+
 await browser.close();
 checkTrue('console/no errors in the browser console', consoleErrors.length === 0, 'none', consoleErrors.slice(0, 5).join(' | '));
 done();

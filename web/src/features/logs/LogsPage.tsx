@@ -272,13 +272,13 @@ export default function LogsPage() {
 function PatternTable({ rows, zone, onPick }: { rows: Pattern[]; zone: 'local' | 'utc'; onPick: (id: string) => void }) {
   if (rows.length === 0) return <EmptyHint title="No log patterns in this range">Patterns are computed shortly after logs arrive.</EmptyHint>;
   return (
+    <div data-testid="patterns">
     <Table<Pattern>
       size="small"
       rowKey="pattern_id"
       pagination={{ pageSize: 50, hideOnSinglePage: true }}
       dataSource={rows}
       scroll={{ x: 'max-content' }}
-      data-testid="patterns"
       columns={[
         { title: 'Count', dataIndex: 'count', align: 'right', render: formatCount },
         {
@@ -295,5 +295,6 @@ function PatternTable({ rows, zone, onPick }: { rows: Pattern[]; zone: 'local' |
         { title: 'Last seen', dataIndex: 'last_ns', render: (ns: string) => <span className="mono">{formatTime(nsToMs(ns), zone, 'second')}</span> },
       ]}
     />
+    </div>
   );
 }
