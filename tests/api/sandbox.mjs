@@ -149,4 +149,37 @@ if (example) {
 
 const st = await stopServer(srv);
 check('sandbox/server-stops-cleanly', 0, st && st.code);
+
+// One worker, a queue of one: a third concurrent request is refused with 503 + Retry-After; a
+// statement past ARGUS_SQL_TIMEOUT_MS is interrupted (503 timeout).
+const dir2 = tempDir('lua-busy');
+fs.writeFileSync(path.join(dir2, 'slow.lua'), `
+return {
+  {method = "GET", path = "/api/x/slow", handler = function()
+    local n = 0
+    for i = 1, 3000000 do n = n + i end
+    return {n = n}
+  end},
+  {method = "GET", path = "/api/x/long-sql", handler = function()
+    return {n = db.value("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT count(*) FROM c")}
+  end},
+}
+`);
+const busy = await startServer(build, { ARGUS_LUA_DIR: dir2, ARGUS_API_WORKERS: '1', ARGUS_API_QUEUE: '1',
+  ARGUS_SQL_TIMEOUT_MS: '300' });
+await guard('api/busy', async () => {
+  const all = await Promise.all(Array.from({ length: 8 }, () => fetch(`${busy.apiUrl}/api/x/slow`)));
+  const refused = all.filter((r) => r.status === 503);
+  const okCount = all.filter((r) => r.status === 200).length;
+  const body = refused.length ? await refused[0].json() : null;
+  checkTrue('api/busy-503-retry-after', okCount >= 1 && refused.length >= 1 && refused[0].headers.get('retry-after') === '1' &&
+    body.error.code === 'busy', 'some 200, the rest 503 busy with Retry-After: 1', `${okCount} ok, ${refused.length} refused, ${JSON.stringify(body)}`);
+  const t0 = Date.now();
+  const r = await fetch(`${busy.apiUrl}/api/x/long-sql`);
+  const j = await r.json();
+  check('api/sql-timeout-503', [503, 'timeout', true], [r.status, j.error && j.error.code, Date.now() - t0 < 5000]);
+  check('api/after-timeout-serves', 200, (await fetch(`${busy.apiUrl}/api/x/slow`)).status);
+});
+const st2 = await stopServer(busy);
+check('api/busy-server-stops-cleanly', 0, st2 && st2.code);
 done();
