@@ -609,7 +609,7 @@ static int update_traces(mysql_store *st, argus_otlp_traces *t, argus_arena *are
                                 ARGUS_SPAN_START_TIME,   ARGUS_SPAN_END_TIME,
                                 ARGUS_SPAN_SERVICE_NAME, ARGUS_SPAN_NAME,
                                 ARGUS_SPAN_STATUS_CODE};
-    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
         for (int c = 0; c < 7; c++)
             argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
         trace_agg *a = find_trace(aggs, n, v[0].s);
@@ -770,7 +770,7 @@ static int update_rollups(mysql_store *st, argus_otlp_traces *t, char *msg, size
                                 ARGUS_SPAN_START_TIME,     ARGUS_SPAN_DURATION,
                                 ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_STATUS_CODE};
     argus_value v[6];
-    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
         for (int c = 0; c < 6; c++)
             argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
         if (!(v[1].i == 2 || v[1].i == 5 || v[0].type == ARGUS_VAL_NULL))
@@ -943,7 +943,7 @@ static int put_resources(mysql_store *st, argus_signal sig, void *decoded, char 
     int have = 0;
     argus_value id, name, attrs, url;
     if (sig == ARGUS_SIGNAL_TRACES) {
-        for (argus_span_iter it = argus_span_iter_start(decoded); argus_span_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
             argus_otlp_span_column(&it, ARGUS_SPAN_RESOURCE_ID, &id, &st->scratch);
             if (have && id.i == last)
                 continue;
@@ -958,7 +958,7 @@ static int put_resources(mysql_store *st, argus_signal sig, void *decoded, char 
             last = id.i, have = 1;
         }
     } else {
-        for (argus_log_iter it = argus_log_iter_start(decoded); argus_log_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
             argus_otlp_log_column(&it, ARGUS_LOG_RESOURCE_ID, &id, &st->scratch);
             if (have && id.i == last)
                 continue;
@@ -985,7 +985,7 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
     int64_t id = st->next_id[sig];
     argus_value v;
     if (sig == ARGUS_SIGNAL_TRACES) {
-        for (argus_span_iter it = argus_span_iter_start(decoded); argus_span_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
             if (bulk_grow(b))
                 return out_of_memory(msg, msglen);
             set_int(b, 0, id + (int64_t)b->n);
@@ -996,7 +996,7 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
             b->n++;
         }
     } else {
-        for (argus_log_iter it = argus_log_iter_start(decoded); argus_log_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
             if (bulk_grow(b))
                 return out_of_memory(msg, msglen);
             set_int(b, 0, id + (int64_t)b->n);
@@ -1030,10 +1030,9 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     memset(out, 0, sizeof *out);
     argus_error err;
     /* columns borrowed from the decoded request must stay put: render them all first */
-    int rc =
-        sig == ARGUS_SIGNAL_TRACES
-            ? (((argus_otlp_traces *)decoded)->rows ? 0 : argus_otlp_traces_render(decoded, &err))
-            : (((argus_otlp_logs *)decoded)->rows ? 0 : argus_otlp_logs_render(decoded, &err));
+    int rc = sig == ARGUS_SIGNAL_TRACES
+                 ? (((argus_otlp_traces *)decoded)->rows ? 0 : argus_otlp_render(decoded, &err))
+                 : (((argus_otlp_logs *)decoded)->rows ? 0 : argus_otlp_render(decoded, &err));
     if (rc) {
         snprintf(msg, msglen, "mysql: %s", err.message);
         return ARGUS_STORE_REJECT;

@@ -452,19 +452,18 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     size_t total;
     if (sig == ARGUS_SIGNAL_TRACES) {
         rc = argus_otlp_traces_decode(&j->traces, payload ? payload : "", len, &err);
-        total = j->traces.span_count;
+        total = j->traces.item_count;
         j->rejected = j->traces.rejected;
         snprintf(j->reject_message, sizeof j->reject_message, "%s", j->traces.reject_message);
     } else {
         rc = argus_otlp_logs_decode(&j->logs, payload ? payload : "", len, &err);
-        total = j->logs.log_count;
+        total = j->logs.item_count;
         j->rejected = j->logs.rejected;
         snprintf(j->reject_message, sizeof j->reject_message, "%s", j->logs.reject_message);
     }
     /* Render the rows here too, in the receiver's thread: the writer then only copies them. */
     if (rc == 0)
-        rc = sig == ARGUS_SIGNAL_TRACES ? argus_otlp_traces_render(&j->traces, &err)
-                                        : argus_otlp_logs_render(&j->logs, &err);
+        rc = argus_otlp_render(sig == ARGUS_SIGNAL_TRACES ? &j->traces : &j->logs, &err);
     size_t held = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
     if (rc == 0 && held > w->cfg.memory_limit) {
         /* Decoded, it takes more than the whole budget: it could never be queued. */
