@@ -890,7 +890,7 @@ static int update_log_rollups(mysql_store *st, argus_otlp_logs *l, char *msg, si
     argus_value v[4];
     static const int cols[4] = {ARGUS_LOG_TIME, ARGUS_LOG_OBSERVED_TIME, ARGUS_LOG_SEVERITY_NUMBER,
                                 ARGUS_LOG_SERVICE_NAME};
-    for (argus_log_iter it = argus_log_iter_start(l); argus_log_iter_next(&it);) {
+    for (argus_otlp_iter it = argus_otlp_iter_start(l); argus_otlp_iter_next(&it);) {
         for (int c = 0; c < 4; c++)
             argus_otlp_log_column(&it, cols[c], &v[c], &st->scratch);
         int64_t t = v[0].i ? v[0].i : v[1].i;
