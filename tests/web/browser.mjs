@@ -108,6 +108,12 @@ await guard('dashboard/figures match the API', async () => {
   const s = await (await fetch(`${base}/api/dashboard/summary?start=${range.from}&end=${range.to}`)).json();
   check('dashboard/requests KPI equals the API', String(s.current.requests), (await page.textContent('[data-testid="kpi-requests-value"]')).trim());
   check('dashboard/errors KPI equals the API', String(s.current.errors), (await page.textContent('[data-testid="kpi-errors-value"]')).trim());
+  await page.goto(`${base}/?${q({ service: 'checkout' })}`);
+  await page.waitForSelector('[data-testid="kpi-requests-value"]');
+  const c = await (await fetch(`${base}/api/dashboard/summary?start=${range.from}&end=${range.to}&service=checkout`)).json();
+  await page.waitForFunction((n) => document.querySelector('[data-testid="kpi-requests-value"]')?.textContent.trim() === n, String(c.current.requests), { timeout: 5000 }).catch(() => {});
+  check('dashboard/one service: requests KPI equals the API', String(c.current.requests), (await page.textContent('[data-testid="kpi-requests-value"]')).trim());
+  await page.screenshot({ path: path.join(shots, 'dashboard-service-1440.png') });
   const t = await (await fetch(`${base}/api/traces?start=${range.from}&end=${range.to}&limit=1`)).json();
   await page.goto(`${base}/traces?${q()}`);
   await page.waitForSelector('[data-testid="trace-link"]');
