@@ -17,6 +17,7 @@ PORT=${MARIADB_PORT:?a private MariaDB must be running (tests/mysql/mariadb.sh)}
 WORK=$(mktemp -d /tmp/argus-backend.XXXXXX)
 SERVER_PID=
 
+SERVER=${ARGUS_SERVER:-$BUILD/argus-server} # ARGUS_SERVER: e.g. an ASan build of it
 start_server() { # db url [more flags]; sets OTLP, API (new ports when one was taken meanwhile)
     local try url=$1
     shift
@@ -24,7 +25,7 @@ start_server() { # db url [more flags]; sets OTLP, API (new ports when one was t
         OTLP=$(mariadb_free_port)
         API=$(mariadb_free_port)
         : >"$WORK/start.log"
-        "$BUILD/argus-server" --db "$url" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
+        "$SERVER" --db "$url" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
             --http-listen "127.0.0.1:$API" --insight-worker off --retention off \
             --batch-latency-ms 5 "$@" >>"$WORK/start.log" 2>&1 &
         SERVER_PID=$!
