@@ -9,11 +9,6 @@
 
 static argus_stats stats;
 
-const char *argus_signal_name(argus_signal s)
-{
-    return s == ARGUS_SIGNAL_TRACES ? "traces" : "logs";
-}
-
 argus_stats *argus_stats_get(void)
 {
     return &stats;

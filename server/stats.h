@@ -6,17 +6,10 @@
 #ifndef ARGUS_STATS_H
 #define ARGUS_STATS_H
 
+#include "argus_signal.h" /* argus_signal, argus_signal_name() */
+
 #include <stdatomic.h>
 #include <stdint.h>
-
-typedef enum argus_signal {
-    ARGUS_SIGNAL_TRACES = 0,
-    ARGUS_SIGNAL_LOGS = 1,
-    ARGUS_SIGNAL_COUNT
-} argus_signal;
-
-/* "traces" / "logs". */
-const char *argus_signal_name(argus_signal s);
 
 typedef struct argus_signal_stats {
     atomic_uint_least64_t requests;     /* Export calls / POSTs received */

@@ -138,7 +138,7 @@ typedef struct mysql_store {
     MYSQL *db;
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
-    bulk spans, logs, resources, traces, rollups;
+    bulk spans, logs, resources, traces, rollups, log_rollups;
     argus_buf scratch, sql;
     const _Atomic int64_t *wait_deadline;
     unsigned lock_wait_s;
@@ -276,7 +276,8 @@ static void ms_close(argus_store *base)
     mysql_store *st = (mysql_store *)base;
     if (!st)
         return;
-    bulk *all[] = {&st->spans, &st->logs, &st->resources, &st->traces, &st->rollups};
+    bulk *all[] = {&st->spans,  &st->logs,    &st->resources,
+                   &st->traces, &st->rollups, &st->log_rollups};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         bulk_free(all[i]);
     if (st->db)
@@ -460,6 +461,10 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
                       " requests = VALUES(requests), errors = VALUES(errors),"
                       " duration_sketch = VALUES(duration_sketch)";
     st->rollups.types = "siiib";
+    st->log_rollups.sql = "INSERT INTO log_rollups (service_name, minute_ns, severity, count)"
+                          " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+                          " count = count + VALUES(count)";
+    st->log_rollups.types = "siii";
     *out = &st->base;
     return ARGUS_STORE_OK;
 }
@@ -604,7 +609,7 @@ static int update_traces(mysql_store *st, argus_otlp_traces *t, argus_arena *are
                                 ARGUS_SPAN_START_TIME,   ARGUS_SPAN_END_TIME,
                                 ARGUS_SPAN_SERVICE_NAME, ARGUS_SPAN_NAME,
                                 ARGUS_SPAN_STATUS_CODE};
-    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
         for (int c = 0; c < 7; c++)
             argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
         trace_agg *a = find_trace(aggs, n, v[0].s);
@@ -765,7 +770,7 @@ static int update_rollups(mysql_store *st, argus_otlp_traces *t, char *msg, size
                                 ARGUS_SPAN_START_TIME,     ARGUS_SPAN_DURATION,
                                 ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_STATUS_CODE};
     argus_value v[6];
-    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
         for (int c = 0; c < 6; c++)
             argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
         if (!(v[1].i == 2 || v[1].i == 5 || v[0].type == ARGUS_VAL_NULL))
@@ -869,6 +874,63 @@ out:
     return res;
 }
 
+/* One (service, minute, severity group) of a request's log counts. */
+typedef struct log_rollup_agg {
+    str_ref service;
+    int64_t minute, severity, count;
+} log_rollup_agg;
+
+/* Per-service, per-minute, per-severity-group log counts (log_rollups), added to the stored ones
+ * as sql/sqlite/ingest/logs_30_rollups.sql does: a plain additive upsert. */
+static int update_log_rollups(mysql_store *st, argus_otlp_logs *l, char *msg, size_t msglen)
+{
+    log_rollup_agg *aggs = NULL;
+    size_t n = 0, cap = 0;
+    int res = ARGUS_STORE_OK;
+    argus_value v[4];
+    static const int cols[4] = {ARGUS_LOG_TIME, ARGUS_LOG_OBSERVED_TIME, ARGUS_LOG_SEVERITY_NUMBER,
+                                ARGUS_LOG_SERVICE_NAME};
+    for (argus_otlp_iter it = argus_otlp_iter_start(l); argus_otlp_iter_next(&it);) {
+        for (int c = 0; c < 4; c++)
+            argus_otlp_log_column(&it, cols[c], &v[c], &st->scratch);
+        int64_t t = v[0].i ? v[0].i : v[1].i;
+        int64_t minute = t / 60000000000 * 60000000000;
+        int64_t sev = v[2].i >= 1 && v[2].i <= 24 ? (v[2].i - 1) / 4 * 4 + 1 : 0;
+        log_rollup_agg *a = NULL;
+        for (size_t i = n; i-- > 0 && !a;)
+            if (aggs[i].minute == minute && aggs[i].severity == sev &&
+                aggs[i].service.n == v[3].n && memcmp(aggs[i].service.s, v[3].s, v[3].n) == 0)
+                a = &aggs[i];
+        if (!a) {
+            if (grow(&aggs, n, &cap, sizeof *aggs, 8)) {
+                res = out_of_memory(msg, msglen);
+                goto out;
+            }
+            a = &aggs[n++];
+            *a = (log_rollup_agg){{v[3].s, v[3].n}, minute, sev, 0};
+        }
+        a->count++;
+    }
+    bulk *b = &st->log_rollups;
+    b->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bulk_grow(b)) {
+            res = out_of_memory(msg, msglen);
+            goto out;
+        }
+        set_str(b, 0, aggs[i].service.s, aggs[i].service.n);
+        set_int(b, 1, aggs[i].minute);
+        set_int(b, 2, aggs[i].severity);
+        set_int(b, 3, aggs[i].count);
+        b->n++;
+    }
+    res = bulk_run(st, b, msg, msglen, "storing log rollups");
+    b->n = 0;
+out:
+    free(aggs);
+    return res;
+}
+
 /* ---- put --------------------------------------------------------------------------------------
  */
 
@@ -881,7 +943,7 @@ static int put_resources(mysql_store *st, argus_signal sig, void *decoded, char 
     int have = 0;
     argus_value id, name, attrs, url;
     if (sig == ARGUS_SIGNAL_TRACES) {
-        for (argus_span_iter it = argus_span_iter_start(decoded); argus_span_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
             argus_otlp_span_column(&it, ARGUS_SPAN_RESOURCE_ID, &id, &st->scratch);
             if (have && id.i == last)
                 continue;
@@ -896,7 +958,7 @@ static int put_resources(mysql_store *st, argus_signal sig, void *decoded, char 
             last = id.i, have = 1;
         }
     } else {
-        for (argus_log_iter it = argus_log_iter_start(decoded); argus_log_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
             argus_otlp_log_column(&it, ARGUS_LOG_RESOURCE_ID, &id, &st->scratch);
             if (have && id.i == last)
                 continue;
@@ -923,7 +985,7 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
     int64_t id = st->next_id[sig];
     argus_value v;
     if (sig == ARGUS_SIGNAL_TRACES) {
-        for (argus_span_iter it = argus_span_iter_start(decoded); argus_span_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
             if (bulk_grow(b))
                 return out_of_memory(msg, msglen);
             set_int(b, 0, id + (int64_t)b->n);
@@ -934,7 +996,7 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
             b->n++;
         }
     } else {
-        for (argus_log_iter it = argus_log_iter_start(decoded); argus_log_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
             if (bulk_grow(b))
                 return out_of_memory(msg, msglen);
             set_int(b, 0, id + (int64_t)b->n);
@@ -968,10 +1030,9 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     memset(out, 0, sizeof *out);
     argus_error err;
     /* columns borrowed from the decoded request must stay put: render them all first */
-    int rc =
-        sig == ARGUS_SIGNAL_TRACES
-            ? (((argus_otlp_traces *)decoded)->rows ? 0 : argus_otlp_traces_render(decoded, &err))
-            : (((argus_otlp_logs *)decoded)->rows ? 0 : argus_otlp_logs_render(decoded, &err));
+    int rc = sig == ARGUS_SIGNAL_TRACES
+                 ? (((argus_otlp_traces *)decoded)->rows ? 0 : argus_otlp_render(decoded, &err))
+                 : (((argus_otlp_logs *)decoded)->rows ? 0 : argus_otlp_render(decoded, &err));
     if (rc) {
         snprintf(msg, msglen, "mysql: %s", err.message);
         return ARGUS_STORE_REJECT;
@@ -1005,6 +1066,8 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         if (res == ARGUS_STORE_OK)
             res = update_rollups(st, decoded, msg, msglen);
     }
+    if (res == ARGUS_STORE_OK && sig == ARGUS_SIGNAL_LOGS && out->stored)
+        res = update_log_rollups(st, decoded, msg, msglen);
     if (res == ARGUS_STORE_OK)
         return exec(st, "RELEASE SAVEPOINT request", msg, msglen);
     st->next_id[sig] = next;
@@ -1191,6 +1254,7 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
             {0, 1, "DELETE FROM log_records LIMIT %u", offsetof(argus_purge_counts, logs)},
             {1, 0, "DELETE FROM traces LIMIT %u", offsetof(argus_purge_counts, traces)},
             {1, 0, "DELETE FROM span_rollups LIMIT %u", offsetof(argus_purge_counts, rollups)},
+            {0, 1, "DELETE FROM log_rollups LIMIT %u", (size_t)-2},
             {0, 1, "DELETE FROM log_patterns LIMIT %u", offsetof(argus_purge_counts, patterns)},
             {0, 1, "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights' AND %u > 0",
              (size_t)-1},
@@ -1203,6 +1267,8 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
             snprintf(q, sizeof q, steps[i].sql, chunk);
             if (steps[i].count == (size_t)-1)
                 res = exec(st, q, msg, msglen);
+            else if (steps[i].count == (size_t)-2) /* counted nowhere, as in SQLite */
+                res = purge_exec(st, q, NULL, more, msg, msglen);
             else
                 res = purge_exec(st, q, (uint64_t *)(void *)((char *)add + steps[i].count), more,
                                  msg, msglen);
@@ -1219,6 +1285,13 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
                      " ORDER BY minute_ns LIMIT %u",
                      b, chunk);
             res = purge_exec(st, q, &add->rollups, more, msg, msglen);
+        }
+        if (res == ARGUS_STORE_OK && !*more && logs) {
+            snprintf(q, sizeof q,
+                     "DELETE FROM log_rollups WHERE minute_ns <= %lld - 60000000000"
+                     " ORDER BY minute_ns LIMIT %u",
+                     b, chunk);
+            res = purge_exec(st, q, NULL, more, msg, msglen);
         }
         if (res == ARGUS_STORE_OK && !*more && traces && logs) {
             snprintf(q, sizeof q,

@@ -596,7 +596,7 @@ static int sqlite_put(argus_store *base, argus_signal sig, void *decoded, const 
             return exec(st, "RELEASE request", msg, msglen);
         }
     }
-    const char *ptype = sig == ARGUS_SIGNAL_TRACES ? "argus_otlp_traces" : "argus_otlp_logs";
+    const char *ptype = argus_signal_get(sig)->pointer_type;
     for (int i = 0; i < st->n_ingest[sig] && res == ARGUS_STORE_OK; i++) {
         sqlite3_stmt *s = st->ingest[sig][i];
         sqlite3_bind_pointer(s, 1, decoded, ptype, NULL);

@@ -70,55 +70,6 @@ const char *argus_buf_cstr(argus_buf *b)
     return b->data;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0) {
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && s[1] >= 0xA0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90)
-            return 0; /* overlong */
-        if (c == 0xF4 && s[1] >= 0x90)
-            return 0; /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
-int argus_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = utf8_seq(p + i, n - i);
-        if (!k)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 static const char REPLACEMENT[] = "\xEF\xBF\xBD";
 
 void argus_utf8_sanitize(argus_buf *b, const char *s, size_t n)
@@ -126,7 +77,7 @@ void argus_utf8_sanitize(argus_buf *b, const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0;
     while (i < n) {
-        size_t k = p[i] < 0x80 ? 1 : utf8_seq(p + i, n - i);
+        size_t k = p[i] < 0x80 ? 1 : argus_utf8_seq(p + i, n - i);
         if (k) {
             i += k;
             continue;
@@ -178,7 +129,7 @@ void argus_json_string(argus_buf *b, const char *s, size_t n)
             i++;
             continue;
         }
-        size_t k = utf8_seq(p + i, n - i);
+        size_t k = argus_utf8_seq(p + i, n - i);
         if (k) {
             memcpy(o, p + i, k);
             o += k;
@@ -234,44 +185,19 @@ void argus_json_double(argus_buf *b, double v)
     argus_buf_append(b, tmp, (size_t)n);
 }
 
-void argus_json_base64(argus_buf *b, const uint8_t *d, size_t n)
+void argus_json_cstr(argus_buf *b, const char *s)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    if (argus_buf_reserve(b, (n + 2) / 3 * 4 + 2) != 0)
-        return;
-    char *o = b->data + b->len;
-    *o++ = '"';
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2];
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-        *o++ = tbl[(v >> 6) & 63];
-        *o++ = tbl[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)d[i] << 16;
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-        *o++ = '=';
-        *o++ = '=';
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8;
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-        *o++ = tbl[(v >> 6) & 63];
-        *o++ = '=';
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->data);
+    if (s)
+        argus_json_string(b, s, strlen(s));
+    else
+        argus_buf_appends(b, "null");
 }
 
-void argus_hex(char *out, const uint8_t *data, size_t n)
+void argus_json_base64(argus_buf *b, const uint8_t *d, size_t n)
 {
-    static const char hexd[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexd[data[i] >> 4];
-        out[2 * i + 1] = hexd[data[i] & 15];
-    }
-    out[2 * n] = '\0';
+    if (argus_buf_reserve(b, argus_base64_len(n) + 2) != 0)
+        return;
+    b->data[b->len++] = '"';
+    b->len += argus_base64_encode(b->data + b->len, d, n);
+    b->data[b->len++] = '"';
 }

@@ -5,6 +5,8 @@
 #ifndef ARGUS_BUF_H
 #define ARGUS_BUF_H
 
+#include "argus_codec.h" /* hex, base64, UTF-8 validation */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +36,8 @@ const char *argus_buf_cstr(argus_buf *b);
 /* Writes s[0..n) as a JSON string literal, escaping as needed; invalid UTF-8 sequences become
  * U+FFFD. */
 void argus_json_string(argus_buf *b, const char *s, size_t n);
+/* Writes the NUL-terminated s as a JSON string literal, or null when s is NULL. */
+void argus_json_cstr(argus_buf *b, const char *s);
 /* Writes an integer. */
 void argus_json_int(argus_buf *b, int64_t v);
 void argus_json_uint(argus_buf *b, uint64_t v);
@@ -43,11 +47,6 @@ void argus_json_double(argus_buf *b, double v);
 /* Writes data as a standard base64 JSON string (with padding). */
 void argus_json_base64(argus_buf *b, const uint8_t *data, size_t n);
 
-/* Writes n bytes as 2n lower-case hex digits plus NUL into out (size >= 2n+1). */
-void argus_hex(char *out, const uint8_t *data, size_t n);
-
-/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
-int argus_utf8_valid(const char *s, size_t n);
 /* Appends s[0..n) with invalid UTF-8 sequences replaced by U+FFFD. */
 void argus_utf8_sanitize(argus_buf *b, const char *s, size_t n);
 

@@ -1,9 +1,9 @@
 /* OTLP decoding for traces and logs, from protobuf or OTLP/JSON, into protobuf-c structs held in
  * an arena, plus iteration over spans / log records and rendering of their parts as JSON text.
- *   argus_otlp_traces t; argus_otlp_traces_init(&t);
- *   if (argus_otlp_traces_decode(&t, buf, len, &err) == 0)
- *       for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it);) ...
- *   argus_otlp_traces_free(&t);
+ *   argus_otlp_payload p; argus_otlp_payload_init(&p, ARGUS_SIGNAL_TRACES);
+ *   if (argus_otlp_decode(&p, buf, len, ARGUS_OTLP_PROTOBUF, &err) == 0)
+ *       for (argus_otlp_iter it = argus_otlp_iter_start(&p); argus_otlp_iter_next(&it);) ...
+ *   argus_otlp_payload_free(&p);
  * The payload is borrowed only during decode; decoded data lives until the next decode or free.
  * Spans/log records with invalid ids are counted in `rejected` and skipped by the iterators. */
 #ifndef ARGUS_OTLP_H
@@ -12,6 +12,7 @@
 #include "argus_arena.h"
 #include "argus_buf.h"
 #include "argus_error.h"
+#include "argus_signal.h"
 
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
@@ -40,54 +41,88 @@ typedef Opentelemetry__Proto__Logs__V1__LogRecord argus_pb_log;
 #define ARGUS_OTLP_MEMORY_FACTOR 32 /* decoded bytes allowed per payload byte */
 
 typedef enum argus_otlp_format {
+    /* Guess from the bytes, never refusing a valid protobuf: a payload that looks like JSON
+     * (argus_otlp_is_json()) and does not decode as OTLP/JSON is tried as protobuf (a protobuf
+     * whose first ResourceSpans is 123 bytes long starts "\n{"); when both fail, the JSON error
+     * is reported. For SQL users; a server knows the format from its transport. */
+    ARGUS_OTLP_AUTO = 0,
     ARGUS_OTLP_PROTOBUF = 1,
     ARGUS_OTLP_JSON = 2,
 } argus_otlp_format;
 
-/* 1 if the payload looks like OTLP/JSON (first non-blank byte is '{'), else 0 (protobuf). */
+/* 1 if the payload looks like OTLP/JSON (first non-blank byte is '{'), else 0. A hint only: a
+ * valid protobuf may look like JSON too (see ARGUS_OTLP_AUTO). */
 int argus_otlp_is_json(const void *payload, size_t len);
-
-/* ---- traces ------------------------------------------------------------------------------- */
 
 struct argus_value; /* argus_otlp_rows.h */
 
-typedef struct argus_otlp_traces {
+/* A decoded OTLP payload of one signal: an ExportTraceServiceRequest / TracesData or an
+ * ExportLogsServiceRequest / LogsData, held in the payload's arena. Reused across decodes (the
+ * arena keeps its last block); argus_otlp_recycle() bounds what it keeps between requests. */
+typedef struct argus_otlp_payload {
+    argus_signal signal;
     argus_arena arena;
-    argus_pb_traces *data; /* owned by arena; NULL before a successful decode */
-    argus_otlp_format format;
-    size_t span_count;        /* every span in the payload, valid or not */
-    size_t rejected;          /* spans with invalid ids */
-    char reject_message[160]; /* why the first rejected span was rejected */
-    /* Column values of every valid span, rendered ahead by argus_otlp_traces_render() (in the
-     * arena; ARGUS_SPAN_NCOLUMNS per span), or NULL: then columns are rendered on demand. */
+    union { /* owned by arena; NULL before a successful decode */
+        void *data;
+        argus_pb_traces *traces; /* signal == ARGUS_SIGNAL_TRACES */
+        argus_pb_logs *logs;     /* signal == ARGUS_SIGNAL_LOGS */
+    };
+    argus_otlp_format format; /* the format it was decoded from */
+    size_t resource_count;    /* ResourceSpans / ResourceLogs entries */
+    size_t item_count;        /* every span / log record in the payload, valid or not */
+    size_t rejected;          /* items with invalid ids */
+    char reject_message[160]; /* why the first rejected item was rejected */
+    /* Column values of every valid item, rendered ahead by argus_otlp_render() (in the arena;
+     * the signal's ncolumns per item), or NULL: then columns are rendered on demand. */
     const struct argus_value *rows;
-} argus_otlp_traces;
+    /* Set by the caller before argus_otlp_decode (0 = none): decoding and rendering may hold at
+     * most this many bytes, below the built-in ARGUS_OTLP_MEMORY_* limit (the server's memory
+     * budget). Reaching it fails with ARGUS_ENOMEM. Kept across decodes. */
+    size_t memory_cap;
+} argus_otlp_payload;
+
+/* Initialises an empty payload of signal sig (no allocation yet). */
+void argus_otlp_payload_init(argus_otlp_payload *p, argus_signal sig);
+/* Releases all memory; the payload may be initialised again. */
+void argus_otlp_payload_free(argus_otlp_payload *p);
+/* Decodes payload bytes (borrowed during the call) of the payload's signal, in the given format
+ * (ARGUS_OTLP_AUTO: see there). Replaces what p held. Returns 0, or ARGUS_EFORMAT /
+ * ARGUS_ELIMIT / ARGUS_ENOMEM with err->message saying what is wrong. */
+int argus_otlp_decode(argus_otlp_payload *p, const void *payload, size_t len,
+                      argus_otlp_format format, argus_error *err);
+/* Decodes a payload whose signal is not known: as traces when it decodes as such (the two share a
+ * wire shape at the top), unless it holds no resource while it decodes as logs with some (as
+ * OTLP/JSON logs do: "resourceLogs" is an unknown key to traces); otherwise as logs, whose error
+ * is the one reported. tr and lg are payloads initialised for each signal; *out is set to the
+ * one holding the result. An empty payload is empty traces. */
+int argus_otlp_decode_any(argus_otlp_payload *tr, argus_otlp_payload *lg, const void *payload,
+                          size_t len, argus_otlp_format format, argus_otlp_payload **out,
+                          argus_error *err);
+/* Valid items (item_count - rejected). */
+size_t argus_otlp_valid_items(const argus_otlp_payload *p);
+/* Forgets the decoded data for the next decode, keeping the arena's most recent block for reuse
+ * unless that block is larger than keep_bytes (a huge request must not pin its memory). */
+void argus_otlp_recycle(argus_otlp_payload *p, size_t keep_bytes);
+
+/* ---- per-signal names (the same payload type; kept for readability at call sites) --------- */
+
+typedef argus_otlp_payload argus_otlp_traces;
+typedef argus_otlp_payload argus_otlp_logs;
 
 void argus_otlp_traces_init(argus_otlp_traces *t);
 void argus_otlp_traces_free(argus_otlp_traces *t);
-/* Decodes an ExportTraceServiceRequest / TracesData (protobuf or OTLP/JSON). Returns 0, or
- * ARGUS_EFORMAT / ARGUS_ELIMIT / ARGUS_ENOMEM with err->message saying what is wrong. */
+/* argus_otlp_decode(t, payload, len, ARGUS_OTLP_AUTO, err) as traces. */
 int argus_otlp_traces_decode(argus_otlp_traces *t, const void *payload, size_t len,
                              argus_error *err);
-
-/* ---- logs --------------------------------------------------------------------------------- */
-
-typedef struct argus_otlp_logs {
-    argus_arena arena;
-    argus_pb_logs *data;
-    argus_otlp_format format;
-    size_t log_count;
-    size_t rejected;
-    char reject_message[160];
-    const struct argus_value *rows; /* as for traces; ARGUS_LOG_NCOLUMNS per record */
-} argus_otlp_logs;
-
 void argus_otlp_logs_init(argus_otlp_logs *l);
 void argus_otlp_logs_free(argus_otlp_logs *l);
 int argus_otlp_logs_decode(argus_otlp_logs *l, const void *payload, size_t len, argus_error *err);
 
 /* ---- OTLP/JSON (otlp_json.c): payload -> the same protobuf-c structs, allocated in `a` ------ */
 
+/* d is the top-level message (TracesData / LogsData); *out is set to the decoded message. */
+int argus_otlp_json_decode(const char *json, size_t len, argus_arena *a,
+                           const ProtobufCMessageDescriptor *d, void **out, argus_error *err);
 int argus_otlp_json_decode_traces(const char *json, size_t len, argus_arena *a,
                                   argus_pb_traces **out, argus_error *err);
 int argus_otlp_json_decode_logs(const char *json, size_t len, argus_arena *a, argus_pb_logs **out,
@@ -102,32 +137,29 @@ typedef struct argus_otlp_resource_info {
     size_t service_name_len;
 } argus_otlp_resource_info;
 
-typedef struct argus_span_iter {
-    const argus_pb_traces *data;
+/* Walks the valid items of a payload of any signal, in payload order. */
+typedef struct argus_otlp_iter {
+    const argus_signal_desc *sig;
+    const void *data;  /* the payload's top-level message */
     size_t ri, si, ki; /* next position */
     argus_otlp_resource_info res;
-    const argus_pb_scope *scope;    /* may be NULL */
-    const argus_pb_span *span;      /* current span after a successful next() */
-    size_t n;                       /* valid spans returned so far (the current one is n - 1) */
+    const void *resource_entry;  /* current ResourceSpans / ResourceLogs */
+    const void *scope_entry;     /* current ScopeSpans / ScopeLogs */
+    const char *resource_schema; /* their schema URLs ("" when absent) */
+    const char *scope_schema;
+    const argus_pb_scope *scope; /* may be NULL */
+    union {                      /* current item after a successful next() */
+        const void *item;
+        const argus_pb_span *span;
+        const argus_pb_log *log;
+    };
+    size_t n;                       /* valid items returned so far (the current one is n - 1) */
     const struct argus_value *rows; /* the payload's rendered rows, or NULL */
-} argus_span_iter;
+} argus_otlp_iter;
 
-argus_span_iter argus_span_iter_start(const argus_otlp_traces *t);
-/* Advances to the next valid span; 1 if positioned on one, 0 at the end. */
-int argus_span_iter_next(argus_span_iter *it);
-
-typedef struct argus_log_iter {
-    const argus_pb_logs *data;
-    size_t ri, si, ki;
-    argus_otlp_resource_info res;
-    const argus_pb_scope *scope;
-    const argus_pb_log *log;
-    size_t n;
-    const struct argus_value *rows;
-} argus_log_iter;
-
-argus_log_iter argus_log_iter_start(const argus_otlp_logs *l);
-int argus_log_iter_next(argus_log_iter *it);
+argus_otlp_iter argus_otlp_iter_start(const argus_otlp_payload *p);
+/* Advances to the next valid item; 1 if positioned on one, 0 at the end. */
+int argus_otlp_iter_next(argus_otlp_iter *it);
 
 /* Validity rules: 0 if valid, else a static message naming the bad field. */
 const char *argus_otlp_span_invalid(const argus_pb_span *s);

@@ -1,7 +1,7 @@
 /* The row shape of decoded OTLP data: the columns of otlp_spans() / otlp_logs() and their values,
  * shared by the SQLite virtual tables, the *_json() scalar functions and the MySQL UDFs.
- *   argus_value v; argus_otlp_span_column(&it, ARGUS_SPAN_NAME, &v, &scratch);
- *   argus_otlp_spans_json(&out, &traces);   // [{"trace_id":...}, ...] */
+ *   argus_value v; argus_otlp_column(&it, ARGUS_SPAN_NAME, &v, &scratch);
+ *   argus_otlp_rows_json(&out, &payload);   // [{"trace_id":...}, ...] */
 #ifndef ARGUS_OTLP_ROWS_H
 #define ARGUS_OTLP_ROWS_H
 
@@ -83,18 +83,27 @@ extern const char *const argus_span_column_types[ARGUS_SPAN_NCOLUMNS];
 extern const char *const argus_log_column_names[ARGUS_LOG_NCOLUMNS];
 extern const char *const argus_log_column_types[ARGUS_LOG_NCOLUMNS];
 
-/* Fills *out with column col of the iterator's current span / log record. scratch (owned by
- * caller) is reset and used for rendered text. */
-void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *out,
+/* Fills *out with column col of the iterator's current span / log record: from the rows rendered
+ * ahead when the payload has them (argus_otlp_render(); then out->s lives as long as the decoded
+ * payload), else rendered now (out->s may point into scratch, owned by caller, which is reset). */
+void argus_otlp_column(const argus_otlp_iter *it, int col, argus_value *out, argus_buf *scratch);
+/* The same, for an iterator known to be on a span / a log record. */
+void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *out,
                             argus_buf *scratch);
-void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *out, argus_buf *scratch);
+void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *out,
+                           argus_buf *scratch);
+/* Column col rendered from the decoded structs, ignoring rows rendered ahead (the descriptors'
+ * column renderers). */
+void argus_otlp_span_render(const argus_otlp_iter *it, int col, argus_value *out,
+                            argus_buf *scratch);
+void argus_otlp_log_render(const argus_otlp_iter *it, int col, argus_value *out,
+                           argus_buf *scratch);
 
-/* Renders every column of every valid span / log record into the decoded data's arena (t->rows /
- * l->rows), so that iterators started afterwards return them without rendering: lets a server do
- * this in its receiving threads instead of its one writer. A resource's columns are rendered
- * once and shared by its items. ARGUS_ENOMEM when the arena's limit is reached. */
-int argus_otlp_traces_render(argus_otlp_traces *t, argus_error *err);
-int argus_otlp_logs_render(argus_otlp_logs *l, argus_error *err);
+/* Renders every column of every valid item into the payload's arena (p->rows), so that iterators
+ * started afterwards return them without rendering: lets a server do this in its receiving
+ * threads instead of its one writer. A resource's columns are rendered once and shared by its
+ * items. ARGUS_ENOMEM when the arena's limit is reached. */
+int argus_otlp_render(argus_otlp_payload *p, argus_error *err);
 
 /* The id a resource is stored under (resources.id): a 63-bit hash of its attributes JSON (as
  * rendered into resource_attributes) and its schema URL (NULL and "" are the same). Equal
@@ -102,14 +111,12 @@ int argus_otlp_logs_render(argus_otlp_logs *l, argus_error *err);
  * store a collision rather than mix two resources up). */
 int64_t argus_otlp_resource_id(const char *attrs_json, size_t n, const char *schema_url, size_t m);
 
-/* Appends every valid span / log record as a JSON array of objects keyed by column name. */
-void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t);
-void argus_otlp_logs_json(argus_buf *out, const argus_otlp_logs *l);
+/* Appends every valid item as a JSON array of objects keyed by column name (otlp_spans_json()). */
+void argus_otlp_rows_json(argus_buf *out, const argus_otlp_payload *p);
 
 /* Appends otlp_check()'s summary of a decoded payload (SQLite function and MySQL UDF):
  * {"type":"traces"|"logs","format":"protobuf"|"json","resources":n,"items":n,"rejected":n,
  *  "error":"why the first rejected item was rejected"|null}. */
-void argus_otlp_traces_check_json(argus_buf *out, const argus_otlp_traces *t);
-void argus_otlp_logs_check_json(argus_buf *out, const argus_otlp_logs *l);
+void argus_otlp_check_json(argus_buf *out, const argus_otlp_payload *p);
 
 #endif

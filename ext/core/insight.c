@@ -1275,10 +1275,7 @@ int argus_insight_render(const argus_insight_match *m, argus_buf *out, argus_err
     argus_buf_appends(out, "],\"summary\":");
     summary_json(out, m->summary, m->status);
     argus_buf_appends(out, ",\"suggestion\":");
-    if (m->suggestion)
-        argus_json_string(out, m->suggestion, strlen(m->suggestion));
-    else
-        argus_buf_appends(out, "null");
+    argus_json_cstr(out, m->suggestion);
     argus_buf_appends(out, ",\"confidence\":");
     argus_json_double(out, m->confidence);
     argus_buf_appends(out, ",\"rule\":");

@@ -4,10 +4,14 @@
  * OTLP/JSON payloads are handed to otlp_json.c, which builds the same structs. */
 #include "argus_otlp.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_MESSAGE_DEPTH (8 + 2 * ARGUS_OTLP_MAX_DEPTH)
+/* Messages nest at most this deep: the fixed levels above an AnyValue, plus three per container
+ * level (AnyValue > KeyValueList > KeyValue); the AnyValue limit itself is counted apart. */
+#define MAX_MESSAGE_DEPTH (12 + 3 * ARGUS_OTLP_MAX_DEPTH)
 
 static const char UNKNOWN_SERVICE[] = "unknown_service";
 
@@ -24,29 +28,25 @@ int argus_otlp_is_json(const void *payload, size_t len)
 
 /* ---- wire-format pre-pass ------------------------------------------------------------------ */
 
-static int read_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
+/* ArrayValue and KeyValueList: the AnyValue containers, limited to ARGUS_OTLP_MAX_DEPTH nested
+ * levels whatever their mix, as the OTLP/JSON decoder does. */
+static int is_container(const ProtobufCMessageDescriptor *d)
 {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (*pos >= len)
-            return -1;
-        uint8_t b = p[(*pos)++];
-        if (shift == 63 && b > 1)
-            return -1;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
+    return d == &opentelemetry__proto__common__v1__array_value__descriptor ||
+           d == &opentelemetry__proto__common__v1__key_value_list__descriptor;
 }
 
 /* Checks that p[0..len) is well-formed protobuf for message d, recursing into known message
- * fields. base is the offset of p in the whole payload, for error messages. */
+ * fields. base is the offset of p in the whole payload, for error messages; containers is the
+ * number of AnyValue containers around it. */
 static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d, int depth,
-                      size_t base, argus_error *err)
+                      int containers, size_t base, argus_error *err)
 {
+    if (is_container(d) && ++containers > ARGUS_OTLP_MAX_DEPTH)
+        return argus_error_set(err, ARGUS_ELIMIT,
+                               "otlp: protobuf: AnyValue nesting deeper than %d levels at offset "
+                               "%zu",
+                               ARGUS_OTLP_MAX_DEPTH, base);
     if (depth > MAX_MESSAGE_DEPTH)
         return argus_error_set(err, ARGUS_ELIMIT,
                                "otlp: protobuf: nesting deeper than %d levels at offset %zu",
@@ -55,7 +55,7 @@ static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescri
     while (pos < len) {
         size_t at = pos;
         uint64_t tag;
-        if (read_varint(p, len, &pos, &tag) != 0)
+        if (argus_varint_get(p, len, &pos, &tag) != 0)
             return argus_error_set(err, ARGUS_EFORMAT,
                                    "otlp: protobuf: truncated field tag at offset %zu in %s",
                                    base + at, d->short_name);
@@ -70,7 +70,7 @@ static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescri
         uint64_t n;
         switch (wire) {
         case 0:
-            if (read_varint(p, len, &pos, &n) != 0)
+            if (argus_varint_get(p, len, &pos, &n) != 0)
                 return argus_error_set(err, ARGUS_EFORMAT,
                                        "otlp: protobuf: truncated varint (field %llu of %s) at "
                                        "offset %zu",
@@ -88,13 +88,14 @@ static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescri
             break;
         }
         case 2:
-            if (read_varint(p, len, &pos, &n) != 0 || n > len - pos)
+            if (argus_varint_get(p, len, &pos, &n) != 0 || n > len - pos)
                 return argus_error_set(err, ARGUS_EFORMAT,
                                        "otlp: protobuf: truncated length-delimited field %llu of "
                                        "%s at offset %zu",
                                        (unsigned long long)field, d->short_name, base + at);
             if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                int rc = check_wire(p + pos, (size_t)n, f->descriptor, depth + 1, base + pos, err);
+                int rc = check_wire(p + pos, (size_t)n, f->descriptor, depth + 1, containers,
+                                    base + pos, err);
                 if (rc)
                     return rc;
             }
@@ -126,7 +127,7 @@ static size_t memory_limit(size_t len)
 static void *decode_pb(argus_arena *a, const ProtobufCMessageDescriptor *d, const void *payload,
                        size_t len, argus_error *err)
 {
-    if (check_wire(payload, len, d, 0, 0, err))
+    if (check_wire(payload, len, d, 0, 0, 0, err))
         return NULL;
     ProtobufCAllocator pa = argus_arena_protobuf(a);
     ProtobufCMessage *m = protobuf_c_message_unpack(d, &pa, len, payload);
@@ -177,58 +178,187 @@ const char *argus_otlp_log_invalid(const argus_pb_log *l)
     return NULL;
 }
 
-/* ---- traces -------------------------------------------------------------------------------- */
+/* ---- payloads of any signal ------------------------------------------------------------------ */
 
-void argus_otlp_traces_init(argus_otlp_traces *t)
+/* Where the three levels of a signal's payload keep their lists: the generated structs of both
+ * signals have the same shape (data -> resource entries -> scope entries -> items), so one walker
+ * serves both through these offsets. */
+typedef struct shape {
+    const ProtobufCMessageDescriptor *message;          /* TracesData / LogsData */
+    size_t n_resources, resources;                      /* in the top message */
+    size_t resource, n_scopes, scopes, resource_schema; /* in a resource entry */
+    size_t scope, n_items, items, scope_schema;         /* in a scope entry */
+} shape;
+
+#define AT(p, off, T) (*(T const *)((const char *)(p) + (off)))
+
+static const shape SHAPES[ARGUS_SIGNAL_COUNT] = {
+    [ARGUS_SIGNAL_TRACES] = {&opentelemetry__proto__trace__v1__traces_data__descriptor,
+                             offsetof(argus_pb_traces, n_resource_spans),
+                             offsetof(argus_pb_traces, resource_spans),
+                             offsetof(argus_pb_resource_spans, resource),
+                             offsetof(argus_pb_resource_spans, n_scope_spans),
+                             offsetof(argus_pb_resource_spans, scope_spans),
+                             offsetof(argus_pb_resource_spans, schema_url),
+                             offsetof(argus_pb_scope_spans, scope),
+                             offsetof(argus_pb_scope_spans, n_spans),
+                             offsetof(argus_pb_scope_spans, spans),
+                             offsetof(argus_pb_scope_spans, schema_url)},
+    [ARGUS_SIGNAL_LOGS] =
+        {&opentelemetry__proto__logs__v1__logs_data__descriptor,
+         offsetof(argus_pb_logs, n_resource_logs), offsetof(argus_pb_logs, resource_logs),
+         offsetof(argus_pb_resource_logs, resource), offsetof(argus_pb_resource_logs, n_scope_logs),
+         offsetof(argus_pb_resource_logs, scope_logs), offsetof(argus_pb_resource_logs, schema_url),
+         offsetof(argus_pb_scope_logs, scope), offsetof(argus_pb_scope_logs, n_log_records),
+         offsetof(argus_pb_scope_logs, log_records), offsetof(argus_pb_scope_logs, schema_url)},
+};
+
+static size_t n_at(const void *m, size_t off)
 {
-    memset(t, 0, sizeof *t);
-    argus_arena_init(&t->arena, 0);
+    return AT(m, off, size_t);
+}
+static const void *elem_at(const void *m, size_t off, size_t i)
+{
+    return AT(m, off, void *const *)[i];
 }
 
-void argus_otlp_traces_free(argus_otlp_traces *t)
+void argus_otlp_payload_init(argus_otlp_payload *p, argus_signal sig)
 {
-    argus_arena_free(&t->arena);
-    t->data = NULL;
-    t->rows = NULL;
+    memset(p, 0, sizeof *p);
+    p->signal = sig;
+    argus_arena_init(&p->arena, 0);
 }
 
-int argus_otlp_traces_decode(argus_otlp_traces *t, const void *payload, size_t len,
-                             argus_error *err)
+void argus_otlp_payload_free(argus_otlp_payload *p)
 {
-    argus_arena_reset(&t->arena);
-    t->arena.limit = memory_limit(len);
-    t->data = NULL;
-    t->rows = NULL;
-    t->span_count = t->rejected = 0;
-    t->reject_message[0] = '\0';
-    if (argus_otlp_is_json(payload, len)) {
-        t->format = ARGUS_OTLP_JSON;
-        int rc = argus_otlp_json_decode_traces(payload, len, &t->arena, &t->data, err);
-        if (rc)
-            return rc;
+    argus_arena_free(&p->arena);
+    p->data = NULL;
+    p->rows = NULL;
+}
+
+void argus_otlp_recycle(argus_otlp_payload *p, size_t keep_bytes)
+{
+    argus_arena_reset(&p->arena);
+    if (p->arena.used > keep_bytes)
+        argus_arena_free(&p->arena);
+    p->data = NULL;
+    p->rows = NULL;
+    p->resource_count = p->item_count = p->rejected = 0;
+    p->reject_message[0] = '\0';
+}
+
+size_t argus_otlp_valid_items(const argus_otlp_payload *p)
+{
+    return p->item_count - p->rejected;
+}
+
+/* Decodes as JSON, or as protobuf, into p->data. */
+static int decode_as(argus_otlp_payload *p, const shape *sh, argus_otlp_format f,
+                     const void *payload, size_t len, argus_error *err)
+{
+    p->format = f;
+    if (f == ARGUS_OTLP_JSON)
+        return argus_otlp_json_decode(payload, len, &p->arena, sh->message, &p->data, err);
+    p->data = decode_pb(&p->arena, sh->message, payload, len, err);
+    return p->data ? 0 : err ? err->code : ARGUS_EFORMAT;
+}
+
+int argus_otlp_decode(argus_otlp_payload *p, const void *payload, size_t len,
+                      argus_otlp_format format, argus_error *err)
+{
+    const shape *sh = &SHAPES[p->signal];
+    const argus_signal_desc *sig = argus_signal_get(p->signal);
+    argus_otlp_recycle(p, SIZE_MAX);
+    p->arena.limit = memory_limit(len);
+    if (p->memory_cap && p->memory_cap < p->arena.limit)
+        p->arena.limit = p->memory_cap;
+    if (!payload)
+        payload = "";
+    int rc;
+    if (format == ARGUS_OTLP_AUTO && argus_otlp_is_json(payload, len)) {
+        rc = decode_as(p, sh, ARGUS_OTLP_JSON, payload, len, err);
+        if (rc) {
+            /* Not OTLP/JSON: maybe a protobuf that merely starts like JSON. Keep the JSON error
+             * unless it is one. */
+            argus_error pb_err;
+            argus_otlp_recycle(p, SIZE_MAX);
+            if (decode_as(p, sh, ARGUS_OTLP_PROTOBUF, payload, len, &pb_err) == 0)
+                rc = 0;
+            else
+                p->format = ARGUS_OTLP_JSON;
+        }
     } else {
-        t->format = ARGUS_OTLP_PROTOBUF;
-        t->data = decode_pb(&t->arena, &opentelemetry__proto__trace__v1__traces_data__descriptor,
-                            payload, len, err);
-        if (!t->data)
-            return err ? err->code : ARGUS_EFORMAT;
+        rc = decode_as(p, sh, format == ARGUS_OTLP_JSON ? ARGUS_OTLP_JSON : ARGUS_OTLP_PROTOBUF,
+                       payload, len, err);
     }
-    const argus_pb_traces *d = t->data;
-    for (size_t ri = 0; ri < d->n_resource_spans; ri++) {
-        const argus_pb_resource_spans *rs = d->resource_spans[ri];
-        for (size_t si = 0; si < rs->n_scope_spans; si++) {
-            const argus_pb_scope_spans *ss = rs->scope_spans[si];
-            for (size_t ki = 0; ki < ss->n_spans; ki++) {
-                const char *why = argus_otlp_span_invalid(ss->spans[ki]);
-                if (why && t->rejected++ == 0)
-                    snprintf(t->reject_message, sizeof t->reject_message,
-                             "resource_spans[%zu].scope_spans[%zu].spans[%zu]: %s", ri, si, ki,
-                             why);
+    if (rc) {
+        p->data = NULL;
+        return rc;
+    }
+    const void *d = p->data;
+    p->resource_count = n_at(d, sh->n_resources);
+    for (size_t ri = 0; ri < p->resource_count; ri++) {
+        const void *re = elem_at(d, sh->resources, ri);
+        for (size_t si = 0, ns = n_at(re, sh->n_scopes); si < ns; si++) {
+            const void *se = elem_at(re, sh->scopes, si);
+            size_t ni = n_at(se, sh->n_items);
+            for (size_t ki = 0; ki < ni; ki++) {
+                const char *why = sig->invalid(elem_at(se, sh->items, ki));
+                if (why && p->rejected++ == 0)
+                    snprintf(p->reject_message, sizeof p->reject_message,
+                             "%s[%zu].%s[%zu].%s[%zu]: %s", sig->level_names[0], ri,
+                             sig->level_names[1], si, sig->level_names[2], ki, why);
             }
-            t->span_count += ss->n_spans;
+            p->item_count += ni;
         }
     }
     return 0;
+}
+
+int argus_otlp_decode_any(argus_otlp_payload *tr, argus_otlp_payload *lg, const void *payload,
+                          size_t len, argus_otlp_format format, argus_otlp_payload **out,
+                          argus_error *err)
+{
+    argus_error quiet;
+    tr->signal = ARGUS_SIGNAL_TRACES;
+    lg->signal = ARGUS_SIGNAL_LOGS;
+    *out = tr;
+    if (argus_otlp_decode(tr, payload, len, format, &quiet) == 0) {
+        if (tr->resource_count == 0 && argus_otlp_decode(lg, payload, len, format, &quiet) == 0 &&
+            lg->resource_count > 0)
+            *out = lg;
+        return 0;
+    }
+    *out = lg;
+    return argus_otlp_decode(lg, payload, len, format, err);
+}
+
+void argus_otlp_traces_init(argus_otlp_traces *t)
+{
+    argus_otlp_payload_init(t, ARGUS_SIGNAL_TRACES);
+}
+void argus_otlp_traces_free(argus_otlp_traces *t)
+{
+    argus_otlp_payload_free(t);
+}
+int argus_otlp_traces_decode(argus_otlp_traces *t, const void *payload, size_t len,
+                             argus_error *err)
+{
+    t->signal = ARGUS_SIGNAL_TRACES;
+    return argus_otlp_decode(t, payload, len, ARGUS_OTLP_AUTO, err);
+}
+void argus_otlp_logs_init(argus_otlp_logs *l)
+{
+    argus_otlp_payload_init(l, ARGUS_SIGNAL_LOGS);
+}
+void argus_otlp_logs_free(argus_otlp_logs *l)
+{
+    argus_otlp_payload_free(l);
+}
+int argus_otlp_logs_decode(argus_otlp_logs *l, const void *payload, size_t len, argus_error *err)
+{
+    l->signal = ARGUS_SIGNAL_LOGS;
+    return argus_otlp_decode(l, payload, len, ARGUS_OTLP_AUTO, err);
 }
 
 static void resource_info(argus_otlp_resource_info *ri, const argus_pb_resource *r)
@@ -251,31 +381,41 @@ static void resource_info(argus_otlp_resource_info *ri, const argus_pb_resource 
     }
 }
 
-argus_span_iter argus_span_iter_start(const argus_otlp_traces *t)
+argus_otlp_iter argus_otlp_iter_start(const argus_otlp_payload *p)
 {
-    argus_span_iter it;
+    argus_otlp_iter it;
     memset(&it, 0, sizeof it);
-    it.data = t->data;
-    it.rows = t->rows;
+    it.sig = argus_signal_get(p->signal);
+    it.data = p->data;
+    it.rows = p->rows;
     return it;
 }
 
-int argus_span_iter_next(argus_span_iter *it)
+int argus_otlp_iter_next(argus_otlp_iter *it)
 {
-    const argus_pb_traces *d = it->data;
+    const void *d = it->data;
     if (!d)
         return 0;
-    while (it->ri < d->n_resource_spans) {
-        const argus_pb_resource_spans *rs = d->resource_spans[it->ri];
-        if (it->si == 0 && it->ki == 0)
-            resource_info(&it->res, rs->resource);
-        while (it->si < rs->n_scope_spans) {
-            const argus_pb_scope_spans *ss = rs->scope_spans[it->si];
-            it->scope = ss->scope;
-            while (it->ki < ss->n_spans) {
-                const argus_pb_span *s = ss->spans[it->ki++];
-                if (!argus_otlp_span_invalid(s)) {
-                    it->span = s;
+    const shape *sh = &SHAPES[it->sig->signal];
+    size_t nr = n_at(d, sh->n_resources);
+    while (it->ri < nr) {
+        const void *re = elem_at(d, sh->resources, it->ri);
+        if (it->si == 0 && it->ki == 0) {
+            resource_info(&it->res, AT(re, sh->resource, const argus_pb_resource *));
+            it->resource_entry = re;
+            it->resource_schema = AT(re, sh->resource_schema, const char *);
+        }
+        size_t ns = n_at(re, sh->n_scopes);
+        while (it->si < ns) {
+            const void *se = elem_at(re, sh->scopes, it->si);
+            it->scope_entry = se;
+            it->scope = AT(se, sh->scope, const argus_pb_scope *);
+            it->scope_schema = AT(se, sh->scope_schema, const char *);
+            size_t ni = n_at(se, sh->n_items);
+            while (it->ki < ni) {
+                const void *item = elem_at(se, sh->items, it->ki++);
+                if (!it->sig->invalid(item)) {
+                    it->item = item;
                     it->n++;
                     return 1;
                 }
@@ -286,99 +426,7 @@ int argus_span_iter_next(argus_span_iter *it)
         it->ri++;
         it->si = it->ki = 0;
     }
-    it->span = NULL;
-    return 0;
-}
-
-/* ---- logs ---------------------------------------------------------------------------------- */
-
-void argus_otlp_logs_init(argus_otlp_logs *l)
-{
-    memset(l, 0, sizeof *l);
-    argus_arena_init(&l->arena, 0);
-}
-
-void argus_otlp_logs_free(argus_otlp_logs *l)
-{
-    argus_arena_free(&l->arena);
-    l->data = NULL;
-    l->rows = NULL;
-}
-
-int argus_otlp_logs_decode(argus_otlp_logs *l, const void *payload, size_t len, argus_error *err)
-{
-    argus_arena_reset(&l->arena);
-    l->arena.limit = memory_limit(len);
-    l->data = NULL;
-    l->rows = NULL;
-    l->log_count = l->rejected = 0;
-    l->reject_message[0] = '\0';
-    if (argus_otlp_is_json(payload, len)) {
-        l->format = ARGUS_OTLP_JSON;
-        int rc = argus_otlp_json_decode_logs(payload, len, &l->arena, &l->data, err);
-        if (rc)
-            return rc;
-    } else {
-        l->format = ARGUS_OTLP_PROTOBUF;
-        l->data = decode_pb(&l->arena, &opentelemetry__proto__logs__v1__logs_data__descriptor,
-                            payload, len, err);
-        if (!l->data)
-            return err ? err->code : ARGUS_EFORMAT;
-    }
-    const argus_pb_logs *d = l->data;
-    for (size_t ri = 0; ri < d->n_resource_logs; ri++) {
-        const argus_pb_resource_logs *rl = d->resource_logs[ri];
-        for (size_t si = 0; si < rl->n_scope_logs; si++) {
-            const argus_pb_scope_logs *sl = rl->scope_logs[si];
-            for (size_t ki = 0; ki < sl->n_log_records; ki++) {
-                const char *why = argus_otlp_log_invalid(sl->log_records[ki]);
-                if (why && l->rejected++ == 0)
-                    snprintf(l->reject_message, sizeof l->reject_message,
-                             "resource_logs[%zu].scope_logs[%zu].log_records[%zu]: %s", ri, si, ki,
-                             why);
-            }
-            l->log_count += sl->n_log_records;
-        }
-    }
-    return 0;
-}
-
-argus_log_iter argus_log_iter_start(const argus_otlp_logs *l)
-{
-    argus_log_iter it;
-    memset(&it, 0, sizeof it);
-    it.data = l->data;
-    it.rows = l->rows;
-    return it;
-}
-
-int argus_log_iter_next(argus_log_iter *it)
-{
-    const argus_pb_logs *d = it->data;
-    if (!d)
-        return 0;
-    while (it->ri < d->n_resource_logs) {
-        const argus_pb_resource_logs *rl = d->resource_logs[it->ri];
-        if (it->si == 0 && it->ki == 0)
-            resource_info(&it->res, rl->resource);
-        while (it->si < rl->n_scope_logs) {
-            const argus_pb_scope_logs *sl = rl->scope_logs[it->si];
-            it->scope = sl->scope;
-            while (it->ki < sl->n_log_records) {
-                const argus_pb_log *r = sl->log_records[it->ki++];
-                if (!argus_otlp_log_invalid(r)) {
-                    it->log = r;
-                    it->n++;
-                    return 1;
-                }
-            }
-            it->si++;
-            it->ki = 0;
-        }
-        it->ri++;
-        it->si = it->ki = 0;
-    }
-    it->log = NULL;
+    it->item = NULL;
     return 0;
 }
 
@@ -503,10 +551,8 @@ void argus_otlp_links_json(argus_buf *b, const argus_pb_span *s)
         argus_buf_appends(b, ",\"span_id\":");
         hex_json(b, &l->span_id, 8);
         argus_buf_appends(b, ",\"trace_state\":");
-        if (l->trace_state[0])
-            argus_json_string(b, l->trace_state, strlen(l->trace_state));
-        else
-            argus_buf_appends(b, "null"); /* as the span's trace_state column */
+        /* empty is null, as in the span's trace_state column */
+        argus_json_cstr(b, l->trace_state[0] ? l->trace_state : NULL);
         argus_buf_appends(b, ",\"attributes\":");
         argus_otlp_attributes_json(b, l->attributes, l->n_attributes);
         argus_buf_appends(b, ",\"dropped_attributes_count\":");

@@ -174,71 +174,56 @@ static int parse_decimal(const char *s, size_t n, int *neg, uint64_t *mag)
     return range ? NUM_RANGE : NUM_OK;
 }
 
-static int to_i64(const json_t *v, int64_t *out)
+/* A JSON integer, integral real or decimal string -> sign and magnitude (any 64-bit value). */
+static int to_magnitude(const json_t *v, int *neg, uint64_t *mag)
 {
     if (json_is_integer(v)) {
-        *out = (int64_t)json_integer_value(v);
+        json_int_t i = json_integer_value(v);
+        *neg = i < 0;
+        *mag = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
         return NUM_OK;
     }
     if (json_is_real(v)) {
         double d = json_real_value(v);
         if (!isfinite(d) || d != floor(d))
             return NUM_TYPE;
-        if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+        if (d <= -18446744073709551616.0 || d >= 18446744073709551616.0)
             return NUM_RANGE;
-        *out = (int64_t)d;
+        *neg = d < 0;
+        *mag = (uint64_t)(d < 0 ? -d : d);
         return NUM_OK;
     }
-    if (json_is_string(v)) {
-        int neg;
-        uint64_t mag;
-        int rc = parse_decimal(json_string_value(v), json_string_length(v), &neg, &mag);
-        if (rc)
-            return rc;
-        if (neg) {
-            if (mag > (uint64_t)INT64_MAX + 1)
-                return NUM_RANGE;
-            *out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
-        } else {
-            if (mag > (uint64_t)INT64_MAX)
-                return NUM_RANGE;
-            *out = (int64_t)mag;
-        }
-        return NUM_OK;
-    }
+    if (json_is_string(v))
+        return parse_decimal(json_string_value(v), json_string_length(v), neg, mag);
     return NUM_TYPE;
+}
+
+/* A JSON integer in the range of int64 (is_signed) or uint64, its bits in *out. */
+static int to_int(const json_t *v, int is_signed, uint64_t *out)
+{
+    int neg;
+    uint64_t mag;
+    int rc = to_magnitude(v, &neg, &mag);
+    if (rc)
+        return rc;
+    if (is_signed ? mag > (uint64_t)INT64_MAX + (neg ? 1 : 0) : neg && mag)
+        return NUM_RANGE;
+    *out = neg ? 0 - mag : mag; /* two's complement: INT64_MIN's magnitude maps onto it */
+    return NUM_OK;
+}
+
+static int to_i64(const json_t *v, int64_t *out)
+{
+    uint64_t u;
+    int rc = to_int(v, 1, &u);
+    if (rc == NUM_OK)
+        *out = (int64_t)u;
+    return rc;
 }
 
 static int to_u64(const json_t *v, uint64_t *out)
 {
-    if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-        if (i < 0)
-            return NUM_RANGE;
-        *out = (uint64_t)i;
-        return NUM_OK;
-    }
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        if (!isfinite(d) || d != floor(d))
-            return NUM_TYPE;
-        if (d < 0 || d >= 18446744073709551616.0)
-            return NUM_RANGE;
-        *out = (uint64_t)d;
-        return NUM_OK;
-    }
-    if (json_is_string(v)) {
-        int neg;
-        uint64_t mag;
-        int rc = parse_decimal(json_string_value(v), json_string_length(v), &neg, &mag);
-        if (rc)
-            return rc;
-        if (neg && mag)
-            return NUM_RANGE;
-        *out = mag;
-        return NUM_OK;
-    }
-    return NUM_TYPE;
+    return to_int(v, 0, out);
 }
 
 static int to_double(const json_t *v, double *out)
@@ -278,77 +263,6 @@ static int to_double(const json_t *v, double *out)
 
 /* ---- ids and bytes -------------------------------------------------------------------------- */
 
-static int hex_value(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-static int is_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (hex_value((unsigned char)s[i]) < 0)
-            return 0;
-    return 1;
-}
-
-static int b64_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+' || ch == '-')
-        return 62;
-    if (ch == '/' || ch == '_')
-        return 63;
-    return -1;
-}
-
-/* Checks base64 (standard or URL-safe alphabet, padding optional) and returns the decoded length
- * in *out_len; 0 if s is not base64. *chars is the number of data characters. */
-static int b64_check(const char *s, size_t n, size_t *chars, size_t *out_len)
-{
-    size_t m = n;
-    if (m && s[m - 1] == '=') {
-        m--;
-        if (m && s[m - 1] == '=')
-            m--;
-        if (n % 4 != 0)
-            return 0;
-    }
-    if (m % 4 == 1)
-        return 0;
-    for (size_t i = 0; i < m; i++)
-        if (b64_value((unsigned char)s[i]) < 0)
-            return 0;
-    *chars = m;
-    *out_len = m / 4 * 3 + (m % 4 ? m % 4 - 1 : 0);
-    return 1;
-}
-
-static void b64_decode(const char *s, size_t m, uint8_t *out)
-{
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < m; i++) {
-        acc = (acc << 6) | (uint32_t)b64_value((unsigned char)s[i]);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-}
-
 static int set_bytes(ctx *c, ProtobufCBinaryData *dst, size_t n)
 {
     dst->len = n;
@@ -370,28 +284,19 @@ static int decode_id(ctx *c, const json_t *v, size_t want, ProtobufCBinaryData *
         dst->data = NULL;
         return 0;
     }
-    int hex = n % 2 == 0 && is_hex(s, n);
-    if (hex && n == 2 * want) {
+    int hex = argus_hex_decode(s, n, NULL) == 0;
+    if ((n == (want + 2) / 3 * 4 || n == (want * 4 + 2) / 3) && !(hex && n == 2 * want) &&
+        argus_base64_check(s, n, &chars, &blen) && blen == want) {
         if (set_bytes(c, dst, want))
             return ARGUS_ENOMEM;
-        for (size_t i = 0; i < want; i++)
-            dst->data[i] = (uint8_t)(hex_value((unsigned char)s[2 * i]) << 4 |
-                                     hex_value((unsigned char)s[2 * i + 1]));
+        argus_base64_decode(s, chars, dst->data);
         return 0;
     }
-    if ((n == (want + 2) / 3 * 4 || n == (want * 4 + 2) / 3) && b64_check(s, n, &chars, &blen) &&
-        blen == want) {
-        if (set_bytes(c, dst, want))
-            return ARGUS_ENOMEM;
-        b64_decode(s, chars, dst->data);
-        return 0;
-    }
-    if (hex) { /* an id of the wrong size: keep it as it is, the validator names the problem */
+    /* hex; of the wrong size too: kept as it is, the validator names the problem */
+    if (hex) {
         if (set_bytes(c, dst, n / 2))
             return ARGUS_ENOMEM;
-        for (size_t i = 0; i < n / 2; i++)
-            dst->data[i] = (uint8_t)(hex_value((unsigned char)s[2 * i]) << 4 |
-                                     hex_value((unsigned char)s[2 * i + 1]));
+        argus_hex_decode(s, n, dst->data);
         return 0;
     }
     if (set_bytes(c, dst, 1))
@@ -406,12 +311,12 @@ static int decode_base64(ctx *c, const json_t *v, ProtobufCBinaryData *dst)
         return fail(c, ARGUS_EFORMAT, "expected a base64 string, got %s", type_name(v));
     const char *s = json_string_value(v);
     size_t chars, blen;
-    if (!b64_check(s, json_string_length(v), &chars, &blen))
+    if (!argus_base64_check(s, json_string_length(v), &chars, &blen))
         return fail(c, ARGUS_EFORMAT, "invalid base64");
     if (set_bytes(c, dst, blen))
         return ARGUS_ENOMEM;
     if (blen)
-        b64_decode(s, chars, dst->data);
+        argus_base64_decode(s, chars, dst->data);
     return 0;
 }
 
@@ -680,27 +585,85 @@ static int decode_message(ctx *c, const json_t *obj, const ProtobufCMessageDescr
 
 typedef struct scan_result {
     size_t big;         /* integer literals wrapped in quotes */
+    size_t bad;         /* bytes of invalid UTF-8 in strings, each becoming \uFFFD */
+    size_t lone;        /* \uD800-\uDFFF escapes that are no surrogate pair, becoming \uFFFD */
     size_t tree_memory; /* jansson's allocations, at least */
 } scan_result;
 
+static int hex4(const char *s, unsigned *v)
+{
+    *v = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = argus_hex_value((unsigned char)s[k]);
+        if (d < 0)
+            return 0;
+        *v = *v << 4 | (unsigned)d;
+    }
+    return 1;
+}
+
+/* At s[i] = '\\' followed by 'u': 12 for a valid surrogate pair of escapes, 6 for a lone
+ * surrogate escape (\uD800-\uDFFF without its other half), 0 for anything else (a character, or
+ * malformed: jansson reports that). */
+static size_t surrogate_escape(const char *s, size_t len, size_t i)
+{
+    unsigned v, w;
+    if (len - i < 6 || !hex4(s + i + 2, &v) || v < 0xD800 || v > 0xDFFF)
+        return 0;
+    if (v < 0xDC00 && len - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u' && hex4(s + i + 8, &w) &&
+        w >= 0xDC00 && w <= 0xDFFF)
+        return 12;
+    return 6;
+}
+
 /* jansson rejects integer literals that do not fit in json_int_t (int64), but fixed64 times may be
  * up to 2^64-1. Before parsing, such literals in value position are wrapped in quotes, so they
- * arrive as decimal strings, which every integer field accepts (and range-checks). Only measures
- * when out is NULL. */
+ * arrive as decimal strings, which every integer field accepts (and range-checks). jansson also
+ * rejects invalid UTF-8 and lone surrogate escapes in strings, which protobuf payloads may carry
+ * and which we render as U+FFFD: they become \uFFFD here, so both formats decode alike. Only
+ * measures when out is NULL. */
 static scan_result scan(const char *s, size_t len, char *out, size_t *out_len)
 {
     unsigned char arrays[SCAN_MAX_DEPTH / 8 + 1]; /* bit d: the container at depth d is [ */
     size_t depth = 0, i = 0, o = 0, copied = 0;
     size_t objects = 0, narrays = 0, strings = 0, numbers = 0;
-    scan_result r = {0, 0};
+    scan_result r = {0, 0, 0, 0};
     char prev = 0; /* last significant character outside strings */
     memset(arrays, 0, sizeof arrays);
     while (i < len) {
         char ch = s[i];
         if (ch == '"') {
-            for (i++; i < len && s[i] != '"'; i++)
-                if (s[i] == '\\')
+            for (i++; i < len && s[i] != '"';) {
+                unsigned char c = (unsigned char)s[i];
+                size_t k = 0, skip = 1;
+                if (c == '\\') {
+                    k = i + 1 < len && s[i + 1] == 'u' ? surrogate_escape(s, len, i) : 0;
+                    if (k != 6) {
+                        i += k ? k : 2; /* a pair, or an escape jansson reads (or reports) */
+                        continue;
+                    }
+                    skip = 6;
+                    r.lone++;
+                } else if (c >= 0x80) {
+                    k = argus_utf8_seq(s + i, len - i);
+                    if (k) {
+                        i += k;
+                        continue;
+                    }
+                    r.bad++; /* one byte of invalid UTF-8 */
+                } else {
                     i++;
+                    continue;
+                }
+                if (out) {
+                    memcpy(out + o, s + copied, i - copied);
+                    o += i - copied;
+                    memcpy(out + o, "\\uFFFD", 6);
+                    o += 6;
+                    copied = i + skip;
+                }
+                i += skip;
+            }
             i++;
             strings++;
             prev = '"';
@@ -795,8 +758,10 @@ static int decode(const char *json, size_t len, argus_arena *a, const ProtobufCM
         return out_of_memory(err);
     char *copy = NULL;
     size_t copy_len = 0;
-    if (pre.big) {
-        if (pre.big > (SIZE_MAX - len) / 2 || !(copy = malloc(len + 2 * pre.big)))
+    if (pre.big || pre.bad || pre.lone) {
+        /* +2 per wrapped literal, +5 per invalid byte; a lone escape keeps its length */
+        if (pre.big > (SIZE_MAX - len) / 8 || pre.bad > (SIZE_MAX - len) / 8 ||
+            !(copy = malloc(len + 2 * pre.big + 5 * pre.bad)))
             return out_of_memory(err);
         scan(json, len, copy, &copy_len);
     }
@@ -829,6 +794,12 @@ static int decode(const char *json, size_t len, argus_arena *a, const ProtobufCM
     }
     json_decref(root);
     return rc;
+}
+
+int argus_otlp_json_decode(const char *json, size_t len, argus_arena *a,
+                           const ProtobufCMessageDescriptor *d, void **out, argus_error *err)
+{
+    return decode(json, len, a, d, out, err);
 }
 
 int argus_otlp_json_decode_traces(const char *json, size_t len, argus_arena *a,

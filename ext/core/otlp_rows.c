@@ -153,20 +153,37 @@ static void set_attrs(argus_value *v, argus_pb_keyvalue *const *kv, size_t n, ar
     set_json_done(v, scratch);
 }
 
-void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, argus_buf *scratch)
+/* Fills *v when column col is one of the item's resource or scope columns (the same for every
+ * signal); 1 then, else 0. */
+static int context_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
-    if (it->rows) {
-        if (col >= 0 && col < ARGUS_SPAN_NCOLUMNS)
-            *v = it->rows[(it->n - 1) * ARGUS_SPAN_NCOLUMNS + (size_t)col];
-        else
-            v->type = ARGUS_VAL_NULL;
-        return;
-    }
-    const argus_pb_span *s = it->span;
     const argus_pb_resource *r = it->res.resource;
     const argus_pb_scope *sc = it->scope;
-    const argus_pb_scope_spans *ss = it->data->resource_spans[it->ri]->scope_spans[it->si];
-    const argus_pb_resource_spans *rs = it->data->resource_spans[it->ri];
+    int role = 0;
+    while (role < ARGUS_CTX_NCOLUMNS && it->sig->context_columns[role] != col)
+        role++;
+    switch (role) {
+    case ARGUS_RES_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); return 1;
+    case ARGUS_RES_ATTRIBUTES:
+        set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
+        return 1;
+    case ARGUS_RES_SCHEMA_URL: set_text(v, it->resource_schema, 1, scratch); return 1;
+    case ARGUS_RES_ID: set_resource_id(v, r, it->resource_schema, scratch); return 1;
+    case ARGUS_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); return 1;
+    case ARGUS_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); return 1;
+    case ARGUS_SCOPE_ATTRIBUTES:
+        set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
+        return 1;
+    case ARGUS_SCOPE_SCHEMA_URL: set_text(v, it->scope_schema, 1, scratch); return 1;
+    default: return 0;
+    }
+}
+
+void argus_otlp_span_render(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
+{
+    const argus_pb_span *s = it->span;
+    if (context_column(it, col, v, scratch))
+        return;
     switch (col) {
     case ARGUS_SPAN_TRACE_ID: set_hex(v, &s->trace_id, scratch); break;
     case ARGUS_SPAN_SPAN_ID: set_hex(v, &s->span_id, scratch); break;
@@ -188,7 +205,6 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, 
     case ARGUS_SPAN_STATUS_MESSAGE:
         set_text(v, s->status ? s->status->message : NULL, 1, scratch);
         break;
-    case ARGUS_SPAN_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); break;
     case ARGUS_SPAN_ATTRIBUTES: set_attrs(v, s->attributes, s->n_attributes, scratch); break;
     case ARGUS_SPAN_EVENTS:
         argus_buf_reset(scratch);
@@ -200,38 +216,18 @@ void argus_otlp_span_column(const argus_span_iter *it, int col, argus_value *v, 
         argus_otlp_links_json(scratch, s);
         set_json_done(v, scratch);
         break;
-    case ARGUS_SPAN_RESOURCE_ATTRIBUTES:
-        set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
-        break;
-    case ARGUS_SPAN_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); break;
-    case ARGUS_SPAN_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); break;
-    case ARGUS_SPAN_SCOPE_ATTRIBUTES:
-        set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
-        break;
     case ARGUS_SPAN_DROPPED_ATTRIBUTES: set_int(v, s->dropped_attributes_count); break;
     case ARGUS_SPAN_DROPPED_EVENTS: set_int(v, s->dropped_events_count); break;
     case ARGUS_SPAN_DROPPED_LINKS: set_int(v, s->dropped_links_count); break;
-    case ARGUS_SPAN_RESOURCE_SCHEMA_URL: set_text(v, rs->schema_url, 1, scratch); break;
-    case ARGUS_SPAN_SCOPE_SCHEMA_URL: set_text(v, ss->schema_url, 1, scratch); break;
-    case ARGUS_SPAN_RESOURCE_ID: set_resource_id(v, r, rs->schema_url, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
 }
 
-void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, argus_buf *scratch)
+void argus_otlp_log_render(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
-    if (it->rows) {
-        if (col >= 0 && col < ARGUS_LOG_NCOLUMNS)
-            *v = it->rows[(it->n - 1) * ARGUS_LOG_NCOLUMNS + (size_t)col];
-        else
-            v->type = ARGUS_VAL_NULL;
-        return;
-    }
     const argus_pb_log *l = it->log;
-    const argus_pb_resource *r = it->res.resource;
-    const argus_pb_scope *sc = it->scope;
-    const argus_pb_resource_logs *rl = it->data->resource_logs[it->ri];
-    const argus_pb_scope_logs *sl = rl->scope_logs[it->si];
+    if (context_column(it, col, v, scratch))
+        return;
     switch (col) {
     case ARGUS_LOG_TIME: set_int(v, (int64_t)l->time_unix_nano); break;
     case ARGUS_LOG_OBSERVED_TIME: set_int(v, (int64_t)l->observed_time_unix_nano); break;
@@ -260,18 +256,6 @@ void argus_otlp_log_column(const argus_log_iter *it, int col, argus_value *v, ar
     case ARGUS_LOG_FLAGS: set_int(v, l->flags); break;
     case ARGUS_LOG_EVENT_NAME: set_text(v, l->event_name, 1, scratch); break;
     case ARGUS_LOG_DROPPED_ATTRIBUTES: set_int(v, l->dropped_attributes_count); break;
-    case ARGUS_LOG_SERVICE_NAME: set_text(v, it->res.service_name, 0, scratch); break;
-    case ARGUS_LOG_RESOURCE_ATTRIBUTES:
-        set_attrs(v, r ? r->attributes : NULL, r ? r->n_attributes : 0, scratch);
-        break;
-    case ARGUS_LOG_SCOPE_NAME: set_text(v, sc ? sc->name : NULL, 1, scratch); break;
-    case ARGUS_LOG_SCOPE_VERSION: set_text(v, sc ? sc->version : NULL, 1, scratch); break;
-    case ARGUS_LOG_SCOPE_ATTRIBUTES:
-        set_attrs(v, sc ? sc->attributes : NULL, sc ? sc->n_attributes : 0, scratch);
-        break;
-    case ARGUS_LOG_RESOURCE_SCHEMA_URL: set_text(v, rl->schema_url, 1, scratch); break;
-    case ARGUS_LOG_SCOPE_SCHEMA_URL: set_text(v, sl->schema_url, 1, scratch); break;
-    case ARGUS_LOG_RESOURCE_ID: set_resource_id(v, r, rl->schema_url, scratch); break;
     default: v->type = ARGUS_VAL_NULL;
     }
 }
@@ -291,78 +275,57 @@ static int keep(argus_arena *a, argus_value *v, const argus_buf *scratch)
     return 0;
 }
 
-/* What rendering needs to know of one signal: how to step its iterator and read a column, and
- * which columns every item of a resource shares (rendered for its first item only). */
-typedef struct render_kind {
-    int ncols;
-    int shared[4];
-    int (*next)(void *it);
-    void (*column)(const void *it, int col, argus_value *v, argus_buf *scratch);
-    size_t (*resource)(const void *it); /* index of the current item's resource */
-} render_kind;
-
-static int span_next(void *it)
+void argus_otlp_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
-    return argus_span_iter_next(it);
-}
-static void span_column(const void *it, int col, argus_value *v, argus_buf *scratch)
-{
-    argus_otlp_span_column(it, col, v, scratch);
-}
-static size_t span_resource(const void *it)
-{
-    return ((const argus_span_iter *)it)->ri;
-}
-static int log_next(void *it)
-{
-    return argus_log_iter_next(it);
-}
-static void log_column(const void *it, int col, argus_value *v, argus_buf *scratch)
-{
-    argus_otlp_log_column(it, col, v, scratch);
-}
-static size_t log_resource(const void *it)
-{
-    return ((const argus_log_iter *)it)->ri;
+    if (!it->rows) {
+        it->sig->column(it, col, v, scratch);
+        return;
+    }
+    if (col >= 0 && col < it->sig->ncolumns)
+        *v = it->rows[(it->n - 1) * (size_t)it->sig->ncolumns + (size_t)col];
+    else
+        v->type = ARGUS_VAL_NULL;
 }
 
-static const render_kind SPAN_RENDER = {ARGUS_SPAN_NCOLUMNS,
-                                        {ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_RESOURCE_ID,
-                                         ARGUS_SPAN_RESOURCE_SCHEMA_URL, ARGUS_SPAN_SERVICE_NAME},
-                                        span_next,
-                                        span_column,
-                                        span_resource};
-static const render_kind LOG_RENDER = {ARGUS_LOG_NCOLUMNS,
-                                       {ARGUS_LOG_RESOURCE_ATTRIBUTES, ARGUS_LOG_RESOURCE_ID,
-                                        ARGUS_LOG_RESOURCE_SCHEMA_URL, ARGUS_LOG_SERVICE_NAME},
-                                       log_next,
-                                       log_column,
-                                       log_resource};
-
-/* Renders the n items of iterator `it` (not started) into rows of k->ncols values in arena a. */
-static const argus_value *render_rows(const render_kind *k, void *it, size_t n, argus_arena *a,
-                                      argus_error *err)
+void argus_otlp_span_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
 {
-    argus_value *rows = argus_arena_alloc(a, (n ? n : 1) * (size_t)k->ncols * sizeof *rows);
+    argus_otlp_column(it, col, v, scratch);
+}
+
+void argus_otlp_log_column(const argus_otlp_iter *it, int col, argus_value *v, argus_buf *scratch)
+{
+    argus_otlp_column(it, col, v, scratch);
+}
+
+/* Renders the valid items of p into rows of the signal's ncolumns values in p's arena. The
+ * columns every item of a resource shares are rendered for its first item only. */
+static const argus_value *render_rows(argus_otlp_payload *p, argus_error *err)
+{
+    const argus_signal_desc *sig = argus_signal_get(p->signal);
+    const int ncols = sig->ncolumns;
+    const int *shared = sig->context_columns;
+    size_t n = argus_otlp_valid_items(p);
+    argus_arena *a = &p->arena;
+    argus_value *rows = argus_arena_alloc(a, (n ? n : 1) * (size_t)ncols * sizeof *rows);
     argus_buf scratch;
     argus_buf_init(&scratch);
     int rc = rows ? 0 : -1;
-    size_t i = 0, res_of = SIZE_MAX;
+    const void *res_of = NULL;
     const argus_value *first = NULL; /* the current resource's first row */
-    for (; rc == 0 && k->next(it); i++) {
-        argus_value *row = rows + i * (size_t)k->ncols;
-        int same = k->resource(it) == res_of;
-        for (int c = 0; rc == 0 && c < k->ncols; c++) {
-            if (same && (c == k->shared[0] || c == k->shared[1] || c == k->shared[2] ||
-                         c == k->shared[3])) {
+    argus_otlp_iter it = argus_otlp_iter_start(p);
+    for (size_t i = 0; rc == 0 && argus_otlp_iter_next(&it); i++) {
+        argus_value *row = rows + i * (size_t)ncols;
+        int same = it.resource_entry == res_of;
+        for (int c = 0; rc == 0 && c < ncols; c++) {
+            if (same && (c == shared[0] || c == shared[1] || c == shared[2] || c == shared[3])) {
                 row[c] = first[c];
                 continue;
             }
-            k->column(it, c, &row[c], &scratch);
+            sig->column(&it, c, &row[c], &scratch);
             rc = scratch.failed ? -1 : keep(a, &row[c], &scratch);
         }
         if (!same) {
-            res_of = k->resource(it);
+            res_of = it.resource_entry;
             first = row;
         }
     }
@@ -375,22 +338,12 @@ static const argus_value *render_rows(const render_kind *k, void *it, size_t n, 
     return rows;
 }
 
-int argus_otlp_traces_render(argus_otlp_traces *t, argus_error *err)
+int argus_otlp_render(argus_otlp_payload *p, argus_error *err)
 {
-    if (!t->data || t->rows)
+    if (!p->data || p->rows)
         return 0;
-    argus_span_iter it = argus_span_iter_start(t);
-    t->rows = render_rows(&SPAN_RENDER, &it, t->span_count - t->rejected, &t->arena, err);
-    return t->rows ? 0 : ARGUS_ENOMEM;
-}
-
-int argus_otlp_logs_render(argus_otlp_logs *l, argus_error *err)
-{
-    if (!l->data || l->rows)
-        return 0;
-    argus_log_iter it = argus_log_iter_start(l);
-    l->rows = render_rows(&LOG_RENDER, &it, l->log_count - l->rejected, &l->arena, err);
-    return l->rows ? 0 : ARGUS_ENOMEM;
+    p->rows = render_rows(p, err);
+    return p->rows ? 0 : ARGUS_ENOMEM;
 }
 
 static void value_json(argus_buf *out, const argus_value *v)
@@ -403,21 +356,22 @@ static void value_json(argus_buf *out, const argus_value *v)
     }
 }
 
-void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t)
+void argus_otlp_rows_json(argus_buf *out, const argus_otlp_payload *p)
 {
+    const argus_signal_desc *sig = argus_signal_get(p->signal);
     argus_buf scratch;
     argus_buf_init(&scratch);
     argus_buf_appendc(out, '[');
     int first = 1;
-    for (argus_span_iter it = argus_span_iter_start(t); argus_span_iter_next(&it);) {
+    for (argus_otlp_iter it = argus_otlp_iter_start(p); argus_otlp_iter_next(&it);) {
         argus_buf_appends(out, first ? "{" : ",{");
         first = 0;
-        for (int c = 0; c < ARGUS_SPAN_NCOLUMNS; c++) {
+        for (int c = 0; c < sig->ncolumns; c++) {
             argus_value v;
-            argus_otlp_span_column(&it, c, &v, &scratch);
+            argus_otlp_column(&it, c, &v, &scratch);
             if (c)
                 argus_buf_appendc(out, ',');
-            argus_json_string(out, argus_span_column_names[c], strlen(argus_span_column_names[c]));
+            argus_json_string(out, sig->column_names[c], strlen(sig->column_names[c]));
             argus_buf_appendc(out, ':');
             value_json(out, &v);
         }
@@ -427,59 +381,19 @@ void argus_otlp_spans_json(argus_buf *out, const argus_otlp_traces *t)
     argus_buf_free(&scratch);
 }
 
-void argus_otlp_logs_json(argus_buf *out, const argus_otlp_logs *l)
+void argus_otlp_check_json(argus_buf *out, const argus_otlp_payload *p)
 {
-    argus_buf scratch;
-    argus_buf_init(&scratch);
-    argus_buf_appendc(out, '[');
-    int first = 1;
-    for (argus_log_iter it = argus_log_iter_start(l); argus_log_iter_next(&it);) {
-        argus_buf_appends(out, first ? "{" : ",{");
-        first = 0;
-        for (int c = 0; c < ARGUS_LOG_NCOLUMNS; c++) {
-            argus_value v;
-            argus_otlp_log_column(&it, c, &v, &scratch);
-            if (c)
-                argus_buf_appendc(out, ',');
-            argus_json_string(out, argus_log_column_names[c], strlen(argus_log_column_names[c]));
-            argus_buf_appendc(out, ':');
-            value_json(out, &v);
-        }
-        argus_buf_appendc(out, '}');
-    }
-    argus_buf_appendc(out, ']');
-    argus_buf_free(&scratch);
-}
-
-static void check_json(argus_buf *b, const char *type, argus_otlp_format format, size_t resources,
-                       size_t items, size_t rejected, const char *why)
-{
-    argus_buf_appends(b, "{\"type\":\"");
-    argus_buf_appends(b, type);
-    argus_buf_appends(b, "\",\"format\":");
-    argus_buf_appends(b, format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
-    argus_buf_appends(b, ",\"resources\":");
-    argus_json_uint(b, resources);
-    argus_buf_appends(b, ",\"items\":");
-    argus_json_uint(b, items);
-    argus_buf_appends(b, ",\"rejected\":");
-    argus_json_uint(b, rejected);
-    argus_buf_appends(b, ",\"error\":");
-    if (rejected)
-        argus_json_string(b, why, strlen(why));
-    else
-        argus_buf_appends(b, "null");
-    argus_buf_appendc(b, '}');
-}
-
-void argus_otlp_traces_check_json(argus_buf *out, const argus_otlp_traces *t)
-{
-    check_json(out, "traces", t->format, t->data ? t->data->n_resource_spans : 0, t->span_count,
-               t->rejected, t->reject_message);
-}
-
-void argus_otlp_logs_check_json(argus_buf *out, const argus_otlp_logs *l)
-{
-    check_json(out, "logs", l->format, l->data ? l->data->n_resource_logs : 0, l->log_count,
-               l->rejected, l->reject_message);
+    argus_buf_appends(out, "{\"type\":\"");
+    argus_buf_appends(out, argus_signal_name(p->signal));
+    argus_buf_appends(out, "\",\"format\":");
+    argus_buf_appends(out, p->format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
+    argus_buf_appends(out, ",\"resources\":");
+    argus_json_uint(out, p->data ? p->resource_count : 0);
+    argus_buf_appends(out, ",\"items\":");
+    argus_json_uint(out, p->item_count);
+    argus_buf_appends(out, ",\"rejected\":");
+    argus_json_uint(out, p->rejected);
+    argus_buf_appends(out, ",\"error\":");
+    argus_json_cstr(out, p->rejected ? p->reject_message : NULL);
+    argus_buf_appendc(out, '}');
 }

@@ -265,14 +265,8 @@ int argus_sketch_quantile(const argus_sketch *s, double p, double *out, argus_er
 
 static void put_varint(argus_buf *b, uint64_t v)
 {
-    uint8_t tmp[10];
-    size_t n = 0;
-    do {
-        uint8_t byte = v & 0x7f;
-        v >>= 7;
-        tmp[n++] = byte | (v ? 0x80 : 0);
-    } while (v);
-    argus_buf_append(b, tmp, n);
+    uint8_t tmp[ARGUS_VARINT_MAX];
+    argus_buf_append(b, tmp, argus_varint_put(tmp, v));
 }
 
 static void put_double(argus_buf *b, double d)
@@ -332,19 +326,13 @@ typedef struct reader {
 
 static int get_varint(reader *r, uint64_t *v, const char *what, argus_error *err)
 {
-    uint64_t x = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p == r->end)
-            return argus_error_set(err, ARGUS_EFORMAT, "sketch: blob truncated in %s", what);
-        uint8_t byte = *r->p++;
-        if (shift == 63 && byte > 1)
-            break;
-        x |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            *v = x;
-            return 0;
-        }
+    size_t pos = 0, avail = (size_t)(r->end - r->p);
+    if (argus_varint_get(r->p, avail, &pos, v) == 0) {
+        r->p += pos;
+        return 0;
     }
+    if (pos == avail && (avail == 0 || r->p[avail - 1] & 0x80))
+        return argus_error_set(err, ARGUS_EFORMAT, "sketch: blob truncated in %s", what);
     return argus_error_set(err, ARGUS_EFORMAT, "sketch: bad varint in %s", what);
 }
 

@@ -72,10 +72,7 @@ static char *rows_json(argus_udf_init *initid, argus_udf_args *args, unsigned lo
     if (decode_arg(argus_udf_arg(args, 0), logs ? "otlp_logs_json" : "otlp_spans_json",
                    logs ? NULL : &t, logs ? &l : NULL, error) > 0) {
         argus_buf_reset(&b->out);
-        if (logs)
-            argus_otlp_logs_json(&b->out, &l);
-        else
-            argus_otlp_spans_json(&b->out, &t);
+        argus_otlp_rows_json(&b->out, logs ? &l : &t);
         out = argus_udf_result(&b->out, length, is_null, error);
     }
     argus_otlp_traces_free(&t);
@@ -147,9 +144,8 @@ ARGUS_UDF_EXPORT char *otlp_check(argus_udf_init *initid, argus_udf_args *args, 
         argus_error err;
         const char *data = v.s ? v.s : "";
         if (argus_otlp_traces_decode(&t, data, v.n, &err) == 0) {
-            is_logs = t.data->n_resource_spans == 0 &&
-                      argus_otlp_logs_decode(&l, data, v.n, &err) == 0 &&
-                      l.data->n_resource_logs > 0;
+            is_logs = t.resource_count == 0 && argus_otlp_logs_decode(&l, data, v.n, &err) == 0 &&
+                      l.resource_count > 0;
             ok = 1;
         } else {
             is_logs = 1;
@@ -163,10 +159,7 @@ ARGUS_UDF_EXPORT char *otlp_check(argus_udf_init *initid, argus_udf_args *args, 
     char *out = NULL;
     if (ok) {
         argus_buf_reset(&b->out);
-        if (is_logs)
-            argus_otlp_logs_check_json(&b->out, &l);
-        else
-            argus_otlp_traces_check_json(&b->out, &t);
+        argus_otlp_check_json(&b->out, is_logs ? &l : &t);
         out = argus_udf_result(&b->out, length, is_null, error);
     }
     argus_otlp_traces_free(&t);

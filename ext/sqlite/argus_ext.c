@@ -6,6 +6,8 @@
 #include "argus_sqlite.h"
 SQLITE_EXTENSION_INIT1
 
+#include "argus_catalogue.h"
+
 #include <stddef.h>
 
 typedef int (*register_fn)(sqlite3 *, char **);
@@ -33,6 +35,70 @@ int argus_sqlite_register_all(sqlite3 *db, char **pzErrMsg)
                                             sqlite3_errstr(rc));
             return rc;
         }
+    }
+    return SQLITE_OK;
+}
+
+/* Why g cannot be registered as f describes it, or NULL. */
+static const char *glue_mismatch(const argus_function *f, const argus_sqlite_glue *g)
+{
+    if (!f)
+        return "is not in the function catalogue";
+    switch (f->kind) {
+    case ARGUS_FN_TABLE: return g->module ? NULL : "is table-valued but has no module";
+    case ARGUS_FN_SCALAR: return g->func ? NULL : "is scalar but has no function";
+    case ARGUS_FN_AGGREGATE:
+        return g->step && g->final ? NULL : "is an aggregate without step/final";
+    case ARGUS_FN_WINDOW:
+        return g->step && g->final && g->value && g->inverse
+                   ? NULL
+                   : "is a window function without its four callbacks";
+    }
+    return "has an unknown kind";
+}
+
+static int register_one(sqlite3 *db, const argus_function *f, const argus_sqlite_glue *g)
+{
+    if (f->kind == ARGUS_FN_TABLE)
+        return sqlite3_create_module_v2(db, f->name, g->module, g->data, g->free_data);
+    int flags = SQLITE_UTF8;
+    if (f->flags & ARGUS_FN_PURE)
+        flags |= SQLITE_DETERMINISTIC;
+    if (f->flags & ARGUS_FN_SAFE)
+        flags |= SQLITE_INNOCUOUS;
+    if (f->flags & ARGUS_FN_DIRECT)
+        flags |= SQLITE_DIRECTONLY;
+    int rc = SQLITE_OK;
+    /* The widest arity owns data (SQLite runs free_data when that registration fails, too). */
+    for (int n = f->max_args; rc == SQLITE_OK && n >= f->min_args; n--) {
+        void (*destroy)(void *) = n == f->max_args ? g->free_data : NULL;
+        if (f->kind == ARGUS_FN_WINDOW)
+            rc = sqlite3_create_window_function(db, f->name, n, flags, g->data, g->step, g->final,
+                                                g->value, g->inverse, destroy);
+        else
+            rc = sqlite3_create_function_v2(db, f->name, n, flags, g->data, g->func, g->step,
+                                            g->final, destroy);
+    }
+    return rc;
+}
+
+int argus_sqlite_register(sqlite3 *db, const argus_sqlite_glue *g, size_t n, char **pzErrMsg)
+{
+    for (size_t i = 0; i < n; i++) {
+        const argus_function *f = argus_function_find(g[i].name);
+        const char *why = glue_mismatch(f, &g[i]);
+        int rc = why ? SQLITE_ERROR : register_one(db, f, &g[i]);
+        if (rc == SQLITE_OK)
+            continue;
+        if (pzErrMsg && !*pzErrMsg)
+            *pzErrMsg =
+                why ? sqlite3_mprintf("argus: %s %s", g[i].name, why)
+                    : sqlite3_mprintf("argus: registering %s: %s", g[i].name, sqlite3_errmsg(db));
+        /* Data never handed to SQLite is still ours (SQLite frees it when registering fails). */
+        for (size_t j = why ? i : i + 1; j < n; j++)
+            if (g[j].free_data)
+                g[j].free_data(g[j].data);
+        return rc;
     }
     return SQLITE_OK;
 }

@@ -252,15 +252,10 @@ static sqlite3_module series_module = {
 
 int argus_register_buckets(sqlite3 *db, char **pzErrMsg)
 {
-    const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-    int rc =
-        sqlite3_create_function(db, "time_bucket", 2, flags, NULL, time_bucket_func, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_function(db, "bucket_width", 3, flags, NULL, bucket_width_func, NULL,
-                                     NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_module(db, "bucket_series", &series_module, NULL);
-    if (rc != SQLITE_OK && pzErrMsg && !*pzErrMsg)
-        *pzErrMsg = sqlite3_mprintf("buckets: registering functions: %s", sqlite3_errmsg(db));
-    return rc;
+    const argus_sqlite_glue glue[] = {
+        {.name = "time_bucket", .func = time_bucket_func},
+        {.name = "bucket_width", .func = bucket_width_func},
+        {.name = "bucket_series", .module = &series_module},
+    };
+    return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }

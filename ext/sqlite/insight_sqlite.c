@@ -51,12 +51,20 @@ static int read_token(sqlite3 *db, int *exists, sqlite3_int64 *token)
     return rc;
 }
 
-static const char *copy_text(argus_arena *a, sqlite3_stmt *st, int col)
+/* Column col as a NUL-terminated copy in a. Text holding a NUL byte would be cut there, silently
+ * changing the rule: *nul is set to the column's name instead, and NULL returned. */
+static const char *copy_text(argus_arena *a, sqlite3_stmt *st, int col, const char **nul)
 {
     const unsigned char *s = sqlite3_column_text(st, col);
     if (!s)
         return NULL;
-    return argus_arena_strndup(a, (const char *)s, (size_t)sqlite3_column_bytes(st, col));
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    if (memchr(s, '\0', n)) {
+        if (!*nul)
+            *nul = sqlite3_column_name(st, col);
+        return NULL;
+    }
+    return argus_arena_strndup(a, (const char *)s, n);
 }
 
 /* Compiles the built-in rules plus the rows of insight_rules (if the table exists). */
@@ -83,12 +91,21 @@ static int load_rules(sqlite3 *db, argus_insight_rules **out, argus_error *err)
                 rows = p;
             }
             argus_insight_rule *r = &rows[n++];
+            const char *nul = NULL;
             r->id = sqlite3_column_int64(st, 0);
-            r->pattern = copy_text(&arena, st, 1);
-            r->category = copy_text(&arena, st, 2);
-            r->tags_json = copy_text(&arena, st, 3);
-            r->summary = copy_text(&arena, st, 4);
-            r->suggestion = copy_text(&arena, st, 5);
+            r->pattern = copy_text(&arena, st, 1, &nul);
+            r->category = copy_text(&arena, st, 2, &nul);
+            r->tags_json = copy_text(&arena, st, 3, &nul);
+            r->summary = copy_text(&arena, st, 4, &nul);
+            r->suggestion = copy_text(&arena, st, 5, &nul);
+            if (nul) {
+                argus_error_set(err, ARGUS_EINVAL,
+                                "insight: rule %lld: %s contains a NUL byte; rules are text "
+                                "without NUL",
+                                (long long)r->id, nul);
+                rc = SQLITE_CONSTRAINT;
+                break;
+            }
             r->confidence =
                 sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 6);
             r->priority = sqlite3_column_int64(st, 7);
@@ -101,7 +118,7 @@ static int load_rules(sqlite3 *db, argus_insight_rules **out, argus_error *err)
         }
         if (rc == SQLITE_DONE)
             rc = SQLITE_OK;
-        if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
+        if (rc != SQLITE_OK && rc != SQLITE_NOMEM && rc != SQLITE_CONSTRAINT)
             argus_error_set(err, ARGUS_EINVAL, "insight: reading insight_rules: %s",
                             sqlite3_errmsg(db));
         sqlite3_finalize(st);
@@ -201,22 +218,16 @@ static void builtin_rules_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
 
 int argus_register_insight(sqlite3 *db, char **pzErrMsg)
 {
-    (void)pzErrMsg;
     insight_conn *c = calloc(1, sizeof *c);
     if (!c)
         return SQLITE_NOMEM;
     argus_buf_init(&c->out);
-    /* Deterministic within a statement; results follow insight_rules between statements, so
-     * do not index ai_insight() or use it in generated columns. Not innocuous: it reads a
-     * table. The three arities share c; the 3-argument one owns it (SQLite runs the destructor
-     * when that registration fails, too), so it is registered first. */
-    int rc = SQLITE_OK;
-    for (int nargs = 3; rc == SQLITE_OK && nargs >= 1; nargs--)
-        rc = sqlite3_create_function_v2(db, "ai_insight", nargs, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                        c, insight_fn, NULL, NULL, nargs == 3 ? conn_free : NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    return sqlite3_create_function(db, "insight_builtin_rules", 0,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                   builtin_rules_fn, NULL, NULL);
+    /* ai_insight() reads insight_rules, so the catalogue marks it neither deterministic nor
+     * innocuous: every statement sees the committed rules, and it cannot be indexed or used in
+     * a generated column. Its arities share c. */
+    const argus_sqlite_glue glue[] = {
+        {.name = "ai_insight", .func = insight_fn, .data = c, .free_data = conn_free},
+        {.name = "insight_builtin_rules", .func = builtin_rules_fn},
+    };
+    return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }

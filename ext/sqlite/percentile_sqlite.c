@@ -254,32 +254,19 @@ static void sketch_count_func(sqlite3_context *ctx, int argc, sqlite3_value **ar
 
 /* ---- registration ------------------------------------------------------------------------- */
 
-#define PURE (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)
-
-static const struct {
-    const char *name;
-    int nargs;
-    void (*func)(sqlite3_context *, int, sqlite3_value **);
-    void (*step)(sqlite3_context *, int, sqlite3_value **);
-    void (*final)(sqlite3_context *);
-} functions[] = {
-    {"sketch", 1, NULL, sketch_step, sketch_final},
-    {"sketch_merge", 1, NULL, sketch_merge_step, sketch_final},
-    {"sketch_add", 2, sketch_add_func, NULL, NULL},
-    {"sketch_quantile", 2, sketch_quantile_func, NULL, NULL},
-    {"sketch_count", 1, sketch_count_func, NULL, NULL},
-};
-
 int argus_register_percentile(sqlite3 *db, char **pzErrMsg)
 {
-    int rc = sqlite3_create_window_function(db, "percentile", 2, PURE, NULL, percentile_step,
-                                            percentile_final, percentile_value, percentile_inverse,
-                                            NULL);
-    for (size_t i = 0; rc == SQLITE_OK && i < sizeof functions / sizeof functions[0]; i++)
-        rc = sqlite3_create_function(db, functions[i].name, functions[i].nargs, PURE, NULL,
-                                     functions[i].func, functions[i].step, functions[i].final);
-    if (rc != SQLITE_OK && pzErrMsg && !*pzErrMsg)
-        *pzErrMsg =
-            sqlite3_mprintf("argus: registering percentile functions: %s", sqlite3_errmsg(db));
-    return rc;
+    const argus_sqlite_glue glue[] = {
+        {.name = "percentile",
+         .step = percentile_step,
+         .final = percentile_final,
+         .value = percentile_value,
+         .inverse = percentile_inverse},
+        {.name = "sketch", .step = sketch_step, .final = sketch_final},
+        {.name = "sketch_merge", .step = sketch_merge_step, .final = sketch_final},
+        {.name = "sketch_add", .func = sketch_add_func},
+        {.name = "sketch_quantile", .func = sketch_quantile_func},
+        {.name = "sketch_count", .func = sketch_count_func},
+    };
+    return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }

@@ -7,6 +7,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "argus_schema.h"
 
+#include "argus_aggregate.h"
 #include "argus_buf.h"
 
 #include <stdlib.h>
@@ -128,164 +129,92 @@ static void migrate_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, version);
 }
 
-/* ---- arg_min(value, key1 [, key2 ...]) ------------------------------------------------------
- * The value from the row whose keys compare smallest (as ORDER BY key1, key2 would order them;
- * the first such row on ties). Used to pick a trace's root span in one pass. */
+/* ---- arg_min(value, key1 [, key2 ...]) and json_group_set(value): core aggregate.c -------- */
 
-#define ARG_MIN_MAX_KEYS 4
-
-typedef struct arg_min_state {
-    int nkeys;
-    sqlite3_value *value;
-    sqlite3_value *keys[ARG_MIN_MAX_KEYS];
-} arg_min_state;
-
-static int type_rank(int t)
+static argus_datum datum(sqlite3_value *v)
 {
-    switch (t) {
-    case SQLITE_NULL: return 0;
+    argus_datum d;
+    memset(&d, 0, sizeof d);
+    switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
-    case SQLITE_FLOAT: return 1;
-    case SQLITE_TEXT: return 2;
-    default: return 3;
+        d.type = ARGUS_DATUM_INT;
+        d.i = sqlite3_value_int64(v);
+        break;
+    case SQLITE_FLOAT:
+        d.type = ARGUS_DATUM_REAL;
+        d.d = sqlite3_value_double(v);
+        break;
+    case SQLITE_TEXT:
+        d.type = ARGUS_DATUM_TEXT;
+        d.p = sqlite3_value_text(v);
+        d.n = (size_t)sqlite3_value_bytes(v);
+        break;
+    case SQLITE_BLOB:
+        d.type = ARGUS_DATUM_BLOB;
+        d.p = sqlite3_value_blob(v);
+        d.n = (size_t)sqlite3_value_bytes(v);
+        break;
+    default: d.type = ARGUS_DATUM_NULL;
     }
-}
-
-/* Compares like SQLite's ORDER BY with the BINARY collation. */
-static int compare_values(sqlite3_value *a, sqlite3_value *b)
-{
-    int ta = sqlite3_value_type(a), tb = sqlite3_value_type(b);
-    int ra = type_rank(ta), rb = type_rank(tb);
-    if (ra != rb)
-        return ra < rb ? -1 : 1;
-    if (ra == 0)
-        return 0;
-    if (ra == 1) {
-        if (ta == SQLITE_INTEGER && tb == SQLITE_INTEGER) {
-            sqlite3_int64 x = sqlite3_value_int64(a), y = sqlite3_value_int64(b);
-            return x < y ? -1 : x > y;
-        }
-        double x = sqlite3_value_double(a), y = sqlite3_value_double(b);
-        return x < y ? -1 : x > y;
-    }
-    const void *pa = ra == 2 ? (const void *)sqlite3_value_text(a) : sqlite3_value_blob(a);
-    int na = sqlite3_value_bytes(a);
-    const void *pb = ra == 2 ? (const void *)sqlite3_value_text(b) : sqlite3_value_blob(b);
-    int nb = sqlite3_value_bytes(b);
-    int c = memcmp(pa ? pa : "", pb ? pb : "", (size_t)(na < nb ? na : nb));
-    if (c)
-        return c < 0 ? -1 : 1;
-    return na < nb ? -1 : na > nb;
+    return d;
 }
 
 static void arg_min_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    arg_min_state *s = sqlite3_aggregate_context(ctx, sizeof *s);
-    if (!s)
+    argus_arg_min *m = sqlite3_aggregate_context(ctx, sizeof *m); /* zeroed = initialised */
+    if (!m)
         return;
+    argus_datum value = datum(argv[0]);
+    argus_datum keys[ARGUS_ARG_MIN_MAX_KEYS];
     int nkeys = argc - 1;
-    if (s->value) {
-        int c = 0;
-        for (int i = 0; i < nkeys && c == 0; i++)
-            c = compare_values(argv[i + 1], s->keys[i]);
-        if (c >= 0)
-            return;
-        sqlite3_value_free(s->value);
-        for (int i = 0; i < nkeys; i++)
-            sqlite3_value_free(s->keys[i]);
-    }
-    s->nkeys = nkeys;
-    s->value = sqlite3_value_dup(argv[0]);
-    int ok = s->value != NULL;
-    for (int i = 0; i < nkeys; i++) {
-        s->keys[i] = sqlite3_value_dup(argv[i + 1]);
-        ok = ok && s->keys[i];
-    }
-    if (!ok)
-        sqlite3_result_error_nomem(ctx);
+    for (int i = 0; i < nkeys && i < ARGUS_ARG_MIN_MAX_KEYS; i++)
+        keys[i] = datum(argv[i + 1]);
+    argus_error err;
+    if (argus_arg_min_add(m, &value, keys, nkeys, &err))
+        argus_sqlite_result_error(ctx, &err);
 }
 
 static void arg_min_final(sqlite3_context *ctx)
 {
-    arg_min_state *s = sqlite3_aggregate_context(ctx, 0);
-    if (!s || !s->value) {
-        sqlite3_result_null(ctx);
-        return;
+    argus_arg_min *m = sqlite3_aggregate_context(ctx, 0);
+    const argus_datum *v = m ? argus_arg_min_value(m) : NULL;
+    switch (v ? v->type : ARGUS_DATUM_NULL) {
+    case ARGUS_DATUM_INT: sqlite3_result_int64(ctx, v->i); break;
+    case ARGUS_DATUM_REAL: sqlite3_result_double(ctx, v->d); break;
+    case ARGUS_DATUM_TEXT:
+        sqlite3_result_text64(ctx, v->p, v->n, SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+    case ARGUS_DATUM_BLOB: sqlite3_result_blob64(ctx, v->p, v->n, SQLITE_TRANSIENT); break;
+    default: sqlite3_result_null(ctx);
     }
-    sqlite3_result_value(ctx, s->value);
-    sqlite3_value_free(s->value);
-    for (int i = 0; i < s->nkeys; i++)
-        sqlite3_value_free(s->keys[i]);
+    if (m)
+        argus_arg_min_free(m);
 }
-
-/* ---- json_group_set(value) ------------------------------------------------------------------
- * A JSON array of the distinct non-NULL values of a group as text, sorted (BINARY): the set of
- * services in a trace. */
-
-typedef struct group_set_state {
-    char **items;
-    size_t n, cap;
-} group_set_state;
 
 static void group_set_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
         return;
-    group_set_state *s = sqlite3_aggregate_context(ctx, sizeof *s);
-    if (!s)
-        return;
+    argus_string_set *s = sqlite3_aggregate_context(ctx, sizeof *s); /* zeroed = initialised */
     const char *text = (const char *)sqlite3_value_text(argv[0]);
-    if (!text)
+    if (!s || !text)
         return;
-    /* Most groups repeat the same few values: skip an immediate repeat cheaply. */
-    if (s->n && strcmp(s->items[s->n - 1], text) == 0)
-        return;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **items = sqlite3_realloc64(s->items, cap * sizeof *items);
-        if (!items) {
-            sqlite3_result_error_nomem(ctx);
-            return;
-        }
-        s->items = items;
-        s->cap = cap;
-    }
-    s->items[s->n] = sqlite3_mprintf("%s", text);
-    if (!s->items[s->n]) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    s->n++;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    argus_error err;
+    if (argus_string_set_add(s, text, (size_t)sqlite3_value_bytes(argv[0]), &err))
+        argus_sqlite_result_error(ctx, &err);
 }
 
 static void group_set_final(sqlite3_context *ctx)
 {
-    group_set_state *s = sqlite3_aggregate_context(ctx, 0);
+    argus_string_set *s = sqlite3_aggregate_context(ctx, 0);
+    argus_string_set empty;
+    argus_string_set_init(&empty);
     argus_buf b;
     argus_buf_init(&b);
-    argus_buf_appendc(&b, '[');
-    if (s && s->n) {
-        qsort(s->items, s->n, sizeof *s->items, cmp_str);
-        for (size_t i = 0; i < s->n; i++) {
-            if (i == 0 || strcmp(s->items[i], s->items[i - 1]) != 0) {
-                if (b.len > 1)
-                    argus_buf_appendc(&b, ',');
-                argus_json_string(&b, s->items[i], strlen(s->items[i]));
-            }
-        }
-    }
-    argus_buf_appendc(&b, ']');
-    if (s) {
-        for (size_t i = 0; i < s->n; i++)
-            sqlite3_free(s->items[i]);
-        sqlite3_free(s->items);
-    }
+    argus_string_set_json(s ? s : &empty, &b);
+    if (s)
+        argus_string_set_free(s);
     if (b.failed || !argus_buf_cstr(&b)) {
         argus_buf_free(&b);
         sqlite3_result_error_nomem(ctx);
@@ -296,16 +225,10 @@ static void group_set_final(sqlite3_context *ctx)
 
 int argus_register_schema(sqlite3 *db, char **pzErrMsg)
 {
-    (void)pzErrMsg;
-    int rc = sqlite3_create_function(db, "argus_migrate", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
-                                     migrate_fn, NULL, NULL);
-    for (int n = 2; rc == SQLITE_OK && n <= ARG_MIN_MAX_KEYS + 1; n++)
-        rc = sqlite3_create_function(db, "arg_min", n,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                     NULL, arg_min_step, arg_min_final);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_function(db, "json_group_set", 1,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                     NULL, group_set_step, group_set_final);
-    return rc;
+    const argus_sqlite_glue glue[] = {
+        {.name = "argus_migrate", .func = migrate_fn},
+        {.name = "arg_min", .step = arg_min_step, .final = arg_min_final},
+        {.name = "json_group_set", .step = group_set_step, .final = group_set_final},
+    };
+    return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }

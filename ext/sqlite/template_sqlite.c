@@ -17,65 +17,58 @@ static void scratch_free(void *p)
     free(b);
 }
 
-static void template_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* log_template(body) (the masked text) and log_pattern_id(body) (its 16-hex-digit id): NULL for
+ * NULL; the function's scratch buffer is its user data. */
+static void template_common(sqlite3_context *ctx, sqlite3_value *arg, int want_id)
 {
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+    if (sqlite3_value_type(arg) == SQLITE_NULL)
         return;
-    const char *s = (const char *)sqlite3_value_text(argv[0]);
-    int n = sqlite3_value_bytes(argv[0]);
+    const char *s = (const char *)sqlite3_value_text(arg);
+    size_t n = (size_t)sqlite3_value_bytes(arg);
     if (!s) {
         sqlite3_result_error_nomem(ctx);
         return;
     }
     argus_buf *b = sqlite3_user_data(ctx);
     argus_error err;
+    char id[17];
     argus_buf_reset(b);
-    if (argus_log_template_render(s, (size_t)n, b, &err)) {
+    int rc = want_id ? argus_log_template_id(s, n, b, id, &err)
+                     : argus_log_template_render(s, n, b, &err);
+    if (rc)
         argus_sqlite_result_error(ctx, &err);
-        return;
-    }
-    sqlite3_result_text(ctx, b->data, (int)b->len, SQLITE_TRANSIENT);
+    else if (want_id)
+        sqlite3_result_text(ctx, id, 16, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_text(ctx, b->data, (int)b->len, SQLITE_TRANSIENT);
+}
+
+static void template_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    template_common(ctx, argv[0], 0);
 }
 
 static void pattern_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
-        return;
-    const char *s = (const char *)sqlite3_value_text(argv[0]);
-    int n = sqlite3_value_bytes(argv[0]);
-    if (!s) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    char id[17];
-    argus_error err;
-    if (argus_log_template_id(s, (size_t)n, sqlite3_user_data(ctx), id, &err)) {
-        argus_sqlite_result_error(ctx, &err);
-        return;
-    }
-    sqlite3_result_text(ctx, id, 16, SQLITE_TRANSIENT);
+    template_common(ctx, argv[0], 1);
 }
 
 int argus_register_template(sqlite3 *db, char **pzErrMsg)
 {
-    (void)pzErrMsg;
-    static const struct {
-        const char *name;
-        void (*fn)(sqlite3_context *, int, sqlite3_value **);
-    } fns[] = {{"log_template", template_fn}, {"log_pattern_id", pattern_id_fn}};
-    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-        argus_buf *b = malloc(sizeof *b);
-        if (!b)
-            return SQLITE_NOMEM;
-        argus_buf_init(b);
-        /* sqlite3_create_function_v2 calls the destructor itself when registration fails */
-        int rc = sqlite3_create_function_v2(db, fns[i].name, 1,
-                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                            b, fns[i].fn, NULL, NULL, scratch_free);
-        if (rc != SQLITE_OK)
-            return rc;
+    /* each function keeps its own scratch buffer, freed by SQLite with the function */
+    argus_buf *b[2] = {malloc(sizeof(argus_buf)), malloc(sizeof(argus_buf))};
+    if (!b[0] || !b[1]) {
+        free(b[0]);
+        free(b[1]);
+        return SQLITE_NOMEM;
     }
-    return SQLITE_OK;
+    argus_buf_init(b[0]);
+    argus_buf_init(b[1]);
+    const argus_sqlite_glue glue[] = {
+        {.name = "log_template", .func = template_fn, .data = b[0], .free_data = scratch_free},
+        {.name = "log_pattern_id", .func = pattern_id_fn, .data = b[1], .free_data = scratch_free},
+    };
+    return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }

@@ -524,12 +524,9 @@ static void json_final(sqlite3_context *ctx)
 
 int argus_register_waterfall(sqlite3 *db, char **pzErrMsg)
 {
-    int rc = sqlite3_create_module(db, "trace_waterfall", &waterfall_module, NULL);
-    for (int nargs = 4; rc == SQLITE_OK && nargs <= 8; nargs++)
-        rc = sqlite3_create_function(db, "waterfall_json", nargs,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                     NULL, json_step, json_final);
-    if (rc != SQLITE_OK && pzErrMsg && !*pzErrMsg)
-        *pzErrMsg = sqlite3_mprintf("waterfall: registering functions: %s", sqlite3_errmsg(db));
-    return rc;
+    const argus_sqlite_glue glue[] = {
+        {.name = "trace_waterfall", .module = &waterfall_module},
+        {.name = "waterfall_json", .step = json_step, .final = json_final},
+    };
+    return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }

@@ -159,7 +159,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: %s: %s\n", argv[1], err.message);
         return 2;
     }
-    size_t nlogs = l.log_count - l.rejected;
+    size_t nlogs = l.item_count - l.rejected;
     double total = (double)nlogs * nreq;
     printf("payload: %zu log records, %zu bytes (%.0f bytes/log); %d requests per measurement\n",
            nlogs, len, (double)len / (double)nlogs, nreq);
@@ -174,7 +174,8 @@ int main(int argc, char **argv)
     argus_buf scratch;
     argus_buf_init(&scratch);
     size_t n = 0;
-    for (argus_log_iter it = argus_log_iter_start(&l); argus_log_iter_next(&it) && n < nlogs; n++)
+    for (argus_otlp_iter it = argus_otlp_iter_start(&l); argus_otlp_iter_next(&it) && n < nlogs;
+         n++)
         for (int c = 0; c < NINSERT; c++) {
             argus_otlp_log_column(&it, INSERT_MAP[c], &rows[n].v[c], &scratch);
             if (rows[n].v[c].type == ARGUS_VAL_TEXT || rows[n].v[c].type == ARGUS_VAL_JSON)

@@ -256,7 +256,7 @@ int main(int argc, char **argv)
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     argus_otlp_traces pre;
     argus_otlp_traces_init(&pre);
-    if (argus_otlp_traces_decode(&pre, payload, len, &err) || argus_otlp_traces_render(&pre, &err))
+    if (argus_otlp_traces_decode(&pre, payload, len, &err) || argus_otlp_render(&pre, &err))
         return 1;
     printf("%-58s %10.0f spans/s\n", "  ... rows decoded and rendered beforehand",
            total / insert_requests(db, st, nreq, payload, len, &pre));
@@ -274,7 +274,7 @@ int main(int argc, char **argv)
     argus_buf scratch;
     argus_buf_init(&scratch);
     int n = 0;
-    for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it); n++)
+    for (argus_otlp_iter it = argus_otlp_iter_start(&t); argus_otlp_iter_next(&it); n++)
         for (int c = 0; c < NINSERT; c++) {
             argus_otlp_span_column(&it, INSERT_MAP[c], &rows[n].v[c], &scratch);
             if (rows[n].v[c].type == ARGUS_VAL_TEXT || rows[n].v[c].type == ARGUS_VAL_JSON)
@@ -325,7 +325,7 @@ int main(int argc, char **argv)
         /* resource_id: hashed once per resource, as the virtual table does */
         argus_value res_id = {0};
         size_t res_of = SIZE_MAX;
-        for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it);) {
+        for (argus_otlp_iter it = argus_otlp_iter_start(&t); argus_otlp_iter_next(&it);) {
             for (int c = 0; c < NINSERT; c++) {
                 argus_value v;
                 if (INSERT_MAP[c] == ARGUS_SPAN_RESOURCE_ID) {

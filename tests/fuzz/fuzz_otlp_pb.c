@@ -21,12 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argus_error err;
     argus_value v;
     if (argus_otlp_traces_decode(&t, data, size, &err) == 0) {
-        for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it);)
+        for (argus_otlp_iter it = argus_otlp_iter_start(&t); argus_otlp_iter_next(&it);)
             for (int c = 0; c < ARGUS_SPAN_NCOLUMNS; c++)
                 argus_otlp_span_column(&it, c, &v, &scratch);
     }
     if (argus_otlp_logs_decode(&l, data, size, &err) == 0) {
-        for (argus_log_iter it = argus_log_iter_start(&l); argus_log_iter_next(&it);)
+        for (argus_otlp_iter it = argus_otlp_iter_start(&l); argus_otlp_iter_next(&it);)
             for (int c = 0; c < ARGUS_LOG_NCOLUMNS; c++)
                 argus_otlp_log_column(&it, c, &v, &scratch);
     }

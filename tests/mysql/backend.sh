@@ -111,8 +111,10 @@ declare -A Q=(
         span_count, error_count, hex(services) FROM traces ORDER BY trace_id"
     [rollups]="SELECT hex(service_name), minute_ns, requests, errors, hex(duration_sketch)
         FROM span_rollups ORDER BY service_name, minute_ns"
+    [log_rollups]="SELECT hex(service_name), minute_ns, severity, count FROM log_rollups
+        ORDER BY service_name, minute_ns, severity"
 )
-for t in spans logs resources traces rollups; do
+for t in spans logs resources traces rollups log_rollups; do
     sqlite3 -separator '	' "$WORK/ref.db" "${Q[$t]}" >"$WORK/$t.sqlite" 2>&1
     mdb -N -B argus_backend -e "${Q[$t]}" >"$WORK/$t.mariadb" 2>&1
     rows=$(wc -l <"$WORK/$t.sqlite")
@@ -166,7 +168,7 @@ stop_server
 # in chunks: spans with their traces, logs, rollups, request keys, then the resources.
 counts="SELECT (SELECT count(*) FROM span_records) + (SELECT count(*) FROM log_records) +
     (SELECT count(*) FROM traces) + (SELECT count(*) FROM span_rollups) +
-    (SELECT count(*) FROM resources)"
+    (SELECT count(*) FROM resources) + (SELECT count(*) FROM log_rollups)"
 start_server "$URL" --retention 1s || fail mysql/backend/retention "argus-server did not start"
 left=x
 for _ in $(seq 100); do

@@ -47,3 +47,15 @@ SELECT 'check-empty-json-is-traces', otlp_check('{}') ->> '$.type' = 'traces';
 SELECT 'store-detects-json-logs', argus_store(readfile('tests/fixtures/logs.json'))
        = (SELECT count(*) FROM otlp_logs(readfile('tests/fixtures/logs.json'))) AND
        (SELECT count(*) FROM otlp_logs(readfile('tests/fixtures/logs.json'))) > 0;
+-- A protobuf whose first ResourceSpans / ResourceLogs is 123 bytes starts "\n{" like JSON: it must
+-- still decode as the valid protobuf it is (issue 11), through every entry point.
+SELECT 'like-json-starts-0a7b', hex(substr(readfile('tests/fixtures/hand/spans_like_json.pb'), 1, 2)) || hex(substr(readfile('tests/fixtures/hand/logs_like_json.pb'), 1, 2)) = '0A7B0A7B';
+SELECT 'like-json-spans', (SELECT group_concat(service_name || ':' || name, ',') FROM otlp_spans(readfile('tests/fixtures/hand/spans_like_json.pb'))) = 'json-lookalike:GET /padded/xxxxxxxxxxxxxxxxxxxxx,second:child';
+SELECT 'like-json-logs', (SELECT group_concat(service_name || ':' || coalesce(severity_text, '-'), ',') FROM otlp_logs(readfile('tests/fixtures/hand/logs_like_json.pb'))) = 'json-lookalike:WARN,second:-';
+SELECT 'like-json-span-resources', (SELECT count(*) FROM otlp_span_resources(readfile('tests/fixtures/hand/spans_like_json.pb'))) = 2;
+SELECT 'like-json-spans-json', json_array_length(otlp_spans_json(readfile('tests/fixtures/hand/spans_like_json.pb'))) = 2;
+SELECT 'like-json-check-spans', otlp_check(readfile('tests/fixtures/hand/spans_like_json.pb')) = '{"type":"traces","format":"protobuf","resources":2,"items":2,"rejected":0,"error":null}';
+SELECT 'like-json-check-logs', otlp_check(readfile('tests/fixtures/hand/logs_like_json.pb')) = '{"type":"logs","format":"protobuf","resources":2,"items":2,"rejected":0,"error":null}';
+SELECT 'like-json-store-spans', argus_store(readfile('tests/fixtures/hand/spans_like_json.pb')) = 2;
+SELECT 'like-json-store-logs', argus_store(readfile('tests/fixtures/hand/logs_like_json.pb')) = 2;
+SELECT 'like-json-stored', (SELECT count(*) FROM spans WHERE service_name = 'json-lookalike') || '/' || (SELECT count(*) FROM logs WHERE service_name = 'json-lookalike') = '1/1';

@@ -177,8 +177,8 @@ static argus_pb_span *new_span(const uint8_t *trace, size_t tlen, const uint8_t 
 static const char *span_col(argus_otlp_traces *t, int col, argus_buf *scratch, char *out,
                             size_t outlen)
 {
-    argus_span_iter it = argus_span_iter_start(t);
-    assert_true(argus_span_iter_next(&it));
+    argus_otlp_iter it = argus_otlp_iter_start(t);
+    assert_true(argus_otlp_iter_next(&it));
     argus_value v;
     argus_otlp_span_column(&it, col, &v, scratch);
     if (v.type == ARGUS_VAL_NULL)
@@ -393,12 +393,12 @@ static void test_invalid_ids_are_rejected_not_fatal(void **state)
     argus_otlp_traces_init(&t);
     argus_error err;
     assert_int_equal(argus_otlp_traces_decode(&t, buf, len, &err), 0);
-    assert_int_equal(t.span_count, 5);
+    assert_int_equal(t.item_count, 5);
     assert_int_equal(t.rejected, 3);
     assert_string_equal(t.reject_message, "resource_spans[0].scope_spans[0].spans[0]: trace_id "
                                           "must be 16 bytes (32 hex digits)");
     int n = 0;
-    for (argus_span_iter it = argus_span_iter_start(&t); argus_span_iter_next(&it);)
+    for (argus_otlp_iter it = argus_otlp_iter_start(&t); argus_otlp_iter_next(&it);)
         n++;
     assert_int_equal(n, 2);
     argus_otlp_traces_free(&t);
@@ -431,8 +431,110 @@ static void test_malformed_payloads(void **state)
     assert_non_null(strstr(err.message, "field resource_spans of TracesData has wire type 0"));
     /* An empty payload is a valid, empty request. */
     assert_int_equal(argus_otlp_traces_decode(&t, "", 0, &err), 0);
-    assert_int_equal(t.span_count, 0);
+    assert_int_equal(t.item_count, 0);
     argus_otlp_traces_free(&t);
+}
+
+/* A protobuf whose ResourceSpans is 123 bytes long starts 0a 7b ("\n{"), like JSON. */
+static uint8_t *pack_json_lookalike(size_t *len)
+{
+    static char name[128];
+    argus_pb_span *s = new_span(TRACE_A, 16, SPAN_A, 8);
+    s->name = name;
+    for (size_t n = 1; n < sizeof name - 1; n++) {
+        memset(name, 'x', n);
+        name[n] = '\0';
+        uint8_t *buf = pack_traces(NULL, 0, &s, 1, len);
+        if (*len > 2 && buf[0] == 0x0a && buf[1] == 0x7b)
+            return buf;
+        free(buf);
+    }
+    fail_msg("expected a span name giving a 123-byte ResourceSpans, got none");
+    return NULL;
+}
+
+static void test_explicit_format_and_json_lookalike(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = pack_json_lookalike(&len);
+    assert_true(argus_otlp_is_json(buf, len));
+    argus_otlp_payload p;
+    argus_otlp_payload_init(&p, ARGUS_SIGNAL_TRACES);
+    argus_error err;
+    /* The guess from the bytes falls back to protobuf; the transport's word is taken as given. */
+    assert_int_equal(argus_otlp_decode(&p, buf, len, ARGUS_OTLP_AUTO, &err), 0);
+    assert_int_equal(p.format, ARGUS_OTLP_PROTOBUF);
+    assert_int_equal(argus_otlp_valid_items(&p), 1);
+    assert_int_equal(argus_otlp_decode(&p, buf, len, ARGUS_OTLP_PROTOBUF, &err), 0);
+    assert_int_equal(argus_otlp_valid_items(&p), 1);
+    assert_int_equal(argus_otlp_decode(&p, buf, len, ARGUS_OTLP_JSON, &err), ARGUS_EFORMAT);
+    assert_non_null(strstr(err.message, "otlp: json: invalid JSON"));
+    assert_null(p.data);
+    /* OTLP/JSON said to be protobuf is refused, not guessed. */
+    static const char json[] = "{\"resourceSpans\":[]}";
+    assert_int_equal(argus_otlp_decode(&p, json, sizeof json - 1, ARGUS_OTLP_PROTOBUF, &err),
+                     ARGUS_EFORMAT);
+    assert_non_null(strstr(err.message, "otlp: protobuf:"));
+    assert_int_equal(argus_otlp_decode(&p, json, sizeof json - 1, ARGUS_OTLP_AUTO, &err), 0);
+    assert_int_equal(p.format, ARGUS_OTLP_JSON);
+    /* Broken JSON that is no protobuf either reports the JSON error. */
+    static const char broken[] = "{\"resourceSpans\":[";
+    assert_int_equal(argus_otlp_decode(&p, broken, sizeof broken - 1, ARGUS_OTLP_AUTO, &err),
+                     ARGUS_EFORMAT);
+    assert_non_null(strstr(err.message, "otlp: json: invalid JSON"));
+    argus_otlp_payload_free(&p);
+    free(buf);
+}
+
+/* The signal of a payload of unknown signal is detected; logs are not mistaken for traces. */
+static void test_decode_any(void **state)
+{
+    (void)state;
+    argus_otlp_payload tr, lg, *out = NULL;
+    argus_otlp_payload_init(&tr, ARGUS_SIGNAL_TRACES);
+    argus_otlp_payload_init(&lg, ARGUS_SIGNAL_LOGS);
+    argus_error err;
+    static const char logs[] = "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{}]}]}]}";
+    assert_int_equal(
+        argus_otlp_decode_any(&tr, &lg, logs, sizeof logs - 1, ARGUS_OTLP_AUTO, &out, &err), 0);
+    assert_ptr_equal(out, &lg);
+    assert_int_equal(lg.item_count, 1);
+    static const char traces[] = "{\"resourceSpans\":[{}]}";
+    assert_int_equal(
+        argus_otlp_decode_any(&tr, &lg, traces, sizeof traces - 1, ARGUS_OTLP_AUTO, &out, &err), 0);
+    assert_ptr_equal(out, &tr);
+    assert_int_equal(argus_otlp_decode_any(&tr, &lg, "", 0, ARGUS_OTLP_AUTO, &out, &err), 0);
+    assert_ptr_equal(out, &tr);
+    argus_otlp_payload_free(&tr);
+    argus_otlp_payload_free(&lg);
+}
+
+/* Recycling keeps a small arena block for the next request and drops a big one. */
+static void test_recycle(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = pack_json_lookalike(&len);
+    argus_otlp_payload p;
+    argus_otlp_payload_init(&p, ARGUS_SIGNAL_TRACES);
+    argus_error err;
+    assert_int_equal(argus_otlp_decode(&p, buf, len, ARGUS_OTLP_PROTOBUF, &err), 0);
+    assert_int_equal(argus_otlp_render(&p, &err), 0);
+    assert_non_null(p.rows);
+    size_t held = p.arena.used;
+    assert_true(held > 0);
+    argus_otlp_recycle(&p, held);
+    assert_null(p.data);
+    assert_null(p.rows);
+    assert_int_equal(p.item_count, 0);
+    assert_int_equal(p.arena.used, held); /* one block kept */
+    argus_otlp_recycle(&p, held - 1);
+    assert_int_equal(p.arena.used, 0); /* over the bound: released */
+    assert_int_equal(argus_otlp_decode(&p, buf, len, ARGUS_OTLP_PROTOBUF, &err), 0);
+    assert_int_equal(argus_otlp_valid_items(&p), 1);
+    argus_otlp_payload_free(&p);
+    free(buf);
 }
 
 static void test_deep_nesting_is_limited(void **state)
@@ -458,6 +560,58 @@ static void test_deep_nesting_is_limited(void **state)
     assert_non_null(strstr(err.message, "nesting deeper than"));
     argus_otlp_traces_free(&t);
     free(buf);
+}
+
+/* An attribute holding `levels` nested containers: kvlists (kind 'k'), arrays ('a') or both
+ * alternating ('m'); decoded as a span attribute. Returns the decode result. */
+static int decode_nested(int levels, char kind, argus_error *err)
+{
+    argus_pb_anyvalue *v = av_int(1);
+    for (int i = 0; i < levels; i++) {
+        int kvlist = kind == 'k' || (kind == 'm' && i % 2);
+        if (kvlist) {
+            argus_pb_keyvalue **items = tcalloc(1, sizeof *items);
+            items[0] = kv("k", v);
+            v = av_kvlist(1, items);
+        } else {
+            argus_pb_anyvalue **items = tcalloc(1, sizeof *items);
+            items[0] = v;
+            v = av_array(1, items);
+        }
+    }
+    argus_pb_keyvalue **attrs = tcalloc(1, sizeof *attrs);
+    attrs[0] = kv("deep", v);
+    argus_pb_span *s = new_span(TRACE_A, 16, SPAN_A, 8);
+    s->attributes = attrs;
+    s->n_attributes = 1;
+    size_t len;
+    uint8_t *buf = pack_traces(NULL, 0, &s, 1, &len);
+    argus_otlp_payload p;
+    argus_otlp_payload_init(&p, ARGUS_SIGNAL_TRACES);
+    int rc = argus_otlp_decode(&p, buf, len, ARGUS_OTLP_PROTOBUF, err);
+    argus_otlp_payload_free(&p);
+    free(buf);
+    return rc;
+}
+
+/* The same AnyValue nesting limit (ARGUS_OTLP_MAX_DEPTH = 64 containers) as OTLP/JSON, whatever
+ * mix of arrays and kvlists. */
+static void test_nesting_limit_is_64_for_every_container(void **state)
+{
+    (void)state;
+    argus_error err;
+    const char kinds[] = {'a', 'k', 'm'};
+    for (size_t i = 0; i < sizeof kinds; i++) {
+        int rc = decode_nested(ARGUS_OTLP_MAX_DEPTH, kinds[i], &err);
+        if (rc != 0)
+            fail_msg("%c x %d: expected to decode, got %d: %s", kinds[i], ARGUS_OTLP_MAX_DEPTH, rc,
+                     err.message);
+        rc = decode_nested(ARGUS_OTLP_MAX_DEPTH + 1, kinds[i], &err);
+        if (rc != ARGUS_ELIMIT || !strstr(err.message, "AnyValue nesting deeper than 64 levels"))
+            fail_msg("%c x %d: expected ARGUS_ELIMIT (AnyValue nesting deeper than 64 levels), "
+                     "got %d: %s",
+                     kinds[i], ARGUS_OTLP_MAX_DEPTH + 1, rc, err.message);
+    }
 }
 
 static void test_logs_bodies(void **state)
@@ -504,12 +658,12 @@ static void test_logs_bodies(void **state)
     argus_otlp_logs_init(&l);
     argus_error err;
     assert_int_equal(argus_otlp_logs_decode(&l, buf, len, &err), 0);
-    assert_int_equal(l.log_count, 3);
+    assert_int_equal(l.item_count, 3);
     assert_int_equal(l.rejected, 1);
     argus_buf sc, out;
     argus_buf_init(&sc);
     argus_buf_init(&out);
-    argus_otlp_logs_json(&out, &l);
+    argus_otlp_rows_json(&out, &l);
     const char *json = argus_buf_cstr(&out);
     assert_non_null(strstr(json, "\"body\":\"disk \xef\xbf\xbd full\",\"body_type\":\"string\""));
     assert_non_null(strstr(json, "\"body\":\"{\\\"user\\\":\\\"ann\\\",\\\"n\\\":3}\","
@@ -566,10 +720,10 @@ static void test_rendered_rows_match(void **state)
     assert_int_equal(argus_otlp_traces_decode(&t, RENDER_TRACES, sizeof RENDER_TRACES - 1, &err),
                      0);
     assert_int_equal(t.rejected, 1);
-    argus_otlp_spans_json(&before, &t);
-    assert_int_equal(argus_otlp_traces_render(&t, &err), 0);
+    argus_otlp_rows_json(&before, &t);
+    assert_int_equal(argus_otlp_render(&t, &err), 0);
     assert_non_null(t.rows);
-    argus_otlp_spans_json(&after, &t);
+    argus_otlp_rows_json(&after, &t);
     assert_string_equal(argus_buf_cstr(&after), argus_buf_cstr(&before));
     assert_non_null(strstr(argus_buf_cstr(&after), "\"name\":\"three\""));
     argus_otlp_traces_free(&t);
@@ -580,9 +734,9 @@ static void test_rendered_rows_match(void **state)
     argus_otlp_logs_init(&l);
     assert_int_equal(argus_otlp_logs_decode(&l, RENDER_LOGS, sizeof RENDER_LOGS - 1, &err), 0);
     assert_int_equal(l.rejected, 1);
-    argus_otlp_logs_json(&before, &l);
-    assert_int_equal(argus_otlp_logs_render(&l, &err), 0);
-    argus_otlp_logs_json(&after, &l);
+    argus_otlp_rows_json(&before, &l);
+    assert_int_equal(argus_otlp_render(&l, &err), 0);
+    argus_otlp_rows_json(&after, &l);
     assert_string_equal(argus_buf_cstr(&after), argus_buf_cstr(&before));
     assert_non_null(strstr(argus_buf_cstr(&after), "no resource"));
     argus_otlp_logs_free(&l);
@@ -615,7 +769,11 @@ int main(void)
         cmocka_unit_test_teardown(test_service_name_events_links_status, free_pool),
         cmocka_unit_test_teardown(test_invalid_ids_are_rejected_not_fatal, free_pool),
         cmocka_unit_test_teardown(test_malformed_payloads, free_pool),
+        cmocka_unit_test_teardown(test_explicit_format_and_json_lookalike, free_pool),
+        cmocka_unit_test_teardown(test_decode_any, free_pool),
+        cmocka_unit_test_teardown(test_recycle, free_pool),
         cmocka_unit_test_teardown(test_deep_nesting_is_limited, free_pool),
+        cmocka_unit_test_teardown(test_nesting_limit_is_64_for_every_container, free_pool),
         cmocka_unit_test_teardown(test_logs_bodies, free_pool),
         cmocka_unit_test_teardown(test_rendered_rows_match, free_pool),
         cmocka_unit_test_teardown(test_arena_limit, free_pool),

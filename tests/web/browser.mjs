@@ -114,6 +114,28 @@ await guard('dashboard/figures match the API', async () => {
   check('traces/total equals the API', `${t.total} traces`, (await page.textContent('[data-testid="traces-total"]')).trim());
 });
 
+// ---- traces: server paging, sorting and filters ---------------------------------------------------
+await guard('traces paging and sorting', async () => {
+  await page.goto(`${base}/traces?${q()}`);
+  await page.waitForSelector('[data-testid="trace-link"]');
+  const first = await page.getAttribute('[data-testid="trace-link"]', 'href');
+  await page.click('[data-testid="next-page"]');
+  await page.waitForFunction((f) => document.querySelector('[data-testid="trace-link"]')?.getAttribute('href') !== f, first);
+  const api1 = await (await fetch(`${base}/api/traces?start=${range.from}&end=${range.to}&limit=50`)).json();
+  const api2 = await (await fetch(`${base}/api/traces?start=${range.from}&end=${range.to}&limit=50&cursor=${encodeURIComponent(api1.next_cursor)}`)).json();
+  const shown = await page.$$eval('[data-testid="trace-link"]', (a) => a.map((x) => x.getAttribute('href').split('?')[0].split('/').pop()));
+  check('traces/second page is the API\'s second page', api2.traces.map((t) => t.trace_id), shown);
+  await page.click('th:has-text("Duration")');
+  await page.waitForURL(/sort=duration/);
+  await page.waitForSelector('[data-testid="trace-link"]');
+  const top = await (await fetch(`${base}/api/traces?start=${range.from}&end=${range.to}&limit=1&sort=duration&order=asc`)).json();
+  await page.waitForFunction((id) => document.querySelector('[data-testid="trace-link"]')?.getAttribute('href').includes(id), top.traces[0].trace_id, { timeout: 10000 });
+  ok('traces/sorting by duration is done by the server (URL and rows)');
+  await page.goto(`${base}/traces?${q({ service: 'batch' })}`);
+  await page.waitForSelector('[data-testid="trace-link"]');
+  check('traces/service filter', '1 traces', (await page.textContent('[data-testid="traces-total"]')).trim());
+});
+
 // ---- time picker: URL, data, reload, Back ---------------------------------------------------
 await guard('time picker', async () => {
   await page.goto(`${base}/?from=now-1h&to=now`);
@@ -342,6 +364,39 @@ await guard('screens', async () => {
   await phone.screenshot({ path: path.join(shots, 'time-picker-390.png') });
   await phone.context().close();
   ok('screens/extra screenshots');
+});
+
+// ---- auto-refresh re-asks the API on its interval --------------------------------------------
+await guard('auto-refresh', async () => {
+  let asked = 0;
+  const count = (r) => r.url().includes('/api/dashboard/summary') && asked++;
+  page.on('request', count);
+  await page.goto(`${base}/?from=now-1h&to=now&refresh=5s`);
+  await page.waitForSelector('[data-testid="kpi-requests-value"]');
+  await page.waitForTimeout(11500);
+  page.off('request', count);
+  checkTrue('auto-refresh/every 5s asks again', asked >= 3, 'at least 3 summary requests in 11.5 s', asked);
+});
+
+// ---- data management (last: it deletes the data) ----------------------------------------------
+await guard('data management', async () => {
+  await page.goto(`${base}/settings`);
+  await page.waitForSelector('[data-testid="db-size"]');
+  await page.fill('input[aria-label="older than"]', '30m');
+  await page.click('[data-testid="data-management"] button:has-text("Purge")');
+  await page.click('.ant-modal-confirm button:has-text("Delete")');
+  await page.waitForSelector('[data-testid="data-management"] .ant-alert-success', { timeout: 20000 });
+  checkTrue('settings/purge older than reports what it deleted', /Deleted .*spans/.test(await page.textContent('[data-testid="data-management"] .ant-alert-success')), 'Deleted N spans…', await page.textContent('[data-testid="data-management"] .ant-alert-success'));
+  const old = await (await fetch(`${base}/api/traces?start=${range.from}&end=${data.now - 31 * 60_000}&limit=1`)).json();
+  check('settings/purged traces are gone', 0, old.total);
+  await page.click('[data-testid="data-management"] button:has-text("Delete all data")');
+  await page.fill('input[aria-label="confirm delete"]', 'delete all');
+  await page.click('.ant-modal-footer button:has-text("Delete everything")');
+  await page.waitForSelector('text=/Deleted everything/', { timeout: 20000 });
+  const all = await (await fetch(`${base}/api/traces?${new URLSearchParams({ start: range.from, end: String(Date.now() + 60_000), limit: '1' })}`)).json();
+  check('settings/delete all leaves no traces', 0, all.total);
+  await page.waitForTimeout(500); // the dialog fades out
+  await page.screenshot({ path: path.join(shots, 'settings-deleted-1440.png') });
 });
 
 await browser.close();

@@ -2,16 +2,43 @@
 // pages are loaded on demand (one chunk each).
 import { BulbFilled, BulbOutlined, MenuOutlined } from '@ant-design/icons';
 import { App as AntApp, Button, ConfigProvider, Drawer, Layout, Menu, Segmented, Spin, theme as antdTheme } from 'antd';
-import { lazy, Suspense, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, Route, Routes, useLocation } from 'react-router';
+import { api } from './api/client';
 import { TimePicker } from './components/TimePicker';
 import { ClockProvider, usePrefs, useRangeSearch } from './state/ui';
 
-const DashboardPage = lazy(() => import('./features/dashboard/DashboardPage'));
-const LogsPage = lazy(() => import('./features/logs/LogsPage'));
-const TracesPage = lazy(() => import('./features/traces/TracesPage'));
-const TracePage = lazy(() => import('./features/traces/TracePage'));
-const SettingsPage = lazy(() => import('./features/settings/SettingsPage'));
+const pages = {
+  dashboard: () => import('./features/dashboard/DashboardPage'),
+  logs: () => import('./features/logs/LogsPage'),
+  traces: () => import('./features/traces/TracesPage'),
+  trace: () => import('./features/traces/TracePage'),
+  settings: () => import('./features/settings/SettingsPage'),
+};
+const DashboardPage = lazy(pages.dashboard);
+const LogsPage = lazy(pages.logs);
+const TracesPage = lazy(pages.traces);
+const TracePage = lazy(pages.trace);
+const SettingsPage = lazy(pages.settings);
+
+/**
+ * A deep link to a trace starts fetching it while the page's code loads (no request waterfall),
+ * and once the first page is up the other pages' code is fetched in the background so moving
+ * between pages does not wait for the network.
+ */
+function usePrefetch() {
+  const qc = useQueryClient();
+  const { pathname } = useLocation();
+  useEffect(() => {
+    const m = /^\/traces\/([0-9a-f]{32})$/.exec(pathname);
+    if (m) void qc.prefetchQuery({ queryKey: ['trace', m[1]], queryFn: ({ signal }) => api.trace(m[1], signal), staleTime: 60_000 });
+  }, [pathname, qc]);
+  useEffect(() => {
+    const t = setTimeout(() => Object.values(pages).forEach((load) => void load()), 2000);
+    return () => clearTimeout(t);
+  }, []);
+}
 
 const NAV = [
   { key: '/', label: 'Dashboard' },
@@ -87,6 +114,7 @@ function NotFound() {
 
 export function App() {
   const { theme } = usePrefs();
+  usePrefetch();
   return (
     <ConfigProvider theme={{ algorithm: theme === 'dark' ? antdTheme.darkAlgorithm : antdTheme.defaultAlgorithm, token: { borderRadius: 6 } }}>
       <AntApp>

@@ -19,6 +19,18 @@ const KEY_RE = /^(service|severity|level|trace_id|span_id|insight|pattern|attr\.
 
 export class QuerySyntaxError extends Error {}
 
+/** A "quoted value" or a bare one up to the next space, starting at i. */
+function readValue(q: string, i: number): { value: string; quoted: boolean; end: number } {
+  if (q[i] === '"') {
+    const close = q.indexOf('"', i + 1);
+    if (close < 0) throw new QuerySyntaxError(`unclosed quote at character ${i + 1}`);
+    return { value: q.slice(i + 1, close), quoted: true, end: close + 1 };
+  }
+  let k = i;
+  while (k < q.length && !/\s/.test(q[k])) k++;
+  return { value: q.slice(i, k), quoted: false, end: k };
+}
+
 /** Splits a query into terms; throws QuerySyntaxError for an unclosed quote, an unknown key or an empty value. */
 export function parseQuery(q: string): Term[] {
   const terms: Term[] = [];
@@ -34,40 +46,16 @@ export function parseQuery(q: string): Term[] {
       i++;
     }
     let key: string | null = null;
-    let value = '';
-    let quoted = false;
-    if (q[i] === '"') {
-      const close = q.indexOf('"', i + 1);
-      if (close < 0) throw new QuerySyntaxError(`unclosed quote at character ${i + 1}`);
-      value = q.slice(i + 1, close);
-      quoted = true;
-      i = close + 1;
-    } else {
-      let j = i;
-      while (j < n && !/\s/.test(q[j]) && q[j] !== ':' && q[j] !== '"') j++;
-      if (j < n && q[j] === ':') {
-        key = q.slice(i, j);
-        if (!KEY_RE.test(key)) throw new QuerySyntaxError(`unknown filter "${key}:"; use ${KEY_PREFIXES.join(':, ')}:, attr.KEY: or resource.KEY:`);
-        i = j + 1;
-        if (q[i] === '"') {
-          const close = q.indexOf('"', i + 1);
-          if (close < 0) throw new QuerySyntaxError(`unclosed quote at character ${i + 1}`);
-          value = q.slice(i + 1, close);
-          quoted = true;
-          i = close + 1;
-        } else {
-          let k = i;
-          while (k < n && !/\s/.test(q[k])) k++;
-          value = q.slice(i, k);
-          i = k;
-        }
-        if (value === '') throw new QuerySyntaxError(`"${key}:" has no value`);
-      } else {
-        while (j < n && !/\s/.test(q[j])) j++;
-        value = q.slice(i, j);
-        i = j;
-      }
+    let j = i;
+    while (j < n && !/\s/.test(q[j]) && q[j] !== ':' && q[j] !== '"') j++;
+    if (q[i] !== '"' && j < n && q[j] === ':') {
+      key = q.slice(i, j);
+      if (!KEY_RE.test(key)) throw new QuerySyntaxError(`unknown filter "${key}:"; use ${KEY_PREFIXES.join(':, ')}:, attr.KEY: or resource.KEY:`);
+      i = j + 1;
     }
+    const { value, quoted, end } = readValue(q, i);
+    i = end;
+    if (key !== null && value === '') throw new QuerySyntaxError(`"${key}:" has no value`);
     if (!quoted && value === '' && key === null) throw new QuerySyntaxError(`a lone "-" at character ${start + 1}`);
     terms.push({ negated, key, value, quoted, text: q.slice(start, i) });
   }
