@@ -183,6 +183,33 @@ else
 fi
 stop_server
 
+# A small max_allowed_packet (1 MiB): a 1.2 MB request goes in slices; a single row bigger than
+# half the packet is refused with a clear message instead of losing the connection.
+mdb -e "SET GLOBAL max_allowed_packet = 1048576"
+node -e '
+const big = (n, len, seed) => JSON.stringify({ resourceSpans: [{ resource: { attributes: [
+  { key: "service.name", value: { stringValue: "big" } }] }, scopeSpans: [{ spans:
+  Array.from({ length: n }, (_, i) => ({ traceId: seed + "000000000000000000000000",
+    spanId: (i + 1).toString(16).padStart(16, "0"), name: "n".repeat(len), kind: 2,
+    startTimeUnixNano: "1714564800000000000", endTimeUnixNano: "1714564800100000000" })) }] }] });
+require("fs").writeFileSync(process.argv[1] + "/sliced.json", big(12, 100000, "aaaaaaaa"));
+require("fs").writeFileSync(process.argv[1] + "/toobig.json", big(1, 700000, "bbbbbbbb"));
+' "$WORK"
+start_server "mysql://root@127.0.0.1:$PORT/argus_packet" || fail mysql/backend/packet "argus-server did not start"
+code=$(post /v1/traces application/json "$WORK/sliced.json")
+n=$(mdb -N -B argus_packet -e "SELECT count(*), sum(length(name)) FROM span_records")
+if [ "$code" = 200 ] && [ "$n" = "12	1200000" ]; then pass mysql/backend/big-request-in-slices; else
+    fail mysql/backend/big-request-in-slices "expected 200 and 12 spans of 100000 bytes, got $code and '$n'"
+fi
+code=$(post /v1/traces application/json "$WORK/toobig.json")
+if [ "$code" != 200 ] && grep -q "max_allowed_packet" "$WORK/answer" && kill -0 "$SERVER_PID"; then
+    pass mysql/backend/row-too-big-refused-clearly
+else
+    fail mysql/backend/row-too-big-refused-clearly "expected a refusal naming max_allowed_packet, got $code: $(head -c 300 "$WORK/answer")"
+fi
+stop_server
+mdb -e "SET GLOBAL max_allowed_packet = 268435456"
+
 # No MariaDB there: a clear error, no fallback anywhere else.
 dead=$(mariadb_free_port)
 "$BUILD/argus-server" --db "mysql://root@127.0.0.1:$dead/argus" --grpc-listen off \

@@ -136,6 +136,34 @@ await guard('traces paging and sorting', async () => {
   check('traces/service filter', '1 traces', (await page.textContent('[data-testid="traces-total"]')).trim());
 });
 
+// ---- charts: a bucket opens exactly its window; dragging the log histogram zooms -----------------
+await guard('chart clicks', async () => {
+  await page.goto(`${base}/?${q()}`);
+  await page.waitForSelector('[data-testid="chart-traffic"] .highcharts-point', { state: 'attached' });
+  const ts = await (await fetch(`${base}/api/dashboard/timeseries?start=${range.from}&end=${range.to}`)).json();
+  const points = await page.$$('[data-testid="chart-traffic"] .highcharts-series-0 .highcharts-point');
+  const h = await Promise.all(points.map((p) => p.boundingBox()));
+  const tallest = h.reduce((best, b, i) => (b && b.height > (h[best]?.height ?? -1) ? i : best), 0);
+  await points[tallest].click({ force: true });
+  await page.waitForURL(/\/traces\?/);
+  const u = new URL(page.url());
+  const from = Number(u.searchParams.get('from'));
+  const to = Number(u.searchParams.get('to'));
+  checkTrue('dashboard/a bar opens the traces of exactly its bucket', ts.buckets.includes(from) && to - from === ts.step_ms, `from on a bucket start, to = from + ${ts.step_ms}`, `from=${from} to=${to}`);
+  await page.goto(`${base}/logs?${q()}`);
+  await page.waitForSelector('[data-testid="log-histogram"] .highcharts-plot-background');
+  const box = await (await page.$('[data-testid="log-histogram"] .highcharts-plot-background')).boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
+  await page.waitForFunction((f) => new URL(location.href).searchParams.get('from') !== f, range.from);
+  const z = new URL(page.url());
+  const zf = Number(z.searchParams.get('from'));
+  const zt = Number(z.searchParams.get('to'));
+  checkTrue('logs/dragging the histogram zooms into that part of the range', zf > Number(range.from) && zt < Number(range.to) && zt > zf, 'a narrower absolute range', `${zf}..${zt}`);
+});
+
 // ---- time picker: URL, data, reload, Back ---------------------------------------------------
 await guard('time picker', async () => {
   await page.goto(`${base}/?from=now-1h&to=now`);
