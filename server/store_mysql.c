@@ -37,6 +37,8 @@ typedef struct argus_mysql_migration {
 extern const argus_mysql_migration argus_mysql_migrations[];
 
 #define PURGE_CHUNK_ROWS 5000
+/* Rows per array-bound execution at most (a request of more goes in slices). */
+#define BULK_MAX_ROWS 2000
 
 /* ---- array-bound inserts ----------------------------------------------------------------------
  */
@@ -118,7 +120,7 @@ static void set_int(bulk *b, unsigned c, int64_t v)
 static void set_str(bulk *b, unsigned c, const char *s, size_t n)
 {
     b->cols[c].strs[b->n] = (char *)(s ? s : "");
-    b->cols[c].lens[b->n] = (unsigned long)n;
+    b->cols[c].lens[b->n] = s ? (unsigned long)n : 0; /* n is meaningless for NULL */
     b->cols[c].ind[b->n] = s ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
 }
 
@@ -142,6 +144,7 @@ typedef struct mysql_store {
     argus_buf scratch, sql;
     const _Atomic int64_t *wait_deadline;
     unsigned lock_wait_s;
+    size_t max_packet; /* the server's max_allowed_packet */
 } mysql_store;
 
 /* the columns of span_records after id, as the core names and renders them */
@@ -249,24 +252,50 @@ static int bulk_run(mysql_store *st, bulk *b, char *msg, size_t msglen, const ch
                  mysql_stmt_param_count(b->stmt), b->ncols);
         return ARGUS_STORE_REJECT;
     }
-    MYSQL_BIND bind[32];
-    memset(bind, 0, sizeof bind);
-    for (unsigned c = 0; c < b->ncols; c++) {
-        bulk_col *col = &b->cols[c];
-        if (col->type == 'i') {
-            bind[c].buffer_type = MYSQL_TYPE_LONGLONG;
-            bind[c].buffer = col->ints;
-        } else {
-            bind[c].buffer_type = col->type == 'b' ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
-            bind[c].buffer = col->strs;
-            bind[c].length = col->lens;
+    /* Slices of at most BULK_MAX_ROWS rows and half the server's max_allowed_packet: a bigger
+     * packet makes the server drop the connection, which would look like an outage. */
+    size_t limit = st->max_packet / 2, lo = 0;
+    while (lo < b->n) {
+        size_t hi = lo, bytes = 0;
+        while (hi < b->n && hi - lo < BULK_MAX_ROWS) {
+            size_t row = 16;
+            for (unsigned c = 0; c < b->ncols; c++)
+                row += b->cols[c].type == 'i' ? 9 : b->cols[c].lens[hi] + 9;
+            if (row > limit) {
+                snprintf(msg, msglen,
+                         "mysql: %s: a row of %zu bytes is more than half the server's"
+                         " max_allowed_packet (%zu bytes)",
+                         what, row, st->max_packet);
+                b->n = 0;
+                return ARGUS_STORE_REJECT;
+            }
+            if (hi > lo && bytes + row > limit)
+                break;
+            bytes += row;
+            hi++;
         }
-        bind[c].u.indicator = col->ind;
+        MYSQL_BIND bind[32];
+        memset(bind, 0, sizeof bind);
+        for (unsigned c = 0; c < b->ncols; c++) {
+            bulk_col *col = &b->cols[c];
+            if (col->type == 'i') {
+                bind[c].buffer_type = MYSQL_TYPE_LONGLONG;
+                bind[c].buffer = col->ints + lo;
+            } else {
+                bind[c].buffer_type = col->type == 'b' ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+                bind[c].buffer = col->strs + lo;
+                bind[c].length = col->lens + lo;
+            }
+            bind[c].u.indicator = col->ind + lo;
+        }
+        unsigned int size = (unsigned int)(hi - lo);
+        if (mysql_stmt_attr_set(b->stmt, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+            mysql_stmt_bind_param(b->stmt, bind) != 0 || mysql_stmt_execute(b->stmt) != 0) {
+            b->n = 0;
+            return stmt_fail(st, b->stmt, msg, msglen, what);
+        }
+        lo = hi;
     }
-    unsigned int size = (unsigned int)b->n;
-    if (mysql_stmt_attr_set(b->stmt, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
-        mysql_stmt_bind_param(b->stmt, bind) != 0 || mysql_stmt_execute(b->stmt) != 0)
-        return stmt_fail(st, b->stmt, msg, msglen, what);
     b->n = 0;
     return ARGUS_STORE_OK;
 }
@@ -435,6 +464,16 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
     int res = exec(st, q, msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = migrate(st, msg, msglen);
+    if (res == ARGUS_STORE_OK) {
+        st->max_packet = 16u << 20;
+        if (mysql_query(st->db, "SELECT @@max_allowed_packet") == 0) {
+            MYSQL_RES *r = mysql_store_result(st->db);
+            MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+            if (row && row[0] && strtoull(row[0], NULL, 10) > 0)
+                st->max_packet = (size_t)strtoull(row[0], NULL, 10);
+            mysql_free_result(r);
+        }
+    }
     if (res != ARGUS_STORE_OK) {
         ms_close(&st->base);
         return res == ARGUS_STORE_REJECT ? ARGUS_STORE_REJECT : ARGUS_STORE_RETRY;
