@@ -226,9 +226,8 @@ await guard('live tail', async () => {
   ok(`live tail/a new log appears within 2 s (${Date.now() - t0} ms after its export was acknowledged)`);
   await page.screenshot({ path: path.join(shots, 'logs-live-1440.png') });
   await page.click('[data-testid="tail-pause"]');
-  // (A body of exactly this length once made the export 123 bytes and the server took the
-  // protobuf for JSON; the text here is short to stay clear of that server bug, reported.)
-  await sendLog(srv, `while paused ${Date.now() % 100000}`);
+  // (this body once made a 123-byte request that the server took for JSON: keep it as a check)
+  await sendLog(srv, `while paused ${1765075000000 + (Date.now() % 1000000000)}`);
   await page.waitForSelector('[data-testid="tail-resume"] >> text=/1 new/', { timeout: 3000 });
   ok('live tail/paused tail counts waiting lines');
   await page.click('[data-testid="tail-resume"]');
@@ -419,8 +418,10 @@ await guard('data management', async () => {
   await page.fill('input[aria-label="older than"]', '30m');
   await page.click('[data-testid="data-management"] button:has-text("Purge")');
   await page.click('.ant-modal-confirm button:has-text("Delete")');
-  await page.waitForSelector('[data-testid="data-management"] .ant-alert-success', { timeout: 20000 });
-  checkTrue('settings/purge older than reports what it deleted', /Deleted .*spans/.test(await page.textContent('[data-testid="data-management"] .ant-alert-success')), 'Deleted N spans…', await page.textContent('[data-testid="data-management"] .ant-alert-success'));
+  // the answer (success or the API's error) is shown in the panel
+  await page.waitForSelector('[data-testid="data-management"] .ant-alert', { timeout: 60000 });
+  const said = await page.textContent('[data-testid="data-management"] .ant-alert');
+  checkTrue('settings/purge older than reports what it deleted', /Deleted .*spans/.test(said), 'Deleted N spans…', said);
   const old = await (await fetch(`${base}/api/traces?start=${range.from}&end=${data.now - 31 * 60_000}&limit=1`)).json();
   check('settings/purged traces are gone', 0, old.total);
   await page.click('[data-testid="data-management"] button:has-text("Delete all data")');
