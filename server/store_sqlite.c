@@ -9,6 +9,7 @@
  * bounded (CKPT_WAIT_BYTES); after CKPT_IDLE_MS without commits the WAL file is truncated.
  * New databases get 8 KiB pages (PAGE_SIZE): measured 3-9% more rows/s than SQLite's 4 KiB. */
 #include "store.h"
+#include "store_read.h"
 
 #include "argus_otlp.h"
 #include "argus_schema.h"
@@ -922,7 +923,7 @@ const argus_store_driver argus_store_sqlite = {
     .purge_chunk = sqlite_purge_chunk,
     .ping = sqlite_ping,
     .pinger_free = sqlite_pinger_free,
-    .read = NULL,
+    .read = &argus_store_read_sqlite,
 };
 
 struct sqlite3 *argus_store_sqlite_db(argus_store *st)
