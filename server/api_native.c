@@ -5,6 +5,7 @@
 
 #include "lua_bridge.h"
 #include "stats.h"
+#include "thread.h"
 
 #include <stdlib.h>
 
@@ -214,13 +215,6 @@ static argus_api_native *native(lua_State *ls)
     return lua_touserdata(ls, lua_upvalueindex(1));
 }
 
-static int64_t now_ns(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void set_int(lua_State *ls, const char *k, int64_t v)
 {
     lua_pushinteger(ls, (lua_Integer)v);
@@ -257,7 +251,7 @@ static int api_system(lua_State *ls)
     argus_api_native *n = native(ls);
     argus_stats_snapshot s;
     argus_stats_read(&s);
-    int64_t now = now_ns(CLOCK_REALTIME), mono = now_ns(CLOCK_MONOTONIC);
+    int64_t now = argus_wall_ns(), mono = argus_mono_ns();
     double rates[ARGUS_SIGNAL_COUNT];
     pthread_mutex_lock(&rate_mu);
     if (rate_at_ns == 0 || mono - rate_at_ns >= RATE_MIN_NS) {

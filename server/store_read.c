@@ -6,6 +6,7 @@
 #include "store_read.h"
 
 #include "argus_sqlite.h"
+#include "thread.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -36,17 +37,10 @@ struct argus_read {
     char err[512];
 };
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int on_progress(void *ctx)
 {
     argus_read *rd = ctx;
-    if (rd->deadline_ns && now_ns() > rd->deadline_ns) {
+    if (rd->deadline_ns && argus_mono_ns() > rd->deadline_ns) {
         rd->timed_out = 1;
         return 1; /* interrupts the statement */
     }
@@ -229,8 +223,9 @@ int argus_read_step(argus_read_stmt *st)
     argus_read *rd = st->rd;
     if (!sqlite3_stmt_busy(st->st)) {
         rd->timed_out = 0;
-        rd->deadline_ns =
-            rd->limits.statement_ms ? now_ns() + (int64_t)rd->limits.statement_ms * 1000000 : 0;
+        rd->deadline_ns = rd->limits.statement_ms
+                              ? argus_mono_ns() + (int64_t)rd->limits.statement_ms * 1000000
+                              : 0;
     }
     int rc = sqlite3_step(st->st);
     if (rc == SQLITE_ROW)
