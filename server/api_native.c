@@ -307,6 +307,18 @@ static int api_system(lua_State *ls)
     set_int(ls, "batches", (int64_t)s.insight_batches);
     set_int(ls, "errors", (int64_t)s.insight_errors);
     lua_setfield(ls, -2, "insights");
+    lua_createtable(ls, 0, 4);
+    set_str(ls, "state", argus_breaker_name(s.breaker_state));
+    set_int(ls, "opened", (int64_t)s.breaker_opened);
+    set_int(ls, "refused", (int64_t)s.breaker_refused);
+    set_int(ls, "since_ns", s.breaker_since_unix_ns);
+    lua_setfield(ls, -2, "breaker");
+    lua_createtable(ls, 0, 3);
+    set_int(ls, "used", (int64_t)s.memory_used);
+    set_int(ls, "limit", (int64_t)n->cfg->memory_limit);
+    set_int(ls, "refused", (int64_t)s.memory_refused);
+    lua_setfield(ls, -2, "memory");
+    set_int(ls, "http_closed_slow", (int64_t)s.http_closed_slow);
     return 1;
 }
 
