@@ -5,6 +5,8 @@
 
 #include "lua_bridge.h"
 #include "stats.h"
+#include "store.h"
+#include "store_read.h"
 #include "thread.h"
 
 #include <stdlib.h>
@@ -270,7 +272,9 @@ static int api_system(lua_State *ls)
     set_str(ls, "version", ARGUS_VERSION);
     set_int(ls, "started_ns", s.started_unix_ns);
     set_int(ls, "now_ns", now);
-    set_str(ls, "backend", "sqlite");
+    char why[256];
+    const argus_store_driver *d = argus_store_driver_for(n->cfg->db_url, why, sizeof why);
+    set_str(ls, "backend", d && d->read ? d->read->name : n->cfg->db_scheme);
     set_str(ls, "db_path", n->cfg->db_path);
     char wal[1100];
     snprintf(wal, sizeof wal, "%s-wal", n->cfg->db_path);
