@@ -1,5 +1,6 @@
 -- Traces: the list from the traces summary, and one trace's waterfall (docs/api.md).
 --   curl 'http://127.0.0.1:8080/api/traces?service=checkout&min_duration=250ms&error=true'
+--   curl 'http://127.0.0.1:8080/api/traces?service=inventory&operation=reserve'
 --   curl 'http://127.0.0.1:8080/api/traces/5b8efff798038103d269b633813fc60c'
 local P = lib.params
 
@@ -17,7 +18,19 @@ local function list(req)
   if req.query.service then
     add("EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)", req.query.service)
   end
-  if req.query.operation then add("t.root_name = ?", req.query.operation) end
+  -- operation: the trace holds a span of that name (of that service when service is given),
+  -- checked per trace through span_records' trace_id index after the time range (traces_start)
+  -- narrowed the traces; root_operation: the root span's name, from the summary row.
+  local op = req.query.operation
+  if op then
+    if req.query.service then
+      add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND sp.name = ? AND sp.service_name = ?)",
+          op, req.query.service)
+    else
+      add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND sp.name = ?)", op)
+    end
+  end
+  if req.query.root_operation then add("t.root_name = ?", req.query.root_operation) end
   if req.query.min_duration then add("t.duration_ns >= ?", P.duration("min_duration", req.query.min_duration)) end
   if req.query.max_duration then add("t.duration_ns <= ?", P.duration("max_duration", req.query.max_duration)) end
   local err = req.query.error

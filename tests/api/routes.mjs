@@ -237,7 +237,16 @@ await guard('api/traces/list', async () => {
   const cases = [
     ['all', '', () => true],
     ['service', 'service=checkout', (t) => t.root.svc === 'checkout'],
-    ['operation', `operation=${encodeURIComponent('POST /pay')}`, (t) => t.root.name === 'POST /pay'],
+    ['operation', `operation=${encodeURIComponent('POST /pay')}`, (t) => t.spans.some((s) => s.name === 'POST /pay')],
+    // the operation is any span of the trace: inventory's 'reserve' is never a root
+    ['operation-non-root', 'operation=reserve', (t) => t.spans.some((s) => s.name === 'reserve')],
+    ['operation-of-service', 'service=inventory&operation=reserve', (t) => t.spans.some((s) => s.svc === 'inventory' && s.name === 'reserve')],
+    ['operation-child-of-service', `service=cart&operation=${encodeURIComponent('SELECT items')}`,
+      (t) => t.spans.some((s) => s.svc === 'cart' && s.name === 'SELECT items')],
+    // a span of that name in another service does not count
+    ['operation-other-service', 'service=checkout&operation=reserve', () => false],
+    ['root-operation', `root_operation=${encodeURIComponent('POST /pay')}`, (t) => t.root.name === 'POST /pay'],
+    ['root-operation-non-root', 'root_operation=reserve', () => false],
     ['min-duration', 'min_duration=250ms', (t) => t.dur >= 250000000],
     ['max-duration', 'max_duration=0.1s', (t) => t.dur <= 100000000],
     ['error', 'error=true', (t) => t.errors > 0],
@@ -249,6 +258,11 @@ await guard('api/traces/list', async () => {
     check(`api/traces/filter/${name}`, [want.map((t) => t.id), want.length],
       [r.json.traces.map((t) => t.trace_id), r.json.total]);
   }
+  // the data must hold both kinds for the operation cases to mean anything: cart traces whose
+  // non-root 'SELECT items' matches, and checkout traces that have no cart span
+  const cartDb = tracesIn.filter((t) => t.spans.some((s) => s.svc === 'cart' && s.name === 'SELECT items'));
+  checkTrue('api/traces/filter/operation-data', cartDb.length > 0 && cartDb.length < tracesIn.length && cartDb.every((t) => t.root.name !== 'SELECT items'),
+    'some traces with a non-root cart SELECT items, some without', `${cartDb.length} of ${tracesIn.length}`);
   const first = (await get(`/api/traces?${RANGE}&limit=1`)).json.traces[0];
   const t = tracesIn.sort(order)[0];
   check('api/traces/summary-shape', { trace_id: t.id, root_service: t.root.svc, root_name: t.root.name, start_ns: t.start.toString(),
@@ -337,7 +351,7 @@ await guard('api/sql-injection', async () => {
     (SELECT count(*) FROM traces) AS t, (SELECT count(*) FROM sqlite_master) AS m`)[0];
   const evil = ["'; DROP TABLE log_records; --", "x' OR '1'='1", '1); DELETE FROM traces; --', '" OR 1=1 --',
     "cart') UNION SELECT sql FROM sqlite_master --"];
-  const params = ['service', 'severity', 'trace_id', 'span_id', 'q', 'cursor', 'start', 'end', 'limit', 'operation',
+  const params = ['service', 'severity', 'trace_id', 'span_id', 'q', 'cursor', 'start', 'end', 'limit', 'operation', 'root_operation',
     'min_duration', 'sort', 'order', 'attr.x', 'step', 'group_by', 'by'];
   const routes = ['/api/logs', '/api/logs/histogram', '/api/traces', '/api/services', '/api/dashboard/summary',
     '/api/dashboard/timeseries', '/api/logs/patterns', '/api/dashboard/top-failing'];

@@ -131,6 +131,20 @@ await guard('traces paging and sorting', async () => {
   const api2 = await (await fetch(`${base}/api/traces?start=${range.from}&end=${range.to}&limit=50&cursor=${encodeURIComponent(api1.next_cursor)}`)).json();
   const shown = await page.$$eval('[data-testid="trace-link"]', (a) => a.map((x) => x.getAttribute('href').split('?')[0].split('/').pop()));
   check('traces/second page is the API\'s second page', api2.traces.map((t) => t.trace_id), shown);
+  // the paging position is in the URL: a reload, and Back from a trace, return to page 2
+  const pageTwo = () => page.$$eval('[data-testid="trace-link"]', (a) => a.map((x) => x.getAttribute('href').split('?')[0].split('/').pop()));
+  check('traces/page cursor is in the URL', [api1.next_cursor], new URL(page.url()).searchParams.getAll('cursor'));
+  await page.reload();
+  await page.waitForFunction((id) => document.querySelector('[data-testid="trace-link"]')?.getAttribute('href').includes(id), api2.traces[0].trace_id, { timeout: 10000 });
+  check('traces/reload keeps page 2', ['page 2', api2.traces.map((t) => t.trace_id)], [(await page.textContent('[data-testid="page-number"]')).trim(), await pageTwo()]);
+  await page.click('[data-testid="trace-link"]');
+  await page.waitForSelector('[data-testid="span-row"]');
+  await page.goBack();
+  await page.waitForFunction((id) => document.querySelector('[data-testid="trace-link"]')?.getAttribute('href').includes(id), api2.traces[0].trace_id, { timeout: 10000 });
+  check('traces/Back from a trace returns to page 2', ['page 2', api2.traces.map((t) => t.trace_id)], [(await page.textContent('[data-testid="page-number"]')).trim(), await pageTwo()]);
+  await page.click('[data-testid="prev-page"]');
+  await page.waitForFunction((id) => document.querySelector('[data-testid="trace-link"]')?.getAttribute('href').includes(id), api1.traces[0].trace_id, { timeout: 10000 });
+  check('traces/Newer returns to page 1 and drops the cursor', ['page 1', []], [(await page.textContent('[data-testid="page-number"]')).trim(), new URL(page.url()).searchParams.getAll('cursor')]);
   await page.click('th:has-text("Duration")');
   await page.waitForURL(/sort=duration/);
   await page.waitForSelector('[data-testid="trace-link"]');

@@ -48,6 +48,10 @@ describe('range in the URL', () => {
     const p = withRange(new URLSearchParams('q=timeout&from=now-1h&to=now'), { from: 'now-5m', to: 'now' });
     expect(p.toString()).toBe('q=timeout&from=now-5m&to=now');
   });
+  it('drops the traces list paging cursors when the range changes', () => {
+    const p = withRange(new URLSearchParams('service=cart&cursor=1.ab&cursor=2.cd&from=now-1h&to=now'), { from: 'now-5m', to: 'now' });
+    expect(p.toString()).toBe('service=cart&from=now-5m&to=now');
+  });
   it('labels presets and absolute ranges', () => {
     expect(rangeLabel({ from: 'now-15m', to: 'now' }, 'utc')).toBe('Last 15 minutes');
     expect(rangeLabel({ from: 'now-2h', to: 'now' }, 'utc')).toBe('now-2h → now');

@@ -82,6 +82,7 @@ export function withRange(params: URLSearchParams, r: TimeRange): URLSearchParam
   const p = new URLSearchParams(params);
   p.set('from', r.from);
   p.set('to', r.to);
+  p.delete('cursor'); // a list's paging position (traces) belongs to the range it was read in
   return p;
 }
 

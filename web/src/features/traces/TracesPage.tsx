@@ -1,5 +1,6 @@
 // Traces list: filters kept in the URL (service, operation, duration range, errors only,
-// attributes), server-side paging with the total and sorting, expandable rows, and a
+// attributes), server-side paging with the total and sorting (the page's cursors are in the URL
+// too, one `cursor` per page turned, so Back and reload return to the same page), expandable rows, and a
 // duration-over-time scatter of the listed traces where a click opens the trace.
 import { Button, Input, Select, Space, Switch, Table, Tag, Tooltip } from 'antd';
 import type { SorterResult } from 'antd/es/table/interface';
@@ -29,10 +30,15 @@ export default function TracesPage() {
   const attrs = params.getAll('attr');
   const sort = (params.get('sort') ?? 'start') as TraceFilters['sort'];
   const order = (params.get('order') ?? 'desc') as TraceFilters['order'];
-  const filterKey = params.toString();
-  const [pages, setPages] = useState<{ key: string; cursors: string[] }>({ key: filterKey, cursors: [] });
-  const cursors = pages.key === filterKey ? pages.cursors : [];
+  const cursors = params.getAll('cursor');
   const cursor = cursors[cursors.length - 1];
+  const setCursors = (cs: string[]) =>
+    setParams((p) => {
+      const n = new URLSearchParams(p);
+      n.delete('cursor');
+      cs.forEach((c) => n.append('cursor', c));
+      return n;
+    });
 
   const r = { start: resolved.startMs, end: resolved.endMs };
   const services = useServices(r);
@@ -44,6 +50,7 @@ export default function TracesPage() {
     setParams((p) => {
       const n = new URLSearchParams(p);
       n.delete(k);
+      n.delete('cursor');
       if (Array.isArray(v)) v.forEach((x) => n.append(k, x));
       else if (v) n.set(k, v);
       if (k === 'service') n.delete('operation');
@@ -79,6 +86,7 @@ export default function TracesPage() {
     const col = (s.columnKey as string) ?? 'start';
     setParams((p) => {
       const n = new URLSearchParams(p);
+      n.delete('cursor');
       if (!s.order) {
         n.delete('sort');
         n.delete('order');
@@ -95,7 +103,7 @@ export default function TracesPage() {
       <div className="panel">
         <Space wrap>
           <Select allowClear showSearch placeholder="Service" aria-label="service" style={{ width: 180 }} value={service} onChange={(v) => set('service', v)} options={services.data?.services.map((s) => ({ value: s.service, label: s.service }))} data-testid="filter-service" />
-          <Select allowClear showSearch placeholder="Root operation" aria-label="operation" style={{ width: 200 }} value={operation} disabled={!service} onChange={(v) => set('operation', v)} options={operations.data?.operations.map((o) => ({ value: o.name, label: o.name }))} />
+          <Select allowClear showSearch placeholder="Operation" aria-label="operation" style={{ width: 200 }} value={operation} disabled={!service} onChange={(v) => set('operation', v)} options={operations.data?.operations.map((o) => ({ value: o.name, label: o.name }))} />
           <Input placeholder="min 250ms" aria-label="minimum duration" status={badDuration(minText) ? 'error' : undefined} style={{ width: 110 }} value={minText} onChange={(e) => setMinText(e.target.value)} onBlur={() => !badDuration(minText) && set('min_duration', minText.trim())} onPressEnter={() => !badDuration(minText) && set('min_duration', minText.trim())} />
           <Input placeholder="max 2s" aria-label="maximum duration" status={badDuration(maxText) ? 'error' : undefined} style={{ width: 110 }} value={maxText} onChange={(e) => setMaxText(e.target.value)} onBlur={() => !badDuration(maxText) && set('max_duration', maxText.trim())} onPressEnter={() => !badDuration(maxText) && set('max_duration', maxText.trim())} />
           <span>
@@ -134,11 +142,11 @@ export default function TracesPage() {
         <div className="panel-title">
           <span data-testid="traces-total">{traces.data ? `${formatCount(traces.data.total)} traces` : 'Traces'}</span>
           <Space>
-            <Button size="small" disabled={cursors.length === 0} onClick={() => setPages({ key: filterKey, cursors: cursors.slice(0, -1) })}>
+            <Button size="small" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))} data-testid="prev-page">
               Newer
             </Button>
-            <span className="muted">page {cursors.length + 1}</span>
-            <Button size="small" disabled={!traces.data?.next_cursor} onClick={() => setPages({ key: filterKey, cursors: [...cursors, traces.data!.next_cursor!] })} data-testid="next-page">
+            <span className="muted" data-testid="page-number">page {cursors.length + 1}</span>
+            <Button size="small" disabled={!traces.data?.next_cursor} onClick={() => setCursors([...cursors, traces.data!.next_cursor!])} data-testid="next-page">
               {order === 'desc' && sort === 'start' ? 'Older' : 'Next'}
             </Button>
           </Space>
