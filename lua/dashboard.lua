@@ -105,10 +105,9 @@ local function top_failing(req)
       'operations', json(coalesce((SELECT json_group_array(json_object('name', name,
                       'requests', n, 'errors', errs, 'error_rate', errs * 1.0 / n))
                     FROM (SELECT name, count(*) AS n, sum(status_code = 2) AS errs
-                          FROM span_records
-                          WHERE service_name = v.service_name
-                            AND start_time_unix_nano >= ?1 AND start_time_unix_nano < ?2
-                            AND (kind IN (2, 5) OR parent_span_id IS NULL)
+                          FROM span_records s
+                          WHERE s.service_name = v.service_name AND ]] .. P.spans_in_range_sql(s, e) .. [[
+                            AND (s.kind IN (2, 5) OR s.parent_span_id IS NULL)
                           GROUP BY name HAVING errs > 0
                           ORDER BY errs DESC, errs * 1.0 / n DESC, name LIMIT 5)), '[]'))))
       FROM (SELECT * FROM svc ORDER BY er DESC, er * 1.0 / rq DESC, service_name) v), '[]')))]],

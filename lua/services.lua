@@ -35,10 +35,10 @@ local function operations(req)
   return db.json([[
     SELECT json_object('operations', json(coalesce((SELECT json_group_array(json_object(
       'name', name, 'spans', n, 'errors', errs))
-      FROM (SELECT name, count(*) AS n, sum(status_code = 2) AS errs FROM span_records
-            WHERE service_name = ?1 AND start_time_unix_nano >= ?2 AND start_time_unix_nano < ?3
+      FROM (SELECT name, count(*) AS n, sum(status_code = 2) AS errs FROM span_records s
+            WHERE s.service_name = ?3 AND ]] .. P.spans_in_range_sql(s, e) .. [[
             GROUP BY name ORDER BY n DESC, name LIMIT ?4)), '[]')))]],
-    req.params.service, s, e, limit)
+    s, e, req.params.service, limit)
 end
 
 return {

@@ -254,7 +254,9 @@ static void handle_export(gcall *c)
         len = inflated.len;
     }
     argus_ingest_result now;
-    int pending = argus_writer_ingest(c->g->writer, c->signal, data, len, on_done, c, &now);
+    /* gRPC is always protobuf (a protobuf may start like JSON: "\n{"). */
+    int pending = argus_writer_ingest(c->g->writer, c->signal, ARGUS_OTLP_PROTOBUF, data, len,
+                                      on_done, c, &now);
     grpc_slice_unref(all);
     argus_buf_free(&inflated);
     if (!pending)

@@ -39,15 +39,33 @@ int argus_response_http_status(argus_ingest_status s)
     return 500;
 }
 
+/* The Export response of each signal: the message and its partial_success message (field 1:
+ * the rejected count, field 2: error_message). Adding a signal: one line. */
+static const struct {
+    const ProtobufCMessageDescriptor *response, *partial;
+} shapes[ARGUS_SIGNAL_COUNT] = {
+    [ARGUS_SIGNAL_TRACES] =
+        {&opentelemetry__proto__collector__trace__v1__export_trace_service_response__descriptor,
+         &opentelemetry__proto__collector__trace__v1__export_trace_partial_success__descriptor},
+    [ARGUS_SIGNAL_LOGS] =
+        {&opentelemetry__proto__collector__logs__v1__export_logs_service_response__descriptor,
+         &opentelemetry__proto__collector__logs__v1__export_logs_partial_success__descriptor},
+};
+
 static int encode_json(const argus_ingest_result *r, argus_buf *out)
 {
     if (!r->rejected && !r->message[0]) {
         argus_buf_appends(out, "{}");
         return out->failed ? -1 : 0;
     }
-    int traces = r->signal == ARGUS_SIGNAL_TRACES;
+    /* the proto field name in lowerCamelCase: rejected_spans -> rejectedSpans */
+    const char *name = protobuf_c_message_descriptor_get_field(shapes[r->signal].partial, 1)->name;
     argus_buf_appends(out, "{\"partialSuccess\":{\"");
-    argus_buf_appends(out, traces ? "rejectedSpans" : "rejectedLogRecords");
+    for (const char *c = name; *c; c++)
+        if (*c != '_')
+            argus_buf_appendc(out, c > name && c[-1] == '_' && *c >= 'a' && *c <= 'z'
+                                       ? (char)(*c - 'a' + 'A')
+                                       : *c);
     /* proto3 JSON writes int64 as a string. */
     argus_buf_appends(out, "\":\"");
     argus_json_uint(out, r->rejected);
@@ -56,49 +74,6 @@ static int encode_json(const argus_ingest_result *r, argus_buf *out)
     argus_buf_appends(out, "}}");
     return out->failed ? -1 : 0;
 }
-
-int argus_response_encode(const argus_ingest_result *r, int json, argus_buf *out)
-{
-    if (json)
-        return encode_json(r, out);
-    int partial = r->rejected || r->message[0];
-    size_t n;
-    if (r->signal == ARGUS_SIGNAL_TRACES) {
-        Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse resp;
-        Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess ps;
-        opentelemetry__proto__collector__trace__v1__export_trace_service_response__init(&resp);
-        opentelemetry__proto__collector__trace__v1__export_trace_partial_success__init(&ps);
-        ps.rejected_spans = (int64_t)r->rejected;
-        ps.error_message = (char *)r->message;
-        if (partial)
-            resp.partial_success = &ps;
-        n = opentelemetry__proto__collector__trace__v1__export_trace_service_response__get_packed_size(
-            &resp);
-        if (argus_buf_reserve(out, n) != 0)
-            return -1;
-        opentelemetry__proto__collector__trace__v1__export_trace_service_response__pack(
-            &resp, (uint8_t *)out->data + out->len);
-    } else {
-        Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse resp;
-        Opentelemetry__Proto__Collector__Logs__V1__ExportLogsPartialSuccess ps;
-        opentelemetry__proto__collector__logs__v1__export_logs_service_response__init(&resp);
-        opentelemetry__proto__collector__logs__v1__export_logs_partial_success__init(&ps);
-        ps.rejected_log_records = (int64_t)r->rejected;
-        ps.error_message = (char *)r->message;
-        if (partial)
-            resp.partial_success = &ps;
-        n = opentelemetry__proto__collector__logs__v1__export_logs_service_response__get_packed_size(
-            &resp);
-        if (argus_buf_reserve(out, n) != 0)
-            return -1;
-        opentelemetry__proto__collector__logs__v1__export_logs_service_response__pack(
-            &resp, (uint8_t *)out->data + out->len);
-    }
-    out->len += n;
-    return 0;
-}
-
-#define RETRY_INFO_TYPE "type.googleapis.com/google.rpc.RetryInfo"
 
 /* Packs m at the end of out. */
 static void pack(argus_buf *out, const ProtobufCMessage *m)
@@ -109,6 +84,43 @@ static void pack(argus_buf *out, const ProtobufCMessage *m)
     protobuf_c_message_pack(m, (uint8_t *)out->data + out->len);
     out->len += n;
 }
+
+int argus_response_encode(const argus_ingest_result *r, int json, argus_buf *out)
+{
+    if (json)
+        return encode_json(r, out);
+    /* Built from the descriptors, in storage that fits either signal's messages. */
+    union {
+        ProtobufCMessage base;
+        Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse traces;
+        Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse logs;
+    } resp;
+    union {
+        ProtobufCMessage base;
+        Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess traces;
+        Opentelemetry__Proto__Collector__Logs__V1__ExportLogsPartialSuccess logs;
+    } ps;
+    const ProtobufCMessageDescriptor *rd = shapes[r->signal].response;
+    const ProtobufCMessageDescriptor *pd = shapes[r->signal].partial;
+    if (rd->sizeof_message > sizeof resp || pd->sizeof_message > sizeof ps)
+        return -1;
+    protobuf_c_message_init(rd, &resp);
+    protobuf_c_message_init(pd, &ps);
+    int64_t rejected = (int64_t)r->rejected;
+    const char *message = r->message;
+    void *partial = &ps;
+    memcpy((char *)&ps + protobuf_c_message_descriptor_get_field(pd, 1)->offset, &rejected,
+           sizeof rejected);
+    memcpy((char *)&ps + protobuf_c_message_descriptor_get_field(pd, 2)->offset, &message,
+           sizeof message);
+    if (r->rejected || r->message[0])
+        memcpy((char *)&resp + protobuf_c_message_descriptor_get_field(rd, 1)->offset, &partial,
+               sizeof partial);
+    pack(out, &resp.base);
+    return out->failed ? -1 : 0;
+}
+
+#define RETRY_INFO_TYPE "type.googleapis.com/google.rpc.RetryInfo"
 
 void argus_response_status(int grpc_code, const char *message, unsigned retry_after_s, int json,
                            argus_buf *out)

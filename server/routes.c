@@ -227,7 +227,10 @@ static void otlp_export(argus_routes *rt, otlp_reply *local, argus_signal sig, o
     }
     *rp = *local;
     argus_ingest_result now;
-    int pending = argus_writer_ingest(rt->writer, sig, body, len, on_done, rp, &now);
+    /* The format is the Content-Type's, never guessed from the bytes. */
+    int pending = argus_writer_ingest(rt->writer, sig,
+                                      fmt == FORMAT_JSON ? ARGUS_OTLP_JSON : ARGUS_OTLP_PROTOBUF,
+                                      body, len, on_done, rp, &now);
     argus_buf_free(&plain);
     if (!pending) {
         reply_result(rp, &now);

@@ -37,6 +37,8 @@ typedef struct argus_mysql_migration {
 extern const argus_mysql_migration argus_mysql_migrations[];
 
 #define PURGE_CHUNK_ROWS 5000
+/* Rows per array-bound execution at most (a request of more goes in slices). */
+#define BULK_MAX_ROWS 2000
 
 /* ---- array-bound inserts ----------------------------------------------------------------------
  */
@@ -118,7 +120,7 @@ static void set_int(bulk *b, unsigned c, int64_t v)
 static void set_str(bulk *b, unsigned c, const char *s, size_t n)
 {
     b->cols[c].strs[b->n] = (char *)(s ? s : "");
-    b->cols[c].lens[b->n] = (unsigned long)n;
+    b->cols[c].lens[b->n] = s ? (unsigned long)n : 0; /* n is meaningless for NULL */
     b->cols[c].ind[b->n] = s ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
 }
 
@@ -138,10 +140,11 @@ typedef struct mysql_store {
     MYSQL *db;
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
-    bulk spans, logs, resources, traces, rollups;
+    bulk spans, logs, resources, traces, rollups, log_rollups;
     argus_buf scratch, sql;
     const _Atomic int64_t *wait_deadline;
     unsigned lock_wait_s;
+    size_t max_packet; /* the server's max_allowed_packet */
 } mysql_store;
 
 /* the columns of span_records after id, as the core names and renders them */
@@ -249,24 +252,50 @@ static int bulk_run(mysql_store *st, bulk *b, char *msg, size_t msglen, const ch
                  mysql_stmt_param_count(b->stmt), b->ncols);
         return ARGUS_STORE_REJECT;
     }
-    MYSQL_BIND bind[32];
-    memset(bind, 0, sizeof bind);
-    for (unsigned c = 0; c < b->ncols; c++) {
-        bulk_col *col = &b->cols[c];
-        if (col->type == 'i') {
-            bind[c].buffer_type = MYSQL_TYPE_LONGLONG;
-            bind[c].buffer = col->ints;
-        } else {
-            bind[c].buffer_type = col->type == 'b' ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
-            bind[c].buffer = col->strs;
-            bind[c].length = col->lens;
+    /* Slices of at most BULK_MAX_ROWS rows and half the server's max_allowed_packet: a bigger
+     * packet makes the server drop the connection, which would look like an outage. */
+    size_t limit = st->max_packet / 2, lo = 0;
+    while (lo < b->n) {
+        size_t hi = lo, bytes = 0;
+        while (hi < b->n && hi - lo < BULK_MAX_ROWS) {
+            size_t row = 16;
+            for (unsigned c = 0; c < b->ncols; c++)
+                row += b->cols[c].type == 'i' ? 9 : b->cols[c].lens[hi] + 9;
+            if (row > limit) {
+                snprintf(msg, msglen,
+                         "mysql: %s: a row of %zu bytes is more than half the server's"
+                         " max_allowed_packet (%zu bytes)",
+                         what, row, st->max_packet);
+                b->n = 0;
+                return ARGUS_STORE_REJECT;
+            }
+            if (hi > lo && bytes + row > limit)
+                break;
+            bytes += row;
+            hi++;
         }
-        bind[c].u.indicator = col->ind;
+        MYSQL_BIND bind[32];
+        memset(bind, 0, sizeof bind);
+        for (unsigned c = 0; c < b->ncols; c++) {
+            bulk_col *col = &b->cols[c];
+            if (col->type == 'i') {
+                bind[c].buffer_type = MYSQL_TYPE_LONGLONG;
+                bind[c].buffer = col->ints + lo;
+            } else {
+                bind[c].buffer_type = col->type == 'b' ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+                bind[c].buffer = col->strs + lo;
+                bind[c].length = col->lens + lo;
+            }
+            bind[c].u.indicator = col->ind + lo;
+        }
+        unsigned int size = (unsigned int)(hi - lo);
+        if (mysql_stmt_attr_set(b->stmt, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+            mysql_stmt_bind_param(b->stmt, bind) != 0 || mysql_stmt_execute(b->stmt) != 0) {
+            b->n = 0;
+            return stmt_fail(st, b->stmt, msg, msglen, what);
+        }
+        lo = hi;
     }
-    unsigned int size = (unsigned int)b->n;
-    if (mysql_stmt_attr_set(b->stmt, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
-        mysql_stmt_bind_param(b->stmt, bind) != 0 || mysql_stmt_execute(b->stmt) != 0)
-        return stmt_fail(st, b->stmt, msg, msglen, what);
     b->n = 0;
     return ARGUS_STORE_OK;
 }
@@ -276,7 +305,8 @@ static void ms_close(argus_store *base)
     mysql_store *st = (mysql_store *)base;
     if (!st)
         return;
-    bulk *all[] = {&st->spans, &st->logs, &st->resources, &st->traces, &st->rollups};
+    bulk *all[] = {&st->spans,  &st->logs,    &st->resources,
+                   &st->traces, &st->rollups, &st->log_rollups};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         bulk_free(all[i]);
     if (st->db)
@@ -434,6 +464,16 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
     int res = exec(st, q, msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = migrate(st, msg, msglen);
+    if (res == ARGUS_STORE_OK) {
+        st->max_packet = 16u << 20;
+        if (mysql_query(st->db, "SELECT @@max_allowed_packet") == 0) {
+            MYSQL_RES *r = mysql_store_result(st->db);
+            MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+            if (row && row[0] && strtoull(row[0], NULL, 10) > 0)
+                st->max_packet = (size_t)strtoull(row[0], NULL, 10);
+            mysql_free_result(r);
+        }
+    }
     if (res != ARGUS_STORE_OK) {
         ms_close(&st->base);
         return res == ARGUS_STORE_REJECT ? ARGUS_STORE_REJECT : ARGUS_STORE_RETRY;
@@ -460,6 +500,10 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
                       " requests = VALUES(requests), errors = VALUES(errors),"
                       " duration_sketch = VALUES(duration_sketch)";
     st->rollups.types = "siiib";
+    st->log_rollups.sql = "INSERT INTO log_rollups (service_name, minute_ns, severity, count)"
+                          " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+                          " count = count + VALUES(count)";
+    st->log_rollups.types = "siii";
     *out = &st->base;
     return ARGUS_STORE_OK;
 }
@@ -869,6 +913,63 @@ out:
     return res;
 }
 
+/* One (service, minute, severity group) of a request's log counts. */
+typedef struct log_rollup_agg {
+    str_ref service;
+    int64_t minute, severity, count;
+} log_rollup_agg;
+
+/* Per-service, per-minute, per-severity-group log counts (log_rollups), added to the stored ones
+ * as sql/sqlite/ingest/logs_30_rollups.sql does: a plain additive upsert. */
+static int update_log_rollups(mysql_store *st, argus_otlp_logs *l, char *msg, size_t msglen)
+{
+    log_rollup_agg *aggs = NULL;
+    size_t n = 0, cap = 0;
+    int res = ARGUS_STORE_OK;
+    argus_value v[4];
+    static const int cols[4] = {ARGUS_LOG_TIME, ARGUS_LOG_OBSERVED_TIME, ARGUS_LOG_SEVERITY_NUMBER,
+                                ARGUS_LOG_SERVICE_NAME};
+    for (argus_otlp_iter it = argus_otlp_iter_start(l); argus_otlp_iter_next(&it);) {
+        for (int c = 0; c < 4; c++)
+            argus_otlp_log_column(&it, cols[c], &v[c], &st->scratch);
+        int64_t t = v[0].i ? v[0].i : v[1].i;
+        int64_t minute = t / 60000000000 * 60000000000;
+        int64_t sev = v[2].i >= 1 && v[2].i <= 24 ? (v[2].i - 1) / 4 * 4 + 1 : 0;
+        log_rollup_agg *a = NULL;
+        for (size_t i = n; i-- > 0 && !a;)
+            if (aggs[i].minute == minute && aggs[i].severity == sev &&
+                aggs[i].service.n == v[3].n && memcmp(aggs[i].service.s, v[3].s, v[3].n) == 0)
+                a = &aggs[i];
+        if (!a) {
+            if (grow(&aggs, n, &cap, sizeof *aggs, 8)) {
+                res = out_of_memory(msg, msglen);
+                goto out;
+            }
+            a = &aggs[n++];
+            *a = (log_rollup_agg){{v[3].s, v[3].n}, minute, sev, 0};
+        }
+        a->count++;
+    }
+    bulk *b = &st->log_rollups;
+    b->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bulk_grow(b)) {
+            res = out_of_memory(msg, msglen);
+            goto out;
+        }
+        set_str(b, 0, aggs[i].service.s, aggs[i].service.n);
+        set_int(b, 1, aggs[i].minute);
+        set_int(b, 2, aggs[i].severity);
+        set_int(b, 3, aggs[i].count);
+        b->n++;
+    }
+    res = bulk_run(st, b, msg, msglen, "storing log rollups");
+    b->n = 0;
+out:
+    free(aggs);
+    return res;
+}
+
 /* ---- put --------------------------------------------------------------------------------------
  */
 
@@ -1004,6 +1105,8 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         if (res == ARGUS_STORE_OK)
             res = update_rollups(st, decoded, msg, msglen);
     }
+    if (res == ARGUS_STORE_OK && sig == ARGUS_SIGNAL_LOGS && out->stored)
+        res = update_log_rollups(st, decoded, msg, msglen);
     if (res == ARGUS_STORE_OK)
         return exec(st, "RELEASE SAVEPOINT request", msg, msglen);
     st->next_id[sig] = next;
@@ -1190,6 +1293,7 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
             {0, 1, "DELETE FROM log_records LIMIT %u", offsetof(argus_purge_counts, logs)},
             {1, 0, "DELETE FROM traces LIMIT %u", offsetof(argus_purge_counts, traces)},
             {1, 0, "DELETE FROM span_rollups LIMIT %u", offsetof(argus_purge_counts, rollups)},
+            {0, 1, "DELETE FROM log_rollups LIMIT %u", (size_t)-2},
             {0, 1, "DELETE FROM log_patterns LIMIT %u", offsetof(argus_purge_counts, patterns)},
             {0, 1, "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights' AND %u > 0",
              (size_t)-1},
@@ -1202,6 +1306,8 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
             snprintf(q, sizeof q, steps[i].sql, chunk);
             if (steps[i].count == (size_t)-1)
                 res = exec(st, q, msg, msglen);
+            else if (steps[i].count == (size_t)-2) /* counted nowhere, as in SQLite */
+                res = purge_exec(st, q, NULL, more, msg, msglen);
             else
                 res = purge_exec(st, q, (uint64_t *)(void *)((char *)add + steps[i].count), more,
                                  msg, msglen);
@@ -1218,6 +1324,13 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
                      " ORDER BY minute_ns LIMIT %u",
                      b, chunk);
             res = purge_exec(st, q, &add->rollups, more, msg, msglen);
+        }
+        if (res == ARGUS_STORE_OK && !*more && logs) {
+            snprintf(q, sizeof q,
+                     "DELETE FROM log_rollups WHERE minute_ns <= %lld - 60000000000"
+                     " ORDER BY minute_ns LIMIT %u",
+                     b, chunk);
+            res = purge_exec(st, q, NULL, more, msg, msglen);
         }
         if (res == ARGUS_STORE_OK && !*more && traces && logs) {
             snprintf(q, sizeof q,

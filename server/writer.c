@@ -56,9 +56,8 @@ typedef struct purge_task {
 typedef struct job {
     struct job *next;
     argus_signal signal;
-    argus_otlp_traces traces;
-    argus_otlp_logs logs;
-    size_t items;    /* valid spans / log records */
+    argus_otlp_payload payload[ARGUS_SIGNAL_COUNT]; /* one per signal, each keeping its arena */
+    size_t items;                                   /* valid spans / log records */
     size_t bytes;    /* what it holds decoded and rendered (at least its payload bytes) */
     size_t reserved; /* bytes of the memory budget this job holds */
     uint8_t key[16]; /* digest of the signal and payload: a retried request is stored once */
@@ -133,8 +132,8 @@ static job *job_get(argus_writer *w)
         j = calloc(1, sizeof *j);
         if (!j)
             return NULL;
-        argus_otlp_traces_init(&j->traces);
-        argus_otlp_logs_init(&j->logs);
+        for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
+            argus_otlp_payload_init(&j->payload[s], (argus_signal)s);
     }
     j->next = NULL;
     j->items = j->bytes = j->reserved = 0;
@@ -147,8 +146,8 @@ static job *job_get(argus_writer *w)
 
 static void job_free(job *j)
 {
-    argus_otlp_traces_free(&j->traces);
-    argus_otlp_logs_free(&j->logs);
+    for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
+        argus_otlp_payload_free(&j->payload[s]);
     free(j);
 }
 
@@ -173,18 +172,8 @@ static void job_put(argus_writer *w, job *j)
     pthread_mutex_lock(&w->pool_mu);
     if (w->pool_n < POOL_MAX) {
         /* Keep at most one small block per arena: a huge request must not pin its memory. */
-        argus_arena_reset(&j->traces.arena);
-        argus_arena_reset(&j->logs.arena);
-        j->traces.data = NULL;
-        j->logs.data = NULL;
-        if (j->traces.arena.used > POOL_KEEP_BYTES) {
-            argus_otlp_traces_free(&j->traces);
-            argus_otlp_traces_init(&j->traces);
-        }
-        if (j->logs.arena.used > POOL_KEEP_BYTES) {
-            argus_otlp_logs_free(&j->logs);
-            argus_otlp_logs_init(&j->logs);
-        }
+        for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
+            argus_otlp_recycle(&j->payload[s], POOL_KEEP_BYTES);
         j->next = w->pool;
         w->pool = j;
         w->pool_n++;
@@ -194,11 +183,6 @@ static void job_put(argus_writer *w, job *j)
     if (j)
         job_free(j);
     release(w, reserved);
-}
-
-static const char *signal_items(argus_signal s)
-{
-    return s == ARGUS_SIGNAL_TRACES ? "spans" : "log records";
 }
 
 /* 1 when a request of `items` holding `bytes` would take the queue past a limit (under mu). An
@@ -375,8 +359,9 @@ static int request_key(argus_signal sig, const void *payload, size_t len, uint8_
     return 0;
 }
 
-int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, size_t len,
-                        argus_ingest_done_fn done, void *ctx, argus_ingest_result *now)
+int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format format,
+                        const void *payload, size_t len, argus_ingest_done_fn done, void *ctx,
+                        argus_ingest_result *now)
 {
     argus_stats *stats = argus_stats_get();
     argus_signal_stats *ss = &stats->signal[sig];
@@ -450,21 +435,22 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     argus_error_clear(&err);
     int rc;
     size_t total;
-    if (sig == ARGUS_SIGNAL_TRACES) {
-        rc = argus_otlp_traces_decode(&j->traces, payload ? payload : "", len, &err);
-        total = j->traces.item_count;
-        j->rejected = j->traces.rejected;
-        snprintf(j->reject_message, sizeof j->reject_message, "%s", j->traces.reject_message);
-    } else {
-        rc = argus_otlp_logs_decode(&j->logs, payload ? payload : "", len, &err);
-        total = j->logs.item_count;
-        j->rejected = j->logs.rejected;
-        snprintf(j->reject_message, sizeof j->reject_message, "%s", j->logs.reject_message);
-    }
+    argus_otlp_payload *p = &j->payload[sig];
+    /* Decoding may take what the budget has free, with this request's reservation: past that
+     * the decoder stops (ARGUS_ENOMEM) instead of growing. */
+    pthread_mutex_lock(&w->mu);
+    size_t others = w->mem_used - need;
+    pthread_mutex_unlock(&w->mu);
+    p->memory_cap = w->cfg.memory_limit > others ? w->cfg.memory_limit - others : need;
+    int capped_by_others = others > 0;
+    rc = argus_otlp_decode(p, payload, len, format, &err);
+    total = p->item_count;
+    j->rejected = p->rejected;
+    snprintf(j->reject_message, sizeof j->reject_message, "%s", p->reject_message);
     /* Render the rows here too, in the receiver's thread: the writer then only copies them. */
     if (rc == 0)
-        rc = argus_otlp_render(sig == ARGUS_SIGNAL_TRACES ? &j->traces : &j->logs, &err);
-    size_t held = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
+        rc = argus_otlp_render(p, &err);
+    size_t held = p->arena.used;
     if (rc == 0 && held > w->cfg.memory_limit) {
         /* Decoded, it takes more than the whole budget: it could never be queued. */
         rc = ARGUS_ENOMEM;
@@ -473,10 +459,23 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
                  "ARGUS_MEMORY_LIMIT (%zu MiB); send smaller batches",
                  len, held >> 20, w->cfg.memory_limit >> 20);
     }
+    if (rc == ARGUS_ENOMEM && capped_by_others && held <= w->cfg.memory_limit) {
+        /* It ran out of what others left free: it may fit once they are stored. */
+        argus_stats_add(&stats->memory_refused, 1);
+        argus_stats_add(&ss->refused, 1);
+        now->status = ARGUS_INGEST_FULL;
+        now->retry_after_s = 1;
+        snprintf(now->message, sizeof now->message,
+                 "memory limit reached while decoding (ARGUS_MEMORY_LIMIT %zu MiB, partly held "
+                 "by other requests); retry later",
+                 w->cfg.memory_limit >> 20);
+        job_put(w, j);
+        return 0;
+    }
     if (rc != 0) {
         argus_stats_add(&ss->bad_requests, 1);
-        /* The decoder's memory cap (or ours) reached: this request needs more memory than a
-         * request may take, now and later, so the answer is final too. */
+        /* The decoder's memory cap (the whole budget) reached: this request needs more memory
+         * than a request may take, now and later, so the answer is final too. */
         int too_large = rc == ARGUS_ENOMEM;
         now->status = too_large ? ARGUS_INGEST_TOO_LARGE : ARGUS_INGEST_INVALID;
         if (too_large)
@@ -495,7 +494,7 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
         return 0;
     }
     /* What the queue really holds: the decoded and rendered request (~10x its protobuf size). */
-    j->bytes = sig == ARGUS_SIGNAL_TRACES ? j->traces.arena.used : j->logs.arena.used;
+    j->bytes = p->arena.used;
     if (j->bytes < len)
         j->bytes = len;
     /* The budget holds what the request really takes from now on. */
@@ -513,7 +512,7 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, 
     now->rejected = j->rejected;
     if (j->rejected)
         snprintf(now->message, sizeof now->message, "%llu %s rejected: %s",
-                 (unsigned long long)j->rejected, signal_items(sig), j->reject_message);
+                 (unsigned long long)j->rejected, argus_signal_get(sig)->items, j->reject_message);
     if (j->items == 0) {
         /* Nothing to store (an empty request, or every item invalid): answer at once. */
         job_put(w, j);
@@ -568,7 +567,8 @@ static void answer(argus_writer *w, job *j, argus_ingest_status status, const ch
     if (status == ARGUS_INGEST_OK) {
         if (j->rejected)
             snprintf(r.message, sizeof r.message, "%llu %s rejected: %s",
-                     (unsigned long long)j->rejected, signal_items(j->signal), j->reject_message);
+                     (unsigned long long)j->rejected, argus_signal_get(j->signal)->items,
+                     j->reject_message);
     } else {
         snprintf(r.message, sizeof r.message, "%.*s", (int)sizeof r.message - 1, message);
         r.retry_after_s = status == ARGUS_INGEST_UNAVAILABLE ? 1 : 0;
@@ -637,7 +637,7 @@ static int run_batch(argus_writer *w, job *list)
     argus_id_range ids[ARGUS_SIGNAL_COUNT];
     memset(ids, 0, sizeof ids);
     for (job *j = list; j && res == ARGUS_STORE_OK; j = j->next) {
-        void *decoded = j->signal == ARGUS_SIGNAL_TRACES ? (void *)&j->traces : (void *)&j->logs;
+        void *decoded = &j->payload[j->signal];
         char jmsg[256] = "";
         int r = argus_store_put(w->store, j->signal, decoded, j->key, &j->put, jmsg, sizeof jmsg);
         if (r == ARGUS_STORE_REJECT) {

@@ -3,13 +3,15 @@
  * request is answered only after the transaction holding it has committed.
  *   argus_writer *w; argus_writer_start(&w, &cfg, msg, sizeof msg);
  *   argus_ingest_result now;
- *   if (!argus_writer_ingest(w, ARGUS_SIGNAL_TRACES, buf, len, on_done, call, &now))
+ *   if (!argus_writer_ingest(w, ARGUS_SIGNAL_TRACES, ARGUS_OTLP_PROTOBUF, buf, len, on_done,
+ *                            call, &now))
  *       answer(call, &now);         // else on_done(call, &result) runs later, once
  *   argus_writer_stop(w); argus_writer_free(w);
  */
 #ifndef ARGUS_WRITER_H
 #define ARGUS_WRITER_H
 
+#include "argus_otlp.h"
 #include "config.h"
 #include "stats.h"
 
@@ -43,12 +45,14 @@ typedef struct argus_writer argus_writer;
  * with msg when the database cannot be opened. */
 int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, size_t msglen);
 
-/* Decodes payload (protobuf or OTLP/JSON, borrowed during the call) and queues it. Returns 1 when
+/* Decodes payload (borrowed during the call) in the format the transport says (gRPC: always
+ * ARGUS_OTLP_PROTOBUF; OTLP/HTTP: by Content-Type) and queues it. Returns 1 when
  * queued: done(ctx, result) will be called later from the writer thread (possibly before this
  * returns). Returns 0 when the answer is already known (undecodable, nothing to store, queue
  * full, stopping): *now holds it and done is never called. Thread-safe. */
-int argus_writer_ingest(argus_writer *w, argus_signal sig, const void *payload, size_t len,
-                        argus_ingest_done_fn done, void *ctx, argus_ingest_result *now);
+int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format format,
+                        const void *payload, size_t len, argus_ingest_done_fn done, void *ctx,
+                        argus_ingest_result *now);
 
 /* 1 when the database answered the last attempt and the queue is moving, else 0 with reason. */
 int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen);

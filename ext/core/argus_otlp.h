@@ -75,6 +75,10 @@ typedef struct argus_otlp_payload {
     /* Column values of every valid item, rendered ahead by argus_otlp_render() (in the arena;
      * the signal's ncolumns per item), or NULL: then columns are rendered on demand. */
     const struct argus_value *rows;
+    /* Set by the caller before argus_otlp_decode (0 = none): decoding and rendering may hold at
+     * most this many bytes, below the built-in ARGUS_OTLP_MEMORY_* limit (the server's memory
+     * budget). Reaching it fails with ARGUS_ENOMEM. Kept across decodes. */
+    size_t memory_cap;
 } argus_otlp_payload;
 
 /* Initialises an empty payload of signal sig (no allocation yet). */

@@ -278,6 +278,8 @@ int argus_otlp_decode(argus_otlp_payload *p, const void *payload, size_t len,
     const argus_signal_desc *sig = argus_signal_get(p->signal);
     argus_otlp_recycle(p, SIZE_MAX);
     p->arena.limit = memory_limit(len);
+    if (p->memory_cap && p->memory_cap < p->arena.limit)
+        p->arena.limit = p->memory_cap;
     if (!payload)
         payload = "";
     int rc;

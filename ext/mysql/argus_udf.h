@@ -91,16 +91,21 @@ typedef enum argus_udf_returns {
     ARGUS_UDF_RETURNS_REAL
 } argus_udf_returns;
 
-/* One SQL function of argus_udf.so; sql/mysql/install.sql creates exactly these. */
+/* What the function catalogue (ext/core argus_catalogue.h: names, arities, kinds) does not say
+ * about a UDF: its SQL name when it differs, its result type, extra arguments. Every catalogue
+ * function without ARGUS_FN_SQLITE_ONLY has a row; sql/mysql/install.sql creates exactly these
+ * (tests/mysql/udf_harness checks both). */
 typedef struct argus_udf_function {
-    const char *name; /* SQL name = C symbol prefix */
+    const char *name;     /* the catalogue's name */
+    const char *sql_name; /* the UDF's name (= C symbol prefix); NULL: the same */
     argus_udf_returns returns;
-    int aggregate;
-    int window; /* has _remove: usable with OVER (...) */
-    unsigned min_args, max_args;
+    int extra_args; /* arguments beyond the catalogue's max_args (ai_insight's rules) */
 } argus_udf_function;
 
 extern const argus_udf_function argus_udf_functions[];
 extern const size_t argus_udf_function_count;
+
+/* The UDF's SQL name. */
+const char *argus_udf_sql_name(const argus_udf_function *f);
 
 #endif

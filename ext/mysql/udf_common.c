@@ -3,6 +3,8 @@
  *   mariadb> SELECT time_bucket(1700000012345678901, 60000000000);  -- 1700000000000000000 */
 #include "argus_udf.h"
 
+#include "argus_catalogue.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -17,33 +19,53 @@
 #define R ARGUS_UDF_RETURNS_REAL
 
 const argus_udf_function argus_udf_functions[] = {
-    /* name, returns, aggregate, window, min_args, max_args */
-    {"otlp_spans_json", S, 0, 0, 1, 1}, {"otlp_logs_json", S, 0, 0, 1, 1},
-    {"otlp_check", S, 0, 0, 1, 2},      {"resource_id", I, 0, 0, 1, 2},
-    {"time_bucket", I, 0, 0, 2, 2},     {"bucket_width", I, 0, 0, 3, 3},
-    {"log_template", S, 0, 0, 1, 1},    {"log_pattern_id", S, 0, 0, 1, 1},
-    {"ai_insight", S, 0, 0, 1, 4},      {"insight_builtin_rules", S, 0, 0, 0, 0},
-    {"sketch_add", S, 0, 0, 2, 2},      {"sketch_quantile", R, 0, 0, 2, 2},
-    {"sketch_count", I, 0, 0, 1, 1},    {"percentile", R, 1, 1, 2, 2},
-    {"sketch_of", S, 1, 0, 1, 1},       {"sketch_merge", S, 1, 0, 1, 1},
-    {"waterfall_json", S, 1, 0, 4, 8},  {"arg_min", S, 1, 0, 2, 5},
-    {"json_group_set", S, 1, 0, 1, 1},
+    /* catalogue name, UDF name (NULL: the same), result, extra arguments */
+    {"otlp_spans_json", NULL, S, 0},
+    {"otlp_logs_json", NULL, S, 0},
+    {"otlp_check", NULL, S, 0},
+    {"resource_id", NULL, I, 0},
+    {"arg_min", NULL, S, 0}, /* text: a UDF has one result type */
+    {"json_group_set", NULL, S, 0},
+    {"waterfall_json", NULL, S, 0},
+    {"time_bucket", NULL, I, 0},
+    {"bucket_width", NULL, I, 0},
+    {"percentile", NULL, R, 0},
+    /* the server looks up an aggregate's row step as <name>_add: sketch_add is taken */
+    {"sketch", "sketch_of", S, 0},
+    {"sketch_merge", NULL, S, 0},
+    {"sketch_add", NULL, S, 0},
+    {"sketch_quantile", NULL, R, 0},
+    {"sketch_count", NULL, I, 0},
+    {"log_template", NULL, S, 0},
+    {"log_pattern_id", NULL, S, 0},
+    {"ai_insight", NULL, S, 1}, /* rules_json: a UDF cannot read insight_rules */
+    {"insight_builtin_rules", NULL, S, 0},
 };
 const size_t argus_udf_function_count = sizeof argus_udf_functions / sizeof argus_udf_functions[0];
 
+const char *argus_udf_sql_name(const argus_udf_function *f)
+{
+    return f->sql_name ? f->sql_name : f->name;
+}
+
+/* The arities come from the catalogue (plus the UDF's extra arguments). */
 char argus_udf_check_arity(const argus_udf_args *args, const char *name, char *message)
 {
     for (size_t i = 0; i < argus_udf_function_count; i++) {
-        const argus_udf_function *f = &argus_udf_functions[i];
-        if (strcmp(f->name, name) != 0)
+        const argus_udf_function *u = &argus_udf_functions[i];
+        if (strcmp(argus_udf_sql_name(u), name) != 0)
             continue;
-        if (args->arg_count >= f->min_args && args->arg_count <= f->max_args)
+        const argus_function *f = argus_function_find(u->name);
+        if (!f)
+            return argus_udf_refuse(message, "%s: not in the function catalogue", name);
+        unsigned lo = (unsigned)f->min_args, hi = (unsigned)(f->max_args + u->extra_args);
+        if (args->arg_count >= lo && args->arg_count <= hi)
             return 0;
-        if (f->min_args == f->max_args)
-            return argus_udf_refuse(message, "%s: expects %u argument%s, got %u", name, f->min_args,
-                                    f->min_args == 1 ? "" : "s", args->arg_count);
-        return argus_udf_refuse(message, "%s: expects %u to %u arguments, got %u", name,
-                                f->min_args, f->max_args, args->arg_count);
+        if (lo == hi)
+            return argus_udf_refuse(message, "%s: expects %u argument%s, got %u", name, lo,
+                                    lo == 1 ? "" : "s", args->arg_count);
+        return argus_udf_refuse(message, "%s: expects %u to %u arguments, got %u", name, lo, hi,
+                                args->arg_count);
     }
     return argus_udf_refuse(message, "%s: not in the catalogue", name);
 }

@@ -185,6 +185,19 @@ function P.severity_rollup_sql(sev, count)
   return "json_object(" .. table.concat(parts, ", ") .. ")"
 end
 
+-- SQL: the spans (alias s) that started in [?1, ?2). span_records has no time index (every index
+-- costs ingest); the traces summary does, and a span's trace overlaps its start. Up to a few
+-- hours this reads the spans of the overlapping traces through spans_trace_id; wider ranges read
+-- the table.
+function P.spans_in_range_sql(start_ns, end_ns)
+  local cond = "s.start_time_unix_nano >= ?1 AND s.start_time_unix_nano < ?2"
+  if end_ns - start_ns <= 6 * P.HOUR_NS then
+    cond = cond .. " AND s.trace_id IN (SELECT trace_id FROM traces" ..
+           " WHERE start_time_unix_nano < ?2 AND end_time_unix_nano >= ?1)"
+  end
+  return cond
+end
+
 function P.hex_id(name, s, len)
   if s == nil then return nil end
   local low = s:lower()

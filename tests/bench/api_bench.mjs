@@ -69,6 +69,7 @@ async function time(url, n = 20) {
   const c0 = cpuMs();
   let status = 0, bytes = 0;
   for (let i = 0; i < n; i++) {
+    if (i === 3 && t[0] > 1000) break; // slow routes: three calls say enough
     const t0 = process.hrtime.bigint();
     const res = await fetch(`${srv.apiUrl}${url}`);
     const b = await res.arrayBuffer();
@@ -78,7 +79,7 @@ async function time(url, n = 20) {
   }
   t.sort((a, b) => a - b);
   const q = (p) => t[Math.min(t.length - 1, Math.floor(p * t.length))];
-  return { p50: q(0.5), p95: q(0.95), status, bytes, cpu: (cpuMs() - c0) / n };
+  return { p50: q(0.5), p95: q(0.95), status, bytes, cpu: (cpuMs() - c0) / t.length };
 }
 
 const first = await fetch(`${srv.apiUrl}/api/traces?start=now-24h&limit=100`).then((r) => r.json());

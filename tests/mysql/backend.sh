@@ -17,6 +17,7 @@ PORT=${MARIADB_PORT:?a private MariaDB must be running (tests/mysql/mariadb.sh)}
 WORK=$(mktemp -d /tmp/argus-backend.XXXXXX)
 SERVER_PID=
 
+SERVER=${ARGUS_SERVER:-$BUILD/argus-server} # ARGUS_SERVER: e.g. an ASan build of it
 start_server() { # db url [more flags]; sets OTLP, API (new ports when one was taken meanwhile)
     local try url=$1
     shift
@@ -24,7 +25,7 @@ start_server() { # db url [more flags]; sets OTLP, API (new ports when one was t
         OTLP=$(mariadb_free_port)
         API=$(mariadb_free_port)
         : >"$WORK/start.log"
-        "$BUILD/argus-server" --db "$url" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
+        "$SERVER" --db "$url" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
             --http-listen "127.0.0.1:$API" --insight-worker off --retention off \
             --batch-latency-ms 5 "$@" >>"$WORK/start.log" 2>&1 &
         SERVER_PID=$!
@@ -111,8 +112,10 @@ declare -A Q=(
         span_count, error_count, hex(services) FROM traces ORDER BY trace_id"
     [rollups]="SELECT hex(service_name), minute_ns, requests, errors, hex(duration_sketch)
         FROM span_rollups ORDER BY service_name, minute_ns"
+    [log_rollups]="SELECT hex(service_name), minute_ns, severity, count FROM log_rollups
+        ORDER BY service_name, minute_ns, severity"
 )
-for t in spans logs resources traces rollups; do
+for t in spans logs resources traces rollups log_rollups; do
     sqlite3 -separator '	' "$WORK/ref.db" "${Q[$t]}" >"$WORK/$t.sqlite" 2>&1
     mdb -N -B argus_backend -e "${Q[$t]}" >"$WORK/$t.mariadb" 2>&1
     rows=$(wc -l <"$WORK/$t.sqlite")
@@ -166,7 +169,7 @@ stop_server
 # in chunks: spans with their traces, logs, rollups, request keys, then the resources.
 counts="SELECT (SELECT count(*) FROM span_records) + (SELECT count(*) FROM log_records) +
     (SELECT count(*) FROM traces) + (SELECT count(*) FROM span_rollups) +
-    (SELECT count(*) FROM resources)"
+    (SELECT count(*) FROM resources) + (SELECT count(*) FROM log_rollups)"
 start_server "$URL" --retention 1s || fail mysql/backend/retention "argus-server did not start"
 left=x
 for _ in $(seq 100); do
@@ -180,6 +183,33 @@ else
     fail mysql/backend/retention-purges-everything-old "expected no rows left and a purge logged, got $left rows: $(grep -h purge "$WORK/start.log" | tail -2)"
 fi
 stop_server
+
+# A small max_allowed_packet (1 MiB): a 1.2 MB request goes in slices; a single row bigger than
+# half the packet is refused with a clear message instead of losing the connection.
+mdb -e "SET GLOBAL max_allowed_packet = 1048576"
+node -e '
+const big = (n, len, seed) => JSON.stringify({ resourceSpans: [{ resource: { attributes: [
+  { key: "service.name", value: { stringValue: "big" } }] }, scopeSpans: [{ spans:
+  Array.from({ length: n }, (_, i) => ({ traceId: seed + "000000000000000000000000",
+    spanId: (i + 1).toString(16).padStart(16, "0"), name: "n".repeat(len), kind: 2,
+    startTimeUnixNano: "1714564800000000000", endTimeUnixNano: "1714564800100000000" })) }] }] });
+require("fs").writeFileSync(process.argv[1] + "/sliced.json", big(12, 100000, "aaaaaaaa"));
+require("fs").writeFileSync(process.argv[1] + "/toobig.json", big(1, 700000, "bbbbbbbb"));
+' "$WORK"
+start_server "mysql://root@127.0.0.1:$PORT/argus_packet" || fail mysql/backend/packet "argus-server did not start"
+code=$(post /v1/traces application/json "$WORK/sliced.json")
+n=$(mdb -N -B argus_packet -e "SELECT count(*), sum(length(name)) FROM span_records")
+if [ "$code" = 200 ] && [ "$n" = "12	1200000" ]; then pass mysql/backend/big-request-in-slices; else
+    fail mysql/backend/big-request-in-slices "expected 200 and 12 spans of 100000 bytes, got $code and '$n'"
+fi
+code=$(post /v1/traces application/json "$WORK/toobig.json")
+if [ "$code" != 200 ] && grep -q "max_allowed_packet" "$WORK/answer" && kill -0 "$SERVER_PID"; then
+    pass mysql/backend/row-too-big-refused-clearly
+else
+    fail mysql/backend/row-too-big-refused-clearly "expected a refusal naming max_allowed_packet, got $code: $(head -c 300 "$WORK/answer")"
+fi
+stop_server
+mdb -e "SET GLOBAL max_allowed_packet = 268435456"
 
 # No MariaDB there: a clear error, no fallback anywhere else.
 dead=$(mariadb_free_port)

@@ -104,6 +104,35 @@ await guard('encoding/grpc-gzip-bomb', async () => {
   closeClients();
 });
 
+// A valid protobuf whose first ResourceSpans is 123 bytes long starts "\n{" like JSON; the
+// format comes from the transport (gRPC: always protobuf; HTTP: Content-Type), so it is stored.
+await guard('encoding/protobuf-that-looks-like-json', async () => {
+  const varint = (n) => { const o = []; while (n >= 0x80) { o.push((n & 0x7f) | 0x80); n >>>= 7; } o.push(n); return Buffer.from(o); };
+  const field = (num, body) => Buffer.concat([varint((num << 3) | 2), varint(body.length), body]);
+  const make = (service, tag) => {
+    for (let nameLen = 1; nameLen < 100; nameLen++) {
+      const tid = Buffer.alloc(16, tag); const sid = Buffer.alloc(8, tag + 1);
+      const fixed = (n, v) => { const b = Buffer.alloc(9); b[0] = (n << 3) | 1; b.writeBigUInt64LE(v, 1); return b; };
+      const span = Buffer.concat([field(1, tid), field(2, sid), field(5, Buffer.from('x'.repeat(nameLen))),
+        fixed(7, 1700000000000000000n), fixed(8, 1700000000001000000n)]);
+      const kv = field(1, Buffer.concat([field(1, Buffer.from('service.name')), field(2, field(1, Buffer.from(service)))]));
+      const rs = Buffer.concat([field(1, kv), field(2, field(2, span))]);
+      if (rs.length === 123) return field(1, rs);
+    }
+    throw new Error('no 123-byte ResourceSpans');
+  };
+  const h = make('looks-like-json-http', 0x21);
+  check('encoding/pb-starts-like-json', '0a7b', h.subarray(0, 2).toString('hex'));
+  check('encoding/pb-looks-like-json-http-ok', 200, (await post(`${srv.otlpUrl}/v1/traces`, h, PB)).status);
+  const g = await grpcCall(srv.grpcUrl, TRACES_METHOD, make('looks-like-json-grpc', 0x31));
+  check('encoding/pb-looks-like-json-grpc-ok', 0, g.code);
+  check('encoding/pb-looks-like-json-stored', { http: 1, grpc: 1 }, {
+    http: count(srv.db, 'spans', "service_name = 'looks-like-json-http'"),
+    grpc: count(srv.db, 'spans', "service_name = 'looks-like-json-grpc'"),
+  });
+});
+closeClients();
+
 const st = await stopServer(srv);
 check('encoding/clean-exit', { code: 0, signal: null }, st);
 done();

@@ -96,7 +96,7 @@ static argus_ingest_result export(argus_writer *w, const char *db_path, argus_si
     pthread_cond_init(&p.cond, NULL);
     p.db_path = db_path;
     argus_ingest_result now;
-    if (argus_writer_ingest(w, sig, b->data, b->len, on_done, &p, &now)) {
+    if (argus_writer_ingest(w, sig, ARGUS_OTLP_PROTOBUF, b->data, b->len, on_done, &p, &now)) {
         pthread_mutex_lock(&p.mu);
         while (!p.done)
             pthread_cond_wait(&p.cond, &p.mu);

@@ -15,4 +15,4 @@ if [ ! -x "${ARGUS_CHROMIUM:-/usr/bin/chromium}" ] || [ ! -d tests/js/node_modul
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/argus-web-tests.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-TMPDIR=$work setsid timeout 300 node tests/web/browser.mjs "$build" | awk '/^(not )?ok /{n++; sub(/^(not )?ok/, "& " n); print; next} {print > "/dev/stderr"}'
+TMPDIR=$work setsid timeout 420 node tests/web/browser.mjs "$build" | awk '/^(not )?ok /{n++; sub(/^(not )?ok/, "& " n); print; next} {print > "/dev/stderr"}'

@@ -9,10 +9,10 @@ export function useServices(r: RangeParams) {
 export function useOperations(service: string | undefined, r: RangeParams) {
   return useQuery({ queryKey: ['operations', service, r], queryFn: ({ signal }) => api.operations(service!, r, signal), enabled: !!service, placeholderData: keepPreviousData });
 }
-export function useSummary(r: RangeParams) {
+export function useSummary(r: RangeParams & { service?: string }) {
   return useQuery({ queryKey: ['summary', r], queryFn: ({ signal }) => api.summary(r, signal), placeholderData: keepPreviousData });
 }
-export function useTimeseries(r: RangeParams, groupBy?: 'service') {
+export function useTimeseries(r: RangeParams & { service?: string }, groupBy?: 'service') {
   return useQuery({ queryKey: ['timeseries', r, groupBy], queryFn: ({ signal }) => api.timeseries({ ...r, group_by: groupBy }, signal), placeholderData: keepPreviousData });
 }
 export function useTopFailing(r: RangeParams) {

@@ -1,11 +1,11 @@
 // Dashboard: KPI cards against the previous period, traffic / errors / latency over time (overall
 // and per service), logs by severity, and the top failing services with their worst operations.
 // Clicking a chart bucket opens the traces or logs of exactly that window.
-import { Tag, Tooltip } from 'antd';
+import { Select, Tag, Tooltip } from 'antd';
 import { useMemo } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { SEVERITIES, type FailingService, type PeriodSummary, type Timeseries } from '../../api/client';
-import { useSummary, useTimeseries, useTopFailing } from '../../api/hooks';
+import { useServices, useSummary, useTimeseries, useTopFailing } from '../../api/hooks';
 import { Chart, SEVERITY_COLORS, type ChartOptions } from '../../components/Chart';
 import { EmptyHint, ErrorNotice, PanelSkeleton } from '../../components/States';
 import { change, formatCount, formatDuration, formatPercent } from '../../lib/format';
@@ -52,6 +52,11 @@ function KpiCard({ kpi, current, previous }: { kpi: Kpi; current: PeriodSummary;
 
 type BucketClick = (startMs: number, seriesName: string) => void;
 
+/** Every chart spans the whole range, so their time axes line up. */
+function bounds(d: Timeseries): { min?: number; max?: number } {
+  return d.buckets.length ? { min: d.buckets[0], max: d.buckets[d.buckets.length - 1] + d.step_ms } : {};
+}
+
 function points(ts: Timeseries, values: (number | null)[], scale = 1): [number, number | null][] {
   return ts.buckets.map((b, i) => [b, values[i] === null ? null : (values[i] as number) / scale]);
 }
@@ -75,8 +80,12 @@ function clickable(step: number, onBucket: BucketClick): ChartOptions['plotOptio
 export default function DashboardPage() {
   const { resolved } = useTimeRange();
   const r = { start: resolved.startMs, end: resolved.endMs };
-  const summary = useSummary(r);
-  const ts = useTimeseries(r);
+  // ?service= narrows the KPIs, traffic, latency and logs to one service.
+  const [params, setParams] = useSearchParams();
+  const service = params.get('service') ?? undefined;
+  const serviceList = useServices(r);
+  const summary = useSummary({ ...r, service });
+  const ts = useTimeseries({ ...r, service });
   const perService = useTimeseries(r, 'service');
   const failing = useTopFailing(r);
   const navigate = useNavigate();
@@ -85,7 +94,7 @@ export default function DashboardPage() {
   const step = ts.data?.step_ms ?? 60_000;
   const openTraces = (startMs: number, extra: Record<string, string | undefined> = {}) => {
     const w = absoluteRange(startMs, startMs + step);
-    navigate(linkTo('/traces', { from: w.from, to: w.to, ...extra }));
+    navigate(linkTo('/traces', { from: w.from, to: w.to, service, ...extra }));
   };
 
   const traffic = useMemo<ChartOptions | null>(() => {
@@ -93,6 +102,7 @@ export default function DashboardPage() {
     if (!d) return null;
     const all = d.series[0];
     return {
+      xAxis: bounds(d),
       chart: { type: 'column' },
       plotOptions: clickable(d.step_ms, (x, name) => openTraces(x, name === 'Errors' ? { error: 'true' } : {})),
       series: [
@@ -100,13 +110,14 @@ export default function DashboardPage() {
         { type: 'column', name: 'Errors', data: points(d, all?.errors ?? []), color: '#f5222d' },
       ],
     };
-  }, [ts.data]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [ts.data, service]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const latency = useMemo<ChartOptions | null>(() => {
     const d = ts.data;
     if (!d) return null;
     const all = d.series[0];
     return {
+      xAxis: bounds(d),
       chart: { type: 'line' },
       yAxis: { labels: { format: '{value} ms' } },
       tooltip: { valueSuffix: ' ms', valueDecimals: 1 },
@@ -117,12 +128,13 @@ export default function DashboardPage() {
         { type: 'line', name: 'p99', data: points(d, all?.p99_ns ?? [], 1e6), color: '#f5222d' },
       ],
     };
-  }, [ts.data]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [ts.data, service]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const services = useMemo<ChartOptions | null>(() => {
     const d = perService.data;
     if (!d) return null;
     return {
+      xAxis: bounds(d),
       chart: { type: 'line' },
       plotOptions: clickable(d.step_ms, (x, name) => openTraces(x, { service: name })),
       series: d.series.map((s) => ({ type: 'line' as const, name: s.service ?? 'all', data: points(d, s.requests) })),
@@ -133,22 +145,44 @@ export default function DashboardPage() {
     const d = ts.data;
     if (!d) return null;
     return {
+      xAxis: bounds(d),
       chart: { type: 'column' },
       plotOptions: {
         ...clickable(d.step_ms, (x, name) => {
           const w = absoluteRange(x, x + d.step_ms);
-          navigate(linkTo('/logs', { from: w.from, to: w.to, severity: name }));
+          navigate(linkTo('/logs', { from: w.from, to: w.to, severity: name, service }));
         }),
         column: { stacking: 'normal', pointRange: d.step_ms, groupPadding: 0.05, pointPadding: 0.02, borderWidth: 0 },
       },
       series: SEVERITIES.filter((s) => d.logs[s]?.some((v) => v > 0)).map((s) => ({ type: 'column' as const, name: s, color: SEVERITY_COLORS[s], data: points(d, d.logs[s]) })),
     };
-  }, [ts.data]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [ts.data, service]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const empty = summary.data && summary.data.current.requests === 0 && SEVERITIES.every((s) => summary.data!.current.logs[s] === 0);
 
   return (
     <div className="grid" data-testid="dashboard">
+      <div className="dash-filter">
+        <Select
+          allowClear
+          showSearch
+          placeholder="All services"
+          aria-label="service"
+          data-testid="dashboard-service"
+          style={{ width: 220 }}
+          value={service}
+          onChange={(v?: string) =>
+            setParams((p) => {
+              const n = new URLSearchParams(p);
+              if (v) n.set('service', v);
+              else n.delete('service');
+              return n;
+            })
+          }
+          options={serviceList.data?.services.map((s) => ({ value: s.service, label: s.service }))}
+        />
+        {service && <span className="muted">KPIs, traffic, latency and logs of {service}; the per-service chart and top failing cover every service</span>}
+      </div>
       {summary.error && <ErrorNotice error={summary.error} />}
       {empty && (
         <div className="panel">
