@@ -39,6 +39,10 @@ local function system()
                 errors = s.insights.errors,
                 lag = math.max(0, s.insights.logs_max_id - s.insights.last_id)},
     retention = {max_age_s = s.retention_s > 0 and s.retention_s or json.null},
+    breaker = {state = s.breaker.state, opened = s.breaker.opened, refused = s.breaker.refused,
+               since_ns = s.breaker.since_ns ~= 0 and ns(s.breaker.since_ns) or json.null},
+    memory = {used_bytes = s.memory.used, limit_bytes = s.memory.limit, refused = s.memory.refused},
+    http = {closed_slow = s.http_closed_slow},
     streams = s.stream_clients,
     config = api.config(),
   }
@@ -76,6 +80,14 @@ local function metrics()
   metric("argus_rows", "gauge", "Rows stored per table.", {
     {'{table="spans"}', rows.spans}, {'{table="logs"}', rows.logs}, {'{table="traces"}', rows.traces},
     {'{table="resources"}', rows.resources}, {'{table="log_patterns"}', rows.log_patterns}})
+  metric("argus_breaker_open", "gauge", "1 while the database circuit breaker refuses requests (open or half-open).",
+         {{nil, s.breaker.state == "closed" and 0 or 1}})
+  metric("argus_breaker_opened_total", "counter", "Times the circuit breaker opened.", {{nil, s.breaker.opened}})
+  metric("argus_breaker_refused_total", "counter", "Requests refused at once while the breaker was open.", {{nil, s.breaker.refused}})
+  metric("argus_memory_used_bytes", "gauge", "Bytes held for requests (ARGUS_MEMORY_LIMIT budget).", {{nil, s.memory.used}})
+  metric("argus_memory_limit_bytes", "gauge", "The memory budget (ARGUS_MEMORY_LIMIT).", {{nil, s.memory.limit}})
+  metric("argus_memory_refused_total", "counter", "Requests refused by the memory budget (413 and 429).", {{nil, s.memory.refused}})
+  metric("argus_http_closed_slow_total", "counter", "HTTP connections closed for being too slow or idle.", {{nil, s.http_closed_slow}})
   metric("argus_uptime_seconds", "gauge", "Seconds since the server started.",
          {{nil, (s.now_ns - s.started_ns) // 1000000000}})
   return table.concat(out, "\n") .. "\n", 200, {["Content-Type"] = "text/plain; version=0.0.4"}

@@ -11,6 +11,7 @@
 #include "lua_bridge.h"
 #include "lua_sources.h"
 #include "store_read.h"
+#include "thread.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -557,12 +558,7 @@ static void *watch_main(void *arg)
     argus_api *a = arg;
     pthread_mutex_lock(&a->watch_mu);
     while (a->watching) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += (long)(a->o.reload_ms % 1000) * 1000000;
-        ts.tv_sec += a->o.reload_ms / 1000 + ts.tv_nsec / 1000000000;
-        ts.tv_nsec %= 1000000000;
-        pthread_cond_timedwait(&a->watch_cv, &a->watch_mu, &ts);
+        argus_cond_wait_ms(&a->watch_cv, &a->watch_mu, (int64_t)a->o.reload_ms);
         if (!a->watching)
             break;
         pthread_mutex_unlock(&a->watch_mu);
@@ -876,7 +872,7 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
     pthread_cond_init(&a->more, NULL);
     pthread_mutex_init(&a->set_mu, NULL);
     pthread_mutex_init(&a->watch_mu, NULL);
-    pthread_cond_init(&a->watch_cv, NULL);
+    argus_cond_init(&a->watch_cv);
     if (argus_api_native_init(&a->native, &a->cfg, w, &a->o, msg, msglen) != 0) {
         argus_api_free(a);
         return -1;
@@ -893,7 +889,7 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
     if (a->o.lua_dir[0]) {
         reload_user(a, 1);
         a->watching = 1;
-        if (pthread_create(&a->watcher, NULL, watch_main, a) != 0)
+        if (argus_thread_start(&a->watcher, "argus-lua-watch", watch_main, a) != 0)
             a->watching = 0;
     }
     a->queue = calloc(a->o.queue, sizeof *a->queue);
@@ -905,7 +901,8 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
     }
     for (unsigned i = 0; i < a->o.workers; i++) {
         a->workers[i].api = a;
-        if (pthread_create(&a->workers[i].thread, NULL, worker_main, &a->workers[i]) != 0) {
+        if (argus_thread_start(&a->workers[i].thread, "argus-api", worker_main, &a->workers[i]) !=
+            0) {
             snprintf(msg, msglen, "api: cannot start worker threads: %s", strerror(errno));
             argus_api_free(a);
             return -1;

@@ -5,6 +5,9 @@
 
 #include "lua_bridge.h"
 #include "stats.h"
+#include "store.h"
+#include "store_read.h"
+#include "thread.h"
 
 #include <stdlib.h>
 
@@ -214,13 +217,6 @@ static argus_api_native *native(lua_State *ls)
     return lua_touserdata(ls, lua_upvalueindex(1));
 }
 
-static int64_t now_ns(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void set_int(lua_State *ls, const char *k, int64_t v)
 {
     lua_pushinteger(ls, (lua_Integer)v);
@@ -257,7 +253,7 @@ static int api_system(lua_State *ls)
     argus_api_native *n = native(ls);
     argus_stats_snapshot s;
     argus_stats_read(&s);
-    int64_t now = now_ns(CLOCK_REALTIME), mono = now_ns(CLOCK_MONOTONIC);
+    int64_t now = argus_wall_ns(), mono = argus_mono_ns();
     double rates[ARGUS_SIGNAL_COUNT];
     pthread_mutex_lock(&rate_mu);
     if (rate_at_ns == 0 || mono - rate_at_ns >= RATE_MIN_NS) {
@@ -276,7 +272,9 @@ static int api_system(lua_State *ls)
     set_str(ls, "version", ARGUS_VERSION);
     set_int(ls, "started_ns", s.started_unix_ns);
     set_int(ls, "now_ns", now);
-    set_str(ls, "backend", "sqlite");
+    char why[256];
+    const argus_store_driver *d = argus_store_driver_for(n->cfg->db_url, why, sizeof why);
+    set_str(ls, "backend", d && d->read ? d->read->name : n->cfg->db_scheme);
     set_str(ls, "db_path", n->cfg->db_path);
     char wal[1100];
     snprintf(wal, sizeof wal, "%s-wal", n->cfg->db_path);
@@ -313,6 +311,18 @@ static int api_system(lua_State *ls)
     set_int(ls, "batches", (int64_t)s.insight_batches);
     set_int(ls, "errors", (int64_t)s.insight_errors);
     lua_setfield(ls, -2, "insights");
+    lua_createtable(ls, 0, 4);
+    set_str(ls, "state", argus_breaker_name(s.breaker_state));
+    set_int(ls, "opened", (int64_t)s.breaker_opened);
+    set_int(ls, "refused", (int64_t)s.breaker_refused);
+    set_int(ls, "since_ns", s.breaker_since_unix_ns);
+    lua_setfield(ls, -2, "breaker");
+    lua_createtable(ls, 0, 3);
+    set_int(ls, "used", (int64_t)s.memory_used);
+    set_int(ls, "limit", (int64_t)n->cfg->memory_limit);
+    set_int(ls, "refused", (int64_t)s.memory_refused);
+    lua_setfield(ls, -2, "memory");
+    set_int(ls, "http_closed_slow", (int64_t)s.http_closed_slow);
     return 1;
 }
 

@@ -10,6 +10,7 @@
 #include "gzip.h"
 #include "log.h"
 #include "otlp_response.h"
+#include "thread.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -266,7 +267,6 @@ static void handle_export(gcall *c)
 
 static void *cq_thread(void *arg)
 {
-    pthread_setname_np(pthread_self(), "argus-grpc");
     argus_grpc *g = arg;
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(g->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
@@ -328,7 +328,7 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
     g->writer = writer;
     g->shutdown_tag.kind = TAG_SHUTDOWN;
     pthread_mutex_init(&g->mu, NULL);
-    pthread_cond_init(&g->cond, NULL);
+    argus_cond_init(&g->cond);
     g->max_message_size = cfg->max_message_size;
     /* grpc core's own buffers (partial messages of every connection) count against a quota:
      * a quarter of ARGUS_MEMORY_LIMIT, the rest is the writer's budget for decoded requests. */
@@ -397,7 +397,7 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
     if (want > MAX_THREADS)
         want = MAX_THREADS;
     for (int i = 0; i < want; i++) {
-        if (pthread_create(&g->threads[i], NULL, cq_thread, g) != 0)
+        if (argus_thread_start(&g->threads[i], "argus-grpc", cq_thread, g) != 0)
             break;
         g->nthreads++;
     }
@@ -425,17 +425,10 @@ void argus_grpc_free(argus_grpc *g, unsigned timeout_ms)
     if (!g)
         return;
     argus_grpc_stop_accepting(g);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    int64_t until = argus_mono_ns() + (int64_t)timeout_ms * 1000000;
     pthread_mutex_lock(&g->mu);
     while (!g->shutdown_done)
-        if (pthread_cond_timedwait(&g->cond, &g->mu, &ts) != 0)
+        if (argus_cond_wait_until(&g->cond, &g->mu, until) != 0)
             break;
     int done = g->shutdown_done;
     pthread_mutex_unlock(&g->mu);

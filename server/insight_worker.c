@@ -10,6 +10,7 @@
 #include "log.h"
 #include "stats.h"
 #include "store.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -149,16 +150,9 @@ static int run_batch(argus_insight_worker *w, int64_t lo, int64_t hi, char *msg,
 /* Sleeps ms or until stop; returns 1 when stopping. */
 static int wait_ms(argus_insight_worker *w, unsigned ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    int64_t until = argus_mono_ns() + (int64_t)ms * 1000000;
     pthread_mutex_lock(&w->mu);
-    while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->mu, &until) != ETIMEDOUT)
+    while (!w->stopping && argus_cond_wait_until(&w->wake, &w->mu, until) != ETIMEDOUT)
         ;
     int stopping = w->stopping;
     pthread_mutex_unlock(&w->mu);
@@ -215,7 +209,6 @@ static int tick(argus_insight_worker *w, char *msg, size_t msglen)
 
 static void *worker_main(void *arg)
 {
-    pthread_setname_np(pthread_self(), "argus-insight");
     argus_insight_worker *w = arg;
     argus_stats *stats = argus_stats_get();
     unsigned backoff = w->cfg.insight_interval_ms;
@@ -280,12 +273,8 @@ int argus_insight_worker_start(argus_insight_worker **out, const argus_config *c
     if (w->cfg.insight_interval_ms == 0)
         w->cfg.insight_interval_ms = 1;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    int e = pthread_create(&w->thread, NULL, worker_main, w);
+    argus_cond_init(&w->wake);
+    int e = argus_thread_start(&w->thread, "argus-insight", worker_main, w);
     if (e != 0) {
         snprintf(msg, msglen, "insight worker: cannot create thread: %s", strerror(e));
         argus_insight_worker_free(w);

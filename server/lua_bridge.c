@@ -7,6 +7,7 @@
 #include "lua_bridge.h"
 
 #include "log.h"
+#include "thread.h"
 
 #include <jansson.h>
 #include <lauxlib.h>
@@ -262,9 +263,7 @@ static int sb_collectgarbage(lua_State *ls)
 
 static int api_now_ns(lua_State *ls)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    lua_pushinteger(ls, (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec);
+    lua_pushinteger(ls, (lua_Integer)argus_wall_ns());
     return 1;
 }
 

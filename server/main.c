@@ -11,6 +11,7 @@
 #include "log.h"
 #include "routes.h"
 #include "stats.h"
+#include "store.h"
 #include "thread.h"
 #include "writer.h"
 
@@ -58,7 +59,8 @@ static int api_handle(void *api, argus_http_request *req)
     return argus_api_handle(api, req);
 }
 
-/* With a MariaDB/MySQL database (store_mysql.c) until the API has a read side for it: say so. */
+/* With a database whose store driver has no read side yet (MariaDB/MySQL, store_mysql.c): say
+ * so. */
 static int api_not_on_this_backend(void *api, argus_http_request *req)
 {
     (void)api;
@@ -125,8 +127,10 @@ int main(int argc, char **argv)
     argus_routes routes = {.cfg = &cfg, .writer = writer};
     /* The REST API (api.h): Lua handlers on their own worker pool. */
     argus_api *api_dispatch = NULL;
-    int sqlite_db = strcmp(cfg.db_scheme, "sqlite") == 0;
-    if (cfg.http_listen[0] && !sqlite_db)
+    /* The API reads through the read side of ARGUS_DB's store driver (store_read.h). */
+    const argus_store_driver *driver = argus_store_driver_for(cfg.db_url, msg, sizeof msg);
+    int readable = driver && driver->read;
+    if (cfg.http_listen[0] && !readable)
         argus_log(ARGUS_LOG_WARN, "the REST API and UI are not served on this database yet",
                   "db=%s", cfg.db_scheme);
     else if (cfg.http_listen[0] &&
@@ -138,7 +142,7 @@ int main(int argc, char **argv)
         argus_writer_free(writer);
         return 1;
     }
-    routes.api_handle = sqlite_db ? api_handle : api_not_on_this_backend;
+    routes.api_handle = readable ? api_handle : api_not_on_this_backend;
     routes.api = api_dispatch;
     argus_grpc *grpc = NULL;
     argus_http *otlp_http = NULL, *api = NULL;

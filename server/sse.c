@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "store_read.h"
+#include "thread.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -58,13 +59,6 @@ struct argus_sse_hub {
     int started;
     argus_read *rd;
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void client_free(client *c)
 {
@@ -258,16 +252,8 @@ static void *hub_main(void *arg)
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
         if (!h->dirty) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
             int64_t wait_ns = (int64_t)h->o.keepalive_ms * 1000000 / 2;
-            ts.tv_sec += wait_ns / 1000000000;
-            ts.tv_nsec += wait_ns % 1000000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+            argus_cond_wait_until(&h->cv, &h->mu, argus_mono_ns() + wait_ns);
         }
         if (h->stop)
             break;
@@ -282,7 +268,7 @@ static void *hub_main(void *arg)
         }
         pthread_mutex_unlock(&h->mu);
 
-        int64_t now = mono_ns();
+        int64_t now = argus_mono_ns();
         int woke[1024];
         for (size_t i = 0; i < n; i++) {
             client *c = work[i];
@@ -326,7 +312,7 @@ int argus_sse_hub_start(argus_sse_hub **out, const argus_config *cfg, const argu
         h->o.client_buffer = 256 << 10;
     h->cfg = *cfg;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->cv, NULL);
+    argus_cond_init(&h->cv);
     argus_read_limits lim = {.statement_ms = o->statement_ms, .busy_ms = 5000, .cache = 32};
     if (argus_read_open(&h->rd, cfg, &lim, msg, msglen) != 0) {
         argus_sse_hub_free(h);
@@ -339,7 +325,7 @@ int argus_sse_hub_start(argus_sse_hub **out, const argus_config *cfg, const argu
             h->committed = argus_read_int64(st, 0);
         argus_read_done(st);
     }
-    if (pthread_create(&h->thread, NULL, hub_main, h) != 0) {
+    if (argus_thread_start(&h->thread, "argus-sse", hub_main, h) != 0) {
         snprintf(msg, msglen, "sse: cannot start the hub thread");
         argus_sse_hub_free(h);
         return -1;
@@ -399,7 +385,7 @@ int argus_sse_subscribe(argus_sse_hub *h, argus_http_request *req, const char *q
     c->query = strdup(query);
     c->nargs = nargs;
     c->last_id = after_id;
-    c->last_write_ns = mono_ns();
+    c->last_write_ns = argus_mono_ns();
     int bad = !c->buf || !c->query;
     for (size_t i = 0; i < nargs; i++) {
         c->args[i] = args[i];

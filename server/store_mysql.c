@@ -14,6 +14,7 @@
 #include "argus_otlp_rows.h"
 #include "argus_sketch.h"
 #include "log.h"
+#include "thread.h"
 
 #include <errmsg.h>
 #include <jansson.h>
@@ -407,11 +408,9 @@ static int migrate(mysql_store *st, char *msg, size_t msglen)
             p += n + (end ? 2 : 0);
         }
         char q[400];
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
         snprintf(q, sizeof q,
                  "INSERT INTO argus_migrations (version, name, applied_ns) VALUES (%d, '%s', %lld)",
-                 m->version, m->name, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+                 m->version, m->name, (long long)argus_wall_ns());
         if ((res = exec(st, q, msg, msglen)) != ARGUS_STORE_OK)
             return res;
     }
@@ -533,13 +532,6 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
     if (res == ARGUS_STORE_OK)
         res = read_next_ids(st, msg, msglen);
     return res;
-}
-
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- traces summary and rollups: merged in C --------------------------------------------------
@@ -1086,7 +1078,7 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         snprintf(q, sizeof q,
                  "INSERT IGNORE INTO ingest_requests (request_key, `signal`, stored_ns)"
                  " VALUES (x'%s', %d, %lld)",
-                 hex, (int)sig, (long long)wall_ns());
+                 hex, (int)sig, (long long)argus_wall_ns());
         res = exec(st, q, msg, msglen);
         if (res == ARGUS_STORE_OK && mysql_affected_rows(st->db) == 0) {
             out->duplicate = 1;

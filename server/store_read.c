@@ -1,313 +1,118 @@
-/* SQLite implementation of the read side (store_read.h): a read-only connection with the Argus
- * functions registered, PRAGMA query_only, a busy timeout, a progress handler enforcing each
- * statement's time limit, and an LRU cache of prepared statements.
- *   argus_read *rd; argus_read_open(&rd, cfg, &(argus_read_limits){.statement_ms = 5000}, ...);
- */
+/* The read side's calls (store_read.h), dispatched to the backend's argus_store_read_driver:
+ * the one the store driver of ARGUS_DB references (driver->read). */
 #include "store_read.h"
 
-#include "argus_sqlite.h"
+#include "store.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-/* Virtual machine steps between two looks at the clock. */
-#define PROGRESS_STEPS 10000
-
-struct argus_read_stmt {
-    argus_read *rd;
-    sqlite3_stmt *st;
-    char *sql; /* cached statements: their text (owned) */
-    int len;
-    int cached;
-    int in_use;
-    uint64_t used; /* LRU clock */
-};
-
-struct argus_read {
-    sqlite3 *db;
-    argus_read_limits limits;
-    int64_t deadline_ns; /* of the running statement; 0 = none */
-    int timed_out;
-    uint64_t clock;
-    argus_read_stmt *cache; /* limits.cache entries */
-    char err[512];
-};
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int on_progress(void *ctx)
-{
-    argus_read *rd = ctx;
-    if (rd->deadline_ns && now_ns() > rd->deadline_ns) {
-        rd->timed_out = 1;
-        return 1; /* interrupts the statement */
-    }
-    return 0;
-}
-
-/* The one place SQLite results become read results (with the message kept). */
-static int fail(argus_read *rd, int rc)
-{
-    if (rd->timed_out) {
-        snprintf(rd->err, sizeof rd->err, "the query ran longer than the limit of %u ms",
-                 rd->limits.statement_ms);
-        return ARGUS_READ_TIMEOUT;
-    }
-    snprintf(rd->err, sizeof rd->err, "%s", sqlite3_errmsg(rd->db));
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ARGUS_READ_BUSY;
-    case SQLITE_NOMEM: return ARGUS_READ_NOMEM;
-    default: return ARGUS_READ_ERROR;
-    }
-}
 
 int argus_read_open(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
                     char *msg, size_t msglen)
 {
     *out = NULL;
-    argus_read *rd = calloc(1, sizeof *rd);
-    if (!rd) {
-        snprintf(msg, msglen, "read: out of memory");
-        return ARGUS_READ_NOMEM;
-    }
-    rd->limits = *limits;
-    if (rd->limits.cache == 0)
-        rd->limits.cache = 1;
-    rd->cache = calloc(rd->limits.cache, sizeof *rd->cache);
-    int rc = rd->cache ? sqlite3_open_v2(cfg->db_path, &rd->db,
-                                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)
-                       : SQLITE_NOMEM;
-    if (rc != SQLITE_OK) {
-        snprintf(msg, msglen, "read: cannot open %s: %s", cfg->db_path,
-                 rd->db ? sqlite3_errmsg(rd->db) : sqlite3_errstr(rc));
-        argus_read_close(rd);
+    const argus_store_driver *d = argus_store_driver_for(cfg->db_url, msg, msglen);
+    if (!d)
+        return ARGUS_READ_ERROR;
+    if (!d->read) {
+        snprintf(msg, msglen, "read: the %s backend has no read side", d->name);
         return ARGUS_READ_ERROR;
     }
-    sqlite3_busy_timeout(rd->db, (int)rd->limits.busy_ms);
-    char *err = NULL;
-    rc = argus_sqlite_register_all(rd->db, &err);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(rd->db, "PRAGMA query_only = 1", NULL, NULL, &err);
-    if (rc != SQLITE_OK) {
-        snprintf(msg, msglen, "read: %s", err ? err : sqlite3_errstr(rc));
-        sqlite3_free(err);
-        argus_read_close(rd);
-        return ARGUS_READ_ERROR;
-    }
-    sqlite3_progress_handler(rd->db, PROGRESS_STEPS, on_progress, rd);
-    *out = rd;
-    return ARGUS_READ_OK;
+    return d->read->open(out, cfg, limits, msg, msglen);
 }
 
 void argus_read_close(argus_read *rd)
 {
-    if (!rd)
-        return;
-    for (unsigned i = 0; rd->cache && i < rd->limits.cache; i++) {
-        sqlite3_finalize(rd->cache[i].st);
-        free(rd->cache[i].sql);
-    }
-    free(rd->cache);
-    sqlite3_close_v2(rd->db);
-    free(rd);
+    if (rd)
+        rd->driver->close(rd);
 }
 
 int argus_read_prepare(argus_read *rd, const char *sql, int len, argus_read_stmt **out)
 {
-    *out = NULL;
-    rd->err[0] = 0;
-    if (len < 0)
-        len = (int)strlen(sql);
-    argus_read_stmt *lru = NULL;
-    for (unsigned i = 0; i < rd->limits.cache; i++) {
-        argus_read_stmt *c = &rd->cache[i];
-        if (c->st && !c->in_use && c->len == len && memcmp(c->sql, sql, (size_t)len) == 0) {
-            c->in_use = 1;
-            c->used = ++rd->clock;
-            *out = c;
-            return ARGUS_READ_OK;
-        }
-        if (!c->in_use && (!lru || !c->st || (lru->st && c->used < lru->used)))
-            lru = c;
-    }
-    sqlite3_stmt *st = NULL;
-    const char *tail = NULL;
-    rd->timed_out = 0;
-    int rc = sqlite3_prepare_v3(rd->db, sql, len, lru ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail);
-    if (rc != SQLITE_OK)
-        return fail(rd, rc);
-    if (!st) {
-        snprintf(rd->err, sizeof rd->err, "the SQL text holds no statement");
-        return ARGUS_READ_ERROR;
-    }
-    for (; tail && tail < sql + len; tail++) {
-        if (*tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != '\r' && *tail != ';') {
-            sqlite3_finalize(st);
-            snprintf(rd->err, sizeof rd->err, "one statement at a time: text follows the first");
-            return ARGUS_READ_ERROR;
-        }
-    }
-    if (!sqlite3_stmt_readonly(st)) {
-        sqlite3_finalize(st);
-        snprintf(rd->err, sizeof rd->err, "only reading statements are allowed");
-        return ARGUS_READ_ERROR;
-    }
-    argus_read_stmt *s = lru;
-    if (s) {
-        char *copy = malloc((size_t)len + 1);
-        if (!copy) {
-            sqlite3_finalize(st);
-            snprintf(rd->err, sizeof rd->err, "out of memory");
-            return ARGUS_READ_NOMEM;
-        }
-        memcpy(copy, sql, (size_t)len);
-        copy[len] = 0;
-        sqlite3_finalize(s->st);
-        free(s->sql);
-        *s = (argus_read_stmt){.rd = rd, .st = st, .sql = copy, .len = len, .cached = 1};
-    } else {
-        s = calloc(1, sizeof *s);
-        if (!s) {
-            sqlite3_finalize(st);
-            snprintf(rd->err, sizeof rd->err, "out of memory");
-            return ARGUS_READ_NOMEM;
-        }
-        *s = (argus_read_stmt){.rd = rd, .st = st};
-    }
-    s->in_use = 1;
-    s->used = ++rd->clock;
-    *out = s;
-    return ARGUS_READ_OK;
-}
-
-static int bound(argus_read_stmt *st, int rc)
-{
-    return rc == SQLITE_OK ? ARGUS_READ_OK : fail(st->rd, rc);
+    return rd->driver->prepare(rd, sql, len, out);
 }
 
 int argus_read_bind_null(argus_read_stmt *st, int i)
 {
-    return bound(st, sqlite3_bind_null(st->st, i));
+    return st->rd->driver->bind_null(st, i);
 }
 
 int argus_read_bind_int64(argus_read_stmt *st, int i, int64_t v)
 {
-    return bound(st, sqlite3_bind_int64(st->st, i, v));
+    return st->rd->driver->bind_int64(st, i, v);
 }
 
 int argus_read_bind_double(argus_read_stmt *st, int i, double v)
 {
-    return bound(st, sqlite3_bind_double(st->st, i, v));
+    return st->rd->driver->bind_double(st, i, v);
 }
 
 int argus_read_bind_text(argus_read_stmt *st, int i, const char *s, int len)
 {
-    return bound(st, sqlite3_bind_text(st->st, i, s, len, SQLITE_TRANSIENT));
+    return st->rd->driver->bind_text(st, i, s, len);
 }
 
 int argus_read_bind_blob(argus_read_stmt *st, int i, const void *p, int len)
 {
-    return bound(st, sqlite3_bind_blob(st->st, i, p, len, SQLITE_TRANSIENT));
+    return st->rd->driver->bind_blob(st, i, p, len);
 }
 
 int argus_read_param_count(argus_read_stmt *st)
 {
-    return sqlite3_bind_parameter_count(st->st);
+    return st->rd->driver->param_count(st);
 }
 
 int argus_read_step(argus_read_stmt *st)
 {
-    argus_read *rd = st->rd;
-    if (!sqlite3_stmt_busy(st->st)) {
-        rd->timed_out = 0;
-        rd->deadline_ns =
-            rd->limits.statement_ms ? now_ns() + (int64_t)rd->limits.statement_ms * 1000000 : 0;
-    }
-    int rc = sqlite3_step(st->st);
-    if (rc == SQLITE_ROW)
-        return ARGUS_READ_ROW;
-    if (rc == SQLITE_DONE)
-        return ARGUS_READ_DONE;
-    return fail(rd, rc);
+    return st->rd->driver->step(st);
 }
 
 int argus_read_column_count(argus_read_stmt *st)
 {
-    return sqlite3_column_count(st->st);
+    return st->rd->driver->column_count(st);
 }
 
 const char *argus_read_column_name(argus_read_stmt *st, int i)
 {
-    const char *n = sqlite3_column_name(st->st, i);
-    return n ? n : "";
+    return st->rd->driver->column_name(st, i);
 }
 
 argus_read_type argus_read_column_type(argus_read_stmt *st, int i)
 {
-    switch (sqlite3_column_type(st->st, i)) {
-    case SQLITE_INTEGER: return ARGUS_READ_INT;
-    case SQLITE_FLOAT: return ARGUS_READ_FLOAT;
-    case SQLITE_TEXT: return ARGUS_READ_TEXT;
-    case SQLITE_BLOB: return ARGUS_READ_BLOB;
-    default: return ARGUS_READ_NULL;
-    }
+    return st->rd->driver->column_type(st, i);
 }
 
 int64_t argus_read_int64(argus_read_stmt *st, int i)
 {
-    return sqlite3_column_int64(st->st, i);
+    return st->rd->driver->int64(st, i);
 }
 
 double argus_read_double(argus_read_stmt *st, int i)
 {
-    return sqlite3_column_double(st->st, i);
+    return st->rd->driver->double_(st, i);
 }
 
 const char *argus_read_text(argus_read_stmt *st, int i, size_t *len)
 {
-    const char *s = (const char *)sqlite3_column_text(st->st, i);
-    *len = (size_t)sqlite3_column_bytes(st->st, i);
-    return s ? s : "";
+    return st->rd->driver->text(st, i, len);
 }
 
 const void *argus_read_blob(argus_read_stmt *st, int i, size_t *len)
 {
-    const void *p = sqlite3_column_blob(st->st, i);
-    *len = (size_t)sqlite3_column_bytes(st->st, i);
-    return p;
+    return st->rd->driver->blob(st, i, len);
 }
 
 void argus_read_done(argus_read_stmt *st)
 {
-    if (!st)
-        return;
-    sqlite3_reset(st->st);
-    sqlite3_clear_bindings(st->st);
-    st->rd->deadline_ns = 0;
-    if (st->cached) {
-        st->in_use = 0;
-        return;
-    }
-    sqlite3_finalize(st->st);
-    free(st);
+    if (st)
+        st->rd->driver->done(st);
 }
 
 const char *argus_read_error(const argus_read *rd)
 {
-    return rd->err;
+    return rd->driver->error(rd);
 }
 
 const char *argus_read_backend(const argus_read *rd)
 {
-    (void)rd;
-    return "sqlite";
+    return rd->driver->name;
 }

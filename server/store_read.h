@@ -1,7 +1,8 @@
 /* The read side of a storage backend: one read-only connection per API worker thread, with the
  * Argus functions registered, a busy timeout, a time limit per statement, a cache of prepared
- * statements, 64-bit exact parameters and typed rows. The SQLite implementation is
- * store_read.c; a MySQL one implements the same calls.
+ * statements, 64-bit exact parameters and typed rows. Each backend implements the calls as an
+ * argus_store_read_driver (below), referenced by its store driver (store.h, driver->read);
+ * argus_read_open picks it from ARGUS_DB. The SQLite one is store_read_sqlite.c.
  *   argus_read *rd; argus_read_open(&rd, cfg, &limits, msg, sizeof msg);
  *   argus_read_stmt *st; argus_read_prepare(rd, "SELECT count(*) FROM spans WHERE name = ?", -1,
  * &st); argus_read_bind_text(st, 1, "GET /cart", -1); while ((rc = argus_read_step(st)) ==
@@ -43,7 +44,44 @@ typedef struct argus_read_limits {
 typedef struct argus_read argus_read;
 typedef struct argus_read_stmt argus_read_stmt;
 
-/* Opens a read-only connection to cfg's database. Returns ARGUS_READ_OK, or an error with msg. */
+/* One backend's read side: the calls below, dispatched through these. */
+typedef struct argus_store_read_driver {
+    const char *name; /* "sqlite" (argus_read_backend) */
+    int (*open)(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
+                char *msg, size_t msglen);
+    void (*close)(argus_read *rd);
+    int (*prepare)(argus_read *rd, const char *sql, int len, argus_read_stmt **out);
+    int (*bind_null)(argus_read_stmt *st, int i);
+    int (*bind_int64)(argus_read_stmt *st, int i, int64_t v);
+    int (*bind_double)(argus_read_stmt *st, int i, double v);
+    int (*bind_text)(argus_read_stmt *st, int i, const char *s, int len);
+    int (*bind_blob)(argus_read_stmt *st, int i, const void *p, int len);
+    int (*param_count)(argus_read_stmt *st);
+    int (*step)(argus_read_stmt *st);
+    int (*column_count)(argus_read_stmt *st);
+    const char *(*column_name)(argus_read_stmt *st, int i);
+    argus_read_type (*column_type)(argus_read_stmt *st, int i);
+    int64_t (*int64)(argus_read_stmt *st, int i);
+    double (*double_)(argus_read_stmt *st, int i);
+    const char *(*text)(argus_read_stmt *st, int i, size_t *len);
+    const void *(*blob)(argus_read_stmt *st, int i, size_t *len);
+    void (*done)(argus_read_stmt *st);
+    const char *(*error)(const argus_read *rd);
+} argus_store_read_driver;
+
+/* Every backend's connection and statement start with these (the driver's own state follows). */
+struct argus_read {
+    const argus_store_read_driver *driver;
+};
+struct argus_read_stmt {
+    argus_read *rd;
+};
+
+extern const argus_store_read_driver argus_store_read_sqlite;
+
+/* Opens a read-only connection to cfg's database, through the read side of the store driver of
+ * cfg->db_url. Returns ARGUS_READ_OK, or an error with msg (also when that backend has no read
+ * side). */
 int argus_read_open(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
                     char *msg, size_t msglen);
 void argus_read_close(argus_read *rd);

@@ -9,11 +9,13 @@
  * bounded (CKPT_WAIT_BYTES); after CKPT_IDLE_MS without commits the WAL file is truncated.
  * New databases get 8 KiB pages (PAGE_SIZE): measured 3-9% more rows/s than SQLite's 4 KiB. */
 #include "store.h"
+#include "store_read.h"
 
 #include "argus_otlp.h"
 #include "argus_schema.h"
 #include "argus_sqlite.h"
 #include "log.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -204,7 +206,6 @@ static int make_parent_dirs(const char *path, char *msg, size_t msglen)
 static void *checkpoint_main(void *arg)
 {
     checkpointer *c = arg;
-    pthread_setname_np(pthread_self(), "argus-ckpt");
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
@@ -227,10 +228,7 @@ static void *checkpoint_main(void *arg)
                 pthread_cond_wait(&c->cond, &c->mu);
                 continue;
             }
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += CKPT_IDLE_MS / 1000;
-            if (pthread_cond_timedwait(&c->cond, &c->mu, &until) != ETIMEDOUT ||
+            if (argus_cond_wait_ms(&c->cond, &c->mu, CKPT_IDLE_MS) != ETIMEDOUT ||
                 c->done < c->requested || c->stop)
                 continue;
             /* Idle: give the disk space of a big WAL back (the writer waits for this briefly
@@ -281,17 +279,13 @@ static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
     uint64_t want = ++c->requested;
     pthread_cond_broadcast(&c->cond);
     if (frames >= c->wait_frames) {
-        struct timespec t0, until;
-        clock_gettime(CLOCK_REALTIME, &t0);
-        until = t0;
-        until.tv_sec += CKPT_WAIT_MS / 1000;
+        int64_t t0 = argus_mono_ns();
+        int64_t until = t0 + (int64_t)CKPT_WAIT_MS * 1000000;
         while (!c->stop && !c->failed && c->done < want &&
-               pthread_cond_timedwait(&c->cond, &c->mu, &until) != ETIMEDOUT) {
+               argus_cond_wait_until(&c->cond, &c->mu, until) != ETIMEDOUT) {
         }
-        clock_gettime(CLOCK_REALTIME, &until);
         argus_log(ARGUS_LOG_DEBUG, "sqlite: waited for a checkpoint", "wal_pages=%d ms=%.1f",
-                  frames,
-                  (double)(until.tv_sec - t0.tv_sec) * 1e3 + (until.tv_nsec - t0.tv_nsec) / 1e6);
+                  frames, (double)(argus_mono_ns() - t0) / 1e6);
     }
     pthread_mutex_unlock(&c->mu);
     return SQLITE_OK;
@@ -303,9 +297,9 @@ static void checkpointer_start(checkpointer *c, sqlite3 *db, const char *path, i
     c->start_frames = (int)(CKPT_START_BYTES / page_size);
     c->wait_frames = (int)(CKPT_WAIT_BYTES / page_size);
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cond, NULL);
+    argus_cond_init(&c->cond);
     c->failed = 1; /* until the thread has its connection */
-    int e = pthread_create(&c->thread, NULL, checkpoint_main, c);
+    int e = argus_thread_start(&c->thread, "argus-ckpt", checkpoint_main, c);
     if (e == 0)
         c->started = 1;
     else
@@ -339,13 +333,6 @@ static int exec(sqlite_store *st, const char *sql, char *msg, size_t msglen)
 
 static void sqlite_close(argus_store *base);
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* SQLite's busy timeout, plus a deadline another thread can bring forward: at shutdown a batch
  * stops waiting for a locked database when the drain deadline passes. */
 static int busy_wait(void *arg, int count)
@@ -359,7 +346,7 @@ static int busy_wait(void *arg, int count)
     if (waited >= st->busy_timeout_ms)
         return 0;
     int64_t deadline = st->wait_deadline ? atomic_load(st->wait_deadline) : 0;
-    if (deadline && mono_ns() >= deadline)
+    if (deadline && argus_mono_ns() >= deadline)
         return 0;
     unsigned d = delays_ms[(size_t)count < nd ? (size_t)count : nd - 1];
     if (d > st->busy_timeout_ms - waited)
@@ -445,17 +432,14 @@ static int sqlite_open(argus_store **out, const argus_config *cfg, char *msg, si
     int from = 0;
     if (argus_schema_version(st->db, &from, NULL) != SQLITE_OK)
         from = 0; /* a new database */
-    struct timespec m0, m1;
-    clock_gettime(CLOCK_MONOTONIC, &m0);
+    int64_t m0 = argus_mono_ns();
     if (from > 0 && from < argus_schema_latest())
         argus_log(ARGUS_LOG_INFO, "migrating the database schema (may take a while)",
                   "from=%d to=%d", from, argus_schema_latest());
     rc = argus_schema_migrate(st->db, &err);
     if (rc == SQLITE_OK && from > 0 && from < argus_schema_latest()) {
-        clock_gettime(CLOCK_MONOTONIC, &m1);
         argus_log(ARGUS_LOG_INFO, "database schema migrated", "version=%d seconds=%.1f",
-                  argus_schema_latest(),
-                  (double)(m1.tv_sec - m0.tv_sec) + (double)(m1.tv_nsec - m0.tv_nsec) / 1e9);
+                  argus_schema_latest(), (double)(argus_mono_ns() - m0) / 1e9);
     }
     if (rc != SQLITE_OK) {
         snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
@@ -568,13 +552,6 @@ static int run(sqlite_store *st, sqlite3_stmt *s, char *msg, size_t msglen, cons
     return rc == SQLITE_DONE ? ARGUS_STORE_OK : fail(st, rc, msg, msglen, what);
 }
 
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int sqlite_put(argus_store *base, argus_signal sig, void *decoded, const uint8_t key[16],
                       argus_put_result *out, char *msg, size_t msglen)
 {
@@ -588,7 +565,7 @@ static int sqlite_put(argus_store *base, argus_signal sig, void *decoded, const 
         if (k) {
             sqlite3_bind_blob(k, 1, key, 16, SQLITE_STATIC);
             sqlite3_bind_int(k, 2, (int)sig);
-            sqlite3_bind_int64(k, 3, wall_ns());
+            sqlite3_bind_int64(k, 3, argus_wall_ns());
             res = run(st, k, msg, msglen, "recording a request");
         }
         if (res == ARGUS_STORE_OK && sqlite3_changes64(st->db) == 0) {
@@ -946,7 +923,7 @@ const argus_store_driver argus_store_sqlite = {
     .purge_chunk = sqlite_purge_chunk,
     .ping = sqlite_ping,
     .pinger_free = sqlite_pinger_free,
-    .read = NULL,
+    .read = &argus_store_read_sqlite,
 };
 
 struct sqlite3 *argus_store_sqlite_db(argus_store *st)

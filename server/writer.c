@@ -9,6 +9,7 @@
 #include "argus_otlp_rows.h"
 #include "log.h"
 #include "store.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -111,13 +112,6 @@ struct argus_writer {
 };
 
 static int open_store(argus_writer *w, char *msg, size_t msglen);
-
-static int64_t now_ns(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static job *job_get(argus_writer *w)
 {
@@ -520,7 +514,7 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     }
     j->done = done;
     j->ctx = ctx;
-    j->enqueued_ns = now_ns(CLOCK_MONOTONIC);
+    j->enqueued_ns = argus_mono_ns();
     pthread_mutex_lock(&w->mu);
     if (w->stopping) {
         pthread_mutex_unlock(&w->mu);
@@ -583,7 +577,7 @@ static void set_breaker(argus_breaker_state state)
 {
     argus_stats *stats = argus_stats_get();
     atomic_store(&stats->breaker_state, (int)state);
-    atomic_store(&stats->breaker_since_unix_ns, now_ns(CLOCK_REALTIME));
+    atomic_store(&stats->breaker_since_unix_ns, argus_wall_ns());
 }
 
 static void set_health(argus_writer *w, int ok, const char *error)
@@ -683,7 +677,7 @@ static int run_batch(argus_writer *w, job *list)
         return -1;
     }
     argus_stats_add(&stats->batches, 1);
-    atomic_store(&stats->last_commit_unix_ns, now_ns(CLOCK_REALTIME));
+    atomic_store(&stats->last_commit_unix_ns, argus_wall_ns());
     set_health(w, 1, NULL);
     argus_log(ARGUS_LOG_DEBUG, "batch committed", "requests=%zu items=%zu", nreq, nitems);
     /* Publish before answering: a client that reads right after its acknowledgement finds the
@@ -744,13 +738,6 @@ static void abandon_queue(argus_writer *w, const char *why, const char *answer_m
     pthread_mutex_lock(&w->mu);
 }
 
-static void deadline_after(struct timespec *ts, int64_t ns_from_now)
-{
-    int64_t t = now_ns(CLOCK_MONOTONIC) + ns_from_now;
-    ts->tv_sec = (time_t)(t / 1000000000);
-    ts->tv_nsec = (long)(t % 1000000000);
-}
-
 /* Opens the database if needed and commits a small write (driver probe): only a commit proves
  * the database writable. */
 static void probe(argus_writer *w)
@@ -794,7 +781,7 @@ static void purge_finish(argus_writer *w, purge_task *t, int ok, const char *mes
     r.rollups = t->counts.rollups;
     r.patterns = t->counts.patterns;
     r.chunks = t->chunks;
-    r.seconds = (double)(now_ns(CLOCK_MONOTONIC) - t->started_ns) / 1e9;
+    r.seconds = (double)(argus_mono_ns() - t->started_ns) / 1e9;
     snprintf(r.message, sizeof r.message, "%s", message ? message : "");
     if (!t->retention || r.spans || r.logs || !ok) {
         char q[300];
@@ -852,7 +839,7 @@ static int queue_purge(argus_writer *w, const argus_purge_request *req, argus_pu
     t->done = done;
     t->ctx = ctx;
     t->retention = retention;
-    t->started_ns = now_ns(CLOCK_MONOTONIC);
+    t->started_ns = argus_mono_ns();
     /* under mu */
     if (w->purges_tail)
         w->purges_tail->next = t;
@@ -900,26 +887,25 @@ static void retention_tick(argus_writer *w)
 {
     if (!w->cfg.retention_s || w->retention_queued || w->stopping)
         return;
-    int64_t now = now_ns(CLOCK_MONOTONIC);
+    int64_t now = argus_mono_ns();
     if (now < w->next_retention_ns)
         return;
     w->next_retention_ns = now + RETENTION_EVERY_NS;
-    argus_purge_request req = {.before_ns = now_ns(CLOCK_REALTIME) -
-                                            (int64_t)w->cfg.retention_s * 1000000000};
+    argus_purge_request req = {.before_ns =
+                                   argus_wall_ns() - (int64_t)w->cfg.retention_s * 1000000000};
     queue_purge(w, &req, NULL, NULL, 1);
 }
 
 static void *writer_main(void *arg)
 {
-    pthread_setname_np(pthread_self(), "argus-writer");
     argus_writer *w = arg;
     argus_stats *stats = argus_stats_get();
     unsigned backoff_ms = 0;
     pthread_mutex_lock(&w->mu);
-    w->next_retention_ns = now_ns(CLOCK_MONOTONIC) + RETENTION_FIRST_NS;
+    w->next_retention_ns = argus_mono_ns() + RETENTION_FIRST_NS;
     for (;;) {
         while (!w->head && !w->stopping) {
-            int64_t now = now_ns(CLOCK_MONOTONIC);
+            int64_t now = argus_mono_ns();
             if ((w->released >= TRIM_AFTER_BYTES && w->mem_used == 0) ||
                 now - w->last_trim_ns >= TRIM_IDLE_NS) {
                 /* Idle after a burst (or now and then: grpc core and the HTTP layer free
@@ -941,7 +927,7 @@ static void *writer_main(void *arg)
             }
             /* Sleep until work, the next retention round, or (with a failing database) the
              * next probe, so /readyz recovers even when no export arrives to prove it. */
-            int64_t wait = w->cfg.retention_s ? w->next_retention_ns - now_ns(CLOCK_MONOTONIC)
+            int64_t wait = w->cfg.retention_s ? w->next_retention_ns - argus_mono_ns()
                                               : (int64_t)3600 * 1000000000;
             if (!w->db_ok && wait > (int64_t)PROBE_INTERVAL_MS * 1000000)
                 wait = (int64_t)PROBE_INTERVAL_MS * 1000000;
@@ -949,10 +935,8 @@ static void *writer_main(void *arg)
                 wait = TRIM_IDLE_NS;
             if (wait <= 0)
                 continue;
-            struct timespec ts;
-            deadline_after(&ts, wait);
-            if (pthread_cond_timedwait(&w->wake, &w->mu, &ts) == ETIMEDOUT && !w->db_ok &&
-                !w->head && !w->stopping) {
+            if (argus_cond_wait_until(&w->wake, &w->mu, argus_mono_ns() + wait) == ETIMEDOUT &&
+                !w->db_ok && !w->head && !w->stopping) {
                 pthread_mutex_unlock(&w->mu);
                 probe(w);
                 pthread_mutex_lock(&w->mu);
@@ -960,7 +944,7 @@ static void *writer_main(void *arg)
         }
         if (!w->head && w->stopping)
             break;
-        if (w->stopping && now_ns(CLOCK_MONOTONIC) >= atomic_load(&w->drain_deadline_ns)) {
+        if (w->stopping && argus_mono_ns() >= atomic_load(&w->drain_deadline_ns)) {
             abandon_queue(w, "shutdown: drain deadline (ARGUS_SHUTDOWN_TIMEOUT_MS) passed",
                           "server is shutting down; retry later");
             continue;
@@ -968,12 +952,10 @@ static void *writer_main(void *arg)
         /* Group commit: wait for a full batch, at most batch latency after the oldest arrived. */
         int64_t deadline = w->head->enqueued_ns + (int64_t)w->cfg.batch_latency_ms * 1000000;
         while (!w->stopping && w->q_items < w->cfg.batch_size) {
-            int64_t left = deadline - now_ns(CLOCK_MONOTONIC);
+            int64_t left = deadline - argus_mono_ns();
             if (left <= 0)
                 break;
-            struct timespec ts;
-            deadline_after(&ts, left);
-            pthread_cond_timedwait(&w->wake, &w->mu, &ts);
+            argus_cond_wait_until(&w->wake, &w->mu, deadline);
         }
         /* Take about one batch, not the whole queue: the requests left queued keep this thread
          * busy while the clients of the committed ones send their next requests. */
@@ -1015,9 +997,8 @@ static void *writer_main(void *arg)
             backoff_ms = backoff_ms ? backoff_ms * 2 : BACKOFF_MIN_MS;
             if (backoff_ms > BACKOFF_MAX_MS)
                 backoff_ms = BACKOFF_MAX_MS;
-            struct timespec ts;
-            deadline_after(&ts, (int64_t)backoff_ms * 1000000);
-            while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->mu, &ts) != ETIMEDOUT)
+            int64_t until = argus_mono_ns() + (int64_t)backoff_ms * 1000000;
+            while (!w->stopping && argus_cond_wait_until(&w->wake, &w->mu, until) != ETIMEDOUT)
                 ;
         } else if (!failed) {
             backoff_ms = 0;
@@ -1048,17 +1029,13 @@ int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, s
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->pool_mu, NULL);
     pthread_mutex_init(&w->ping_mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    argus_cond_init(&w->wake);
     if (!(w->driver = argus_store_driver_for(cfg->db_url, msg, msglen)) ||
         open_store(w, msg, msglen) != ARGUS_STORE_OK) {
         argus_writer_free(w);
         return -1;
     }
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+    if (argus_thread_start(&w->thread, "argus-writer", writer_main, w) != 0) {
         snprintf(msg, msglen, "writer: cannot start thread");
         argus_writer_free(w);
         return -1;
@@ -1084,11 +1061,11 @@ int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
     } else if (!w->db_ok) {
         ok = 0;
         snprintf(reason, reasonlen, "database write failed: %s", w->db_error);
-    } else if (w->head && now_ns(CLOCK_MONOTONIC) - w->head->enqueued_ns >
+    } else if (w->head && argus_mono_ns() - w->head->enqueued_ns >
                               STALL_NS + 2 * (int64_t)w->cfg.batch_latency_ms * 1000000) {
         ok = 0;
         snprintf(reason, reasonlen, "writer is not keeping up: oldest request waited %lld ms",
-                 (long long)((now_ns(CLOCK_MONOTONIC) - w->head->enqueued_ns) / 1000000));
+                 (long long)((argus_mono_ns() - w->head->enqueued_ns) / 1000000));
     }
     pthread_mutex_unlock(&w->mu);
     if (ok) {
@@ -1111,7 +1088,7 @@ void argus_writer_stop(argus_writer *w)
     pthread_mutex_lock(&w->mu);
     w->stopping = 1;
     atomic_store(&w->drain_deadline_ns,
-                 now_ns(CLOCK_MONOTONIC) + (int64_t)w->cfg.shutdown_timeout_ms * 1000000);
+                 argus_mono_ns() + (int64_t)w->cfg.shutdown_timeout_ms * 1000000);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);

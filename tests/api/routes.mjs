@@ -293,6 +293,17 @@ await guard('api/system', async () => {
   const m = await get('/metrics');
   checkTrue('api/metrics/prometheus', m.status === 200 && /text\/plain/.test(m.headers.get('content-type')) &&
     new RegExp(`argus_rows\\{table="spans"\\} ${rows.s}`).test(m.text), `argus_rows{table="spans"} ${rows.s}`, m.text.slice(0, 300));
+  // The breaker, the memory budget and the HTTP layer's slow-connection closes, in both views.
+  check('api/system/breaker-memory-http',
+    { state: 'closed', opened: 0, since_ns: null, limit_bytes: 256 * 1024 * 1024, closed_slow: 'number' },
+    { state: r.json.breaker.state, opened: r.json.breaker.opened, since_ns: r.json.breaker.since_ns,
+      limit_bytes: r.json.memory.limit_bytes, closed_slow: typeof r.json.http.closed_slow });
+  const metric = (name) => Number((m.text.match(new RegExp(`^${name} (\\d+)$`, 'm')) || [])[1]);
+  check('api/metrics/breaker-memory-http',
+    { open: 0, opened: 0, limit: 256 * 1024 * 1024, refused: r.json.memory.refused, slow: 'number' },
+    { open: metric('argus_breaker_open'), opened: metric('argus_breaker_opened_total'),
+      limit: metric('argus_memory_limit_bytes'), refused: metric('argus_memory_refused_total'),
+      slow: Number.isInteger(metric('argus_http_closed_slow_total')) ? 'number' : metric('argus_http_closed_slow_total') });
 });
 
 // ---- bad parameters and injection -------------------------------------------------------------

@@ -1,11 +1,12 @@
 /* Helpers shared by the storage benchmarks (bench_otlp.c, bench_logs_insert.c): a clock, a fresh
  * database as the server runs it, and the timed run of the ingest statements.
  *   sqlite3 *db = bench_open_db("/tmp/x.db");
- *   double rate = bench_ingest(db, "spans", &traces, "argus_otlp_traces", 200, 1000); */
+ *   double rate = bench_ingest(db, "spans", &traces, ARGUS_POINTER_TRACES, 200, 1000); */
 #ifndef ARGUS_BENCH_COMMON_H
 #define ARGUS_BENCH_COMMON_H
 
 #include "argus_schema.h"
+#include "argus_signal.h"
 #include "argus_sqlite.h"
 
 #include <sqlite3.h>

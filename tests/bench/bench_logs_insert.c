@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 
     /* 3. the full ingest path: every sql/sqlite/ingest/logs_* statement per request */
     db = bench_open_db(path);
-    double full = bench_ingest(db, "logs", &l, "argus_otlp_logs", nreq, n);
+    double full = bench_ingest(db, "logs", &l, ARGUS_POINTER_LOGS, nreq, n);
     printf("%-58s %10.0f logs/s (decoded once)\n", "full ingest (logs + full-text index)", full);
     printf("%-58s %10.0f%%\n", "full ingest vs hand-written insert", 100 * full / hand);
     sqlite3_close(db);

@@ -154,7 +154,7 @@ static double insert_requests(sqlite3 *db, sqlite3_stmt *st, int nreq, const voi
         if (i % 10 == 0)
             bench_exec(db, "BEGIN");
         if (pre)
-            sqlite3_bind_pointer(st, 1, pre, "argus_otlp_traces", NULL);
+            sqlite3_bind_pointer(st, 1, pre, ARGUS_POINTER_TRACES, NULL);
         else
             sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
@@ -363,7 +363,7 @@ int main(int argc, char **argv)
 
     /* 6. the full ingest path: every sql/sqlite/ingest/spans_* statement per request */
     db = bench_open_db(path);
-    double full = bench_ingest(db, "spans", &t, "argus_otlp_traces", nreq, (size_t)nspans);
+    double full = bench_ingest(db, "spans", &t, ARGUS_POINTER_TRACES, nreq, (size_t)nspans);
     printf("%-58s %10.0f spans/s (decoded once)\n",
            "full ingest (spans + traces summary + rollups)", full);
     sqlite3_close(db);

@@ -86,6 +86,14 @@ await guard('breaker', async () => {
     after: count(srv.db, 'spans', "service_name = 'breaker-after'"),
     refused: count(srv.db, 'spans', "service_name LIKE 'breaker-open%' OR service_name LIKE 'breaker-fail%'"),
   });
+  const sys = await fetch(`${srv.apiUrl}/api/system`).then((x) => x.json());
+  const mt = await fetch(`${srv.apiUrl}/metrics`).then((x) => x.text());
+  checkTrue('breaker/api-system-and-metrics',
+    sys.breaker.state === 'closed' && sys.breaker.opened === 1 && sys.breaker.refused > 0 &&
+      /^\d+$/.test(sys.breaker.since_ns) && /^argus_breaker_opened_total 1$/m.test(mt) &&
+      /^argus_breaker_open 0$/m.test(mt) && new RegExp(`^argus_breaker_refused_total ${sys.breaker.refused}$`, 'm').test(mt),
+    '/api/system breaker closed, opened 1, refused > 0, since_ns set; /metrics the same',
+    `${JSON.stringify(sys.breaker)} ${(mt.match(/^argus_breaker.*$/gm) || []).join('; ')}`);
   await sleep(1200);
   checkTrue('breaker/stats-line-closed', /breaker=closed breaker_opened=1/.test(srv.log().split('\n').filter((l) => / stats /.test(l)).pop() || ''),
     'the last stats line says breaker=closed breaker_opened=1', (srv.log().match(/breaker=\S+ breaker_opened=\d+/g) || ['none']).pop());

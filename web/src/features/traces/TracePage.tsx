@@ -297,9 +297,15 @@ const SpanRow = memo(function SpanRow(p: { index: number; span: Span; top: numbe
             <span key={l.id} className="wf-log" style={{ left: `${pos(nsToMs(l.time_unix_nano))}%` }} title={`log: ${typeof l.body === 'string' ? l.body : JSON.stringify(l.body)}`} />
           ))}
         </div>
-        <span className="wf-duration" style={{ left: `${Math.min(g.left + g.width, 88)}%` }}>
-          {formatDuration(s.duration_ns)}
-        </span>
+        {g.left + g.width > 88 ? (
+          <span className="wf-duration wf-duration-inside" style={{ right: `${100 - g.left - g.width}%` }}>
+            {formatDuration(s.duration_ns)}
+          </span>
+        ) : (
+          <span className="wf-duration" style={{ left: `${g.left + g.width}%` }}>
+            {formatDuration(s.duration_ns)}
+          </span>
+        )}
       </div>
     </div>
   );

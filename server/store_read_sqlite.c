@@ -1,0 +1,353 @@
+/* SQLite implementation of the read side (store_read.h; the SQLite driver's read slot,
+ * argus_store_read_sqlite): a read-only connection with the Argus functions registered, PRAGMA
+ * query_only, a busy timeout, a progress handler enforcing each statement's time limit, and an LRU
+ * cache of prepared statements. argus_read *rd; argus_read_open(&rd, cfg,
+ * &(argus_read_limits){.statement_ms = 5000}, ...); (argus_read_open finds this table through the
+ * store driver of ARGUS_DB.)
+ */
+#include "store_read.h"
+
+#include "argus_sqlite.h"
+#include "thread.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Virtual machine steps between two looks at the clock. */
+#define PROGRESS_STEPS 10000
+
+typedef struct sqlite_read sqlite_read;
+
+typedef struct sqlite_stmt {
+    argus_read_stmt base;
+    sqlite_read *rd;
+    sqlite3_stmt *st;
+    char *sql; /* cached statements: their text (owned) */
+    int len;
+    int cached;
+    int in_use;
+    uint64_t used; /* LRU clock */
+} sqlite_stmt;
+
+struct sqlite_read {
+    argus_read base;
+    sqlite3 *db;
+    argus_read_limits limits;
+    int64_t deadline_ns; /* of the running statement; 0 = none */
+    int timed_out;
+    uint64_t clock;
+    sqlite_stmt *cache; /* limits.cache entries */
+    char err[512];
+};
+
+static void sqlread_close(argus_read *base);
+
+static int on_progress(void *ctx)
+{
+    sqlite_read *rd = ctx;
+    if (rd->deadline_ns && argus_mono_ns() > rd->deadline_ns) {
+        rd->timed_out = 1;
+        return 1; /* interrupts the statement */
+    }
+    return 0;
+}
+
+/* The one place SQLite results become read results (with the message kept). */
+static int fail(sqlite_read *rd, int rc)
+{
+    if (rd->timed_out) {
+        snprintf(rd->err, sizeof rd->err, "the query ran longer than the limit of %u ms",
+                 rd->limits.statement_ms);
+        return ARGUS_READ_TIMEOUT;
+    }
+    snprintf(rd->err, sizeof rd->err, "%s", sqlite3_errmsg(rd->db));
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return ARGUS_READ_BUSY;
+    case SQLITE_NOMEM: return ARGUS_READ_NOMEM;
+    default: return ARGUS_READ_ERROR;
+    }
+}
+
+static int sqlread_open(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
+                        char *msg, size_t msglen)
+{
+    *out = NULL;
+    sqlite_read *rd = calloc(1, sizeof *rd);
+    if (!rd) {
+        snprintf(msg, msglen, "read: out of memory");
+        return ARGUS_READ_NOMEM;
+    }
+    rd->base.driver = &argus_store_read_sqlite;
+    rd->limits = *limits;
+    if (rd->limits.cache == 0)
+        rd->limits.cache = 1;
+    rd->cache = calloc(rd->limits.cache, sizeof *rd->cache);
+    int rc = rd->cache ? sqlite3_open_v2(cfg->db_path, &rd->db,
+                                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)
+                       : SQLITE_NOMEM;
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "read: cannot open %s: %s", cfg->db_path,
+                 rd->db ? sqlite3_errmsg(rd->db) : sqlite3_errstr(rc));
+        sqlread_close(&rd->base);
+        return ARGUS_READ_ERROR;
+    }
+    sqlite3_busy_timeout(rd->db, (int)rd->limits.busy_ms);
+    char *err = NULL;
+    rc = argus_sqlite_register_all(rd->db, &err);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(rd->db, "PRAGMA query_only = 1", NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "read: %s", err ? err : sqlite3_errstr(rc));
+        sqlite3_free(err);
+        sqlread_close(&rd->base);
+        return ARGUS_READ_ERROR;
+    }
+    sqlite3_progress_handler(rd->db, PROGRESS_STEPS, on_progress, rd);
+    *out = &rd->base;
+    return ARGUS_READ_OK;
+}
+
+static void sqlread_close(argus_read *base)
+{
+    sqlite_read *rd = (sqlite_read *)base;
+    if (!rd)
+        return;
+    for (unsigned i = 0; rd->cache && i < rd->limits.cache; i++) {
+        sqlite3_finalize(rd->cache[i].st);
+        free(rd->cache[i].sql);
+    }
+    free(rd->cache);
+    sqlite3_close_v2(rd->db);
+    free(rd);
+}
+
+static int sqlread_prepare(argus_read *base, const char *sql, int len, argus_read_stmt **out)
+{
+    sqlite_read *rd = (sqlite_read *)base;
+    *out = NULL;
+    rd->err[0] = 0;
+    if (len < 0)
+        len = (int)strlen(sql);
+    sqlite_stmt *lru = NULL;
+    for (unsigned i = 0; i < rd->limits.cache; i++) {
+        sqlite_stmt *c = &rd->cache[i];
+        if (c->st && !c->in_use && c->len == len && memcmp(c->sql, sql, (size_t)len) == 0) {
+            c->in_use = 1;
+            c->used = ++rd->clock;
+            *out = &c->base;
+            return ARGUS_READ_OK;
+        }
+        if (!c->in_use && (!lru || !c->st || (lru->st && c->used < lru->used)))
+            lru = c;
+    }
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    rd->timed_out = 0;
+    int rc = sqlite3_prepare_v3(rd->db, sql, len, lru ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail);
+    if (rc != SQLITE_OK)
+        return fail(rd, rc);
+    if (!st) {
+        snprintf(rd->err, sizeof rd->err, "the SQL text holds no statement");
+        return ARGUS_READ_ERROR;
+    }
+    for (; tail && tail < sql + len; tail++) {
+        if (*tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != '\r' && *tail != ';') {
+            sqlite3_finalize(st);
+            snprintf(rd->err, sizeof rd->err, "one statement at a time: text follows the first");
+            return ARGUS_READ_ERROR;
+        }
+    }
+    if (!sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        snprintf(rd->err, sizeof rd->err, "only reading statements are allowed");
+        return ARGUS_READ_ERROR;
+    }
+    sqlite_stmt *s = lru;
+    if (s) {
+        char *copy = malloc((size_t)len + 1);
+        if (!copy) {
+            sqlite3_finalize(st);
+            snprintf(rd->err, sizeof rd->err, "out of memory");
+            return ARGUS_READ_NOMEM;
+        }
+        memcpy(copy, sql, (size_t)len);
+        copy[len] = 0;
+        sqlite3_finalize(s->st);
+        free(s->sql);
+        *s = (sqlite_stmt){
+            .base = {&rd->base}, .rd = rd, .st = st, .sql = copy, .len = len, .cached = 1};
+    } else {
+        s = calloc(1, sizeof *s);
+        if (!s) {
+            sqlite3_finalize(st);
+            snprintf(rd->err, sizeof rd->err, "out of memory");
+            return ARGUS_READ_NOMEM;
+        }
+        *s = (sqlite_stmt){.base = {&rd->base}, .rd = rd, .st = st};
+    }
+    s->in_use = 1;
+    s->used = ++rd->clock;
+    *out = &s->base;
+    return ARGUS_READ_OK;
+}
+
+static int bound(sqlite_stmt *st, int rc)
+{
+    return rc == SQLITE_OK ? ARGUS_READ_OK : fail(st->rd, rc);
+}
+
+static int sqlread_bind_null(argus_read_stmt *base, int i)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return bound(st, sqlite3_bind_null(st->st, i));
+}
+
+static int sqlread_bind_int64(argus_read_stmt *base, int i, int64_t v)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return bound(st, sqlite3_bind_int64(st->st, i, v));
+}
+
+static int sqlread_bind_double(argus_read_stmt *base, int i, double v)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return bound(st, sqlite3_bind_double(st->st, i, v));
+}
+
+static int sqlread_bind_text(argus_read_stmt *base, int i, const char *s, int len)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return bound(st, sqlite3_bind_text(st->st, i, s, len, SQLITE_TRANSIENT));
+}
+
+static int sqlread_bind_blob(argus_read_stmt *base, int i, const void *p, int len)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return bound(st, sqlite3_bind_blob(st->st, i, p, len, SQLITE_TRANSIENT));
+}
+
+static int sqlread_param_count(argus_read_stmt *base)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return sqlite3_bind_parameter_count(st->st);
+}
+
+static int sqlread_step(argus_read_stmt *base)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    sqlite_read *rd = st->rd;
+    if (!sqlite3_stmt_busy(st->st)) {
+        rd->timed_out = 0;
+        rd->deadline_ns = rd->limits.statement_ms
+                              ? argus_mono_ns() + (int64_t)rd->limits.statement_ms * 1000000
+                              : 0;
+    }
+    int rc = sqlite3_step(st->st);
+    if (rc == SQLITE_ROW)
+        return ARGUS_READ_ROW;
+    if (rc == SQLITE_DONE)
+        return ARGUS_READ_DONE;
+    return fail(rd, rc);
+}
+
+static int sqlread_column_count(argus_read_stmt *base)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return sqlite3_column_count(st->st);
+}
+
+static const char *sqlread_column_name(argus_read_stmt *base, int i)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    const char *n = sqlite3_column_name(st->st, i);
+    return n ? n : "";
+}
+
+static argus_read_type sqlread_column_type(argus_read_stmt *base, int i)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    switch (sqlite3_column_type(st->st, i)) {
+    case SQLITE_INTEGER: return ARGUS_READ_INT;
+    case SQLITE_FLOAT: return ARGUS_READ_FLOAT;
+    case SQLITE_TEXT: return ARGUS_READ_TEXT;
+    case SQLITE_BLOB: return ARGUS_READ_BLOB;
+    default: return ARGUS_READ_NULL;
+    }
+}
+
+static int64_t sqlread_int64(argus_read_stmt *base, int i)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return sqlite3_column_int64(st->st, i);
+}
+
+static double sqlread_double(argus_read_stmt *base, int i)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    return sqlite3_column_double(st->st, i);
+}
+
+static const char *sqlread_text(argus_read_stmt *base, int i, size_t *len)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    const char *s = (const char *)sqlite3_column_text(st->st, i);
+    *len = (size_t)sqlite3_column_bytes(st->st, i);
+    return s ? s : "";
+}
+
+static const void *sqlread_blob(argus_read_stmt *base, int i, size_t *len)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    const void *p = sqlite3_column_blob(st->st, i);
+    *len = (size_t)sqlite3_column_bytes(st->st, i);
+    return p;
+}
+
+static void sqlread_done(argus_read_stmt *base)
+{
+    sqlite_stmt *st = (sqlite_stmt *)base;
+    if (!st)
+        return;
+    sqlite3_reset(st->st);
+    sqlite3_clear_bindings(st->st);
+    st->rd->deadline_ns = 0;
+    if (st->cached) {
+        st->in_use = 0;
+        return;
+    }
+    sqlite3_finalize(st->st);
+    free(st);
+}
+
+static const char *sqlread_error(const argus_read *base)
+{
+    const sqlite_read *rd = (const sqlite_read *)base;
+    return rd->err;
+}
+
+const argus_store_read_driver argus_store_read_sqlite = {
+    .name = "sqlite",
+    .open = sqlread_open,
+    .close = sqlread_close,
+    .prepare = sqlread_prepare,
+    .bind_null = sqlread_bind_null,
+    .bind_int64 = sqlread_bind_int64,
+    .bind_double = sqlread_bind_double,
+    .bind_text = sqlread_bind_text,
+    .bind_blob = sqlread_bind_blob,
+    .param_count = sqlread_param_count,
+    .step = sqlread_step,
+    .column_count = sqlread_column_count,
+    .column_name = sqlread_column_name,
+    .column_type = sqlread_column_type,
+    .int64 = sqlread_int64,
+    .double_ = sqlread_double,
+    .text = sqlread_text,
+    .blob = sqlread_blob,
+    .done = sqlread_done,
+    .error = sqlread_error,
+};
