@@ -89,6 +89,9 @@ fi
 # MariaDB killed and restarted under load (its own private server).
 tests/mysql/faults.sh "$BUILD"
 
+# argus-server started while MariaDB is down, then MariaDB started (its own private server).
+tests/mysql/start_down.sh "$BUILD"
+
 # docs/mysql.md: every ```mysql example, its ```output compared.
 mdb -e "CREATE DATABASE IF NOT EXISTS argus_docs" &&
     node tests/mysql/run_docs.mjs docs/mysql.md "$MARIADB_SOCK" "$ROOT/tests/fixtures/" |
