@@ -381,7 +381,7 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
         now->status = ARGUS_INGEST_UNAVAILABLE;
         now->retry_after_s = left_ms > 1000 ? (unsigned)((left_ms + 999) / 1000) : 1;
         snprintf(now->message, sizeof now->message,
-                 "database not reachable yet (%u attempts): %.200s", w->connect_attempts,
+                 "database not reachable yet (after %u attempts): %.200s", w->connect_attempts,
                  w->db_error);
         pthread_mutex_unlock(&w->mu);
         return 0;

@@ -38,6 +38,22 @@ else
 fi
 
 mariadb_kill
+# SIGTERM while waiting for the database: a prompt clean exit (nothing queued, nothing to drain).
+"$BUILD/argus-server" --db "mysql://root@127.0.0.1:$MARIADB_PORT/argus_down" --grpc-listen off \
+    --otlp-http-listen off --http-listen off --insight-worker off --retention off >"$W/term.log" 2>&1 &
+SERVER_PID=$!
+sleep 1.5
+kill "$SERVER_PID"
+T0=$(date +%s%N)
+wait "$SERVER_PID"
+rc=$?
+MS=$((($(date +%s%N) - T0) / 1000000))
+SERVER_PID=
+if [ "$rc" = 0 ] && [ "$MS" -lt 3000 ] && grep -q 'cannot connect to the database, retrying' "$W/term.log"; then
+    pass "mysql/start-down/sigterm-while-waiting (${MS} ms)"
+else
+    fail mysql/start-down/sigterm-while-waiting "expected exit 0 within 3 s after retry lines, got exit $rc after $MS ms: $(tail -2 "$W/term.log")"
+fi
 GRPC=$(mariadb_free_port)
 OTLP=$(mariadb_free_port)
 API=$(mariadb_free_port)
