@@ -110,8 +110,9 @@ int main(int argc, char **argv)
                   argus_log_quote(q, sizeof q, msg));
         return 1;
     }
-    argus_log(ARGUS_LOG_INFO, "database ready", "db=%s synchronous=%s", dbq,
-              cfg.sqlite_synchronous);
+    if (argus_writer_connected(writer))
+        argus_log(ARGUS_LOG_INFO, "database ready", "db=%s synchronous=%s", dbq,
+                  cfg.sqlite_synchronous);
 
     argus_insight_worker *insights = NULL;
     if (cfg.insight_worker && strcmp(cfg.db_scheme, "sqlite") != 0) {

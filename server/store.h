@@ -67,6 +67,9 @@ struct argus_store_read_driver; /* server/store_read.h (the API's read side) */
 typedef struct argus_store_driver {
     const char *scheme; /* "sqlite": ARGUS_DB starts with "<scheme>:" */
     const char *name;   /* for logs and /api/system */
+    /* 1: a database server (MariaDB/MySQL) that may come up after argus-server: an open that
+     * fails with ARGUS_STORE_RETRY at start is tried again with back-off, not fatal (writer.c) */
+    int network;
     /* write side (the writer thread) */
     int (*open)(argus_store **out, const argus_config *cfg, char *msg, size_t msglen);
     void (*close)(argus_store *st);

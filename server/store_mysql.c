@@ -319,8 +319,10 @@ static void ms_close(argus_store *base)
 
 /* A connection to cfg's server and database (created when missing); NULL with msg. Never another
  * host: the URL's host and port, or its socket, exactly. */
-static MYSQL *connect_db(const argus_config *cfg, int create, char *msg, size_t msglen)
+static MYSQL *connect_db(const argus_config *cfg, int create, unsigned *err, char *msg,
+                         size_t msglen)
 {
+    *err = CR_UNKNOWN_ERROR;
     MYSQL *db = mysql_init(NULL);
     if (!db) {
         snprintf(msg, msglen, "mysql: out of memory");
@@ -340,6 +342,7 @@ static MYSQL *connect_db(const argus_config *cfg, int create, char *msg, size_t 
         else
             snprintf(msg, msglen, "mysql: connecting to %s:%u: %s", cfg->db_host, cfg->db_port,
                      mysql_error(db));
+        *err = mysql_errno(db);
         mysql_close(db);
         return NULL;
     }
@@ -351,11 +354,31 @@ static MYSQL *connect_db(const argus_config *cfg, int create, char *msg, size_t 
         if (!missing || !create || strchr(cfg->db_name, '`') || mysql_query(db, q) != 0 ||
             mysql_select_db(db, cfg->db_name) != 0) {
             snprintf(msg, msglen, "mysql: database %s: %s", cfg->db_name, mysql_error(db));
+            *err = mysql_errno(db);
             mysql_close(db);
             return NULL;
         }
     }
     return db;
+}
+
+/* What a failed connect means: the server not reachable yet (refused, timed out, gone away, too
+ * many connections, shutting down, a host name that does not resolve yet) is worth waiting for:
+ * ARGUS_STORE_RETRY. The server answering "no" (access denied, no such database and no right to
+ * create it) is a configuration error that waiting will not fix: ARGUS_STORE_REJECT, so
+ * argus-server exits at start with the server's message (docs/mysql.md). */
+static int connect_failure(unsigned err)
+{
+    if (err >= 2000 && err < 3000) /* client side: CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, ... */
+        return ARGUS_STORE_RETRY;
+    switch (err) {
+    case ER_CON_COUNT_ERROR:
+    case ER_SERVER_SHUTDOWN:
+    case ER_OUT_OF_RESOURCES:
+    case ER_OUTOFMEMORY:
+    case ER_HOST_IS_BLOCKED: return ARGUS_STORE_RETRY;
+    default: return ARGUS_STORE_REJECT;
+    }
 }
 
 /* Applies the migrations newer than the database's version. MySQL commits DDL as it goes, so a
@@ -449,10 +472,11 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
     argus_buf_init(&st->scratch);
     argus_buf_init(&st->sql);
     st->lock_wait_s = cfg->sqlite_busy_timeout_ms / 1000 ? cfg->sqlite_busy_timeout_ms / 1000 : 1;
-    st->db = connect_db(cfg, 1, msg, msglen);
+    unsigned err;
+    st->db = connect_db(cfg, 1, &err, msg, msglen);
     if (!st->db) {
         ms_close(&st->base);
-        return ARGUS_STORE_RETRY;
+        return connect_failure(err);
     }
     char q[200];
     snprintf(
@@ -1387,7 +1411,8 @@ static int ms_ping(argus_store_pinger **pp, const argus_config *cfg, char *msg, 
             snprintf(msg, msglen, "mysql: out of memory");
             return -1;
         }
-        p->db = connect_db(cfg, 0, msg, msglen);
+        unsigned err;
+        p->db = connect_db(cfg, 0, &err, msg, msglen);
         if (!p->db) {
             free(p);
             return -1;
@@ -1409,7 +1434,7 @@ static int ms_ping(argus_store_pinger **pp, const argus_config *cfg, char *msg, 
         .begin = ms_begin, .put = ms_put, .commit = ms_commit, .rollback = ms_rollback,            \
         .broken = ms_broken, .probe = ms_probe, .set_wait_deadline = ms_set_wait_deadline,         \
         .purge_chunk = ms_purge_chunk, .ping = ms_ping, .pinger_free = ms_pinger_free,             \
-        .read = NULL,                                                                              \
+        .read = NULL, .network = 1,                                                                \
     }
 
 const argus_store_driver argus_store_mysql = MYSQL_DRIVER("mysql");

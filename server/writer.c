@@ -34,6 +34,10 @@
  * answered "retry later" (after this many seconds) without being decoded or queued, and the
  * writer probes the database every PROBE_INTERVAL_MS; the first probe that commits closes it. */
 #define BREAKER_FAILURES 3
+/* A network database (MariaDB/MySQL) not reachable at start: the server runs anyway, answers
+ * exports "retry later", and tries to connect again after 1 s, doubling up to 30 s. */
+#define CONNECT_BACKOFF_MIN_MS 1000
+#define CONNECT_BACKOFF_MAX_MS 30000
 #define BREAKER_RETRY_AFTER_S 2
 /* Memory budget: a request's decoded and rendered size is estimated from the wire (estimate())
  * and reserved before decoding; at least this much. */
@@ -89,9 +93,14 @@ struct argus_writer {
     char db_error[256];
     int breaker_open;
     unsigned failures_in_row; /* failed batches and probes since the last commit */
-    size_t mem_used;          /* the memory budget: bytes reserved by jobs */
-    size_t released;          /* bytes released since the last malloc_trim */
-    int64_t last_trim_ns;     /* writer thread only */
+    /* not connected since start yet (a network database that was down): exports are refused
+     * and the writer thread tries again at next_connect_ns */
+    int connecting;
+    unsigned connect_attempts, connect_backoff_ms;
+    int64_t next_connect_ns;
+    size_t mem_used;      /* the memory budget: bytes reserved by jobs */
+    size_t released;      /* bytes released since the last malloc_trim */
+    int64_t last_trim_ns; /* writer thread only */
     /* the /readyz connection, under ping_mu */
     pthread_mutex_t ping_mu;
     argus_store_pinger *pinger;
@@ -367,6 +376,16 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     pthread_mutex_lock(&w->mu);
     int full = overflows(w, 1, 4 * len);
     size_t waiting = w->q_items;
+    if (w->connecting && !w->stopping) {
+        int64_t left_ms = (w->next_connect_ns - argus_mono_ns()) / 1000000;
+        now->status = ARGUS_INGEST_UNAVAILABLE;
+        now->retry_after_s = left_ms > 1000 ? (unsigned)((left_ms + 999) / 1000) : 1;
+        snprintf(now->message, sizeof now->message,
+                 "database not reachable yet (after %u attempts): %.200s", w->connect_attempts,
+                 w->db_error);
+        pthread_mutex_unlock(&w->mu);
+        return 0;
+    }
     if (w->breaker_open && !w->stopping) {
         now->status = ARGUS_INGEST_UNAVAILABLE;
         now->retry_after_s = BREAKER_RETRY_AFTER_S;
@@ -760,6 +779,47 @@ static void probe(argus_writer *w)
     set_health(w, res == ARGUS_STORE_OK, msg);
 }
 
+/* The database server of cfg for logs: "host:port" or the socket path, quoted when needed. */
+static void db_server(const argus_config *cfg, char *out, size_t n)
+{
+    char s[600];
+    if (cfg->db_socket[0])
+        snprintf(s, sizeof s, "%s", cfg->db_socket);
+    else
+        snprintf(s, sizeof s, "%s:%u", cfg->db_host, (unsigned)cfg->db_port);
+    argus_log_quote(out, n, s);
+}
+
+/* One more attempt to connect to a database that was not reachable at start; on success the
+ * migrations have run (argus_store_open) and ingest proceeds. */
+static void connect_attempt(argus_writer *w)
+{
+    char msg[256] = "", q[700];
+    int res = open_store(w, msg, sizeof msg);
+    db_server(&w->cfg, q, sizeof q);
+    pthread_mutex_lock(&w->mu);
+    unsigned attempt = ++w->connect_attempts;
+    if (res == ARGUS_STORE_OK) {
+        w->connecting = 0;
+        w->db_ok = 1;
+        w->db_error[0] = 0;
+        pthread_mutex_unlock(&w->mu);
+        argus_log(ARGUS_LOG_INFO, "database ready", "server=%s attempts=%u", q, attempt);
+        return;
+    }
+    w->connect_backoff_ms = w->connect_backoff_ms * 2 > CONNECT_BACKOFF_MAX_MS
+                                ? CONNECT_BACKOFF_MAX_MS
+                                : w->connect_backoff_ms * 2;
+    unsigned next_ms = w->connect_backoff_ms;
+    w->next_connect_ns = argus_mono_ns() + (int64_t)next_ms * 1000000;
+    snprintf(w->db_error, sizeof w->db_error, "%s", msg);
+    pthread_mutex_unlock(&w->mu);
+    char e[300];
+    argus_log(ARGUS_LOG_ERROR, "cannot connect to the database, retrying",
+              "server=%s attempt=%u retry_in_ms=%u error=%s", q, attempt, next_ms,
+              argus_log_quote(e, sizeof e, msg));
+}
+
 /* ---- purges ---------------------------------------------------------------------------------- */
 
 static void purge_finish(argus_writer *w, purge_task *t, int ok, const char *message)
@@ -917,6 +977,18 @@ static void *writer_main(void *arg)
                 pthread_mutex_lock(&w->mu);
                 continue;
             }
+            if (w->connecting) {
+                /* Nothing is queued or purged before the first connection. */
+                int64_t left = w->next_connect_ns - argus_mono_ns();
+                if (left <= 0) {
+                    pthread_mutex_unlock(&w->mu);
+                    connect_attempt(w);
+                    pthread_mutex_lock(&w->mu);
+                    continue;
+                }
+                argus_cond_wait_until(&w->wake, &w->mu, w->next_connect_ns);
+                continue;
+            }
             retention_tick(w);
             if (w->purges && w->db_ok) {
                 /* Idle: purge chunk after chunk; a request arriving waits one chunk at most. */
@@ -1030,10 +1102,29 @@ int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, s
     pthread_mutex_init(&w->pool_mu, NULL);
     pthread_mutex_init(&w->ping_mu, NULL);
     argus_cond_init(&w->wake);
-    if (!(w->driver = argus_store_driver_for(cfg->db_url, msg, msglen)) ||
-        open_store(w, msg, msglen) != ARGUS_STORE_OK) {
+    if (!(w->driver = argus_store_driver_for(cfg->db_url, msg, msglen))) {
         argus_writer_free(w);
         return -1;
+    }
+    int res = open_store(w, msg, msglen);
+    if (res != ARGUS_STORE_OK && (res != ARGUS_STORE_RETRY || !w->driver->network)) {
+        argus_writer_free(w);
+        return -1;
+    }
+    if (res != ARGUS_STORE_OK) {
+        /* A database server not reachable yet (down, starting, too many connections): run
+         * anyway, not ready, and connect from the writer thread with back-off. */
+        w->connecting = 1;
+        w->db_ok = 0;
+        w->connect_attempts = 1;
+        w->connect_backoff_ms = CONNECT_BACKOFF_MIN_MS;
+        w->next_connect_ns = argus_mono_ns() + (int64_t)CONNECT_BACKOFF_MIN_MS * 1000000;
+        snprintf(w->db_error, sizeof w->db_error, "%s", msg);
+        char q[700], e[300];
+        db_server(cfg, q, sizeof q);
+        argus_log(ARGUS_LOG_ERROR, "cannot connect to the database, retrying",
+                  "server=%s attempt=1 retry_in_ms=%d error=%s", q, CONNECT_BACKOFF_MIN_MS,
+                  argus_log_quote(e, sizeof e, msg));
     }
     if (argus_thread_start(&w->thread, "argus-writer", writer_main, w) != 0) {
         snprintf(msg, msglen, "writer: cannot start thread");
@@ -1045,6 +1136,14 @@ int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, s
     return 0;
 }
 
+int argus_writer_connected(argus_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int connected = !w->connecting;
+    pthread_mutex_unlock(&w->mu);
+    return connected;
+}
+
 int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
 {
     int ok = 1;
@@ -1052,6 +1151,11 @@ int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
     if (w->stopping) {
         ok = 0;
         snprintf(reason, reasonlen, "shutting down");
+    } else if (w->connecting) {
+        ok = 0;
+        int64_t left_ms = (w->next_connect_ns - argus_mono_ns()) / 1000000;
+        snprintf(reason, reasonlen, "database not reachable yet (%u attempts, next in %lld ms): %s",
+                 w->connect_attempts, (long long)(left_ms > 0 ? left_ms : 0), w->db_error);
     } else if (w->breaker_open) {
         ok = 0;
         snprintf(reason, reasonlen,

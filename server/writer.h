@@ -42,7 +42,8 @@ typedef void (*argus_ingest_done_fn)(void *ctx, const argus_ingest_result *r);
 typedef struct argus_writer argus_writer;
 
 /* Opens the database (creating and migrating it) and starts the writer thread. Returns 0, or -1
- * with msg when the database cannot be opened. */
+ * with msg when the database cannot be opened, except a network database (driver->network) whose
+ * open failed with ARGUS_STORE_RETRY: then 0, and the writer connects later (see below). */
 int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, size_t msglen);
 
 /* Decodes payload (borrowed during the call) in the format the transport says (gRPC: always
@@ -53,6 +54,11 @@ int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, s
 int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format format,
                         const void *payload, size_t len, argus_ingest_done_fn done, void *ctx,
                         argus_ingest_result *now);
+
+/* 0 while a database server that was not reachable at start has not been connected yet (the
+ * writer thread retries with back-off, 1 s doubling to 30 s; exports are answered "retry later"
+ * meanwhile), else 1. */
+int argus_writer_connected(argus_writer *w);
 
 /* 1 when the database answered the last attempt and the queue is moving, else 0 with reason. */
 int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen);

@@ -190,21 +190,3 @@ size_t argus_varint_put(uint8_t out[ARGUS_VARINT_MAX], uint64_t v)
     } while (v);
     return n;
 }
-
-int argus_varint_get(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (*pos >= len)
-            return -1;
-        uint8_t b = p[(*pos)++];
-        if (shift == 63 && b > 1)
-            return -1;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
-}

@@ -178,6 +178,14 @@ const char *argus_otlp_log_invalid(const argus_pb_log *l)
     return NULL;
 }
 
+/* The descriptor's validity rule, called directly so the compiler can inline it in the loops
+ * below (they run once per item). */
+static inline const char *item_invalid(argus_signal sig, const void *item)
+{
+    return sig == ARGUS_SIGNAL_TRACES ? argus_otlp_span_invalid(item)
+                                      : argus_otlp_log_invalid(item);
+}
+
 /* ---- payloads of any signal ------------------------------------------------------------------ */
 
 /* Where the three levels of a signal's payload keep their lists: the generated structs of both
@@ -303,7 +311,7 @@ int argus_otlp_decode(argus_otlp_payload *p, const void *payload, size_t len,
             const void *se = elem_at(re, sh->scopes, si);
             size_t ni = n_at(se, sh->n_items);
             for (size_t ki = 0; ki < ni; ki++) {
-                const char *why = sig->invalid(elem_at(se, sh->items, ki));
+                const char *why = item_invalid(p->signal, elem_at(se, sh->items, ki));
                 if (why && p->rejected++ == 0)
                     snprintf(p->reject_message, sizeof p->reject_message,
                              "%s[%zu].%s[%zu].%s[%zu]: %s", sig->level_names[0], ri,
@@ -414,7 +422,7 @@ int argus_otlp_iter_next(argus_otlp_iter *it)
             size_t ni = n_at(se, sh->n_items);
             while (it->ki < ni) {
                 const void *item = elem_at(se, sh->items, it->ki++);
-                if (!it->sig->invalid(item)) {
+                if (!item_invalid(it->sig->signal, item)) {
                     it->item = item;
                     it->n++;
                     return 1;

@@ -2,7 +2,8 @@
 # The `mysql` test layer: a private MariaDB server (tests/mysql/mariadb.sh) with argus_udf.so
 # from build dir $1 in its plugin directory; install / reinstall / upgrade in place / uninstall
 # of the UDFs, errors that fail a statement without hurting the server, SQLite-MariaDB parity
-# (tests/mysql/parity), the standalone entry-point harness, and the examples of docs/mysql.md.
+# (tests/mysql/parity), the standalone entry-point harness, the examples of docs/mysql.md, and
+# argus-server on MariaDB: rows vs SQLite, MariaDB killed under load, MariaDB down at start.
 #   tests/mysql/run.sh build            # results to $ARGUS_RESULTS ("ok ..." / "not ok ...")
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -88,6 +89,9 @@ fi
 
 # MariaDB killed and restarted under load (its own private server).
 tests/mysql/faults.sh "$BUILD"
+
+# argus-server started while MariaDB is down, then MariaDB started (its own private server).
+tests/mysql/start_down.sh "$BUILD"
 
 # docs/mysql.md: every ```mysql example, its ```output compared.
 mdb -e "CREATE DATABASE IF NOT EXISTS argus_docs" &&

@@ -1,8 +1,9 @@
 /* The batching writer and the SQLite storage driver, in process, on real SQLite databases:
  * the live-tail publish after COMMIT (argus_writer_on_commit), retried requests stored once,
  * purges (everything, older than) keeping the traces summary, rollups, patterns and the search
- * index consistent, and a COMMIT that itself fails: no request is acknowledged before its
- * COMMIT succeeded. Built into build/tests/unit, so the unit and asan layers run it.
+ * index consistent, a COMMIT that itself fails (no request is acknowledged before its COMMIT
+ * succeeded), and a database server not reachable at start (not ready, then connected). Built
+ * into build/tests/unit, so the unit and asan layers run it.
  *   build/tests/unit/test_writer */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -467,6 +468,83 @@ static void test_commit_failure_never_acknowledged(void **state)
     free(logs.data);
 }
 
+/* A database server not reachable at start (a network driver, here SQLite behind a switch that
+ * refuses the connection the way MariaDB's client does): the writer starts anyway, not ready,
+ * exports answered "retry later" with nothing stored; it connects by itself on its back-off
+ * (first retry after 1 s) and then stores. A refusal that waiting cannot fix (REJECT: access
+ * denied), or any failed open of a file database, stops the start. */
+static atomic_int server_down, server_answer;
+
+static int netfail_open(argus_store **out, const argus_config *cfg, char *msg, size_t msglen)
+{
+    *out = NULL;
+    if (atomic_load(&server_down)) {
+        snprintf(msg, msglen, "connecting to 127.0.0.1:1: %s",
+                 atomic_load(&server_answer) == ARGUS_STORE_REJECT ? "Access denied"
+                                                                   : "Connection refused");
+        return atomic_load(&server_answer);
+    }
+    return argus_store_sqlite.open(out, cfg, msg, msglen);
+}
+
+static void test_server_down_at_start(void **state)
+{
+    fixture_state *f = *state;
+    static argus_store_driver net, file;
+    net = argus_store_sqlite;
+    net.scheme = "netfail-sqlite";
+    net.open = netfail_open;
+    net.network = 1;
+    file = net;
+    file.scheme = "filefail-sqlite";
+    file.network = 0;
+    assert_int_equal(argus_store_driver_add(&net), 0);
+    assert_int_equal(argus_store_driver_add(&file), 0);
+    char msg[512] = "";
+    atomic_store(&server_down, 1);
+
+    /* access denied: not worth waiting for */
+    atomic_store(&server_answer, ARGUS_STORE_REJECT);
+    config_for(f, "netfail-sqlite");
+    assert_int_equal(argus_writer_start(&f->w, &f->cfg, msg, sizeof msg), -1);
+    assert_null(f->w);
+    assert_non_null(strstr(msg, "Access denied"));
+    /* a file database that cannot be opened: a configuration error */
+    atomic_store(&server_answer, ARGUS_STORE_RETRY);
+    config_for(f, "filefail-sqlite");
+    assert_int_equal(argus_writer_start(&f->w, &f->cfg, msg, sizeof msg), -1);
+    assert_null(f->w);
+
+    /* refused: runs, not ready, refuses exports, then connects on its own */
+    config_for(f, "netfail-sqlite");
+    start(f);
+    assert_int_equal(argus_writer_connected(f->w), 0);
+    char reason[512];
+    assert_int_equal(argus_writer_ready(f->w, reason, sizeof reason), 0);
+    if (!strstr(reason, "database not reachable yet") || !strstr(reason, "127.0.0.1:1"))
+        fail_msg("expected a reason naming the unreachable server, got: %s", reason);
+    buf logs = fixture("logs_basic.pb");
+    int64_t visible = 0;
+    argus_ingest_result r = export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, &visible);
+    assert_int_equal(r.status, ARGUS_INGEST_UNAVAILABLE);
+    assert_true(r.retry_after_s >= 1);
+    if (!strstr(r.message, "Connection refused"))
+        fail_msg("expected the export refused with the connection error, got: %s", r.message);
+    atomic_store(&server_down, 0);
+    int connected = 0;
+    for (int i = 0; i < 40 && !connected; i++) {
+        usleep(100 * 1000);
+        connected = argus_writer_connected(f->w);
+    }
+    if (!connected)
+        fail_msg("expected the writer connected within 4 s of the server answering, got not");
+    assert_int_equal(argus_writer_ready(f->w, reason, sizeof reason), 1);
+    r = export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, &visible);
+    assert_int_equal(r.status, ARGUS_INGEST_OK);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), 3);
+    free(logs.data);
+}
+
 /* ARGUS_DB selects the driver by scheme; a known backend missing from the build says so. */
 static void test_driver_for_scheme(void **state)
 {
@@ -488,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_purge_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_older_than, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_failure_never_acknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_down_at_start, setup, teardown),
         cmocka_unit_test(test_driver_for_scheme),
     };
     return cmocka_run_group_tests_name("writer", tests, NULL, NULL);

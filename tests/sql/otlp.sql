@@ -59,3 +59,8 @@ SELECT 'like-json-check-logs', otlp_check(readfile('tests/fixtures/hand/logs_lik
 SELECT 'like-json-store-spans', argus_store(readfile('tests/fixtures/hand/spans_like_json.pb')) = 2;
 SELECT 'like-json-store-logs', argus_store(readfile('tests/fixtures/hand/logs_like_json.pb')) = 2;
 SELECT 'like-json-stored', (SELECT count(*) FROM spans WHERE service_name = 'json-lookalike') || '/' || (SELECT count(*) FROM logs WHERE service_name = 'json-lookalike') = '1/1';
+-- duration_ns is 0 for a span that ends before it starts (not a negative or wrapped number).
+SELECT 'duration-end-before-start', (SELECT duration_ns FROM otlp_spans('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"backwards","startTimeUnixNano":"1700000000500000000","endTimeUnixNano":"1700000000100000000"}]}]}]}')) = 0;
+-- An empty service.name is no name: the span gets unknown_service, as without the attribute.
+SELECT 'service-name-empty', (SELECT service_name FROM otlp_spans('{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":""}}]},"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"anon","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}')) = 'unknown_service';
+SELECT 'service-name-empty-log', (SELECT service_name FROM otlp_logs('{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":""}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"x"}}]}]}]}')) = 'unknown_service';

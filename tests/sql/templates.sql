@@ -62,3 +62,6 @@ FROM logs GROUP BY pattern_id;
 SELECT 'tmpl-patterns-rows', (SELECT count(*) FROM log_patterns) = 2;
 SELECT 'tmpl-patterns-count',
        (SELECT count FROM log_patterns WHERE template = 'User <num> logged in from <ip>') = 2;
+-- A digit run longer than a field allows is not that field: five digits after a time are no zone.
+SELECT 'tmpl-zone-too-long', log_template('at 10:15:22+12345 x') = 'at <ts><num> x';
+SELECT 'tmpl-zone-hhmm', log_template('at 10:15:22+0530 x') = 'at <ts> x';
