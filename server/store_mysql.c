@@ -997,36 +997,20 @@ static int put_resources(mysql_store *st, argus_signal sig, void *decoded, char 
     int64_t last = 0;
     int have = 0;
     argus_value id, name, attrs, url;
-    if (sig == ARGUS_SIGNAL_TRACES) {
-        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
-            argus_otlp_span_column(&it, ARGUS_SPAN_RESOURCE_ID, &id, &st->scratch);
-            if (have && id.i == last)
-                continue;
-            argus_otlp_span_column(&it, ARGUS_SPAN_SERVICE_NAME, &name, &st->scratch);
-            argus_otlp_span_column(&it, ARGUS_SPAN_RESOURCE_ATTRIBUTES, &attrs, &st->scratch);
-            argus_otlp_span_column(&it, ARGUS_SPAN_RESOURCE_SCHEMA_URL, &url, &st->scratch);
-            if (bulk_grow(b))
-                return out_of_memory(msg, msglen);
-            set_value(b, 0, &id), set_value(b, 1, &name), set_value(b, 2, &attrs);
-            set_value(b, 3, &url);
-            b->n++;
-            last = id.i, have = 1;
-        }
-    } else {
-        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
-            argus_otlp_log_column(&it, ARGUS_LOG_RESOURCE_ID, &id, &st->scratch);
-            if (have && id.i == last)
-                continue;
-            argus_otlp_log_column(&it, ARGUS_LOG_SERVICE_NAME, &name, &st->scratch);
-            argus_otlp_log_column(&it, ARGUS_LOG_RESOURCE_ATTRIBUTES, &attrs, &st->scratch);
-            argus_otlp_log_column(&it, ARGUS_LOG_RESOURCE_SCHEMA_URL, &url, &st->scratch);
-            if (bulk_grow(b))
-                return out_of_memory(msg, msglen);
-            set_value(b, 0, &id), set_value(b, 1, &name), set_value(b, 2, &attrs);
-            set_value(b, 3, &url);
-            b->n++;
-            last = id.i, have = 1;
-        }
+    const argus_signal_desc *d = argus_signal_get(sig);
+    for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
+        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ID], &id, &st->scratch);
+        if (have && id.i == last)
+            continue;
+        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SERVICE_NAME], &name, &st->scratch);
+        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ATTRIBUTES], &attrs, &st->scratch);
+        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SCHEMA_URL], &url, &st->scratch);
+        if (bulk_grow(b))
+            return out_of_memory(msg, msglen);
+        set_value(b, 0, &id), set_value(b, 1, &name), set_value(b, 2, &attrs);
+        set_value(b, 3, &url);
+        b->n++;
+        last = id.i, have = 1;
     }
     return bulk_run(st, b, msg, msglen, "storing resources");
 }
@@ -1039,31 +1023,21 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
     b->n = 0;
     int64_t id = st->next_id[sig];
     argus_value v;
-    if (sig == ARGUS_SIGNAL_TRACES) {
-        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
-            if (bulk_grow(b))
-                return out_of_memory(msg, msglen);
-            set_int(b, 0, id + (int64_t)b->n);
-            for (unsigned c = 0; c < sizeof span_src / sizeof *span_src; c++) {
-                argus_otlp_span_column(&it, span_src[c], &v, &st->scratch);
-                set_value(b, c + 1, &v);
-            }
-            b->n++;
+    const int *src = sig == ARGUS_SIGNAL_TRACES ? span_src : log_src;
+    unsigned nsrc = sig == ARGUS_SIGNAL_TRACES ? sizeof span_src / sizeof *span_src
+                                               : sizeof log_src / sizeof *log_src;
+    for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
+        if (bulk_grow(b))
+            return out_of_memory(msg, msglen);
+        set_int(b, 0, id + (int64_t)b->n);
+        for (unsigned c = 0; c < nsrc; c++) {
+            argus_otlp_column(&it, src[c], &v, &st->scratch);
+            set_value(b, c + 1, &v);
         }
-    } else {
-        for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
-            if (bulk_grow(b))
-                return out_of_memory(msg, msglen);
-            set_int(b, 0, id + (int64_t)b->n);
-            for (unsigned c = 0; c < sizeof log_src / sizeof *log_src; c++) {
-                argus_otlp_log_column(&it, log_src[c], &v, &st->scratch);
-                set_value(b, c + 1, &v);
-            }
-            /* a record without a time is stored at its observed time, as in SQLite */
-            if (b->cols[1].ints[b->n] == 0)
-                b->cols[1].ints[b->n] = b->cols[2].ints[b->n];
-            b->n++;
-        }
+        /* a record without a time is stored at its observed time, as in SQLite */
+        if (sig == ARGUS_SIGNAL_LOGS && b->cols[1].ints[b->n] == 0)
+            b->cols[1].ints[b->n] = b->cols[2].ints[b->n];
+        b->n++;
     }
     size_t n = b->n;
     int res = bulk_run(st, b, msg, msglen,
