@@ -145,12 +145,14 @@ await guard('sse/fan-out', async () => {
 await guard('sse/stalled-client', async () => {
   // Enough bytes for svc0 to overflow the stalled client's socket and its 256 KiB buffer.
   // The kernel buffers a stalled loopback reader up to tcp_rmem's maximum (32 MiB here) plus
-  // tcp_wmem (4 MiB): send more than that to svc0.
+  // tcp_wmem (4 MiB): send more than that to svc0 (700 records of 60 KB: 42 MB; 500 made only
+  // 30 MB, so a slow run could fit all of it in the socket buffers and never skip).
   const pad = 'x'.repeat(60000);
+  const rounds = 7;
   const t0 = Date.now();
   const before = clients[1].c.events.length;
   const sent = [];
-  for (let r = 0; r < 5; r++) {
+  for (let r = 0; r < rounds; r++) {
     sent.push(...(await send(100, pad, ['svc0'])));
     sent.push(...(await send(60, '', ['svc1'])));
   }
@@ -163,7 +165,7 @@ await guard('sse/stalled-client', async () => {
   await until(() => stalled.skipped > 0, 5000);
   const svc0 = stalled.events.length + stalled.skipped;
   checkTrue('sse/stalled-client-told-what-it-skipped', stalled.skipped > 0, 'event: skipped with a count', `${stalled.events.length} events, skipped ${stalled.skipped}`);
-  const expected = 6 * 5 + 500; // every svc0 record sent: delivered or counted as skipped
+  const expected = 6 * 5 + 100 * rounds; // every svc0 record sent: delivered or counted as skipped
   check('sse/stalled-delivered-plus-skipped', true, await until(() => stalled.events.length + stalled.skipped === expected, 5000) || svc0);
 });
 
