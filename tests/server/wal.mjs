@@ -3,7 +3,7 @@
 // truncated (an idle server gives the disk space back).
 //   node tests/server/wal.mjs build
 import { startServer, stopServer, sql, sleep, check, checkTrue, guard, done } from './lib.mjs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -12,10 +12,18 @@ const srv = await startServer(build, { ARGUS_LOG_LEVEL: 'debug' });
 const walSize = () => { try { return fs.statSync(`${srv.db}-wal`).size; } catch { return 0; } };
 
 await guard('wal', async () => {
-  const lg = spawnSync(path.resolve(build, 'argus-loadgen'), [
-    '--endpoint', srv.grpcUrl.replace(/^http:\/\//, ''), '--concurrent', '4', '--duration', '3',
-    '--spans-per-request', '1000', '--logs-per-request', '0', '--retry',
-  ], { encoding: 'utf8' });
+  // Run asynchronously: a spawnSync would stop this process from reading the server's debug log
+  // meanwhile, the pipe would fill and the server's log writes (and its writer thread) would block.
+  const lg = await new Promise((resolve) => {
+    const p = spawn(path.resolve(build, 'argus-loadgen'), [
+      '--endpoint', srv.grpcUrl.replace(/^http:\/\//, ''), '--concurrent', '4', '--duration', '3',
+      '--spans-per-request', '1000', '--logs-per-request', '0', '--retry',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', () => {});
+    p.on('close', (status) => resolve({ status, stdout }));
+  });
   check('wal/loadgen-ok', 0, lg.status);
   const acked = Number((/ spans=(\d+)/.exec(lg.stdout) || [])[1] || -1);
   checkTrue('wal/grew-past-a-checkpoint', walSize() > 8 << 20 || /debug sqlite: checkpoint rc=0/.test(srv.log()),
