@@ -41,11 +41,10 @@ local function list(req)
   end
   for name, values in pairs(req.query_all) do
     if name:sub(1, 5) == "attr." then
-      local key = name:sub(6)
-      if key == "" or key:find('["\\]') then P.bad(name, "attribute keys cannot be empty or hold quotes") end
+      local path = P.key_path(name, name:sub(6))
       for _, v in ipairs(values) do
         add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND CAST(json_extract(sp.attributes, ?) AS TEXT) = ?)",
-            '$."' .. key .. '"', v)
+            path, v)
       end
     end
   end

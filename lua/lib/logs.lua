@@ -25,11 +25,6 @@ L.JSON_SQL = [[json_object(
   'insight', CASE WHEN json_valid(l.insight) THEN json(l.insight) END,
   'pattern_id', l.pattern_id)]]
 
--- A JSON path for one object key: $."key" (keys holding a quote cannot be expressed).
-local function key_path(name, key)
-  if key == "" or key:find('["\\]') then P.bad(name, "attribute keys cannot be empty or hold quotes") end
-  return '$."' .. key .. '"'
-end
 
 -- Full-text: a word (with an optional trailing *) or a phrase, as an FTS5 string.
 local function fts_string(text, prefix)
@@ -106,10 +101,10 @@ local function term_condition(f, t)
   elseif lk == "pattern" then
     add(f, neg, "l.pattern_id = ?", v)
   elseif key:sub(1, 5) == "attr." then
-    add(f, neg, "CAST(json_extract(l.attributes, ?) AS TEXT) = ?", key_path("q", key:sub(6)), v)
+    add(f, neg, "CAST(json_extract(l.attributes, ?) AS TEXT) = ?", P.key_path("q", key:sub(6)), v)
   elseif key:sub(1, 9) == "resource." then
     add(f, neg, "l.resource_id IN (SELECT r.id FROM resources r WHERE CAST(json_extract(r.attributes, ?) AS TEXT) = ?)",
-        key_path("q", key:sub(10)), v)
+        P.key_path("q", key:sub(10)), v)
   else
     P.bad("q", "unknown filter '" .. key .. ":' (service, severity, level, trace_id, span_id, " ..
           "insight, pattern, attr.KEY, resource.KEY)")

@@ -207,4 +207,11 @@ function P.hex_id(name, s, len)
   return low
 end
 
+-- A JSON path for one object key, bound as a value: $."key" (keys holding a quote cannot be
+-- expressed). name is the parameter named in the error.
+function P.key_path(name, key)
+  if key == "" or key:find('["\\]') then P.bad(name, "attribute keys cannot be empty or hold quotes") end
+  return '$."' .. key .. '"'
+end
+
 return P
