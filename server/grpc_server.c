@@ -228,7 +228,8 @@ static void handle_export(gcall *c)
     /* A message flagged compressed whose grpc-encoding grpc core does not know (it drops the
      * header and reports no compression) or that is identity/absent: its bytes are not what
      * they claim to be; the gRPC spec says UNIMPLEMENTED. Never decode them. */
-    if (alg == GRPC_COMPRESS_NONE && message_flags && (message_flags(c->call) & MESSAGE_COMPRESSED)) {
+    if (alg == GRPC_COMPRESS_NONE && message_flags &&
+        (message_flags(c->call) & MESSAGE_COMPRESSED)) {
         finish(c, ARGUS_GRPC_UNIMPLEMENTED,
                "message compressed with an unsupported grpc-encoding (or none declared); use "
                "gzip, deflate or identity",
