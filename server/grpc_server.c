@@ -17,6 +17,7 @@
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
 #include <dlfcn.h>
@@ -214,6 +215,22 @@ static void find_message_flags(void)
                   "when it does not decode\"");
 }
 
+/* grpc core's own messages (e.g. "Error parsing metadata" for a client's bad header) go through
+ * our log, so they never block on stderr either. */
+static void grpc_core_log(gpr_log_func_args *a)
+{
+    const char *file = a->file ? strrchr(a->file, '/') : NULL;
+    char q[1100];
+    argus_log(a->severity == GPR_LOG_SEVERITY_ERROR  ? ARGUS_LOG_WARN
+              : a->severity == GPR_LOG_SEVERITY_INFO ? ARGUS_LOG_INFO
+                                                     : ARGUS_LOG_DEBUG,
+              "grpc core", "at=%s:%d message=%s",
+              file      ? file + 1
+              : a->file ? a->file
+                        : "?",
+              a->line, argus_log_quote(q, sizeof q, a->message));
+}
+
 static void handle_export(gcall *c)
 {
     if (!c->payload) {
@@ -353,6 +370,7 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
         snprintf(msg, msglen, "grpc: out of memory");
         return -1;
     }
+    gpr_set_log_function(grpc_core_log);
     grpc_init();
     find_message_flags();
     g->writer = writer;
