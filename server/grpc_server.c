@@ -319,11 +319,9 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
                      size_t msglen)
 {
     *out = NULL;
-    argus_grpc *g = calloc(1, sizeof *g);
-    if (!g) {
-        snprintf(msg, msglen, "grpc: out of memory");
+    argus_grpc *g = argus_new_component(sizeof *g, "grpc", msg, msglen);
+    if (!g)
         return -1;
-    }
     grpc_init();
     g->writer = writer;
     g->shutdown_tag.kind = TAG_SHUTDOWN;
