@@ -365,11 +365,9 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
                      size_t msglen)
 {
     *out = NULL;
-    argus_grpc *g = calloc(1, sizeof *g);
-    if (!g) {
-        snprintf(msg, msglen, "grpc: out of memory");
+    argus_grpc *g = argus_new_component(sizeof *g, "grpc", msg, msglen);
+    if (!g)
         return -1;
-    }
     gpr_set_log_function(grpc_core_log);
     grpc_init();
     find_message_flags();
