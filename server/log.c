@@ -3,6 +3,7 @@
  * The whole line is formatted into a stack buffer and written with a single write() so lines
  * from different threads never interleave. */
 #include "log.h"
+#include "thread.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -46,8 +47,7 @@ void argus_log(argus_log_level level, const char *msg, const char *kv_fmt, ...)
     if (!argus_log_enabled(level))
         return;
     char line[2048];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    struct timespec ts = argus_wall_time();
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s",
