@@ -19,16 +19,10 @@ int64_t argus_mono_ms(void)
     return argus_mono_ns() / 1000000;
 }
 
-struct timespec argus_wall_time(void)
+int64_t argus_wall_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return ts;
-}
-
-int64_t argus_wall_ns(void)
-{
-    struct timespec ts = argus_wall_time();
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 

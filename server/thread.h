@@ -12,15 +12,12 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 /* Monotonic time (never jumps with the wall clock), for deadlines and durations. */
 int64_t argus_mono_ns(void);
 int64_t argus_mono_ms(void);
 /* Wall-clock time as unix nanoseconds, for timestamps. */
 int64_t argus_wall_ns(void);
-/* The same split into unix seconds and nanoseconds within the second (for formatting dates). */
-struct timespec argus_wall_time(void);
 /* Sleeps ms milliseconds (resuming after signals). */
 void argus_sleep_ms(unsigned ms);
 
