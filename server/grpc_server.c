@@ -17,8 +17,10 @@
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -196,6 +198,39 @@ static void on_done(void *ctx, const argus_ingest_result *r)
     finish_result(ctx, r);
 }
 
+/* The flags of the message a call received, with the bit that says "compressed": grpc core
+ * 1.51 reads them only through a test hook (a C++ symbol, not in its headers), looked up once at
+ * start; NULL when this libgrpc has none (then a message compressed with an unknown encoding is
+ * refused only when its bytes do not decode). */
+#define MESSAGE_COMPRESSED 0x80000000u /* GRPC_WRITE_INTERNAL_COMPRESS */
+static uint32_t (*message_flags)(grpc_call *);
+
+static void find_message_flags(void)
+{
+    void *f = dlsym(RTLD_DEFAULT, "_Z37grpc_call_test_only_get_message_flagsP9grpc_call");
+    memcpy(&message_flags, &f, sizeof f); /* object to function pointer, as POSIX allows */
+    if (!message_flags)
+        argus_log(ARGUS_LOG_WARN, "grpc: cannot read message flags from this libgrpc",
+                  "effect=\"a message compressed with an unknown grpc-encoding is refused only "
+                  "when it does not decode\"");
+}
+
+/* grpc core's own messages (e.g. "Error parsing metadata" for a client's bad header) go through
+ * our log, so they never block on stderr either. */
+static void grpc_core_log(gpr_log_func_args *a)
+{
+    const char *file = a->file ? strrchr(a->file, '/') : NULL;
+    char q[1100];
+    argus_log(a->severity == GPR_LOG_SEVERITY_ERROR  ? ARGUS_LOG_WARN
+              : a->severity == GPR_LOG_SEVERITY_INFO ? ARGUS_LOG_INFO
+                                                     : ARGUS_LOG_DEBUG,
+              "grpc core", "at=%s:%d message=%s",
+              file      ? file + 1
+              : a->file ? a->file
+                        : "?",
+              a->line, argus_log_quote(q, sizeof q, a->message));
+}
+
 static void handle_export(gcall *c)
 {
     if (!c->payload) {
@@ -207,6 +242,17 @@ static void handle_export(gcall *c)
      * size. Here inflating stops at the limit. */
     grpc_compression_algorithm alg =
         c->payload->type == GRPC_BB_RAW ? c->payload->data.raw.compression : GRPC_COMPRESS_NONE;
+    /* A message flagged compressed whose grpc-encoding grpc core does not know (it drops the
+     * header and reports no compression) or that is identity/absent: its bytes are not what
+     * they claim to be; the gRPC spec says UNIMPLEMENTED. Never decode them. */
+    if (alg == GRPC_COMPRESS_NONE && message_flags &&
+        (message_flags(c->call) & MESSAGE_COMPRESSED)) {
+        finish(c, ARGUS_GRPC_UNIMPLEMENTED,
+               "message compressed with an unsupported grpc-encoding (or none declared); use "
+               "gzip, deflate or identity",
+               NULL);
+        return;
+    }
     if (alg != GRPC_COMPRESS_NONE && alg != GRPC_COMPRESS_GZIP && alg != GRPC_COMPRESS_DEFLATE) {
         finish(c, ARGUS_GRPC_UNIMPLEMENTED, "unsupported grpc-encoding; use gzip, deflate or none",
                NULL);
@@ -319,12 +365,12 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
                      size_t msglen)
 {
     *out = NULL;
-    argus_grpc *g = calloc(1, sizeof *g);
-    if (!g) {
-        snprintf(msg, msglen, "grpc: out of memory");
+    argus_grpc *g = argus_new_component(sizeof *g, "grpc", msg, msglen);
+    if (!g)
         return -1;
-    }
+    gpr_set_log_function(grpc_core_log);
     grpc_init();
+    find_message_flags();
     g->writer = writer;
     g->shutdown_tag.kind = TAG_SHUTDOWN;
     pthread_mutex_init(&g->mu, NULL);

@@ -30,11 +30,7 @@ enum { S_LAST_ID, S_MAX_ID, S_TAG, S_PATTERNS, S_SAVE, NSTMTS };
 
 struct argus_insight_worker {
     argus_config cfg;
-    pthread_mutex_t mu;
-    pthread_cond_t wake; /* signalled on stop */
-    int stopping;        /* under mu */
-    int started;
-    pthread_t thread;
+    argus_worker wk;
     /* worker thread only */
     const char *sql[NSTMTS]; /* from the driver */
     sqlite3 *db;
@@ -147,26 +143,6 @@ static int run_batch(argus_insight_worker *w, int64_t lo, int64_t hi, char *msg,
     return rc;
 }
 
-/* Sleeps ms or until stop; returns 1 when stopping. */
-static int wait_ms(argus_insight_worker *w, unsigned ms)
-{
-    int64_t until = argus_mono_ns() + (int64_t)ms * 1000000;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stopping && argus_cond_wait_until(&w->wake, &w->mu, until) != ETIMEDOUT)
-        ;
-    int stopping = w->stopping;
-    pthread_mutex_unlock(&w->mu);
-    return stopping;
-}
-
-static int stopping(argus_insight_worker *w)
-{
-    pthread_mutex_lock(&w->mu);
-    int s = w->stopping;
-    pthread_mutex_unlock(&w->mu);
-    return s;
-}
-
 /* One step of the loop: 1 when a batch was committed, 0 when there was nothing to do, else a
  * SQLite error code (negated) with msg. */
 static int tick(argus_insight_worker *w, char *msg, size_t msglen)
@@ -213,18 +189,19 @@ static void *worker_main(void *arg)
     argus_stats *stats = argus_stats_get();
     unsigned backoff = w->cfg.insight_interval_ms;
     char msg[512];
-    while (!stopping(w)) {
+    while (!argus_worker_stopping(&w->wk)) {
         int r = tick(w, msg, sizeof msg);
         if (r == 1) {
             backoff = w->cfg.insight_interval_ms;
             /* Catch up at full speed, but never while the writer has requests waiting. */
-            if (atomic_load(&stats->queue_requests) > 0 && wait_ms(w, w->cfg.insight_interval_ms))
+            if (atomic_load(&stats->queue_requests) > 0 &&
+                argus_worker_sleep_ms(&w->wk, w->cfg.insight_interval_ms))
                 break;
             continue;
         }
         if (r == 0) {
             backoff = w->cfg.insight_interval_ms;
-            if (wait_ms(w, w->cfg.insight_interval_ms))
+            if (argus_worker_sleep_ms(&w->wk, w->cfg.insight_interval_ms))
                 break;
             continue;
         }
@@ -240,7 +217,7 @@ static void *worker_main(void *arg)
                       argus_log_quote(q, sizeof q, msg));
             close_db(w); /* reopened on the next tick: it may be the connection that broke */
         }
-        if (wait_ms(w, backoff))
+        if (argus_worker_sleep_ms(&w->wk, backoff))
             break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
@@ -252,11 +229,9 @@ int argus_insight_worker_start(argus_insight_worker **out, const argus_config *c
                                size_t msglen)
 {
     *out = NULL;
-    argus_insight_worker *w = calloc(1, sizeof *w);
-    if (!w) {
-        snprintf(msg, msglen, "insight worker: out of memory");
+    argus_insight_worker *w = argus_new_component(sizeof *w, "insight worker", msg, msglen);
+    if (!w)
         return -1;
-    }
     w->cfg = *cfg;
     const argus_store_driver *d = argus_store_driver_for(cfg->db_url, msg, msglen);
     size_t n = 0;
@@ -272,15 +247,11 @@ int argus_insight_worker_start(argus_insight_worker **out, const argus_config *c
     }
     if (w->cfg.insight_interval_ms == 0)
         w->cfg.insight_interval_ms = 1;
-    pthread_mutex_init(&w->mu, NULL);
-    argus_cond_init(&w->wake);
-    int e = argus_thread_start(&w->thread, "argus-insight", worker_main, w);
-    if (e != 0) {
-        snprintf(msg, msglen, "insight worker: cannot create thread: %s", strerror(e));
+    argus_worker_init(&w->wk);
+    if (argus_worker_start(&w->wk, "argus-insight", worker_main, w, msg, msglen) != 0) {
         argus_insight_worker_free(w);
         return -1;
     }
-    w->started = 1;
     argus_log(ARGUS_LOG_INFO, "insight worker started", "batch=%zu interval_ms=%u",
               w->cfg.insight_batch, w->cfg.insight_interval_ms);
     *out = w;
@@ -289,22 +260,14 @@ int argus_insight_worker_start(argus_insight_worker **out, const argus_config *c
 
 void argus_insight_worker_stop(argus_insight_worker *w)
 {
-    if (!w || !w->started)
-        return;
-    pthread_mutex_lock(&w->mu);
-    w->stopping = 1;
-    pthread_cond_broadcast(&w->wake);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    w->started = 0;
+    if (w)
+        argus_worker_stop(&w->wk);
 }
 
 void argus_insight_worker_free(argus_insight_worker *w)
 {
     if (!w)
         return;
-    argus_insight_worker_stop(w);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->mu);
+    argus_worker_destroy(&w->wk);
     free(w);
 }

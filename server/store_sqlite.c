@@ -43,11 +43,7 @@
 
 /* The checkpoint thread and what the writer tells it. */
 typedef struct checkpointer {
-    pthread_mutex_t mu;
-    pthread_cond_t cond; /* work requested, a round done, or stop */
-    pthread_t thread;
-    int started;
-    int stop;
+    argus_worker wk;    /* wk.cv: work requested, a round done, or stop */
     uint64_t requested; /* rounds asked for */
     uint64_t done;      /* rounds finished */
     int failed;         /* no checkpoint connection: the writer checkpoints itself */
@@ -219,31 +215,31 @@ static void *checkpoint_main(void *arg)
         sqlite3_close(db);
         db = NULL;
     }
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->wk.mu);
     c->failed = db == NULL;
     int grown = 0; /* rounds ran since the WAL file was last truncated */
     for (;;) {
-        while (!c->stop && c->done >= c->requested) {
+        while (!c->wk.stopping && c->done >= c->requested) {
             if (!grown || !db) {
-                pthread_cond_wait(&c->cond, &c->mu);
+                pthread_cond_wait(&c->wk.cv, &c->wk.mu);
                 continue;
             }
-            if (argus_cond_wait_ms(&c->cond, &c->mu, CKPT_IDLE_MS) != ETIMEDOUT ||
-                c->done < c->requested || c->stop)
+            if (argus_cond_wait_ms(&c->wk.cv, &c->wk.mu, CKPT_IDLE_MS) != ETIMEDOUT ||
+                c->done < c->requested || c->wk.stopping)
                 continue;
             /* Idle: give the disk space of a big WAL back (the writer waits for this briefly
              * should it start meanwhile). */
-            pthread_mutex_unlock(&c->mu);
+            pthread_mutex_unlock(&c->wk.mu);
             rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
             argus_log(ARGUS_LOG_DEBUG, "sqlite: idle, WAL truncated", "rc=%d", rc);
-            pthread_mutex_lock(&c->mu);
+            pthread_mutex_lock(&c->wk.mu);
             grown = 0;
         }
-        if (c->stop || !db)
+        if (c->wk.stopping || !db)
             break;
         grown = 1;
         uint64_t round = c->requested;
-        pthread_mutex_unlock(&c->mu);
+        pthread_mutex_unlock(&c->wk.mu);
         int wal = 0, copied = 0;
         rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &wal, &copied);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
@@ -252,11 +248,11 @@ static void *checkpoint_main(void *arg)
         else
             argus_log(ARGUS_LOG_DEBUG, "sqlite: checkpoint", "rc=%d wal_pages=%d copied_pages=%d",
                       rc, wal, copied);
-        pthread_mutex_lock(&c->mu);
+        pthread_mutex_lock(&c->wk.mu);
         c->done = round;
-        pthread_cond_broadcast(&c->cond);
+        pthread_cond_broadcast(&c->wk.cv);
     }
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->wk.mu);
     sqlite3_close(db);
     return NULL;
 }
@@ -270,24 +266,24 @@ static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
     checkpointer *c = arg;
     if (frames < c->start_frames)
         return SQLITE_OK;
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->wk.mu);
     if (c->failed) {
-        pthread_mutex_unlock(&c->mu);
+        pthread_mutex_unlock(&c->wk.mu);
         sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         return SQLITE_OK;
     }
     uint64_t want = ++c->requested;
-    pthread_cond_broadcast(&c->cond);
+    pthread_cond_broadcast(&c->wk.cv);
     if (frames >= c->wait_frames) {
         int64_t t0 = argus_mono_ns();
         int64_t until = t0 + (int64_t)CKPT_WAIT_MS * 1000000;
-        while (!c->stop && !c->failed && c->done < want &&
-               argus_cond_wait_until(&c->cond, &c->mu, until) != ETIMEDOUT) {
+        while (!c->wk.stopping && !c->failed && c->done < want &&
+               argus_cond_wait_until(&c->wk.cv, &c->wk.mu, until) != ETIMEDOUT) {
         }
         argus_log(ARGUS_LOG_DEBUG, "sqlite: waited for a checkpoint", "wal_pages=%d ms=%.1f",
                   frames, (double)(argus_mono_ns() - t0) / 1e6);
     }
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->wk.mu);
     return SQLITE_OK;
 }
 
@@ -296,15 +292,12 @@ static void checkpointer_start(checkpointer *c, sqlite3 *db, const char *path, i
     snprintf(c->path, sizeof c->path, "%s", path);
     c->start_frames = (int)(CKPT_START_BYTES / page_size);
     c->wait_frames = (int)(CKPT_WAIT_BYTES / page_size);
-    pthread_mutex_init(&c->mu, NULL);
-    argus_cond_init(&c->cond);
+    argus_worker_init(&c->wk);
     c->failed = 1; /* until the thread has its connection */
-    int e = argus_thread_start(&c->thread, "argus-ckpt", checkpoint_main, c);
-    if (e == 0)
-        c->started = 1;
-    else
+    char msg[200];
+    if (argus_worker_start(&c->wk, "argus-ckpt", checkpoint_main, c, msg, sizeof msg) != 0)
         argus_log(ARGUS_LOG_WARN, "sqlite: no checkpoint thread; the writer checkpoints",
-                  "error=\"%s\"", strerror(e));
+                  "error=\"%s\"", msg);
     c->initialized = 1;
     sqlite3_wal_hook(db, wal_hook, c);
 }
@@ -313,16 +306,8 @@ static void checkpointer_stop(checkpointer *c)
 {
     if (!c->initialized)
         return;
-    if (c->started) {
-        pthread_mutex_lock(&c->mu);
-        c->stop = 1;
-        pthread_cond_broadcast(&c->cond);
-        pthread_mutex_unlock(&c->mu);
-        pthread_join(c->thread, NULL);
-    }
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cond);
-    c->initialized = c->started = 0;
+    argus_worker_destroy(&c->wk);
+    c->initialized = 0;
 }
 
 static int exec(sqlite_store *st, const char *sql, char *msg, size_t msglen)
