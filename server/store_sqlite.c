@@ -892,6 +892,121 @@ static int sqlite_ping(argus_store_pinger **pp, const argus_config *cfg, char *m
     return 0;
 }
 
+/* ---- background jobs ------------------------------------------------------------------------- */
+
+#define JOB_BUSY_TIMEOUT_MS 2000
+
+struct argus_store_job {
+    sqlite3 *db;
+    size_t n;
+    sqlite3_stmt *stmt[];
+};
+
+static void sqlite_job_close(argus_store_job *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++)
+        sqlite3_finalize(j->stmt[i]);
+    if (j->db && sqlite3_close(j->db) != SQLITE_OK)
+        argus_log(ARGUS_LOG_WARN, "sqlite: closing a job connection failed", "error=\"%s\"",
+                  sqlite3_errmsg(j->db));
+    free(j);
+}
+
+/* The one place a job's SQLite errors become results. */
+static int job_fail(argus_store_job *j, int rc, const char *what, char *msg, size_t msglen)
+{
+    snprintf(msg, msglen, "sqlite: %s: %s", what,
+             j && j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
+    return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? ARGUS_STORE_BUSY
+                                                                      : ARGUS_STORE_RETRY;
+}
+
+static int job_exec(argus_store_job *j, const char *sql, char *msg, size_t msglen)
+{
+    int rc = sqlite3_exec(j->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? ARGUS_STORE_OK : job_fail(j, rc, sql, msg, msglen);
+}
+
+/* A read-write connection of its own with our functions, in WAL mode like the writer's. */
+static int sqlite_job_open(argus_store_job **out, const argus_config *cfg, const char *const *sql,
+                           size_t n, char *msg, size_t msglen)
+{
+    *out = NULL;
+    argus_store_job *j = calloc(1, sizeof *j + n * sizeof j->stmt[0]);
+    if (!j) {
+        snprintf(msg, msglen, "sqlite: out of memory");
+        return ARGUS_STORE_RETRY;
+    }
+    int rc =
+        sqlite3_open_v2(cfg->db_path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int res = ARGUS_STORE_OK;
+    if (rc != SQLITE_OK) {
+        res = job_fail(j, rc, "opening the database", msg, msglen);
+        goto out;
+    }
+    sqlite3_extended_result_codes(j->db, 1);
+    sqlite3_busy_timeout(j->db, JOB_BUSY_TIMEOUT_MS);
+    char *err = NULL;
+    rc = argus_sqlite_register_all(j->db, &err);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
+        sqlite3_free(err);
+        res = ARGUS_STORE_RETRY;
+        goto out;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", cfg->sqlite_synchronous);
+    if ((res = job_exec(j, "PRAGMA journal_mode=WAL", msg, msglen)) != ARGUS_STORE_OK ||
+        (res = job_exec(j, pragma, msg, msglen)) != ARGUS_STORE_OK)
+        goto out;
+    for (; j->n < n; j->n++) {
+        rc = sqlite3_prepare_v3(j->db, sql[j->n], -1, SQLITE_PREPARE_PERSISTENT, &j->stmt[j->n],
+                                NULL);
+        if (rc != SQLITE_OK) {
+            res = job_fail(j, rc, "opening the database", msg, msglen);
+            goto out;
+        }
+    }
+out:
+    if (res != ARGUS_STORE_OK)
+        sqlite_job_close(j);
+    else
+        *out = j;
+    return res;
+}
+
+static int sqlite_job_begin(argus_store_job *j, char *msg, size_t msglen)
+{
+    return job_exec(j, "BEGIN IMMEDIATE", msg, msglen);
+}
+
+static int sqlite_job_step(argus_store_job *j, size_t i, const int64_t *args, size_t nargs,
+                           int64_t *out, const char *what, char *msg, size_t msglen)
+{
+    sqlite3_stmt *s = j->stmt[i];
+    for (size_t k = 0; k < nargs; k++)
+        sqlite3_bind_int64(s, (int)k + 1, args[k]);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (out)
+            *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? ARGUS_STORE_OK : job_fail(j, rc, what, msg, msglen);
+}
+
+static int sqlite_job_commit(argus_store_job *j, char *msg, size_t msglen)
+{
+    return job_exec(j, "COMMIT", msg, msglen);
+}
+
+static void sqlite_job_rollback(argus_store_job *j)
+{
+    if (j && !sqlite3_get_autocommit(j->db))
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 const argus_store_driver argus_store_sqlite = {
     .scheme = "sqlite",
     .name = "SQLite",
@@ -905,6 +1020,12 @@ const argus_store_driver argus_store_sqlite = {
     .probe = sqlite_probe,
     .set_wait_deadline = sqlite_set_wait_deadline,
     .jobs = argus_sqlite_jobs,
+    .job_open = sqlite_job_open,
+    .job_begin = sqlite_job_begin,
+    .job_step = sqlite_job_step,
+    .job_commit = sqlite_job_commit,
+    .job_rollback = sqlite_job_rollback,
+    .job_close = sqlite_job_close,
     .purge_chunk = sqlite_purge_chunk,
     .ping = sqlite_ping,
     .pinger_free = sqlite_pinger_free,
