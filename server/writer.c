@@ -650,7 +650,10 @@ static int run_batch(argus_writer *w, job *list)
         char jmsg[256] = "";
         int r = argus_store_put(w->store, j->signal, decoded, j->key, &j->put, jmsg, sizeof jmsg);
         if (r == ARGUS_STORE_REJECT) {
-            j->status = ARGUS_INGEST_INTERNAL;
+            /* the database refuses this request's data (a value it cannot hold, a resource id
+             * collision): retrying cannot help, so 400 / INVALID_ARGUMENT naming the reason --
+             * never 500, which clients neither retry nor read as "your data" */
+            j->status = ARGUS_INGEST_INVALID;
             snprintf(j->message, sizeof j->message, "storing failed: %s", jmsg);
             argus_log(ARGUS_LOG_ERROR, "request not stored", "signal=%s items=%zu error=%s",
                       argus_signal_name(j->signal), j->items, argus_log_quote(q, sizeof q, jmsg));
