@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-/* sql/mysql/NNN_*.sql, embedded by sql/mysql/embed.cmake */
+/* sql/mysql/NNN_*.sql, embedded by scripts/embed_sql.cmake */
 typedef struct argus_mysql_migration {
     int version;
     const char *name;
