@@ -1357,6 +1357,8 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
         res = exec(st, "COMMIT", msg, msglen);
     if (res != ARGUS_STORE_OK)
         ms_rollback(base);
+    else if (spec->all && !*more) /* ids start again at max(id) + 1, as in SQLite */
+        memset(st->next_id, 0, sizeof st->next_id); /* (the live tail's reset) */
     return res;
 }
 

@@ -161,6 +161,13 @@ static int setup_session(mysql_read *rd, char *msg, size_t msglen)
                 goto failed;
         }
     }
+    /* recursive CTEs (the shipped routes' bucket series) are bounded by the time limit, as in
+     * SQLite, not by MariaDB's default of 1000 rows; MySQL 8 names it cte_max_recursion_depth */
+    if (mysql_query(rd->db, "SET SESSION max_recursive_iterations = 4294967295") != 0 &&
+        mysql_query(rd->db, "SET SESSION cte_max_recursion_depth = 4294967295") != 0) {
+        what = "SET SESSION max_recursive_iterations";
+        goto failed;
+    }
     unsigned wait_s = rd->limits.busy_ms ? (rd->limits.busy_ms + 999) / 1000 : 1;
     snprintf(q, sizeof q, "SET SESSION lock_wait_timeout = %u", wait_s);
     what = q;
@@ -301,6 +308,9 @@ static int translate(mysql_stmt_ *s, const char *sql, int len)
             memcpy(o, sql + i, (size_t)(j - i));
             o += j - i;
             i = j;
+        } else if (c == ';') {
+            snprintf(rd->err, sizeof rd->err, "one statement at a time: text follows the first");
+            return -1;
         } else if (c == '?') {
             long n = 0;
             int j = i + 1;
