@@ -136,10 +136,14 @@ local function trace(req)
       'log_count', (SELECT count(*) FROM log_records WHERE trace_id = ?1))
     FROM traces t WHERE t.trace_id = ?1]], id)
   if head == "null" then api.error(404, "not_found", "no trace " .. id) end
-  local rows = db.rows(mysql and lib.mysql.TRACE_SPANS_SQL or SPAN_SQL, id)
   local parts = {}
-  for i, r in ipairs(rows) do parts[i] = r.j end
-  rows = nil
+  if mysql then
+    parts = lib.mysql.trace_spans(id)
+  else
+    local rows = db.rows(SPAN_SQL, id)
+    for i, r in ipairs(rows) do parts[i] = r.j end
+    rows = nil
+  end
   return head:sub(1, -2) .. ',"spans":[' .. table.concat(parts, ",") .. "]}"
 end
 
