@@ -175,16 +175,27 @@ static int stopping(argus_lua *L)
     return L->over_steps || L->hit_cap;
 }
 
+/* lua_pcall of the function below nargs arguments that cannot catch the stop of a limit or an
+ * out-of-memory error (they are raised again); else returns the status boolean followed by the
+ * results: in slot 1, replacing the message handler there (msgh == 1) or inserted (msgh == 0). */
+static int guarded_pcall(lua_State *ls, int nargs, int msgh)
+{
+    int st = lua_pcall(ls, nargs, LUA_MULTRET, msgh);
+    if (st != LUA_OK && (stopping(self(ls)) || st == LUA_ERRMEM))
+        return lua_error(ls);
+    lua_pushboolean(ls, st == LUA_OK);
+    if (msgh)
+        lua_replace(ls, msgh);
+    else
+        lua_insert(ls, 1);
+    return lua_gettop(ls);
+}
+
 /* pcall(f, ...) that cannot catch the stop of a limit. */
 static int sb_pcall(lua_State *ls)
 {
     luaL_checkany(ls, 1);
-    int st = lua_pcall(ls, lua_gettop(ls) - 1, LUA_MULTRET, 0);
-    if (st != LUA_OK && (stopping(self(ls)) || st == LUA_ERRMEM))
-        return lua_error(ls);
-    lua_pushboolean(ls, st == LUA_OK);
-    lua_insert(ls, 1);
-    return lua_gettop(ls);
+    return guarded_pcall(ls, lua_gettop(ls) - 1, 0);
 }
 
 /* xpcall(f, msgh, ...) likewise. */
@@ -196,12 +207,7 @@ static int sb_xpcall(lua_State *ls)
     lua_pushvalue(ls, 2);
     lua_replace(ls, 1);
     lua_replace(ls, 2); /* 1 = msgh, 2 = f */
-    int st = lua_pcall(ls, n - 2, LUA_MULTRET, 1);
-    if (st != LUA_OK && (stopping(self(ls)) || st == LUA_ERRMEM))
-        return lua_error(ls);
-    lua_pushboolean(ls, st == LUA_OK);
-    lua_replace(ls, 1);
-    return lua_gettop(ls);
+    return guarded_pcall(ls, n - 2, 1);
 }
 
 /* load(text [, chunkname [, mode [, env]]]): text chunks only. */
