@@ -12,6 +12,8 @@
 #include "store.h"
 
 #include "argus_otlp_rows.h"
+#include "store_mysql.h"
+#include "store_read.h"
 #include "argus_sketch.h"
 #include "log.h"
 #include "thread.h"
@@ -331,10 +333,7 @@ static MYSQL *connect_db(const argus_config *cfg, int create, unsigned *err, cha
     const char *pw = cfg->db_password[0] ? cfg->db_password : NULL;
     const char *host = cfg->db_socket[0] ? NULL : cfg->db_host;
     const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
-    /* multi-statements: a put's SAVEPOINT, request key and reads of stored rows in one round trip;
-     * every value in them is a number, a hex literal or escaped for this connection */
-    if (!mysql_real_connect(db, host, cfg->db_user, pw, NULL, cfg->db_port, sock,
-                            CLIENT_MULTI_STATEMENTS)) {
+    if (!mysql_real_connect(db, host, cfg->db_user, pw, NULL, cfg->db_port, sock, 0)) {
         if (sock)
             snprintf(msg, msglen, "mysql: connecting to %s: %s", sock, mysql_error(db));
         else
@@ -358,6 +357,11 @@ static MYSQL *connect_db(const argus_config *cfg, int create, unsigned *err, cha
         }
     }
     return db;
+}
+
+MYSQL *argus_mysql_connect(const argus_config *cfg, unsigned *err, char *msg, size_t msglen)
+{
+    return connect_db(cfg, 0, err, msg, msglen);
 }
 
 /* What a failed connect means: the server not reachable yet (refused, timed out, gone away, too
@@ -510,6 +514,12 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
         " innodb_lock_wait_timeout = %u",
         st->lock_wait_s);
     int res = exec(st, q, msg, msglen);
+    /* multi-statements, on the writer's connection only: a put's SAVEPOINT, request key and
+     * reads of stored rows go in one round trip (every value in them is a number, a hex literal
+     * or escaped for this connection) */
+    if (res == ARGUS_STORE_OK &&
+        mysql_set_server_option(st->db, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
+        res = fail(st, msg, msglen, "enabling multi-statements");
     if (res == ARGUS_STORE_OK)
         res = migrate(st, msg, msglen);
     if (res == ARGUS_STORE_OK) {
@@ -1591,6 +1601,8 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
         res = exec(st, "COMMIT", msg, msglen);
     if (res != ARGUS_STORE_OK)
         ms_rollback(base);
+    else if (spec->all && !*more) /* ids start again at max(id) + 1, as in SQLite */
+        memset(st->next_id, 0, sizeof st->next_id); /* (the live tail's reset) */
     return res;
 }
 
@@ -1818,7 +1830,7 @@ static void ms_job_rollback(argus_store_job *j)
         .purge_chunk = ms_purge_chunk, .ping = ms_ping, .pinger_free = ms_pinger_free,             \
         .jobs = argus_mysql_jobs, .job_open = ms_job_open, .job_begin = ms_job_begin,              \
         .job_step = ms_job_step, .job_commit = ms_job_commit, .job_rollback = ms_job_rollback,     \
-        .job_close = ms_job_close, .read = NULL, .network = 1,                                     \
+        .job_close = ms_job_close, .read = &argus_store_read_mysql, .network = 1,                  \
     }
 
 const argus_store_driver argus_store_mysql = MYSQL_DRIVER("mysql");
