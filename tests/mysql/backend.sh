@@ -278,8 +278,9 @@ stop_server
 # every log record is tagged with its insight and pattern and log_patterns holds the patterns --
 # the same values, row for row, as the worker gives on SQLite for the same requests, a user rule
 # of insight_rules included.
-RULE="INSERT INTO insight_rules (id, pattern, category, tags, summary) VALUES
-    (9001, 'card declined', 'payment', '[\"payment\",\"stripe\"]', 'A card was declined')"
+RULE="INSERT INTO insight_rules (id, pattern, category, tags, summary, priority) VALUES
+    (9001, 'card declined', 'payment', '[\"payment\",\"stripe\"]', 'A card was declined', 0),
+    (9002, 'disk quota exceeded', 'quota-$(printf 'q%.0s' $(seq 200))', NULL, 'long category', 100)"
 tagged() { # the query of the database (mdb or sqlite) -> 1 once every record is tagged
     "$@" "SELECT (SELECT last_id FROM argus_jobs WHERE name = 'insights') = (SELECT max(id) FROM log_records)" 2>/dev/null
 }
@@ -313,10 +314,11 @@ done
 n=$(mdb -N -B argus_insights -e "SELECT count(*) FROM log_records WHERE pattern_id IS NOT NULL")
 p=$(mdb -N -B argus_insights -e "SELECT count(*), sum(category = 'payment') FROM log_patterns")
 if cmp -s "$WORK/insights.mariadb" "$WORK/insights.sqlite" && [ "$n" -gt 0 ] && [ "${p%%	*}" -gt 0 ] &&
-    [ "${p##*	}" -ge 1 ] && grep -q "^ 200 200 200$" "$WORK/insights.mariadb"; then
+    [ "${p##*	}" -ge 1 ] && grep -q "^ 200 200 200$" "$WORK/insights.mariadb" &&
+    grep -q "	quota-qqqq" "$WORK/insights.mariadb"; then
     pass "mysql/backend/insight-worker-same-as-sqlite ($n records tagged, ${p%%	*} patterns)"
 else
-    fail mysql/backend/insight-worker-same-as-sqlite "expected the SQLite worker's tags and patterns (with a 'payment' pattern from the user rule), got $n tagged, patterns '$p': $(diff "$WORK/insights.sqlite" "$WORK/insights.mariadb" | head -4 | cut -c1-300)"
+    fail mysql/backend/insight-worker-same-as-sqlite "expected the SQLite worker's tags and patterns (with a 'payment' pattern and a 206-character category from the user rules), got $n tagged, patterns '$p': $(diff "$WORK/insights.sqlite" "$WORK/insights.mariadb" | head -4 | cut -c1-300)"
 fi
 
 # A small max_allowed_packet (1 MiB): a 1.2 MB request goes in slices; a single row bigger than
