@@ -16,7 +16,8 @@ local function list(req)
     for _, v in ipairs({...}) do args[#args + 1] = v end
   end
   if req.query.service then
-    add("EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)", req.query.service)
+    add(db.dialect == "mysql" and lib.mysql.TRACE_SERVICE_SQL or
+        "EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)", req.query.service)
   end
   -- operation: the trace holds a span of that name (of that service when service is given),
   -- checked per trace through span_records' trace_id index after the time range (traces_start)
@@ -43,7 +44,8 @@ local function list(req)
     if name:sub(1, 5) == "attr." then
       local path = P.key_path(name, name:sub(6))
       for _, v in ipairs(values) do
-        add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND CAST(json_extract(sp.attributes, ?) AS TEXT) = ?)",
+        local attr = db.dialect == "mysql" and lib.mysql.json_text("sp.attributes") or "CAST(json_extract(sp.attributes, ?) AS TEXT)"
+        add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND " .. attr .. " = ?)",
             path, v)
       end
     end
@@ -76,6 +78,7 @@ local function traces(req)
   for _, v in ipairs(count_args) do all[#all + 1] = v end
   all[#all + 1] = limit
   all[#all + 1] = limit - 1
+  if db.dialect == "mysql" then return lib.mysql.traces(page_sql, filter, col, dir, table.unpack(all)) end
   local order = col .. " " .. dir .. ", t.trace_id " .. dir
   return db.json([[
     WITH page AS (
@@ -125,17 +128,22 @@ local SPAN_SQL = [[
 -- objects into one array re-parses the whole document at every level.
 local function trace(req)
   local id = P.hex_id("trace_id", req.params.trace_id, 32)
-  local head = db.json([[
+  local mysql = db.dialect == "mysql"
+  local head = mysql and db.json(lib.mysql.TRACE_HEAD_SQL, id) or db.json([[
     SELECT json_object(
       'trace_id', t.trace_id, 'start_ns', CAST(t.start_time_unix_nano AS TEXT),
       'duration_ns', t.duration_ns, 'services', json(t.services),
       'log_count', (SELECT count(*) FROM log_records WHERE trace_id = ?1))
     FROM traces t WHERE t.trace_id = ?1]], id)
   if head == "null" then api.error(404, "not_found", "no trace " .. id) end
-  local rows = db.rows(SPAN_SQL, id)
   local parts = {}
-  for i, r in ipairs(rows) do parts[i] = r.j end
-  rows = nil
+  if mysql then
+    parts = lib.mysql.trace_spans(id)
+  else
+    local rows = db.rows(SPAN_SQL, id)
+    for i, r in ipairs(rows) do parts[i] = r.j end
+    rows = nil
+  end
   return head:sub(1, -2) .. ',"spans":[' .. table.concat(parts, ",") .. "]}"
 end
 
