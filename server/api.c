@@ -315,10 +315,7 @@ struct argus_api {
     lua_file *user; /* the user files of the current set, as last loaded successfully */
     size_t nuser;
 
-    pthread_t watcher;
-    int watching;
-    pthread_mutex_t watch_mu;
-    pthread_cond_t watch_cv;
+    argus_worker watcher; /* reloads ARGUS_LUA_DIR every reload_ms */
 };
 
 static route_set *set_get(argus_api *a)
@@ -556,16 +553,8 @@ static void reload_user(argus_api *a, int first)
 static void *watch_main(void *arg)
 {
     argus_api *a = arg;
-    pthread_mutex_lock(&a->watch_mu);
-    while (a->watching) {
-        argus_cond_wait_ms(&a->watch_cv, &a->watch_mu, (int64_t)a->o.reload_ms);
-        if (!a->watching)
-            break;
-        pthread_mutex_unlock(&a->watch_mu);
+    while (!argus_worker_sleep_ms(&a->watcher, (int64_t)a->o.reload_ms))
         reload_user(a, 0);
-        pthread_mutex_lock(&a->watch_mu);
-    }
-    pthread_mutex_unlock(&a->watch_mu);
     return NULL;
 }
 
@@ -852,11 +841,9 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
                          const argus_api_options *opts, char *msg, size_t msglen)
 {
     *out = NULL;
-    argus_api *a = calloc(1, sizeof *a);
-    if (!a) {
-        snprintf(msg, msglen, "api: out of memory");
+    argus_api *a = argus_new_component(sizeof *a, "api", msg, msglen);
+    if (!a)
         return -1;
-    }
     a->cfg = *cfg;
     a->writer = w;
     default_options(&a->o);
@@ -871,8 +858,7 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->more, NULL);
     pthread_mutex_init(&a->set_mu, NULL);
-    pthread_mutex_init(&a->watch_mu, NULL);
-    argus_cond_init(&a->watch_cv);
+    argus_worker_init(&a->watcher);
     if (argus_api_native_init(&a->native, &a->cfg, w, &a->o, msg, msglen) != 0) {
         argus_api_free(a);
         return -1;
@@ -888,9 +874,10 @@ int argus_api_start_with(argus_api **out, const argus_config *cfg, argus_writer 
     publish(a, rs);
     if (a->o.lua_dir[0]) {
         reload_user(a, 1);
-        a->watching = 1;
-        if (argus_thread_start(&a->watcher, "argus-lua-watch", watch_main, a) != 0)
-            a->watching = 0;
+        char why[200], q[300];
+        if (argus_worker_start(&a->watcher, "argus-lua-watch", watch_main, a, why, sizeof why))
+            argus_log(ARGUS_LOG_WARN, "Lua routes are not reloaded", "error=%s",
+                      argus_log_quote(q, sizeof q, why));
     }
     a->queue = calloc(a->o.queue, sizeof *a->queue);
     a->workers = calloc(a->o.workers, sizeof *a->workers);
@@ -945,13 +932,7 @@ void argus_api_stop(argus_api *a)
 {
     if (!a)
         return;
-    pthread_mutex_lock(&a->watch_mu);
-    int watching = a->watching;
-    a->watching = 0;
-    pthread_cond_signal(&a->watch_cv);
-    pthread_mutex_unlock(&a->watch_mu);
-    if (watching)
-        pthread_join(a->watcher, NULL);
+    argus_worker_stop(&a->watcher);
     pthread_mutex_lock(&a->mu);
     a->stopping = 1;
     /* what nobody took yet is answered now; running handlers finish */
@@ -987,7 +968,6 @@ void argus_api_free(argus_api *a)
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->more);
     pthread_mutex_destroy(&a->set_mu);
-    pthread_mutex_destroy(&a->watch_mu);
-    pthread_cond_destroy(&a->watch_cv);
+    argus_worker_destroy(&a->watcher);
     free(a);
 }

@@ -51,6 +51,8 @@ typedef struct argus_config {
     size_t http_max_body;          /* largest API request body */
     unsigned http_max_connections; /* per listener */
     unsigned http_max_per_address; /* connections from one client address, per listener */
+    unsigned grpc_max_connections; /* connections to the gRPC listener */
+    unsigned grpc_max_per_address; /* of those, from one client address */
     unsigned http_header_timeout_ms;
     unsigned http_body_timeout_ms;
     unsigned http_idle_timeout_ms;

@@ -7,6 +7,7 @@
  * transaction commits; the answer is one batch (metadata, message, status, close). */
 #include "grpc_server.h"
 
+#include "grpc_listener.h"
 #include "gzip.h"
 #include "log.h"
 #include "otlp_response.h"
@@ -15,10 +16,13 @@
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
+#include <grpc/grpc_posix.h>
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -72,6 +76,8 @@ struct argus_grpc {
     pthread_cond_t cond;
     int shutdown_done;
     int shutdown_started;
+    grpc_server_credentials *creds; /* insecure; for each socket the listener admits */
+    argus_grpc_listener *listener;
 };
 
 static void gcall_free(gcall *c)
@@ -196,6 +202,39 @@ static void on_done(void *ctx, const argus_ingest_result *r)
     finish_result(ctx, r);
 }
 
+/* The flags of the message a call received, with the bit that says "compressed": grpc core
+ * 1.51 reads them only through a test hook (a C++ symbol, not in its headers), looked up once at
+ * start; NULL when this libgrpc has none (then a message compressed with an unknown encoding is
+ * refused only when its bytes do not decode). */
+#define MESSAGE_COMPRESSED 0x80000000u /* GRPC_WRITE_INTERNAL_COMPRESS */
+static uint32_t (*message_flags)(grpc_call *);
+
+static void find_message_flags(void)
+{
+    void *f = dlsym(RTLD_DEFAULT, "_Z37grpc_call_test_only_get_message_flagsP9grpc_call");
+    memcpy(&message_flags, &f, sizeof f); /* object to function pointer, as POSIX allows */
+    if (!message_flags)
+        argus_log(ARGUS_LOG_WARN, "grpc: cannot read message flags from this libgrpc",
+                  "effect=\"a message compressed with an unknown grpc-encoding is refused only "
+                  "when it does not decode\"");
+}
+
+/* grpc core's own messages (e.g. "Error parsing metadata" for a client's bad header) go through
+ * our log, so they never block on stderr either. */
+static void grpc_core_log(gpr_log_func_args *a)
+{
+    const char *file = a->file ? strrchr(a->file, '/') : NULL;
+    char q[1100];
+    argus_log(a->severity == GPR_LOG_SEVERITY_ERROR  ? ARGUS_LOG_WARN
+              : a->severity == GPR_LOG_SEVERITY_INFO ? ARGUS_LOG_INFO
+                                                     : ARGUS_LOG_DEBUG,
+              "grpc core", "at=%s:%d message=%s",
+              file      ? file + 1
+              : a->file ? a->file
+                        : "?",
+              a->line, argus_log_quote(q, sizeof q, a->message));
+}
+
 static void handle_export(gcall *c)
 {
     if (!c->payload) {
@@ -207,6 +246,17 @@ static void handle_export(gcall *c)
      * size. Here inflating stops at the limit. */
     grpc_compression_algorithm alg =
         c->payload->type == GRPC_BB_RAW ? c->payload->data.raw.compression : GRPC_COMPRESS_NONE;
+    /* A message flagged compressed whose grpc-encoding grpc core does not know (it drops the
+     * header and reports no compression) or that is identity/absent: its bytes are not what
+     * they claim to be; the gRPC spec says UNIMPLEMENTED. Never decode them. */
+    if (alg == GRPC_COMPRESS_NONE && message_flags &&
+        (message_flags(c->call) & MESSAGE_COMPRESSED)) {
+        finish(c, ARGUS_GRPC_UNIMPLEMENTED,
+               "message compressed with an unsupported grpc-encoding (or none declared); use "
+               "gzip, deflate or identity",
+               NULL);
+        return;
+    }
     if (alg != GRPC_COMPRESS_NONE && alg != GRPC_COMPRESS_GZIP && alg != GRPC_COMPRESS_DEFLATE) {
         finish(c, ARGUS_GRPC_UNIMPLEMENTED, "unsupported grpc-encoding; use gzip, deflate or none",
                NULL);
@@ -315,16 +365,23 @@ static void *cq_thread(void *arg)
     return NULL;
 }
 
+/* The listener admitted a socket: grpc core serves it from now on (and closes it). */
+static void admit_socket(void *ctx, int fd)
+{
+    argus_grpc *g = ctx;
+    grpc_server_add_channel_from_fd(g->server, fd, g->creds);
+}
+
 int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *writer, char *msg,
                      size_t msglen)
 {
     *out = NULL;
-    argus_grpc *g = calloc(1, sizeof *g);
-    if (!g) {
-        snprintf(msg, msglen, "grpc: out of memory");
+    argus_grpc *g = argus_new_component(sizeof *g, "grpc", msg, msglen);
+    if (!g)
         return -1;
-    }
+    gpr_set_log_function(grpc_core_log);
     grpc_init();
+    find_message_flags();
     g->writer = writer;
     g->shutdown_tag.kind = TAG_SHUTDOWN;
     pthread_mutex_init(&g->mu, NULL);
@@ -334,7 +391,7 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
      * a quarter of ARGUS_MEMORY_LIMIT, the rest is the writer's budget for decoded requests. */
     g->quota = grpc_resource_quota_create("argus-otlp-grpc");
     grpc_resource_quota_resize(g->quota, cfg->memory_limit / 4);
-    grpc_arg args[7];
+    grpc_arg args[8];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_ALLOW_REUSEPORT; /* a second server must not share the port */
@@ -358,7 +415,10 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
     args[6].type = GRPC_ARG_INTEGER;
     args[6].key = GRPC_ARG_MAX_METADATA_SIZE;
     args[6].value.integer = 16 << 10;
-    grpc_channel_args chargs = {.num_args = 7, .args = args};
+    args[7].type = GRPC_ARG_INTEGER;
+    args[7].key = GRPC_ARG_MAX_CONNECTION_IDLE_MS; /* connections without calls are closed */
+    args[7].value.integer = (int)cfg->http_idle_timeout_ms;
+    grpc_channel_args chargs = {.num_args = 8, .args = args};
     g->server = grpc_server_create(&chargs, NULL);
     grpc_resource_quota_unref(g->quota); /* the server holds its own reference */
     g->quota = NULL;
@@ -367,13 +427,18 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
     for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
         g->methods[s] = grpc_server_register_method(g->server, method_paths[s], NULL,
                                                     GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
-    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
-    int port = grpc_server_add_http2_port(g->server, cfg->grpc_listen, creds);
-    grpc_server_credentials_release(creds);
-    if (port <= 0) {
-        snprintf(msg, msglen,
-                 "config: ARGUS_GRPC_LISTEN: cannot listen on %s (address in use or not local?)",
-                 cfg->grpc_listen);
+    /* Our own accept loop (grpc_listener.c) hands sockets to grpc core: the caps, and a port
+     * that keeps accepting when descriptors run out, are ours. */
+    g->creds = grpc_insecure_server_credentials_create();
+    argus_grpc_listener_options lo = {.listen = cfg->grpc_listen,
+                                      .max_connections = cfg->grpc_max_connections,
+                                      .max_per_address = cfg->grpc_max_per_address,
+                                      .admit = admit_socket,
+                                      .ctx = g};
+    char why[512];
+    if (argus_grpc_listener_open(&g->listener, &lo, why, sizeof why) != 0) {
+        snprintf(msg, msglen, "config: ARGUS_GRPC_LISTEN: %s (address in use or not local?)", why);
+        grpc_server_credentials_release(g->creds);
         grpc_server_destroy(g->server);
         grpc_completion_queue_shutdown(g->cq);
         while (grpc_completion_queue_next(g->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
@@ -386,6 +451,7 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
         grpc_shutdown();
         return -1;
     }
+    unsigned port = argus_grpc_listener_port(g->listener);
     grpc_server_start(g->server);
     atomic_store(&g->accepting, 1);
     for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
@@ -401,13 +467,20 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
             break;
         g->nthreads++;
     }
+    *out = g;
+    if (argus_grpc_listener_run(g->listener, msg, msglen) != 0) {
+        argus_grpc_free(g, 0);
+        *out = NULL;
+        return -1;
+    }
     char host[256];
     unsigned ignored;
     if (argus_config_split_listen(cfg->grpc_listen, host, sizeof host, &ignored) != 0)
         snprintf(host, sizeof host, "?");
-    argus_log(ARGUS_LOG_INFO, "listening", "proto=otlp-grpc addr=%s%s%s:%d threads=%d",
-              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, g->nthreads);
-    *out = g;
+    argus_log(ARGUS_LOG_INFO, "listening",
+              "proto=otlp-grpc addr=%s%s%s:%u threads=%d max_connections=%u max_per_address=%u",
+              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, g->nthreads,
+              cfg->grpc_max_connections, cfg->grpc_max_per_address);
     return 0;
 }
 
@@ -417,6 +490,7 @@ void argus_grpc_stop_accepting(argus_grpc *g)
         return;
     g->shutdown_started = 1;
     atomic_store(&g->accepting, 0);
+    argus_grpc_listener_stop(g->listener); /* no socket is handed over after shutdown starts */
     grpc_server_shutdown_and_notify(g->server, g->cq, &g->shutdown_tag);
 }
 
@@ -445,8 +519,15 @@ void argus_grpc_free(argus_grpc *g, unsigned timeout_ms)
         pthread_join(g->threads[i], NULL);
     grpc_server_destroy(g->server);
     grpc_completion_queue_destroy(g->cq);
+    grpc_server_credentials_release(g->creds);
+    argus_grpc_listener_free(g->listener);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cond);
     free(g);
     grpc_shutdown();
+}
+
+int argus_grpc_ready(void *g, char *reason, size_t n)
+{
+    return argus_grpc_listener_ready(((argus_grpc *)g)->listener, reason, n);
 }

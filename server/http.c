@@ -126,17 +126,13 @@ struct argus_http {
     pthread_key_t worker_key;
     worker_state *workers;
 
-    pthread_mutex_t conns_mu;
+    argus_worker reaper; /* reaper.mu guards the connection list, reaper.cv wakes the reaper */
     http_conn *conns, *conns_tail; /* newest first */
     size_t nconns;                 /* in the list */
     size_t nreaped;                /* of which shut down, waiting for libmicrohttpd's cleanup */
     struct pollfd *polls;          /* the reaper's scratch: connections checked for a hang-up */
     http_conn **polled;
     size_t cappolls;
-    pthread_t reaper;
-    int reaper_started;
-    pthread_cond_t reaper_cv;
-    int reaper_stop;
     atomic_ulong reaped;
 };
 
@@ -331,10 +327,10 @@ static void set_phase(argus_http *h, http_conn *c, conn_phase ph)
 {
     if (!c)
         return;
-    pthread_mutex_lock(&h->conns_mu);
+    pthread_mutex_lock(&h->reaper.mu);
     c->phase = ph;
     c->since_ms = argus_mono_ms();
-    pthread_mutex_unlock(&h->conns_mu);
+    pthread_mutex_unlock(&h->reaper.mu);
 }
 
 /* Hands resp to the request (shared: a cached response we must not destroy). */
@@ -758,9 +754,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->state == REQ_READING && *upload_data_size) {
         if (r->tcp) {
-            pthread_mutex_lock(&h->conns_mu);
+            pthread_mutex_lock(&h->reaper.mu);
             r->tcp->body_bytes += *upload_data_size;
-            pthread_mutex_unlock(&h->conns_mu);
+            pthread_mutex_unlock(&h->reaper.mu);
         }
         if (!r->too_large && r->body.len + *upload_data_size <= r->h->o.max_body) {
             argus_buf_append(&r->body, upload_data, *upload_data_size);
@@ -834,7 +830,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         }
         c->phase = PH_WAIT_FIRST;
         c->since_ms = argus_mono_ms();
-        pthread_mutex_lock(&h->conns_mu);
+        pthread_mutex_lock(&h->reaper.mu);
         c->next = h->conns;
         if (h->conns)
             h->conns->prev = c;
@@ -843,14 +839,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         h->conns = c;
         h->nconns++;
         if (h->nconns - h->nreaped > evict_above(h))
-            pthread_cond_signal(&h->reaper_cv); /* make room now, not at the next tick */
-        pthread_mutex_unlock(&h->conns_mu);
+            pthread_cond_signal(&h->reaper.cv); /* make room now, not at the next tick */
+        pthread_mutex_unlock(&h->reaper.mu);
         *socket_context = c;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         http_conn *c = *socket_context;
         if (!c)
             return;
-        pthread_mutex_lock(&h->conns_mu);
+        pthread_mutex_lock(&h->reaper.mu);
         if (c->prev)
             c->prev->next = c->next;
         else
@@ -862,14 +858,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         h->nconns--;
         if (c->reaped)
             h->nreaped--;
-        pthread_mutex_unlock(&h->conns_mu);
+        pthread_mutex_unlock(&h->reaper.mu);
         free(c->raw_uri);
         free(c);
         *socket_context = NULL;
     }
 }
 
-/* Shuts c down (conns_mu held): libmicrohttpd's next read fails and it cleans up in its own
+/* Shuts c down (reaper.mu held): libmicrohttpd's next read fails and it cleans up in its own
  * thread; the descriptor stays valid until then because NOTIFY_CLOSED unlinks it under the same
  * lock. */
 static void reap(argus_http *h, http_conn *c, const char *why, int64_t age)
@@ -885,7 +881,7 @@ static void reap(argus_http *h, http_conn *c, const char *why, int64_t age)
 }
 
 /* Closes the connections not busy with a request whose client has gone (hung up or reset)
- * (conns_mu held). libmicrohttpd notices a hang-up only on its next read, and it may never read
+ * (reaper.mu held). libmicrohttpd notices a hang-up only on its next read, and it may never read
  * again a connection accepted after its client had already sent everything and closed (seen
  * with a backlog of such connections at the connection cap): they would hold their slot until a
  * timeout. One poll(2) over all of them per tick. */
@@ -922,9 +918,9 @@ static void reap_hung_up(argus_http *h, int64_t now)
 static void *reaper_main(void *arg)
 {
     argus_http *h = arg;
-    pthread_mutex_lock(&h->conns_mu);
-    while (!h->reaper_stop) {
-        argus_cond_wait_ms(&h->reaper_cv, &h->conns_mu, REAPER_PERIOD_MS);
+    pthread_mutex_lock(&h->reaper.mu);
+    while (!h->reaper.stopping) {
+        argus_cond_wait_ms(&h->reaper.cv, &h->reaper.mu, REAPER_PERIOD_MS);
         int64_t now = argus_mono_ms();
         for (http_conn *c = h->conns; c; c = c->next) {
             if (c->reaped || c->fd < 0)
@@ -951,7 +947,7 @@ static void *reaper_main(void *arg)
                     (c->phase == PH_WAIT_FIRST || c->phase == PH_WAIT_NEXT))
                     reap(h, c, "evicted", now - c->since_ms);
     }
-    pthread_mutex_unlock(&h->conns_mu);
+    pthread_mutex_unlock(&h->reaper.mu);
     return NULL;
 }
 
@@ -1132,13 +1128,7 @@ static void set_defaults(argus_http_options *o)
 
 static void http_destroy(argus_http *h)
 {
-    if (h->reaper_started) {
-        pthread_mutex_lock(&h->conns_mu);
-        h->reaper_stop = 1;
-        pthread_cond_signal(&h->reaper_cv);
-        pthread_mutex_unlock(&h->conns_mu);
-        pthread_join(h->reaper, NULL);
-    }
+    argus_worker_stop(&h->reaper);
     for (size_t i = 0; i < h->nstatics; i++) {
         if (h->statics[i].plain)
             MHD_destroy_response(h->statics[i].plain);
@@ -1156,8 +1146,7 @@ static void http_destroy(argus_http *h)
         free(w);
     }
     pthread_key_delete(h->worker_key);
-    pthread_cond_destroy(&h->reaper_cv);
-    pthread_mutex_destroy(&h->conns_mu);
+    argus_worker_destroy(&h->reaper);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }
@@ -1194,20 +1183,17 @@ int argus_http_start(argus_http **out, const argus_http_options *o, char *msg, s
     h->quiesced_fd = MHD_INVALID_SOCKET;
     snprintf(h->name, sizeof h->name, "%s", o->name ? o->name : "http");
     pthread_mutex_init(&h->mu, NULL);
-    pthread_mutex_init(&h->conns_mu, NULL);
-    argus_cond_init(&h->reaper_cv);
+    argus_worker_init(&h->reaper);
     pthread_key_create(&h->worker_key, NULL);
     /* Leave descriptors for the database, the other listeners and the reaper's margin. */
     unsigned long fds = argus_http_raise_fd_limit();
     unsigned long cap = fds > 256 ? fds - 128 : fds / 2;
     h->max_connections = h->o.max_connections < cap ? h->o.max_connections : (unsigned)cap;
-    if (argus_thread_start(&h->reaper, "argus-http-reap", reaper_main, h) != 0) {
+    if (argus_worker_start(&h->reaper, "argus-http-reap", reaper_main, h, msg, msglen) != 0) {
         freeaddrinfo(ai);
         http_destroy(h);
-        snprintf(msg, msglen, "http: cannot start a thread");
         return -1;
     }
-    h->reaper_started = 1;
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)

@@ -1,5 +1,6 @@
 /* The insight worker: a background thread that fills logs.insight and logs.pattern_id and the
- * log_patterns table after ingest, in short batches by logs.id, on its own SQLite connection.
+ * log_patterns table after ingest, in short batches by logs.id, on a connection of its own that
+ * the storage driver opens (store.h: job_open/job_step...).
  * Progress is kept in argus_jobs (name 'insights'), so a restart resumes where it stopped.
  *   argus_insight_worker *iw; argus_insight_worker_start(&iw, &cfg, msg, sizeof msg);
  *   ...

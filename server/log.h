@@ -1,8 +1,10 @@
 /* Server logging: one event per line on stderr, "ts level msg key=value ...", e.g.
  *   2024-05-01T12:00:00.123Z info listening addr=127.0.0.1:4317 proto=grpc
  *   argus_log(ARGUS_LOG_INFO, "listening", "addr=%s proto=%s", addr, "grpc");
- * Thread-safe (each line is written with one write()); lines below the configured level are
- * skipped before any formatting. */
+ * Thread-safe and never blocks on stderr: lines go through a bounded buffer written by a log
+ * thread; when stderr is not read, lines beyond the buffer are dropped, counted (log_dropped in
+ * the stats line) and reported by a "log lines dropped count=N" line once stderr moves again.
+ * Lines below the configured level are skipped before any formatting. */
 #ifndef ARGUS_LOG_H
 #define ARGUS_LOG_H
 

@@ -678,11 +678,9 @@ int argus_lua_new(argus_lua **out, const argus_lua_limits *limits, argus_read *r
                   size_t msglen)
 {
     *out = NULL;
-    argus_lua *L = calloc(1, sizeof *L);
-    if (!L) {
-        snprintf(msg, msglen, "lua: out of memory");
+    argus_lua *L = argus_new_component(sizeof *L, "lua", msg, msglen);
+    if (!L)
         return -1;
-    }
     L->lim = *limits;
     L->rd = rd;
     L->ls = lua_newstate(cap_alloc, L);

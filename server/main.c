@@ -21,19 +21,24 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The open-file limit is shared by the three listeners (gRPC and both HTTP ones), the database
+ * connections and the rest: each listener gets at most a third of what is left after a reserve,
+ * so together they can never run the process out of descriptors (and /healthz, /readyz always
+ * find one). Returns want, lowered to that share. */
+static unsigned listener_share(unsigned want)
+{
+    unsigned long fds = argus_http_raise_fd_limit();
+    unsigned long share = fds > 3 * 64 + 128 ? (fds - 128) / 3 : 64;
+    return want < share ? want : (unsigned)share;
+}
+
 /* Starts one HTTP listener with the connection limits and timeouts both share; 0, or -1 after
  * logging the error with the key that names the address. */
 static int start_listener(argus_http **out, const argus_config *cfg, const char *listen,
                           const char *name, const char *key, size_t max_body, unsigned threads,
                           argus_http_handler handler, argus_routes *routes)
 {
-    /* The open-file limit is shared by the three listeners (gRPC and both HTTP ones), the
-     * database connections and the rest: each HTTP listener gets a third of what is left after
-     * a reserve, so together they can never run the process out of descriptors. */
-    unsigned long fds = argus_http_raise_fd_limit();
-    unsigned long share = fds > 3 * 64 + 128 ? (fds - 128) / 3 : 64;
-    unsigned max_connections =
-        cfg->http_max_connections < share ? cfg->http_max_connections : (unsigned)share;
+    unsigned max_connections = listener_share(cfg->http_max_connections);
     argus_http_options o = {.listen = listen,
                             .name = name,
                             .max_body = max_body,
@@ -148,11 +153,14 @@ int main(int argc, char **argv)
     argus_grpc *grpc = NULL;
     argus_http *otlp_http = NULL, *api = NULL;
     int failed = 0;
+    cfg.grpc_max_connections = listener_share(cfg.grpc_max_connections);
     if (cfg.grpc_listen[0] && argus_grpc_start(&grpc, &cfg, writer, msg, sizeof msg) != 0) {
         argus_log(ARGUS_LOG_ERROR, "cannot start OTLP/gRPC", "error=%s",
                   argus_log_quote(q, sizeof q, msg));
         failed = 1;
     }
+    if (grpc)
+        argus_routes_add_ready_check(&routes, argus_grpc_ready, grpc);
     if (!failed && cfg.otlp_http_listen[0] &&
         start_listener(&otlp_http, &cfg, cfg.otlp_http_listen, "otlp-http",
                        "ARGUS_OTLP_HTTP_LISTEN", cfg.max_message_size, cfg.ingest_threads,

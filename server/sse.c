@@ -47,16 +47,12 @@ typedef struct client {
 struct argus_sse_hub {
     argus_sse_options o;
     argus_config cfg;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    argus_worker wk; /* the hub thread; wk.mu guards what follows (and the clients' refs) */
     client *clients;
     unsigned nclients;
     int64_t committed; /* highest committed log id */
     int dirty;         /* committed moved, or a client joined */
     int reset;         /* ids restarted */
-    int stop;
-    pthread_t thread;
-    int started;
     argus_read *rd;
 };
 
@@ -125,10 +121,10 @@ static ssize_t stream_fn(void *cls, char *out, size_t max)
     pthread_mutex_unlock(&c->mu);
     if (resume) { /* the hub stopped feeding this client while its buffer was full */
         argus_sse_hub *h = c->hub;
-        pthread_mutex_lock(&h->mu);
+        pthread_mutex_lock(&h->wk.mu);
         h->dirty = 1;
-        pthread_cond_signal(&h->cv);
-        pthread_mutex_unlock(&h->mu);
+        pthread_cond_signal(&h->wk.cv);
+        pthread_mutex_unlock(&h->wk.mu);
     }
     return end ? -1 : (ssize_t)n;
 }
@@ -137,7 +133,7 @@ static void stream_done(void *cls)
 {
     client *c = cls;
     argus_sse_hub *h = c->hub;
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->wk.mu);
     c->gone = 1;
     h->nclients--;
     for (client **p = &h->clients; c->listed && *p; p = &(*p)->next)
@@ -146,7 +142,7 @@ static void stream_done(void *cls)
             break;
         }
     client_unref(c);
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->wk.mu);
 }
 
 static int bind_args(argus_read_stmt *st, const client *c, int64_t lo, int64_t hi)
@@ -249,13 +245,10 @@ static void *hub_main(void *arg)
 {
     argus_sse_hub *h = arg;
     client *work[1024];
-    pthread_mutex_lock(&h->mu);
-    while (!h->stop) {
-        if (!h->dirty) {
-            int64_t wait_ns = (int64_t)h->o.keepalive_ms * 1000000 / 2;
-            argus_cond_wait_until(&h->cv, &h->mu, argus_mono_ns() + wait_ns);
-        }
-        if (h->stop)
+    pthread_mutex_lock(&h->wk.mu);
+    while (!h->wk.stopping) {
+        int64_t wait_ns = (int64_t)h->o.keepalive_ms * 1000000 / 2;
+        if (!h->dirty && argus_worker_wait_until(&h->wk, argus_mono_ns() + wait_ns))
             break;
         h->dirty = 0;
         int64_t target = h->committed;
@@ -266,7 +259,7 @@ static void *hub_main(void *arg)
             c->refs++;
             work[n++] = c;
         }
-        pthread_mutex_unlock(&h->mu);
+        pthread_mutex_unlock(&h->wk.mu);
 
         int64_t now = argus_mono_ns();
         int woke[1024];
@@ -285,14 +278,14 @@ static void *hub_main(void *arg)
             pthread_mutex_unlock(&c->mu);
         }
 
-        pthread_mutex_lock(&h->mu);
+        pthread_mutex_lock(&h->wk.mu);
         for (size_t i = 0; i < n; i++) {
             if (woke[i] && !work[i]->gone)
                 argus_http_stream_wake(work[i]->stream);
             client_unref(work[i]);
         }
     }
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->wk.mu);
     return NULL;
 }
 
@@ -300,19 +293,16 @@ int argus_sse_hub_start(argus_sse_hub **out, const argus_config *cfg, const argu
                         char *msg, size_t msglen)
 {
     *out = NULL;
-    argus_sse_hub *h = calloc(1, sizeof *h);
-    if (!h) {
-        snprintf(msg, msglen, "sse: out of memory");
+    argus_sse_hub *h = argus_new_component(sizeof *h, "sse", msg, msglen);
+    if (!h)
         return -1;
-    }
     h->o = *o;
     if (!h->o.keepalive_ms)
         h->o.keepalive_ms = 15000;
     if (!h->o.client_buffer)
         h->o.client_buffer = 256 << 10;
     h->cfg = *cfg;
-    pthread_mutex_init(&h->mu, NULL);
-    argus_cond_init(&h->cv);
+    argus_worker_init(&h->wk);
     argus_read_limits lim = {.statement_ms = o->statement_ms, .busy_ms = 5000, .cache = 32};
     if (argus_read_open(&h->rd, cfg, &lim, msg, msglen) != 0) {
         argus_sse_hub_free(h);
@@ -325,42 +315,40 @@ int argus_sse_hub_start(argus_sse_hub **out, const argus_config *cfg, const argu
             h->committed = argus_read_int64(st, 0);
         argus_read_done(st);
     }
-    if (argus_thread_start(&h->thread, "argus-sse", hub_main, h) != 0) {
-        snprintf(msg, msglen, "sse: cannot start the hub thread");
+    if (argus_worker_start(&h->wk, "argus-sse", hub_main, h, msg, msglen) != 0) {
         argus_sse_hub_free(h);
         return -1;
     }
-    h->started = 1;
     *out = h;
     return 0;
 }
 
 void argus_sse_hub_publish(argus_sse_hub *h, int64_t last_id)
 {
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->wk.mu);
     if (last_id > h->committed) {
         h->committed = last_id;
         h->dirty = 1;
-        pthread_cond_signal(&h->cv);
+        pthread_cond_signal(&h->wk.cv);
     }
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->wk.mu);
 }
 
 void argus_sse_hub_reset(argus_sse_hub *h)
 {
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->wk.mu);
     h->committed = 0;
     h->reset = 1;
     h->dirty = 1;
-    pthread_cond_signal(&h->cv);
-    pthread_mutex_unlock(&h->mu);
+    pthread_cond_signal(&h->wk.cv);
+    pthread_mutex_unlock(&h->wk.mu);
 }
 
 unsigned argus_sse_clients(argus_sse_hub *h)
 {
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->wk.mu);
     unsigned n = h->nclients;
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->wk.mu);
     return n;
 }
 
@@ -408,10 +396,10 @@ int argus_sse_subscribe(argus_sse_hub *h, argus_http_request *req, const char *q
     }
     append(c, HELLO, sizeof HELLO - 1, 1);
 
-    pthread_mutex_lock(&h->mu);
-    if (h->stop || h->nclients >= h->o.max_clients) {
-        int stopping = h->stop;
-        pthread_mutex_unlock(&h->mu);
+    pthread_mutex_lock(&h->wk.mu);
+    if (h->wk.stopping || h->nclients >= h->o.max_clients) {
+        int stopping = h->wk.stopping;
+        pthread_mutex_unlock(&h->wk.mu);
         client_free(c);
         *status = 503;
         snprintf(msg, msglen,
@@ -421,24 +409,24 @@ int argus_sse_subscribe(argus_sse_hub *h, argus_http_request *req, const char *q
         return -1;
     }
     h->nclients++; /* reserved; stream_done gives it back */
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->wk.mu);
     /* One reference for the connection (dropped by stream_done), one for this function. */
     c->refs = 2;
     static const argus_http_header hdr[] = {{"Cache-Control", "no-cache"},
                                             {"X-Accel-Buffering", "no"}};
     argus_http_stream *s =
         argus_http_respond_stream(req, 200, "text/event-stream", hdr, 2, stream_fn, c, stream_done);
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->wk.mu);
     if (s && !c->gone) {
         c->stream = s;
         c->listed = 1;
         c->next = h->clients;
         h->clients = c;
         h->dirty = 1; /* a resuming client catches up now */
-        pthread_cond_signal(&h->cv);
+        pthread_cond_signal(&h->wk.cv);
     }
     client_unref(c);
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->wk.mu);
     return 0; /* answered: by the stream, or with 503 when it could not be made */
 }
 
@@ -446,9 +434,8 @@ void argus_sse_hub_stop(argus_sse_hub *h)
 {
     if (!h)
         return;
-    pthread_mutex_lock(&h->mu);
-    int was = h->stop;
-    h->stop = 1;
+    pthread_mutex_lock(&h->wk.mu);
+    argus_worker_request_stop(&h->wk);
     for (client *c = h->clients; c; c = c->next) {
         pthread_mutex_lock(&c->mu);
         c->closing = 1;
@@ -456,12 +443,8 @@ void argus_sse_hub_stop(argus_sse_hub *h)
         if (!c->gone)
             argus_http_stream_wake(c->stream);
     }
-    pthread_cond_broadcast(&h->cv);
-    pthread_mutex_unlock(&h->mu);
-    if (!was && h->started) {
-        pthread_join(h->thread, NULL);
-        h->started = 0;
-    }
+    pthread_mutex_unlock(&h->wk.mu);
+    argus_worker_join(&h->wk);
 }
 
 void argus_sse_hub_free(argus_sse_hub *h)
@@ -472,7 +455,6 @@ void argus_sse_hub_free(argus_sse_hub *h)
     /* Streams still open hold their clients; they end when the HTTP listener frees them,
      * which must happen before this (main.c frees the API listener first). */
     argus_read_close(h->rd);
-    pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
+    argus_worker_destroy(&h->wk);
     free(h);
 }

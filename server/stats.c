@@ -54,6 +54,8 @@ void argus_stats_read(argus_stats_snapshot *out)
     out->memory_used = LOAD(stats.memory_used);
     out->memory_refused = LOAD(stats.memory_refused);
     out->http_closed_slow = LOAD(stats.http_closed_slow);
+    out->log_dropped = LOAD(stats.log_dropped);
+    out->grpc_refused = LOAD(stats.grpc_refused);
 }
 
 void argus_stats_log(void)
@@ -76,7 +78,8 @@ void argus_stats_log(void)
         "queue_bytes=%llu "
         "batches=%llu failed_batches=%llu last_commit=%s insight_last_id=%lld insight_lag=%lld "
         "insight_batches=%llu insight_errors=%llu breaker=%s breaker_opened=%llu "
-        "breaker_refused=%llu memory_used=%llu memory_refused=%llu http_closed_slow=%llu",
+        "breaker_refused=%llu memory_used=%llu memory_refused=%llu http_closed_slow=%llu "
+        "grpc_refused=%llu log_dropped=%llu",
         (unsigned long long)s.signal[0].received, (unsigned long long)s.signal[0].stored,
         (unsigned long long)s.signal[0].rejected, (unsigned long long)s.signal[0].dropped,
         (unsigned long long)s.signal[1].received, (unsigned long long)s.signal[1].stored,
@@ -93,5 +96,6 @@ void argus_stats_log(void)
         (unsigned long long)s.insight_batches, (unsigned long long)s.insight_errors,
         argus_breaker_name(s.breaker_state), (unsigned long long)s.breaker_opened,
         (unsigned long long)s.breaker_refused, (unsigned long long)s.memory_used,
-        (unsigned long long)s.memory_refused, (unsigned long long)s.http_closed_slow);
+        (unsigned long long)s.memory_refused, (unsigned long long)s.http_closed_slow,
+        (unsigned long long)s.grpc_refused, (unsigned long long)s.log_dropped);
 }

@@ -50,6 +50,11 @@ typedef struct argus_stats {
     /* the HTTP listeners (http.c): connections closed for sending their request head or body
      * too slowly, or idling past the timeout (ARGUS_HTTP_*_TIMEOUT, ARGUS_HTTP_MIN_RATE) */
     atomic_uint_least64_t http_closed_slow;
+    /* log lines dropped because stderr was not read fast enough (log.c) */
+    atomic_uint_least64_t log_dropped;
+    /* gRPC connections closed at once by the caps (grpc_server.c: ARGUS_GRPC_MAX_CONNECTIONS*,
+     * the open-file limit) */
+    atomic_uint_least64_t grpc_refused;
 } argus_stats;
 
 typedef enum argus_breaker_state {
@@ -81,7 +86,7 @@ typedef struct argus_stats_snapshot {
     uint64_t breaker_opened, breaker_refused;
     int64_t breaker_since_unix_ns;
     uint64_t memory_used, memory_refused;
-    uint64_t http_closed_slow;
+    uint64_t http_closed_slow, log_dropped, grpc_refused;
 } argus_stats_snapshot;
 
 /* Copies every counter (each read atomically; the set is not one consistent instant). */

@@ -22,6 +22,8 @@ enum {
                                 the transaction is lost; retrying later may succeed */
     ARGUS_STORE_REJECT = -2, /* only this request cannot be stored (put only); the transaction
                                 goes on without it */
+    ARGUS_STORE_BUSY = -3,   /* (job calls only) another connection holds the lock: the
+                                transaction is lost, the connection is fine; try later */
 };
 
 /* Row ids a transaction wrote for one signal: log_records.id / span_records.id, both ends
@@ -62,6 +64,7 @@ typedef struct argus_job_statement {
 
 typedef struct argus_store argus_store;
 typedef struct argus_store_pinger argus_store_pinger;
+typedef struct argus_store_job argus_store_job;
 struct argus_store_read_driver; /* server/store_read.h (the API's read side) */
 
 typedef struct argus_store_driver {
@@ -92,6 +95,19 @@ typedef struct argus_store_driver {
     void (*pinger_free)(argus_store_pinger *p);
     /* background jobs: their statements, NULL-terminated (NULL: this backend runs none) */
     const argus_job_statement *jobs;
+    /* A job's own connection (the insight worker's), with its n statements (from jobs above)
+     * prepared once. step runs statement i with args bound to ?1..?nargs to completion; *out
+     * (unless NULL) gets column 0 of its first row; what names it in msg. Results: OK, BUSY, or
+     * RETRY (close the connection, open a new one later). rollback is a no-op outside a
+     * transaction. */
+    int (*job_open)(argus_store_job **out, const argus_config *cfg, const char *const *sql,
+                    size_t n, char *msg, size_t msglen);
+    int (*job_begin)(argus_store_job *j, char *msg, size_t msglen);
+    int (*job_step)(argus_store_job *j, size_t i, const int64_t *args, size_t nargs, int64_t *out,
+                    const char *what, char *msg, size_t msglen);
+    int (*job_commit)(argus_store_job *j, char *msg, size_t msglen);
+    void (*job_rollback)(argus_store_job *j);
+    void (*job_close)(argus_store_job *j);
     /* read side: filled in by the driver that has one (NULL until then) */
     const struct argus_store_read_driver *read;
 } argus_store_driver;

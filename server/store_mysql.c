@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <openssl/evp.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-/* sql/mysql/NNN_*.sql, embedded by sql/mysql/embed.cmake */
+/* sql/mysql/NNN_*.sql, embedded by scripts/embed_sql.cmake */
 typedef struct argus_mysql_migration {
     int version;
     const char *name;
@@ -136,51 +137,40 @@ static void set_value(bulk *b, unsigned c, const argus_value *v)
 
 /* ---- the store ------------------------------------------------------------------------------ */
 
+/* A resource known to be stored (RES_STORED) or written by the open transaction (RES_PENDING). */
+enum { RES_FREE, RES_STORED, RES_PENDING };
+#define RES_CACHE_SLOTS 4096
+typedef struct res_slot {
+    int64_t id;
+    uint8_t digest[16]; /* of its attributes and schema URL */
+    uint8_t state;
+} res_slot;
+
 typedef struct mysql_store {
     argus_store base;
     MYSQL *db;
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
     bulk spans, logs, resources, traces, rollups, log_rollups;
+    /* the core's columns stored in span_records / log_records after id (stored_columns()) */
+    int record_cols[ARGUS_SIGNAL_COUNT][31];
+    unsigned nrecord_cols[ARGUS_SIGNAL_COUNT];
     argus_buf scratch, sql;
     const _Atomic int64_t *wait_deadline;
     unsigned lock_wait_s;
     size_t max_packet; /* the server's max_allowed_packet */
+    int unknown_error; /* what an error classify() does not know means: REJECT while opening */
+    EVP_MD_CTX *md;
+    res_slot *res_cache; /* RES_CACHE_SLOTS, open addressing by id */
+    size_t res_used;
 } mysql_store;
 
-/* the columns of span_records after id, as the core names and renders them */
-static const int span_src[] = {ARGUS_SPAN_TRACE_ID,       ARGUS_SPAN_SPAN_ID,
-                               ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_TRACE_STATE,
-                               ARGUS_SPAN_FLAGS,          ARGUS_SPAN_NAME,
-                               ARGUS_SPAN_KIND,           ARGUS_SPAN_START_TIME,
-                               ARGUS_SPAN_END_TIME,       ARGUS_SPAN_DURATION,
-                               ARGUS_SPAN_STATUS_CODE,    ARGUS_SPAN_STATUS_MESSAGE,
-                               ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_ATTRIBUTES,
-                               ARGUS_SPAN_EVENTS,         ARGUS_SPAN_LINKS,
-                               ARGUS_SPAN_RESOURCE_ID,    ARGUS_SPAN_SCOPE_NAME,
-                               ARGUS_SPAN_SCOPE_VERSION,  ARGUS_SPAN_DROPPED_ATTRIBUTES,
-                               ARGUS_SPAN_DROPPED_EVENTS, ARGUS_SPAN_DROPPED_LINKS};
-/* the columns of log_records after id */
-static const int log_src[] = {ARGUS_LOG_TIME,
-                              ARGUS_LOG_OBSERVED_TIME,
-                              ARGUS_LOG_SEVERITY_NUMBER,
-                              ARGUS_LOG_SEVERITY_TEXT,
-                              ARGUS_LOG_BODY,
-                              ARGUS_LOG_BODY_TYPE,
-                              ARGUS_LOG_ATTRIBUTES,
-                              ARGUS_LOG_TRACE_ID,
-                              ARGUS_LOG_SPAN_ID,
-                              ARGUS_LOG_FLAGS,
-                              ARGUS_LOG_EVENT_NAME,
-                              ARGUS_LOG_SERVICE_NAME,
-                              ARGUS_LOG_RESOURCE_ID,
-                              ARGUS_LOG_SCOPE_NAME,
-                              ARGUS_LOG_SCOPE_VERSION,
-                              ARGUS_LOG_DROPPED_ATTRIBUTES};
-
-/* The one place server errors become store results: the connection's errors (and the server
- * going away, locks, a full disk, read-only mode) are worth a retry; anything else is about the
- * request's data. */
+/* The one place server errors become store results. Errors about a value of the request (too
+ * long, out of range, not valid text, a constraint) refuse that request: ARGUS_STORE_REJECT, which
+ * the client is told is not worth retrying. Everything else -- the connection, the server going
+ * away, locks, a full disk, read-only mode, and errors this list does not know -- is about the
+ * database, not the data: ARGUS_STORE_RETRY (the client retries later, nothing is lost). While
+ * opening (migrations), an unknown error is a configuration problem: st->unknown_error. */
 static int classify(mysql_store *st, unsigned err)
 {
     if (err >= 2000 && err < 3000) { /* client side: CR_SERVER_GONE_ERROR, CR_SERVER_LOST, ... */
@@ -189,15 +179,18 @@ static int classify(mysql_store *st, unsigned err)
         return ARGUS_STORE_RETRY;
     }
     switch (err) {
-    case ER_LOCK_WAIT_TIMEOUT:
-    case ER_LOCK_DEADLOCK:
-    case ER_CON_COUNT_ERROR:
-    case ER_OUT_OF_RESOURCES:
-    case ER_OUTOFMEMORY:
-    case ER_RECORD_FILE_FULL:
-    case ER_DISK_FULL:
-    case ER_OPTION_PREVENTS_STATEMENT: /* read-only */
-    case ER_QUERY_INTERRUPTED: return ARGUS_STORE_RETRY;
+    case ER_DATA_TOO_LONG:
+    case ER_WARN_DATA_OUT_OF_RANGE:
+    case ER_TRUNCATED_WRONG_VALUE:
+    case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
+    case ER_INVALID_CHARACTER_STRING:
+    case ER_BAD_NULL_ERROR:
+    case ER_WARN_NULL_TO_NOTNULL:
+    case ER_DIVISION_BY_ZERO:
+    case ER_TOO_BIG_ROWSIZE:
+    case ER_NET_PACKET_TOO_LARGE:
+    case ER_CONSTRAINT_FAILED:
+    case ER_SIGNAL_EXCEPTION: return ARGUS_STORE_REJECT;
     case ER_SERVER_SHUTDOWN:
     case ER_DUP_ENTRY: /* another writer took our ids: read them again */
         if (st) {
@@ -205,7 +198,7 @@ static int classify(mysql_store *st, unsigned err)
             st->next_id[0] = st->next_id[1] = 0;
         }
         return ARGUS_STORE_RETRY;
-    default: return ARGUS_STORE_REJECT;
+    default: return st ? st->unknown_error : ARGUS_STORE_RETRY;
     }
 }
 
@@ -312,6 +305,8 @@ static void ms_close(argus_store *base)
         bulk_free(all[i]);
     if (st->db)
         mysql_close(st->db);
+    EVP_MD_CTX_free(st->md);
+    free(st->res_cache);
     argus_buf_free(&st->scratch);
     argus_buf_free(&st->sql);
     free(st);
@@ -336,7 +331,10 @@ static MYSQL *connect_db(const argus_config *cfg, int create, unsigned *err, cha
     const char *pw = cfg->db_password[0] ? cfg->db_password : NULL;
     const char *host = cfg->db_socket[0] ? NULL : cfg->db_host;
     const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
-    if (!mysql_real_connect(db, host, cfg->db_user, pw, NULL, cfg->db_port, sock, 0)) {
+    /* multi-statements: a put's SAVEPOINT, request key and reads of stored rows in one round trip;
+     * every value in them is a number, a hex literal or escaped for this connection */
+    if (!mysql_real_connect(db, host, cfg->db_user, pw, NULL, cfg->db_port, sock,
+                            CLIENT_MULTI_STATEMENTS)) {
         if (sock)
             snprintf(msg, msglen, "mysql: connecting to %s: %s", sock, mysql_error(db));
         else
@@ -440,20 +438,39 @@ static int migrate(mysql_store *st, char *msg, size_t msglen)
     return ARGUS_STORE_OK;
 }
 
-/* "INSERT INTO table (id, <columns>) VALUES (?, ...)" and its parameter types, from the core's
- * column names and types (src: which columns, in order), so the rows go in as the core has them. */
-static void make_insert(bulk *b, const char *table, const int *src, size_t n,
-                        const char *const *names, const char *const *types)
+/* The columns of a signal's records table after id: every column of the core's row but the
+ * resource's attributes and schema URL (stored once, in resources) and the scope's attributes and
+ * schema URL (not stored, as in SQLite); in the core's order. */
+static unsigned stored_columns(const argus_signal_desc *d, int *out, unsigned max)
 {
+    const int *ctx = d->context_columns;
+    unsigned n = 0;
+    for (int c = 0; c < d->ncolumns && n < max; c++)
+        if (c != ctx[ARGUS_RES_ATTRIBUTES] && c != ctx[ARGUS_RES_SCHEMA_URL] &&
+            c != ctx[ARGUS_SCOPE_ATTRIBUTES] && c != ctx[ARGUS_SCOPE_SCHEMA_URL])
+            out[n++] = c;
+    return n;
+}
+
+/* "INSERT INTO <records table> (id, <columns>) VALUES (?, ...)" and its parameter types, from the
+ * core's column names and types, so the rows go in as the core has them. */
+static void make_insert(mysql_store *st, argus_signal sig, const char *table)
+{
+    const argus_signal_desc *d = argus_signal_get(sig);
+    bulk *b = sig == ARGUS_SIGNAL_TRACES ? &st->spans : &st->logs;
+    int *src = st->record_cols[sig];
+    unsigned n = st->nrecord_cols[sig] =
+        stored_columns(d, src, sizeof st->record_cols[sig] / sizeof *st->record_cols[sig]);
     size_t k = (size_t)snprintf(b->own_sql, sizeof b->own_sql, "INSERT INTO %s (id", table);
     b->own_types[0] = 'i';
-    for (size_t i = 0; i < n && i + 2 < sizeof b->own_types; i++) {
-        k += (size_t)snprintf(b->own_sql + k, sizeof b->own_sql - k, ", %s", names[src[i]]);
-        b->own_types[i + 1] = strcmp(types[src[i]], "INTEGER") == 0 ? 'i' : 's';
+    for (unsigned i = 0; i < n && i + 2 < sizeof b->own_types; i++) {
+        k += (size_t)snprintf(b->own_sql + k, sizeof b->own_sql - k, ", %s",
+                              d->column_names[src[i]]);
+        b->own_types[i + 1] = strcmp(d->column_types[src[i]], "INTEGER") == 0 ? 'i' : 's';
         b->own_types[i + 2] = 0;
     }
     k += (size_t)snprintf(b->own_sql + k, sizeof b->own_sql - k, ") VALUES (?");
-    for (size_t i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++)
         k += (size_t)snprintf(b->own_sql + k, sizeof b->own_sql - k, ", ?");
     snprintf(b->own_sql + k, sizeof b->own_sql - k, ")");
     b->sql = b->own_sql;
@@ -469,8 +486,16 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
         return ARGUS_STORE_RETRY;
     }
     st->base.driver = &argus_store_mysql;
+    st->unknown_error = ARGUS_STORE_REJECT;
     argus_buf_init(&st->scratch);
     argus_buf_init(&st->sql);
+    st->md = EVP_MD_CTX_new();
+    st->res_cache = calloc(RES_CACHE_SLOTS, sizeof *st->res_cache);
+    if (!st->md || !st->res_cache) {
+        ms_close(&st->base);
+        snprintf(msg, msglen, "mysql: out of memory");
+        return ARGUS_STORE_RETRY;
+    }
     st->lock_wait_s = cfg->sqlite_busy_timeout_ms / 1000 ? cfg->sqlite_busy_timeout_ms / 1000 : 1;
     unsigned err;
     st->db = connect_db(cfg, 1, &err, msg, msglen);
@@ -501,11 +526,9 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
         ms_close(&st->base);
         return res == ARGUS_STORE_REJECT ? ARGUS_STORE_REJECT : ARGUS_STORE_RETRY;
     }
-    make_insert(&st->spans, "span_records", span_src, sizeof span_src / sizeof *span_src,
-                argus_span_column_names, argus_span_column_types);
-    make_insert(&st->logs, "log_records", log_src, sizeof log_src / sizeof *log_src,
-                argus_log_column_names, argus_log_column_types);
-    st->resources.sql = "INSERT IGNORE INTO resources (id, service_name, attributes, schema_url)"
+    make_insert(st, ARGUS_SIGNAL_TRACES, "span_records");
+    make_insert(st, ARGUS_SIGNAL_LOGS, "log_records");
+    st->resources.sql = "INSERT INTO resources (id, service_name, attributes, schema_url)"
                         " VALUES (?, ?, ?, ?)";
     st->resources.types = "isss";
     st->traces.sql =
@@ -518,15 +541,16 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
         " has_root = VALUES(has_root), span_count = VALUES(span_count),"
         " error_count = VALUES(error_count), services = VALUES(services)";
     st->traces.types = "siiissiiis";
-    st->rollups.sql = "INSERT INTO span_rollups (service_name, minute_ns, requests, errors,"
-                      " duration_sketch) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+    st->rollups.sql = "INSERT INTO span_rollups (service_key, service_name, minute_ns, requests,"
+                      " errors, duration_sketch) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
                       " requests = VALUES(requests), errors = VALUES(errors),"
                       " duration_sketch = VALUES(duration_sketch)";
-    st->rollups.types = "siiib";
-    st->log_rollups.sql = "INSERT INTO log_rollups (service_name, minute_ns, severity, count)"
-                          " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+    st->rollups.types = "bsiiib";
+    st->log_rollups.sql = "INSERT INTO log_rollups (service_key, service_name, minute_ns, severity,"
+                          " count) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
                           " count = count + VALUES(count)";
-    st->log_rollups.types = "siii";
+    st->log_rollups.types = "bsiii";
+    st->unknown_error = ARGUS_STORE_RETRY;
     *out = &st->base;
     return ARGUS_STORE_OK;
 }
@@ -558,8 +582,11 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
     return res;
 }
 
-/* ---- traces summary and rollups: merged in C --------------------------------------------------
- */
+/* ---- one request: aggregated in C, merged with the stored rows -------------------------------
+ * A put makes one round trip before its inserts: SAVEPOINT, the request key, and the stored rows
+ * it merges with (resources it has not seen, the traces summaries and rollup minutes it touches)
+ * go as one multi-statement query. Then the new resources, the records, the traces summaries and
+ * the rollups, each one array-bound statement. */
 
 typedef struct str_ref {
     const char *s;
@@ -585,7 +612,58 @@ typedef struct trace_agg {
     int64_t count, errors;
     str_ref *services;
     size_t nservices, cap;
+    size_t blob_off, blob_len; /* its services JSON in put_traces' buffer */
 } trace_agg;
+
+/* One (service, minute) of a request's span rollups. */
+typedef struct rollup_agg {
+    str_ref service;
+    uint8_t key[16]; /* service_key */
+    int64_t minute, requests, errors;
+    argus_sketch sketch;
+    size_t blob_off, blob_len; /* its encoded sketch in put_rollups' buffer */
+} rollup_agg;
+
+/* One (service, minute, severity group) of a request's log counts. */
+typedef struct log_rollup_agg {
+    str_ref service;
+    uint8_t key[16];
+    int64_t minute, severity, count;
+} log_rollup_agg;
+
+/* One resource of a request: known (stored or cached with the same content) or to be stored. */
+typedef struct put_res {
+    int64_t id;
+    uint8_t digest[16];
+    argus_value name, attrs, url;
+    int known;
+} put_res;
+
+/* What one put gathers from its request before talking to the server. */
+typedef struct put_work {
+    put_res *res;
+    size_t nres, res_cap;
+    trace_agg *traces;
+    size_t ntraces, traces_cap;
+    rollup_agg *rollups;
+    size_t nrollups, rollups_cap;
+    log_rollup_agg *logs;
+    size_t nlogs, logs_cap;
+    argus_arena arena; /* strings of stored rows merged in */
+} put_work;
+
+static void work_free(put_work *w)
+{
+    for (size_t i = 0; i < w->ntraces; i++)
+        free(w->traces[i].services);
+    for (size_t i = 0; i < w->nrollups; i++)
+        argus_sketch_free(&w->rollups[i].sketch);
+    free(w->res);
+    free(w->traces);
+    free(w->rollups);
+    free(w->logs);
+    argus_arena_free(&w->arena);
+}
 
 /* Makes room for one more element in *arr (n used of *cap); -1 on out of memory. */
 static int grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
@@ -631,50 +709,210 @@ static void sql_quote(mysql_store *st, argus_buf *b, const char *s, size_t n)
     b->data[b->len] = 0;
 }
 
+/* Appends n bytes as a hexadecimal literal x'..'. */
+static void sql_hex(argus_buf *b, const uint8_t *p, size_t n)
+{
+    if (argus_buf_reserve(b, 2 * n + 3))
+        return;
+    b->data[b->len++] = 'x';
+    b->data[b->len++] = '\'';
+    argus_hex(b->data + b->len, p, n);
+    b->len += 2 * n;
+    b->data[b->len++] = '\'';
+    b->data[b->len] = 0;
+}
+
 static int out_of_memory(char *msg, size_t msglen)
 {
     snprintf(msg, msglen, "mysql: out of memory");
     return ARGUS_STORE_RETRY;
 }
 
-/* Runs the query built in st->sql; its rows, or NULL with *res and msg set. */
-static MYSQL_RES *run_built(mysql_store *st, const char *what, int *res, char *msg, size_t msglen)
+/* The first 16 bytes of SHA-256(a, 0xff, b) (b NULL: of a alone): rollups' service_key =
+ * LEFT(UNHEX(SHA2(service_name, 256)), 16), and the content digest of a resource. */
+static int digest16(mysql_store *st, uint8_t out[16], const char *a, size_t n, const char *b,
+                    size_t m)
 {
-    if (st->sql.failed) {
-        *res = out_of_memory(msg, msglen);
-        return NULL;
-    }
-    MYSQL_RES *r = NULL;
-    if (mysql_real_query(st->db, st->sql.data, st->sql.len) != 0 ||
-        !(r = mysql_store_result(st->db)))
-        *res = fail(st, msg, msglen, what);
-    return r;
+    static const unsigned char sep = 0xff;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    int ok = EVP_DigestInit_ex(st->md, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(st->md, a ? a : "", n) &&
+             (!b || (EVP_DigestUpdate(st->md, &sep, 1) && EVP_DigestUpdate(st->md, b, m))) &&
+             EVP_DigestFinal_ex(st->md, md, &len) && len >= 16;
+    if (ok)
+        memcpy(out, md, 16);
+    return ok ? 0 : -1;
 }
 
-/* The traces summary: the request's traces aggregated, merged with their stored rows exactly as
- * sql/sqlite/ingest/spans_20_traces.sql merges them, written back in one upsert. */
-static int update_traces(mysql_store *st, argus_otlp_traces *t, argus_arena *arena, char *msg,
-                         size_t msglen)
+/* ---- resources: stored once, never two under one id ------------------------------------------
+ * resources.id is a 63-bit hash of the attributes and schema URL; a different resource with the
+ * same id is refused (as the SQLite schema's trigger refuses it), never merged. The digests of
+ * resources known to be stored are cached (slots for this transaction's become stored at its
+ * commit; a rollback, a refused request or a purge of resources forgets them all), so a known
+ * resource costs no round trip. */
+
+static res_slot *res_find(mysql_store *st, int64_t id)
 {
-    trace_agg *aggs = NULL;
-    size_t n = 0, cap = 0;
-    int res = ARGUS_STORE_OK;
-    argus_value v[7];
-    static const int cols[7] = {ARGUS_SPAN_TRACE_ID,     ARGUS_SPAN_PARENT_SPAN_ID,
-                                ARGUS_SPAN_START_TIME,   ARGUS_SPAN_END_TIME,
-                                ARGUS_SPAN_SERVICE_NAME, ARGUS_SPAN_NAME,
-                                ARGUS_SPAN_STATUS_CODE};
+    size_t mask = RES_CACHE_SLOTS - 1;
+    size_t i = (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15u) >> 40) & mask;
+    while (st->res_cache[i].state && st->res_cache[i].id != id)
+        i = (i + 1) & mask;
+    return &st->res_cache[i];
+}
+
+static void res_forget(mysql_store *st)
+{
+    memset(st->res_cache, 0, RES_CACHE_SLOTS * sizeof *st->res_cache);
+    st->res_used = 0;
+}
+
+static void res_remember(mysql_store *st, int64_t id, const uint8_t digest[16], int state)
+{
+    if (st->res_used >= RES_CACHE_SLOTS / 2)
+        res_forget(st); /* bounded: start again */
+    res_slot *s = res_find(st, id);
+    if (!s->state)
+        st->res_used++;
+    s->id = id;
+    memcpy(s->digest, digest, 16);
+    s->state = (uint8_t)state;
+}
+
+static int collision(int64_t id, char *msg, size_t msglen)
+{
+    snprintf(msg, msglen,
+             "mysql: resources: a different resource is stored under this resource_id (%lld)",
+             (long long)id);
+    return ARGUS_STORE_REJECT;
+}
+
+/* The request's resources, each once, checked against the cache. */
+static int gather_resources(mysql_store *st, argus_signal sig, void *decoded, put_work *w,
+                            char *msg, size_t msglen)
+{
+    const argus_signal_desc *d = argus_signal_get(sig);
+    int64_t last = 0;
+    int have = 0;
+    argus_value id;
+    for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
+        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ID], &id, &st->scratch);
+        if (have && id.i == last)
+            continue;
+        last = id.i, have = 1;
+        put_res r = {.id = id.i};
+        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SERVICE_NAME], &r.name, &st->scratch);
+        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ATTRIBUTES], &r.attrs, &st->scratch);
+        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SCHEMA_URL], &r.url, &st->scratch);
+        int nourl = r.url.type == ARGUS_VAL_NULL;
+        if (digest16(st, r.digest, r.attrs.s, r.attrs.n, nourl ? "" : r.url.s, nourl ? 0 : r.url.n))
+            return out_of_memory(msg, msglen);
+        size_t i = 0;
+        while (i < w->nres && w->res[i].id != r.id)
+            i++;
+        if (i < w->nres) {
+            if (memcmp(w->res[i].digest, r.digest, 16) != 0)
+                return collision(r.id, msg, msglen);
+            continue;
+        }
+        res_slot *s = res_find(st, r.id);
+        if (s->state && memcmp(s->digest, r.digest, 16) != 0)
+            return collision(r.id, msg, msglen);
+        r.known = s->state != 0;
+        if (grow(&w->res, w->nres, &w->res_cap, sizeof *w->res, 4))
+            return out_of_memory(msg, msglen);
+        w->res[w->nres++] = r;
+    }
+    return ARGUS_STORE_OK;
+}
+
+/* A stored resource (id, attributes, schema_url) read back: the same as the request's, or a
+ * collision. */
+static int check_stored_resource(mysql_store *st, put_work *w, MYSQL_ROW row, unsigned long *len,
+                                 char *msg, size_t msglen)
+{
+    int64_t id = strtoll(row[0], NULL, 10);
+    for (size_t i = 0; i < w->nres; i++) {
+        put_res *r = &w->res[i];
+        if (r->id != id || r->known)
+            continue;
+        uint8_t stored[16];
+        if (digest16(st, stored, row[1], len[1], row[2] ? row[2] : "", row[2] ? len[2] : 0))
+            return out_of_memory(msg, msglen);
+        if (memcmp(stored, r->digest, 16) != 0)
+            return collision(id, msg, msglen);
+        r->known = 1;
+        res_remember(st, id, r->digest, RES_STORED);
+    }
+    return ARGUS_STORE_OK;
+}
+
+/* Fills row i of b from the put's aggregates (0), or leaves it out (1); the statements below
+ * differ only in this. blob: the variable-length values some rows point into. */
+typedef int (*row_fill_fn)(bulk *b, const put_work *w, const argus_buf *blob, size_t i);
+
+/* Runs b over the rows fill() makes of n aggregates: one array-bound statement. */
+static int bulk_rows(mysql_store *st, bulk *b, size_t n, row_fill_fn fill, const put_work *w,
+                     const argus_buf *blob, char *msg, size_t msglen, const char *what)
+{
+    b->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bulk_grow(b)) {
+            b->n = 0;
+            return out_of_memory(msg, msglen);
+        }
+        if (fill(b, w, blob, i) == 0)
+            b->n++;
+    }
+    int res = bulk_run(st, b, msg, msglen, what);
+    b->n = 0;
+    return res;
+}
+
+static int fill_resource(bulk *b, const put_work *w, const argus_buf *blob, size_t i)
+{
+    (void)blob;
+    const put_res *r = &w->res[i];
+    if (r->known)
+        return 1;
+    set_int(b, 0, r->id);
+    set_value(b, 1, &r->name), set_value(b, 2, &r->attrs), set_value(b, 3, &r->url);
+    return 0;
+}
+
+/* The request's new resources, in one insert; cached as this transaction's. */
+static int put_resources(mysql_store *st, put_work *w, char *msg, size_t msglen)
+{
+    int res = bulk_rows(st, &st->resources, w->nres, fill_resource, w, NULL, msg, msglen,
+                        "storing resources");
+    for (size_t i = 0; i < w->nres && res == ARGUS_STORE_OK; i++)
+        if (!w->res[i].known)
+            res_remember(st, w->res[i].id, w->res[i].digest, RES_PENDING);
+    return res;
+}
+
+/* ---- traces summary and rollups: aggregated in C --------------------------------------------- */
+
+/* The request's traces (as sql/sqlite/ingest/spans_20_traces.sql aggregates them) and per-service,
+ * per-minute rollups of its requests (SERVER/CONSUMER spans and roots; spans_30_rollups.sql). */
+static int gather_spans(mysql_store *st, argus_otlp_traces *t, put_work *w, char *msg,
+                        size_t msglen)
+{
+    argus_error err;
+    argus_value v[9];
+    static const int cols[9] = {
+        ARGUS_SPAN_TRACE_ID,    ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_START_TIME,
+        ARGUS_SPAN_END_TIME,    ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME,
+        ARGUS_SPAN_STATUS_CODE, ARGUS_SPAN_KIND,           ARGUS_SPAN_DURATION};
     for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
-        for (int c = 0; c < 7; c++)
+        for (int c = 0; c < 9; c++)
             argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
-        trace_agg *a = find_trace(aggs, n, v[0].s);
+        trace_agg *a = find_trace(w->traces, w->ntraces, v[0].s);
         int root = v[1].type == ARGUS_VAL_NULL;
         if (!a) {
-            if (grow(&aggs, n, &cap, sizeof *aggs, 16)) {
-                res = out_of_memory(msg, msglen);
-                goto out;
-            }
-            a = &aggs[n++];
+            if (grow(&w->traces, w->ntraces, &w->traces_cap, sizeof *w->traces, 16))
+                return out_of_memory(msg, msglen);
+            a = &w->traces[w->ntraces++];
             memset(a, 0, sizeof *a);
             memcpy(a->id, v[0].s, 32);
             a->start = v[2].i;
@@ -696,252 +934,42 @@ static int update_traces(mysql_store *st, argus_otlp_traces *t, argus_arena *are
         }
         a->count++;
         a->errors += v[6].i == 2;
-        if (add_service(a, v[4].s, v[4].n)) {
-            res = out_of_memory(msg, msglen);
-            goto out;
-        }
-    }
-    if (n == 0)
-        goto out;
-    argus_buf_reset(&st->sql);
-    argus_buf_appends(&st->sql, "SELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
-                                " root_service_name, root_name, has_root, span_count, error_count,"
-                                " services FROM traces WHERE trace_id IN (");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            argus_buf_appendc(&st->sql, ',');
-        sql_quote(st, &st->sql, aggs[i].id, 32);
-    }
-    argus_buf_appendc(&st->sql, ')');
-    MYSQL_RES *r = run_built(st, "reading trace summaries", &res, msg, msglen);
-    if (!r)
-        goto out;
-    MYSQL_ROW row;
-    while (res == ARGUS_STORE_OK && (row = mysql_fetch_row(r))) {
-        unsigned long *len = mysql_fetch_lengths(r);
-        trace_agg *a = find_trace(aggs, n, row[0]);
-        if (!a)
-            continue;
-        int64_t sstart = strtoll(row[1], NULL, 10), send = strtoll(row[2], NULL, 10);
-        int shas = atoi(row[5]);
-        /* the request's root replaces the stored one when it is a root and the stored one is
-         * not, or when both are alike and the request starts earlier */
-        if (!(a->has_root > shas || (a->has_root == shas && a->start < sstart))) {
-            a->root_service =
-                (str_ref){row[3] ? argus_arena_strndup(arena, row[3], len[3]) : NULL, len[3]};
-            a->root_name =
-                (str_ref){row[4] ? argus_arena_strndup(arena, row[4], len[4]) : NULL, len[4]};
-        }
-        a->has_root |= shas;
-        a->start = sstart < a->start ? sstart : a->start;
-        a->end = send > a->end ? send : a->end;
-        a->count += strtoll(row[6], NULL, 10);
-        a->errors += strtoll(row[7], NULL, 10);
-        json_t *arr = json_loadb(row[8], len[8], 0, NULL);
-        for (size_t k = 0; arr && k < json_array_size(arr); k++) {
-            json_t *e = json_array_get(arr, k);
-            if (!json_is_string(e))
-                continue;
-            const char *copy =
-                argus_arena_strndup(arena, json_string_value(e), json_string_length(e));
-            if (!copy || add_service(a, copy, json_string_length(e)))
-                res = out_of_memory(msg, msglen);
-        }
-        json_decref(arr);
-    }
-    mysql_free_result(r);
-    if (res != ARGUS_STORE_OK || arena->exhausted) {
-        res = out_of_memory(msg, msglen);
-        goto out;
-    }
-    /* the services JSON of every trace, then one upsert */
-    argus_buf services;
-    argus_buf_init(&services);
-    size_t *offs = malloc((n + 1) * sizeof *offs);
-    for (size_t i = 0; i < n && offs; i++) {
-        trace_agg *a = &aggs[i];
-        qsort(a->services, a->nservices, sizeof *a->services, ref_cmp);
-        offs[i] = services.len;
-        argus_buf_appendc(&services, '[');
-        for (size_t k = 0; k < a->nservices; k++) {
-            if (k)
-                argus_buf_appendc(&services, ',');
-            argus_json_string(&services, a->services[k].s, a->services[k].n);
-        }
-        argus_buf_appendc(&services, ']');
-    }
-    bulk *b = &st->traces;
-    b->n = 0;
-    if (!offs || services.failed)
-        res = out_of_memory(msg, msglen);
-    else
-        offs[n] = services.len;
-    for (size_t i = 0; i < n && res == ARGUS_STORE_OK; i++) {
-        trace_agg *a = &aggs[i];
-        if (bulk_grow(b)) {
-            res = out_of_memory(msg, msglen);
-            break;
-        }
-        set_str(b, 0, a->id, 32);
-        set_int(b, 1, a->start);
-        set_int(b, 2, a->end);
-        set_int(b, 3, a->end - a->start);
-        set_str(b, 4, a->root_service.s, a->root_service.n);
-        set_str(b, 5, a->root_name.s, a->root_name.n);
-        set_int(b, 6, a->has_root);
-        set_int(b, 7, a->count);
-        set_int(b, 8, a->errors);
-        set_str(b, 9, services.data + offs[i], offs[i + 1] - offs[i]);
-        b->n++;
-    }
-    if (res == ARGUS_STORE_OK)
-        res = bulk_run(st, b, msg, msglen, "storing trace summaries");
-    b->n = 0;
-    free(offs);
-    argus_buf_free(&services);
-out:
-    for (size_t i = 0; i < n; i++)
-        free(aggs[i].services);
-    free(aggs);
-    return res;
-}
+        if (add_service(a, v[4].s, v[4].n))
+            return out_of_memory(msg, msglen);
 
-/* One (service, minute) of a request's rollups. */
-typedef struct rollup_agg {
-    str_ref service;
-    int64_t minute, requests, errors;
-    argus_sketch sketch;
-} rollup_agg;
-
-/* Per-service, per-minute rollups of the request's requests (SERVER/CONSUMER spans and roots),
- * merged with the stored rows as sql/sqlite/ingest/spans_30_rollups.sql does. */
-static int update_rollups(mysql_store *st, argus_otlp_traces *t, char *msg, size_t msglen)
-{
-    rollup_agg *aggs = NULL;
-    size_t n = 0, cap = 0;
-    int res = ARGUS_STORE_OK;
-    argus_error err;
-    static const int cols[6] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
-                                ARGUS_SPAN_START_TIME,     ARGUS_SPAN_DURATION,
-                                ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_STATUS_CODE};
-    argus_value v[6];
-    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
-        for (int c = 0; c < 6; c++)
-            argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
-        if (!(v[1].i == 2 || v[1].i == 5 || v[0].type == ARGUS_VAL_NULL))
+        if (!(v[7].i == 2 || v[7].i == 5 || root))
             continue;
         /* SQLite's integer division truncates toward zero; so does C's */
         int64_t minute = v[2].i / 60000000000 * 60000000000;
-        rollup_agg *a = NULL;
-        for (size_t i = n; i-- > 0 && !a;)
-            if (aggs[i].minute == minute && aggs[i].service.n == v[4].n &&
-                memcmp(aggs[i].service.s, v[4].s, v[4].n) == 0)
-                a = &aggs[i];
-        if (!a) {
-            if (grow(&aggs, n, &cap, sizeof *aggs, 8)) {
-                res = out_of_memory(msg, msglen);
-                goto out;
-            }
-            a = &aggs[n++];
-            memset(a, 0, sizeof *a);
-            a->service = (str_ref){v[4].s, v[4].n};
-            a->minute = minute;
+        rollup_agg *r = NULL;
+        for (size_t i = w->nrollups; i-- > 0 && !r;)
+            if (w->rollups[i].minute == minute && w->rollups[i].service.n == v[4].n &&
+                memcmp(w->rollups[i].service.s, v[4].s, v[4].n) == 0)
+                r = &w->rollups[i];
+        if (!r) {
+            if (grow(&w->rollups, w->nrollups, &w->rollups_cap, sizeof *w->rollups, 8))
+                return out_of_memory(msg, msglen);
+            r = &w->rollups[w->nrollups++];
+            memset(r, 0, sizeof *r);
+            r->service = (str_ref){v[4].s, v[4].n};
+            r->minute = minute;
+            if (digest16(st, r->key, v[4].s, v[4].n, NULL, 0))
+                return out_of_memory(msg, msglen);
         }
-        a->requests++;
-        a->errors += v[5].i == 2;
-        if (argus_sketch_add(&a->sketch, (double)v[3].i, &err)) {
+        r->requests++;
+        r->errors += v[6].i == 2;
+        if (argus_sketch_add(&r->sketch, (double)v[8].i, &err)) {
             snprintf(msg, msglen, "mysql: %s", err.message);
-            res = ARGUS_STORE_REJECT;
-            goto out;
+            return ARGUS_STORE_REJECT;
         }
     }
-    if (n == 0)
-        goto out;
-    argus_buf_reset(&st->sql);
-    argus_buf_appends(&st->sql, "SELECT service_name, minute_ns, requests, errors,"
-                                " duration_sketch FROM span_rollups WHERE (service_name,"
-                                " minute_ns) IN (");
-    for (size_t i = 0; i < n; i++) {
-        char num[32];
-        argus_buf_appends(&st->sql, i ? ",(" : "(");
-        sql_quote(st, &st->sql, aggs[i].service.s, aggs[i].service.n);
-        snprintf(num, sizeof num, ",%lld)", (long long)aggs[i].minute);
-        argus_buf_appends(&st->sql, num);
-    }
-    argus_buf_appendc(&st->sql, ')');
-    MYSQL_RES *r = run_built(st, "reading rollups", &res, msg, msglen);
-    if (!r)
-        goto out;
-    MYSQL_ROW row;
-    while (res == ARGUS_STORE_OK && (row = mysql_fetch_row(r))) {
-        unsigned long *len = mysql_fetch_lengths(r);
-        int64_t minute = strtoll(row[1], NULL, 10);
-        for (size_t i = 0; i < n; i++) {
-            rollup_agg *a = &aggs[i];
-            if (a->minute != minute || a->service.n != len[0] ||
-                memcmp(a->service.s, row[0], len[0]) != 0)
-                continue;
-            a->requests += strtoll(row[2], NULL, 10);
-            a->errors += strtoll(row[3], NULL, 10);
-            if (argus_sketch_merge_blob(&a->sketch, row[4], len[4], &err)) {
-                snprintf(msg, msglen, "mysql: stored rollup: %s", err.message);
-                res = ARGUS_STORE_REJECT;
-            }
-            break;
-        }
-    }
-    mysql_free_result(r);
-    argus_buf sketches;
-    argus_buf_init(&sketches);
-    size_t *offs = malloc((n + 1) * sizeof *offs);
-    for (size_t i = 0; i < n && offs && res == ARGUS_STORE_OK; i++) {
-        offs[i] = sketches.len;
-        if (argus_sketch_encode(&aggs[i].sketch, &sketches, &err))
-            res = out_of_memory(msg, msglen);
-    }
-    bulk *b = &st->rollups;
-    b->n = 0;
-    if (res == ARGUS_STORE_OK && (!offs || sketches.failed))
-        res = out_of_memory(msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        offs[n] = sketches.len;
-    for (size_t i = 0; i < n && res == ARGUS_STORE_OK; i++) {
-        if (bulk_grow(b)) {
-            res = out_of_memory(msg, msglen);
-            break;
-        }
-        set_str(b, 0, aggs[i].service.s, aggs[i].service.n);
-        set_int(b, 1, aggs[i].minute);
-        set_int(b, 2, aggs[i].requests);
-        set_int(b, 3, aggs[i].errors);
-        set_str(b, 4, sketches.data + offs[i], offs[i + 1] - offs[i]);
-        b->n++;
-    }
-    if (res == ARGUS_STORE_OK)
-        res = bulk_run(st, b, msg, msglen, "storing rollups");
-    b->n = 0;
-    free(offs);
-    argus_buf_free(&sketches);
-out:
-    for (size_t i = 0; i < n; i++)
-        argus_sketch_free(&aggs[i].sketch);
-    free(aggs);
-    return res;
+    return ARGUS_STORE_OK;
 }
 
-/* One (service, minute, severity group) of a request's log counts. */
-typedef struct log_rollup_agg {
-    str_ref service;
-    int64_t minute, severity, count;
-} log_rollup_agg;
-
-/* Per-service, per-minute, per-severity-group log counts (log_rollups), added to the stored ones
- * as sql/sqlite/ingest/logs_30_rollups.sql does: a plain additive upsert. */
-static int update_log_rollups(mysql_store *st, argus_otlp_logs *l, char *msg, size_t msglen)
+/* Per-service, per-minute, per-severity-group log counts (log_rollups, as
+ * sql/sqlite/ingest/logs_30_rollups.sql counts them). */
+static int gather_logs(mysql_store *st, argus_otlp_logs *l, put_work *w, char *msg, size_t msglen)
 {
-    log_rollup_agg *aggs = NULL;
-    size_t n = 0, cap = 0;
-    int res = ARGUS_STORE_OK;
     argus_value v[4];
     static const int cols[4] = {ARGUS_LOG_TIME, ARGUS_LOG_OBSERVED_TIME, ARGUS_LOG_SEVERITY_NUMBER,
                                 ARGUS_LOG_SERVICE_NAME};
@@ -952,37 +980,177 @@ static int update_log_rollups(mysql_store *st, argus_otlp_logs *l, char *msg, si
         int64_t minute = t / 60000000000 * 60000000000;
         int64_t sev = v[2].i >= 1 && v[2].i <= 24 ? (v[2].i - 1) / 4 * 4 + 1 : 0;
         log_rollup_agg *a = NULL;
-        for (size_t i = n; i-- > 0 && !a;)
-            if (aggs[i].minute == minute && aggs[i].severity == sev &&
-                aggs[i].service.n == v[3].n && memcmp(aggs[i].service.s, v[3].s, v[3].n) == 0)
-                a = &aggs[i];
+        for (size_t i = w->nlogs; i-- > 0 && !a;)
+            if (w->logs[i].minute == minute && w->logs[i].severity == sev &&
+                w->logs[i].service.n == v[3].n && memcmp(w->logs[i].service.s, v[3].s, v[3].n) == 0)
+                a = &w->logs[i];
         if (!a) {
-            if (grow(&aggs, n, &cap, sizeof *aggs, 8)) {
-                res = out_of_memory(msg, msglen);
-                goto out;
-            }
-            a = &aggs[n++];
-            *a = (log_rollup_agg){{v[3].s, v[3].n}, minute, sev, 0};
+            if (grow(&w->logs, w->nlogs, &w->logs_cap, sizeof *w->logs, 8))
+                return out_of_memory(msg, msglen);
+            a = &w->logs[w->nlogs++];
+            *a = (log_rollup_agg){{v[3].s, v[3].n}, {0}, minute, sev, 0};
+            if (digest16(st, a->key, v[3].s, v[3].n, NULL, 0))
+                return out_of_memory(msg, msglen);
         }
         a->count++;
     }
-    bulk *b = &st->log_rollups;
-    b->n = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (bulk_grow(b)) {
-            res = out_of_memory(msg, msglen);
-            goto out;
-        }
-        set_str(b, 0, aggs[i].service.s, aggs[i].service.n);
-        set_int(b, 1, aggs[i].minute);
-        set_int(b, 2, aggs[i].severity);
-        set_int(b, 3, aggs[i].count);
-        b->n++;
+    return ARGUS_STORE_OK;
+}
+
+/* A stored traces summary merged into the request's: the request's root replaces the stored one
+ * when it is a root and the stored one is not, or when both are alike and it starts earlier. */
+static int merge_trace_row(put_work *w, MYSQL_ROW row, unsigned long *len, char *msg, size_t msglen)
+{
+    trace_agg *a = find_trace(w->traces, w->ntraces, row[0]);
+    if (!a)
+        return ARGUS_STORE_OK;
+    argus_arena *arena = &w->arena;
+    int64_t sstart = strtoll(row[1], NULL, 10), send = strtoll(row[2], NULL, 10);
+    int shas = atoi(row[5]);
+    if (!(a->has_root > shas || (a->has_root == shas && a->start < sstart))) {
+        a->root_service =
+            (str_ref){row[3] ? argus_arena_strndup(arena, row[3], len[3]) : NULL, len[3]};
+        a->root_name =
+            (str_ref){row[4] ? argus_arena_strndup(arena, row[4], len[4]) : NULL, len[4]};
     }
-    res = bulk_run(st, b, msg, msglen, "storing log rollups");
-    b->n = 0;
-out:
-    free(aggs);
+    a->has_root |= shas;
+    a->start = sstart < a->start ? sstart : a->start;
+    a->end = send > a->end ? send : a->end;
+    a->count += strtoll(row[6], NULL, 10);
+    a->errors += strtoll(row[7], NULL, 10);
+    int res = ARGUS_STORE_OK;
+    json_t *arr = json_loadb(row[8], len[8], 0, NULL);
+    for (size_t k = 0; arr && k < json_array_size(arr); k++) {
+        json_t *e = json_array_get(arr, k);
+        if (!json_is_string(e))
+            continue;
+        const char *copy = argus_arena_strndup(arena, json_string_value(e), json_string_length(e));
+        if (!copy || add_service(a, copy, json_string_length(e)))
+            res = out_of_memory(msg, msglen);
+    }
+    json_decref(arr);
+    return arena->exhausted ? out_of_memory(msg, msglen) : res;
+}
+
+/* A stored rollup minute (service_key, minute, requests, errors, sketch) merged into the
+ * request's. */
+static int merge_rollup_row(put_work *w, MYSQL_ROW row, unsigned long *len, char *msg,
+                            size_t msglen)
+{
+    int64_t minute = strtoll(row[1], NULL, 10);
+    argus_error err;
+    for (size_t i = 0; i < w->nrollups; i++) {
+        rollup_agg *a = &w->rollups[i];
+        if (a->minute != minute || len[0] != 16 || memcmp(a->key, row[0], 16) != 0)
+            continue;
+        a->requests += strtoll(row[2], NULL, 10);
+        a->errors += strtoll(row[3], NULL, 10);
+        if (argus_sketch_merge_blob(&a->sketch, row[4], len[4], &err)) {
+            snprintf(msg, msglen, "mysql: stored rollup: %s", err.message);
+            return ARGUS_STORE_REJECT;
+        }
+        break;
+    }
+    return ARGUS_STORE_OK;
+}
+
+enum { Q_SAVEPOINT, Q_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
+
+/* The put's one round trip before its inserts: SAVEPOINT, the request key, the stored rows to
+ * merge with. *sp = 1 once the savepoint is set; *duplicate = 1 when the key was stored before. */
+static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put_work *w, int *sp,
+                   int *duplicate, char *msg, size_t msglen)
+{
+    int kinds[5], nk = 0;
+    argus_buf *q = &st->sql;
+    argus_buf_reset(q);
+    argus_buf_appends(q, "SAVEPOINT request");
+    kinds[nk++] = Q_SAVEPOINT;
+    if (key) {
+        char tail[80];
+        argus_buf_appends(q,
+                          ";\nINSERT IGNORE INTO ingest_requests (request_key, `signal`, stored_ns)"
+                          " VALUES (");
+        sql_hex(q, key, 16);
+        snprintf(tail, sizeof tail, ", %d, %lld)", (int)sig, (long long)argus_wall_ns());
+        argus_buf_appends(q, tail);
+        kinds[nk++] = Q_KEY;
+    }
+    size_t unknown = 0;
+    for (size_t i = 0; i < w->nres; i++) {
+        if (w->res[i].known)
+            continue;
+        char num[32];
+        argus_buf_appends(q, unknown++ ? ","
+                                       : ";\nSELECT id, attributes, schema_url FROM resources"
+                                         " WHERE id IN (");
+        snprintf(num, sizeof num, "%lld", (long long)w->res[i].id);
+        argus_buf_appends(q, num);
+    }
+    if (unknown) {
+        argus_buf_appendc(q, ')');
+        kinds[nk++] = Q_RESOURCES;
+    }
+    if (w->ntraces) {
+        argus_buf_appends(q, ";\nSELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
+                             " root_service_name, root_name, has_root, span_count, error_count,"
+                             " services FROM traces WHERE trace_id IN (");
+        for (size_t i = 0; i < w->ntraces; i++) {
+            if (i)
+                argus_buf_appendc(q, ',');
+            sql_quote(st, q, w->traces[i].id, 32);
+        }
+        argus_buf_appendc(q, ')');
+        kinds[nk++] = Q_TRACES;
+    }
+    if (w->nrollups) {
+        argus_buf_appends(q, ";\nSELECT service_key, minute_ns, requests, errors, duration_sketch"
+                             " FROM span_rollups WHERE (service_key, minute_ns) IN (");
+        for (size_t i = 0; i < w->nrollups; i++) {
+            char num[32];
+            argus_buf_appends(q, i ? ",(" : "(");
+            sql_hex(q, w->rollups[i].key, 16);
+            snprintf(num, sizeof num, ",%lld)", (long long)w->rollups[i].minute);
+            argus_buf_appends(q, num);
+        }
+        argus_buf_appendc(q, ')');
+        kinds[nk++] = Q_ROLLUPS;
+    }
+    if (q->failed)
+        return out_of_memory(msg, msglen);
+    if (mysql_real_query(st->db, q->data, q->len) != 0)
+        return fail(st, msg, msglen, "starting a request");
+    /* every result is read, also after a refusal, so the connection stays in step */
+    int res = ARGUS_STORE_OK;
+    for (int k = 0;; k++) {
+        MYSQL_RES *r = mysql_store_result(st->db);
+        if (!r && mysql_field_count(st->db) != 0 && res == ARGUS_STORE_OK)
+            res = fail(st, msg, msglen, "reading stored rows");
+        if (k == 0)
+            *sp = 1;
+        if (k < nk && kinds[k] == Q_KEY)
+            *duplicate = mysql_affected_rows(st->db) == 0;
+        MYSQL_ROW row;
+        while (r && (row = mysql_fetch_row(r))) {
+            unsigned long *len = mysql_fetch_lengths(r);
+            if (res != ARGUS_STORE_OK || *duplicate || k >= nk)
+                continue;
+            if (kinds[k] == Q_RESOURCES)
+                res = check_stored_resource(st, w, row, len, msg, msglen);
+            else if (kinds[k] == Q_TRACES)
+                res = merge_trace_row(w, row, len, msg, msglen);
+            else if (kinds[k] == Q_ROLLUPS)
+                res = merge_rollup_row(w, row, len, msg, msglen);
+        }
+        mysql_free_result(r);
+        int next = mysql_next_result(st->db);
+        if (next == -1)
+            break;
+        if (next > 0) {
+            int e = fail(st, msg, msglen, "starting a request");
+            return res == ARGUS_STORE_OK ? e : res;
+        }
+    }
     return res;
 }
 
@@ -1069,33 +1237,99 @@ out:
 /* ---- end of operation rollups ------------------------------------------------------------------
  */
 
-/* ---- put --------------------------------------------------------------------------------------
+/* ---- writing the merged rows ------------------------------------------------------------------
  */
 
-/* The request's resources, once each (INSERT IGNORE: stored ones stay). */
-static int put_resources(mysql_store *st, argus_signal sig, void *decoded, char *msg, size_t msglen)
+static int fill_trace(bulk *b, const put_work *w, const argus_buf *blob, size_t i)
 {
-    bulk *b = &st->resources;
-    b->n = 0;
-    int64_t last = 0;
-    int have = 0;
-    argus_value id, name, attrs, url;
-    const argus_signal_desc *d = argus_signal_get(sig);
-    for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ID], &id, &st->scratch);
-        if (have && id.i == last)
-            continue;
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SERVICE_NAME], &name, &st->scratch);
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ATTRIBUTES], &attrs, &st->scratch);
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SCHEMA_URL], &url, &st->scratch);
-        if (bulk_grow(b))
-            return out_of_memory(msg, msglen);
-        set_value(b, 0, &id), set_value(b, 1, &name), set_value(b, 2, &attrs);
-        set_value(b, 3, &url);
-        b->n++;
-        last = id.i, have = 1;
+    const trace_agg *a = &w->traces[i];
+    set_str(b, 0, a->id, 32);
+    set_int(b, 1, a->start);
+    set_int(b, 2, a->end);
+    set_int(b, 3, a->end - a->start);
+    set_str(b, 4, a->root_service.s, a->root_service.n);
+    set_str(b, 5, a->root_name.s, a->root_name.n);
+    set_int(b, 6, a->has_root);
+    set_int(b, 7, a->count);
+    set_int(b, 8, a->errors);
+    set_str(b, 9, blob->data + a->blob_off, a->blob_len);
+    return 0;
+}
+
+/* The traces summaries (services as a sorted JSON array), in one upsert. */
+static int put_traces(mysql_store *st, put_work *w, char *msg, size_t msglen)
+{
+    argus_buf services;
+    argus_buf_init(&services);
+    for (size_t i = 0; i < w->ntraces; i++) {
+        trace_agg *a = &w->traces[i];
+        qsort(a->services, a->nservices, sizeof *a->services, ref_cmp);
+        a->blob_off = services.len;
+        argus_buf_appendc(&services, '[');
+        for (size_t k = 0; k < a->nservices; k++) {
+            if (k)
+                argus_buf_appendc(&services, ',');
+            argus_json_string(&services, a->services[k].s, a->services[k].n);
+        }
+        argus_buf_appendc(&services, ']');
+        a->blob_len = services.len - a->blob_off;
     }
-    return bulk_run(st, b, msg, msglen, "storing resources");
+    int res = services.failed ? out_of_memory(msg, msglen)
+                              : bulk_rows(st, &st->traces, w->ntraces, fill_trace, w, &services,
+                                          msg, msglen, "storing trace summaries");
+    argus_buf_free(&services);
+    return res;
+}
+
+static int fill_rollup(bulk *b, const put_work *w, const argus_buf *blob, size_t i)
+{
+    const rollup_agg *a = &w->rollups[i];
+    set_str(b, 0, (const char *)a->key, 16);
+    set_str(b, 1, a->service.s, a->service.n);
+    set_int(b, 2, a->minute);
+    set_int(b, 3, a->requests);
+    set_int(b, 4, a->errors);
+    set_str(b, 5, blob->data + a->blob_off, a->blob_len);
+    return 0;
+}
+
+/* The span rollups, merged with the stored minutes, in one upsert. */
+static int put_rollups(mysql_store *st, put_work *w, char *msg, size_t msglen)
+{
+    argus_error err;
+    argus_buf sketches;
+    argus_buf_init(&sketches);
+    int failed = 0;
+    for (size_t i = 0; i < w->nrollups && !failed; i++) {
+        rollup_agg *a = &w->rollups[i];
+        a->blob_off = sketches.len;
+        failed = argus_sketch_encode(&a->sketch, &sketches, &err) != 0 || sketches.failed;
+        a->blob_len = sketches.len - a->blob_off;
+    }
+    int res = failed ? out_of_memory(msg, msglen)
+                     : bulk_rows(st, &st->rollups, w->nrollups, fill_rollup, w, &sketches, msg,
+                                 msglen, "storing rollups");
+    argus_buf_free(&sketches);
+    return res;
+}
+
+static int fill_log_rollup(bulk *b, const put_work *w, const argus_buf *blob, size_t i)
+{
+    (void)blob;
+    const log_rollup_agg *a = &w->logs[i];
+    set_str(b, 0, (const char *)a->key, 16);
+    set_str(b, 1, a->service.s, a->service.n);
+    set_int(b, 2, a->minute);
+    set_int(b, 3, a->severity);
+    set_int(b, 4, a->count);
+    return 0;
+}
+
+/* The log counts, added to the stored ones: a plain additive upsert. */
+static int put_log_rollups(mysql_store *st, put_work *w, char *msg, size_t msglen)
+{
+    return bulk_rows(st, &st->log_rollups, w->nlogs, fill_log_rollup, w, NULL, msg, msglen,
+                     "storing log rollups");
 }
 
 /* The records themselves, ids assigned from next_id. */
@@ -1106,9 +1340,12 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
     b->n = 0;
     int64_t id = st->next_id[sig];
     argus_value v;
-    const int *src = sig == ARGUS_SIGNAL_TRACES ? span_src : log_src;
-    unsigned nsrc = sig == ARGUS_SIGNAL_TRACES ? sizeof span_src / sizeof *span_src
-                                               : sizeof log_src / sizeof *log_src;
+    const int *src = st->record_cols[sig];
+    unsigned nsrc = st->nrecord_cols[sig], time_col = 0, observed_col = 0;
+    for (unsigned c = 0; c < nsrc; c++) {
+        time_col = src[c] == ARGUS_LOG_TIME ? c + 1 : time_col;
+        observed_col = src[c] == ARGUS_LOG_OBSERVED_TIME ? c + 1 : observed_col;
+    }
     for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
         if (bulk_grow(b))
             return out_of_memory(msg, msglen);
@@ -1118,8 +1355,8 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
             set_value(b, c + 1, &v);
         }
         /* a record without a time is stored at its observed time, as in SQLite */
-        if (sig == ARGUS_SIGNAL_LOGS && b->cols[1].ints[b->n] == 0)
-            b->cols[1].ints[b->n] = b->cols[2].ints[b->n];
+        if (sig == ARGUS_SIGNAL_LOGS && b->cols[time_col].ints[b->n] == 0)
+            b->cols[time_col].ints[b->n] = b->cols[observed_col].ints[b->n];
         b->n++;
     }
     size_t n = b->n;
@@ -1142,50 +1379,46 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     memset(out, 0, sizeof *out);
     argus_error err;
     /* columns borrowed from the decoded request must stay put: render them all first */
-    int rc = sig == ARGUS_SIGNAL_TRACES
-                 ? (((argus_otlp_traces *)decoded)->rows ? 0 : argus_otlp_render(decoded, &err))
-                 : (((argus_otlp_logs *)decoded)->rows ? 0 : argus_otlp_render(decoded, &err));
-    if (rc) {
+    argus_otlp_payload *p = decoded;
+    if (!p->rows && argus_otlp_render(p, &err)) {
         snprintf(msg, msglen, "mysql: %s", err.message);
         return ARGUS_STORE_REJECT;
     }
-    int res = exec(st, "SAVEPOINT request", msg, msglen);
-    if (res != ARGUS_STORE_OK)
-        return res;
+    put_work w;
+    memset(&w, 0, sizeof w);
+    argus_arena_init(&w.arena, 0);
+    int sp = 0, duplicate = 0;
     int64_t next = st->next_id[sig];
-    if (key) {
-        char q[160], hex[33];
-        argus_hex(hex, key, 16);
-        snprintf(q, sizeof q,
-                 "INSERT IGNORE INTO ingest_requests (request_key, `signal`, stored_ns)"
-                 " VALUES (x'%s', %d, %lld)",
-                 hex, (int)sig, (long long)argus_wall_ns());
-        res = exec(st, q, msg, msglen);
-        if (res == ARGUS_STORE_OK && mysql_affected_rows(st->db) == 0) {
-            out->duplicate = 1;
-            return exec(st, "RELEASE SAVEPOINT request", msg, msglen);
-        }
+    int res = gather_resources(st, sig, decoded, &w, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = sig == ARGUS_SIGNAL_TRACES ? gather_spans(st, decoded, &w, msg, msglen)
+                                         : gather_logs(st, decoded, &w, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = prelude(st, sig, key, &w, &sp, &duplicate, msg, msglen);
+    if (res == ARGUS_STORE_OK && duplicate) {
+        out->duplicate = 1;
+        work_free(&w);
+        return ARGUS_STORE_OK;
     }
     if (res == ARGUS_STORE_OK)
-        res = put_resources(st, sig, decoded, msg, msglen);
+        res = put_resources(st, &w, msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = put_records(st, sig, decoded, out, msg, msglen);
-    if (res == ARGUS_STORE_OK && sig == ARGUS_SIGNAL_TRACES && out->stored) {
-        argus_arena arena;
-        argus_arena_init(&arena, 0);
-        res = update_traces(st, decoded, &arena, msg, msglen);
-        argus_arena_free(&arena);
-        if (res == ARGUS_STORE_OK)
-            res = update_rollups(st, decoded, msg, msglen);
-        if (res == ARGUS_STORE_OK) /* perf: operation rollups */
-            res = update_operation_rollups(st, decoded, msg, msglen);
-    }
-    if (res == ARGUS_STORE_OK && sig == ARGUS_SIGNAL_LOGS && out->stored)
-        res = update_log_rollups(st, decoded, msg, msglen);
+    if (res == ARGUS_STORE_OK && out->stored && w.ntraces)
+        res = put_traces(st, &w, msg, msglen);
+    if (res == ARGUS_STORE_OK && out->stored && w.nrollups)
+        res = put_rollups(st, &w, msg, msglen);
+    if (res == ARGUS_STORE_OK && out->stored && sig == ARGUS_SIGNAL_TRACES) /* perf */
+        res = update_operation_rollups(st, decoded, msg, msglen);
+    if (res == ARGUS_STORE_OK && out->stored && w.nlogs)
+        res = put_log_rollups(st, &w, msg, msglen);
+    work_free(&w);
+    /* no RELEASE: the next request's SAVEPOINT of the same name replaces this one */
     if (res == ARGUS_STORE_OK)
-        return exec(st, "RELEASE SAVEPOINT request", msg, msglen);
+        return ARGUS_STORE_OK;
     st->next_id[sig] = next;
-    if (res == ARGUS_STORE_REJECT) {
+    res_forget(st);
+    if (res == ARGUS_STORE_REJECT && sp) {
         char ignored[64];
         if (exec(st, "ROLLBACK TO SAVEPOINT request", ignored, sizeof ignored) != ARGUS_STORE_OK)
             res = ARGUS_STORE_RETRY; /* the transaction is in an unknown state */
@@ -1198,8 +1431,14 @@ static int ms_commit(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
     int res = exec(st, "COMMIT", msg, msglen);
-    if (res != ARGUS_STORE_OK) /* ids handed out may not be stored: read them again */
+    if (res != ARGUS_STORE_OK) { /* ids handed out may not be stored: read them again */
         st->next_id[0] = st->next_id[1] = 0;
+        res_forget(st);
+        return res;
+    }
+    for (size_t i = 0; i < RES_CACHE_SLOTS; i++)
+        if (st->res_cache[i].state == RES_PENDING)
+            st->res_cache[i].state = RES_STORED;
     return res;
 }
 
@@ -1211,6 +1450,7 @@ static void ms_rollback(argus_store *base)
     if (mysql_query(st->db, "ROLLBACK") != 0)
         st->broken = 1;
     st->next_id[0] = st->next_id[1] = 0;
+    res_forget(st);
 }
 
 static int ms_broken(const argus_store *base)
@@ -1443,6 +1683,7 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
             int left = !row || !row[0] || atoi(row[0]) != 0;
             mysql_free_result(r);
             if (!left) {
+                res_forget(st);
                 snprintf(q, sizeof q, "DELETE FROM resources LIMIT %u", chunk);
                 res = purge_exec(st, q, NULL, more, msg, msglen);
             }

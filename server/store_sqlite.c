@@ -43,11 +43,7 @@
 
 /* The checkpoint thread and what the writer tells it. */
 typedef struct checkpointer {
-    pthread_mutex_t mu;
-    pthread_cond_t cond; /* work requested, a round done, or stop */
-    pthread_t thread;
-    int started;
-    int stop;
+    argus_worker wk;    /* wk.cv: work requested, a round done, or stop */
     uint64_t requested; /* rounds asked for */
     uint64_t done;      /* rounds finished */
     int failed;         /* no checkpoint connection: the writer checkpoints itself */
@@ -238,31 +234,31 @@ static void *checkpoint_main(void *arg)
         sqlite3_close(db);
         db = NULL;
     }
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->wk.mu);
     c->failed = db == NULL;
     int grown = 0; /* rounds ran since the WAL file was last truncated */
     for (;;) {
-        while (!c->stop && c->done >= c->requested) {
+        while (!c->wk.stopping && c->done >= c->requested) {
             if (!grown || !db) {
-                pthread_cond_wait(&c->cond, &c->mu);
+                pthread_cond_wait(&c->wk.cv, &c->wk.mu);
                 continue;
             }
-            if (argus_cond_wait_ms(&c->cond, &c->mu, CKPT_IDLE_MS) != ETIMEDOUT ||
-                c->done < c->requested || c->stop)
+            if (argus_cond_wait_ms(&c->wk.cv, &c->wk.mu, CKPT_IDLE_MS) != ETIMEDOUT ||
+                c->done < c->requested || c->wk.stopping)
                 continue;
             /* Idle: give the disk space of a big WAL back (the writer waits for this briefly
              * should it start meanwhile). */
-            pthread_mutex_unlock(&c->mu);
+            pthread_mutex_unlock(&c->wk.mu);
             rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
             argus_log(ARGUS_LOG_DEBUG, "sqlite: idle, WAL truncated", "rc=%d", rc);
-            pthread_mutex_lock(&c->mu);
+            pthread_mutex_lock(&c->wk.mu);
             grown = 0;
         }
-        if (c->stop || !db)
+        if (c->wk.stopping || !db)
             break;
         grown = 1;
         uint64_t round = c->requested;
-        pthread_mutex_unlock(&c->mu);
+        pthread_mutex_unlock(&c->wk.mu);
         int wal = 0, copied = 0;
         rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &wal, &copied);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
@@ -271,11 +267,11 @@ static void *checkpoint_main(void *arg)
         else
             argus_log(ARGUS_LOG_DEBUG, "sqlite: checkpoint", "rc=%d wal_pages=%d copied_pages=%d",
                       rc, wal, copied);
-        pthread_mutex_lock(&c->mu);
+        pthread_mutex_lock(&c->wk.mu);
         c->done = round;
-        pthread_cond_broadcast(&c->cond);
+        pthread_cond_broadcast(&c->wk.cv);
     }
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->wk.mu);
     sqlite3_close(db);
     return NULL;
 }
@@ -289,24 +285,24 @@ static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
     checkpointer *c = arg;
     if (frames < c->start_frames)
         return SQLITE_OK;
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->wk.mu);
     if (c->failed) {
-        pthread_mutex_unlock(&c->mu);
+        pthread_mutex_unlock(&c->wk.mu);
         sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         return SQLITE_OK;
     }
     uint64_t want = ++c->requested;
-    pthread_cond_broadcast(&c->cond);
+    pthread_cond_broadcast(&c->wk.cv);
     if (frames >= c->wait_frames) {
         int64_t t0 = argus_mono_ns();
         int64_t until = t0 + (int64_t)CKPT_WAIT_MS * 1000000;
-        while (!c->stop && !c->failed && c->done < want &&
-               argus_cond_wait_until(&c->cond, &c->mu, until) != ETIMEDOUT) {
+        while (!c->wk.stopping && !c->failed && c->done < want &&
+               argus_cond_wait_until(&c->wk.cv, &c->wk.mu, until) != ETIMEDOUT) {
         }
         argus_log(ARGUS_LOG_DEBUG, "sqlite: waited for a checkpoint", "wal_pages=%d ms=%.1f",
                   frames, (double)(argus_mono_ns() - t0) / 1e6);
     }
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->wk.mu);
     return SQLITE_OK;
 }
 
@@ -315,15 +311,12 @@ static void checkpointer_start(checkpointer *c, sqlite3 *db, const char *path, i
     snprintf(c->path, sizeof c->path, "%s", path);
     c->start_frames = (int)(CKPT_START_BYTES / page_size);
     c->wait_frames = (int)(CKPT_WAIT_BYTES / page_size);
-    pthread_mutex_init(&c->mu, NULL);
-    argus_cond_init(&c->cond);
+    argus_worker_init(&c->wk);
     c->failed = 1; /* until the thread has its connection */
-    int e = argus_thread_start(&c->thread, "argus-ckpt", checkpoint_main, c);
-    if (e == 0)
-        c->started = 1;
-    else
+    char msg[200];
+    if (argus_worker_start(&c->wk, "argus-ckpt", checkpoint_main, c, msg, sizeof msg) != 0)
         argus_log(ARGUS_LOG_WARN, "sqlite: no checkpoint thread; the writer checkpoints",
-                  "error=\"%s\"", strerror(e));
+                  "error=\"%s\"", msg);
     c->initialized = 1;
     sqlite3_wal_hook(db, wal_hook, c);
 }
@@ -332,16 +325,8 @@ static void checkpointer_stop(checkpointer *c)
 {
     if (!c->initialized)
         return;
-    if (c->started) {
-        pthread_mutex_lock(&c->mu);
-        c->stop = 1;
-        pthread_cond_broadcast(&c->cond);
-        pthread_mutex_unlock(&c->mu);
-        pthread_join(c->thread, NULL);
-    }
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cond);
-    c->initialized = c->started = 0;
+    argus_worker_destroy(&c->wk);
+    c->initialized = 0;
 }
 
 static int exec(sqlite_store *st, const char *sql, char *msg, size_t msglen)
@@ -934,6 +919,121 @@ static int sqlite_ping(argus_store_pinger **pp, const argus_config *cfg, char *m
     return 0;
 }
 
+/* ---- background jobs ------------------------------------------------------------------------- */
+
+#define JOB_BUSY_TIMEOUT_MS 2000
+
+struct argus_store_job {
+    sqlite3 *db;
+    size_t n;
+    sqlite3_stmt *stmt[];
+};
+
+static void sqlite_job_close(argus_store_job *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++)
+        sqlite3_finalize(j->stmt[i]);
+    if (j->db && sqlite3_close(j->db) != SQLITE_OK)
+        argus_log(ARGUS_LOG_WARN, "sqlite: closing a job connection failed", "error=\"%s\"",
+                  sqlite3_errmsg(j->db));
+    free(j);
+}
+
+/* The one place a job's SQLite errors become results. */
+static int job_fail(argus_store_job *j, int rc, const char *what, char *msg, size_t msglen)
+{
+    snprintf(msg, msglen, "sqlite: %s: %s", what,
+             j && j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
+    return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? ARGUS_STORE_BUSY
+                                                                      : ARGUS_STORE_RETRY;
+}
+
+static int job_exec(argus_store_job *j, const char *sql, char *msg, size_t msglen)
+{
+    int rc = sqlite3_exec(j->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? ARGUS_STORE_OK : job_fail(j, rc, sql, msg, msglen);
+}
+
+/* A read-write connection of its own with our functions, in WAL mode like the writer's. */
+static int sqlite_job_open(argus_store_job **out, const argus_config *cfg, const char *const *sql,
+                           size_t n, char *msg, size_t msglen)
+{
+    *out = NULL;
+    argus_store_job *j = calloc(1, sizeof *j + n * sizeof j->stmt[0]);
+    if (!j) {
+        snprintf(msg, msglen, "sqlite: out of memory");
+        return ARGUS_STORE_RETRY;
+    }
+    int rc =
+        sqlite3_open_v2(cfg->db_path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int res = ARGUS_STORE_OK;
+    if (rc != SQLITE_OK) {
+        res = job_fail(j, rc, "opening the database", msg, msglen);
+        goto out;
+    }
+    sqlite3_extended_result_codes(j->db, 1);
+    sqlite3_busy_timeout(j->db, JOB_BUSY_TIMEOUT_MS);
+    char *err = NULL;
+    rc = argus_sqlite_register_all(j->db, &err);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
+        sqlite3_free(err);
+        res = ARGUS_STORE_RETRY;
+        goto out;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", cfg->sqlite_synchronous);
+    if ((res = job_exec(j, "PRAGMA journal_mode=WAL", msg, msglen)) != ARGUS_STORE_OK ||
+        (res = job_exec(j, pragma, msg, msglen)) != ARGUS_STORE_OK)
+        goto out;
+    for (; j->n < n; j->n++) {
+        rc = sqlite3_prepare_v3(j->db, sql[j->n], -1, SQLITE_PREPARE_PERSISTENT, &j->stmt[j->n],
+                                NULL);
+        if (rc != SQLITE_OK) {
+            res = job_fail(j, rc, "opening the database", msg, msglen);
+            goto out;
+        }
+    }
+out:
+    if (res != ARGUS_STORE_OK)
+        sqlite_job_close(j);
+    else
+        *out = j;
+    return res;
+}
+
+static int sqlite_job_begin(argus_store_job *j, char *msg, size_t msglen)
+{
+    return job_exec(j, "BEGIN IMMEDIATE", msg, msglen);
+}
+
+static int sqlite_job_step(argus_store_job *j, size_t i, const int64_t *args, size_t nargs,
+                           int64_t *out, const char *what, char *msg, size_t msglen)
+{
+    sqlite3_stmt *s = j->stmt[i];
+    for (size_t k = 0; k < nargs; k++)
+        sqlite3_bind_int64(s, (int)k + 1, args[k]);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (out)
+            *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? ARGUS_STORE_OK : job_fail(j, rc, what, msg, msglen);
+}
+
+static int sqlite_job_commit(argus_store_job *j, char *msg, size_t msglen)
+{
+    return job_exec(j, "COMMIT", msg, msglen);
+}
+
+static void sqlite_job_rollback(argus_store_job *j)
+{
+    if (j && !sqlite3_get_autocommit(j->db))
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 const argus_store_driver argus_store_sqlite = {
     .scheme = "sqlite",
     .name = "SQLite",
@@ -947,6 +1047,12 @@ const argus_store_driver argus_store_sqlite = {
     .probe = sqlite_probe,
     .set_wait_deadline = sqlite_set_wait_deadline,
     .jobs = argus_sqlite_jobs,
+    .job_open = sqlite_job_open,
+    .job_begin = sqlite_job_begin,
+    .job_step = sqlite_job_step,
+    .job_commit = sqlite_job_commit,
+    .job_rollback = sqlite_job_rollback,
+    .job_close = sqlite_job_close,
     .purge_chunk = sqlite_purge_chunk,
     .ping = sqlite_ping,
     .pinger_free = sqlite_pinger_free,

@@ -2,6 +2,8 @@
 #include "thread.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,4 +73,88 @@ int argus_thread_start(pthread_t *t, const char *name, void *(*fn)(void *), void
         pthread_setname_np(*t, short_name);
     }
     return rc;
+}
+
+int argus_worker_init(argus_worker *w)
+{
+    w->stopping = w->started = 0;
+    int rc = pthread_mutex_init(&w->mu, NULL);
+    if (rc == 0 && (rc = argus_cond_init(&w->cv)) != 0)
+        pthread_mutex_destroy(&w->mu);
+    return rc;
+}
+
+int argus_worker_start(argus_worker *w, const char *name, void *(*fn)(void *), void *arg, char *msg,
+                       size_t msglen)
+{
+    int rc = argus_thread_start(&w->thread, name, fn, arg);
+    if (rc != 0) {
+        snprintf(msg, msglen, "%s: cannot start a thread: %s", name, strerror(rc));
+        return -1;
+    }
+    w->started = 1;
+    return 0;
+}
+
+int argus_worker_stopping(argus_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int s = w->stopping;
+    pthread_mutex_unlock(&w->mu);
+    return s;
+}
+
+int argus_worker_wait_until(argus_worker *w, int64_t deadline_ns)
+{
+    if (!w->stopping)
+        argus_cond_wait_until(&w->cv, &w->mu, deadline_ns);
+    return w->stopping;
+}
+
+int argus_worker_sleep_ms(argus_worker *w, int64_t ms)
+{
+    int64_t until = argus_mono_ns() + (ms > 0 ? ms : 0) * 1000000;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stopping && argus_cond_wait_until(&w->cv, &w->mu, until) != ETIMEDOUT) {
+    }
+    int s = w->stopping;
+    pthread_mutex_unlock(&w->mu);
+    return s;
+}
+
+void argus_worker_request_stop(argus_worker *w)
+{
+    w->stopping = 1;
+    pthread_cond_broadcast(&w->cv);
+}
+
+void argus_worker_join(argus_worker *w)
+{
+    if (w->started) {
+        pthread_join(w->thread, NULL);
+        w->started = 0;
+    }
+}
+
+void argus_worker_stop(argus_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    argus_worker_request_stop(w);
+    pthread_mutex_unlock(&w->mu);
+    argus_worker_join(w);
+}
+
+void argus_worker_destroy(argus_worker *w)
+{
+    argus_worker_stop(w);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+}
+
+void *argus_new_component(size_t size, const char *who, char *msg, size_t msglen)
+{
+    void *p = calloc(1, size);
+    if (!p)
+        snprintf(msg, msglen, "%s: out of memory", who);
+    return p;
 }

@@ -79,13 +79,9 @@ typedef struct job {
 
 struct argus_writer {
     argus_config cfg;
-    pthread_mutex_t mu;
-    pthread_cond_t wake; /* the writer waits on it; signalled on work or stop */
+    argus_worker wk; /* the writer thread; wk.mu guards the queue, wk.cv signals work or stop */
     job *head, *tail;
     size_t q_items, q_bytes, q_requests;
-    int stopping;
-    int started;
-    pthread_t thread;
     argus_store *store; /* writer thread only */
     const argus_store_driver *driver;
     /* health, under mu */
@@ -159,13 +155,13 @@ static void release(argus_writer *w, size_t bytes)
 {
     if (!bytes)
         return;
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     w->mem_used -= bytes;
     w->released += bytes;
     atomic_store(&argus_stats_get()->memory_used, w->mem_used);
     if (w->released >= TRIM_AFTER_BYTES && w->mem_used == 0)
-        pthread_cond_signal(&w->wake); /* the writer trims the heap when idle */
-    pthread_mutex_unlock(&w->mu);
+        pthread_cond_signal(&w->wk.cv); /* the writer trims the heap when idle */
+    pthread_mutex_unlock(&w->wk.mu);
 }
 
 static void job_put(argus_writer *w, job *j)
@@ -373,29 +369,29 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     argus_stats_add(&ss->requests, 1);
     /* A queue this request cannot fit in: refuse before spending a decode on it. Decoded and
      * rendered, a request holds ~10 times its protobuf size; 4 times is a safe lower bound. */
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     int full = overflows(w, 1, 4 * len);
     size_t waiting = w->q_items;
-    if (w->connecting && !w->stopping) {
+    if (w->connecting && !w->wk.stopping) {
         int64_t left_ms = (w->next_connect_ns - argus_mono_ns()) / 1000000;
         now->status = ARGUS_INGEST_UNAVAILABLE;
         now->retry_after_s = left_ms > 1000 ? (unsigned)((left_ms + 999) / 1000) : 1;
         snprintf(now->message, sizeof now->message,
                  "database not reachable yet (after %u attempts): %.200s", w->connect_attempts,
                  w->db_error);
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->wk.mu);
         return 0;
     }
-    if (w->breaker_open && !w->stopping) {
+    if (w->breaker_open && !w->wk.stopping) {
         now->status = ARGUS_INGEST_UNAVAILABLE;
         now->retry_after_s = BREAKER_RETRY_AFTER_S;
         snprintf(now->message, sizeof now->message,
                  "database unavailable (circuit breaker open): %.200s", w->db_error);
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->wk.mu);
         argus_stats_add(&stats->breaker_refused, 1);
         return 0;
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     if (full) {
         refuse_full(now, waiting);
         argus_stats_add(&ss->refused, 1);
@@ -413,13 +409,13 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
         argus_stats_add(&ss->bad_requests, 1);
         return 0;
     }
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     int fits = w->mem_used + need <= w->cfg.memory_limit;
     if (fits) {
         w->mem_used += need;
         atomic_store(&stats->memory_used, w->mem_used);
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     if (!fits) {
         now->status = ARGUS_INGEST_FULL;
         now->retry_after_s = 1;
@@ -433,10 +429,10 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     }
     job *j = job_get(w);
     if (!j) {
-        pthread_mutex_lock(&w->mu);
+        pthread_mutex_lock(&w->wk.mu);
         w->mem_used -= need;
         atomic_store(&stats->memory_used, w->mem_used);
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->wk.mu);
         now->status = ARGUS_INGEST_UNAVAILABLE;
         now->retry_after_s = 1;
         snprintf(now->message, sizeof now->message, "out of memory");
@@ -451,9 +447,9 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     argus_otlp_payload *p = &j->payload[sig];
     /* Decoding may take what the budget has free, with this request's reservation: past that
      * the decoder stops (ARGUS_ENOMEM) instead of growing. */
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     size_t others = w->mem_used - need;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     p->memory_cap = w->cfg.memory_limit > others ? w->cfg.memory_limit - others : need;
     int capped_by_others = others > 0;
     rc = argus_otlp_decode(p, payload, len, format, &err);
@@ -513,13 +509,13 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     /* The budget holds what the request really takes from now on. */
     argus_log(ARGUS_LOG_DEBUG, "request decoded", "signal=%s bytes=%zu estimate=%zu decoded=%zu",
               argus_signal_name(sig), len, j->reserved, j->bytes);
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     w->mem_used = w->mem_used - j->reserved + j->bytes;
     if (j->bytes < j->reserved)
         w->released += j->reserved - j->bytes;
     j->reserved = j->bytes;
     atomic_store(&stats->memory_used, w->mem_used);
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     argus_stats_add(&ss->received, total);
     argus_stats_add(&ss->rejected, j->rejected);
     now->rejected = j->rejected;
@@ -534,9 +530,9 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     j->done = done;
     j->ctx = ctx;
     j->enqueued_ns = argus_mono_ns();
-    pthread_mutex_lock(&w->mu);
-    if (w->stopping) {
-        pthread_mutex_unlock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
+    if (w->wk.stopping) {
+        pthread_mutex_unlock(&w->wk.mu);
         now->status = ARGUS_INGEST_UNAVAILABLE;
         now->retry_after_s = 1;
         snprintf(now->message, sizeof now->message, "server is shutting down");
@@ -546,7 +542,7 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     }
     if (overflows(w, j->items, j->bytes)) {
         size_t qi = w->q_items;
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->wk.mu);
         refuse_full(now, qi);
         argus_stats_add(&ss->dropped, j->items);
         job_put(w, j);
@@ -565,8 +561,8 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     atomic_store(&stats->queue_bytes, w->q_bytes);
     atomic_store(&stats->queue_requests, w->q_requests);
     if (was_empty || w->q_items >= w->cfg.batch_size)
-        pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->mu);
+        pthread_cond_signal(&w->wk.cv);
+    pthread_mutex_unlock(&w->wk.mu);
     return 1;
 }
 
@@ -601,7 +597,7 @@ static void set_breaker(argus_breaker_state state)
 
 static void set_health(argus_writer *w, int ok, const char *error)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     int was = w->db_ok, was_open = w->breaker_open;
     w->db_ok = ok;
     snprintf(w->db_error, sizeof w->db_error, "%s", ok ? "" : error);
@@ -612,7 +608,7 @@ static void set_health(argus_writer *w, int ok, const char *error)
         w->breaker_open = 1;
     int open = w->breaker_open;
     unsigned failures = w->failures_in_row;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     if (ok && !was)
         argus_log(ARGUS_LOG_INFO, "database writable again", NULL);
     if (open && !was_open) {
@@ -654,7 +650,10 @@ static int run_batch(argus_writer *w, job *list)
         char jmsg[256] = "";
         int r = argus_store_put(w->store, j->signal, decoded, j->key, &j->put, jmsg, sizeof jmsg);
         if (r == ARGUS_STORE_REJECT) {
-            j->status = ARGUS_INGEST_INTERNAL;
+            /* the database refuses this request's data (a value it cannot hold, a resource id
+             * collision): retrying cannot help, so 400 / INVALID_ARGUMENT naming the reason --
+             * never 500, which clients neither retry nor read as "your data" */
+            j->status = ARGUS_INGEST_INVALID;
             snprintf(j->message, sizeof j->message, "storing failed: %s", jmsg);
             argus_log(ARGUS_LOG_ERROR, "request not stored", "signal=%s items=%zu error=%s",
                       argus_signal_name(j->signal), j->items, argus_log_quote(q, sizeof q, jmsg));
@@ -701,10 +700,10 @@ static int run_batch(argus_writer *w, job *list)
     argus_log(ARGUS_LOG_DEBUG, "batch committed", "requests=%zu items=%zu", nreq, nitems);
     /* Publish before answering: a client that reads right after its acknowledgement finds the
      * live tail already told. */
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     argus_commit_fn fn = w->commit_fn;
     void *fn_ctx = w->commit_ctx;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     if (fn)
         for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++)
             if (ids[s].first)
@@ -744,7 +743,7 @@ static void abandon_queue(argus_writer *w, const char *why, const char *answer_m
     atomic_store(&stats->queue_items, 0);
     atomic_store(&stats->queue_bytes, 0);
     atomic_store(&stats->queue_requests, 0);
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     if (list)
         argus_log(ARGUS_LOG_WARN, "answering queued requests with retry later",
                   "requests=%zu reason=\"%s\"", n, why);
@@ -754,7 +753,7 @@ static void abandon_queue(argus_writer *w, const char *why, const char *answer_m
         answer(w, list, ARGUS_INGEST_UNAVAILABLE, answer_message);
         list = next;
     }
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
 }
 
 /* Opens the database if needed and commits a small write (driver probe): only a commit proves
@@ -763,9 +762,9 @@ static void probe(argus_writer *w)
 {
     char msg[256] = "";
     int res = ARGUS_STORE_OK;
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     int open = w->breaker_open;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     if (open)
         set_breaker(ARGUS_BREAKER_HALF_OPEN);
     if (!w->store)
@@ -797,13 +796,13 @@ static void connect_attempt(argus_writer *w)
     char msg[256] = "", q[700];
     int res = open_store(w, msg, sizeof msg);
     db_server(&w->cfg, q, sizeof q);
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     unsigned attempt = ++w->connect_attempts;
     if (res == ARGUS_STORE_OK) {
         w->connecting = 0;
         w->db_ok = 1;
         w->db_error[0] = 0;
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->wk.mu);
         argus_log(ARGUS_LOG_INFO, "database ready", "server=%s attempts=%u", q, attempt);
         return;
     }
@@ -813,7 +812,7 @@ static void connect_attempt(argus_writer *w)
     unsigned next_ms = w->connect_backoff_ms;
     w->next_connect_ns = argus_mono_ns() + (int64_t)next_ms * 1000000;
     snprintf(w->db_error, sizeof w->db_error, "%s", msg);
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     char e[300];
     argus_log(ARGUS_LOG_ERROR, "cannot connect to the database, retrying",
               "server=%s attempt=%u retry_in_ms=%u error=%s", q, attempt, next_ms,
@@ -824,13 +823,13 @@ static void connect_attempt(argus_writer *w)
 
 static void purge_finish(argus_writer *w, purge_task *t, int ok, const char *message)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     w->purges = t->next;
     if (!w->purges)
         w->purges_tail = NULL;
     if (t->retention)
         w->retention_queued = 0;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     argus_purge_result r;
     memset(&r, 0, sizeof r);
     r.ok = ok;
@@ -864,9 +863,9 @@ static void purge_finish(argus_writer *w, purge_task *t, int ok, const char *mes
 /* Runs one chunk of the oldest purge (writer thread). */
 static void purge_step(argus_writer *w)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     purge_task *t = w->purges;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     if (!t)
         return;
     char msg[256] = "";
@@ -908,7 +907,7 @@ static int queue_purge(argus_writer *w, const argus_purge_request *req, argus_pu
     w->purges_tail = t;
     if (retention)
         w->retention_queued = 1;
-    pthread_cond_signal(&w->wake);
+    pthread_cond_signal(&w->wk.cv);
     return 0;
 }
 
@@ -923,29 +922,29 @@ int argus_writer_purge(argus_writer *w, const argus_purge_request *req, argus_pu
         snprintf(msg, msglen, "purge: unknown signal bits 0x%x", req->signals);
         return -1;
     }
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     int rc = -1;
-    if (w->stopping)
+    if (w->wk.stopping)
         snprintf(msg, msglen, "purge: the server is shutting down");
     else if ((rc = queue_purge(w, req, done, ctx, 0)) != 0)
         snprintf(msg, msglen, "purge: out of memory");
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     return rc;
 }
 
 void argus_writer_on_commit(argus_writer *w, argus_commit_fn fn, void *ctx)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     w->commit_fn = fn;
     w->commit_ctx = ctx;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
 }
 
 /* Background retention: every RETENTION_EVERY_NS, a purge of what is older than the retention
  * (under mu). */
 static void retention_tick(argus_writer *w)
 {
-    if (!w->cfg.retention_s || w->retention_queued || w->stopping)
+    if (!w->cfg.retention_s || w->retention_queued || w->wk.stopping)
         return;
     int64_t now = argus_mono_ns();
     if (now < w->next_retention_ns)
@@ -961,10 +960,10 @@ static void *writer_main(void *arg)
     argus_writer *w = arg;
     argus_stats *stats = argus_stats_get();
     unsigned backoff_ms = 0;
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     w->next_retention_ns = argus_mono_ns() + RETENTION_FIRST_NS;
     for (;;) {
-        while (!w->head && !w->stopping) {
+        while (!w->head && !w->wk.stopping) {
             int64_t now = argus_mono_ns();
             if ((w->released >= TRIM_AFTER_BYTES && w->mem_used == 0) ||
                 now - w->last_trim_ns >= TRIM_IDLE_NS) {
@@ -972,29 +971,29 @@ static void *writer_main(void *arg)
                  * connection buffers too): give the freed heap back (RSS near its baseline). */
                 w->released = 0;
                 w->last_trim_ns = now;
-                pthread_mutex_unlock(&w->mu);
+                pthread_mutex_unlock(&w->wk.mu);
                 malloc_trim(0);
-                pthread_mutex_lock(&w->mu);
+                pthread_mutex_lock(&w->wk.mu);
                 continue;
             }
             if (w->connecting) {
                 /* Nothing is queued or purged before the first connection. */
                 int64_t left = w->next_connect_ns - argus_mono_ns();
                 if (left <= 0) {
-                    pthread_mutex_unlock(&w->mu);
+                    pthread_mutex_unlock(&w->wk.mu);
                     connect_attempt(w);
-                    pthread_mutex_lock(&w->mu);
+                    pthread_mutex_lock(&w->wk.mu);
                     continue;
                 }
-                argus_cond_wait_until(&w->wake, &w->mu, w->next_connect_ns);
+                argus_cond_wait_until(&w->wk.cv, &w->wk.mu, w->next_connect_ns);
                 continue;
             }
             retention_tick(w);
             if (w->purges && w->db_ok) {
                 /* Idle: purge chunk after chunk; a request arriving waits one chunk at most. */
-                pthread_mutex_unlock(&w->mu);
+                pthread_mutex_unlock(&w->wk.mu);
                 purge_step(w);
-                pthread_mutex_lock(&w->mu);
+                pthread_mutex_lock(&w->wk.mu);
                 continue;
             }
             /* Sleep until work, the next retention round, or (with a failing database) the
@@ -1007,27 +1006,27 @@ static void *writer_main(void *arg)
                 wait = TRIM_IDLE_NS;
             if (wait <= 0)
                 continue;
-            if (argus_cond_wait_until(&w->wake, &w->mu, argus_mono_ns() + wait) == ETIMEDOUT &&
-                !w->db_ok && !w->head && !w->stopping) {
-                pthread_mutex_unlock(&w->mu);
+            if (argus_cond_wait_until(&w->wk.cv, &w->wk.mu, argus_mono_ns() + wait) == ETIMEDOUT &&
+                !w->db_ok && !w->head && !w->wk.stopping) {
+                pthread_mutex_unlock(&w->wk.mu);
                 probe(w);
-                pthread_mutex_lock(&w->mu);
+                pthread_mutex_lock(&w->wk.mu);
             }
         }
-        if (!w->head && w->stopping)
+        if (!w->head && w->wk.stopping)
             break;
-        if (w->stopping && argus_mono_ns() >= atomic_load(&w->drain_deadline_ns)) {
+        if (w->wk.stopping && argus_mono_ns() >= atomic_load(&w->drain_deadline_ns)) {
             abandon_queue(w, "shutdown: drain deadline (ARGUS_SHUTDOWN_TIMEOUT_MS) passed",
                           "server is shutting down; retry later");
             continue;
         }
         /* Group commit: wait for a full batch, at most batch latency after the oldest arrived. */
         int64_t deadline = w->head->enqueued_ns + (int64_t)w->cfg.batch_latency_ms * 1000000;
-        while (!w->stopping && w->q_items < w->cfg.batch_size) {
+        while (!w->wk.stopping && w->q_items < w->cfg.batch_size) {
             int64_t left = deadline - argus_mono_ns();
             if (left <= 0)
                 break;
-            argus_cond_wait_until(&w->wake, &w->mu, deadline);
+            argus_cond_wait_until(&w->wk.cv, &w->wk.mu, deadline);
         }
         /* Take about one batch, not the whole queue: the requests left queued keep this thread
          * busy while the clients of the committed ones send their next requests. */
@@ -1049,12 +1048,12 @@ static void *writer_main(void *arg)
         atomic_store(&stats->queue_items, w->q_items);
         atomic_store(&stats->queue_bytes, w->q_bytes);
         atomic_store(&stats->queue_requests, w->q_requests);
-        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->wk.mu);
 
         int failed = run_batch(w, list) != 0;
 
-        pthread_mutex_lock(&w->mu);
-        if (failed && w->stopping) {
+        pthread_mutex_lock(&w->wk.mu);
+        if (failed && w->wk.stopping) {
             /* One batch has waited for the database already: the rest would wait in turn. */
             abandon_queue(w, "shutdown: the database failed during shutdown",
                           "server is shutting down; retry later");
@@ -1070,19 +1069,20 @@ static void *writer_main(void *arg)
             if (backoff_ms > BACKOFF_MAX_MS)
                 backoff_ms = BACKOFF_MAX_MS;
             int64_t until = argus_mono_ns() + (int64_t)backoff_ms * 1000000;
-            while (!w->stopping && argus_cond_wait_until(&w->wake, &w->mu, until) != ETIMEDOUT)
+            while (!w->wk.stopping &&
+                   argus_cond_wait_until(&w->wk.cv, &w->wk.mu, until) != ETIMEDOUT)
                 ;
         } else if (!failed) {
             backoff_ms = 0;
-            if (w->purges && !w->stopping) {
+            if (w->purges && !w->wk.stopping) {
                 /* Busy: one purge chunk between batches. */
-                pthread_mutex_unlock(&w->mu);
+                pthread_mutex_unlock(&w->wk.mu);
                 purge_step(w);
-                pthread_mutex_lock(&w->mu);
+                pthread_mutex_lock(&w->wk.mu);
             }
         }
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     while (w->purges)
         purge_finish(w, w->purges, 0, "the server is shutting down");
     return NULL;
@@ -1091,17 +1091,14 @@ static void *writer_main(void *arg)
 int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, size_t msglen)
 {
     *out = NULL;
-    argus_writer *w = calloc(1, sizeof *w);
-    if (!w) {
-        snprintf(msg, msglen, "writer: out of memory");
+    argus_writer *w = argus_new_component(sizeof *w, "writer", msg, msglen);
+    if (!w)
         return -1;
-    }
     w->cfg = *cfg;
     w->db_ok = 1;
-    pthread_mutex_init(&w->mu, NULL);
+    argus_worker_init(&w->wk);
     pthread_mutex_init(&w->pool_mu, NULL);
     pthread_mutex_init(&w->ping_mu, NULL);
-    argus_cond_init(&w->wake);
     if (!(w->driver = argus_store_driver_for(cfg->db_url, msg, msglen))) {
         argus_writer_free(w);
         return -1;
@@ -1126,29 +1123,27 @@ int argus_writer_start(argus_writer **out, const argus_config *cfg, char *msg, s
                   "server=%s attempt=1 retry_in_ms=%d error=%s", q, CONNECT_BACKOFF_MIN_MS,
                   argus_log_quote(e, sizeof e, msg));
     }
-    if (argus_thread_start(&w->thread, "argus-writer", writer_main, w) != 0) {
-        snprintf(msg, msglen, "writer: cannot start thread");
+    if (argus_worker_start(&w->wk, "argus-writer", writer_main, w, msg, msglen) != 0) {
         argus_writer_free(w);
         return -1;
     }
-    w->started = 1;
     *out = w;
     return 0;
 }
 
 int argus_writer_connected(argus_writer *w)
 {
-    pthread_mutex_lock(&w->mu);
+    pthread_mutex_lock(&w->wk.mu);
     int connected = !w->connecting;
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     return connected;
 }
 
 int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
 {
     int ok = 1;
-    pthread_mutex_lock(&w->mu);
-    if (w->stopping) {
+    pthread_mutex_lock(&w->wk.mu);
+    if (w->wk.stopping) {
         ok = 0;
         snprintf(reason, reasonlen, "shutting down");
     } else if (w->connecting) {
@@ -1171,7 +1166,7 @@ int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
         snprintf(reason, reasonlen, "writer is not keeping up: oldest request waited %lld ms",
                  (long long)((argus_mono_ns() - w->head->enqueued_ns) / 1000000));
     }
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_unlock(&w->wk.mu);
     if (ok) {
         char msg[256];
         pthread_mutex_lock(&w->ping_mu);
@@ -1187,16 +1182,11 @@ int argus_writer_ready(argus_writer *w, char *reason, size_t reasonlen)
 
 void argus_writer_stop(argus_writer *w)
 {
-    if (!w || !w->started)
+    if (!w || !w->wk.started)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stopping = 1;
     atomic_store(&w->drain_deadline_ns,
                  argus_mono_ns() + (int64_t)w->cfg.shutdown_timeout_ms * 1000000);
-    pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    w->started = 0;
+    argus_worker_stop(&w->wk);
 }
 
 void argus_writer_free(argus_writer *w)
@@ -1212,9 +1202,8 @@ void argus_writer_free(argus_writer *w)
         w->pool = j->next;
         job_free(j);
     }
-    pthread_mutex_destroy(&w->mu);
+    argus_worker_destroy(&w->wk);
     pthread_mutex_destroy(&w->pool_mu);
     pthread_mutex_destroy(&w->ping_mu);
-    pthread_cond_destroy(&w->wake);
     free(w);
 }

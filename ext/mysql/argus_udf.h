@@ -62,21 +62,105 @@ void *argus_udf_failf(char *error, const char *fmt, ...) __attribute__((format(p
 /* Writes "<fmt...>" into the _init message buffer and returns 1 (refuses the statement). */
 char argus_udf_refuse(char *message, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Checks args->arg_count against the catalogue entry of name; 0, or 1 with the message set. */
-char argus_udf_check_arity(const argus_udf_args *args, const char *name, char *message);
+/* ---- entry points ------------------------------------------------------------------------- */
 
-/* A per-statement result buffer (initid->ptr of the scalar string functions). */
-typedef struct argus_udf_buf {
+/* What a UDF keeps per statement besides its result buffer: `size` bytes, zeroed at _init (the
+ * cores' states are ready when zeroed); `reset` (NULL: nothing to release) frees what they hold
+ * and leaves them zeroed again, at _clear (an aggregate's next group) and at _deinit. */
+typedef struct argus_udf_state {
+    size_t size;
+    void (*reset)(void *state);
+} argus_udf_state;
+
+/* initid->ptr of every UDF: the result buffer, scratch space for a call, the state. */
+typedef struct argus_udf_ctx {
     argus_buf out;
     argus_buf scratch;
-} argus_udf_buf;
+    const argus_udf_state *state;
+    max_align_t data[]; /* state->size bytes */
+} argus_udf_ctx;
 
-/* Allocates an argus_udf_buf into initid->ptr with the usual settings for a function returning
- * text (maybe NULL, long results); 0, or 1 with the message set. */
-char argus_udf_buf_init(argus_udf_init *initid, char *message);
-void argus_udf_buf_deinit(argus_udf_init *initid);
+/* _init of the UDF sql_name: the argument count checked against the catalogue, the context and
+ * its state allocated, the result settings of its row of argus_udf_functions (maybe NULL, length,
+ * decimals). 0, or 1 with the message set (the statement is refused). state may be NULL. */
+char argus_udf_setup(argus_udf_init *initid, const argus_udf_args *args, char *message,
+                     const char *sql_name, const argus_udf_state *state);
+/* _deinit: the state reset, the context freed. */
+void argus_udf_teardown(argus_udf_init *initid);
+/* _clear: the state reset for the next group. */
+void argus_udf_reset(argus_udf_init *initid);
+
+static inline argus_udf_ctx *argus_udf_ctx_of(argus_udf_init *initid)
+{
+    return (argus_udf_ctx *)(void *)initid->ptr;
+}
+static inline void *argus_udf_state_of(argus_udf_init *initid)
+{
+    return argus_udf_ctx_of(initid)->data;
+}
+
+/* The glue every UDF NAME needs besides NAME itself (and NAME_add, NAME_remove): the entry
+ * points the server looks up, the same for every UDF but for the name and the state.
+ *   ARGUS_UDF_SCALAR(NAME): NAME_init and NAME_deinit (above), no state;
+ *   ARGUS_UDF_SCALAR_STATE(NAME, TYPE, RESET): the same with a TYPE state, released by
+ *     void RESET(TYPE *) (which leaves it zeroed: the cores' *_free do);
+ *   ARGUS_UDF_AGGREGATE(NAME, TYPE, RESET): also NAME_clear, RESET at each group.
+ *   ARGUS_UDF_AGGREGATE(percentile, argus_percentile, argus_percentile_free)
+ * ARGUS_UDF_STRING_VIA(NAME, IMPL, ARG) and ARGUS_UDF_ADD_VIA(NAME, IMPL, ARG) define the
+ * function NAME / its row step NAME_add as a call of a shared implementation with an argument
+ * telling the variant: IMPL(initid, args, length, is_null, error, ARG) / IMPL(initid, args,
+ * error, ARG). */
+#define ARGUS_UDF_ENTRY(NAME, STATE)                                                               \
+    ARGUS_UDF_EXPORT char NAME##_init(argus_udf_init *initid, argus_udf_args *args, char *msg)     \
+    {                                                                                              \
+        return argus_udf_setup(initid, args, msg, #NAME, STATE);                                   \
+    }                                                                                              \
+    ARGUS_UDF_EXPORT void NAME##_deinit(argus_udf_init *initid)                                    \
+    {                                                                                              \
+        argus_udf_teardown(initid);                                                                \
+    }
+#define ARGUS_UDF_SCALAR(NAME) ARGUS_UDF_ENTRY(NAME, NULL)
+#define ARGUS_UDF_SCALAR_STATE(NAME, TYPE, RESET)                                                  \
+    static void NAME##_reset(void *state)                                                          \
+    {                                                                                              \
+        RESET((TYPE *)state);                                                                      \
+    }                                                                                              \
+    static const argus_udf_state NAME##_state = {sizeof(TYPE), NAME##_reset};                      \
+    ARGUS_UDF_ENTRY(NAME, &NAME##_state)
+#define ARGUS_UDF_AGGREGATE(NAME, TYPE, RESET)                                                     \
+    ARGUS_UDF_SCALAR_STATE(NAME, TYPE, RESET)                                                      \
+    ARGUS_UDF_EXPORT void NAME##_clear(argus_udf_init *initid, char *is_null, char *error)         \
+    {                                                                                              \
+        (void)is_null;                                                                             \
+        (void)error;                                                                               \
+        argus_udf_reset(initid);                                                                   \
+    }
+#define ARGUS_UDF_STRING_VIA(NAME, IMPL, ARG)                                                      \
+    ARGUS_UDF_EXPORT char *NAME(argus_udf_init *initid, argus_udf_args *args, char *result,        \
+                                unsigned long *length, char *is_null, char *error)                 \
+    {                                                                                              \
+        (void)result;                                                                              \
+        return IMPL(initid, args, length, is_null, error, ARG);                                    \
+    }
+#define ARGUS_UDF_ADD_VIA(NAME, IMPL, ARG)                                                         \
+    ARGUS_UDF_EXPORT void NAME##_add(argus_udf_init *initid, argus_udf_args *args, char *is_null,  \
+                                     char *error)                                                  \
+    {                                                                                              \
+        (void)is_null;                                                                             \
+        IMPL(initid, args, error, ARG);                                                            \
+    }
+
+/* ---- results ------------------------------------------------------------------------------ */
+
+/* Argument i as text (argus_udf_text of argus_udf_arg): NULL for SQL NULL or a missing argument. */
+const char *argus_udf_text_arg(const argus_udf_args *a, unsigned i, char buf[40], size_t *n);
+
 /* Hands b's bytes to the server as the result, or reports ENOMEM when b failed. */
 char *argus_udf_result(argus_buf *b, unsigned long *length, char *is_null, char *error);
+/* The end of a string function that wrote its result into the context's `out`: rc 0 gives that
+ * result; otherwise err is reported and the value is NULL. */
+char *argus_udf_answer(argus_udf_init *initid, int rc, const argus_error *err,
+                       unsigned long *length, char *is_null, char *error);
 
 /* The longest string result we announce (LONGBLOB); the real limit is max_allowed_packet. */
 #define ARGUS_UDF_MAX_LENGTH 4294967295UL
@@ -99,11 +183,16 @@ typedef struct argus_udf_function {
     const char *name;     /* the catalogue's name */
     const char *sql_name; /* the UDF's name (= C symbol prefix); NULL: the same */
     argus_udf_returns returns;
-    int extra_args; /* arguments beyond the catalogue's max_args (ai_insight's rules) */
+    int extra_args;           /* arguments beyond the catalogue's max_args (ai_insight's rules) */
+    unsigned long max_length; /* the longest STRING result; 0: ARGUS_UDF_MAX_LENGTH */
+    int never_null;           /* the result is never NULL (initid->maybe_null = 0) */
 } argus_udf_function;
 
 extern const argus_udf_function argus_udf_functions[];
 extern const size_t argus_udf_function_count;
+
+/* The row whose UDF is named sql_name, or NULL. */
+const argus_udf_function *argus_udf_find(const char *sql_name);
 
 /* The UDF's SQL name. */
 const char *argus_udf_sql_name(const argus_udf_function *f);

@@ -6,68 +6,50 @@
 
 #include "argus_buckets.h"
 
-/* An integer argument as SQLite reads it: numbers (REAL truncated) or numeric text; anything
- * else is an error, not 0. 0, or -1 with err set. */
-static int int_arg(argus_udf_value v, int64_t *out, const char *fn, const char *arg,
-                   argus_error *err)
+ARGUS_UDF_SCALAR(time_bucket)
+ARGUS_UDF_SCALAR(bucket_width)
+
+/* The integer arguments named names[0..n) as SQLite reads them: numbers (REAL truncated) or
+ * numeric text; anything else is an error, not 0. 1 when all are there, 0 when one is NULL (the
+ * result is NULL), -1 after reporting an error. */
+static int int_args(const argus_udf_args *args, const char *fn, const char *const *names,
+                    unsigned n, int64_t *out, char *error)
 {
-    v = argus_udf_numeric(v);
-    if (v.type != ARGUS_UV_INT && v.type != ARGUS_UV_REAL) {
-        argus_error_set(err, ARGUS_EINVAL, "%s: %s must be an integer", fn, arg);
-        return -1;
+    for (unsigned i = 0; i < n; i++)
+        if (argus_udf_arg(args, i).type == ARGUS_UV_NULL)
+            return 0;
+    for (unsigned i = 0; i < n; i++) {
+        argus_udf_value v = argus_udf_numeric(argus_udf_arg(args, i));
+        if (v.type != ARGUS_UV_INT && v.type != ARGUS_UV_REAL) {
+            argus_udf_failf(error, "%s: %s must be an integer", fn, names[i]);
+            return -1;
+        }
+        out[i] = argus_udf_int64(v);
     }
-    *out = argus_udf_int64(v);
-    return 0;
+    return 1;
 }
 
-static char int_init(argus_udf_init *initid, argus_udf_args *args, char *message, const char *name)
+/* The result of a core call: out, or NULL after reporting err. */
+static long long int_result(int rc, const argus_error *err, int64_t out, char *is_null, char *error)
 {
-    if (argus_udf_check_arity(args, name, message))
-        return 1;
-    initid->maybe_null = 1;
-    initid->ptr = NULL;
-    return 0;
-}
-
-ARGUS_UDF_EXPORT char time_bucket_init(argus_udf_init *initid, argus_udf_args *args, char *message)
-{
-    return int_init(initid, args, message, "time_bucket");
-}
-
-ARGUS_UDF_EXPORT void time_bucket_deinit(argus_udf_init *initid)
-{
-    (void)initid;
+    *is_null = rc != 0;
+    if (rc)
+        argus_udf_fail(error, err);
+    return rc ? 0 : out;
 }
 
 ARGUS_UDF_EXPORT long long time_bucket(argus_udf_init *initid, argus_udf_args *args, char *is_null,
                                        char *error)
 {
     (void)initid;
-    argus_udf_value ts = argus_udf_arg(args, 0), width = argus_udf_arg(args, 1);
-    *is_null = 1;
-    if (ts.type == ARGUS_UV_NULL || width.type == ARGUS_UV_NULL)
-        return 0;
+    static const char *const names[2] = {"ts_ns", "width_ns"};
+    int64_t v[2], out = 0;
     argus_error err;
-    argus_error_clear(&err);
-    int64_t t, w, out;
-    if (int_arg(ts, &t, "time_bucket", "ts_ns", &err) ||
-        int_arg(width, &w, "time_bucket", "width_ns", &err) ||
-        argus_buckets_floor(t, w, &out, &err)) {
-        argus_udf_fail(error, &err);
+    *is_null = 1;
+    if (int_args(args, "time_bucket", names, 2, v, error) <= 0)
         return 0;
-    }
-    *is_null = 0;
-    return out;
-}
-
-ARGUS_UDF_EXPORT char bucket_width_init(argus_udf_init *initid, argus_udf_args *args, char *message)
-{
-    return int_init(initid, args, message, "bucket_width");
-}
-
-ARGUS_UDF_EXPORT void bucket_width_deinit(argus_udf_init *initid)
-{
-    (void)initid;
+    int rc = argus_buckets_floor(v[0], v[1], &out, &err);
+    return int_result(rc, &err, out, is_null, error);
 }
 
 ARGUS_UDF_EXPORT long long bucket_width(argus_udf_init *initid, argus_udf_args *args, char *is_null,
@@ -75,22 +57,11 @@ ARGUS_UDF_EXPORT long long bucket_width(argus_udf_init *initid, argus_udf_args *
 {
     (void)initid;
     static const char *const names[3] = {"start_ns", "end_ns", "max_points"};
-    int64_t v[3], out;
+    int64_t v[3], out = 0;
     argus_error err;
-    argus_error_clear(&err);
     *is_null = 1;
-    for (unsigned i = 0; i < 3; i++)
-        if (argus_udf_arg(args, i).type == ARGUS_UV_NULL)
-            return 0;
-    for (unsigned i = 0; i < 3; i++)
-        if (int_arg(argus_udf_arg(args, i), &v[i], "bucket_width", names[i], &err)) {
-            argus_udf_fail(error, &err);
-            return 0;
-        }
-    if (argus_buckets_width(v[0], v[1], v[2], &out, &err)) {
-        argus_udf_fail(error, &err);
+    if (int_args(args, "bucket_width", names, 3, v, error) <= 0)
         return 0;
-    }
-    *is_null = 0;
-    return out;
+    int rc = argus_buckets_width(v[0], v[1], v[2], &out, &err);
+    return int_result(rc, &err, out, is_null, error);
 }

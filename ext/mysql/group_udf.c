@@ -8,7 +8,6 @@
 #include "argus_aggregate.h"
 #include "argus_udf.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Reports a core error; out of memory under the function's own name, as before. */
@@ -46,55 +45,19 @@ static argus_datum datum(const argus_udf_args *args, unsigned i)
 
 /* ---- arg_min(value, key1 [, key2 .. key4]) -------------------------------------------------- */
 
-typedef struct arg_min_state {
-    argus_arg_min m;
-    argus_buf out;
-} arg_min_state;
-
-ARGUS_UDF_EXPORT char arg_min_init(argus_udf_init *initid, argus_udf_args *args, char *message)
-{
-    if (argus_udf_check_arity(args, "arg_min", message))
-        return 1;
-    arg_min_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return argus_udf_refuse(message, "arg_min: out of memory");
-    argus_arg_min_init(&s->m);
-    argus_buf_init(&s->out);
-    initid->ptr = (char *)s;
-    initid->maybe_null = 1;
-    initid->max_length = ARGUS_UDF_MAX_LENGTH;
-    return 0;
-}
-
-ARGUS_UDF_EXPORT void arg_min_deinit(argus_udf_init *initid)
-{
-    arg_min_state *s = (arg_min_state *)(void *)initid->ptr;
-    if (!s)
-        return;
-    argus_arg_min_free(&s->m);
-    argus_buf_free(&s->out);
-    free(s);
-}
-
-ARGUS_UDF_EXPORT void arg_min_clear(argus_udf_init *initid, char *is_null, char *error)
-{
-    (void)is_null;
-    (void)error;
-    argus_arg_min_free(&((arg_min_state *)(void *)initid->ptr)->m);
-}
+ARGUS_UDF_AGGREGATE(arg_min, argus_arg_min, argus_arg_min_free)
 
 ARGUS_UDF_EXPORT void arg_min_add(argus_udf_init *initid, argus_udf_args *args, char *is_null,
                                   char *error)
 {
     (void)is_null;
-    arg_min_state *s = (arg_min_state *)(void *)initid->ptr;
     int nkeys = (int)args->arg_count - 1;
     argus_datum keys[ARGUS_ARG_MIN_MAX_KEYS];
     for (int i = 0; i < nkeys && i < ARGUS_ARG_MIN_MAX_KEYS; i++)
         keys[i] = datum(args, (unsigned)i + 1);
     argus_datum value = datum(args, 0);
     argus_error err;
-    if (argus_arg_min_add(&s->m, &value, keys, nkeys, &err))
+    if (argus_arg_min_add(argus_udf_state_of(initid), &value, keys, nkeys, &err))
         fail(error, "arg_min", &err);
 }
 
@@ -103,8 +66,7 @@ ARGUS_UDF_EXPORT char *arg_min(argus_udf_init *initid, argus_udf_args *args, cha
 {
     (void)args;
     (void)result;
-    arg_min_state *s = (arg_min_state *)(void *)initid->ptr;
-    const argus_datum *d = argus_arg_min_value(&s->m);
+    const argus_datum *d = argus_arg_min_value(argus_udf_state_of(initid));
     *is_null = 1;
     if (!d || d->type == ARGUS_DATUM_NULL)
         return NULL;
@@ -116,64 +78,28 @@ ARGUS_UDF_EXPORT char *arg_min(argus_udf_init *initid, argus_udf_args *args, cha
     char num[40];
     size_t n = 0;
     const char *text = argus_udf_text(v, num, &n);
-    argus_buf_reset(&s->out);
-    argus_buf_append(&s->out, text, n);
-    return argus_udf_result(&s->out, length, is_null, error);
+    argus_buf *out = &argus_udf_ctx_of(initid)->out;
+    argus_buf_reset(out);
+    argus_buf_append(out, text, n);
+    return argus_udf_result(out, length, is_null, error);
 }
 
 /* ---- json_group_set(value) ------------------------------------------------------------------ */
 
-typedef struct group_set_state {
-    argus_string_set set;
-    argus_buf out;
-} group_set_state;
-
-ARGUS_UDF_EXPORT char json_group_set_init(argus_udf_init *initid, argus_udf_args *args,
-                                          char *message)
-{
-    if (argus_udf_check_arity(args, "json_group_set", message))
-        return 1;
-    group_set_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return argus_udf_refuse(message, "json_group_set: out of memory");
-    argus_string_set_init(&s->set);
-    argus_buf_init(&s->out);
-    initid->ptr = (char *)s;
-    initid->maybe_null = 0;
-    initid->max_length = ARGUS_UDF_MAX_LENGTH;
-    return 0;
-}
-
-ARGUS_UDF_EXPORT void json_group_set_deinit(argus_udf_init *initid)
-{
-    group_set_state *s = (group_set_state *)(void *)initid->ptr;
-    if (!s)
-        return;
-    argus_string_set_free(&s->set);
-    argus_buf_free(&s->out);
-    free(s);
-}
-
-ARGUS_UDF_EXPORT void json_group_set_clear(argus_udf_init *initid, char *is_null, char *error)
-{
-    (void)is_null;
-    (void)error;
-    argus_string_set_free(&((group_set_state *)(void *)initid->ptr)->set);
-}
+ARGUS_UDF_AGGREGATE(json_group_set, argus_string_set, argus_string_set_free)
 
 ARGUS_UDF_EXPORT void json_group_set_add(argus_udf_init *initid, argus_udf_args *args,
                                          char *is_null, char *error)
 {
     (void)is_null;
-    group_set_state *s = (group_set_state *)(void *)initid->ptr;
     char num[40];
     size_t n = 0;
-    const char *text = argus_udf_text(argus_udf_arg(args, 0), num, &n);
+    const char *text = argus_udf_text_arg(args, 0, num, &n);
     if (!text)
         return;
     /* SQLite also keeps a text only up to its first NUL. */
     argus_error err;
-    if (argus_string_set_add(&s->set, text, strnlen(text, n), &err))
+    if (argus_string_set_add(argus_udf_state_of(initid), text, strnlen(text, n), &err))
         fail(error, "json_group_set", &err);
 }
 
@@ -182,8 +108,8 @@ ARGUS_UDF_EXPORT char *json_group_set(argus_udf_init *initid, argus_udf_args *ar
 {
     (void)args;
     (void)result;
-    group_set_state *s = (group_set_state *)(void *)initid->ptr;
-    argus_buf_reset(&s->out);
-    argus_string_set_json(&s->set, &s->out);
-    return argus_udf_result(&s->out, length, is_null, error);
+    argus_buf *out = &argus_udf_ctx_of(initid)->out;
+    argus_buf_reset(out);
+    argus_string_set_json(argus_udf_state_of(initid), out);
+    return argus_udf_result(out, length, is_null, error);
 }

@@ -19,8 +19,19 @@ typedef struct insight_state {
     char *rules_text;           /* the fourth argument they were compiled from, or NULL */
     size_t rules_len;
     int have_rules;
-    argus_buf out;
 } insight_state;
+
+/* The compiled rules dropped (at the end of the statement). */
+static void forget_rules(insight_state *st)
+{
+    argus_insight_rules_free(st->rules);
+    free(st->rules_text);
+    memset(st, 0, sizeof *st);
+}
+/* Rules are compiled at the first row (also constant ones): a bad rule then fails the statement
+ * with the same message as in SQLite. */
+ARGUS_UDF_SCALAR_STATE(ai_insight, insight_state, forget_rules)
+ARGUS_UDF_SCALAR(insight_builtin_rules)
 
 /* A string member, or NULL when absent or JSON null; -1 for any other type. */
 static int member_text(json_t *o, const char *key, const char **out)
@@ -131,74 +142,31 @@ static int current_rules(insight_state *st, const char *json, size_t n, argus_er
     return 0;
 }
 
-ARGUS_UDF_EXPORT char ai_insight_init(argus_udf_init *initid, argus_udf_args *args, char *message)
-{
-    if (argus_udf_check_arity(args, "ai_insight", message))
-        return 1;
-    insight_state *st = calloc(1, sizeof *st);
-    if (!st)
-        return argus_udf_refuse(message, "ai_insight: out of memory");
-    argus_buf_init(&st->out);
-    initid->ptr = (char *)st;
-    initid->maybe_null = 1;
-    initid->max_length = ARGUS_UDF_MAX_LENGTH;
-    /* Rules are compiled at the first row (also constant ones): a bad rule then fails the
-     * statement with the same message as in SQLite. */
-    return 0;
-}
-
-ARGUS_UDF_EXPORT void ai_insight_deinit(argus_udf_init *initid)
-{
-    insight_state *st = (insight_state *)(void *)initid->ptr;
-    if (!st)
-        return;
-    argus_insight_rules_free(st->rules);
-    free(st->rules_text);
-    argus_buf_free(&st->out);
-    free(st);
-}
-
 ARGUS_UDF_EXPORT char *ai_insight(argus_udf_init *initid, argus_udf_args *args, char *result,
                                   unsigned long *length, char *is_null, char *error)
 {
     (void)result;
-    insight_state *st = (insight_state *)(void *)initid->ptr;
+    insight_state *st = argus_udf_state_of(initid);
+    argus_buf *out = &argus_udf_ctx_of(initid)->out;
     char b0[40], b2[40], b3[40];
     size_t n = 0, attrs_n = 0, rules_n = 0;
     *is_null = 1;
-    const char *body = argus_udf_text(argus_udf_arg(args, 0), b0, &n);
+    const char *body = argus_udf_text_arg(args, 0, b0, &n);
     if (!body)
         return NULL;
-    /* sqlite3_value_int(): the 64-bit value cut to int */
-    int severity = args->arg_count > 1 ? (int)argus_udf_int64(argus_udf_arg(args, 1)) : 0;
-    const char *attrs =
-        args->arg_count > 2 ? argus_udf_text(argus_udf_arg(args, 2), b2, &attrs_n) : NULL;
-    const char *rules =
-        args->arg_count > 3 ? argus_udf_text(argus_udf_arg(args, 3), b3, &rules_n) : NULL;
+    /* sqlite3_value_int(): the 64-bit value cut to int (argument 1 absent: 0) */
+    int severity = (int)argus_udf_int64(argus_udf_arg(args, 1));
+    const char *attrs = argus_udf_text_arg(args, 2, b2, &attrs_n);
+    const char *rules = argus_udf_text_arg(args, 3, b3, &rules_n);
     argus_error err;
     argus_error_clear(&err);
-    if (current_rules(st, rules, rules_n, &err))
-        return argus_udf_fail(error, &err);
-    argus_buf_reset(&st->out);
-    int rc = argus_insight_eval(st->rules, body, n, severity, attrs, attrs_n, &st->out, &err);
-    if (rc < 0)
-        return argus_udf_fail(error, &err);
+    int rc = current_rules(st, rules, rules_n, &err);
+    argus_buf_reset(out);
     if (rc == 0)
-        return NULL;
-    return argus_udf_result(&st->out, length, is_null, error);
-}
-
-ARGUS_UDF_EXPORT char insight_builtin_rules_init(argus_udf_init *initid, argus_udf_args *args,
-                                                 char *message)
-{
-    if (argus_udf_check_arity(args, "insight_builtin_rules", message))
-        return 1;
-    return argus_udf_buf_init(initid, message);
-}
-
-ARGUS_UDF_EXPORT void insight_builtin_rules_deinit(argus_udf_init *initid)
-{
-    argus_udf_buf_deinit(initid);
+        rc = argus_insight_eval(st->rules, body, n, severity, attrs, attrs_n, out, &err);
+    if (rc == 0)
+        return NULL; /* no insight */
+    return argus_udf_answer(initid, rc < 0 ? rc : 0, &err, length, is_null, error);
 }
 
 ARGUS_UDF_EXPORT char *insight_builtin_rules(argus_udf_init *initid, argus_udf_args *args,
@@ -207,11 +175,9 @@ ARGUS_UDF_EXPORT char *insight_builtin_rules(argus_udf_init *initid, argus_udf_a
 {
     (void)args;
     (void)result;
-    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
+    argus_buf *out = &argus_udf_ctx_of(initid)->out;
     argus_error err;
-    argus_buf_reset(&b->out);
-    *is_null = 1;
-    if (argus_insight_builtin_json(&b->out, &err))
-        return argus_udf_fail(error, &err);
-    return argus_udf_result(&b->out, length, is_null, error);
+    argus_buf_reset(out);
+    int rc = argus_insight_builtin_json(out, &err);
+    return argus_udf_answer(initid, rc, &err, length, is_null, error);
 }

@@ -11,8 +11,6 @@
 #include "argus_percentile.h"
 #include "argus_sketch.h"
 
-#include <stdlib.h>
-
 /* A numeric argument: 0 with *out, 1 for NULL, -1 after reporting a non-number. */
 static int number_arg(argus_udf_value v, const char *module, const char *what, double *out,
                       char *error)
@@ -42,47 +40,15 @@ static int blob_arg(argus_udf_value v, const char *fn, const void **data, size_t
     return 0;
 }
 
-static char real_init(argus_udf_init *initid)
-{
-    initid->maybe_null = 1;
-    initid->decimals = ARGUS_UDF_DECIMALS;
-    initid->max_length = 24;
-    return 0;
-}
-
 /* ---- percentile(value, p) ----------------------------------------------------------------- */
 
-ARGUS_UDF_EXPORT char percentile_init(argus_udf_init *initid, argus_udf_args *args, char *message)
-{
-    if (argus_udf_check_arity(args, "percentile", message))
-        return 1;
-    argus_percentile *pc = calloc(1, sizeof *pc);
-    if (!pc)
-        return argus_udf_refuse(message, "percentile: out of memory");
-    initid->ptr = (char *)pc;
-    return real_init(initid);
-}
-
-ARGUS_UDF_EXPORT void percentile_deinit(argus_udf_init *initid)
-{
-    argus_percentile *pc = (argus_percentile *)(void *)initid->ptr;
-    if (pc)
-        argus_percentile_free(pc);
-    free(pc);
-}
-
-ARGUS_UDF_EXPORT void percentile_clear(argus_udf_init *initid, char *is_null, char *error)
-{
-    (void)is_null;
-    (void)error;
-    argus_percentile_free((argus_percentile *)(void *)initid->ptr);
-}
+ARGUS_UDF_AGGREGATE(percentile, argus_percentile, argus_percentile_free)
 
 ARGUS_UDF_EXPORT void percentile_add(argus_udf_init *initid, argus_udf_args *args, char *is_null,
                                      char *error)
 {
     (void)is_null;
-    argus_percentile *pc = (argus_percentile *)(void *)initid->ptr;
+    argus_percentile *pc = argus_udf_state_of(initid);
     argus_error err;
     double p, v;
     int rc = number_arg(argus_udf_arg(args, 1), "percentile", "p", &p, error);
@@ -106,7 +72,7 @@ ARGUS_UDF_EXPORT void percentile_remove(argus_udf_init *initid, argus_udf_args *
                                         char *error)
 {
     (void)is_null;
-    argus_percentile *pc = (argus_percentile *)(void *)initid->ptr;
+    argus_percentile *pc = argus_udf_state_of(initid);
     argus_error err;
     double v;
     if (number_arg(argus_udf_arg(args, 0), "percentile", "value", &v, error) == 0 &&
@@ -119,7 +85,7 @@ ARGUS_UDF_EXPORT double percentile(argus_udf_init *initid, argus_udf_args *args,
 {
     (void)args;
     (void)error;
-    argus_percentile *pc = (argus_percentile *)(void *)initid->ptr;
+    argus_percentile *pc = argus_udf_state_of(initid);
     double out = 0;
     /* A window asks at every row: keep the values sorted so each answer is a lookup. */
     argus_percentile_keep_sorted(pc);
@@ -132,157 +98,70 @@ ARGUS_UDF_EXPORT double percentile(argus_udf_init *initid, argus_udf_args *args,
 typedef struct sketch_agg {
     argus_sketch sk;
     int seen; /* a non-NULL argument arrived */
-    argus_buf out;
 } sketch_agg;
 
-static char sketch_agg_init(argus_udf_init *initid, argus_udf_args *args, char *message,
-                            const char *name)
+static void sketch_agg_reset(sketch_agg *a)
 {
-    if (argus_udf_check_arity(args, name, message))
-        return 1;
-    sketch_agg *a = calloc(1, sizeof *a);
-    if (!a)
-        return argus_udf_refuse(message, "sketch: out of memory");
-    argus_buf_init(&a->out);
-    initid->ptr = (char *)a;
-    initid->maybe_null = 1;
-    initid->max_length = ARGUS_UDF_MAX_LENGTH;
-    return 0;
-}
-
-static void sketch_agg_deinit(argus_udf_init *initid)
-{
-    sketch_agg *a = (sketch_agg *)(void *)initid->ptr;
-    if (!a)
-        return;
-    argus_sketch_free(&a->sk);
-    argus_buf_free(&a->out);
-    free(a);
-}
-
-static void sketch_agg_clear(argus_udf_init *initid)
-{
-    sketch_agg *a = (sketch_agg *)(void *)initid->ptr;
     argus_sketch_free(&a->sk);
     a->seen = 0;
 }
 
+/* The aggregate sketch(value) of SQLite is sketch_of(value) here: the server finds an
+ * aggregate's row step under <name>_add, and sketch_add is the scalar merge below. */
+ARGUS_UDF_AGGREGATE(sketch_of, sketch_agg, sketch_agg_reset)
+ARGUS_UDF_AGGREGATE(sketch_merge, sketch_agg, sketch_agg_reset)
+
 /* The encoded sketch of a non-empty aggregate, NULL when no value arrived. */
-static char *sketch_agg_result(argus_udf_init *initid, unsigned long *length, char *is_null,
-                               char *error)
+static char *sketch_agg_result(argus_udf_init *initid, argus_udf_args *args, unsigned long *length,
+                               char *is_null, char *error, int merge)
 {
-    sketch_agg *a = (sketch_agg *)(void *)initid->ptr;
+    (void)args;
+    (void)merge;
+    sketch_agg *a = argus_udf_state_of(initid);
+    argus_buf *out = &argus_udf_ctx_of(initid)->out;
     argus_error err;
     *is_null = 1;
     if (!a->seen)
         return NULL;
-    argus_buf_reset(&a->out);
-    if (argus_sketch_encode(&a->sk, &a->out, &err))
-        return argus_udf_fail(error, &err);
-    return argus_udf_result(&a->out, length, is_null, error);
+    argus_buf_reset(out);
+    int rc = argus_sketch_encode(&a->sk, out, &err);
+    return argus_udf_answer(initid, rc, &err, length, is_null, error);
 }
 
-/* The aggregate sketch(value) of SQLite is sketch_of(value) here: the server finds an
- * aggregate's row step under <name>_add, and sketch_add is the scalar merge below. */
-ARGUS_UDF_EXPORT char sketch_of_init(argus_udf_init *initid, argus_udf_args *args, char *message)
+/* A row of sketch_of (a value, merge == 0) or sketch_merge (a sketch). */
+static void sketch_agg_add(argus_udf_init *initid, argus_udf_args *args, char *error, int merge)
 {
-    return sketch_agg_init(initid, args, message, "sketch_of");
-}
-
-ARGUS_UDF_EXPORT void sketch_of_deinit(argus_udf_init *initid)
-{
-    sketch_agg_deinit(initid);
-}
-
-ARGUS_UDF_EXPORT void sketch_of_clear(argus_udf_init *initid, char *is_null, char *error)
-{
-    (void)is_null;
-    (void)error;
-    sketch_agg_clear(initid);
-}
-
-ARGUS_UDF_EXPORT void sketch_of_add(argus_udf_init *initid, argus_udf_args *args, char *is_null,
-                                    char *error)
-{
-    (void)is_null;
-    sketch_agg *a = (sketch_agg *)(void *)initid->ptr;
-    argus_error err;
-    double v;
-    if (number_arg(argus_udf_arg(args, 0), "sketch", "value", &v, error) != 0)
-        return;
-    a->seen = 1;
-    if (argus_sketch_add(&a->sk, v, &err))
-        argus_udf_fail(error, &err);
-}
-
-ARGUS_UDF_EXPORT char *sketch_of(argus_udf_init *initid, argus_udf_args *args, char *result,
-                                 unsigned long *length, char *is_null, char *error)
-{
-    (void)args;
-    (void)result;
-    return sketch_agg_result(initid, length, is_null, error);
-}
-
-ARGUS_UDF_EXPORT char sketch_merge_init(argus_udf_init *initid, argus_udf_args *args, char *message)
-{
-    return sketch_agg_init(initid, args, message, "sketch_merge");
-}
-
-ARGUS_UDF_EXPORT void sketch_merge_deinit(argus_udf_init *initid)
-{
-    sketch_agg_deinit(initid);
-}
-
-ARGUS_UDF_EXPORT void sketch_merge_clear(argus_udf_init *initid, char *is_null, char *error)
-{
-    (void)is_null;
-    (void)error;
-    sketch_agg_clear(initid);
-}
-
-ARGUS_UDF_EXPORT void sketch_merge_add(argus_udf_init *initid, argus_udf_args *args, char *is_null,
-                                       char *error)
-{
-    (void)is_null;
-    sketch_agg *a = (sketch_agg *)(void *)initid->ptr;
+    sketch_agg *a = argus_udf_state_of(initid);
+    argus_udf_value arg = argus_udf_arg(args, 0);
     const void *data = NULL;
     size_t n = 0;
+    double v = 0;
     argus_error err;
-    if (blob_arg(argus_udf_arg(args, 0), "sketch_merge()", &data, &n, error) != 0)
+    if (merge ? blob_arg(arg, "sketch_merge()", &data, &n, error)
+              : number_arg(arg, "sketch", "value", &v, error))
         return;
     a->seen = 1;
-    if (argus_sketch_merge_blob(&a->sk, data, n, &err))
+    if (merge ? argus_sketch_merge_blob(&a->sk, data, n, &err) : argus_sketch_add(&a->sk, v, &err))
         argus_udf_fail(error, &err);
 }
 
-ARGUS_UDF_EXPORT char *sketch_merge(argus_udf_init *initid, argus_udf_args *args, char *result,
-                                    unsigned long *length, char *is_null, char *error)
-{
-    (void)args;
-    (void)result;
-    return sketch_agg_result(initid, length, is_null, error);
-}
+ARGUS_UDF_ADD_VIA(sketch_of, sketch_agg_add, 0)
+ARGUS_UDF_ADD_VIA(sketch_merge, sketch_agg_add, 1)
+ARGUS_UDF_STRING_VIA(sketch_of, sketch_agg_result, 0)
+ARGUS_UDF_STRING_VIA(sketch_merge, sketch_agg_result, 1)
 
 /* ---- scalars ------------------------------------------------------------------------------- */
 
-ARGUS_UDF_EXPORT char sketch_add_init(argus_udf_init *initid, argus_udf_args *args, char *message)
-{
-    if (argus_udf_check_arity(args, "sketch_add", message))
-        return 1;
-    return argus_udf_buf_init(initid, message);
-}
-
-ARGUS_UDF_EXPORT void sketch_add_deinit(argus_udf_init *initid)
-{
-    argus_udf_buf_deinit(initid);
-}
+ARGUS_UDF_SCALAR(sketch_add)
+ARGUS_UDF_SCALAR(sketch_quantile)
+ARGUS_UDF_SCALAR(sketch_count)
 
 /* sketch_add(a, b): the merge of two sketches; a NULL side yields the other (validated). */
 ARGUS_UDF_EXPORT char *sketch_add(argus_udf_init *initid, argus_udf_args *args, char *result,
                                   unsigned long *length, char *is_null, char *error)
 {
     (void)result;
-    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
+    argus_buf *out = &argus_udf_ctx_of(initid)->out;
     const void *da = NULL, *db = NULL;
     size_t na = 0, nb = 0;
     *is_null = 1;
@@ -300,27 +179,11 @@ ARGUS_UDF_EXPORT char *sketch_add(argus_udf_init *initid, argus_udf_args *args, 
         rc = argus_sketch_merge_blob(&s, da, na, &err);
     if (!rc && !rb)
         rc = argus_sketch_merge_blob(&s, db, nb, &err);
-    argus_buf_reset(&b->out);
+    argus_buf_reset(out);
     if (!rc)
-        rc = argus_sketch_encode(&s, &b->out, &err);
+        rc = argus_sketch_encode(&s, out, &err);
     argus_sketch_free(&s);
-    if (rc)
-        return argus_udf_fail(error, &err);
-    return argus_udf_result(&b->out, length, is_null, error);
-}
-
-ARGUS_UDF_EXPORT char sketch_quantile_init(argus_udf_init *initid, argus_udf_args *args,
-                                           char *message)
-{
-    if (argus_udf_check_arity(args, "sketch_quantile", message))
-        return 1;
-    initid->ptr = NULL;
-    return real_init(initid);
-}
-
-ARGUS_UDF_EXPORT void sketch_quantile_deinit(argus_udf_init *initid)
-{
-    (void)initid;
+    return argus_udf_answer(initid, rc, &err, length, is_null, error);
 }
 
 ARGUS_UDF_EXPORT double sketch_quantile(argus_udf_init *initid, argus_udf_args *args, char *is_null,
@@ -347,20 +210,6 @@ ARGUS_UDF_EXPORT double sketch_quantile(argus_udf_init *initid, argus_udf_args *
     else if (rc == 0)
         *is_null = 0;
     return rc == 0 ? out : 0;
-}
-
-ARGUS_UDF_EXPORT char sketch_count_init(argus_udf_init *initid, argus_udf_args *args, char *message)
-{
-    if (argus_udf_check_arity(args, "sketch_count", message))
-        return 1;
-    initid->ptr = NULL;
-    initid->maybe_null = 1;
-    return 0;
-}
-
-ARGUS_UDF_EXPORT void sketch_count_deinit(argus_udf_init *initid)
-{
-    (void)initid;
 }
 
 ARGUS_UDF_EXPORT long long sketch_count(argus_udf_init *initid, argus_udf_args *args, char *is_null,

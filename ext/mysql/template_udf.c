@@ -6,70 +6,28 @@
 
 #include "argus_log_template.h"
 
-#include <string.h>
+ARGUS_UDF_SCALAR(log_template)
+ARGUS_UDF_SCALAR(log_pattern_id)
 
-ARGUS_UDF_EXPORT char log_template_init(argus_udf_init *initid, argus_udf_args *args, char *message)
+/* The template (id == 0) or the pattern id (16 hex digits) of the body argument. */
+static char *template_of(argus_udf_init *initid, argus_udf_args *args, unsigned long *length,
+                         char *is_null, char *error, int id)
 {
-    if (argus_udf_check_arity(args, "log_template", message))
-        return 1;
-    return argus_udf_buf_init(initid, message);
-}
-
-ARGUS_UDF_EXPORT void log_template_deinit(argus_udf_init *initid)
-{
-    argus_udf_buf_deinit(initid);
-}
-
-ARGUS_UDF_EXPORT char *log_template(argus_udf_init *initid, argus_udf_args *args, char *result,
-                                    unsigned long *length, char *is_null, char *error)
-{
-    (void)result;
-    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
-    char num[40];
+    argus_udf_ctx *c = argus_udf_ctx_of(initid);
+    char num[40], hex[17];
     size_t n = 0;
-    const char *s = argus_udf_text(argus_udf_arg(args, 0), num, &n);
+    const char *s = argus_udf_text_arg(args, 0, num, &n);
     *is_null = 1;
     if (!s)
         return NULL;
     argus_error err;
-    argus_buf_reset(&b->out);
-    if (argus_log_template_render(s, n, &b->out, &err))
-        return argus_udf_fail(error, &err);
-    return argus_udf_result(&b->out, length, is_null, error);
+    argus_buf_reset(&c->out);
+    int rc = id ? argus_log_template_id(s, n, &c->scratch, hex, &err)
+                : argus_log_template_render(s, n, &c->out, &err);
+    if (id && rc == 0)
+        argus_buf_append(&c->out, hex, 16);
+    return argus_udf_answer(initid, rc, &err, length, is_null, error);
 }
 
-ARGUS_UDF_EXPORT char log_pattern_id_init(argus_udf_init *initid, argus_udf_args *args,
-                                          char *message)
-{
-    if (argus_udf_check_arity(args, "log_pattern_id", message))
-        return 1;
-    if (argus_udf_buf_init(initid, message))
-        return 1;
-    initid->max_length = 16;
-    return 0;
-}
-
-ARGUS_UDF_EXPORT void log_pattern_id_deinit(argus_udf_init *initid)
-{
-    argus_udf_buf_deinit(initid);
-}
-
-ARGUS_UDF_EXPORT char *log_pattern_id(argus_udf_init *initid, argus_udf_args *args, char *result,
-                                      unsigned long *length, char *is_null, char *error)
-{
-    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
-    char num[40];
-    size_t n = 0;
-    const char *s = argus_udf_text(argus_udf_arg(args, 0), num, &n);
-    *is_null = 1;
-    if (!s)
-        return NULL;
-    char id[17];
-    argus_error err;
-    if (argus_log_template_id(s, n, &b->scratch, id, &err))
-        return argus_udf_fail(error, &err);
-    memcpy(result, id, 16);
-    *length = 16;
-    *is_null = 0;
-    return result;
-}
+ARGUS_UDF_STRING_VIA(log_template, template_of, 0)
+ARGUS_UDF_STRING_VIA(log_pattern_id, template_of, 1)

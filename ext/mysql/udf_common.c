@@ -19,27 +19,28 @@
 #define R ARGUS_UDF_RETURNS_REAL
 
 const argus_udf_function argus_udf_functions[] = {
-    /* catalogue name, UDF name (NULL: the same), result, extra arguments */
-    {"otlp_spans_json", NULL, S, 0},
-    {"otlp_logs_json", NULL, S, 0},
-    {"otlp_check", NULL, S, 0},
-    {"resource_id", NULL, I, 0},
-    {"arg_min", NULL, S, 0}, /* text: a UDF has one result type */
-    {"json_group_set", NULL, S, 0},
-    {"waterfall_json", NULL, S, 0},
-    {"time_bucket", NULL, I, 0},
-    {"bucket_width", NULL, I, 0},
-    {"percentile", NULL, R, 0},
+    /* catalogue name, UDF name (NULL: the same), result, extra arguments, longest result (0:
+     * any), never NULL */
+    {"otlp_spans_json", NULL, S, 0, 0, 0},
+    {"otlp_logs_json", NULL, S, 0, 0, 0},
+    {"otlp_check", NULL, S, 0, 0, 0},
+    {"resource_id", NULL, I, 0, 0, 1}, /* NULL attributes count as '{}' */
+    {"arg_min", NULL, S, 0, 0, 0},     /* text: a UDF has one result type */
+    {"json_group_set", NULL, S, 0, 0, 1},
+    {"waterfall_json", NULL, S, 0, 0, 0},
+    {"time_bucket", NULL, I, 0, 0, 0},
+    {"bucket_width", NULL, I, 0, 0, 0},
+    {"percentile", NULL, R, 0, 0, 0},
     /* the server looks up an aggregate's row step as <name>_add: sketch_add is taken */
-    {"sketch", "sketch_of", S, 0},
-    {"sketch_merge", NULL, S, 0},
-    {"sketch_add", NULL, S, 0},
-    {"sketch_quantile", NULL, R, 0},
-    {"sketch_count", NULL, I, 0},
-    {"log_template", NULL, S, 0},
-    {"log_pattern_id", NULL, S, 0},
-    {"ai_insight", NULL, S, 1}, /* rules_json: a UDF cannot read insight_rules */
-    {"insight_builtin_rules", NULL, S, 0},
+    {"sketch", "sketch_of", S, 0, 0, 0},
+    {"sketch_merge", NULL, S, 0, 0, 0},
+    {"sketch_add", NULL, S, 0, 0, 0},
+    {"sketch_quantile", NULL, R, 0, 0, 0},
+    {"sketch_count", NULL, I, 0, 0, 0},
+    {"log_template", NULL, S, 0, 0, 0},
+    {"log_pattern_id", NULL, S, 0, 16, 0},
+    {"ai_insight", NULL, S, 1, 0, 0}, /* rules_json: a UDF cannot read insight_rules */
+    {"insight_builtin_rules", NULL, S, 0, 0, 0},
 };
 const size_t argus_udf_function_count = sizeof argus_udf_functions / sizeof argus_udf_functions[0];
 
@@ -48,26 +49,81 @@ const char *argus_udf_sql_name(const argus_udf_function *f)
     return f->sql_name ? f->sql_name : f->name;
 }
 
-/* The arities come from the catalogue (plus the UDF's extra arguments). */
-char argus_udf_check_arity(const argus_udf_args *args, const char *name, char *message)
+const argus_udf_function *argus_udf_find(const char *sql_name)
 {
-    for (size_t i = 0; i < argus_udf_function_count; i++) {
-        const argus_udf_function *u = &argus_udf_functions[i];
-        if (strcmp(argus_udf_sql_name(u), name) != 0)
-            continue;
-        const argus_function *f = argus_function_find(u->name);
-        if (!f)
-            return argus_udf_refuse(message, "%s: not in the function catalogue", name);
-        unsigned lo = (unsigned)f->min_args, hi = (unsigned)(f->max_args + u->extra_args);
-        if (args->arg_count >= lo && args->arg_count <= hi)
-            return 0;
-        if (lo == hi)
-            return argus_udf_refuse(message, "%s: expects %u argument%s, got %u", name, lo,
-                                    lo == 1 ? "" : "s", args->arg_count);
-        return argus_udf_refuse(message, "%s: expects %u to %u arguments, got %u", name, lo, hi,
-                                args->arg_count);
+    for (size_t i = 0; i < argus_udf_function_count; i++)
+        if (strcmp(argus_udf_sql_name(&argus_udf_functions[i]), sql_name) == 0)
+            return &argus_udf_functions[i];
+    return NULL;
+}
+
+/* ---- entry points ------------------------------------------------------------------------- */
+
+/* The arities come from the catalogue (plus the UDF's extra arguments). */
+static char check_arity(const argus_udf_args *args, const argus_udf_function *u, char *message)
+{
+    const char *name = argus_udf_sql_name(u);
+    const argus_function *f = argus_function_find(u->name);
+    if (!f)
+        return argus_udf_refuse(message, "%s: not in the function catalogue", name);
+    unsigned lo = (unsigned)f->min_args, hi = (unsigned)(f->max_args + u->extra_args);
+    if (args->arg_count >= lo && args->arg_count <= hi)
+        return 0;
+    if (lo == hi)
+        return argus_udf_refuse(message, "%s: expects %u argument%s, got %u", name, lo,
+                                lo == 1 ? "" : "s", args->arg_count);
+    return argus_udf_refuse(message, "%s: expects %u to %u arguments, got %u", name, lo, hi,
+                            args->arg_count);
+}
+
+char argus_udf_setup(argus_udf_init *initid, const argus_udf_args *args, char *message,
+                     const char *sql_name, const argus_udf_state *state)
+{
+    const argus_udf_function *u = argus_udf_find(sql_name);
+    if (!u)
+        return argus_udf_refuse(message, "%s: not in the catalogue", sql_name);
+    if (check_arity(args, u, message))
+        return 1;
+    argus_udf_ctx *c = calloc(1, sizeof *c + (state ? state->size : 0));
+    if (!c)
+        return argus_udf_refuse(message, "%s: out of memory", sql_name);
+    argus_buf_init(&c->out);
+    argus_buf_init(&c->scratch);
+    c->state = state;
+    initid->ptr = (char *)c;
+    initid->maybe_null = !u->never_null;
+    switch (u->returns) {
+    case ARGUS_UDF_RETURNS_STRING:
+        initid->max_length = u->max_length ? u->max_length : ARGUS_UDF_MAX_LENGTH;
+        /* the result lives in our buffer, rewritten at every call: never folded to a constant */
+        initid->const_item = 0;
+        break;
+    case ARGUS_UDF_RETURNS_REAL:
+        initid->decimals = ARGUS_UDF_DECIMALS;
+        initid->max_length = 24;
+        break;
+    case ARGUS_UDF_RETURNS_INTEGER: break;
     }
-    return argus_udf_refuse(message, "%s: not in the catalogue", name);
+    return 0;
+}
+
+void argus_udf_reset(argus_udf_init *initid)
+{
+    argus_udf_ctx *c = argus_udf_ctx_of(initid);
+    if (c && c->state && c->state->reset)
+        c->state->reset(c->data);
+}
+
+void argus_udf_teardown(argus_udf_init *initid)
+{
+    argus_udf_ctx *c = argus_udf_ctx_of(initid);
+    argus_udf_reset(initid);
+    initid->ptr = NULL;
+    if (c) {
+        argus_buf_free(&c->out);
+        argus_buf_free(&c->scratch);
+    }
+    free(c);
 }
 
 /* ---- values ------------------------------------------------------------------------------- */
@@ -288,31 +344,11 @@ char argus_udf_refuse(char *message, const char *fmt, ...)
     return 1;
 }
 
-/* ---- result buffers ----------------------------------------------------------------------- */
+/* ---- results ------------------------------------------------------------------------------ */
 
-char argus_udf_buf_init(argus_udf_init *initid, char *message)
+const char *argus_udf_text_arg(const argus_udf_args *a, unsigned i, char buf[40], size_t *n)
 {
-    argus_udf_buf *b = malloc(sizeof *b);
-    if (!b)
-        return argus_udf_refuse(message, "argus: out of memory");
-    argus_buf_init(&b->out);
-    argus_buf_init(&b->scratch);
-    initid->ptr = (char *)b;
-    initid->maybe_null = 1;
-    initid->max_length = ARGUS_UDF_MAX_LENGTH;
-    initid->const_item = 0;
-    return 0;
-}
-
-void argus_udf_buf_deinit(argus_udf_init *initid)
-{
-    argus_udf_buf *b = (argus_udf_buf *)(void *)initid->ptr;
-    if (!b)
-        return;
-    argus_buf_free(&b->out);
-    argus_buf_free(&b->scratch);
-    free(b);
-    initid->ptr = NULL;
+    return argus_udf_text(argus_udf_arg(a, i), buf, n);
 }
 
 char *argus_udf_result(argus_buf *b, unsigned long *length, char *is_null, char *error)
@@ -320,9 +356,20 @@ char *argus_udf_result(argus_buf *b, unsigned long *length, char *is_null, char 
     if (b->failed || !argus_buf_cstr(b)) {
         argus_error err;
         argus_error_set(&err, ARGUS_ENOMEM, "argus: out of memory");
+        *is_null = 1;
         return argus_udf_fail(error, &err);
     }
     *is_null = 0;
     *length = (unsigned long)b->len;
     return b->data;
+}
+
+char *argus_udf_answer(argus_udf_init *initid, int rc, const argus_error *err,
+                       unsigned long *length, char *is_null, char *error)
+{
+    if (rc) {
+        *is_null = 1;
+        return argus_udf_fail(error, err);
+    }
+    return argus_udf_result(&argus_udf_ctx_of(initid)->out, length, is_null, error);
 }

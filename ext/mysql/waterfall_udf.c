@@ -8,56 +8,18 @@
 
 #include "argus_waterfall.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const arg_names[] = {"span_id", "parent_span_id", "start_ns", "end_ns",
                                         "kind",    "status_code",    "name",     "service_name"};
 
-typedef struct waterfall_state {
-    argus_waterfall_set set;
-    argus_buf out;
-} waterfall_state;
-
-ARGUS_UDF_EXPORT char waterfall_json_init(argus_udf_init *initid, argus_udf_args *args,
-                                          char *message)
-{
-    if (argus_udf_check_arity(args, "waterfall_json", message))
-        return 1;
-    waterfall_state *st = calloc(1, sizeof *st);
-    if (!st)
-        return argus_udf_refuse(message, "waterfall_json: out of memory");
-    argus_waterfall_set_init(&st->set);
-    argus_buf_init(&st->out);
-    initid->ptr = (char *)st;
-    initid->maybe_null = 1;
-    initid->max_length = ARGUS_UDF_MAX_LENGTH;
-    return 0;
-}
-
-ARGUS_UDF_EXPORT void waterfall_json_deinit(argus_udf_init *initid)
-{
-    waterfall_state *st = (waterfall_state *)(void *)initid->ptr;
-    if (!st)
-        return;
-    argus_waterfall_set_free(&st->set);
-    argus_buf_free(&st->out);
-    free(st);
-}
-
-ARGUS_UDF_EXPORT void waterfall_json_clear(argus_udf_init *initid, char *is_null, char *error)
-{
-    (void)is_null;
-    (void)error;
-    waterfall_state *st = (waterfall_state *)(void *)initid->ptr;
-    argus_waterfall_set_free(&st->set);
-}
+ARGUS_UDF_AGGREGATE(waterfall_json, argus_waterfall_set, argus_waterfall_set_free)
 
 ARGUS_UDF_EXPORT void waterfall_json_add(argus_udf_init *initid, argus_udf_args *args,
                                          char *is_null, char *error)
 {
     (void)is_null;
-    waterfall_state *st = (waterfall_state *)(void *)initid->ptr;
+    argus_waterfall_set *set = argus_udf_state_of(initid);
     if (argus_udf_arg(args, 0).type == ARGUS_UV_NULL ||
         argus_udf_arg(args, 2).type == ARGUS_UV_NULL ||
         argus_udf_arg(args, 3).type == ARGUS_UV_NULL)
@@ -82,14 +44,12 @@ ARGUS_UDF_EXPORT void waterfall_json_add(argus_udf_init *initid, argus_udf_args 
     s.kind = (int)ints[2];
     s.status_code = (int)ints[3];
     char bufs[4][40];
-    s.span_id = argus_udf_text(argus_udf_arg(args, 0), bufs[0], &s.span_id_len);
-    s.parent_span_id = argus_udf_text(argus_udf_arg(args, 1), bufs[1], &s.parent_span_id_len);
-    if (args->arg_count > 6)
-        s.name = argus_udf_text(argus_udf_arg(args, 6), bufs[2], &s.name_len);
-    if (args->arg_count > 7)
-        s.service_name = argus_udf_text(argus_udf_arg(args, 7), bufs[3], &s.service_name_len);
-    s.index = (int64_t)st->set.n;
-    if (argus_waterfall_set_add(&st->set, &s, &err))
+    s.span_id = argus_udf_text_arg(args, 0, bufs[0], &s.span_id_len);
+    s.parent_span_id = argus_udf_text_arg(args, 1, bufs[1], &s.parent_span_id_len);
+    s.name = argus_udf_text_arg(args, 6, bufs[2], &s.name_len);
+    s.service_name = argus_udf_text_arg(args, 7, bufs[3], &s.service_name_len);
+    s.index = (int64_t)set->n;
+    if (argus_waterfall_set_add(set, &s, &err))
         argus_udf_fail(error, &err);
 }
 
@@ -98,12 +58,11 @@ ARGUS_UDF_EXPORT char *waterfall_json(argus_udf_init *initid, argus_udf_args *ar
 {
     (void)args;
     (void)result;
-    waterfall_state *st = (waterfall_state *)(void *)initid->ptr;
+    argus_waterfall_set *set = argus_udf_state_of(initid);
+    argus_buf *out = &argus_udf_ctx_of(initid)->out;
     argus_error err;
     argus_error_clear(&err);
-    argus_buf_reset(&st->out);
-    *is_null = 1;
-    if (argus_waterfall_json(&st->out, st->set.spans, st->set.n, &err))
-        return argus_udf_fail(error, &err);
-    return argus_udf_result(&st->out, length, is_null, error);
+    argus_buf_reset(out);
+    int rc = argus_waterfall_json(out, set->spans, set->n, &err);
+    return argus_udf_answer(initid, rc, &err, length, is_null, error);
 }

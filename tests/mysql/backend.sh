@@ -24,8 +24,9 @@ start_server() { # db url [more flags]; sets OTLP, API (new ports when one was t
     for try in 1 2 3; do
         OTLP=$(mariadb_free_port)
         API=$(mariadb_free_port)
+        GRPC=$(mariadb_free_port)
         : >"$WORK/start.log"
-        "$SERVER" --db "$url" --grpc-listen off --otlp-http-listen "127.0.0.1:$OTLP" \
+        "$SERVER" --db "$url" --grpc-listen "127.0.0.1:$GRPC" --otlp-http-listen "127.0.0.1:$OTLP" \
             --http-listen "127.0.0.1:$API" --insight-worker off --retention off \
             --batch-latency-ms 5 "$@" >>"$WORK/start.log" 2>&1 &
         SERVER_PID=$!
@@ -53,6 +54,20 @@ post() { # path, content type, file -> HTTP status
     curl -s -o "$WORK/answer" -w '%{http_code}' -X POST -H "Content-Type: $2" \
         --data-binary @"$3" "http://127.0.0.1:$OTLP$1"
 }
+# One request over HTTP or gRPC: "200" when all of it was stored, else what was answered.
+send() { # http|grpc, path (http) or signal (grpc), content type, file
+    local code
+    if [ "$1" = grpc ]; then
+        code=$(node tests/mysql/otlp_limits.mjs grpc "127.0.0.1:$GRPC" "$2" "$4")
+        [ "$code" = "0 " ] && echo 200 || echo "grpc:${code:0:200}"
+        return
+    fi
+    code=$(post "$2" "$3" "$4")
+    if [ "$code" = 200 ] && [ "$3" = application/json ] && [ "$(cat "$WORK/answer")" != "{}" ]; then
+        code="200:$(head -c 200 "$WORK/answer")"
+    fi
+    echo "$code"
+}
 trap 'stop_server; rm -rf "$WORK"' EXIT
 
 URL="mysql://root@127.0.0.1:$PORT/argus_backend"
@@ -71,22 +86,31 @@ process.stdout.write(JSON.stringify({ resourceSpans: [{ resource: { attributes: 
   { key: "service.name", value: { stringValue: svc } }] }, scopeSpans: [{ spans: [span] }] }] }));
 ' >"$WORK/long.json"
 
+# Values at OTLP's edges (tests/mysql/otlp_limits.mjs): service names of 5,000 and 70,000
+# characters, a 200 KB span name, a 20 KB attribute key, a 300 KB value, unknown enums, uint32
+# maxima -- stored whole over OTLP/HTTP and gRPC, as SQLite stores them.
+node tests/mysql/otlp_limits.mjs write "$WORK"
+
 # The same requests into both backends.
-REQS="/v1/traces application/json $WORK/long.json
-/v1/traces application/x-protobuf tests/fixtures/traces.pb
-/v1/logs application/json tests/fixtures/logs.json
-/v1/traces application/x-protobuf tests/fixtures/hand/spans_split_a.pb
-/v1/traces application/x-protobuf tests/fixtures/hand/spans_split_b.pb
-/v1/logs application/x-protobuf tests/fixtures/hand/logs_basic.pb
-/v1/traces application/json tests/fixtures/traces.json"
+REQS="http /v1/traces application/json $WORK/long.json
+http /v1/traces application/x-protobuf tests/fixtures/traces.pb
+http /v1/logs application/json tests/fixtures/logs.json
+http /v1/traces application/x-protobuf tests/fixtures/hand/spans_split_a.pb
+http /v1/traces application/x-protobuf tests/fixtures/hand/spans_split_b.pb
+http /v1/logs application/x-protobuf tests/fixtures/hand/logs_basic.pb
+http /v1/traces application/json tests/fixtures/traces.json
+http /v1/traces application/json $WORK/limits_traces.json
+grpc traces application/x-protobuf $WORK/limits_traces.pb
+http /v1/logs application/json $WORK/limits_logs.json
+grpc logs application/x-protobuf $WORK/limits_logs.pb"
 codes=""
 store_sql=""
-while read -r path type file; do
-    codes="$codes $(post "$path" "$type" "$file")"
+while read -r via path type file; do
+    codes="$codes $(send "$via" "$path" "$type" "$file")"
     store_sql="$store_sql SELECT argus_store(readfile('$file'));"
 done <<<"$REQS"
-if [ "$codes" = " 200 200 200 200 200 200 200" ]; then pass mysql/backend/ingest; else
-    fail mysql/backend/ingest "expected seven 200 answers, got$codes"
+if [ "$codes" = "$(printf ' 200%.0s' $(seq 11))" ]; then pass mysql/backend/ingest; else
+    fail mysql/backend/ingest "expected eleven 200 answers with nothing rejected, got$codes"
 fi
 rm -f "$WORK/ref.db"
 sqlite3 "$WORK/ref.db" -cmd ".load $BUILD/argus" -cmd ".output /dev/null" \
@@ -134,7 +158,50 @@ if [ "$code" = 200 ] && [ "$before" = "$after" ]; then pass mysql/backend/retry-
     fail mysql/backend/retry-stored-once "expected 200 and $before spans, got $code and $after"
 fi
 
+# A different resource stored under the id of the request's resource (a forged row: the id is a
+# 63-bit hash, so a real collision cannot be made on purpose): refused with 400 / INVALID_ARGUMENT
+# naming the collision over both transports, nothing of the request stored, never merged.
+node tests/mysql/otlp_limits.mjs collide "$WORK"
+rid=$(sqlite3 :memory: -cmd ".load $BUILD/argus" \
+    "SELECT resource_id FROM otlp_span_resources(readfile('$WORK/collide.json'))")
+mdb argus_backend -e "INSERT INTO resources (id, service_name, attributes) VALUES ($rid, 'forged', '{\"forged\":true}')"
+before=$(mdb -N -B argus_backend -e "SELECT count(*) FROM span_records")
+code=$(post /v1/traces application/json "$WORK/collide.json")
+grpc=$(node tests/mysql/otlp_limits.mjs grpc "127.0.0.1:$GRPC" traces "$WORK/collide.pb")
+after=$(mdb -N -B argus_backend -e "SELECT count(*) FROM span_records")
+stored=$(mdb -N -B argus_backend -e "SELECT service_name, attributes FROM resources WHERE id = $rid")
+if [ "$code" = 400 ] && grep -q "different resource is stored under this resource_id ($rid)" "$WORK/answer" &&
+    [[ "$grpc" == "3 "*"different resource is stored under this resource_id ($rid)"* ]] &&
+    [ "$before" = "$after" ] && [ "$stored" = 'forged	{"forged":true}' ]; then
+    pass mysql/backend/resource-id-collision-refused
+else
+    fail mysql/backend/resource-id-collision-refused "expected 400 and gRPC 3 naming resource_id $rid, $before spans, the forged row kept; got $code '$(head -c 200 "$WORK/answer")', '$grpc', $after spans, '$stored'"
+fi
+mdb argus_backend -e "DELETE FROM resources WHERE id = $rid"
+code=$(post /v1/traces application/json "$WORK/collide.json")
+stored=$(mdb -N -B argus_backend -e "SELECT service_name FROM resources WHERE id = $rid")
+if [ "$code" = 200 ] && [ "$stored" = collide ]; then pass mysql/backend/resource-stored-after-collision; else
+    fail mysql/backend/resource-stored-after-collision "expected 200 and the request's resource stored, got $code and '$stored'"
+fi
+
+# The SQLite backend answers the same collision the same way (its trigger refuses it): 400.
+stop_server
+if start_server "sqlite:$WORK/collide.db"; then
+    sqlite3 "$WORK/collide.db" "INSERT INTO resources (id, service_name, attributes) VALUES ($rid, 'forged', '{\"forged\":true}')"
+    code=$(post /v1/traces application/json "$WORK/collide.json")
+    if [ "$code" = 400 ] && grep -q "different resource is stored under this resource_id" "$WORK/answer"; then
+        pass mysql/backend/sqlite-collision-refused-400
+    else
+        fail mysql/backend/sqlite-collision-refused-400 "expected 400 naming the collision, got $code '$(head -c 200 "$WORK/answer")'"
+    fi
+    stop_server
+else
+    fail mysql/backend/sqlite-collision-refused-400 "argus-server did not start on SQLite"
+fi
+start_server "$URL" || fail mysql/backend/restart "argus-server did not start again"
+
 # Undecodable input: 400, nothing stored.
+after=$(mdb -N -B argus_backend -e "SELECT count(*) FROM span_records")
 printf '\x0a\xff\xff' >"$WORK/bad.pb"
 code=$(post /v1/traces application/x-protobuf "$WORK/bad.pb")
 after2=$(mdb -N -B argus_backend -e "SELECT count(*) FROM span_records")
@@ -203,10 +270,10 @@ if [ "$code" = 200 ] && [ "$n" = "12	1200000" ]; then pass mysql/backend/big-req
     fail mysql/backend/big-request-in-slices "expected 200 and 12 spans of 100000 bytes, got $code and '$n'"
 fi
 code=$(post /v1/traces application/json "$WORK/toobig.json")
-if [ "$code" != 200 ] && grep -q "max_allowed_packet" "$WORK/answer" && kill -0 "$SERVER_PID"; then
+if [ "$code" = 400 ] && grep -q "max_allowed_packet" "$WORK/answer" && kill -0 "$SERVER_PID"; then
     pass mysql/backend/row-too-big-refused-clearly
 else
-    fail mysql/backend/row-too-big-refused-clearly "expected a refusal naming max_allowed_packet, got $code: $(head -c 300 "$WORK/answer")"
+    fail mysql/backend/row-too-big-refused-clearly "expected a 400 naming max_allowed_packet, got $code: $(head -c 300 "$WORK/answer")"
 fi
 stop_server
 mdb -e "SET GLOBAL max_allowed_packet = 268435456"

@@ -414,6 +414,35 @@ static udf *find(udf *us, size_t n, const char *name)
     return NULL;
 }
 
+/* r's argument arrays wired up for count arguments (their values set by set_string). */
+static argus_udf_args *row_args(row *r, unsigned count)
+{
+    r->a.arg_count = count;
+    r->a.arg_type = r->types;
+    r->a.args = r->values;
+    r->a.lengths = r->lengths;
+    return &r->a;
+}
+
+/* _init of u for the arguments of r (reported when refused). */
+static void start(const udf *u, row *r, argus_udf_init *init)
+{
+    char msg[ARGUS_UDF_MESSAGE_SIZE] = "";
+    memset(init, 0, sizeof *init);
+    if (u->init(init, &r->a, msg))
+        result(0, u->name, "_init refused %u arguments: %s", r->a.arg_count, msg);
+}
+
+/* A statement of one row of an INTEGER function: _init, the value, _deinit. */
+static long long int_once(const udf *u, row *r, char *is_null, char *error)
+{
+    argus_udf_init init;
+    start(u, r, &init);
+    long long got = ((int_fn)u->fn)(&init, &r->a, is_null, error);
+    u->deinit(&init);
+    return got;
+}
+
 static void known_answers(udf *us, size_t n)
 {
     /* time_bucket: an INT and a DECIMAL argument */
@@ -424,16 +453,9 @@ static void known_answers(udf *us, size_t n)
         long long ts = 1700000012345678901LL;
         set_string(&r, 0, &ts, 8, ARGUS_UDF_INT);
         set_string(&r, 1, "60000000000", 11, ARGUS_UDF_DECIMAL);
-        r.a.arg_count = 2;
-        r.a.arg_type = r.types;
-        r.a.args = r.values;
-        r.a.lengths = r.lengths;
-        argus_udf_init init;
-        memset(&init, 0, sizeof init);
-        char msg[ARGUS_UDF_MESSAGE_SIZE] = "", is_null = 0, error = 0;
-        u->init(&init, &r.a, msg);
-        long long got = ((int_fn)u->fn)(&init, &r.a, &is_null, &error);
-        u->deinit(&init);
+        row_args(&r, 2);
+        char is_null = 0, error = 0;
+        long long got = int_once(u, &r, &is_null, &error);
         result(got == 1699999980000000000LL && !is_null && !error,
                "time_bucket(1700000012345678901, 60000000000)",
                "expected 1699999980000000000, got %lld (null %d, error %d)", got, is_null, error);
@@ -441,14 +463,27 @@ static void known_answers(udf *us, size_t n)
         free(r.values[1]);
         set_string(&r, 1, "abc", 3, ARGUS_UDF_STRING);
         error_calls = 0;
-        u->init(&init, &r.a, msg);
-        ((int_fn)u->fn)(&init, &r.a, &is_null, &error);
-        u->deinit(&init);
+        int_once(u, &r, &is_null, &error);
         result(error && error_calls == 1 &&
                    strcmp(last_error, "time_bucket: width_ns must be an integer") == 0,
                "time_bucket(ts, 'abc') fails with a message",
                "expected error 'time_bucket: width_ns must be an integer', got error=%d '%s'",
                error, last_error);
+        row_free(&r);
+    }
+    /* bucket_width: three INT arguments (the step of a 120-point chart of an hour) */
+    u = find(us, n, "bucket_width");
+    if (u) {
+        row r;
+        memset(&r, 0, sizeof r);
+        const long long v[3] = {0, 3600000000000LL, 120};
+        for (unsigned i = 0; i < 3; i++)
+            set_string(&r, i, &v[i], 8, ARGUS_UDF_INT);
+        row_args(&r, 3);
+        char is_null = 0, error = 0;
+        long long got = int_once(u, &r, &is_null, &error);
+        result(got == 30000000000LL && !is_null && !error, "bucket_width(0, 3600000000000, 120)",
+               "expected 30000000000, got %lld (null %d, error %d)", got, is_null, error);
         row_free(&r);
     }
     /* percentile over two groups: _clear starts afresh; _remove as a window does */
@@ -459,14 +494,10 @@ static void known_answers(udf *us, size_t n)
         double v = 0, p = 0.5;
         set_string(&r, 0, &v, 8, ARGUS_UDF_REAL);
         set_string(&r, 1, &p, 8, ARGUS_UDF_REAL);
-        r.a.arg_count = 2;
-        r.a.arg_type = r.types;
-        r.a.args = r.values;
-        r.a.lengths = r.lengths;
+        row_args(&r, 2);
         argus_udf_init init;
-        memset(&init, 0, sizeof init);
-        char msg[ARGUS_UDF_MESSAGE_SIZE] = "", is_null = 0, error = 0;
-        u->init(&init, &r.a, msg);
+        char is_null = 0, error = 0;
+        start(u, &r, &init);
         double got[3];
         for (int g = 0; g < 2; g++) {
             u->clear(&init, &is_null, &error);
@@ -496,14 +527,10 @@ static void known_answers(udf *us, size_t n)
         for (size_t k = 0; k < sizeof line; k++)
             line[k] = "word "[k % 5];
         set_string(&r, 0, line, sizeof line, ARGUS_UDF_STRING);
-        r.a.arg_count = 1;
-        r.a.arg_type = r.types;
-        r.a.args = r.values;
-        r.a.lengths = r.lengths;
+        row_args(&r, 1);
         argus_udf_init init;
-        memset(&init, 0, sizeof init);
-        char msg[ARGUS_UDF_MESSAGE_SIZE] = "", is_null = 0, error = 0;
-        u->init(&init, &r.a, msg);
+        char is_null = 0, error = 0;
+        start(u, &r, &init);
         char rbuf[ARGUS_UDF_RESULT_SIZE];
         unsigned long length = 0;
         char *s = ((string_fn)u->fn)(&init, &r.a, rbuf, &length, &is_null, &error);

@@ -1,6 +1,7 @@
 // Compressed and framed input (issue 11.1): a gzip body of several members (valid per RFC 1952)
 // stores every member; trailing bytes after the compressed data are refused with 400, never
-// dropped silently; a deflate (zlib) body with trailing bytes too.
+// dropped silently; a deflate (zlib) body with trailing bytes too. gRPC: a gzip bomb is refused
+// within bounded memory; a message compressed with an unsupported grpc-encoding is UNIMPLEMENTED.
 //   node tests/server/encoding.mjs build
 import zlib from 'node:zlib';
 import fs from 'node:fs';
@@ -20,6 +21,27 @@ async function spansPb(service, n) {
     for (let k = 0; k < n; k++) t.startSpan(`op-${k}`).end();
   });
   return Buffer.from(serializers.ProtobufTraceSerializer.serializeRequest(spans));
+}
+
+// One Export call over a raw HTTP/2 stream: the message framed by hand (compressed flag `flag`),
+// `encoding` as grpc-encoding (none when undefined); resolves {status, message} or {error}.
+function rawGrpc(message, encoding, flag) {
+  return new Promise((resolve) => {
+    const c = http2.connect(srv.grpcUrl);
+    c.on('error', () => {});
+    const req = c.request({ ':method': 'POST', ':path': TRACES_METHOD, 'content-type': 'application/grpc', te: 'trailers',
+      ...(encoding ? { 'grpc-encoding': encoding } : {}) });
+    const pre = Buffer.alloc(5);
+    pre[0] = flag;
+    pre.writeUInt32BE(message.length, 1);
+    const out = {};
+    req.on('response', (h) => { out.status = h['grpc-status']; out.message = h['grpc-message']; });
+    req.on('trailers', (h) => { out.status = out.status || h['grpc-status']; out.message = out.message || h['grpc-message']; });
+    req.on('data', () => {});
+    req.on('end', () => { c.close(); resolve(out); });
+    req.on('error', (e) => { c.close(); resolve({ error: String(e) }); });
+    req.end(Buffer.concat([pre, message]));
+  });
 }
 
 await guard('encoding/gzip-members', async () => {
@@ -77,22 +99,7 @@ await guard('encoding/grpc-gzip-bomb', async () => {
   const base = rss();
   let peak = base;
   const t = setInterval(() => { peak = Math.max(peak, rss()); }, 10);
-  const r = await new Promise((resolve) => {
-    const c = http2.connect(srv.grpcUrl);
-    c.on('error', () => {});
-    const req = c.request({ ':method': 'POST', ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': 'gzip' });
-    const pre = Buffer.alloc(5);
-    pre[0] = 1;
-    pre.writeUInt32BE(bomb.length, 1);
-    const out = {};
-    req.on('response', (h) => { out.status = h['grpc-status']; out.message = h['grpc-message']; });
-    req.on('trailers', (h) => { out.status = out.status || h['grpc-status']; out.message = out.message || h['grpc-message']; });
-    req.on('data', () => {});
-    req.on('end', () => { c.close(); resolve(out); });
-    req.on('error', (e) => { c.close(); resolve({ error: String(e) }); });
-    req.end(Buffer.concat([pre, bomb]));
-  });
+  const r = await rawGrpc(bomb, 'gzip', 1);
   await sleep(200);
   clearInterval(t);
   checkTrue('encoding/grpc-gzip-bomb-refused', r.status === '8' && /larger than/.test(r.message || ''),
@@ -102,6 +109,30 @@ await guard('encoding/grpc-gzip-bomb', async () => {
   const ok = await grpcCall(srv.grpcUrl, TRACES_METHOD, await spansPb('gz-grpc-ok', 2), { gzip: true });
   check('encoding/grpc-gzip-ok', 0, ok.code);
   closeClients();
+});
+
+// A message flagged compressed with a grpc-encoding the server does not support (grpc core drops
+// the unknown header), with identity, or with none declared: UNIMPLEMENTED as the gRPC spec says,
+// and nothing stored even when the bytes happen to be a valid protobuf. An uncompressed message
+// (flag 0) is what it says whatever the header, and is stored.
+await guard('encoding/grpc-unknown-encoding', async () => {
+  const pb = await spansPb('grpc-unknown-enc', 2);
+  for (const [name, enc, body] of [['snappy', 'snappy', pb], ['snappy-gzipped', 'snappy', zlib.gzipSync(pb)],
+    ['identity', 'identity', pb], ['undeclared', undefined, pb]]) {
+    const r = await rawGrpc(body, enc, 1);
+    checkTrue(`encoding/grpc-compressed-${name}-unimplemented`, r.status === '12' && /unsupported grpc-encoding/.test(r.message || ''),
+      'UNIMPLEMENTED (12) naming the unsupported grpc-encoding', JSON.stringify(r));
+  }
+  check('encoding/grpc-unknown-encoding-nothing-stored', 0, count(srv.db, 'spans', "service_name = 'grpc-unknown-enc'"));
+  const plain = await rawGrpc(await spansPb('grpc-unknown-enc-plain', 3), 'snappy', 0);
+  check('encoding/grpc-uncompressed-unknown-header-ok', '0', plain.status);
+  const gz = await rawGrpc(zlib.gzipSync(await spansPb('grpc-gzip-raw', 2)), 'gzip', 1);
+  check('encoding/grpc-gzip-raw-ok', '0', gz.status);
+  await sleep(100);
+  check('encoding/grpc-encodings-stored', { plain: 3, gzip: 2 }, {
+    plain: count(srv.db, 'spans', "service_name = 'grpc-unknown-enc-plain'"),
+    gzip: count(srv.db, 'spans', "service_name = 'grpc-gzip-raw'"),
+  });
 });
 
 // A valid protobuf whose first ResourceSpans is 123 bytes long starts "\n{" like JSON; the

@@ -104,14 +104,22 @@ export async function startServer(build, env = {}, opts = {}) {
   });
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 10 s; log: ${log.slice(-800)}`)), 10000);
-    proc.stderr.on('data', (d) => {
+    proc.stderr.on('data', onData);
+    function onData(d) {
       log += d.toString();
       out.write(d);
       if (/ info started /.test(log)) {
         clearTimeout(timer);
         resolve();
+        // opts.pauseLog: stop reading the server's stderr once it started (the pipe fills up);
+        // srv.resumeLog() reads it again.
+        if (opts.pauseLog && !srv.resumeLog) {
+          proc.stderr.removeListener('data', onData);
+          proc.stderr.pause();
+          srv.resumeLog = () => { proc.stderr.on('data', onData); proc.stderr.resume(); };
+        }
       }
-    });
+    }
     srv.exitPromise.then((e) => {
       clearTimeout(timer);
       if (!/ info started /.test(log)) reject(new Error(`server exited (${JSON.stringify(e)}) before starting: ${log.slice(-800)}`));

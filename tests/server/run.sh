@@ -11,7 +11,7 @@ shift || true
 cd "$(dirname "$0")/../.."
 # ARGUS_SUITE_DIR runs the suites of another directory (tests/api/run.sh uses it).
 suite_dir=${ARGUS_SUITE_DIR:-tests/server}
-suites="${*:-config e2e bad_input http_routes hostile_http backpressure shutdown crash dbfail diskfull insight migrate wal retry encoding drain breaker memory rename}"
+suites="${*:-config e2e bad_input http_routes hostile_http backpressure shutdown crash dbfail diskfull insight migrate wal retry encoding drain breaker memory rename logpipe hostile_grpc}"
 n=0
 failures=0
 tap() { # status name [why]
