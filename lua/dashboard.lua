@@ -27,6 +27,7 @@ end
 local function summary(req)
   local s, e = P.range(req)
   local svc = req.query.service
+  if db.dialect == "mysql" then return lib.mysql.summary(s, e, svc, s - (e - s)) end
   return db.json("SELECT json_object('current', json(" .. period(1, 2, 3) .. "), 'previous', json(" ..
                  period(4, 1, 3) .. "))", s, e, svc, s - (e - s))
 end
@@ -46,6 +47,7 @@ local function timeseries(req)
     step = math.max(db.value("SELECT bucket_width(?, ?, 120)", s, e), MINUTE)
   end
   if (e - s) // step > 5000 then P.bad("step", "gives more than 5000 buckets") end
+  if db.dialect == "mysql" then return lib.mysql.timeseries(s, e, step, group and 1 or 0, svc) end
   local logs = {}
   for _, sev in ipairs(P.SEVERITIES) do
     logs[#logs + 1] = string.format(
@@ -92,6 +94,7 @@ end
 local function top_failing(req)
   local s, e = P.range(req)
   local limit = P.int(req, "limit", 10, 1, 100)
+  if db.dialect == "mysql" then return lib.mysql.top_failing(P.spans_in_range_sql(s, e), s, e, limit) end
   -- Operations: request spans (server/consumer or root) of the service, by name, from the
   -- per-minute operation rollups (migration 008).
   return db.json([[

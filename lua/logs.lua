@@ -34,6 +34,11 @@ local function search(req)
     args[#args + 1] = limit - 1
     return table.unpack(args)
   end
+  if db.dialect == "mysql" then
+    local sql, args = with_cursor(f.sql, f.args)
+    args[#args + 1] = limit + 1
+    return lib.mysql.logs_search(sql, {tail(args)})
+  end
   if f.match then
     local sql, args = with_cursor(f.base_sql, f.base_args)
     args[#args + 1] = CANDIDATES
@@ -73,6 +78,9 @@ local function histogram_rollups(req, f, step, lo, hi)
   local marks = {}
   for i = 1, #services do marks[i] = "?" end
   local svc_sql = #services > 0 and ("AND service_name IN (" .. table.concat(marks, ", ") .. ")") or ""
+  if db.dialect == "mysql" then
+    return lib.mysql.histogram_rollups(svc_sql, step, f.start_ns, f.end_ns, lo, hi, table.unpack(services))
+  end
   return db.json([[
     SELECT json_object('step_ms', ?1 / 1000000, 'buckets', json_group_array(json_object(
       'start_ms', b.bucket_start_ns / 1000000,
@@ -90,6 +98,9 @@ end
 
 -- Histogram from the records themselves (any filter).
 local function histogram_records(f, step)
+  if db.dialect == "mysql" then
+    return lib.mysql.histogram_records(f.sql, step, f.start_ns, f.end_ns, table.unpack(f.args))
+  end
   local args = {step, f.start_ns, f.end_ns, step, step}
   for _, v in ipairs(f.args) do args[#args + 1] = v end
   return db.json([[
@@ -144,6 +155,7 @@ local function context(req)
     col, key = "l.trace_id", rec.trace_id
   end
   local t = rec.time_unix_nano
+  if db.dialect == "mysql" then return lib.mysql.logs_context(col, key, t, id, before, after) end
   return db.json([[
     SELECT json_object(
       'before', json((SELECT json_group_array(json(j)) FROM (
@@ -165,6 +177,7 @@ local function patterns(req)
   local s, e = P.range(req)
   local limit = P.limit(req)
   local svc = req.query.service
+  if db.dialect == "mysql" then return lib.mysql.logs_patterns(s, e, svc, limit) end
   return db.json([[
     WITH counts AS (
       SELECT pattern_id, sum(count) AS n, min(first_ns) AS first_ns, max(last_ns) AS last_ns,
@@ -196,7 +209,8 @@ local function stream(req)
   else
     after = db.value("SELECT coalesce(max(id), 0) FROM log_records")
   end
-  api.stream("SELECT l.id, " .. LOGS.JSON_SQL ..
+  local record = db.dialect == "mysql" and lib.mysql.LOG_JSON_SQL or LOGS.JSON_SQL
+  api.stream("SELECT l.id, " .. record ..
              " FROM log_records l WHERE l.id > ?1 AND l.id <= ?2 AND " .. f.sql .. " ORDER BY l.id",
              f.args, after)
 end

@@ -5,6 +5,7 @@ local P = lib.params
 
 local function services(req)
   local s, e = P.range(req)
+  if db.dialect == "mysql" then return lib.mysql.services(s, e) end
   -- Everything comes from the per-minute rollups (span_rollups, log_rollups): whole minutes
   -- touched by the range.
   return db.json([[
@@ -32,6 +33,9 @@ end
 local function operations(req)
   local s, e = P.range(req)
   local limit = P.limit(req, 100, 1000)
+  if db.dialect == "mysql" then
+    return lib.mysql.operations(P.spans_in_range_sql(s, e), s, e, req.params.service, limit)
+  end
   -- From the per-minute operation rollups (migration 008): whole minutes touched by the range.
   return db.json([[
     SELECT json_object('operations', json(coalesce((SELECT json_group_array(json_object(

@@ -17,7 +17,8 @@ local function list(req)
     for _, v in ipairs({...}) do args[#args + 1] = v end
   end
   if req.query.service then
-    add("EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)", req.query.service)
+    add(db.dialect == "mysql" and lib.mysql.TRACE_SERVICE_SQL or
+        "EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)", req.query.service)
   end
   -- operation: the trace holds a span of that name (of that service when service is given),
   -- checked per trace through span_records' trace_id index after the time range (traces_start)
@@ -44,7 +45,8 @@ local function list(req)
     if name:sub(1, 5) == "attr." then
       local path = P.key_path(name, name:sub(6))
       for _, v in ipairs(values) do
-        add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND CAST(json_extract(sp.attributes, ?) AS TEXT) = ?)",
+        local attr = db.dialect == "mysql" and lib.mysql.json_text("sp.attributes") or "CAST(json_extract(sp.attributes, ?) AS TEXT)"
+        add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND " .. attr .. " = ?)",
             path, v)
       end
     end
@@ -74,8 +76,17 @@ local TOTAL_CAP = 10000
 
 local function traces(req)
   local page_sql, page_args, count_args, filter, limit, col, dir, sort = list(req)
+  if db.dialect == "mysql" then
+    local all = {table.unpack(page_args)}
+    all[#all + 1] = limit + 1
+    all[#all + 1] = limit
+    for _, v in ipairs(count_args) do all[#all + 1] = v end
+    all[#all + 1] = limit
+    all[#all + 1] = limit - 1
+    return lib.mysql.traces(page_sql, filter, col, dir, table.unpack(all))
+  end
   count_args[#count_args + 1] = TOTAL_CAP + 1
-  local n = db.value("SELECT count(*) FROM (SELECT 1 FROM traces t WHERE " .. filter .. " LIMIT ?)",
+  local n = db.value("SELECT count(*) FROM (SELECT 1 FROM traces t WHERE " .. filter .. " LIMIT ?) c",
                      table.unpack(count_args))
   -- The longest of many traces: walking traces_duration from the longest finds them sooner than
   -- sorting every trace of the range (read through traces_start otherwise).
@@ -139,13 +150,17 @@ local SPAN_SQL = [[
 -- re-parse the whole document, and a Lua table per span costs ~5x the answer in Lua memory.
 local function trace(req)
   local id = P.hex_id("trace_id", req.params.trace_id, 32)
-  local head = db.json([[
+  local mysql = db.dialect == "mysql"
+  local head = mysql and db.json(lib.mysql.TRACE_HEAD_SQL, id) or db.json([[
     SELECT json_object(
       'trace_id', t.trace_id, 'start_ns', CAST(t.start_time_unix_nano AS TEXT),
       'duration_ns', t.duration_ns, 'services', json(t.services),
       'log_count', (SELECT count(*) FROM log_records WHERE trace_id = ?1))
     FROM traces t WHERE t.trace_id = ?1]], id)
   if head == "null" then api.error(404, "not_found", "no trace " .. id) end
+  if mysql then
+    return head:sub(1, -2) .. ',"spans":[' .. table.concat(lib.mysql.trace_spans(id), ",") .. "]}"
+  end
   local spans = db.value("SELECT group_concat(j, ',') FROM (" .. SPAN_SQL .. ")", id)
   return head:sub(1, -2) .. ',"spans":[' .. (spans or "") .. "]}"
 end

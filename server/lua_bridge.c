@@ -175,16 +175,27 @@ static int stopping(argus_lua *L)
     return L->over_steps || L->hit_cap;
 }
 
+/* lua_pcall of the function below nargs arguments that cannot catch the stop of a limit or an
+ * out-of-memory error (they are raised again); else returns the status boolean followed by the
+ * results: in slot 1, replacing the message handler there (msgh == 1) or inserted (msgh == 0). */
+static int guarded_pcall(lua_State *ls, int nargs, int msgh)
+{
+    int st = lua_pcall(ls, nargs, LUA_MULTRET, msgh);
+    if (st != LUA_OK && (stopping(self(ls)) || st == LUA_ERRMEM))
+        return lua_error(ls);
+    lua_pushboolean(ls, st == LUA_OK);
+    if (msgh)
+        lua_replace(ls, msgh);
+    else
+        lua_insert(ls, 1);
+    return lua_gettop(ls);
+}
+
 /* pcall(f, ...) that cannot catch the stop of a limit. */
 static int sb_pcall(lua_State *ls)
 {
     luaL_checkany(ls, 1);
-    int st = lua_pcall(ls, lua_gettop(ls) - 1, LUA_MULTRET, 0);
-    if (st != LUA_OK && (stopping(self(ls)) || st == LUA_ERRMEM))
-        return lua_error(ls);
-    lua_pushboolean(ls, st == LUA_OK);
-    lua_insert(ls, 1);
-    return lua_gettop(ls);
+    return guarded_pcall(ls, lua_gettop(ls) - 1, 0);
 }
 
 /* xpcall(f, msgh, ...) likewise. */
@@ -196,12 +207,7 @@ static int sb_xpcall(lua_State *ls)
     lua_pushvalue(ls, 2);
     lua_replace(ls, 1);
     lua_replace(ls, 2); /* 1 = msgh, 2 = f */
-    int st = lua_pcall(ls, n - 2, LUA_MULTRET, 1);
-    if (st != LUA_OK && (stopping(self(ls)) || st == LUA_ERRMEM))
-        return lua_error(ls);
-    lua_pushboolean(ls, st == LUA_OK);
-    lua_replace(ls, 1);
-    return lua_gettop(ls);
+    return guarded_pcall(ls, n - 2, 1);
 }
 
 /* load(text [, chunkname [, mode [, env]]]): text chunks only. */
@@ -735,6 +741,10 @@ int argus_lua_new(argus_lua **out, const argus_lua_limits *limits, argus_read *r
     static const luaL_Reg db_fns[] = {
         {"rows", db_rows}, {"row", db_row}, {"value", db_value}, {"json", db_json}, {NULL, NULL}};
     luaL_newlib(ls, db_fns);
+    if (rd) { /* db.dialect: "sqlite" or "mysql", for the SQL that differs (docs/lua.md) */
+        lua_pushstring(ls, argus_read_backend(rd));
+        lua_setfield(ls, -2, "dialect");
+    }
     lua_setglobal(ls, "db");
     static const luaL_Reg api_fns[] = {
         {"error", api_error}, {"now_ns", api_now_ns}, {"log", api_log}, {NULL, NULL}};

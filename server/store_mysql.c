@@ -12,6 +12,8 @@
 #include "store.h"
 
 #include "argus_otlp_rows.h"
+#include "store_mysql.h"
+#include "store_read.h"
 #include "argus_sketch.h"
 #include "log.h"
 #include "thread.h"
@@ -358,6 +360,11 @@ static MYSQL *connect_db(const argus_config *cfg, int create, unsigned *err, cha
         }
     }
     return db;
+}
+
+MYSQL *argus_mysql_connect(const argus_config *cfg, unsigned *err, char *msg, size_t msglen)
+{
+    return connect_db(cfg, 0, err, msg, msglen);
 }
 
 /* What a failed connect means: the server not reachable yet (refused, timed out, gone away, too
@@ -1693,6 +1700,8 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
         res = exec(st, "COMMIT", msg, msglen);
     if (res != ARGUS_STORE_OK)
         ms_rollback(base);
+    else if (spec->all && !*more) /* ids start again at max(id) + 1, as in SQLite */
+        memset(st->next_id, 0, sizeof st->next_id); /* (the live tail's reset) */
     return res;
 }
 
@@ -1751,7 +1760,7 @@ static int ms_ping(argus_store_pinger **pp, const argus_config *cfg, char *msg, 
         .begin = ms_begin, .put = ms_put, .commit = ms_commit, .rollback = ms_rollback,            \
         .broken = ms_broken, .probe = ms_probe, .set_wait_deadline = ms_set_wait_deadline,         \
         .purge_chunk = ms_purge_chunk, .ping = ms_ping, .pinger_free = ms_pinger_free,             \
-        .read = NULL, .network = 1,                                                                \
+        .read = &argus_store_read_mysql, .network = 1,                                             \
     }
 
 const argus_store_driver argus_store_mysql = MYSQL_DRIVER("mysql");

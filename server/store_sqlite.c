@@ -650,52 +650,86 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* What a purge step of old rows works with: its statements (q[0] selects or deletes the old
+ * rows, bound ?1 = before, ?2 = chunk; q[1], q[2] follow up per kept string) and up to chunk
+ * strings kept from q[0]'s rows (trace ids, pattern ids). */
+typedef struct purge_batch {
+    sqlite3_stmt *q[3];
+    char **keep;
+    size_t n, cap;
+} purge_batch;
+
+static int purge_batch_open(sqlite_store *st, purge_batch *b, const int which[3], int64_t before,
+                            unsigned chunk, char *msg, size_t msglen)
+{
+    int res = ARGUS_STORE_OK;
+    memset(b, 0, sizeof *b);
+    for (int i = 0; i < 3; i++)
+        if (!(b->q[i] = query(st, which[i], msg, msglen, &res)))
+            return res;
+    if (!(b->keep = calloc(chunk, sizeof *b->keep))) {
+        snprintf(msg, msglen, "sqlite: out of memory");
+        return ARGUS_STORE_RETRY;
+    }
+    b->cap = chunk;
+    sqlite3_bind_int64(b->q[0], 1, before);
+    sqlite3_bind_int64(b->q[0], 2, chunk);
+    return ARGUS_STORE_OK;
+}
+
+/* Keeps a copy of s (column 0 of q[0]'s row) while there is room; 0 when it was not kept. */
+static int purge_batch_keep(purge_batch *b)
+{
+    const char *s = (const char *)sqlite3_column_text(b->q[0], 0);
+    if (!s || b->n == b->cap || !(b->keep[b->n] = strdup(s)))
+        return 0;
+    b->n++;
+    return 1;
+}
+
+static void purge_batch_close(purge_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->keep[i]);
+    free(b->keep);
+}
+
 /* Old traces with all their spans: whole traces until about `chunk` spans. */
 static int purge_old_traces(sqlite_store *st, int64_t before, unsigned chunk,
                             argus_purge_counts *add, int *more, char *msg, size_t msglen)
 {
-    int res;
-    sqlite3_stmt *sel = query(st, Q_OLD_TRACES, msg, msglen, &res);
-    sqlite3_stmt *dspans = sel ? query(st, Q_DEL_TRACE_SPANS, msg, msglen, &res) : NULL;
-    sqlite3_stmt *dtrace = dspans ? query(st, Q_DEL_TRACE, msg, msglen, &res) : NULL;
-    if (!dtrace)
+    static const int which[3] = {Q_OLD_TRACES, Q_DEL_TRACE_SPANS, Q_DEL_TRACE};
+    purge_batch b;
+    int res = purge_batch_open(st, &b, which, before, chunk, msg, msglen);
+    if (res != ARGUS_STORE_OK) {
+        purge_batch_close(&b);
         return res;
-    char **ids = calloc(chunk, sizeof *ids);
-    if (!ids) {
-        snprintf(msg, msglen, "sqlite: out of memory");
-        return ARGUS_STORE_RETRY;
     }
-    size_t n = 0;
+    sqlite3_stmt *sel = b.q[0], *dspans = b.q[1], *dtrace = b.q[2];
     int64_t spans = 0;
-    sqlite3_bind_int64(sel, 1, before);
-    sqlite3_bind_int64(sel, 2, chunk);
-    int rc;
+    int rc = SQLITE_DONE;
     while (spans < (int64_t)chunk && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        ids[n] = strdup((const char *)sqlite3_column_text(sel, 0));
-        if (!ids[n])
+        if (!purge_batch_keep(&b))
             break;
-        n++;
         spans += sqlite3_column_int64(sel, 1);
         rc = SQLITE_DONE;
     }
-    if (n == 0 && rc != SQLITE_DONE)
+    if (b.n == 0 && rc != SQLITE_DONE)
         res = fail(st, rc, msg, msglen, "finding old traces");
     sqlite3_reset(sel);
     sqlite3_clear_bindings(sel);
-    for (size_t i = 0; i < n && res == ARGUS_STORE_OK; i++) {
-        sqlite3_bind_text(dspans, 1, ids[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < b.n && res == ARGUS_STORE_OK; i++) {
+        sqlite3_bind_text(dspans, 1, b.keep[i], -1, SQLITE_STATIC);
         res = run(st, dspans, msg, msglen, "deleting old spans");
         if (res == ARGUS_STORE_OK) {
             add->spans += (uint64_t)sqlite3_changes64(st->db);
-            sqlite3_bind_text(dtrace, 1, ids[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(dtrace, 1, b.keep[i], -1, SQLITE_STATIC);
             res = run(st, dtrace, msg, msglen, "deleting old traces");
             add->traces += (uint64_t)sqlite3_changes64(st->db);
         }
     }
-    for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
-    *more |= n > 0;
+    *more |= b.n > 0;
+    purge_batch_close(&b);
     return res;
 }
 
@@ -703,35 +737,30 @@ static int purge_old_traces(sqlite_store *st, int64_t before, unsigned chunk,
 static int purge_old_logs(sqlite_store *st, int64_t before, unsigned chunk, argus_purge_counts *add,
                           int *more, char *msg, size_t msglen)
 {
-    int res;
-    sqlite3_stmt *del = query(st, Q_DEL_OLD_LOGS, msg, msglen, &res);
-    sqlite3_stmt *less = del ? query(st, Q_PATTERN_LESS, msg, msglen, &res) : NULL;
-    sqlite3_stmt *empty = less ? query(st, Q_PATTERN_EMPTY, msg, msglen, &res) : NULL;
-    if (!empty)
+    static const int which[3] = {Q_DEL_OLD_LOGS, Q_PATTERN_LESS, Q_PATTERN_EMPTY};
+    purge_batch b;
+    int res = purge_batch_open(st, &b, which, before, chunk, msg, msglen);
+    if (res != ARGUS_STORE_OK) {
+        purge_batch_close(&b);
         return res;
-    char **pats = calloc(chunk, sizeof *pats);
-    if (!pats) {
-        snprintf(msg, msglen, "sqlite: out of memory");
-        return ARGUS_STORE_RETRY;
     }
-    size_t n = 0, rows = 0;
+    sqlite3_stmt *del = b.q[0], *less = b.q[1], *empty = b.q[2];
+    size_t rows = 0;
     int64_t newest = 0;
-    sqlite3_bind_int64(del, 1, before);
-    sqlite3_bind_int64(del, 2, chunk);
     int rc;
     while ((rc = sqlite3_step(del)) == SQLITE_ROW) {
         rows++;
         if (sqlite3_column_int64(del, 1) > newest)
             newest = sqlite3_column_int64(del, 1);
-        const char *p = (const char *)sqlite3_column_text(del, 0);
-        if (p && n < chunk && (pats[n] = strdup(p)) != NULL)
-            n++;
+        purge_batch_keep(&b);
     }
     sqlite3_reset(del);
     sqlite3_clear_bindings(del);
     if (rc != SQLITE_DONE)
         res = fail(st, rc, msg, msglen, "deleting old logs");
     add->logs += rows;
+    size_t n = b.n;
+    char **pats = b.keep;
     qsort(pats, n, sizeof *pats, cmp_str);
     for (size_t i = 0; i < n && res == ARGUS_STORE_OK;) {
         size_t j = i + 1;
@@ -748,9 +777,7 @@ static int purge_old_logs(sqlite_store *st, int64_t before, unsigned chunk, argu
         }
         i = j;
     }
-    for (size_t i = 0; i < n; i++)
-        free(pats[i]);
-    free(pats);
+    purge_batch_close(&b);
     *more |= rows > 0;
     return res;
 }

@@ -200,6 +200,24 @@ static void refuse_full(argus_ingest_result *now, size_t waiting)
              "ingest queue is full (%zu items waiting); retry later", waiting);
 }
 
+/* The memory budget has no room for this request now (held by others: it may fit later).
+ * decoding: it ran out while decoding rather than before. Returns 0 (answered). */
+static int refuse_memory(const argus_writer *w, argus_ingest_result *now, argus_signal_stats *ss,
+                         int decoding)
+{
+    argus_stats_add(&argus_stats_get()->memory_refused, 1);
+    argus_stats_add(&ss->refused, 1);
+    now->status = ARGUS_INGEST_FULL;
+    now->retry_after_s = 1;
+    snprintf(now->message, sizeof now->message,
+             decoding ? "memory limit reached while decoding (ARGUS_MEMORY_LIMIT %zu MiB, partly "
+                        "held by other requests); retry later"
+                      : "memory limit reached (ARGUS_MEMORY_LIMIT %zu MiB held by other "
+                        "requests); retry later",
+             w->cfg.memory_limit >> 20);
+    return 0;
+}
+
 /* ---- estimating a request's decoded size from the wire ------------------------------------- */
 
 /* OTLP message kinds, for the scan below. */
@@ -416,17 +434,8 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
         atomic_store(&stats->memory_used, w->mem_used);
     }
     pthread_mutex_unlock(&w->wk.mu);
-    if (!fits) {
-        now->status = ARGUS_INGEST_FULL;
-        now->retry_after_s = 1;
-        snprintf(now->message, sizeof now->message,
-                 "memory limit reached (ARGUS_MEMORY_LIMIT %zu MiB held by other requests); "
-                 "retry later",
-                 w->cfg.memory_limit >> 20);
-        argus_stats_add(&stats->memory_refused, 1);
-        argus_stats_add(&ss->refused, 1);
-        return 0;
-    }
+    if (!fits)
+        return refuse_memory(w, now, ss, 0);
     job *j = job_get(w);
     if (!j) {
         pthread_mutex_lock(&w->wk.mu);
@@ -470,16 +479,8 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
     }
     if (rc == ARGUS_ENOMEM && capped_by_others && held <= w->cfg.memory_limit) {
         /* It ran out of what others left free: it may fit once they are stored. */
-        argus_stats_add(&stats->memory_refused, 1);
-        argus_stats_add(&ss->refused, 1);
-        now->status = ARGUS_INGEST_FULL;
-        now->retry_after_s = 1;
-        snprintf(now->message, sizeof now->message,
-                 "memory limit reached while decoding (ARGUS_MEMORY_LIMIT %zu MiB, partly held "
-                 "by other requests); retry later",
-                 w->cfg.memory_limit >> 20);
         job_put(w, j);
-        return 0;
+        return refuse_memory(w, now, ss, 1);
     }
     if (rc != 0) {
         argus_stats_add(&ss->bad_requests, 1);

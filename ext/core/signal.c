@@ -15,51 +15,38 @@ static const char *log_invalid(const void *item)
     return argus_otlp_log_invalid(item);
 }
 
+/* One descriptor. SIG names the signal (ARGUS_SIGNAL_<SIG>, ARGUS_POINTER_<SIG>), COL / col the
+ * item's column prefix (ARGUS_<COL>_*, argus_<col>_column_*, argus_otlp_<col>_render,
+ * <col>_invalid, otlp_<col>s...); the rest are its names in OTLP and in SQL. */
+#define SIGNAL_DESC(SIG, COL, col, NAME, ITEMS, ROWS, JSON_KEY, RESOURCE_LEVEL, SCOPE_LEVEL,       \
+                    ITEM_LEVEL)                                                                    \
+    [ARGUS_SIGNAL_##SIG] = {                                                                       \
+        .signal = ARGUS_SIGNAL_##SIG,                                                              \
+        .name = NAME,                                                                              \
+        .items = ITEMS,                                                                            \
+        .rows = ROWS,                                                                              \
+        .table_function = "otlp_" #col "s",                                                        \
+        .resources_function = "otlp_" #col "_resources",                                           \
+        .json_function = "otlp_" #col "s_json",                                                    \
+        .pointer_type = ARGUS_POINTER_##SIG,                                                       \
+        .json_key = JSON_KEY,                                                                      \
+        .level_names = {RESOURCE_LEVEL, SCOPE_LEVEL, ITEM_LEVEL},                                  \
+        .ncolumns = ARGUS_##COL##_NCOLUMNS,                                                        \
+        .column_names = argus_##col##_column_names,                                                \
+        .column_types = argus_##col##_column_types,                                                \
+        .context_columns = {ARGUS_##COL##_RESOURCE_ID, ARGUS_##COL##_SERVICE_NAME,                 \
+                            ARGUS_##COL##_RESOURCE_ATTRIBUTES, ARGUS_##COL##_RESOURCE_SCHEMA_URL,  \
+                            ARGUS_##COL##_SCOPE_NAME, ARGUS_##COL##_SCOPE_VERSION,                 \
+                            ARGUS_##COL##_SCOPE_ATTRIBUTES, ARGUS_##COL##_SCOPE_SCHEMA_URL},       \
+        .column = argus_otlp_##col##_render,                                                       \
+        .invalid = col##_invalid,                                                                  \
+    }
+
 static const argus_signal_desc SIGNALS[ARGUS_SIGNAL_COUNT] = {
-    [ARGUS_SIGNAL_TRACES] =
-        {
-            .signal = ARGUS_SIGNAL_TRACES,
-            .name = "traces",
-            .items = "spans",
-            .rows = "spans",
-            .table_function = "otlp_spans",
-            .resources_function = "otlp_span_resources",
-            .json_function = "otlp_spans_json",
-            .pointer_type = ARGUS_POINTER_TRACES,
-            .json_key = "resourceSpans",
-            .level_names = {"resource_spans", "scope_spans", "spans"},
-            .ncolumns = ARGUS_SPAN_NCOLUMNS,
-            .column_names = argus_span_column_names,
-            .column_types = argus_span_column_types,
-            .context_columns = {ARGUS_SPAN_RESOURCE_ID, ARGUS_SPAN_SERVICE_NAME,
-                                ARGUS_SPAN_RESOURCE_ATTRIBUTES, ARGUS_SPAN_RESOURCE_SCHEMA_URL,
-                                ARGUS_SPAN_SCOPE_NAME, ARGUS_SPAN_SCOPE_VERSION,
-                                ARGUS_SPAN_SCOPE_ATTRIBUTES, ARGUS_SPAN_SCOPE_SCHEMA_URL},
-            .column = argus_otlp_span_render,
-            .invalid = span_invalid,
-        },
-    [ARGUS_SIGNAL_LOGS] =
-        {
-            .signal = ARGUS_SIGNAL_LOGS,
-            .name = "logs",
-            .items = "log records",
-            .rows = "logs",
-            .table_function = "otlp_logs",
-            .resources_function = "otlp_log_resources",
-            .json_function = "otlp_logs_json",
-            .pointer_type = ARGUS_POINTER_LOGS,
-            .json_key = "resourceLogs",
-            .level_names = {"resource_logs", "scope_logs", "log_records"},
-            .ncolumns = ARGUS_LOG_NCOLUMNS,
-            .column_names = argus_log_column_names,
-            .column_types = argus_log_column_types,
-            .context_columns = {ARGUS_LOG_RESOURCE_ID, ARGUS_LOG_SERVICE_NAME,
-                                ARGUS_LOG_RESOURCE_ATTRIBUTES, ARGUS_LOG_RESOURCE_SCHEMA_URL,
-                                ARGUS_LOG_SCOPE_NAME, ARGUS_LOG_SCOPE_VERSION,
-                                ARGUS_LOG_SCOPE_ATTRIBUTES, ARGUS_LOG_SCOPE_SCHEMA_URL},
-            .column = argus_otlp_log_render,
-            .invalid = log_invalid,
-        },
+    SIGNAL_DESC(TRACES, SPAN, span, "traces", "spans", "spans", "resourceSpans", "resource_spans",
+                "scope_spans", "spans"),
+    SIGNAL_DESC(LOGS, LOG, log, "logs", "log records", "logs", "resourceLogs", "resource_logs",
+                "scope_logs", "log_records"),
 };
 
 const argus_signal_desc *argus_signal_get(argus_signal s)

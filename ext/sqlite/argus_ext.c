@@ -9,6 +9,7 @@ SQLITE_EXTENSION_INIT1
 #include "argus_catalogue.h"
 
 #include <stddef.h>
+#include <string.h>
 
 typedef int (*register_fn)(sqlite3 *, char **);
 
@@ -134,4 +135,69 @@ __declspec(dllexport)
 {
     SQLITE_EXTENSION_INIT2(pApi);
     return argus_sqlite_register_all(db, pzErrMsg);
+}
+
+void *argus_sqlite_agg_state(sqlite3_context *ctx, size_t size)
+{
+    void *state = sqlite3_aggregate_context(ctx, (int)size);
+    if (!state)
+        sqlite3_result_error_nomem(ctx);
+    return state;
+}
+
+int argus_vtab_connect(sqlite3 *db, const char *schema, size_t size, const char *fn,
+                       sqlite3_vtab **ppVtab, char **pzErr)
+{
+    int rc = sqlite3_declare_vtab(db, schema);
+    if (rc != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("%s: %s", fn, sqlite3_errmsg(db));
+        return rc;
+    }
+    sqlite3_vtab *v = sqlite3_malloc64(size);
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, size);
+    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+    *ppVtab = v;
+    return SQLITE_OK;
+}
+
+int argus_vtab_disconnect(sqlite3_vtab *vtab)
+{
+    sqlite3_free(vtab);
+    return SQLITE_OK;
+}
+
+int argus_vtab_cursor_new(size_t size, sqlite3_vtab_cursor **ppCursor)
+{
+    sqlite3_vtab_cursor *c = sqlite3_malloc64(size);
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, size);
+    *ppCursor = c;
+    return SQLITE_OK;
+}
+
+int argus_vtab_cursor_close(sqlite3_vtab_cursor *cur)
+{
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+int argus_vtab_rows_next(sqlite3_vtab_cursor *cur)
+{
+    ((argus_vtab_rows *)cur)->pos++;
+    return SQLITE_OK;
+}
+
+int argus_vtab_rows_eof(sqlite3_vtab_cursor *cur)
+{
+    const argus_vtab_rows *r = (const argus_vtab_rows *)cur;
+    return r->pos >= r->n;
+}
+
+int argus_vtab_rows_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid)
+{
+    *pRowid = (sqlite3_int64)((argus_vtab_rows *)cur)->pos + 1;
+    return SQLITE_OK;
 }

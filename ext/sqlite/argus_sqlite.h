@@ -9,6 +9,7 @@
 #include "argus_error.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 int argus_register_otlp(sqlite3 *db, char **pzErrMsg);
 int argus_register_schema(sqlite3 *db, char **pzErrMsg);
@@ -44,6 +45,36 @@ int argus_sqlite_register(sqlite3 *db, const argus_sqlite_glue *g, size_t n, cha
 void argus_sqlite_result_error(sqlite3_context *ctx, const argus_error *err);
 /* The same for virtual tables: replaces vtab->zErrMsg; returns the SQLite error code. */
 int argus_sqlite_vtab_error(sqlite3_vtab *vtab, const argus_error *err);
+
+/* An aggregate's state of size bytes (zeroed by SQLite at the first row), or NULL with
+ * SQLITE_NOMEM reported as the function's error. */
+void *argus_sqlite_agg_state(sqlite3_context *ctx, size_t size);
+
+/* ---- virtual tables: the parts every table function shares (argus_ext.c) ---- */
+
+/* xConnect's common part: declares schema, allocates a zeroed vtab of size bytes (a struct
+ * starting with sqlite3_vtab) and marks the table innocuous (our tables only read their
+ * arguments or the spans table). On failure *pzErr is "<fn>: <SQLite's message>". */
+int argus_vtab_connect(sqlite3 *db, const char *schema, size_t size, const char *fn,
+                       sqlite3_vtab **ppVtab, char **pzErr);
+/* xDisconnect of a vtab that owns nothing else. */
+int argus_vtab_disconnect(sqlite3_vtab *vtab);
+/* xOpen's common part: a zeroed cursor of size bytes (a struct starting with
+ * sqlite3_vtab_cursor). */
+int argus_vtab_cursor_new(size_t size, sqlite3_vtab_cursor **ppCursor);
+/* xClose of a cursor that owns nothing else. */
+int argus_vtab_cursor_close(sqlite3_vtab_cursor *cur);
+
+/* A cursor over rows 0..n-1 (rowid = pos + 1) starts with this; the three functions below are
+ * its xNext, xEof and xRowid. */
+typedef struct argus_vtab_rows {
+    sqlite3_vtab_cursor base;
+    uint64_t pos; /* current row */
+    uint64_t n;   /* rows */
+} argus_vtab_rows;
+int argus_vtab_rows_next(sqlite3_vtab_cursor *cur);
+int argus_vtab_rows_eof(sqlite3_vtab_cursor *cur);
+int argus_vtab_rows_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid);
 
 /* Registers everything into db (used by the server, which links the extension statically, and
  * by sqlite3_argus_init). */

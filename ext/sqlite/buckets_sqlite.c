@@ -73,11 +73,9 @@ static void bucket_width_func(sqlite3_context *ctx, int argc, sqlite3_value **ar
 #define SERIES_NARGS 3
 
 typedef struct series_cursor {
-    sqlite3_vtab_cursor base;
+    argus_vtab_rows rows;       /* rows.pos: bucket number, rows.n: buckets */
     int64_t args[SERIES_NARGS]; /* start, end, width as given */
     int64_t first;              /* time_bucket(start, width) */
-    uint64_t count;             /* rows */
-    uint64_t i;                 /* current row */
 } series_cursor;
 
 static int series_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -86,60 +84,16 @@ static int series_connect(sqlite3 *db, void *aux, int argc, const char *const *a
     (void)aux;
     (void)argc;
     (void)argv;
-    int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(bucket_start_ns INTEGER, bucket_end_ns "
-                                      "INTEGER, start_ns HIDDEN, end_ns HIDDEN, width_ns HIDDEN)");
-    if (rc != SQLITE_OK) {
-        *pzErr = sqlite3_mprintf("bucket_series: %s", sqlite3_errmsg(db));
-        return rc;
-    }
-    sqlite3_vtab *v = sqlite3_malloc(sizeof *v);
-    if (!v)
-        return SQLITE_NOMEM;
-    memset(v, 0, sizeof *v);
-    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-    *ppVtab = v;
-    return SQLITE_OK;
-}
-
-static int series_disconnect(sqlite3_vtab *vtab)
-{
-    sqlite3_free(vtab);
-    return SQLITE_OK;
+    return argus_vtab_connect(db,
+                              "CREATE TABLE x(bucket_start_ns INTEGER, bucket_end_ns INTEGER, "
+                              "start_ns HIDDEN, end_ns HIDDEN, width_ns HIDDEN)",
+                              sizeof(sqlite3_vtab), "bucket_series", ppVtab, pzErr);
 }
 
 static int series_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
 {
     (void)vtab;
-    series_cursor *c = sqlite3_malloc(sizeof *c);
-    if (!c)
-        return SQLITE_NOMEM;
-    memset(c, 0, sizeof *c);
-    *ppCursor = &c->base;
-    return SQLITE_OK;
-}
-
-static int series_close(sqlite3_vtab_cursor *cur)
-{
-    sqlite3_free(cur);
-    return SQLITE_OK;
-}
-
-static int series_next(sqlite3_vtab_cursor *cur)
-{
-    ((series_cursor *)cur)->i++;
-    return SQLITE_OK;
-}
-
-static int series_eof(sqlite3_vtab_cursor *cur)
-{
-    series_cursor *c = (series_cursor *)cur;
-    return c->i >= c->count;
-}
-
-static int series_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid)
-{
-    *pRowid = (sqlite3_int64)((series_cursor *)cur)->i + 1;
-    return SQLITE_OK;
+    return argus_vtab_cursor_new(sizeof(series_cursor), ppCursor);
 }
 
 static int series_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
@@ -148,7 +102,7 @@ static int series_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col
     /* Every bucket start lies in [first, end), so computing it modulo 2^64 is exact even where
      * i * width alone would overflow; only the end of the last bucket can pass INT64_MAX, and it
      * is clamped there. */
-    int64_t start = (int64_t)((uint64_t)c->first + c->i * (uint64_t)c->args[2]), end;
+    int64_t start = (int64_t)((uint64_t)c->first + c->rows.pos * (uint64_t)c->args[2]), end;
     switch (col) {
     case SERIES_COL_START: sqlite3_result_int64(ctx, start); break;
     case SERIES_COL_END:
@@ -169,7 +123,7 @@ static int series_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxSt
     (void)idxStr;
     series_cursor *c = (series_cursor *)cur;
     static const char *const names[SERIES_NARGS] = {"start_ns", "end_ns", "width_ns"};
-    c->count = c->i = 0;
+    c->rows.n = c->rows.pos = 0;
     if (idxNum != 7 || argc != SERIES_NARGS)
         return SQLITE_ERROR; /* series_best_index never plans this */
     argus_error err;
@@ -191,7 +145,7 @@ static int series_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxSt
                         (unsigned long long)count, ARGUS_BUCKETS_MAX_SERIES);
         return argus_sqlite_vtab_error(cur->pVtab, &err);
     }
-    c->count = count;
+    c->rows.n = count;
     return SQLITE_OK;
 }
 
@@ -240,14 +194,14 @@ static sqlite3_module series_module = {
     .iVersion = 0,
     .xConnect = series_connect,
     .xBestIndex = series_best_index,
-    .xDisconnect = series_disconnect,
+    .xDisconnect = argus_vtab_disconnect,
     .xOpen = series_open,
-    .xClose = series_close,
+    .xClose = argus_vtab_cursor_close,
     .xFilter = series_filter,
-    .xNext = series_next,
-    .xEof = series_eof,
+    .xNext = argus_vtab_rows_next,
+    .xEof = argus_vtab_rows_eof,
     .xColumn = series_column,
-    .xRowid = series_rowid,
+    .xRowid = argus_vtab_rows_rowid,
 };
 
 int argus_register_buckets(sqlite3 *db, char **pzErrMsg)

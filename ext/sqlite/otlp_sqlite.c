@@ -82,43 +82,30 @@ static int otlp_connect(sqlite3 *db, void *aux, int argc, const char *const *arg
     char *sql = sqlite3_str_finish(s);
     if (!sql)
         return SQLITE_NOMEM;
-    int rc = sqlite3_declare_vtab(db, sql);
+    int rc =
+        argus_vtab_connect(db, sql, sizeof(otlp_vtab), fn_name(sig, k->resources), ppVtab, pzErr);
     sqlite3_free(sql);
-    if (rc != SQLITE_OK) {
-        *pzErr = sqlite3_mprintf("otlp: declaring columns failed: %s", sqlite3_errmsg(db));
+    if (rc != SQLITE_OK)
         return rc;
-    }
-    otlp_vtab *v = sqlite3_malloc(sizeof *v);
-    if (!v)
-        return SQLITE_NOMEM;
-    memset(v, 0, sizeof *v);
+    otlp_vtab *v = (otlp_vtab *)*ppVtab;
     v->sig = sig;
     v->resources = k->resources;
     v->ncols = n;
-    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-    *ppVtab = &v->base;
-    return SQLITE_OK;
-}
-
-static int otlp_disconnect(sqlite3_vtab *vtab)
-{
-    sqlite3_free(vtab);
     return SQLITE_OK;
 }
 
 static int otlp_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
 {
-    otlp_cursor *c = sqlite3_malloc(sizeof *c);
-    if (!c)
-        return SQLITE_NOMEM;
-    memset(c, 0, sizeof *c);
+    int rc = argus_vtab_cursor_new(sizeof(otlp_cursor), ppCursor);
+    if (rc != SQLITE_OK)
+        return rc;
+    otlp_cursor *c = (otlp_cursor *)*ppCursor;
     c->sig = ((otlp_vtab *)vtab)->sig;
     c->resources = ((otlp_vtab *)vtab)->resources;
     c->eof = 1;
     argus_otlp_payload_init(&c->own, c->sig->signal);
     argus_buf_init(&c->scratch);
     argus_buf_init(&c->res_json);
-    *ppCursor = &c->base;
     return SQLITE_OK;
 }
 
@@ -341,7 +328,7 @@ static sqlite3_module otlp_module = {
     .iVersion = 0,
     .xConnect = otlp_connect,
     .xBestIndex = otlp_best_index,
-    .xDisconnect = otlp_disconnect,
+    .xDisconnect = argus_vtab_disconnect,
     .xOpen = otlp_open,
     .xClose = otlp_close,
     .xFilter = otlp_filter,

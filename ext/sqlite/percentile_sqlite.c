@@ -34,11 +34,9 @@ static int number_arg(sqlite3_context *ctx, sqlite3_value *v, const char *module
 static void percentile_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    argus_percentile *pc = sqlite3_aggregate_context(ctx, sizeof *pc);
-    if (!pc) {
-        sqlite3_result_error_nomem(ctx);
+    argus_percentile *pc = argus_sqlite_agg_state(ctx, sizeof *pc);
+    if (!pc)
         return;
-    }
     argus_error err;
     double p, v;
     int rc = number_arg(ctx, argv[1], "percentile", "p", &p);
@@ -61,14 +59,10 @@ static void percentile_step(sqlite3_context *ctx, int argc, sqlite3_value **argv
 static void percentile_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    argus_percentile *pc = sqlite3_aggregate_context(ctx, sizeof *pc);
+    argus_percentile *pc = argus_sqlite_agg_state(ctx, sizeof *pc);
     double v;
     argus_error err;
-    if (!pc) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    if (number_arg(ctx, argv[0], "percentile", "value", &v) == 0 &&
+    if (pc && number_arg(ctx, argv[0], "percentile", "value", &v) == 0 &&
         argus_percentile_remove(pc, v, &err))
         argus_sqlite_result_error(ctx, &err);
 }
@@ -139,14 +133,10 @@ typedef struct sketch_agg {
 static void sketch_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    sketch_agg *a = sqlite3_aggregate_context(ctx, sizeof *a);
+    sketch_agg *a = argus_sqlite_agg_state(ctx, sizeof *a);
     double v;
     argus_error err;
-    if (!a) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    if (number_arg(ctx, argv[0], "sketch", "value", &v) != 0)
+    if (!a || number_arg(ctx, argv[0], "sketch", "value", &v) != 0)
         return;
     a->seen = 1;
     if (argus_sketch_add(&a->sk, v, &err))
@@ -156,15 +146,11 @@ static void sketch_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void sketch_merge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    sketch_agg *a = sqlite3_aggregate_context(ctx, sizeof *a);
+    sketch_agg *a = argus_sqlite_agg_state(ctx, sizeof *a);
     const void *data = NULL;
     int n = 0;
     argus_error err;
-    if (!a) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    if (blob_arg(ctx, argv[0], "sketch_merge()", &data, &n) != 0)
+    if (!a || blob_arg(ctx, argv[0], "sketch_merge()", &data, &n) != 0)
         return;
     a->seen = 1;
     if (argus_sketch_merge_blob(&a->sk, data, (size_t)n, &err))

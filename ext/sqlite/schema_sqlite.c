@@ -161,7 +161,7 @@ static argus_datum datum(sqlite3_value *v)
 
 static void arg_min_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    argus_arg_min *m = sqlite3_aggregate_context(ctx, sizeof *m); /* zeroed = initialised */
+    argus_arg_min *m = argus_sqlite_agg_state(ctx, sizeof *m); /* zeroed = initialised */
     if (!m)
         return;
     argus_datum value = datum(argv[0]);
@@ -196,7 +196,7 @@ static void group_set_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     (void)argc;
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
         return;
-    argus_string_set *s = sqlite3_aggregate_context(ctx, sizeof *s); /* zeroed = initialised */
+    argus_string_set *s = argus_sqlite_agg_state(ctx, sizeof *s); /* zeroed = initialised */
     const char *text = (const char *)sqlite3_value_text(argv[0]);
     if (!s || !text)
         return;

@@ -71,13 +71,12 @@ typedef struct text {
 } text;
 
 typedef struct waterfall_cursor {
-    sqlite3_vtab_cursor base;
+    argus_vtab_rows r;           /* r.n: spans of the trace, r.pos: the current row */
     argus_arena arena;           /* every string of the current trace */
     argus_waterfall_span *spans; /* input order; .index = spans.id */
     text *status_messages;       /* parallel to spans */
     argus_waterfall_row *rows;   /* display order */
-    size_t n, cap;
-    size_t pos;
+    size_t cap;
     char *trace_id; /* lower-case hex, in the arena */
 } waterfall_cursor;
 
@@ -87,20 +86,12 @@ static int waterfall_connect(sqlite3 *db, void *aux, int argc, const char *const
     (void)aux;
     (void)argc;
     (void)argv;
-    int rc = sqlite3_declare_vtab(db, WATERFALL_SCHEMA);
-    if (rc != SQLITE_OK) {
-        *pzErr = sqlite3_mprintf("trace_waterfall: %s", sqlite3_errmsg(db));
-        return rc;
-    }
-    waterfall_vtab *v = sqlite3_malloc(sizeof *v);
-    if (!v)
-        return SQLITE_NOMEM;
-    memset(v, 0, sizeof *v);
-    v->db = db;
-    /* It only reads the spans table: harmless wherever a schema might use it. */
-    sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-    *ppVtab = &v->base;
-    return SQLITE_OK;
+    /* It only reads the spans table: harmless wherever a schema might use it (innocuous). */
+    int rc = argus_vtab_connect(db, WATERFALL_SCHEMA, sizeof(waterfall_vtab), "trace_waterfall",
+                                ppVtab, pzErr);
+    if (rc == SQLITE_OK)
+        ((waterfall_vtab *)*ppVtab)->db = db;
+    return rc;
 }
 
 static void cursor_free(waterfall_cursor *c)
@@ -126,7 +117,7 @@ static int waterfall_disconnect(sqlite3_vtab *vtab)
 static void cursor_reset(waterfall_cursor *c)
 {
     argus_arena_reset(&c->arena);
-    c->n = c->pos = 0;
+    c->r.n = c->r.pos = 0;
     c->trace_id = NULL;
 }
 
@@ -137,16 +128,14 @@ static int waterfall_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
     v->spare = NULL;
     if (c) {
         cursor_reset(c);
-        memset(&c->base, 0, sizeof c->base);
-    } else {
-        c = sqlite3_malloc(sizeof *c);
-        if (!c)
-            return SQLITE_NOMEM;
-        memset(c, 0, sizeof *c);
-        argus_arena_init(&c->arena, 0);
+        memset(&c->r.base, 0, sizeof c->r.base);
+        *ppCursor = &c->r.base;
+        return SQLITE_OK;
     }
-    *ppCursor = &c->base;
-    return SQLITE_OK;
+    int rc = argus_vtab_cursor_new(sizeof *c, ppCursor);
+    if (rc == SQLITE_OK)
+        argus_arena_init(&((waterfall_cursor *)*ppCursor)->arena, 0);
+    return rc;
 }
 
 /* Keeps the buffers for the next query unless another cursor's already are, or they are
@@ -165,24 +154,6 @@ static int waterfall_close(sqlite3_vtab_cursor *cur)
     return SQLITE_OK;
 }
 
-static int waterfall_next(sqlite3_vtab_cursor *cur)
-{
-    ((waterfall_cursor *)cur)->pos++;
-    return SQLITE_OK;
-}
-
-static int waterfall_eof(sqlite3_vtab_cursor *cur)
-{
-    waterfall_cursor *c = (waterfall_cursor *)cur;
-    return c->pos >= c->n;
-}
-
-static int waterfall_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid)
-{
-    *pRowid = (sqlite3_int64)((waterfall_cursor *)cur)->pos + 1;
-    return SQLITE_OK;
-}
-
 static void result_text(sqlite3_context *ctx, const char *s, size_t n)
 {
     if (s)
@@ -192,7 +163,7 @@ static void result_text(sqlite3_context *ctx, const char *s, size_t n)
 static int waterfall_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
     waterfall_cursor *c = (waterfall_cursor *)cur;
-    const argus_waterfall_row *r = &c->rows[c->pos];
+    const argus_waterfall_row *r = &c->rows[c->r.pos];
     const argus_waterfall_span *s = &c->spans[r->span];
     switch (col) {
     case COL_TRACE_ID:
@@ -263,29 +234,29 @@ static int load_spans(waterfall_cursor *c, sqlite3_stmt *st)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->n == ARGUS_WATERFALL_MAX_SPANS) {
+        if (c->r.n == ARGUS_WATERFALL_MAX_SPANS) {
             argus_error err;
             argus_error_set(&err, ARGUS_ELIMIT, "trace_waterfall: the trace has more than %d spans",
                             ARGUS_WATERFALL_MAX_SPANS);
-            return argus_sqlite_vtab_error(c->base.pVtab, &err);
+            return argus_sqlite_vtab_error(c->r.base.pVtab, &err);
         }
-        if (c->n == c->cap && grow(c))
+        if (c->r.n == c->cap && grow(c))
             return SQLITE_NOMEM;
-        argus_waterfall_span *s = &c->spans[c->n];
+        argus_waterfall_span *s = &c->spans[c->r.n];
         memset(s, 0, sizeof *s);
         s->index = sqlite3_column_int64(st, 0);
         s->start_ns = sqlite3_column_int64(st, 3);
         s->end_ns = sqlite3_column_int64(st, 4);
         s->kind = sqlite3_column_int(st, 5);
         s->status_code = sqlite3_column_int(st, 6);
-        text *m = &c->status_messages[c->n];
+        text *m = &c->status_messages[c->r.n];
         if (copy_column(c, st, 1, &s->span_id, &s->span_id_len) ||
             copy_column(c, st, 2, &s->parent_span_id, &s->parent_span_id_len) ||
             copy_column(c, st, 7, &s->name, &s->name_len) ||
             copy_column(c, st, 8, &s->service_name, &s->service_name_len) ||
             copy_column(c, st, 9, &m->s, &m->n))
             return SQLITE_NOMEM;
-        c->n++;
+        c->r.n++;
     }
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -305,7 +276,7 @@ static int normalize_trace_id(waterfall_cursor *c, sqlite3_value *v)
     if (type != SQLITE_TEXT) {
         argus_error err;
         argus_error_set(&err, ARGUS_EINVAL, "trace_waterfall: the trace id must be hex text");
-        return argus_sqlite_vtab_error(c->base.pVtab, &err);
+        return argus_sqlite_vtab_error(c->r.base.pVtab, &err);
     }
     const char *t = (const char *)sqlite3_value_text(v);
     c->trace_id = t ? argus_arena_strndup(&c->arena, t, n) : NULL;
@@ -348,13 +319,13 @@ static int waterfall_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *id
     sqlite3_reset(v->query);
     sqlite3_clear_bindings(v->query);
     if (rc != SQLITE_OK) {
-        c->n = 0;
+        c->r.n = 0;
         return rc;
     }
     argus_error err;
     argus_error_clear(&err);
-    if (argus_waterfall_build(c->spans, c->n, c->rows, &err)) {
-        c->n = 0;
+    if (argus_waterfall_build(c->spans, c->r.n, c->rows, &err)) {
+        c->r.n = 0;
         return argus_sqlite_vtab_error(cur->pVtab, &err);
     }
     return SQLITE_OK;
@@ -404,10 +375,10 @@ static sqlite3_module waterfall_module = {
     .xOpen = waterfall_open,
     .xClose = waterfall_close,
     .xFilter = waterfall_filter,
-    .xNext = waterfall_next,
-    .xEof = waterfall_eof,
+    .xNext = argus_vtab_rows_next,
+    .xEof = argus_vtab_rows_eof,
     .xColumn = waterfall_column,
-    .xRowid = waterfall_rowid,
+    .xRowid = argus_vtab_rows_rowid,
 };
 
 /* --- waterfall_json aggregate --------------------------------------------------------------- */
@@ -455,11 +426,9 @@ static int int_arg(sqlite3_value *v, int64_t *out, int i, argus_error *err)
 
 static void json_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    argus_waterfall_set *set = sqlite3_aggregate_context(ctx, sizeof *set);
-    if (!set) {
-        sqlite3_result_error_nomem(ctx);
+    argus_waterfall_set *set = argus_sqlite_agg_state(ctx, sizeof *set);
+    if (!set)
         return;
-    }
     /* Like other aggregates, rows without a value (here: without an id or times) are ignored. */
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[2]) == SQLITE_NULL ||
         sqlite3_value_type(argv[3]) == SQLITE_NULL)

@@ -73,6 +73,7 @@ end
 local function add(f, neg, sql, ...) add_part(f, neg, nil, sql, ...) end
 
 local function fts(f, neg, match)
+  if db.dialect == "mysql" then return add(f, neg, lib.mysql.FTS_SQL, match) end
   if f.stream then -- the live tail reads ids in (?1, ?2]: keep the index lookup to that range
     add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > ?1 AND rowid <= ?2)", match)
   else
@@ -99,7 +100,7 @@ local function term_condition(f, t)
     local prefix = not t.quoted and v:sub(-1) == "*"
     if prefix then v = v:sub(1, -2) end
     if v == "" then P.bad("q", "a lone * is not a search term") end
-    return fts(f, neg, fts_string(v, prefix))
+    return fts(f, neg, (db.dialect == "mysql" and lib.mysql.fts_string or fts_string)(v, prefix))
   end
   local lk = key:lower()
   if lk == "service" then
@@ -112,13 +113,16 @@ local function term_condition(f, t)
   elseif lk == "span_id" then
     add(f, neg, "l.span_id = ?", P.hex_id("q", v, 16))
   elseif lk == "insight" then
-    add(f, neg, "json_extract(l.insight, '$.category') = ?", v)
+    add(f, neg, db.dialect == "mysql" and "JSON_VALUE(l.insight, '$.category') = ?"
+                or "json_extract(l.insight, '$.category') = ?", v)
   elseif lk == "pattern" then
     add(f, neg, "l.pattern_id = ?", v)
   elseif key:sub(1, 5) == "attr." then
-    add(f, neg, "CAST(json_extract(l.attributes, ?) AS TEXT) = ?", P.key_path("q", key:sub(6)), v)
+    local attr = db.dialect == "mysql" and lib.mysql.json_text("l.attributes") or "CAST(json_extract(l.attributes, ?) AS TEXT)"
+    add(f, neg, attr .. " = ?", P.key_path("q", key:sub(6)), v)
   elseif key:sub(1, 9) == "resource." then
-    add(f, neg, "l.resource_id IN (SELECT r.id FROM resources r WHERE CAST(json_extract(r.attributes, ?) AS TEXT) = ?)",
+    local attr = db.dialect == "mysql" and lib.mysql.json_text("r.attributes") or "CAST(json_extract(r.attributes, ?) AS TEXT)"
+    add(f, neg, "l.resource_id IN (SELECT r.id FROM resources r WHERE " .. attr .. " = ?)",
         P.key_path("q", key:sub(10)), v)
   else
     P.bad("q", "unknown filter '" .. key .. ":' (service, severity, level, trace_id, span_id, " ..

@@ -2,7 +2,7 @@
 // rollups, patterns and the search index consistent with what is left, the API answers match,
 // and ingest plus the live tail go on afterwards (ids restart after deleting everything).
 //   node tests/api/purge.mjs build
-import { startServer, stopServer, check, checkTrue, guard, done, sql, sleep, makeLogs, exporter, exportItems } from '../server/lib.mjs';
+import { startServer, stopServer, check, checkTrue, guard, done, sql, sleep, makeLogs, exporter, exportItems, dialect } from '../server/lib.mjs';
 import { loadDataset, insightsDone } from './data.mjs';
 
 const build = process.argv[2] || 'build';
@@ -27,7 +27,7 @@ function consistency(name, cutoffNs = 0n) {
     (SELECT count(*) FROM span_records WHERE (kind IN (2, 5) OR parent_span_id IS NULL)
        AND start_time_unix_nano >= ${fromMinute}) AS requests,
     (SELECT count(*) FROM log_records) AS logs,
-    (SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'order') AS fts_order,
+    (SELECT count(*) FROM ${dialect === 'mysql' ? "log_records WHERE MATCH (body) AGAINST ('order' IN BOOLEAN MODE)" : "logs_fts WHERE logs_fts MATCH 'order'"}) AS fts_order,
     (SELECT count(*) FROM log_records WHERE body LIKE '%order%') AS like_order,
     (SELECT count(*) FROM log_patterns p WHERE count <> (SELECT count(*) FROM log_records l WHERE l.pattern_id = p.pattern_id)) AS bad_patterns,
     (SELECT coalesce(sum(spans), 0) FROM span_operation_rollups WHERE minute_ns >= ${fromMinute}) AS op_spans,

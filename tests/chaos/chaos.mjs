@@ -7,15 +7,15 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import http2 from 'node:http2';
-import { spawn, spawnSync } from 'node:child_process';
-import path from 'node:path';
+import { spawn } from 'node:child_process';
 import {
-  startServer, stopServer, killServer, post, sql, count, makeSpans, exporter, exportItems,
-  serializers, sleep, check, checkTrue, guard, done,
+  startServer, stopServer, killServer, post, sql, count, exporter, exportItems, sleep, check, checkTrue,
+  guard, done,
 } from '../server/lib.mjs';
+import { runLoadgen as loadgen, readyAgain, spansRequest, exactlyOnce, duplicateSpans } from './lib.mjs';
 
 const build = process.argv[2] || 'build';
-const LOADGEN = path.resolve(build, 'argus-loadgen');
+const runLoadgen = (args) => loadgen(build, args);
 const PB = { 'Content-Type': 'application/x-protobuf' };
 
 // ---- a TCP proxy with faults ---------------------------------------------------------------
@@ -54,42 +54,6 @@ function proxy(targetPort, mode, after = 300) {
     port: server.address().port,
     close: () => { for (const s of sockets) s.destroy(); server.close(); },
   })));
-}
-
-async function spansRequest(service, n) {
-  const spans = await makeSpans({ 'service.name': service }, (t) => {
-    for (let k = 0; k < n; k++) t.startSpan(`op-${k}`).end();
-  });
-  return { spans, pb: Buffer.from(serializers.ProtobufTraceSerializer.serializeRequest(spans)) };
-}
-
-// Every span of `service` stored exactly once, and how many there are.
-function exactlyOnce(db, service) {
-  return sql(db, `SELECT count(*) AS n, count(DISTINCT span_id) AS distinct_ids FROM spans WHERE service_name = '${service}'`)[0];
-}
-
-function runLoadgen(args) {
-  return new Promise((resolve) => {
-    const p = spawn(LOADGEN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
-    p.on('exit', (code, signal) => {
-      const m = out.match(/result: .*\bspans=(\d+) logs=(\d+)/);
-      resolve({ code, signal, out, spans: m ? Number(m[1]) : null, logs: m ? Number(m[2]) : null });
-    });
-  });
-}
-
-async function readyAgain(srv, ms = 10000) {
-  const t0 = Date.now();
-  let st = 0;
-  while (Date.now() - t0 < ms) {
-    st = await fetch(`${srv.apiUrl}/readyz`).then((r) => r.status, () => 0);
-    if (st === 200) return true;
-    await sleep(100);
-  }
-  return false;
 }
 
 const srv = await startServer(build, { ARGUS_BATCH_LATENCY_MS: '2', ARGUS_SQLITE_BUSY_TIMEOUT_MS: '300' });
@@ -153,7 +117,7 @@ await guard('chaos/proxy-loadgen', async () => {
   px.close();
   checkTrue('chaos/loadgen-ran', lg.spans !== null, 'a loadgen result line', lg.out.slice(-300));
   const after = count(srv.db, 'span_records');
-  const dup = sql(srv.db, 'SELECT count(*) AS n FROM (SELECT trace_id, span_id FROM span_records GROUP BY 1, 2 HAVING count(*) > 1)')[0].n;
+  const dup = duplicateSpans(srv.db);
   checkTrue('chaos/loadgen-acked-stored', after - before >= (lg.spans || 0) && (lg.spans || 0) > 0,
     `at least the ${lg.spans} acknowledged spans stored`, after - before);
   check('chaos/loadgen-no-span-twice', 0, dup);
@@ -207,7 +171,7 @@ await guard('chaos/locked-under-load', async () => {
   const lg = await lgp;
   checkTrue('chaos/locked-ready-again', await readyAgain(srv), '/readyz 200 after the lock is gone', 'not ready');
   const after = count(srv.db, 'span_records');
-  const dup = sql(srv.db, 'SELECT count(*) AS n FROM (SELECT trace_id, span_id FROM span_records GROUP BY 1, 2 HAVING count(*) > 1)')[0].n;
+  const dup = duplicateSpans(srv.db);
   checkTrue('chaos/locked-acked-stored', lg.spans > 0 && after - before >= lg.spans,
     `at least the ${lg.spans} acknowledged spans stored`, after - before);
   check('chaos/locked-no-span-twice', 0, dup);
@@ -245,7 +209,7 @@ await guard('chaos/kill9-during-commit', async () => {
   const lg = await lgp;
   s2 = await startServer(build, { ARGUS_BATCH_LATENCY_MS: '2' }, { dir: srv.dir });
   const after = count(s2.db, 'span_records');
-  const dup = sql(s2.db, 'SELECT count(*) AS n FROM (SELECT trace_id, span_id FROM span_records GROUP BY 1, 2 HAVING count(*) > 1)')[0].n;
+  const dup = duplicateSpans(s2.db);
   checkTrue('chaos/kill9-acked-stored', lg.spans > 0 && after - before >= lg.spans,
     `at least the ${lg.spans} acknowledged spans stored`, after - before);
   check('chaos/kill9-no-span-twice', 0, dup);

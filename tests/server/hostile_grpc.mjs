@@ -3,7 +3,8 @@
 // cap. Attackers connect from 127.0.0.2; exports and health checks come from 127.0.0.1. The port
 // keeps accepting (excess connections are closed at once), /healthz and /readyz answer within a
 // second, /readyz says when the gRPC port cannot take new clients, and everything recovers when
-// the attackers leave.
+// the attackers leave. Connections that stay idle (no preface, or no call) are closed after
+// ARGUS_HTTP_IDLE_TIMEOUT.
 //   node tests/server/hostile_grpc.mjs build
 import net from 'node:net';
 import {
@@ -65,6 +66,11 @@ await guard('hostile-grpc/idle-fd-limit', async () => {
   check('hostile-grpc/idle-healthz-within-1s', 200, h.status);
   const rd = await timedGet(`${srv.apiUrl}/readyz`);
   checkTrue('hostile-grpc/idle-readyz-within-1s', rd.status === 200 || rd.status === 503, 'an answer within 1 s', rd.status);
+  const sys = await fetch(`${srv.apiUrl}/api/system`).then((x) => x.json());
+  const metrics = await fetch(`${srv.apiUrl}/metrics`).then((x) => x.text());
+  const metric = Number((metrics.match(/^argus_grpc_refused_total (\d+)$/m) || [])[1]);
+  checkTrue('hostile-grpc/idle-refusals-in-system-and-metrics', sys.grpc.refused >= 900 && metric === sys.grpc.refused,
+    'grpc.refused >= 900 in /api/system and the same argus_grpc_refused_total', `${sys.grpc.refused} / ${metric}`);
   const during = await grpcExport(srv, 'hostile-grpc-during');
   check('hostile-grpc/idle-export-from-other-address', 0, during.code);
   attack.destroy();
@@ -124,6 +130,29 @@ await guard('hostile-grpc/per-address', async () => {
   a.destroy();
   b.destroy();
   check('hostile-grpc/per-address-clean-exit', { code: 0, signal: null }, await stopServer(srv));
+});
+
+// Connections that never send the HTTP/2 preface, or open a channel and make no call, are closed
+// after ARGUS_HTTP_IDLE_TIMEOUT (grpc core has no handshake deadline for the sockets we hand it).
+await guard('hostile-grpc/idle-timeout', async () => {
+  const srv = await startServer(build, { ARGUS_HTTP_IDLE_TIMEOUT: '1s' });
+  const t0 = Date.now();
+  const closedAfter = (s) => new Promise((resolve) => {
+    s.on('close', () => resolve(Date.now() - t0));
+    s.on('error', () => {});
+    s.on('data', () => {});
+    setTimeout(() => resolve('still open after 5 s'), 5000);
+  });
+  const silent = closedAfter(net.connect(srv.grpcPort, '127.0.0.1'));
+  const preface = net.connect(srv.grpcPort, '127.0.0.1', () => preface.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'));
+  const noCalls = closedAfter(preface);
+  const [a, b] = await Promise.all([silent, noCalls]);
+  checkTrue('hostile-grpc/idle-timeout-silent-closed', typeof a === 'number' && a >= 900 && a < 4000,
+    'a connection that sends nothing closed after ~1 s', a);
+  checkTrue('hostile-grpc/idle-timeout-no-calls-closed', typeof b === 'number' && b >= 900 && b < 4000,
+    'an HTTP/2 connection without calls closed after ~1 s', b);
+  check('hostile-grpc/idle-timeout-export-still-ok', 0, (await grpcExport(srv, 'hostile-grpc-idle')).code);
+  check('hostile-grpc/idle-timeout-clean-exit', { code: 0, signal: null }, await stopServer(srv));
 });
 
 done();
