@@ -46,6 +46,8 @@ local function system()
                since_ns = s.breaker.since_ns ~= 0 and ns(s.breaker.since_ns) or json.null},
     memory = {used_bytes = s.memory.used, limit_bytes = s.memory.limit, refused = s.memory.refused},
     http = {closed_slow = s.http_closed_slow},
+    grpc = {refused = s.grpc_refused},
+    log = {dropped = s.log_dropped},
     streams = s.stream_clients,
     config = api.config(),
   }
@@ -96,6 +98,8 @@ local function metrics()
   metric("argus_memory_limit_bytes", "gauge", "The memory budget (ARGUS_MEMORY_LIMIT).", {{nil, s.memory.limit}})
   metric("argus_memory_refused_total", "counter", "Requests refused by the memory budget (413 and 429).", {{nil, s.memory.refused}})
   metric("argus_http_closed_slow_total", "counter", "HTTP connections closed for being too slow or idle.", {{nil, s.http_closed_slow}})
+  metric("argus_grpc_refused_total", "counter", "gRPC connections closed at once by the connection caps or for lack of descriptors.", {{nil, s.grpc_refused}})
+  metric("argus_log_dropped_total", "counter", "Log lines dropped because stderr was not read fast enough.", {{nil, s.log_dropped}})
   metric("argus_uptime_seconds", "gauge", "Seconds since the server started.",
          {{nil, (s.now_ns - s.started_ns) // 1000000000}})
   return table.concat(out, "\n") .. "\n", 200, {["Content-Type"] = "text/plain; version=0.0.4"}
