@@ -95,7 +95,8 @@ local function top_failing(req)
   local s, e = P.range(req)
   local limit = P.int(req, "limit", 10, 1, 100)
   if db.dialect == "mysql" then return lib.mysql.top_failing(P.spans_in_range_sql(s, e), s, e, limit) end
-  -- Operations: request spans (server/consumer or root) of the service, by name.
+  -- Operations: request spans (server/consumer or root) of the service, by name, from the
+  -- per-minute operation rollups (migration 008).
   return db.json([[
     WITH svc AS (
       SELECT service_name, sum(requests) AS rq, sum(errors) AS er FROM span_rollups
@@ -107,10 +108,10 @@ local function top_failing(req)
       'error_rate', CASE WHEN v.rq > 0 THEN v.er * 1.0 / v.rq ELSE 0 END,
       'operations', json(coalesce((SELECT json_group_array(json_object('name', name,
                       'requests', n, 'errors', errs, 'error_rate', errs * 1.0 / n))
-                    FROM (SELECT name, count(*) AS n, sum(status_code = 2) AS errs
-                          FROM span_records s
-                          WHERE s.service_name = v.service_name AND ]] .. P.spans_in_range_sql(s, e) .. [[
-                            AND (s.kind IN (2, 5) OR s.parent_span_id IS NULL)
+                    FROM (SELECT name, sum(requests) AS n, sum(request_errors) AS errs
+                          FROM span_operation_rollups o
+                          WHERE o.service_name = v.service_name
+                            AND o.minute_ns >= ?1 / 60000000000 * 60000000000 AND o.minute_ns < ?2
                           GROUP BY name HAVING errs > 0
                           ORDER BY errs DESC, errs * 1.0 / n DESC, name LIMIT 5)), '[]'))))
       FROM (SELECT * FROM svc ORDER BY er DESC, er * 1.0 / rq DESC, service_name) v), '[]')))]],

@@ -1164,6 +1164,89 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
     return res;
 }
 
+/* ---- operation rollups (perf, API: sql/mysql/004_api_rollups.sql) ------------------------------
+ * Per service, minute and span name: spans, errors, and the same for request spans (SERVER /
+ * CONSUMER or root), added to the stored rows as sql/sqlite/ingest/spans_35_operation_rollups.sql
+ * does. Names are copied (a value may live in the scratch buffer); one INSERT per request. */
+typedef struct op_rollup_agg {
+    size_t service, service_n, name, name_n; /* offsets into the names buffer */
+    int64_t minute, spans, errors, requests, request_errors;
+} op_rollup_agg;
+
+static int update_operation_rollups(mysql_store *st, argus_otlp_traces *t, char *msg, size_t msglen)
+{
+    op_rollup_agg *aggs = NULL;
+    size_t n = 0, cap = 0;
+    int res = ARGUS_STORE_OK;
+    argus_buf names;
+    argus_buf_init(&names);
+    static const int cols[6] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
+                                ARGUS_SPAN_START_TIME,     ARGUS_SPAN_STATUS_CODE,
+                                ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME};
+    argus_value v[6];
+    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
+        for (int c = 0; c < 6; c++)
+            argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
+        int64_t minute = v[2].i / 60000000000 * 60000000000;
+        op_rollup_agg *a = NULL;
+        for (size_t i = n; i-- > 0 && !a;)
+            if (aggs[i].minute == minute && aggs[i].service_n == v[4].n &&
+                aggs[i].name_n == v[5].n &&
+                memcmp(names.data + aggs[i].service, v[4].s, v[4].n) == 0 &&
+                memcmp(names.data + aggs[i].name, v[5].s, v[5].n) == 0)
+                a = &aggs[i];
+        if (!a) {
+            if (grow(&aggs, n, &cap, sizeof *aggs, 8) ||
+                argus_buf_reserve(&names, v[4].n + v[5].n)) {
+                res = out_of_memory(msg, msglen);
+                goto out;
+            }
+            a = &aggs[n++];
+            *a = (op_rollup_agg){names.len, v[4].n, names.len + v[4].n, v[5].n, minute, 0, 0, 0, 0};
+            argus_buf_append(&names, v[4].s, v[4].n);
+            argus_buf_append(&names, v[5].s, v[5].n);
+        }
+        int request = v[1].i == 2 || v[1].i == 5 || v[0].type == ARGUS_VAL_NULL;
+        a->spans++;
+        a->errors += v[3].i == 2;
+        a->requests += request;
+        a->request_errors += request && v[3].i == 2;
+    }
+    if (n == 0)
+        goto out;
+    argus_buf *q = &st->sql;
+    argus_buf_reset(q);
+    argus_buf_appends(q, "INSERT INTO span_operation_rollups (service_key, minute_ns, name_key,"
+                         " service_name, name, spans, errors, requests, request_errors) VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        const op_rollup_agg *a = &aggs[i];
+        char nums[160];
+        argus_buf_appends(q, i ? ",(LEFT(UNHEX(SHA2(" : "(LEFT(UNHEX(SHA2(");
+        sql_quote(st, q, names.data + a->service, a->service_n);
+        snprintf(nums, sizeof nums, ", 256)), 16), %lld, LEFT(UNHEX(SHA2(", (long long)a->minute);
+        argus_buf_appends(q, nums);
+        sql_quote(st, q, names.data + a->name, a->name_n);
+        argus_buf_appends(q, ", 256)), 16), ");
+        sql_quote(st, q, names.data + a->service, a->service_n);
+        argus_buf_appendc(q, ',');
+        sql_quote(st, q, names.data + a->name, a->name_n);
+        snprintf(nums, sizeof nums, ", %lld, %lld, %lld, %lld)", (long long)a->spans,
+                 (long long)a->errors, (long long)a->requests, (long long)a->request_errors);
+        argus_buf_appends(q, nums);
+    }
+    argus_buf_appends(q,
+                      " ON DUPLICATE KEY UPDATE spans = spans + VALUES(spans),"
+                      " errors = errors + VALUES(errors), requests = requests + VALUES(requests),"
+                      " request_errors = request_errors + VALUES(request_errors)");
+    res = exec(st, argus_buf_cstr(q), msg, msglen);
+out:
+    argus_buf_free(&names);
+    free(aggs);
+    return res;
+}
+/* ---- end of operation rollups ------------------------------------------------------------------
+ */
+
 /* ---- writing the merged rows ------------------------------------------------------------------
  */
 
@@ -1335,6 +1418,8 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         res = put_traces(st, &w, msg, msglen);
     if (res == ARGUS_STORE_OK && out->stored && w.nrollups)
         res = put_rollups(st, &w, msg, msglen);
+    if (res == ARGUS_STORE_OK && out->stored && sig == ARGUS_SIGNAL_TRACES) /* perf */
+        res = update_operation_rollups(st, decoded, msg, msglen);
     if (res == ARGUS_STORE_OK && out->stored && w.nlogs)
         res = put_log_rollups(st, &w, msg, msglen);
     work_free(&w);
@@ -1534,6 +1619,8 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
             {1, 0, "DELETE FROM traces LIMIT %u", offsetof(argus_purge_counts, traces)},
             {1, 0, "DELETE FROM span_rollups LIMIT %u", offsetof(argus_purge_counts, rollups)},
             {0, 1, "DELETE FROM log_rollups LIMIT %u", (size_t)-2},
+            {1, 0, "DELETE FROM span_operation_rollups LIMIT %u", (size_t)-2}, /* perf */
+            {0, 1, "DELETE FROM log_pattern_rollups LIMIT %u", (size_t)-2},    /* perf */
             {0, 1, "DELETE FROM log_patterns LIMIT %u", offsetof(argus_purge_counts, patterns)},
             {0, 1, "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights' AND %u > 0",
              (size_t)-1},
@@ -1568,6 +1655,21 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
         if (res == ARGUS_STORE_OK && !*more && logs) {
             snprintf(q, sizeof q,
                      "DELETE FROM log_rollups WHERE minute_ns <= %lld - 60000000000"
+                     " ORDER BY minute_ns LIMIT %u",
+                     b, chunk);
+            res = purge_exec(st, q, NULL, more, msg, msglen);
+        }
+        /* perf: operation and pattern rollups (API, sql/mysql/004_api_rollups.sql) */
+        if (res == ARGUS_STORE_OK && !*more && traces) {
+            snprintf(q, sizeof q,
+                     "DELETE FROM span_operation_rollups WHERE minute_ns <= %lld - 60000000000"
+                     " ORDER BY minute_ns LIMIT %u",
+                     b, chunk);
+            res = purge_exec(st, q, NULL, more, msg, msglen);
+        }
+        if (res == ARGUS_STORE_OK && !*more && logs) {
+            snprintf(q, sizeof q,
+                     "DELETE FROM log_pattern_rollups WHERE minute_ns <= %lld - 60000000000"
                      " ORDER BY minute_ns LIMIT %u",
                      b, chunk);
             res = purge_exec(st, q, NULL, more, msg, msglen);
