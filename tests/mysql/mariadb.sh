@@ -40,6 +40,22 @@ mariadb_start() {
     return 1
 }
 
+# The start of a test suite with a private server of its own (needs tests/lib.sh): the programs
+# it runs are built in BUILD and the server started, or a failure is recorded under
+# mysql/SUITE/build or mysql/SUITE/mariadb and 1 returned (the suite then ends: `|| exit 0`).
+#   mariadb_suite_start faults "$BUILD" argus-server argus-loadgen || exit 0
+mariadb_suite_start() { # suite build program...
+    local suite=$1 build=$2 exe
+    shift 2
+    for exe in "$@"; do
+        [ -x "$build/$exe" ] || { fail "mysql/$suite/build" "$build/$exe was not built"; return 1; }
+    done
+    if ! mariadb_start "$build" 2>/dev/null; then
+        fail "mysql/$suite/mariadb" "the private MariaDB did not start"
+        return 1
+    fi
+}
+
 # Starts mariadbd on the existing data directory and MARIADB_PORT; 0 once it answers.
 mariadb_run() {
     mariadbd --no-defaults --user="$(id -un)" --datadir="$MARIADB_DIR/data" \
