@@ -640,6 +640,7 @@ typedef struct purge_batch {
     size_t n, cap;
 } purge_batch;
 
+/* Nothing to release when it fails. */
 static int purge_batch_open(sqlite_store *st, purge_batch *b, const int which[3], int64_t before,
                             unsigned chunk, char *msg, size_t msglen)
 {
@@ -682,10 +683,8 @@ static int purge_old_traces(sqlite_store *st, int64_t before, unsigned chunk,
     static const int which[3] = {Q_OLD_TRACES, Q_DEL_TRACE_SPANS, Q_DEL_TRACE};
     purge_batch b;
     int res = purge_batch_open(st, &b, which, before, chunk, msg, msglen);
-    if (res != ARGUS_STORE_OK) {
-        purge_batch_close(&b);
+    if (res != ARGUS_STORE_OK)
         return res;
-    }
     sqlite3_stmt *sel = b.q[0], *dspans = b.q[1], *dtrace = b.q[2];
     int64_t spans = 0;
     int rc = SQLITE_DONE;
@@ -721,10 +720,8 @@ static int purge_old_logs(sqlite_store *st, int64_t before, unsigned chunk, argu
     static const int which[3] = {Q_DEL_OLD_LOGS, Q_PATTERN_LESS, Q_PATTERN_EMPTY};
     purge_batch b;
     int res = purge_batch_open(st, &b, which, before, chunk, msg, msglen);
-    if (res != ARGUS_STORE_OK) {
-        purge_batch_close(&b);
+    if (res != ARGUS_STORE_OK)
         return res;
-    }
     sqlite3_stmt *del = b.q[0], *less = b.q[1], *empty = b.q[2];
     size_t rows = 0;
     int64_t newest = 0;
