@@ -173,6 +173,17 @@ static int fail(sqlite_store *st, int rc, char *msg, size_t msglen, const char *
     return classify(st, rc);
 }
 
+/* Our SQL functions on a connection of the store: OK, or RETRY with msg. */
+static int register_functions(sqlite3 *db, char *msg, size_t msglen)
+{
+    char *err = NULL;
+    int rc = argus_sqlite_register_all(db, &err);
+    if (rc != SQLITE_OK)
+        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
+    sqlite3_free(err);
+    return rc == SQLITE_OK ? ARGUS_STORE_OK : ARGUS_STORE_RETRY;
+}
+
 /* mkdir -p of the directory part of path. */
 static int make_parent_dirs(const char *path, char *msg, size_t msglen)
 {
@@ -369,14 +380,9 @@ static int sqlite_open(argus_store **out, const argus_config *cfg, char *msg, si
     sqlite3_extended_result_codes(st->db, 1);
     st->busy_timeout_ms = cfg->sqlite_busy_timeout_ms;
     sqlite3_busy_handler(st->db, busy_wait, st);
-    char *err = NULL;
-    rc = argus_sqlite_register_all(st->db, &err);
-    if (rc != SQLITE_OK) {
-        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
-        sqlite3_free(err);
-        res = ARGUS_STORE_RETRY;
+    if ((res = register_functions(st->db, msg, msglen)) != ARGUS_STORE_OK)
         goto out;
-    }
+    char *err = NULL;
     if (sqlite3_db_readonly(st->db, "main") == 1) {
         snprintf(msg, msglen, "sqlite: %s is read-only", cfg->db_path);
         res = ARGUS_STORE_RETRY;
@@ -972,14 +978,8 @@ static int sqlite_job_open(argus_store_job **out, const argus_config *cfg, const
     }
     sqlite3_extended_result_codes(j->db, 1);
     sqlite3_busy_timeout(j->db, JOB_BUSY_TIMEOUT_MS);
-    char *err = NULL;
-    rc = argus_sqlite_register_all(j->db, &err);
-    if (rc != SQLITE_OK) {
-        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
-        sqlite3_free(err);
-        res = ARGUS_STORE_RETRY;
+    if ((res = register_functions(j->db, msg, msglen)) != ARGUS_STORE_OK)
         goto out;
-    }
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", cfg->sqlite_synchronous);
     if ((res = job_exec(j, "PRAGMA journal_mode=WAL", msg, msglen)) != ARGUS_STORE_OK ||
