@@ -27,6 +27,7 @@ end
 local function summary(req)
   local s, e = P.range(req)
   local svc = req.query.service
+  if db.dialect == "mysql" then return lib.mysql.summary(s, e, svc, s - (e - s)) end
   return db.json("SELECT json_object('current', json(" .. period(1, 2, 3) .. "), 'previous', json(" ..
                  period(4, 1, 3) .. "))", s, e, svc, s - (e - s))
 end
@@ -46,6 +47,7 @@ local function timeseries(req)
     step = math.max(db.value("SELECT bucket_width(?, ?, 120)", s, e), MINUTE)
   end
   if (e - s) // step > 5000 then P.bad("step", "gives more than 5000 buckets") end
+  if db.dialect == "mysql" then return lib.mysql.timeseries(s, e, step, group and 1 or 0, svc) end
   local logs = {}
   for _, sev in ipairs(P.SEVERITIES) do
     logs[#logs + 1] = string.format(
@@ -92,7 +94,9 @@ end
 local function top_failing(req)
   local s, e = P.range(req)
   local limit = P.int(req, "limit", 10, 1, 100)
-  -- Operations: request spans (server/consumer or root) of the service, by name.
+  if db.dialect == "mysql" then return lib.mysql.top_failing(P.spans_in_range_sql(s, e), s, e, limit) end
+  -- Operations: request spans (server/consumer or root) of the service, by name, from the
+  -- per-minute operation rollups (migration 008).
   return db.json([[
     WITH svc AS (
       SELECT service_name, sum(requests) AS rq, sum(errors) AS er FROM span_rollups
@@ -104,10 +108,10 @@ local function top_failing(req)
       'error_rate', CASE WHEN v.rq > 0 THEN v.er * 1.0 / v.rq ELSE 0 END,
       'operations', json(coalesce((SELECT json_group_array(json_object('name', name,
                       'requests', n, 'errors', errs, 'error_rate', errs * 1.0 / n))
-                    FROM (SELECT name, count(*) AS n, sum(status_code = 2) AS errs
-                          FROM span_records s
-                          WHERE s.service_name = v.service_name AND ]] .. P.spans_in_range_sql(s, e) .. [[
-                            AND (s.kind IN (2, 5) OR s.parent_span_id IS NULL)
+                    FROM (SELECT name, sum(requests) AS n, sum(request_errors) AS errs
+                          FROM span_operation_rollups o
+                          WHERE o.service_name = v.service_name
+                            AND o.minute_ns >= ?1 / 60000000000 * 60000000000 AND o.minute_ns < ?2
                           GROUP BY name HAVING errs > 0
                           ORDER BY errs DESC, errs * 1.0 / n DESC, name LIMIT 5)), '[]'))))
       FROM (SELECT * FROM svc ORDER BY er DESC, er * 1.0 / rq DESC, service_name) v), '[]')))]],

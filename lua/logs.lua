@@ -2,32 +2,74 @@
 --   curl 'http://127.0.0.1:8080/api/logs?q=service:checkout%20level:>=WARN%20timeout&limit=50'
 local P, LOGS = lib.params, lib.logs
 
-local function search(req)
-  local f = LOGS.filter(req, {time = true})
-  local limit = P.limit(req)
-  local cur = P.cursor(req, 2)
-  local sql = f.sql
-  local args = f.args
-  if cur then
-    sql = sql .. " AND (l.time_unix_nano, l.id) < (?, ?)"
-    args[#args + 1], args[#args + 2] = cur[1], cur[2]
-  end
-  args[#args + 1] = limit + 1
-  args[#args + 1] = limit
-  args[#args + 1] = limit
-  args[#args + 1] = limit - 1
-  return db.json([[
-    WITH page AS (
-      SELECT l.id, l.time_unix_nano, ]] .. LOGS.JSON_SQL .. [[ AS j
-      FROM log_records l WHERE ]] .. sql .. [[
-      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?)
+-- The answer of a search from a page CTE (id, time_unix_nano, j) of up to limit + 1 records.
+local ANSWER_SQL = [[
     SELECT json_object(
       'logs', json((SELECT json_group_array(json(j)) FROM
                  (SELECT j FROM page ORDER BY time_unix_nano DESC, id DESC LIMIT ?))),
       'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
                        (SELECT time_unix_nano || '.' || id FROM page
-                        ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END)]],
-    table.unpack(args))
+                        ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END)]]
+
+-- Full-text words first try the newest CANDIDATES records of the other filters: the words are
+-- looked up within those records' id range only, so a common word costs what a page costs.
+-- When that window holds fewer than a page of matches (and is not the whole range), the words'
+-- index drives instead (fast for rarer words). Both are exact.
+local CANDIDATES = 10000
+
+local function search(req)
+  local f = LOGS.filter(req, {time = true})
+  local limit = P.limit(req)
+  local cur = P.cursor(req, 2)
+  local function with_cursor(sql, args)
+    if cur then
+      sql = sql .. " AND (l.time_unix_nano, l.id) < (?, ?)"
+      args[#args + 1], args[#args + 2] = cur[1], cur[2]
+    end
+    return sql, args
+  end
+  local function tail(args)
+    args[#args + 1] = limit
+    args[#args + 1] = limit
+    args[#args + 1] = limit - 1
+    return table.unpack(args)
+  end
+  if db.dialect == "mysql" then
+    local sql, args = with_cursor(f.sql, f.args)
+    args[#args + 1] = limit + 1
+    return lib.mysql.logs_search(sql, {tail(args)})
+  end
+  if f.match then
+    local sql, args = with_cursor(f.base_sql, f.base_args)
+    args[#args + 1] = CANDIDATES
+    args[#args + 1] = f.match
+    args[#args + 1] = limit + 1
+    args[#args + 1] = limit
+    args[#args + 1] = CANDIDATES
+    local answer = db.json([[
+      WITH cand AS (
+        SELECT l.id, l.time_unix_nano AS t FROM log_records l WHERE ]] .. sql .. [[
+        ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?),
+      hit AS (
+        SELECT id, t FROM cand
+        WHERE id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?
+                     AND rowid >= (SELECT min(id) FROM cand) AND rowid <= (SELECT max(id) FROM cand))
+        ORDER BY t DESC, id DESC LIMIT ?),
+      page AS (
+        SELECT l.id, l.time_unix_nano, ]] .. LOGS.JSON_SQL .. [[ AS j
+        FROM hit JOIN log_records l ON l.id = hit.id)
+      SELECT CASE WHEN (SELECT count(*) FROM hit) > ? OR (SELECT count(*) FROM cand) < ?
+             THEN (]] .. ANSWER_SQL .. [[) END]], tail(args))
+    if answer ~= "null" then return answer end
+  end
+  local sql, args = with_cursor(f.sql, f.args)
+  args[#args + 1] = limit + 1
+  return db.json([[
+    WITH page AS (
+      SELECT l.id, l.time_unix_nano, ]] .. LOGS.JSON_SQL .. [[ AS j
+      FROM log_records l WHERE ]] .. sql .. [[
+      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?)
+    ]] .. ANSWER_SQL, tail(args))
 end
 
 -- Histogram from log_rollups: only time, service and severity-group filters, whole minutes.
@@ -36,6 +78,9 @@ local function histogram_rollups(req, f, step, lo, hi)
   local marks = {}
   for i = 1, #services do marks[i] = "?" end
   local svc_sql = #services > 0 and ("AND service_name IN (" .. table.concat(marks, ", ") .. ")") or ""
+  if db.dialect == "mysql" then
+    return lib.mysql.histogram_rollups(svc_sql, step, f.start_ns, f.end_ns, lo, hi, table.unpack(services))
+  end
   return db.json([[
     SELECT json_object('step_ms', ?1 / 1000000, 'buckets', json_group_array(json_object(
       'start_ms', b.bucket_start_ns / 1000000,
@@ -53,6 +98,9 @@ end
 
 -- Histogram from the records themselves (any filter).
 local function histogram_records(f, step)
+  if db.dialect == "mysql" then
+    return lib.mysql.histogram_records(f.sql, step, f.start_ns, f.end_ns, table.unpack(f.args))
+  end
   local args = {step, f.start_ns, f.end_ns, step, step}
   for _, v in ipairs(f.args) do args[#args + 1] = v end
   return db.json([[
@@ -70,25 +118,24 @@ end
 
 local function histogram(req)
   local f = LOGS.filter(req, {time = true})
+  local q, MIN = req.query, 60000000000
+  -- log_rollups count whole minutes by service and severity group: usable without q, trace_id,
+  -- span_id and with a severity filter on whole groups.
+  local lo, hi = 0, 24
+  if q.severity then lo, hi = P.severity("severity", q.severity) end
+  local rollups = not (q.q or q.trace_id or q.span_id) and (lo == 0 or (lo - 1) % 4 == 0) and hi % 4 == 0
   local step
-  if req.query.step then
-    step = P.duration("step", req.query.step)
+  if q.step then
+    step = P.duration("step", q.step)
     if step < 1000000 then P.bad("step", "must be at least 1ms") end
     if (f.end_ns - f.start_ns) // step > 10000 then P.bad("step", "gives more than 10000 buckets") end
   else
     step = db.value("SELECT bucket_width(?, ?, 60)", f.start_ns, f.end_ns)
+    -- whole minutes when the rollups can answer: counting the records of a busy quarter of an
+    -- hour one by one takes seconds
+    if rollups and step < MIN then step = MIN end
   end
-  -- Buckets of whole minutes: counted from log_rollups, the minutes the range touches (like the
-  -- dashboard), unless a filter needs the records themselves.
-  local q, MIN = req.query, 60000000000
-  if not (q.q or q.trace_id or q.span_id) and step % MIN == 0 then
-    local lo, hi = 0, 24
-    if q.severity then lo, hi = P.severity("severity", q.severity) end
-    -- the rollups count severity groups: a filter on single numbers needs the records
-    if (lo == 0 or (lo - 1) % 4 == 0) and hi % 4 == 0 then
-      return histogram_rollups(req, f, step, lo, hi)
-    end
-  end
+  if rollups and step % MIN == 0 then return histogram_rollups(req, f, step, lo, hi) end
   return histogram_records(f, step)
 end
 
@@ -108,6 +155,7 @@ local function context(req)
     col, key = "l.trace_id", rec.trace_id
   end
   local t = rec.time_unix_nano
+  if db.dialect == "mysql" then return lib.mysql.logs_context(col, key, t, id, before, after) end
   return db.json([[
     SELECT json_object(
       'before', json((SELECT json_group_array(json(j)) FROM (
@@ -124,18 +172,20 @@ local function context(req)
     key, t, id, before, after)
 end
 
+-- From the per-minute pattern rollups (migration 008): whole minutes touched by the range.
 local function patterns(req)
   local s, e = P.range(req)
   local limit = P.limit(req)
   local svc = req.query.service
+  if db.dialect == "mysql" then return lib.mysql.logs_patterns(s, e, svc, limit) end
   return db.json([[
     WITH counts AS (
-      SELECT l.pattern_id, count(*) AS n, min(l.time_unix_nano) AS first_ns,
-             max(l.time_unix_nano) AS last_ns, max(l.id) AS example_id
-      FROM log_records l
-      WHERE l.time_unix_nano >= ?1 AND l.time_unix_nano < ?2 AND l.pattern_id IS NOT NULL
-        AND (?3 IS NULL OR l.service_name = ?3)
-      GROUP BY l.pattern_id ORDER BY n DESC, l.pattern_id LIMIT ?4)
+      SELECT pattern_id, sum(count) AS n, min(first_ns) AS first_ns, max(last_ns) AS last_ns,
+             max(example_id) AS example_id
+      FROM log_pattern_rollups
+      WHERE minute_ns >= ?1 / 60000000000 * 60000000000 AND minute_ns < ?2
+        AND (?3 IS NULL OR service_name = ?3)
+      GROUP BY pattern_id ORDER BY n DESC, pattern_id LIMIT ?4)
     SELECT json_object('patterns', json(coalesce((SELECT json_group_array(json_object(
       'pattern_id', c.pattern_id, 'template', p.template, 'count', c.n,
       'first_ns', CAST(c.first_ns AS TEXT), 'last_ns', CAST(c.last_ns AS TEXT),
@@ -159,7 +209,8 @@ local function stream(req)
   else
     after = db.value("SELECT coalesce(max(id), 0) FROM log_records")
   end
-  api.stream("SELECT l.id, " .. LOGS.JSON_SQL ..
+  local record = db.dialect == "mysql" and lib.mysql.LOG_JSON_SQL or LOGS.JSON_SQL
+  api.stream("SELECT l.id, " .. record ..
              " FROM log_records l WHERE l.id > ?1 AND l.id <= ?2 AND " .. f.sql .. " ORDER BY l.id",
              f.args, after)
 end

@@ -5,6 +5,7 @@ local P = lib.params
 
 local function services(req)
   local s, e = P.range(req)
+  if db.dialect == "mysql" then return lib.mysql.services(s, e) end
   -- Everything comes from the per-minute rollups (span_rollups, log_rollups): whole minutes
   -- touched by the range.
   return db.json([[
@@ -32,11 +33,16 @@ end
 local function operations(req)
   local s, e = P.range(req)
   local limit = P.limit(req, 100, 1000)
+  if db.dialect == "mysql" then
+    return lib.mysql.operations(P.spans_in_range_sql(s, e), s, e, req.params.service, limit)
+  end
+  -- From the per-minute operation rollups (migration 008): whole minutes touched by the range.
   return db.json([[
     SELECT json_object('operations', json(coalesce((SELECT json_group_array(json_object(
       'name', name, 'spans', n, 'errors', errs))
-      FROM (SELECT name, count(*) AS n, sum(status_code = 2) AS errs FROM span_records s
-            WHERE s.service_name = ?3 AND ]] .. P.spans_in_range_sql(s, e) .. [[
+      FROM (SELECT name, sum(spans) AS n, sum(errors) AS errs FROM span_operation_rollups
+            WHERE service_name = ?3 AND minute_ns >= ?1 / 60000000000 * 60000000000
+              AND minute_ns < ?2
             GROUP BY name ORDER BY n DESC, name LIMIT ?4)), '[]')))]],
     s, e, req.params.service, limit)
 end

@@ -5,6 +5,7 @@ local function ns(v) return v and string.format("%d", v) or json.null end
 
 local function figures()
   local s = api.system()
+  if db.dialect == "mysql" then return s, db.row(lib.mysql.FIGURES_SQL) end
   local rows = db.row([[
     SELECT (SELECT count(*) FROM span_records) AS spans, (SELECT count(*) FROM log_records) AS logs,
            (SELECT count(*) FROM traces) AS traces, (SELECT count(*) FROM resources) AS resources,
@@ -30,7 +31,9 @@ local function system()
     uptime_s = (s.now_ns - s.started_ns) // 1000000000,
     started_ns = ns(s.started_ns),
     backend = s.backend,
-    database = {path = s.db_path, size_bytes = s.db_size, wal_bytes = s.wal_size},
+    -- MariaDB/MySQL: the database's name and its tables' sizes (information_schema)
+    database = db.dialect == "mysql" and lib.mysql.database()
+               or {path = s.db_path, size_bytes = s.db_size, wal_bytes = s.wal_size},
     rows = {spans = rows.spans, logs = rows.logs, traces = rows.traces,
             resources = rows.resources, log_patterns = rows.log_patterns},
     oldest_ns = ns(oldest), newest_ns = ns(newest),
@@ -43,6 +46,8 @@ local function system()
                since_ns = s.breaker.since_ns ~= 0 and ns(s.breaker.since_ns) or json.null},
     memory = {used_bytes = s.memory.used, limit_bytes = s.memory.limit, refused = s.memory.refused},
     http = {closed_slow = s.http_closed_slow},
+    grpc = {refused = s.grpc_refused},
+    log = {dropped = s.log_dropped},
     streams = s.stream_clients,
     config = api.config(),
   }
@@ -75,8 +80,13 @@ local function metrics()
   metric("argus_writer_failed_batches_total", "counter", "Rolled-back transactions.", {{nil, s.failed_batches}})
   metric("argus_insight_lag", "gauge", "Log records not yet tagged with insights.",
          {{nil, math.max(0, s.insights.logs_max_id - s.insights.last_id)}})
-  metric("argus_database_bytes", "gauge", "Size of the database file.", {{nil, s.db_size}})
-  metric("argus_database_wal_bytes", "gauge", "Size of the write-ahead log.", {{nil, s.wal_size}})
+  if db.dialect == "mysql" then
+    metric("argus_database_bytes", "gauge", "Data and index bytes of the database's tables (information_schema).",
+           {{nil, lib.mysql.database().size_bytes}})
+  else
+    metric("argus_database_bytes", "gauge", "Size of the database file.", {{nil, s.db_size}})
+    metric("argus_database_wal_bytes", "gauge", "Size of the write-ahead log.", {{nil, s.wal_size}})
+  end
   metric("argus_rows", "gauge", "Rows stored per table.", {
     {'{table="spans"}', rows.spans}, {'{table="logs"}', rows.logs}, {'{table="traces"}', rows.traces},
     {'{table="resources"}', rows.resources}, {'{table="log_patterns"}', rows.log_patterns}})
@@ -88,6 +98,8 @@ local function metrics()
   metric("argus_memory_limit_bytes", "gauge", "The memory budget (ARGUS_MEMORY_LIMIT).", {{nil, s.memory.limit}})
   metric("argus_memory_refused_total", "counter", "Requests refused by the memory budget (413 and 429).", {{nil, s.memory.refused}})
   metric("argus_http_closed_slow_total", "counter", "HTTP connections closed for being too slow or idle.", {{nil, s.http_closed_slow}})
+  metric("argus_grpc_refused_total", "counter", "gRPC connections closed at once by the connection caps or for lack of descriptors.", {{nil, s.grpc_refused}})
+  metric("argus_log_dropped_total", "counter", "Log lines dropped because stderr was not read fast enough.", {{nil, s.log_dropped}})
   metric("argus_uptime_seconds", "gauge", "Seconds since the server started.",
          {{nil, (s.now_ns - s.started_ns) // 1000000000}})
   return table.concat(out, "\n") .. "\n", 200, {["Content-Type"] = "text/plain; version=0.0.4"}

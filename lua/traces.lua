@@ -4,19 +4,21 @@
 --   curl 'http://127.0.0.1:8080/api/traces/5b8efff798038103d269b633813fc60c'
 local P = lib.params
 
+local RANGE_SQL = "t.start_time_unix_nano >= ? AND t.start_time_unix_nano < ?"
 local SORT = {start = "t.start_time_unix_nano", duration = "t.duration_ns", spans = "t.span_count"}
 
 local function list(req)
   local s, e = P.range(req)
   local limit = P.limit(req)
-  local where = {"t.start_time_unix_nano >= ? AND t.start_time_unix_nano < ?"}
+  local where = {RANGE_SQL}
   local args = {s, e}
   local function add(sql, ...)
     where[#where + 1] = sql
     for _, v in ipairs({...}) do args[#args + 1] = v end
   end
   if req.query.service then
-    add("EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)", req.query.service)
+    add(db.dialect == "mysql" and lib.mysql.TRACE_SERVICE_SQL or
+        "EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)", req.query.service)
   end
   -- operation: the trace holds a span of that name (of that service when service is given),
   -- checked per trace through span_records' trace_id index after the time range (traces_start)
@@ -43,7 +45,8 @@ local function list(req)
     if name:sub(1, 5) == "attr." then
       local path = P.key_path(name, name:sub(6))
       for _, v in ipairs(values) do
-        add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND CAST(json_extract(sp.attributes, ?) AS TEXT) = ?)",
+        local attr = db.dialect == "mysql" and lib.mysql.json_text("sp.attributes") or "CAST(json_extract(sp.attributes, ?) AS TEXT)"
+        add("EXISTS (SELECT 1 FROM span_records sp WHERE sp.trace_id = t.trace_id AND " .. attr .. " = ?)",
             path, v)
       end
     end
@@ -64,16 +67,37 @@ local function list(req)
     page_args[#page_args + 1] = math.tointeger(tonumber(k))
     page_args[#page_args + 1] = tid:lower()
   end
-  return page_sql, page_args, args, filter, limit, col, dir
+  return page_sql, page_args, args, filter, limit, col, dir, sort
 end
 
+-- total counts the matching traces up to TOTAL_CAP (total_capped: there are more): counting
+-- every trace of a busy day costs more than the page itself.
+local TOTAL_CAP = 10000
+
 local function traces(req)
-  local page_sql, page_args, count_args, filter, limit, col, dir = list(req)
+  local page_sql, page_args, count_args, filter, limit, col, dir, sort = list(req)
+  if db.dialect == "mysql" then
+    local all = {table.unpack(page_args)}
+    all[#all + 1] = limit + 1
+    all[#all + 1] = limit
+    for _, v in ipairs(count_args) do all[#all + 1] = v end
+    all[#all + 1] = limit
+    all[#all + 1] = limit - 1
+    return lib.mysql.traces(page_sql, filter, col, dir, table.unpack(all))
+  end
+  count_args[#count_args + 1] = TOTAL_CAP + 1
+  local n = db.value("SELECT count(*) FROM (SELECT 1 FROM traces t WHERE " .. filter .. " LIMIT ?) c",
+                     table.unpack(count_args))
+  -- The longest of many traces: walking traces_duration from the longest finds them sooner than
+  -- sorting every trace of the range (read through traces_start otherwise).
+  if sort == "duration" and n > TOTAL_CAP then
+    page_sql = "+t.start_time_unix_nano >= ? AND +t.start_time_unix_nano < ?" .. page_sql:sub(#RANGE_SQL + 1)
+  end
   local all = {}
   for _, v in ipairs(page_args) do all[#all + 1] = v end
   all[#all + 1] = limit + 1
   all[#all + 1] = limit
-  for _, v in ipairs(count_args) do all[#all + 1] = v end
+  all[#all + 1] = math.min(n, TOTAL_CAP)
   all[#all + 1] = limit
   all[#all + 1] = limit - 1
   local order = col .. " " .. dir .. ", t.trace_id " .. dir
@@ -87,7 +111,7 @@ local function traces(req)
     SELECT json_object(
       'traces', json((SELECT json_group_array(json(j)) FROM
                   (SELECT j FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[ LIMIT ?))),
-      'total', (SELECT count(*) FROM traces t WHERE ]] .. filter .. [[),
+      'total', ?, 'total_capped', json(]] .. (n > TOTAL_CAP and "'true'" or "'false'") .. [[),
       'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
         (SELECT k || '.' || trace_id FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir ..
         [[ LIMIT 1 OFFSET ?) END)]],
@@ -108,35 +132,37 @@ local SPAN_SQL = [[
     'critical', ]] .. bool("w.is_critical") .. [[, 'orphan', ]] .. bool("w.is_orphan") .. [[,
     'status_code', ]] .. STATUS .. [[, 'status_message', w.status_message,
     'attributes', json(s.attributes),
-    'events', json((SELECT json_group_array(json_object(
+    'events', CASE WHEN s.events = '[]' THEN json('[]') ELSE json((SELECT json_group_array(json_object(
                 'time_unix_nano', CAST(e.value ->> '$.time_unix_nano' AS TEXT),
                 'name', e.value ->> '$.name', 'attributes', json(e.value -> '$.attributes')))
-              FROM json_each(s.events) e)),
-    'links', json((SELECT json_group_array(json_object(
+              FROM json_each(s.events) e)) END,
+    'links', CASE WHEN s.links = '[]' THEN json('[]') ELSE json((SELECT json_group_array(json_object(
                'trace_id', k.value ->> '$.trace_id', 'span_id', k.value ->> '$.span_id',
                'attributes', json(coalesce(k.value -> '$.attributes', '{}'))))
-             FROM json_each(s.links) k)),
+             FROM json_each(s.links) k)) END,
     'resource', json(coalesce((SELECT r.attributes FROM resources r WHERE r.id = s.resource_id), '{}')),
     'scope', json_object('name', s.scope_name, 'version', s.scope_version)) AS j
   FROM trace_waterfall(?1) w JOIN span_records s ON s.id = w.id
   ORDER BY w.rowid]]
 
--- The document is put together here from each span's JSON text: letting SQLite nest 10k span
--- objects into one array re-parses the whole document at every level.
+-- The spans' array is joined by group_concat from each span's JSON text, in display order (the
+-- ordered subquery feeds the aggregate): nesting 10k span objects with json_group_array would
+-- re-parse the whole document, and a Lua table per span costs ~5x the answer in Lua memory.
 local function trace(req)
   local id = P.hex_id("trace_id", req.params.trace_id, 32)
-  local head = db.json([[
+  local mysql = db.dialect == "mysql"
+  local head = mysql and db.json(lib.mysql.TRACE_HEAD_SQL, id) or db.json([[
     SELECT json_object(
       'trace_id', t.trace_id, 'start_ns', CAST(t.start_time_unix_nano AS TEXT),
       'duration_ns', t.duration_ns, 'services', json(t.services),
       'log_count', (SELECT count(*) FROM log_records WHERE trace_id = ?1))
     FROM traces t WHERE t.trace_id = ?1]], id)
   if head == "null" then api.error(404, "not_found", "no trace " .. id) end
-  local rows = db.rows(SPAN_SQL, id)
-  local parts = {}
-  for i, r in ipairs(rows) do parts[i] = r.j end
-  rows = nil
-  return head:sub(1, -2) .. ',"spans":[' .. table.concat(parts, ",") .. "]}"
+  if mysql then
+    return head:sub(1, -2) .. ',"spans":[' .. table.concat(lib.mysql.trace_spans(id), ",") .. "]}"
+  end
+  local spans = db.value("SELECT group_concat(j, ',') FROM (" .. SPAN_SQL .. ")", id)
+  return head:sub(1, -2) .. ',"spans":[' .. (spans or "") .. "]}"
 end
 
 return {

@@ -323,6 +323,8 @@ static int api_system(lua_State *ls)
     set_int(ls, "refused", (int64_t)s.memory_refused);
     lua_setfield(ls, -2, "memory");
     set_int(ls, "http_closed_slow", (int64_t)s.http_closed_slow);
+    set_int(ls, "grpc_refused", (int64_t)s.grpc_refused);
+    set_int(ls, "log_dropped", (int64_t)s.log_dropped);
     return 1;
 }
 

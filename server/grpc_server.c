@@ -437,7 +437,7 @@ int argus_grpc_start(argus_grpc **out, const argus_config *cfg, argus_writer *wr
                                       .ctx = g};
     char why[512];
     if (argus_grpc_listener_open(&g->listener, &lo, why, sizeof why) != 0) {
-        snprintf(msg, msglen, "config: ARGUS_GRPC_LISTEN: %s (address in use or not local?)", why);
+        snprintf(msg, msglen, "config: ARGUS_GRPC_LISTEN: %s", why);
         grpc_server_credentials_release(g->creds);
         grpc_server_destroy(g->server);
         grpc_completion_queue_shutdown(g->cq);

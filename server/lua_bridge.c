@@ -741,6 +741,10 @@ int argus_lua_new(argus_lua **out, const argus_lua_limits *limits, argus_read *r
     static const luaL_Reg db_fns[] = {
         {"rows", db_rows}, {"row", db_row}, {"value", db_value}, {"json", db_json}, {NULL, NULL}};
     luaL_newlib(ls, db_fns);
+    if (rd) { /* db.dialect: "sqlite" or "mysql", for the SQL that differs (docs/lua.md) */
+        lua_pushstring(ls, argus_read_backend(rd));
+        lua_setfield(ls, -2, "dialect");
+    }
     lua_setglobal(ls, "db");
     static const luaL_Reg api_fns[] = {
         {"error", api_error}, {"now_ns", api_now_ns}, {"log", api_log}, {NULL, NULL}};

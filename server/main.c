@@ -120,13 +120,8 @@ int main(int argc, char **argv)
                   cfg.sqlite_synchronous);
 
     argus_insight_worker *insights = NULL;
-    if (cfg.insight_worker && strcmp(cfg.db_scheme, "sqlite") != 0) {
-        /* the insight worker tags rows of the SQLite schema only so far */
-        argus_log(ARGUS_LOG_WARN, "logs will not be tagged with insights",
-                  "reason=\"the insight worker supports sqlite: databases only so far\" db=%s",
-                  cfg.db_scheme);
-    } else if (cfg.insight_worker &&
-               argus_insight_worker_start(&insights, &cfg, msg, sizeof msg) != 0)
+    /* every backend whose driver has the job's statements (sql/<dialect>/jobs/) */
+    if (cfg.insight_worker && argus_insight_worker_start(&insights, &cfg, msg, sizeof msg) != 0)
         argus_log(ARGUS_LOG_WARN, "logs will not be tagged with insights", "error=%s",
                   argus_log_quote(q, sizeof q, msg));
 

@@ -12,6 +12,8 @@
 #include "store.h"
 
 #include "argus_otlp_rows.h"
+#include "store_mysql.h"
+#include "store_read.h"
 #include "argus_sketch.h"
 #include "log.h"
 #include "thread.h"
@@ -332,10 +334,7 @@ static MYSQL *connect_db(const argus_config *cfg, int create, unsigned *err, cha
     const char *pw = cfg->db_password[0] ? cfg->db_password : NULL;
     const char *host = cfg->db_socket[0] ? NULL : cfg->db_host;
     const char *sock = cfg->db_socket[0] ? cfg->db_socket : NULL;
-    /* multi-statements: a put's SAVEPOINT, request key and reads of stored rows in one round trip;
-     * every value in them is a number, a hex literal or escaped for this connection */
-    if (!mysql_real_connect(db, host, cfg->db_user, pw, NULL, cfg->db_port, sock,
-                            CLIENT_MULTI_STATEMENTS)) {
+    if (!mysql_real_connect(db, host, cfg->db_user, pw, NULL, cfg->db_port, sock, 0)) {
         if (sock)
             snprintf(msg, msglen, "mysql: connecting to %s: %s", sock, mysql_error(db));
         else
@@ -359,6 +358,11 @@ static MYSQL *connect_db(const argus_config *cfg, int create, unsigned *err, cha
         }
     }
     return db;
+}
+
+MYSQL *argus_mysql_connect(const argus_config *cfg, unsigned *err, char *msg, size_t msglen)
+{
+    return connect_db(cfg, 0, err, msg, msglen);
 }
 
 /* What a failed connect means: the server not reachable yet (refused, timed out, gone away, too
@@ -497,6 +501,12 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
         " innodb_lock_wait_timeout = %u",
         st->lock_wait_s);
     int res = exec(st, q, msg, msglen);
+    /* multi-statements, on the writer's connection only: a put's SAVEPOINT, request key and
+     * reads of stored rows go in one round trip (every value in them is a number, a hex literal
+     * or escaped for this connection) */
+    if (res == ARGUS_STORE_OK &&
+        mysql_set_server_option(st->db, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
+        res = fail(st, msg, msglen, "enabling multi-statements");
     if (res == ARGUS_STORE_OK)
         res = migrate(st, msg, msglen);
     if (res == ARGUS_STORE_OK) {
@@ -1141,6 +1151,89 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
     return res;
 }
 
+/* ---- operation rollups (perf, API: sql/mysql/004_api_rollups.sql) ------------------------------
+ * Per service, minute and span name: spans, errors, and the same for request spans (SERVER /
+ * CONSUMER or root), added to the stored rows as sql/sqlite/ingest/spans_35_operation_rollups.sql
+ * does. Names are copied (a value may live in the scratch buffer); one INSERT per request. */
+typedef struct op_rollup_agg {
+    size_t service, service_n, name, name_n; /* offsets into the names buffer */
+    int64_t minute, spans, errors, requests, request_errors;
+} op_rollup_agg;
+
+static int update_operation_rollups(mysql_store *st, argus_otlp_traces *t, char *msg, size_t msglen)
+{
+    op_rollup_agg *aggs = NULL;
+    size_t n = 0, cap = 0;
+    int res = ARGUS_STORE_OK;
+    argus_buf names;
+    argus_buf_init(&names);
+    static const int cols[6] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
+                                ARGUS_SPAN_START_TIME,     ARGUS_SPAN_STATUS_CODE,
+                                ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME};
+    argus_value v[6];
+    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
+        for (int c = 0; c < 6; c++)
+            argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
+        int64_t minute = v[2].i / 60000000000 * 60000000000;
+        op_rollup_agg *a = NULL;
+        for (size_t i = n; i-- > 0 && !a;)
+            if (aggs[i].minute == minute && aggs[i].service_n == v[4].n &&
+                aggs[i].name_n == v[5].n &&
+                memcmp(names.data + aggs[i].service, v[4].s, v[4].n) == 0 &&
+                memcmp(names.data + aggs[i].name, v[5].s, v[5].n) == 0)
+                a = &aggs[i];
+        if (!a) {
+            if (grow(&aggs, n, &cap, sizeof *aggs, 8) ||
+                argus_buf_reserve(&names, v[4].n + v[5].n)) {
+                res = out_of_memory(msg, msglen);
+                goto out;
+            }
+            a = &aggs[n++];
+            *a = (op_rollup_agg){names.len, v[4].n, names.len + v[4].n, v[5].n, minute, 0, 0, 0, 0};
+            argus_buf_append(&names, v[4].s, v[4].n);
+            argus_buf_append(&names, v[5].s, v[5].n);
+        }
+        int request = v[1].i == 2 || v[1].i == 5 || v[0].type == ARGUS_VAL_NULL;
+        a->spans++;
+        a->errors += v[3].i == 2;
+        a->requests += request;
+        a->request_errors += request && v[3].i == 2;
+    }
+    if (n == 0)
+        goto out;
+    argus_buf *q = &st->sql;
+    argus_buf_reset(q);
+    argus_buf_appends(q, "INSERT INTO span_operation_rollups (service_key, minute_ns, name_key,"
+                         " service_name, name, spans, errors, requests, request_errors) VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        const op_rollup_agg *a = &aggs[i];
+        char nums[160];
+        argus_buf_appends(q, i ? ",(LEFT(UNHEX(SHA2(" : "(LEFT(UNHEX(SHA2(");
+        sql_quote(st, q, names.data + a->service, a->service_n);
+        snprintf(nums, sizeof nums, ", 256)), 16), %lld, LEFT(UNHEX(SHA2(", (long long)a->minute);
+        argus_buf_appends(q, nums);
+        sql_quote(st, q, names.data + a->name, a->name_n);
+        argus_buf_appends(q, ", 256)), 16), ");
+        sql_quote(st, q, names.data + a->service, a->service_n);
+        argus_buf_appendc(q, ',');
+        sql_quote(st, q, names.data + a->name, a->name_n);
+        snprintf(nums, sizeof nums, ", %lld, %lld, %lld, %lld)", (long long)a->spans,
+                 (long long)a->errors, (long long)a->requests, (long long)a->request_errors);
+        argus_buf_appends(q, nums);
+    }
+    argus_buf_appends(q,
+                      " ON DUPLICATE KEY UPDATE spans = spans + VALUES(spans),"
+                      " errors = errors + VALUES(errors), requests = requests + VALUES(requests),"
+                      " request_errors = request_errors + VALUES(request_errors)");
+    res = exec(st, argus_buf_cstr(q), msg, msglen);
+out:
+    argus_buf_free(&names);
+    free(aggs);
+    return res;
+}
+/* ---- end of operation rollups ------------------------------------------------------------------
+ */
+
 /* ---- writing the merged rows ------------------------------------------------------------------
  */
 
@@ -1312,6 +1405,8 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         res = put_traces(st, &w, msg, msglen);
     if (res == ARGUS_STORE_OK && out->stored && w.nrollups)
         res = put_rollups(st, &w, msg, msglen);
+    if (res == ARGUS_STORE_OK && out->stored && sig == ARGUS_SIGNAL_TRACES) /* perf */
+        res = update_operation_rollups(st, decoded, msg, msglen);
     if (res == ARGUS_STORE_OK && out->stored && w.nlogs)
         res = put_log_rollups(st, &w, msg, msglen);
     work_free(&w);
@@ -1511,6 +1606,8 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
             {1, 0, "DELETE FROM traces LIMIT %u", offsetof(argus_purge_counts, traces)},
             {1, 0, "DELETE FROM span_rollups LIMIT %u", offsetof(argus_purge_counts, rollups)},
             {0, 1, "DELETE FROM log_rollups LIMIT %u", (size_t)-2},
+            {1, 0, "DELETE FROM span_operation_rollups LIMIT %u", (size_t)-2}, /* perf */
+            {0, 1, "DELETE FROM log_pattern_rollups LIMIT %u", (size_t)-2},    /* perf */
             {0, 1, "DELETE FROM log_patterns LIMIT %u", offsetof(argus_purge_counts, patterns)},
             {0, 1, "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights' AND %u > 0",
              (size_t)-1},
@@ -1549,6 +1646,21 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
                      b, chunk);
             res = purge_exec(st, q, NULL, more, msg, msglen);
         }
+        /* perf: operation and pattern rollups (API, sql/mysql/004_api_rollups.sql) */
+        if (res == ARGUS_STORE_OK && !*more && traces) {
+            snprintf(q, sizeof q,
+                     "DELETE FROM span_operation_rollups WHERE minute_ns <= %lld - 60000000000"
+                     " ORDER BY minute_ns LIMIT %u",
+                     b, chunk);
+            res = purge_exec(st, q, NULL, more, msg, msglen);
+        }
+        if (res == ARGUS_STORE_OK && !*more && logs) {
+            snprintf(q, sizeof q,
+                     "DELETE FROM log_pattern_rollups WHERE minute_ns <= %lld - 60000000000"
+                     " ORDER BY minute_ns LIMIT %u",
+                     b, chunk);
+            res = purge_exec(st, q, NULL, more, msg, msglen);
+        }
         if (res == ARGUS_STORE_OK && !*more && traces && logs) {
             snprintf(q, sizeof q,
                      "DELETE FROM ingest_requests WHERE stored_ns < %lld ORDER BY stored_ns"
@@ -1578,6 +1690,8 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
         res = exec(st, "COMMIT", msg, msglen);
     if (res != ARGUS_STORE_OK)
         ms_rollback(base);
+    else if (spec->all && !*more) /* ids start again at max(id) + 1, as in SQLite */
+        memset(st->next_id, 0, sizeof st->next_id); /* (the live tail's reset) */
     return res;
 }
 
@@ -1630,13 +1744,182 @@ static int ms_ping(argus_store_pinger **pp, const argus_config *cfg, char *msg, 
     return 0;
 }
 
+/* ---- background jobs (the insight worker): a connection of its own ------------------------ */
+
+extern const argus_job_statement argus_mysql_jobs[]; /* gen/jobs_mysql.c, from sql/mysql/jobs */
+
+#define JOB_MAX_PARAMS 16
+
+/* A job statement: "?N" in the file is the N-th argument wherever it stands; MySQL's '?' are
+ * positional, so each one is bound to the argument arg_of[] names. */
+typedef struct job_stmt {
+    MYSQL_STMT *stmt;
+    unsigned nparams;
+    unsigned char arg_of[JOB_MAX_PARAMS];
+} job_stmt;
+
+struct argus_store_job {
+    MYSQL *db;
+    size_t n;
+    job_stmt s[];
+};
+
+static void ms_job_close(argus_store_job *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++)
+        if (j->s[i].stmt)
+            mysql_stmt_close(j->s[i].stmt);
+    if (j->db)
+        mysql_close(j->db);
+    free(j);
+}
+
+/* The one place a job's errors become results: a lock wait means another transaction (the
+ * writer) is in the way, BUSY; anything else closes the connection, RETRY. */
+static int job_fail(unsigned err, const char *error, const char *what, char *msg, size_t msglen)
+{
+    if (err == ER_SP_DOES_NOT_EXIST)
+        snprintf(msg, msglen,
+                 "mysql: %s: %s (the insight worker needs the Argus UDFs in the server:"
+                 " mysql < sql/mysql/install.sql, see docs/mysql.md)",
+                 what, error);
+    else
+        snprintf(msg, msglen, "mysql: %s: %s", what, error);
+    return err == ER_LOCK_WAIT_TIMEOUT || err == ER_LOCK_DEADLOCK ? ARGUS_STORE_BUSY
+                                                                  : ARGUS_STORE_RETRY;
+}
+
+static int job_exec(argus_store_job *j, const char *sql, char *msg, size_t msglen)
+{
+    if (mysql_query(j->db, sql) != 0)
+        return job_fail(mysql_errno(j->db), mysql_error(j->db), sql, msg, msglen);
+    mysql_free_result(mysql_store_result(j->db));
+    return ARGUS_STORE_OK;
+}
+
+/* Prepares sql with each "?N" turned into '?' (bound to argument N). */
+static int job_prepare(argus_store_job *j, job_stmt *s, const char *sql, char *msg, size_t msglen)
+{
+    argus_buf q;
+    argus_buf_init(&q);
+    for (const char *p = sql; *p; p++) {
+        argus_buf_appendc(&q, *p);
+        if (*p != '?' || p[1] < '1' || p[1] > '9')
+            continue;
+        unsigned arg = 0;
+        while (p[1] >= '0' && p[1] <= '9')
+            arg = arg * 10 + (unsigned)(*++p - '0');
+        if (s->nparams == JOB_MAX_PARAMS || arg > 255) {
+            argus_buf_free(&q);
+            snprintf(msg, msglen, "mysql: a job statement has too many parameters");
+            return ARGUS_STORE_RETRY;
+        }
+        s->arg_of[s->nparams++] = (unsigned char)(arg - 1);
+    }
+    int res = ARGUS_STORE_OK;
+    s->stmt = q.failed ? NULL : mysql_stmt_init(j->db);
+    if (!s->stmt)
+        res = out_of_memory(msg, msglen);
+    else if (mysql_stmt_prepare(s->stmt, q.data, q.len) != 0)
+        res = job_fail(mysql_stmt_errno(s->stmt), mysql_stmt_error(s->stmt),
+                       "preparing a job statement", msg, msglen);
+    argus_buf_free(&q);
+    return res;
+}
+
+static int ms_job_open(argus_store_job **out, const argus_config *cfg, const char *const *sql,
+                       size_t n, char *msg, size_t msglen)
+{
+    *out = NULL;
+    argus_store_job *j = calloc(1, sizeof *j + n * sizeof j->s[0]);
+    if (!j)
+        return out_of_memory(msg, msglen);
+    unsigned err;
+    j->db = connect_db(cfg, 0, &err, msg, msglen);
+    /* READ COMMITTED: tagging a range of ids takes no gap lock in the writer's way */
+    int res = j->db ? job_exec(j,
+                               "SET SESSION time_zone = '+00:00', innodb_lock_wait_timeout = 2,"
+                               " sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+                               msg, msglen)
+                    : ARGUS_STORE_RETRY;
+    if (res == ARGUS_STORE_OK)
+        res = job_exec(j, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", msg, msglen);
+    for (; res == ARGUS_STORE_OK && j->n < n; j->n++)
+        res = job_prepare(j, &j->s[j->n], sql[j->n], msg, msglen);
+    if (res != ARGUS_STORE_OK) {
+        ms_job_close(j);
+        return res == ARGUS_STORE_BUSY ? ARGUS_STORE_BUSY : ARGUS_STORE_RETRY;
+    }
+    *out = j;
+    return ARGUS_STORE_OK;
+}
+
+static int ms_job_begin(argus_store_job *j, char *msg, size_t msglen)
+{
+    return job_exec(j, "START TRANSACTION", msg, msglen);
+}
+
+static int ms_job_step(argus_store_job *j, size_t i, const int64_t *args, size_t nargs,
+                       int64_t *out, const char *what, char *msg, size_t msglen)
+{
+    job_stmt *s = &j->s[i];
+    MYSQL_BIND b[JOB_MAX_PARAMS];
+    long long v[JOB_MAX_PARAMS];
+    memset(b, 0, sizeof b);
+    for (unsigned k = 0; k < s->nparams; k++) {
+        if (s->arg_of[k] >= nargs) {
+            snprintf(msg, msglen, "mysql: %s: the statement uses argument %u of %zu", what,
+                     s->arg_of[k] + 1u, nargs);
+            return ARGUS_STORE_RETRY;
+        }
+        v[k] = args[s->arg_of[k]];
+        b[k].buffer_type = MYSQL_TYPE_LONGLONG;
+        b[k].buffer = &v[k];
+    }
+    if ((s->nparams && mysql_stmt_bind_param(s->stmt, b) != 0) || mysql_stmt_execute(s->stmt) != 0)
+        return job_fail(mysql_stmt_errno(s->stmt), mysql_stmt_error(s->stmt), what, msg, msglen);
+    if (mysql_stmt_field_count(s->stmt) == 0)
+        return ARGUS_STORE_OK;
+    long long value = 0;
+    my_bool null = 0;
+    MYSQL_BIND r;
+    memset(&r, 0, sizeof r);
+    r.buffer_type = MYSQL_TYPE_LONGLONG;
+    r.buffer = &value;
+    r.is_null = &null;
+    int rc = mysql_stmt_bind_result(s->stmt, &r);
+    for (int first = 1; rc == 0 && (rc = mysql_stmt_fetch(s->stmt)) == 0; first = 0)
+        if (first && out && !null)
+            *out = value;
+    int res = rc == MYSQL_NO_DATA ? ARGUS_STORE_OK
+                                  : job_fail(mysql_stmt_errno(s->stmt), mysql_stmt_error(s->stmt),
+                                             what, msg, msglen);
+    mysql_stmt_free_result(s->stmt);
+    return res;
+}
+
+static int ms_job_commit(argus_store_job *j, char *msg, size_t msglen)
+{
+    return job_exec(j, "COMMIT", msg, msglen);
+}
+
+static void ms_job_rollback(argus_store_job *j)
+{
+    if (j && j->db)
+        mysql_query(j->db, "ROLLBACK");
+}
+
 #define MYSQL_DRIVER(scheme_)                                                                      \
     {                                                                                              \
         .scheme = scheme_, .name = "MariaDB/MySQL", .open = ms_open, .close = ms_close,            \
         .begin = ms_begin, .put = ms_put, .commit = ms_commit, .rollback = ms_rollback,            \
         .broken = ms_broken, .probe = ms_probe, .set_wait_deadline = ms_set_wait_deadline,         \
         .purge_chunk = ms_purge_chunk, .ping = ms_ping, .pinger_free = ms_pinger_free,             \
-        .read = NULL, .network = 1,                                                                \
+        .jobs = argus_mysql_jobs, .job_open = ms_job_open, .job_begin = ms_job_begin,              \
+        .job_step = ms_job_step, .job_commit = ms_job_commit, .job_rollback = ms_job_rollback,     \
+        .job_close = ms_job_close, .read = &argus_store_read_mysql, .network = 1,                  \
     }
 
 const argus_store_driver argus_store_mysql = MYSQL_DRIVER("mysql");

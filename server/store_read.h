@@ -78,6 +78,8 @@ struct argus_read_stmt {
 };
 
 extern const argus_store_read_driver argus_store_read_sqlite;
+/* store_read_mysql.c (ARGUS_HAVE_MYSQL builds): MariaDB / MySQL. */
+extern const argus_store_read_driver argus_store_read_mysql;
 
 /* Opens a read-only connection to cfg's database, through the read side of the store driver of
  * cfg->db_url. Returns ARGUS_READ_OK, or an error with msg (also when that backend has no read

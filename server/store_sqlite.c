@@ -64,12 +64,16 @@ enum {
     Q_PATTERN_EMPTY,
     Q_DEL_OLD_ROLLUPS,
     Q_DEL_OLD_LOG_ROLLUPS,
+    Q_DEL_OLD_OP_ROLLUPS,
+    Q_DEL_OLD_PATTERN_ROLLUPS,
     Q_DEL_OLD_REQUESTS,
     Q_DEL_SPANS,
     Q_DEL_LOGS,
     Q_DEL_TRACES,
     Q_DEL_ROLLUPS,
     Q_DEL_LOG_ROLLUPS,
+    Q_DEL_OP_ROLLUPS,
+    Q_DEL_PATTERN_ROLLUPS,
     Q_DEL_PATTERNS,
     Q_DEL_REQUESTS,
     Q_DEL_RESOURCES,
@@ -101,6 +105,15 @@ static const char *const q_sql[NQ] = {
     [Q_DEL_OLD_LOG_ROLLUPS] = "DELETE FROM log_rollups WHERE (service_name, minute_ns, severity) IN"
                               " (SELECT service_name, minute_ns, severity FROM log_rollups"
                               "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
+    /* span_operation_rollups, log_pattern_rollups (API, migration 008) */
+    [Q_DEL_OLD_OP_ROLLUPS] =
+        "DELETE FROM span_operation_rollups WHERE (service_name, minute_ns, name) IN"
+        " (SELECT service_name, minute_ns, name FROM span_operation_rollups"
+        "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
+    [Q_DEL_OLD_PATTERN_ROLLUPS] =
+        "DELETE FROM log_pattern_rollups WHERE (minute_ns, pattern_id, service_name) IN"
+        " (SELECT minute_ns, pattern_id, service_name FROM log_pattern_rollups"
+        "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
     [Q_DEL_OLD_REQUESTS] = "DELETE FROM ingest_requests WHERE key IN (SELECT key FROM"
                            " ingest_requests WHERE stored_ns < ?1 ORDER BY stored_ns LIMIT ?2)",
     [Q_DEL_SPANS] = "DELETE FROM span_records WHERE id IN"
@@ -112,6 +125,12 @@ static const char *const q_sql[NQ] = {
                       " (SELECT service_name, minute_ns FROM span_rollups LIMIT ?1)",
     [Q_DEL_LOG_ROLLUPS] = "DELETE FROM log_rollups WHERE (service_name, minute_ns, severity) IN"
                           " (SELECT service_name, minute_ns, severity FROM log_rollups LIMIT ?1)",
+    [Q_DEL_OP_ROLLUPS] =
+        "DELETE FROM span_operation_rollups WHERE (service_name, minute_ns, name) IN"
+        " (SELECT service_name, minute_ns, name FROM span_operation_rollups LIMIT ?1)",
+    [Q_DEL_PATTERN_ROLLUPS] =
+        "DELETE FROM log_pattern_rollups WHERE (minute_ns, pattern_id, service_name) IN"
+        " (SELECT minute_ns, pattern_id, service_name FROM log_pattern_rollups LIMIT ?1)",
     [Q_DEL_PATTERNS] = "DELETE FROM log_patterns WHERE pattern_id IN"
                        " (SELECT pattern_id FROM log_patterns LIMIT ?1)",
     [Q_DEL_REQUESTS] = "DELETE FROM ingest_requests WHERE key IN"
@@ -813,6 +832,10 @@ static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
             res = purge_step(st, Q_DEL_ROLLUPS, NULL, chunk, &add->rollups, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs) /* log_rollups (API, migration 007) */
             res = purge_step(st, Q_DEL_LOG_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && traces) /* operation rollups (API, migration 008) */
+            res = purge_step(st, Q_DEL_OP_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && logs) /* pattern rollups (API, migration 008) */
+            res = purge_step(st, Q_DEL_PATTERN_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs)
             res = purge_step(st, Q_DEL_PATTERNS, NULL, chunk, &add->patterns, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs) {
@@ -832,6 +855,10 @@ static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
             res = purge_step(st, Q_DEL_OLD_ROLLUPS, b, chunk, &add->rollups, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs) /* log_rollups (API, migration 007) */
             res = purge_step(st, Q_DEL_OLD_LOG_ROLLUPS, b, chunk, NULL, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && traces) /* operation rollups (API, migration 008) */
+            res = purge_step(st, Q_DEL_OLD_OP_ROLLUPS, b, chunk, NULL, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && logs) /* pattern rollups (API, migration 008) */
+            res = purge_step(st, Q_DEL_OLD_PATTERN_ROLLUPS, b, chunk, NULL, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && traces && logs)
             res = purge_step(st, Q_DEL_OLD_REQUESTS, b, chunk, &add->requests, more, msg, msglen);
     }

@@ -63,19 +63,35 @@ local function terms(q)
   return out
 end
 
--- Adds one condition (SQL with ? and its values) to the filter.
-local function add(f, neg, sql, ...)
+-- Adds one condition (SQL with ? and its values) to the filter; match: the FTS5 string of a
+-- full-text condition that a search may apply its own way (f.base_sql leaves it out).
+local function add_part(f, neg, match, sql, ...)
   if neg then sql = "NOT coalesce((" .. sql .. "), 0)" end
-  f.where[#f.where + 1] = sql
-  for _, v in ipairs({...}) do f.args[#f.args + 1] = v end
+  f.parts[#f.parts + 1] = {sql = sql, args = {...}, match = not neg and match or nil}
 end
 
+local function add(f, neg, sql, ...) add_part(f, neg, nil, sql, ...) end
+
 local function fts(f, neg, match)
+  if db.dialect == "mysql" then return add(f, neg, lib.mysql.FTS_SQL, match) end
   if f.stream then -- the live tail reads ids in (?1, ?2]: keep the index lookup to that range
     add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > ?1 AND rowid <= ?2)", match)
   else
-    add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)", match)
+    add_part(f, neg, match, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)", match)
   end
+end
+
+-- SQL and values of the parts (all, or those without a full-text match).
+local function join(parts, skip_match)
+  local where, args = {}, {}
+  for _, p in ipairs(parts) do
+    if not (skip_match and p.match) then
+      where[#where + 1] = p.sql
+      for _, v in ipairs(p.args) do args[#args + 1] = v end
+    end
+  end
+  if #where == 0 then where[1] = "1" end
+  return table.concat(where, " AND "), args
 end
 
 local function term_condition(f, t)
@@ -84,7 +100,7 @@ local function term_condition(f, t)
     local prefix = not t.quoted and v:sub(-1) == "*"
     if prefix then v = v:sub(1, -2) end
     if v == "" then P.bad("q", "a lone * is not a search term") end
-    return fts(f, neg, fts_string(v, prefix))
+    return fts(f, neg, (db.dialect == "mysql" and lib.mysql.fts_string or fts_string)(v, prefix))
   end
   local lk = key:lower()
   if lk == "service" then
@@ -97,13 +113,16 @@ local function term_condition(f, t)
   elseif lk == "span_id" then
     add(f, neg, "l.span_id = ?", P.hex_id("q", v, 16))
   elseif lk == "insight" then
-    add(f, neg, "json_extract(l.insight, '$.category') = ?", v)
+    add(f, neg, db.dialect == "mysql" and "JSON_VALUE(l.insight, '$.category') = ?"
+                or "json_extract(l.insight, '$.category') = ?", v)
   elseif lk == "pattern" then
     add(f, neg, "l.pattern_id = ?", v)
   elseif key:sub(1, 5) == "attr." then
-    add(f, neg, "CAST(json_extract(l.attributes, ?) AS TEXT) = ?", P.key_path("q", key:sub(6)), v)
+    local attr = db.dialect == "mysql" and lib.mysql.json_text("l.attributes") or "CAST(json_extract(l.attributes, ?) AS TEXT)"
+    add(f, neg, attr .. " = ?", P.key_path("q", key:sub(6)), v)
   elseif key:sub(1, 9) == "resource." then
-    add(f, neg, "l.resource_id IN (SELECT r.id FROM resources r WHERE CAST(json_extract(r.attributes, ?) AS TEXT) = ?)",
+    local attr = db.dialect == "mysql" and lib.mysql.json_text("r.attributes") or "CAST(json_extract(r.attributes, ?) AS TEXT)"
+    add(f, neg, "l.resource_id IN (SELECT r.id FROM resources r WHERE " .. attr .. " = ?)",
         P.key_path("q", key:sub(10)), v)
   else
     P.bad("q", "unknown filter '" .. key .. ":' (service, severity, level, trace_id, span_id, " ..
@@ -111,11 +130,13 @@ local function term_condition(f, t)
   end
 end
 
--- The filter of a request: {where = "cond AND cond", args = {...}, start_ns, end_ns}.
+-- The filter of a request: {sql = "cond AND cond", args = {...}, start_ns, end_ns}, and for
+-- searches that look words up their own way: match (the full-text words and phrases as one FTS5
+-- string, nil without any), base_sql and base_args (every other condition).
 -- opts.time: apply start/end; opts.stream: the live tail's form, whose query binds the id range
 -- as ?1 and ?2 before these values.
 function L.filter(req, opts)
-  local f = {where = {}, args = {}, stream = opts and opts.stream}
+  local f = {parts = {}, stream = opts and opts.stream}
   if opts and opts.time then
     f.start_ns, f.end_ns = P.range(req)
     add(f, false, "l.time_unix_nano >= ? AND l.time_unix_nano < ?", f.start_ns, f.end_ns)
@@ -123,11 +144,8 @@ function L.filter(req, opts)
   local services = req.query_all.service
   if services then
     local marks = {}
-    for i, s in ipairs(services) do
-      marks[i] = "?"
-      f.args[#f.args + 1] = s
-    end
-    f.where[#f.where + 1] = "l.service_name IN (" .. table.concat(marks, ", ") .. ")"
+    for i = 1, #services do marks[i] = "?" end
+    add(f, false, "l.service_name IN (" .. table.concat(marks, ", ") .. ")", table.unpack(services))
   end
   if req.query.severity then
     local lo, hi = P.severity("severity", req.query.severity)
@@ -140,8 +158,15 @@ function L.filter(req, opts)
   if q then
     for _, t in ipairs(terms(q)) do term_condition(f, t) end
   end
-  if #f.where == 0 then f.where[1] = "1" end
-  f.sql = table.concat(f.where, " AND ")
+  f.sql, f.args = join(f.parts)
+  local matches = {}
+  for _, p in ipairs(f.parts) do
+    if p.match then matches[#matches + 1] = p.match end
+  end
+  if #matches > 0 then
+    f.match = table.concat(matches, " AND ")
+    f.base_sql, f.base_args = join(f.parts, true)
+  end
   return f
 end
 

@@ -2,7 +2,7 @@
 // rollups, patterns and the search index consistent with what is left, the API answers match,
 // and ingest plus the live tail go on afterwards (ids restart after deleting everything).
 //   node tests/api/purge.mjs build
-import { startServer, stopServer, check, checkTrue, guard, done, sql, sleep, makeLogs, exporter, exportItems } from '../server/lib.mjs';
+import { startServer, stopServer, check, checkTrue, guard, done, sql, sleep, makeLogs, exporter, exportItems, dialect } from '../server/lib.mjs';
 import { loadDataset, insightsDone } from './data.mjs';
 
 const build = process.argv[2] || 'build';
@@ -27,13 +27,21 @@ function consistency(name, cutoffNs = 0n) {
     (SELECT count(*) FROM span_records WHERE (kind IN (2, 5) OR parent_span_id IS NULL)
        AND start_time_unix_nano >= ${fromMinute}) AS requests,
     (SELECT count(*) FROM log_records) AS logs,
-    (SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'order') AS fts_order,
+    (SELECT count(*) FROM ${dialect === 'mysql' ? "log_records WHERE MATCH (body) AGAINST ('order' IN BOOLEAN MODE)" : "logs_fts WHERE logs_fts MATCH 'order'"}) AS fts_order,
     (SELECT count(*) FROM log_records WHERE body LIKE '%order%') AS like_order,
-    (SELECT count(*) FROM log_patterns p WHERE count <> (SELECT count(*) FROM log_records l WHERE l.pattern_id = p.pattern_id)) AS bad_patterns`)[0];
+    (SELECT count(*) FROM log_patterns p WHERE count <> (SELECT count(*) FROM log_records l WHERE l.pattern_id = p.pattern_id)) AS bad_patterns,
+    (SELECT coalesce(sum(spans), 0) FROM span_operation_rollups WHERE minute_ns >= ${fromMinute}) AS op_spans,
+    (SELECT count(*) FROM span_records WHERE start_time_unix_nano >= ${fromMinute}) AS spans_after,
+    (SELECT count(*) FROM span_operation_rollups WHERE minute_ns < ${fromMinute} - 60000000000) AS op_rows_old,
+    (SELECT coalesce(sum(count), 0) FROM log_pattern_rollups WHERE minute_ns >= ${fromMinute}) AS pattern_lines,
+    (SELECT count(*) FROM log_records WHERE pattern_id IS NOT NULL AND time_unix_nano >= ${fromMinute}) AS tagged_after,
+    (SELECT count(*) FROM log_pattern_rollups WHERE minute_ns < ${fromMinute} - 60000000000) AS pattern_rows_old`)[0];
   check(`${name}/traces-match-spans`, [r.span_traces, 0], [r.traces, r.bad_counts]);
   check(`${name}/rollups-match-spans`, r.requests, r.rollup_requests);
   check(`${name}/search-index-matches-logs`, r.like_order, r.fts_order);
   check(`${name}/patterns-match-logs`, 0, r.bad_patterns);
+  check(`${name}/operation-rollups-match-spans`, [r.spans_after, 0], [r.op_spans, r.op_rows_old]);
+  check(`${name}/pattern-rollups-match-logs`, [r.tagged_after, 0], [r.pattern_lines, r.pattern_rows_old]);
   return r;
 }
 

@@ -82,13 +82,21 @@ async function time(url, n = 20) {
   return { p50: q(0.5), p95: q(0.95), status, bytes, cpu: (cpuMs() - c0) / t.length };
 }
 
-const first = await fetch(`${srv.apiUrl}/api/traces?start=now-24h&limit=100`).then((r) => r.json());
+// The ranges end at the newest data (a minute after it), or now when the data is that fresh: a
+// database kept from an earlier run (ARGUS_BENCH_DIR) would otherwise fall outside "the last hour".
+const newestMs = Number(spawnSync('sqlite3', [srv.db, 'SELECT max(start_time_unix_nano) / 1000000 FROM traces'],
+  { encoding: 'utf8' }).stdout.trim() || Date.now());
+const endMs = Math.min(Date.now(), newestMs + 60000);
+const RANGE_MS = { '15m': 900000, '1h': 3600000, '24h': 86400000 };
+const rangeArgs = (r) => `start=${endMs - RANGE_MS[r]}&end=${endMs}`;
+log(`ranges end at ${new Date(endMs).toISOString()}`);
+const first = await fetch(`${srv.apiUrl}/api/traces?${rangeArgs('24h')}&limit=100`).then((r) => r.json());
 const cursorT = first.next_cursor;
-const firstLogs = await fetch(`${srv.apiUrl}/api/logs?start=now-24h&limit=100`).then((r) => r.json());
+const firstLogs = await fetch(`${srv.apiUrl}/api/logs?${rangeArgs('24h')}&limit=100`).then((r) => r.json());
 const word = 'orders';
 const cases = [];
 for (const range of ['15m', '1h', '24h']) {
-  const R = `start=now-${range}`;
+  const R = rangeArgs(range);
   cases.push([`services ${range}`, `/api/services?${R}`]);
   cases.push([`dashboard/summary ${range}`, `/api/dashboard/summary?${R}`]);
   cases.push([`dashboard/timeseries ${range}`, `/api/dashboard/timeseries?${R}`]);
@@ -102,10 +110,10 @@ for (const range of ['15m', '1h', '24h']) {
   cases.push([`logs/histogram ${range}`, `/api/logs/histogram?${R}`]);
   cases.push([`logs/patterns ${range}`, `/api/logs/patterns?${R}`]);
 }
-if (cursorT) cases.push(['traces later page 24h', `/api/traces?start=now-24h&cursor=${cursorT}`]);
-if (firstLogs.next_cursor) cases.push(['logs later page 24h', `/api/logs?start=now-24h&cursor=${firstLogs.next_cursor}`]);
-const svc = (await fetch(`${srv.apiUrl}/api/services?start=now-24h`).then((r) => r.json())).services[0]?.service;
-if (svc) cases.push([`services/${svc}/operations 1h`, `/api/services/${encodeURIComponent(svc)}/operations?start=now-1h`]);
+if (cursorT) cases.push(['traces later page 24h', `/api/traces?${rangeArgs('24h')}&cursor=${cursorT}`]);
+if (firstLogs.next_cursor) cases.push(['logs later page 24h', `/api/logs?${rangeArgs('24h')}&cursor=${firstLogs.next_cursor}`]);
+const svc = (await fetch(`${srv.apiUrl}/api/services?${rangeArgs('24h')}`).then((r) => r.json())).services[0]?.service;
+if (svc) cases.push([`services/${svc}/operations 1h`, `/api/services/${encodeURIComponent(svc)}/operations?${rangeArgs('1h')}`]);
 cases.push(['traces/{10k-span trace}', `/api/traces/${BIG}`]);
 cases.push(['system', '/api/system']);
 
@@ -117,7 +125,7 @@ for (const [name, url] of cases) {
 }
 
 const wrk = spawnSync('which', ['wrk']).status === 0;
-for (const url of ['/api/services', '/api/traces']) {
+for (const url of [`/api/services?${rangeArgs('1h')}`, `/api/traces?${rangeArgs('1h')}`]) {
   if (!wrk) { log('wrk not installed: skipping req/s'); break; }
   const r = spawnSync('wrk', ['-t2', '-c32', '-d10s', `${srv.apiUrl}${url}`], { encoding: 'utf8' });
   const rps = (r.stdout.match(/Requests\/sec:\s+([\d.]+)/) || [])[1];

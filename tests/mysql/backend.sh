@@ -215,11 +215,14 @@ if [ "$ready" = 200 ]; then pass mysql/backend/readyz; else
     fail mysql/backend/readyz "expected 200, got $ready: $(curl -s "http://127.0.0.1:$API/readyz")"
 fi
 
-# The API has no MariaDB read side yet: it says so (503), it does not answer from elsewhere.
-api=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$API/api/services")
+# The API reads the same MariaDB (tests/api runs whole on MariaDB too, ARGUS_TEST_MYSQL_URL): the
+# traces of the captures in April and May 2024, as many as the traces table holds.
+want=$(mdb -N -B argus_backend -e "SELECT count(*) FROM traces WHERE start_time_unix_nano
+    >= 1711929600000000000 AND start_time_unix_nano < 1717200000000000000")
+api=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$API/api/traces?start=2024-04-01T00:00:00Z&end=2024-06-01T00:00:00Z&limit=1")
 case "$api" in
-*"reads sqlite: databases only so far"*" 503") pass mysql/backend/api-says-not-yet ;;
-*) fail mysql/backend/api-says-not-yet "expected 503 saying the API reads SQLite only, got '$api'" ;;
+*"\"total\": $want,"*" 200") pass mysql/backend/api-reads-mariadb ;;
+*) fail mysql/backend/api-reads-mariadb "expected 200 with total $want, got '$api'" ;;
 esac
 
 # A restart continues the ids where they were.
@@ -250,6 +253,51 @@ else
     fail mysql/backend/retention-purges-everything-old "expected no rows left and a purge logged, got $left rows: $(grep -h purge "$WORK/start.log" | tail -2)"
 fi
 stop_server
+
+# The insight worker on MariaDB (sql/mysql/jobs, with the UDFs run.sh installed): after ingest,
+# every log record is tagged with its insight and pattern and log_patterns holds the patterns --
+# the same values, row for row, as the worker gives on SQLite for the same requests, a user rule
+# of insight_rules included.
+RULE="INSERT INTO insight_rules (id, pattern, category, tags, summary) VALUES
+    (9001, 'card declined', 'payment', '[\"payment\",\"stripe\"]', 'A card was declined')"
+tagged() { # the query of the database (mdb or sqlite) -> 1 once every record is tagged
+    "$@" "SELECT (SELECT last_id FROM argus_jobs WHERE name = 'insights') = (SELECT max(id) FROM log_records)" 2>/dev/null
+}
+insight_rows() { # mdb or sqlite command: the tags and the patterns, text as hex
+    "$@" "SELECT id, coalesce(pattern_id, 'NULL'), hex(coalesce(insight, 'NULL')) FROM log_records ORDER BY id"
+    "$@" "SELECT pattern_id, hex(template), count, first_seen_ns, last_seen_ns, hex(services),
+        coalesce(category, 'NULL') FROM log_patterns ORDER BY pattern_id"
+}
+INS_REQS="/v1/logs application/json tests/fixtures/logs.json
+/v1/logs application/x-protobuf tests/fixtures/hand/logs_basic.pb
+/v1/logs application/x-protobuf tests/fixtures/logs.pb"
+for backend in mariadb sqlite; do
+    if [ $backend = mariadb ]; then
+        url="mysql://root@127.0.0.1:$PORT/argus_insights" db=(mdb -N -B argus_insights -e)
+    else
+        url="sqlite:$WORK/insights.db" db=(sqlite3 -separator '	' "$WORK/insights.db")
+    fi
+    start_server "$url" --insight-worker on --insight-interval-ms 50 ||
+        fail mysql/backend/insights-$backend "argus-server did not start"
+    "${db[@]}" "$RULE"
+    codes=""
+    while read -r path type file; do codes="$codes $(post "$path" "$type" "$file")"; done <<<"$INS_REQS"
+    for _ in $(seq 200); do
+        [ "$(tagged "${db[@]}")" = 1 ] && break
+        sleep 0.1
+    done
+    stop_server
+    insight_rows "${db[@]}" >"$WORK/insights.$backend" 2>&1
+    echo "$codes" >>"$WORK/insights.$backend"
+done
+n=$(mdb -N -B argus_insights -e "SELECT count(*) FROM log_records WHERE pattern_id IS NOT NULL")
+p=$(mdb -N -B argus_insights -e "SELECT count(*), sum(category = 'payment') FROM log_patterns")
+if cmp -s "$WORK/insights.mariadb" "$WORK/insights.sqlite" && [ "$n" -gt 0 ] && [ "${p%%	*}" -gt 0 ] &&
+    [ "${p##*	}" -ge 1 ] && grep -q "^ 200 200 200$" "$WORK/insights.mariadb"; then
+    pass "mysql/backend/insight-worker-same-as-sqlite ($n records tagged, ${p%%	*} patterns)"
+else
+    fail mysql/backend/insight-worker-same-as-sqlite "expected the SQLite worker's tags and patterns (with a 'payment' pattern from the user rule), got $n tagged, patterns '$p': $(diff "$WORK/insights.sqlite" "$WORK/insights.mariadb" | head -4 | cut -c1-300)"
+fi
 
 # A small max_allowed_packet (1 MiB): a 1.2 MB request goes in slices; a single row bigger than
 # half the packet is refused with a clear message instead of losing the connection.

@@ -86,6 +86,9 @@ if [ -x "$BUILD/argus-server" ]; then
 else
     fail mysql/backend "$BUILD/argus-server was not built"
 fi
+# The API's operation and pattern rollups (perf; sql/mysql/004_api_rollups.sql).
+[ -x "$BUILD/argus-server" ] &&
+    MARIADB_PORT=$MARIADB_PORT MARIADB_SOCK=$MARIADB_SOCK tests/mysql/api_rollups.sh "$BUILD"
 
 # MariaDB killed and restarted under load (its own private server).
 tests/mysql/faults.sh "$BUILD"

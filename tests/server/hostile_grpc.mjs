@@ -66,6 +66,11 @@ await guard('hostile-grpc/idle-fd-limit', async () => {
   check('hostile-grpc/idle-healthz-within-1s', 200, h.status);
   const rd = await timedGet(`${srv.apiUrl}/readyz`);
   checkTrue('hostile-grpc/idle-readyz-within-1s', rd.status === 200 || rd.status === 503, 'an answer within 1 s', rd.status);
+  const sys = await fetch(`${srv.apiUrl}/api/system`).then((x) => x.json());
+  const metrics = await fetch(`${srv.apiUrl}/metrics`).then((x) => x.text());
+  const metric = Number((metrics.match(/^argus_grpc_refused_total (\d+)$/m) || [])[1]);
+  checkTrue('hostile-grpc/idle-refusals-in-system-and-metrics', sys.grpc.refused >= 900 && metric === sys.grpc.refused,
+    'grpc.refused >= 900 in /api/system and the same argus_grpc_refused_total', `${sys.grpc.refused} / ${metric}`);
   const during = await grpcExport(srv, 'hostile-grpc-during');
   check('hostile-grpc/idle-export-from-other-address', 0, during.code);
   attack.destroy();

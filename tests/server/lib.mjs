@@ -21,6 +21,16 @@ process.on('exit', () => {
 });
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => process.exit(1));
 
+// ---- MariaDB mode ---------------------------------------------------------------------------
+// With ARGUS_TEST_MYSQL_URL=mysql://root@127.0.0.1:PORT and ARGUS_TEST_MYSQL_SOCKET=/path/sock (a
+// private MariaDB with sql/mysql/install.sql's functions, as tests/mysql/run.sh starts it), every
+// server started here stores in a fresh database of that MariaDB instead of a SQLite file, and
+// sql() queries it with the mariadb client. Suites that run on both read `dialect`.
+export const MYSQL = process.env.ARGUS_TEST_MYSQL_URL
+  ? { url: process.env.ARGUS_TEST_MYSQL_URL, socket: process.env.ARGUS_TEST_MYSQL_SOCKET } : null;
+export const dialect = MYSQL ? 'mysql' : 'sqlite';
+let mysqlDbs = 0;
+
 // ---- TAP ------------------------------------------------------------------------------------
 let failures = 0;
 export function ok(name) {
@@ -72,9 +82,14 @@ export async function startServer(build, env = {}, opts = {}) {
   const dir = opts.dir || tempDir('server');
   const bin = path.resolve(build, 'argus-server');
   const logFile = path.join(dir, `server-${Date.now()}.log`);
+  // MariaDB mode: one database per data directory (a restart with opts.dir finds it again)
+  if (MYSQL && !fs.existsSync(path.join(dir, 'mysql-db'))) {
+    fs.writeFileSync(path.join(dir, 'mysql-db'), `argus_${process.pid}_${Date.now() % 100000000}_${++mysqlDbs}`);
+  }
+  const mysqlDb = MYSQL ? fs.readFileSync(path.join(dir, 'mysql-db'), 'utf8') : null;
   const fullEnv = {
     PATH: process.env.PATH,
-    ARGUS_DB: `sqlite:${path.join(dir, 'data', 'argus.db')}`,
+    ARGUS_DB: MYSQL ? `${MYSQL.url}/${mysqlDb}` : `sqlite:${path.join(dir, 'data', 'argus.db')}`,
     ARGUS_GRPC_LISTEN: '127.0.0.1:0',
     ARGUS_OTLP_HTTP_LISTEN: '127.0.0.1:0',
     ARGUS_HTTP_LISTEN: '127.0.0.1:0',
@@ -91,7 +106,7 @@ export async function startServer(build, env = {}, opts = {}) {
   const out = fs.createWriteStream(logFile);
   const srv = {
     proc, dir, logFile,
-    db: path.join(dir, 'data', 'argus.db'),
+    db: MYSQL ? { mysql: mysqlDb } : path.join(dir, 'data', 'argus.db'),
     exited: null,
     log: () => log,
   };
@@ -157,9 +172,30 @@ export async function killServer(srv) {
 // ---- database -------------------------------------------------------------------------------
 // Rows of a query as objects (sqlite3 -json); big integers should be selected CAST(x AS TEXT).
 export function sql(db, query) {
+  if (db && db.mysql) return mysqlRows(db.mysql, query);
   const r = spawnSync('sqlite3', ['-json', '-cmd', '.timeout 5000', db, query], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr}`);
   return r.stdout.trim() ? JSON.parse(r.stdout) : [];
+}
+// The same from MariaDB (tab-separated with a header): numbers that fit a double exactly come back
+// as numbers, as sqlite3 -json gives them; NULL as null.
+function mysqlRows(database, query) {
+  const r = spawnSync('mariadb', ['--no-defaults', '-uroot', '-S', MYSQL.socket, '-B', database, '-e', query],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`mariadb failed: ${r.stderr}`);
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  if (!lines.length) return [];
+  const unescape = (s) => s.replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', 0: '\0', '\\': '\\' })[c] ?? c);
+  const names = lines[0].split('\t');
+  return lines.slice(1).map((line) => {
+    const row = {};
+    line.split('\t').forEach((v, i) => {
+      if (v === 'NULL') row[names[i]] = null;
+      else if (/^-?\d+(\.\d+)?$/.test(v) && Number.isSafeInteger(Math.trunc(Number(v)))) row[names[i]] = Number(v);
+      else row[names[i]] = unescape(v);
+    });
+    return row;
+  });
 }
 export function count(db, table, where = '1') {
   return sql(db, `SELECT count(*) AS n FROM ${table} WHERE ${where}`)[0].n;

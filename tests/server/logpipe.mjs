@@ -69,6 +69,8 @@ await guard('logpipe/unread-stderr', async () => {
     m = srv.log().match(/ warn log lines dropped count=(\d+)/);
   }
   checkTrue('logpipe/drop-reported', m && Number(m[1]) > 0, 'a "log lines dropped count=N" line with N > 0', m ? m[0] : 'none');
+  const sys = await fetch(`${srv.apiUrl}/api/system`).then((x) => x.json());
+  checkTrue('logpipe/drops-in-api-system', m && sys.log.dropped >= Number(m[1]), `log.dropped >= ${m && m[1]} in /api/system`, sys.log.dropped);
   check('logpipe/clean-exit', { code: 0, signal: null }, await stopServer(srv));
   const stats = [...srv.log().matchAll(/ stats .*log_dropped=(\d+)/g)].map((x) => Number(x[1])).pop();
   checkTrue('logpipe/stats-count-drops', stats > 0 && m && stats >= Number(m[1]), `log_dropped >= ${m && m[1]} in the last stats line`, stats);

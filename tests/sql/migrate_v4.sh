@@ -79,11 +79,19 @@ SELECT 'v4-version', (SELECT max(version) FROM argus_migrations) = 4 AND (SELECT
 SELECT 'v4-has-data', (SELECT count(*) FROM spans) > 400 AND (SELECT count(*) FROM logs) > 300
        AND (SELECT count(*) FROM logs WHERE insight IS NOT NULL) > 10;
 SELECT 'v4-fts-finds', (SELECT wombatville > 100 AND refused > 10 FROM test_v4_fts);
-SELECT 'migrate-to-latest', argus_migrate() = 7;
+SELECT 'migrate-to-latest', argus_migrate() = 8;
 SELECT 'migrations-row', (SELECT group_concat(version || ':' || name, ',') FROM argus_migrations)
-       = '1:001_init.sql,2:002_span_rollups.sql,3:003_insights.sql,4:004_jobs.sql,5:005_resources.sql,6:006_ingest_requests.sql,7:007_log_rollups.sql';
-SELECT 'migrate-again-no-op', argus_migrate() = 7 AND (SELECT count(*) FROM argus_migrations) = 7;
+       = '1:001_init.sql,2:002_span_rollups.sql,3:003_insights.sql,4:004_jobs.sql,5:005_resources.sql,6:006_ingest_requests.sql,7:007_log_rollups.sql,8:008_api_rollups.sql';
+SELECT 'migrate-again-no-op', argus_migrate() = 8 AND (SELECT count(*) FROM argus_migrations) = 8;
 SELECT 'log-rollups-from-v4', (SELECT sum(count) FROM log_rollups) = (SELECT count(*) FROM log_records);
+SELECT 'operation-rollups-from-v4',
+       (SELECT sum(spans) FROM span_operation_rollups) = (SELECT count(*) FROM span_records)
+       AND (SELECT sum(errors) FROM span_operation_rollups) = (SELECT count(*) FROM span_records WHERE status_code = 2)
+       AND (SELECT sum(requests) FROM span_operation_rollups)
+           = (SELECT count(*) FROM span_records WHERE kind IN (2, 5) OR parent_span_id IS NULL);
+SELECT 'pattern-rollups-from-v4', (SELECT sum(count) FROM log_pattern_rollups)
+       = (SELECT count(*) FROM log_records WHERE pattern_id IS NOT NULL)
+       AND (SELECT count(*) FROM log_records WHERE pattern_id IS NOT NULL) > 10;
 SELECT 'spans-is-view', (SELECT type FROM sqlite_schema WHERE name = 'spans') = 'view'
        AND (SELECT type FROM sqlite_schema WHERE name = 'logs') = 'view';
 SELECT 'span-count', (SELECT count(*) FROM spans) = (SELECT count(*) FROM test_v4_spans)

@@ -117,7 +117,8 @@ export interface TraceSummary {
 }
 export interface TracePage {
   traces: TraceSummary[];
-  total: number;
+  total: number; // at most 10000: total_capped says there are more
+  total_capped: boolean;
   next_cursor: string | null;
 }
 export interface SpanEvent {

@@ -140,7 +140,7 @@ export default function TracesPage() {
       </div>
       <div className="panel">
         <div className="panel-title">
-          <span data-testid="traces-total">{traces.data ? `${formatCount(traces.data.total)} traces` : 'Traces'}</span>
+          <span data-testid="traces-total">{traces.data ? `${formatCount(traces.data.total)}${traces.data.total_capped ? '+' : ''} traces` : 'Traces'}</span>
           <Space>
             <Button size="small" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))} data-testid="prev-page">
               Newer

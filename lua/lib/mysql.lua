@@ -1,0 +1,401 @@
+-- The MariaDB / MySQL form of the shipped routes' SQL (lib.mysql). A handler parses and checks
+-- its parameters once, then, where the SQL differs between the backends, asks db.dialect:
+--   if db.dialect == "mysql" then return lib.mysql.services(s, e) end
+--   return db.json([[ ...the SQLite form... ]], s, e)
+-- Each function here takes the values the SQLite form binds and runs the same query in MariaDB's
+-- words: JSON_OBJECT / JSON_ARRAYAGG(... ORDER BY ...) instead of json_object / json_group_array
+-- over an ordered subquery, JSON_EXTRACT(x, '$') where SQLite says json(x) (MariaDB nests a
+-- value as JSON only when it comes from a JSON function), DIV for integer division, CAST(... AS
+-- CHAR / SIGNED / DOUBLE), a recursive CTE for bucket_series(), waterfall_json() + JSON_TABLE for
+-- trace_waterfall(), JSON_TABLE / JSON_CONTAINS for json_each(), and FULLTEXT MATCH ... AGAINST
+-- (boolean mode) for FTS5. ?NNN placeholders work as in SQLite (the read driver numbers them).
+-- Answers are the same documents as from SQLite (docs/mysql.md lists what differs).
+local M = {}
+-- lib.params / lib.logs may load after this file: look them up when used.
+local P = setmetatable({}, {__index = function(_, k) return lib.params[k] end})
+
+local MIN = "60000000000"
+
+-- json(x) of SQLite: x (JSON text) nested as JSON, not as a string.
+local function J(x) return "JSON_EXTRACT(" .. x .. ", '$')" end
+M.J = J
+
+-- [] instead of NULL for an aggregate over no rows.
+local function arr(x) return "coalesce(" .. x .. ", JSON_ARRAY())" end
+
+-- The record as docs/api.md shows it (alias l for log_records).
+M.LOG_JSON_SQL = [[JSON_OBJECT(
+  'id', l.id,
+  'time_unix_nano', CAST(l.time_unix_nano AS CHAR),
+  'observed_time_unix_nano', CAST(l.observed_time_unix_nano AS CHAR),
+  'severity_number', l.severity_number,
+  'severity_text', l.severity_text,
+  'service', l.service_name,
+  'body', JSON_EXTRACT(CASE WHEN l.body_type IN ('kvlist', 'array') AND JSON_VALID(l.body) THEN l.body
+                            ELSE JSON_QUOTE(l.body) END, '$'),
+  'attributes', JSON_EXTRACT(l.attributes, '$'),
+  'resource', JSON_EXTRACT(coalesce((SELECT r.attributes FROM resources r WHERE r.id = l.resource_id), '{}'), '$'),
+  'trace_id', l.trace_id,
+  'span_id', l.span_id,
+  'scope', JSON_OBJECT('name', l.scope_name, 'version', l.scope_version),
+  'insight', JSON_EXTRACT(CASE WHEN JSON_VALID(l.insight) THEN l.insight END, '$'),
+  'pattern_id', l.pattern_id)]]
+
+-- Rows t of the buckets of [start, end) of width step (bucket_series of SQLite); a, b, w are the
+-- placeholders of start, end and width, e.g. "?2", "?3", "?1".
+local function buckets_cte(a, b, w)
+  return "b (t) AS (SELECT time_bucket(" .. a .. ", " .. w .. ") UNION ALL SELECT t + " .. w ..
+         " FROM b WHERE t + " .. w .. " < " .. b .. ")"
+end
+
+-- ---- log search ---------------------------------------------------------------------------
+
+-- A full-text term as a boolean-mode search string: a phrase, or a word with a trailing *.
+-- InnoDB's parser splits words at what is not a letter, digit or '_', as FTS5's unicode61 does.
+function M.fts_string(text, prefix)
+  if prefix then
+    if not text:match("^[%w_]+$") then
+      P.bad("q", "a prefix search (word*) takes letters, digits and '_' only on MariaDB/MySQL, got '" ..
+            text .. "*'")
+    end
+    return text .. "*"
+  end
+  return '"' .. text:gsub('"', " ") .. '"'
+end
+
+-- SQL condition: the record's body holds the terms of a boolean-mode search string (one ?).
+M.FTS_SQL = "MATCH (l.body) AGAINST (? IN BOOLEAN MODE)"
+-- SQL: a JSON value at a bound path, as text (numbers as written, true as 1), one ? each.
+function M.json_text(col) return "JSON_VALUE(" .. col .. ", ?)" end
+
+function M.logs_search(f, args)
+  return db.json([[
+    WITH page AS (
+      SELECT l.id, l.time_unix_nano, ]] .. M.LOG_JSON_SQL .. [[ AS j
+      FROM log_records l WHERE ]] .. f .. [[
+      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?)
+    SELECT JSON_OBJECT(
+      'logs', ]] .. arr([[(SELECT JSON_ARRAYAGG(j ORDER BY time_unix_nano DESC, id DESC) FROM
+                 (SELECT j, time_unix_nano, id FROM page ORDER BY time_unix_nano DESC, id DESC LIMIT ?) x)]]) .. [[,
+      'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
+                       (SELECT CONCAT(time_unix_nano, '.', id) FROM page
+                        ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END)]],
+    table.unpack(args))
+end
+
+local ZERO_COUNTS = [['{"TRACE": 0, "DEBUG": 0, "INFO": 0, "WARN": 0, "ERROR": 0, "FATAL": 0, "UNSPECIFIED": 0}']]
+
+-- Histogram from log_rollups; binds as the SQLite form: step, start, end, lo, hi, services...
+function M.histogram_rollups(svc_sql, ...)
+  return db.json([[
+    WITH RECURSIVE ]] .. buckets_cte("?2", "?3", "?1") .. [[,
+    c AS (SELECT time_bucket(minute_ns, ?1) AS bk, sum(count) AS total, ]] ..
+      P.severity_rollup_sql("severity", "count") .. [[ AS counts
+          FROM log_rollups WHERE minute_ns >= ?2 DIV ]] .. MIN .. " * " .. MIN .. [[ AND minute_ns < ?3
+            AND severity BETWEEN (CASE WHEN ?4 = 0 THEN 0 ELSE (?4 - 1) DIV 4 * 4 + 1 END) AND ?5
+            ]] .. svc_sql .. [[ GROUP BY bk)
+    SELECT JSON_OBJECT('step_ms', ?1 DIV 1000000, 'buckets', JSON_ARRAYAGG(JSON_OBJECT(
+      'start_ms', b.t DIV 1000000,
+      'total', coalesce(c.total, 0),
+      'counts', JSON_EXTRACT(coalesce(c.counts, ]] .. ZERO_COUNTS .. [[), '$')) ORDER BY b.t))
+    FROM b LEFT JOIN c ON c.bk = b.t]], ...)
+end
+
+-- Histogram from the records (any filter); binds: step, start, end, the filter's values.
+function M.histogram_records(where, ...)
+  return db.json([[
+    WITH RECURSIVE ]] .. buckets_cte("?2", "?3", "?1") .. [[,
+    c AS (SELECT time_bucket(l.time_unix_nano, ?1) AS bk, count(*) AS total, ]] ..
+      P.severity_counts_sql("l.severity_number") .. [[ AS counts
+          FROM log_records l WHERE ]] .. where .. [[ GROUP BY bk)
+    SELECT JSON_OBJECT('step_ms', ?1 DIV 1000000, 'buckets', JSON_ARRAYAGG(JSON_OBJECT(
+      'start_ms', b.t DIV 1000000,
+      'total', coalesce(c.total, 0),
+      'counts', JSON_EXTRACT(coalesce(c.counts, ]] .. ZERO_COUNTS .. [[), '$')) ORDER BY b.t))
+    FROM b LEFT JOIN c ON c.bk = b.t]], ...)
+end
+
+-- Records around one (col is l.service_name or l.trace_id); binds: key, time, id, before, after.
+function M.logs_context(col, ...)
+  return db.json([[
+    SELECT JSON_OBJECT(
+      'before', ]] .. arr([[(SELECT JSON_ARRAYAGG(j ORDER BY t, id) FROM (
+                   SELECT l.time_unix_nano AS t, l.id, ]] .. M.LOG_JSON_SQL .. [[ AS j
+                   FROM log_records l WHERE ]] .. col .. [[ = ?1 AND (l.time_unix_nano, l.id) < (?2, ?3)
+                   ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?4) x)]]) .. [[,
+      'log', (SELECT ]] .. M.LOG_JSON_SQL .. [[ FROM log_records l WHERE l.id = ?3),
+      'after', ]] .. arr([[(SELECT JSON_ARRAYAGG(j ORDER BY t, id) FROM (
+                   SELECT l.time_unix_nano AS t, l.id, ]] .. M.LOG_JSON_SQL .. [[ AS j
+                   FROM log_records l WHERE ]] .. col .. [[ = ?1 AND (l.time_unix_nano, l.id) > (?2, ?3)
+                   ORDER BY l.time_unix_nano, l.id LIMIT ?5) x)]]) .. ")", ...)
+end
+
+-- Patterns of a range; binds: start, end, service (NULL: all), limit.
+function M.logs_patterns(...)
+  return db.json([[
+    WITH counts AS (
+      SELECT l.pattern_id, count(*) AS n, min(l.time_unix_nano) AS first_ns,
+             max(l.time_unix_nano) AS last_ns, max(l.id) AS example_id
+      FROM log_records l
+      WHERE l.time_unix_nano >= ?1 AND l.time_unix_nano < ?2 AND l.pattern_id IS NOT NULL
+        AND (?3 IS NULL OR l.service_name = ?3)
+      GROUP BY l.pattern_id ORDER BY n DESC, l.pattern_id LIMIT ?4)
+    SELECT JSON_OBJECT('patterns', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+      'pattern_id', c.pattern_id, 'template', p.template, 'count', c.n,
+      'first_ns', CAST(c.first_ns AS CHAR), 'last_ns', CAST(c.last_ns AS CHAR),
+      'example', (SELECT body FROM log_records WHERE id = c.example_id),
+      'insight', p.category, 'services', JSON_EXTRACT(p.services, '$')) ORDER BY c.n DESC, c.pattern_id)
+      FROM counts c JOIN log_patterns p ON p.pattern_id = c.pattern_id)]]) .. ")", ...)
+end
+
+-- ---- services and dashboard ---------------------------------------------------------------
+
+local function minutes(a, b)
+  return "minute_ns >= " .. a .. " DIV " .. MIN .. " * " .. MIN .. " AND minute_ns < " .. b
+end
+
+function M.services(s, e)
+  return db.json([[
+    WITH r AS (
+      SELECT service_name, sum(requests) AS requests, sum(errors) AS errors,
+             sketch_quantile(sketch_merge(duration_sketch), 0.95) AS p95
+      FROM span_rollups WHERE ]] .. minutes("?1", "?2") .. [[ GROUP BY service_name),
+    lg AS (SELECT service_name, sum(count) AS logs FROM log_rollups
+           WHERE ]] .. minutes("?1", "?2") .. [[ GROUP BY service_name),
+    names AS (SELECT service_name FROM r UNION SELECT service_name FROM lg)
+    SELECT JSON_OBJECT('services', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+      'service', n.service_name,
+      'requests', coalesce(r.requests, 0),
+      'errors', coalesce(r.errors, 0),
+      'error_rate', CASE WHEN coalesce(r.requests, 0) > 0 THEN CAST(r.errors AS DOUBLE) / r.requests ELSE 0 END,
+      'p95_ns', CAST(round(r.p95) AS SIGNED),
+      'logs', coalesce(lg.logs, 0)) ORDER BY n.service_name)
+      FROM names n LEFT JOIN r ON r.service_name = n.service_name
+      LEFT JOIN lg ON lg.service_name = n.service_name)]]) .. ")", s, e)
+end
+
+-- Operations of a service; binds: start, end, service, limit.
+function M.operations(range_sql, ...)
+  return db.json([[
+    SELECT JSON_OBJECT('operations', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+      'name', name, 'spans', n, 'errors', errs) ORDER BY n DESC, name)
+      FROM (SELECT name, count(*) AS n, sum(status_code = 2) AS errs FROM span_records s
+            WHERE s.service_name = ?3 AND ]] .. range_sql .. [[
+            GROUP BY name ORDER BY n DESC, name LIMIT ?4) o)]]) .. ")", ...)
+end
+
+-- One period's figures; binds a (start), b (end), svc (NULL = all).
+local function period(a, b, svc)
+  local where = minutes(a, b) .. " AND (" .. svc .. " IS NULL OR service_name = " .. svc .. ")"
+  return [[
+  (SELECT JSON_OBJECT(
+     'requests', coalesce(sum(requests), 0),
+     'errors', coalesce(sum(errors), 0),
+     'error_rate', CASE WHEN sum(requests) > 0 THEN CAST(sum(errors) AS DOUBLE) / sum(requests) ELSE 0 END,
+     'p50_ns', CAST(round(sketch_quantile(sketch_merge(duration_sketch), 0.5)) AS SIGNED),
+     'p95_ns', CAST(round(sketch_quantile(sketch_merge(duration_sketch), 0.95)) AS SIGNED),
+     'p99_ns', CAST(round(sketch_quantile(sketch_merge(duration_sketch), 0.99)) AS SIGNED),
+     'logs', (SELECT ]] .. P.severity_rollup_sql("severity", "count") .. [[ FROM log_rollups
+              WHERE ]] .. where .. [[))
+   FROM span_rollups WHERE ]] .. where .. ")"
+end
+
+-- binds: start, end, service, start of the previous period
+function M.summary(...)
+  return db.json("SELECT JSON_OBJECT('current', " .. period("?1", "?2", "?3") .. ", 'previous', " ..
+                 period("?4", "?1", "?3") .. ")", ...)
+end
+
+-- binds: start, end, step, by service (1/0), service
+function M.timeseries(...)
+  local logs, lcols = {}, {}
+  for i, sev in ipairs(P.SEVERITIES) do
+    logs[#logs + 1] = string.format(
+      "'%s', (SELECT JSON_ARRAYAGG(coalesce(lb.`%s`, 0) ORDER BY b.t) FROM b LEFT JOIN lb ON lb.t = b.t)",
+      sev, sev)
+    lcols[#lcols + 1] = string.format("sum(CASE WHEN severity = %d THEN count END) AS `%s`",
+                                      i == 7 and 0 or (i - 1) * 4 + 1, sev)
+  end
+  return db.json([[
+    WITH RECURSIVE ]] .. buckets_cte("?1", "?2", "?3") .. [[,
+    a AS (SELECT CASE WHEN ?4 THEN service_name END AS svc, time_bucket(minute_ns, ?3) AS t,
+                 sum(requests) AS rq, sum(errors) AS er, sketch_merge(duration_sketch) AS sk
+          FROM span_rollups
+          WHERE ]] .. minutes("?1", "?2") .. [[ AND (?5 IS NULL OR service_name = ?5)
+          GROUP BY 1, 2),
+    s AS (SELECT DISTINCT svc FROM a WHERE ?4 UNION ALL SELECT NULL FROM DUAL WHERE NOT ?4),
+    cell AS (SELECT s.svc, b.t, coalesce(a.rq, 0) AS rq, coalesce(a.er, 0) AS er,
+                    CAST(round(sketch_quantile(a.sk, 0.5)) AS SIGNED) AS p50,
+                    CAST(round(sketch_quantile(a.sk, 0.95)) AS SIGNED) AS p95,
+                    CAST(round(sketch_quantile(a.sk, 0.99)) AS SIGNED) AS p99
+             FROM s CROSS JOIN b LEFT JOIN a ON a.t = b.t AND a.svc <=> s.svc),
+    series AS (SELECT svc, JSON_ARRAYAGG(rq ORDER BY t) AS rq, JSON_ARRAYAGG(er ORDER BY t) AS er,
+                      JSON_ARRAYAGG(p50 ORDER BY t) AS p50, JSON_ARRAYAGG(p95 ORDER BY t) AS p95,
+                      JSON_ARRAYAGG(p99 ORDER BY t) AS p99
+               FROM cell GROUP BY svc),
+    lb AS (SELECT time_bucket(minute_ns, ?3) AS t, ]] .. table.concat(lcols, ", ") .. [[
+           FROM log_rollups WHERE ]] .. minutes("?1", "?2") .. [[
+             AND (?5 IS NULL OR service_name = ?5) GROUP BY 1)
+    SELECT JSON_OBJECT(
+      'step_ms', ?3 DIV 1000000,
+      'buckets', (SELECT JSON_ARRAYAGG(t DIV 1000000 ORDER BY t) FROM b),
+      'series', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT('service', svc,
+                  'requests', JSON_EXTRACT(rq, '$'), 'errors', JSON_EXTRACT(er, '$'),
+                  'p50_ns', JSON_EXTRACT(p50, '$'), 'p95_ns', JSON_EXTRACT(p95, '$'),
+                  'p99_ns', JSON_EXTRACT(p99, '$')) ORDER BY svc) FROM series)]]) .. [[,
+      'logs', JSON_OBJECT(]] .. table.concat(logs, ", ") .. "))", ...)
+end
+
+-- binds: start, end, limit. MariaDB refuses an aggregate inside another's argument: each
+-- service's operations are put together first (opj), then joined.
+function M.top_failing(range_sql, ...)
+  local rate = "CAST(errs AS DOUBLE) / n"
+  return db.json([[
+    WITH svc AS (
+      SELECT service_name, sum(requests) AS rq, sum(errors) AS er FROM span_rollups
+      WHERE ]] .. minutes("?1", "?2") .. [[
+      GROUP BY service_name HAVING sum(errors) > 0
+      ORDER BY sum(errors) DESC, CAST(sum(errors) AS DOUBLE) / sum(requests) DESC, service_name LIMIT ?3),
+    ops AS (
+      SELECT service_name, name, n, errs,
+             ROW_NUMBER() OVER (PARTITION BY service_name ORDER BY errs DESC, ]] .. rate .. [[ DESC, name) AS rk
+      FROM (SELECT s.service_name, s.name, count(*) AS n, sum(s.status_code = 2) AS errs
+            FROM span_records s
+            WHERE s.service_name IN (SELECT service_name FROM svc) AND ]] .. range_sql .. [[
+              AND (s.kind IN (2, 5) OR s.parent_span_id IS NULL)
+            GROUP BY s.service_name, s.name HAVING errs > 0) x),
+    opj AS (
+      SELECT service_name, JSON_ARRAYAGG(JSON_OBJECT('name', name, 'requests', n, 'errors', errs,
+               'error_rate', ]] .. rate .. [[) ORDER BY rk) AS list
+      FROM ops WHERE rk <= 5 GROUP BY service_name)
+    SELECT JSON_OBJECT('services', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+      'service', v.service_name, 'requests', v.rq, 'errors', v.er,
+      'error_rate', CASE WHEN v.rq > 0 THEN CAST(v.er AS DOUBLE) / v.rq ELSE 0 END,
+      'operations', JSON_EXTRACT(coalesce(opj.list, '[]'), '$'))
+      ORDER BY v.er DESC, CAST(v.er AS DOUBLE) / v.rq DESC, v.service_name)
+      FROM svc v LEFT JOIN opj ON opj.service_name = v.service_name)]]) .. ")", ...)
+end
+
+-- ---- traces -------------------------------------------------------------------------------
+
+-- SQL condition: the trace (alias t) involves service ? (its services JSON array holds it).
+M.TRACE_SERVICE_SQL = "JSON_CONTAINS(t.services, JSON_QUOTE(?))"
+
+-- The traces list; the arguments of the SQLite form.
+function M.traces(page_sql, filter, col, dir, ...)
+  return db.json([[
+    WITH page AS (
+      SELECT t.trace_id, ]] .. col .. [[ AS k, JSON_OBJECT(
+        'trace_id', t.trace_id, 'root_service', t.root_service_name, 'root_name', t.root_name,
+        'start_ns', CAST(t.start_time_unix_nano AS CHAR), 'duration_ns', t.duration_ns,
+        'span_count', t.span_count, 'error_count', t.error_count,
+        'services', JSON_EXTRACT(t.services, '$')) AS j
+      FROM traces t WHERE ]] .. page_sql .. [[ ORDER BY ]] .. col .. " " .. dir .. ", t.trace_id " .. dir .. [[ LIMIT ?)
+    SELECT JSON_OBJECT(
+      'traces', ]] .. arr([[(SELECT JSON_ARRAYAGG(j ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[) FROM
+                  (SELECT j, k, trace_id FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[ LIMIT ?) x)]]) .. [[,
+      'total', (SELECT count(*) FROM traces t WHERE ]] .. filter .. [[),
+      'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
+        (SELECT CONCAT(k, '.', trace_id) FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir ..
+        [[ LIMIT 1 OFFSET ?) END)]], ...)
+end
+
+local KIND = "CASE s.kind WHEN 1 THEN 'INTERNAL' WHEN 2 THEN 'SERVER' WHEN 3 THEN 'CLIENT' " ..
+             "WHEN 4 THEN 'PRODUCER' WHEN 5 THEN 'CONSUMER' ELSE 'UNSPECIFIED' END"
+local STATUS = "CASE s.status_code WHEN 1 THEN 'OK' WHEN 2 THEN 'ERROR' ELSE 'UNSET' END"
+
+-- The head of one trace's document; binds: trace id.
+M.TRACE_HEAD_SQL = [[
+  SELECT JSON_OBJECT(
+    'trace_id', t.trace_id, 'start_ns', CAST(t.start_time_unix_nano AS CHAR),
+    'duration_ns', t.duration_ns, 'services', JSON_EXTRACT(t.services, '$'),
+    'log_count', (SELECT count(*) FROM log_records WHERE trace_id = ?1))
+  FROM traces t WHERE t.trace_id = ?1]]
+
+-- The spans of trace ?1 in waterfall order (waterfall_json() made rows by JSON_TABLE), with
+-- what the waterfall computes.
+M.TRACE_WATERFALL_SQL = [[
+  SELECT w.span_id, w.depth, w.offset_ns, w.duration_ns, w.self_ns, w.is_critical, w.is_orphan
+  FROM (SELECT CONVERT(waterfall_json(span_id, parent_span_id, start_time_unix_nano,
+                 end_time_unix_nano, kind, status_code, name, service_name) USING utf8mb4) AS wj
+        FROM span_records WHERE trace_id = ?1) x,
+       JSON_TABLE(x.wj, '$[*]' COLUMNS (pos FOR ORDINALITY, span_id VARCHAR(64) PATH '$.span_id',
+         depth BIGINT PATH '$.depth', offset_ns BIGINT PATH '$.offset_ns',
+         duration_ns BIGINT PATH '$.duration_ns', self_ns BIGINT PATH '$.self_ns',
+         is_critical INT PATH '$.is_critical', is_orphan INT PATH '$.is_orphan')) w
+  ORDER BY w.pos]]
+
+-- Each span of trace ?1 as JSON, without the waterfall's fields (span_id to find it).
+M.TRACE_SPAN_JSON_SQL = [[
+  SELECT s.span_id, JSON_OBJECT(
+    'parent_span_id', s.parent_span_id, 'name', s.name, 'service', s.service_name,
+    'kind', ]] .. KIND .. [[, 'start_ns', CAST(s.start_time_unix_nano AS CHAR),
+    'status_code', ]] .. STATUS .. [[, 'status_message', s.status_message,
+    'attributes', JSON_EXTRACT(s.attributes, '$'),
+    'events', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+                'time_unix_nano', e.time_unix_nano, 'name', e.name,
+                'attributes', JSON_EXTRACT(coalesce(e.attributes, '{}'), '$')) ORDER BY e.n)
+              FROM JSON_TABLE(s.events, '$[*]' COLUMNS (n FOR ORDINALITY,
+                time_unix_nano VARCHAR(20) PATH '$.time_unix_nano', name LONGTEXT PATH '$.name',
+                attributes JSON PATH '$.attributes')) e)]]) .. [[,
+    'links', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+               'trace_id', k.trace_id, 'span_id', k.span_id,
+               'attributes', JSON_EXTRACT(coalesce(k.attributes, '{}'), '$')) ORDER BY k.n)
+             FROM JSON_TABLE(s.links, '$[*]' COLUMNS (n FOR ORDINALITY,
+               trace_id VARCHAR(64) PATH '$.trace_id', span_id VARCHAR(32) PATH '$.span_id',
+               attributes JSON PATH '$.attributes')) k)]]) .. [[,
+    'resource', JSON_EXTRACT(coalesce((SELECT r.attributes FROM resources r WHERE r.id = s.resource_id), '{}'), '$'),
+    'scope', JSON_OBJECT('name', s.scope_name, 'version', s.scope_version)) AS j
+  FROM span_records s WHERE s.trace_id = ?1 ORDER BY s.id]]
+
+-- The "spans" array of trace id's document, as SQLite's form gives it. The two parts are joined
+-- here by span_id: joined in SQL, MariaDB looked each of n spans up among the trace's n spans
+-- (span_records has no (trace_id, span_id) index), 10k spans took over 10 s.
+function M.trace_spans(id)
+  local byid = {}
+  for _, r in ipairs(db.rows(M.TRACE_SPAN_JSON_SQL, id)) do
+    local list = byid[r.span_id]
+    if list then list[#list + 1] = r.j else byid[r.span_id] = {r.j} end
+  end
+  local seen, parts = {}, {}
+  for i, w in ipairs(db.rows(M.TRACE_WATERFALL_SQL, id)) do
+    local k = (seen[w.span_id] or 0) + 1 -- a span stored twice: its copies in turn
+    seen[w.span_id] = k
+    local list = byid[w.span_id]
+    local j = list[k] or list[1]
+    parts[i] = string.format('{"span_id":%s,"depth":%d,"offset_ns":%d,"duration_ns":%d,' ..
+                             '"self_ns":%d,"critical":%s,"orphan":%s,', json.encode(w.span_id),
+                             w.depth, w.offset_ns, w.duration_ns, w.self_ns,
+                             w.is_critical == 1 and "true" or "false",
+                             w.is_orphan == 1 and "true" or "false") .. j:sub(2)
+  end
+  return parts
+end
+
+-- ---- system -------------------------------------------------------------------------------
+
+-- Row counts and the time span of the data, as the SQLite form's columns.
+M.FIGURES_SQL = [[
+  SELECT (SELECT count(*) FROM span_records) AS spans, (SELECT count(*) FROM log_records) AS logs,
+         (SELECT count(*) FROM traces) AS traces, (SELECT count(*) FROM resources) AS resources,
+         (SELECT count(*) FROM log_patterns) AS log_patterns,
+         LEAST(coalesce((SELECT min(start_time_unix_nano) FROM traces), 9223372036854775807),
+               coalesce((SELECT min(time_unix_nano) FROM log_records), 9223372036854775807)) AS oldest,
+         GREATEST(coalesce((SELECT max(end_time_unix_nano) FROM traces), -1),
+                  coalesce((SELECT max(time_unix_nano) FROM log_records), -1)) AS newest]]
+
+-- The database's size from information_schema: data + indexes of its tables, and per table.
+function M.database()
+  local rows = db.rows([[
+    SELECT table_name AS name, coalesce(data_length, 0) + coalesce(index_length, 0) AS bytes
+    FROM information_schema.tables
+    WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name]])
+  local total, tables = 0, {}
+  for _, r in ipairs(rows) do
+    total = total + r.bytes
+    tables[r.name] = r.bytes
+  end
+  return {name = db.value("SELECT DATABASE()"), size_bytes = total, tables = tables}
+end
+
+return M

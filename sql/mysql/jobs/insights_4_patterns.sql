@@ -1,0 +1,23 @@
+-- Merges the lines of (?1, ?2] into log_patterns, one row per pattern of the batch, as
+-- sql/sqlite/jobs/insights_4_patterns.sql does. category: the newest categorised line of the
+-- pattern in the batch, else the pattern keeps the one it had. VALUE(x) is the batch's value
+-- (MariaDB's spelling of VALUES(x) that also works inside a subquery).
+INSERT INTO log_patterns (pattern_id, template, count, first_seen_ns, last_seen_ns, services, category)
+SELECT l.pattern_id, CONVERT(log_template(min(l.body)) USING utf8mb4), count(*),
+       min(l.time_unix_nano), max(l.time_unix_nano),
+       CONVERT(json_group_set(l.service_name) USING utf8mb4),
+       (SELECT JSON_VALUE(c.insight, '$.category') FROM log_records c
+        WHERE c.pattern_id = l.pattern_id AND c.id > ?1 AND c.id <= ?2
+          AND JSON_VALUE(c.insight, '$.category') IS NOT NULL
+        ORDER BY c.time_unix_nano DESC, c.id DESC LIMIT 1)
+FROM log_records l
+WHERE l.id > ?1 AND l.id <= ?2 AND l.pattern_id IS NOT NULL
+GROUP BY l.pattern_id
+ON DUPLICATE KEY UPDATE
+    count = count + VALUE(count),
+    first_seen_ns = least(coalesce(first_seen_ns, VALUE(first_seen_ns)), VALUE(first_seen_ns)),
+    last_seen_ns = greatest(coalesce(last_seen_ns, VALUE(last_seen_ns)), VALUE(last_seen_ns)),
+    services = (SELECT CONVERT(json_group_set(j.v) USING utf8mb4)
+                FROM JSON_TABLE(JSON_MERGE_PRESERVE(services, VALUE(services)), '$[*]'
+                                COLUMNS (v LONGTEXT PATH '$')) j),
+    category = coalesce(VALUE(category), category)
