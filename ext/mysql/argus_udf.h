@@ -153,7 +153,15 @@ static inline void *argus_udf_state_of(argus_udf_init *initid)
 /* ---- results ------------------------------------------------------------------------------ */
 
 /* Argument i as text (argus_udf_text of argus_udf_arg): NULL for SQL NULL or a missing argument. */
-const char *argus_udf_text_arg(const argus_udf_args *a, unsigned i, char buf[40], size_t *n);
+static inline const char *argus_udf_text_arg(const argus_udf_args *a, unsigned i, char buf[40],
+                                             size_t *n)
+{
+    if (i >= a->arg_count) {
+        *n = 0;
+        return NULL;
+    }
+    return argus_udf_text(argus_udf_arg(a, i), buf, n);
+}
 
 /* Hands b's bytes to the server as the result, or reports ENOMEM when b failed. */
 char *argus_udf_result(argus_buf *b, unsigned long *length, char *is_null, char *error);

@@ -11,20 +11,21 @@ ARGUS_UDF_SCALAR(bucket_width)
 
 /* The integer arguments named names[0..n) as SQLite reads them: numbers (REAL truncated) or
  * numeric text; anything else is an error, not 0. 1 when all are there, 0 when one is NULL (the
- * result is NULL), -1 after reporting an error. */
-static int int_args(const argus_udf_args *args, const char *fn, const char *const *names,
-                    unsigned n, int64_t *out, char *error)
+ * result is NULL), -1 after reporting an error. n is at most 3. */
+static inline int int_args(const argus_udf_args *args, const char *fn, const char *const *names,
+                           unsigned n, int64_t *out, char *error)
 {
+    argus_udf_value v[3];
     for (unsigned i = 0; i < n; i++)
-        if (argus_udf_arg(args, i).type == ARGUS_UV_NULL)
+        if ((v[i] = argus_udf_arg(args, i)).type == ARGUS_UV_NULL)
             return 0;
     for (unsigned i = 0; i < n; i++) {
-        argus_udf_value v = argus_udf_numeric(argus_udf_arg(args, i));
-        if (v.type != ARGUS_UV_INT && v.type != ARGUS_UV_REAL) {
+        v[i] = argus_udf_numeric(v[i]);
+        if (v[i].type != ARGUS_UV_INT && v[i].type != ARGUS_UV_REAL) {
             argus_udf_failf(error, "%s: %s must be an integer", fn, names[i]);
             return -1;
         }
-        out[i] = argus_udf_int64(v);
+        out[i] = argus_udf_int64(v[i]);
     }
     return 1;
 }

@@ -346,11 +346,6 @@ char argus_udf_refuse(char *message, const char *fmt, ...)
 
 /* ---- results ------------------------------------------------------------------------------ */
 
-const char *argus_udf_text_arg(const argus_udf_args *a, unsigned i, char buf[40], size_t *n)
-{
-    return argus_udf_text(argus_udf_arg(a, i), buf, n);
-}
-
 char *argus_udf_result(argus_buf *b, unsigned long *length, char *is_null, char *error)
 {
     if (b->failed || !argus_buf_cstr(b)) {

@@ -10,13 +10,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 . tests/lib.sh
 . tests/mysql/mariadb.sh
-for exe in argus-server argus-loadgen; do
-    [ -x "$BUILD/$exe" ] || { fail mysql/faults/build "$BUILD/$exe was not built"; exit 0; }
-done
-if ! mariadb_start "$BUILD" 2>/dev/null; then
-    fail mysql/faults/mariadb "the private MariaDB did not start"
-    exit 0
-fi
+mariadb_suite_start faults "$BUILD" argus-server argus-loadgen || exit 0
 SERVER_PID=
 LOADGEN_PID=
 stop_all() {

@@ -21,6 +21,7 @@ mariadb_start() {
     local plugins
     plugins=$(cd "$1" && pwd)
     MARIADB_DIR=$(mktemp -d /tmp/argus-mariadb.XXXXXX)
+    mkdir -p "$MARIADB_DIR/tmp" # its temporary tables: nothing else cleans them up under it
     MARIADB_SOCK=$MARIADB_DIR/sock
     if ! mariadb-install-db --no-defaults --datadir="$MARIADB_DIR/data" --user="$(id -un)" \
         --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
@@ -40,6 +41,22 @@ mariadb_start() {
     return 1
 }
 
+# The start of a test suite with a private server of its own (needs tests/lib.sh): the programs
+# it runs are built in BUILD and the server started, or a failure is recorded under
+# mysql/SUITE/build or mysql/SUITE/mariadb and 1 returned (the suite then ends: `|| exit 0`).
+#   mariadb_suite_start faults "$BUILD" argus-server argus-loadgen || exit 0
+mariadb_suite_start() { # suite build program...
+    local suite=$1 build=$2 exe
+    shift 2
+    for exe in "$@"; do
+        [ -x "$build/$exe" ] || { fail "mysql/$suite/build" "$build/$exe was not built"; return 1; }
+    done
+    if ! mariadb_start "$build" 2>/dev/null; then
+        fail "mysql/$suite/mariadb" "the private MariaDB did not start"
+        return 1
+    fi
+}
+
 # Starts mariadbd on the existing data directory and MARIADB_PORT; 0 once it answers.
 mariadb_run() {
     mariadbd --no-defaults --user="$(id -un)" --datadir="$MARIADB_DIR/data" \
@@ -47,7 +64,8 @@ mariadb_run() {
         --bind-address=127.0.0.1 --skip-name-resolve --plugin-dir="$MARIADB_PLUGINS" \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size="${ARGUS_MARIADB_BUFFER_POOL:-64M}" \
-        --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" 2>>"$MARIADB_DIR/stderr.log" &
+        --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" --tmpdir="$MARIADB_DIR/tmp" \
+        2>>"$MARIADB_DIR/stderr.log" &
     MARIADB_PID=$!
     local i
     for i in $(seq 300); do

@@ -11,13 +11,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 . tests/lib.sh
 . tests/mysql/mariadb.sh
-for exe in argus-server argus-loadgen; do
-    [ -x "$BUILD/$exe" ] || { fail mysql/start-down/build "$BUILD/$exe was not built"; exit 0; }
-done
-if ! mariadb_start "$BUILD" 2>/dev/null; then
-    fail mysql/start-down/mariadb "the private MariaDB did not start"
-    exit 0
-fi
+mariadb_suite_start start-down "$BUILD" argus-server argus-loadgen || exit 0
 SERVER_PID=
 stop_all() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
