@@ -833,6 +833,35 @@ static int purge_step(sqlite_store *st, int which, const int64_t *before, unsign
     return res;
 }
 
+/* The rollup tables, each purged after its signal's rows, one step per chunk: whole (purge all)
+ * or the minutes that ended before the cut-off. Only span_rollups rows are counted (rollups). */
+static const struct {
+    argus_signal signal;
+    int all, older; /* Q_* */
+    int counted;
+} ROLLUP_PURGES[] = {
+    {ARGUS_SIGNAL_TRACES, Q_DEL_ROLLUPS, Q_DEL_OLD_ROLLUPS, 1},
+    {ARGUS_SIGNAL_LOGS, Q_DEL_LOG_ROLLUPS, Q_DEL_OLD_LOG_ROLLUPS, 0},         /* API, 007 */
+    {ARGUS_SIGNAL_TRACES, Q_DEL_OP_ROLLUPS, Q_DEL_OLD_OP_ROLLUPS, 0},         /* API, 008 */
+    {ARGUS_SIGNAL_LOGS, Q_DEL_PATTERN_ROLLUPS, Q_DEL_OLD_PATTERN_ROLLUPS, 0}, /* API, 008 */
+};
+
+/* sig: the signals' bits; before: NULL to purge everything. */
+static int purge_rollups(sqlite_store *st, unsigned sig, const int64_t *before, unsigned chunk,
+                         argus_purge_counts *add, int *more, char *msg, size_t msglen)
+{
+    int res = ARGUS_STORE_OK;
+    for (size_t i = 0; i < sizeof ROLLUP_PURGES / sizeof ROLLUP_PURGES[0]; i++) {
+        if (res != ARGUS_STORE_OK || *more)
+            break;
+        if ((sig >> ROLLUP_PURGES[i].signal) & 1)
+            res = purge_step(st, before ? ROLLUP_PURGES[i].older : ROLLUP_PURGES[i].all, before,
+                             chunk, ROLLUP_PURGES[i].counted ? &add->rollups : NULL, more, msg,
+                             msglen);
+    }
+    return res;
+}
+
 static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
                               argus_purge_counts *add, int *more, char *msg, size_t msglen)
 {
@@ -854,14 +883,8 @@ static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
             res = purge_step(st, Q_DEL_LOGS, NULL, chunk, &add->logs, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && traces)
             res = purge_step(st, Q_DEL_TRACES, NULL, chunk, &add->traces, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces)
-            res = purge_step(st, Q_DEL_ROLLUPS, NULL, chunk, &add->rollups, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && logs) /* log_rollups (API, migration 007) */
-            res = purge_step(st, Q_DEL_LOG_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces) /* operation rollups (API, migration 008) */
-            res = purge_step(st, Q_DEL_OP_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && logs) /* pattern rollups (API, migration 008) */
-            res = purge_step(st, Q_DEL_PATTERN_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more)
+            res = purge_rollups(st, sig, NULL, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs)
             res = purge_step(st, Q_DEL_PATTERNS, NULL, chunk, &add->patterns, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs) {
@@ -877,14 +900,8 @@ static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
             res = purge_old_traces(st, *b, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs)
             res = purge_old_logs(st, *b, chunk, add, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces)
-            res = purge_step(st, Q_DEL_OLD_ROLLUPS, b, chunk, &add->rollups, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && logs) /* log_rollups (API, migration 007) */
-            res = purge_step(st, Q_DEL_OLD_LOG_ROLLUPS, b, chunk, NULL, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces) /* operation rollups (API, migration 008) */
-            res = purge_step(st, Q_DEL_OLD_OP_ROLLUPS, b, chunk, NULL, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && logs) /* pattern rollups (API, migration 008) */
-            res = purge_step(st, Q_DEL_OLD_PATTERN_ROLLUPS, b, chunk, NULL, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more)
+            res = purge_rollups(st, sig, b, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && traces && logs)
             res = purge_step(st, Q_DEL_OLD_REQUESTS, b, chunk, &add->requests, more, msg, msglen);
     }
