@@ -4,7 +4,7 @@
 //   node tests/api/sandbox.mjs build
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, stopServer, check, checkTrue, guard, done, tempDir, sleep, ok } from '../server/lib.mjs';
+import { startServer, stopServer, check, checkTrue, guard, done, tempDir, sleep, ok, dialect } from '../server/lib.mjs';
 
 const build = process.argv[2] || 'build';
 const dir = tempDir('lua');
@@ -47,6 +47,16 @@ return {
   route("string-methods", function() return {upper = ("abc"):upper()} end),
   route("sql-write", function() return db.value("DELETE FROM log_records") end),
   route("sql-two", function() return db.value("SELECT 1; DELETE FROM log_records") end),
+  -- the read connection's settings, as docs/lua.md and docs/mysql.md describe them
+  route("session", function()
+    if db.dialect == "mysql" then
+      local r = db.row("SELECT @@session.tx_read_only AS read_only, @@session.max_statement_time AS limit_s, " ..
+                       "@@session.max_recursive_iterations AS recursion, ?1 + ?1 AS twice", 21)
+      r.dialect = db.dialect
+      return r
+    end
+    return {dialect = db.dialect, read_only = db.value("PRAGMA query_only"), twice = db.value("SELECT ?1 + ?1", 21)}
+  end),
 }
 `);
 // docs/lua.md's complete example, as the page shows it
@@ -82,6 +92,10 @@ await guard('sandbox/escapes', async () => {
     if (again.status !== 200) check(`sandbox/${name}-server-keeps-serving`, 200, again.status);
   }
   check('sandbox/no-file-written', false, fs.existsSync(marker));
+  const sorted = (o) => Object.fromEntries(Object.entries(o || {}).sort(([a], [b]) => (a < b ? -1 : 1)));
+  check('sandbox/read-session', sorted(dialect === 'mysql'
+    ? { dialect, read_only: 1, limit_s: 10, recursion: 4294967295, twice: 42 }
+    : { dialect, read_only: 1, twice: 42 }), sorted((await get('/api/x/session')).json));
   check('sandbox/shipped-routes-still-serve', 200, (await get('/api/services')).status);
   const r = await get('/api/x/metatable');
   check('sandbox/string-metatable-protected', 500, r.status);

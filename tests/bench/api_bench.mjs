@@ -3,11 +3,12 @@
 // (p50/p95 over repeated calls) and runs wrk -c 32 on /api/services and /api/traces.
 //   node tests/bench/api_bench.mjs build [spans]          # default 5,000,000 spans and as many logs
 //   ARGUS_BENCH_DIR=/var/tmp/bench node tests/bench/api_bench.mjs build 5000000   # keep the database
+// On MariaDB (tests/server/lib.mjs's ARGUS_TEST_MYSQL_URL): tests/mysql/api_bench.sh.
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, stopServer, post, tempDir } from '../server/lib.mjs';
+import { startServer, stopServer, post, tempDir, sql, MYSQL } from '../server/lib.mjs';
 
 const build = process.argv[2] || 'build';
 const total = Number(process.argv[3] || 5000000);
@@ -17,7 +18,7 @@ const env = { ARGUS_RETENTION: 'off', ARGUS_INSIGHT_WORKER: 'off' };
 let srv = await startServer(build, env, { dir });
 const log = (...a) => console.log(...a);
 
-const have = Number(spawnSync('sqlite3', [srv.db, 'SELECT count(*) FROM span_records'], { encoding: 'utf8' }).stdout.trim() || 0);
+const have = sql(srv.db, 'SELECT count(*) AS n FROM span_records')[0].n;
 if (have < total) {
   const per = 1000, workers = 4;
   const iterations = Math.ceil((total - have) / per / workers);
@@ -31,7 +32,7 @@ if (have < total) {
 
 // One trace of 10,000 spans (a random tree), sent as OTLP/JSON (once per database).
 const BIG = 'b16b16b16b16b16b16b16b16b16b16b1';
-if (spawnSync('sqlite3', [srv.db, `SELECT count(*) FROM span_records WHERE trace_id = '${BIG}'`], { encoding: 'utf8' }).stdout.trim() === '0') {
+if (sql(srv.db, `SELECT count(*) AS n FROM span_records WHERE trace_id = '${BIG}'`)[0].n === 0) {
   const now = BigInt(Date.now()) * 1000000n - 600000000000n;
   const spans = [];
   let seed = 7;
@@ -50,8 +51,11 @@ if (spawnSync('sqlite3', [srv.db, `SELECT count(*) FROM span_records WHERE trace
   const r = await post(`${srv.otlpUrl}/v1/traces`, body, { 'Content-Type': 'application/json' });
   if (r.status !== 200) log(`10k-span trace: ${r.status} ${r.text}`);
 }
-const counts = spawnSync('sqlite3', [srv.db, 'SELECT (SELECT count(*) FROM span_records), (SELECT count(*) FROM log_records), (SELECT count(*) FROM traces)'], { encoding: 'utf8' }).stdout.trim();
-log(`database: spans|logs|traces = ${counts}; ${(fs.statSync(srv.db).size / 1e9).toFixed(2)} GB`);
+const c = sql(srv.db, 'SELECT (SELECT count(*) FROM span_records) AS s, (SELECT count(*) FROM log_records) AS l, (SELECT count(*) FROM traces) AS t')[0];
+const bytes = MYSQL
+  ? sql(srv.db, "SELECT sum(data_length + index_length) AS b FROM information_schema.tables WHERE table_schema = DATABASE()")[0].b
+  : fs.statSync(srv.db).size;
+log(`database${MYSQL ? ' (MariaDB)' : ''}: spans|logs|traces = ${c.s}|${c.l}|${c.t}; ${(bytes / 1e9).toFixed(2)} GB`);
 
 // A restart, so the figures below come from a server that did not just ingest (cold caches are
 // not flushed: the OS page cache stays).

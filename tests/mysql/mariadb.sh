@@ -21,6 +21,7 @@ mariadb_start() {
     local plugins
     plugins=$(cd "$1" && pwd)
     MARIADB_DIR=$(mktemp -d /tmp/argus-mariadb.XXXXXX)
+    mkdir -p "$MARIADB_DIR/tmp" # its temporary tables: nothing else cleans them up under it
     MARIADB_SOCK=$MARIADB_DIR/sock
     if ! mariadb-install-db --no-defaults --datadir="$MARIADB_DIR/data" --user="$(id -un)" \
         --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
@@ -63,7 +64,8 @@ mariadb_run() {
         --bind-address=127.0.0.1 --skip-name-resolve --plugin-dir="$MARIADB_PLUGINS" \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size="${ARGUS_MARIADB_BUFFER_POOL:-64M}" \
-        --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" 2>>"$MARIADB_DIR/stderr.log" &
+        --max-allowed-packet=256M --log-error="$MARIADB_DIR/error.log" --tmpdir="$MARIADB_DIR/tmp" \
+        2>>"$MARIADB_DIR/stderr.log" &
     MARIADB_PID=$!
     local i
     for i in $(seq 300); do

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { api as otel, exportItems, exporter, makeLogs, makeSpans, require, startServer } from '../server/lib.mjs';
+import { api as otel, exportItems, exporter, makeLogs, makeSpans, require, startServer, MYSQL } from '../server/lib.mjs';
 
 export { require };
 export const { chromium } = require('playwright-core');
@@ -151,8 +151,9 @@ export async function until(url, pred, ms = 10000) {
   throw new Error(`${url} never satisfied the condition; last answer: ${JSON.stringify(last).slice(0, 300)}`);
 }
 
+// build/screenshots, or build/screenshots-mysql when the server reads MariaDB (ARGUS_TEST_MYSQL_URL)
 export function screenshotDir(build) {
-  const d = path.resolve(build, 'screenshots');
+  const d = path.resolve(build, MYSQL ? 'screenshots-mysql' : 'screenshots');
   fs.mkdirSync(d, { recursive: true });
   return d;
 }
