@@ -85,6 +85,9 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit (ulimit -f, LimitFSIZE=) would kill the process at the first write past
+     * it; ignored, the write fails with EFBIG and is handled like a full disk (retry later). */
+    signal(SIGXFSZ, SIG_IGN);
 
     argus_config cfg;
     char msg[1024];

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -185,8 +186,33 @@ static int classify(sqlite_store *st, int rc)
     }
 }
 
+/* 1 when the database or its WAL has reached the process's file size limit (RLIMIT_FSIZE, e.g.
+ * `ulimit -f`): SQLite then reports a disk I/O error (the write failed with EFBIG). */
+static int at_file_size_limit(const sqlite_store *st)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    char wal[sizeof st->path + 8];
+    snprintf(wal, sizeof wal, "%s-wal", st->path);
+    const char *files[] = {st->path, wal};
+    for (size_t i = 0; i < 2; i++) {
+        struct stat sb;
+        if (stat(files[i], &sb) == 0 && (rlim_t)sb.st_size + 65536 > rl.rlim_cur)
+            return 1;
+    }
+    return 0;
+}
+
 static int fail(sqlite_store *st, int rc, char *msg, size_t msglen, const char *what)
 {
+    /* Past the file size limit, say so: the disk is full as far as this process goes. */
+    if (st && st->db && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL) &&
+        at_file_size_limit(st)) {
+        snprintf(msg, msglen, "sqlite: %s: database or disk is full (file size limit reached)",
+                 what);
+        return classify(st, rc); /* an I/O error: retried, on a new connection */
+    }
     snprintf(msg, msglen, "sqlite: %s: %s", what,
              st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
     return classify(st, rc);

@@ -1,8 +1,8 @@
-// Chaos layer, database faults (issue 11.8): the database's file system full, and read-only,
-// while argus-loadgen (gRPC, retrying) and both SDK exporters (gRPC and HTTP/protobuf) keep
+// Chaos layer, database faults (issue 11.8): the database's file system full, read-only, and the
+// process's file size limit reached, while argus-loadgen (gRPC, retrying) and both SDK exporters (gRPC and HTTP/protobuf) keep
 // exporting. After each: every acknowledged span is stored exactly once, nothing twice, the file is
-// intact, and the server is ready again without a restart. Both faults need to mount file systems
-// (root, as in CI's container); elsewhere they are reported as skipped.
+// intact, and the server is ready again without a restart. The first two need to mount file
+// systems (root, as in CI's container); elsewhere they are reported as skipped.
 //   tests/chaos/run.sh build dbfaults
 import fs from 'node:fs';
 import path from 'node:path';
@@ -151,6 +151,29 @@ await guard('dbfaults/read-only', async () => {
   check('dbfaults/read-only-integrity', [{ integrity_check: 'ok' }], sql(srv.db, 'PRAGMA integrity_check'));
   checkTrue('dbfaults/read-only-no-restart', srv.exited === null, 'the same server process running', JSON.stringify(srv.exited));
   check('dbfaults/read-only-clean-exit', { code: 0, signal: null }, await stopServer(srv));
+});
+
+// 3. A file size limit (RLIMIT_FSIZE, as `ulimit -f` or systemd's LimitFSIZE= set): needs no
+// mount. Writes past 8 MiB fail with EFBIG (the server ignores SIGXFSZ, which would kill it) and
+// are handled as a full disk; raising the limit on the running process ends the fault.
+await guard('dbfaults/file-size-limit', async () => {
+  const srv = await startServer(build, { ARGUS_BATCH_LATENCY_MS: '2' }, { launcher: ['prlimit', `--fsize=${8 << 20}:unlimited`, '--'] });
+  const finish = load(srv, 'fsize', 5);
+  let failing = false;
+  for (let i = 0; i < 60 && !failing && !srv.exited; i++) {
+    await sleep(100);
+    failing = / warn batch failed, clients will retry .*file size limit reached/.test(srv.log());
+  }
+  checkTrue('dbfaults/file-size-limit-batches-failed', failing, 'batches failing with "file size limit reached"',
+    srv.exited ? `the server died: ${JSON.stringify(srv.exited)}` : 'no such failure logged');
+  check('dbfaults/file-size-limit-readyz-503', 503, await fetch(`${srv.apiUrl}/readyz`).then((x) => x.status, () => 'no answer'));
+  await sleep(1000);
+  check('dbfaults/file-size-limit-raised', 0, spawnSync('prlimit', ['--pid', String(srv.proc.pid), '--fsize=unlimited:unlimited']).status);
+  const r = await finish();
+  checkTrue('dbfaults/file-size-limit-ready-again', await readyAgain(srv), '/readyz 200 after the limit was raised', 'not ready');
+  checkAcked('dbfaults/file-size-limit', srv, 'fsize', r, 0);
+  checkTrue('dbfaults/file-size-limit-no-restart', srv.exited === null, 'the same server process running', JSON.stringify(srv.exited));
+  check('dbfaults/file-size-limit-clean-exit', { code: 0, signal: null }, await stopServer(srv));
 });
 
 done();

@@ -79,10 +79,10 @@ SELECT 'v4-version', (SELECT max(version) FROM argus_migrations) = 4 AND (SELECT
 SELECT 'v4-has-data', (SELECT count(*) FROM spans) > 400 AND (SELECT count(*) FROM logs) > 300
        AND (SELECT count(*) FROM logs WHERE insight IS NOT NULL) > 10;
 SELECT 'v4-fts-finds', (SELECT wombatville > 100 AND refused > 10 FROM test_v4_fts);
-SELECT 'migrate-to-latest', argus_migrate() = 8;
+SELECT 'migrate-to-latest', argus_migrate() = 9;
 SELECT 'migrations-row', (SELECT group_concat(version || ':' || name, ',') FROM argus_migrations)
-       = '1:001_init.sql,2:002_span_rollups.sql,3:003_insights.sql,4:004_jobs.sql,5:005_resources.sql,6:006_ingest_requests.sql,7:007_log_rollups.sql,8:008_api_rollups.sql';
-SELECT 'migrate-again-no-op', argus_migrate() = 8 AND (SELECT count(*) FROM argus_migrations) = 8;
+       = '1:001_init.sql,2:002_span_rollups.sql,3:003_insights.sql,4:004_jobs.sql,5:005_resources.sql,6:006_ingest_requests.sql,7:007_log_rollups.sql,8:008_api_rollups.sql,9:009_traces_errors_covering.sql';
+SELECT 'migrate-again-no-op', argus_migrate() = 9 AND (SELECT count(*) FROM argus_migrations) = 9;
 SELECT 'log-rollups-from-v4', (SELECT sum(count) FROM log_rollups) = (SELECT count(*) FROM log_records);
 SELECT 'operation-rollups-from-v4',
        (SELECT sum(spans) FROM span_operation_rollups) = (SELECT count(*) FROM span_records)
