@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #define MAX_STMTS 16
@@ -204,6 +205,26 @@ static int at_file_size_limit(const sqlite_store *st)
     return 0;
 }
 
+/* Why path cannot be written: an errno (EROFS, EACCES, ...) from access() on the file, or on
+ * its directory when the file does not exist; 0 when nothing is in the way. */
+static int cannot_write(const char *path)
+{
+    if (!path[0])
+        return 0;
+    if (access(path, F_OK) == 0)
+        return access(path, R_OK | W_OK) == 0 ? 0 : errno;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    return access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
 static int fail(sqlite_store *st, int rc, char *msg, size_t msglen, const char *what)
 {
     /* Past the file size limit, say so: the disk is full as far as this process goes. */
@@ -213,8 +234,12 @@ static int fail(sqlite_store *st, int rc, char *msg, size_t msglen, const char *
                  what);
         return classify(st, rc); /* an I/O error: retried, on a new connection */
     }
-    snprintf(msg, msglen, "sqlite: %s: %s", what,
-             st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    /* "unable to open database file" says nothing of why: add the system's reason (read-only
+     * file system, permission denied, ...), asked of the file or, when missing, its directory. */
+    int sys = (rc & 0xff) == SQLITE_CANTOPEN && st ? cannot_write(st->path) : 0;
+    snprintf(msg, msglen, "sqlite: %s: %s%s%s%s", what,
+             st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), sys ? " (" : "",
+             sys ? strerror(sys) : "", sys ? ")" : "");
     return classify(st, rc);
 }
 
@@ -401,6 +426,7 @@ static int sqlite_open(argus_store **out, const argus_config *cfg, char *msg, si
         snprintf(msg, msglen, "sqlite: out of memory");
         return ARGUS_STORE_RETRY;
     }
+    snprintf(st->path, sizeof st->path, "%s", cfg->db_path);
     int rc =
         sqlite3_open_v2(cfg->db_path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -410,7 +436,6 @@ static int sqlite_open(argus_store **out, const argus_config *cfg, char *msg, si
         goto out;
     }
     st->base.driver = &argus_store_sqlite;
-    snprintf(st->path, sizeof st->path, "%s", cfg->db_path);
     sqlite3_extended_result_codes(st->db, 1);
     st->busy_timeout_ms = cfg->sqlite_busy_timeout_ms;
     sqlite3_busy_handler(st->db, busy_wait, st);
