@@ -1,11 +1,12 @@
 // Live-tail benchmark (prints figures, asserts nothing): a fresh server ingests log records at a
 // fixed offered rate over OTLP/HTTP (JSON, batches of 1,000 every 50 ms at 20k/s), first with no
-// live-tail client, then with N SSE clients on /api/logs/stream (N/2 distinct service filters,
-// two clients each, so the hub's one-query-per-filter sharing is exercised). Prints the stored
+// live-tail client, then with N SSE clients on /api/logs/stream, spread over F distinct service
+// filters (the records are spread over the same F services; clients with the same filter share
+// the hub's query). Prints the stored
 // rate, the export acknowledgement latency and the server's CPU per 100k records for both runs,
 // and the delivery latency of the clients' events (receive time minus the record's time, which
 // the sender sets to its send time): p50/p95/p99/max.
-//   node tests/bench/sse_bench.mjs build-release [clients=200] [rate=20000] [seconds=10]
+//   node tests/bench/sse_bench.mjs build-release [clients=200] [rate=20000] [seconds=10] [filters=clients/2]
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +16,7 @@ const build = process.argv[2] || 'build';
 const CLIENTS = Number(process.argv[3] || 200);
 const RATE = Number(process.argv[4] || 20000);
 const SECONDS = Number(process.argv[5] || 10);
-const SERVICES = Math.max(1, CLIENTS / 2);
+const SERVICES = Math.max(1, Number(process.argv[6] || CLIENTS / 2));
 const BATCH = 1000;
 const log = (...a) => console.log(...a);
 

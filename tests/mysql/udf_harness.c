@@ -8,8 +8,8 @@
  *   build-asan/tests/mysql/udf_harness build-asan/argus_udf.so sql/mysql/install.sql [repo root]
  * Also holds install.sql to the function catalogue (ext/core) and the UDF table (ext/mysql): every
  * catalogue function that can be a UDF is created, as an aggregate when it is one, with the
- * catalogue's arities. Prints TAP lines; exits 1 on any failure. my_printf_error() is defined
- * here, as the server defines it, to capture the messages. */
+ * catalogue's arities, and dropped before any is created. Prints TAP lines; exits 1 on any failure.
+ * my_printf_error() is defined here, as the server defines it, to capture the messages. */
 #include "argus_udf.h"
 
 #include "argus_catalogue.h"
@@ -643,16 +643,29 @@ int main(int argc, char **argv)
         return 1;
     }
     udf us[64];
-    size_t n = 0;
+    size_t n = 0, ndropped = 0, ncreated = 0, late_drops = 0;
+    char dropped[64][64], undropped[64] = "";
     for (char *line = strtok(sql, "\n"); line && n < 64; line = strtok(NULL, "\n")) {
         udf u;
         memset(&u, 0, sizeof u);
         char kw[16];
+        if (ndropped < 64 &&
+            sscanf(line, "DROP FUNCTION IF EXISTS %63[a-z_0-9]", dropped[ndropped]) == 1) {
+            late_drops += ncreated > 0;
+            ndropped++;
+            continue;
+        }
         if (sscanf(line, "CREATE AGGREGATE FUNCTION %63s RETURNS %15s", u.name, u.returns) == 2)
             u.aggregate = 1;
         else if (sscanf(line, "CREATE %15s %63s RETURNS %15s", kw, u.name, u.returns) != 3 ||
                  strcmp(kw, "FUNCTION") != 0)
             continue;
+        ncreated++;
+        size_t d = 0;
+        while (d < ndropped && strcmp(dropped[d], u.name) != 0)
+            d++;
+        if (d == ndropped && !undropped[0])
+            snprintf(undropped, sizeof undropped, "%s", u.name);
         char sym[96], what[128];
         u.fn = dlsym(lib, u.name);
         snprintf(sym, sizeof sym, "%s_init", u.name);
@@ -674,6 +687,13 @@ int main(int argc, char **argv)
             us[n++] = u;
         }
     }
+    /* Installing again and upgrading in place need every function gone before any is created
+     * (the server unloads the library only then); uninstall.sql needs no list of its own. */
+    result(!undropped[0] && ndropped == ncreated && !late_drops,
+           "install.sql drops every function before it creates any",
+           "expected a DROP FUNCTION IF EXISTS line before the first CREATE for each of the %zu "
+           "functions, got %zu DROP lines (%zu after a CREATE)%s%s",
+           ncreated, ndropped, late_drops, undropped[0] ? "; none for " : "", undropped);
     catalogue_check(us, n);
     known_answers(us, n);
     for (size_t i = 0; i < n; i++)
