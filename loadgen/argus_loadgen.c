@@ -230,35 +230,28 @@ static long long rejected_in(int sig, grpc_byte_buffer *bb, char *msg, size_t ms
     grpc_byte_buffer_reader_destroy(&rd);
     size_t len = GRPC_SLICE_LENGTH(all);
     const uint8_t *data = GRPC_SLICE_START_PTR(all);
+    /* Both responses are {partial_success = 1: {rejected_<items> = 1 (int64), error_message = 2}}:
+     * read them through the generated descriptors. */
+    static const ProtobufCMessageDescriptor *const response[NSIGNALS] = {
+        &opentelemetry__proto__collector__trace__v1__export_trace_service_response__descriptor,
+        &opentelemetry__proto__collector__logs__v1__export_logs_service_response__descriptor};
+    const ProtobufCMessageDescriptor *d = response[sig];
     long long n = 0;
-    const char *why = NULL;
-    if (sig == SIG_TRACES) {
-        Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse *m =
-            opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
-                NULL, len, data);
-        if (m && m->partial_success) {
-            n = m->partial_success->rejected_spans;
-            why = m->partial_success->error_message;
-        }
-        if (m && n && why && !msg[0])
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, data);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, 1);
+    const ProtobufCMessage *ps =
+        m ? *(ProtobufCMessage *const *)((const char *)m + f->offset) : NULL;
+    if (ps) {
+        const ProtobufCMessageDescriptor *pd = f->descriptor;
+        const char *base = (const char *)ps;
+        n = *(const int64_t *)(base + protobuf_c_message_descriptor_get_field(pd, 1)->offset);
+        const char *why =
+            *(char *const *)(base + protobuf_c_message_descriptor_get_field(pd, 2)->offset);
+        if (n && why && !msg[0])
             snprintf(msg, msgsize, "%s", why);
-        if (m)
-            opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(
-                m, NULL);
-    } else {
-        Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse *m =
-            opentelemetry__proto__collector__logs__v1__export_logs_service_response__unpack(
-                NULL, len, data);
-        if (m && m->partial_success) {
-            n = m->partial_success->rejected_log_records;
-            why = m->partial_success->error_message;
-        }
-        if (m && n && why && !msg[0])
-            snprintf(msg, msgsize, "%s", why);
-        if (m)
-            opentelemetry__proto__collector__logs__v1__export_logs_service_response__free_unpacked(
-                m, NULL);
     }
+    if (m)
+        protobuf_c_message_free_unpacked(m, NULL);
     grpc_slice_unref(all);
     return n;
 }

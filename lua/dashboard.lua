@@ -94,7 +94,7 @@ end
 local function top_failing(req)
   local s, e = P.range(req)
   local limit = P.int(req, "limit", 10, 1, 100)
-  if db.dialect == "mysql" then return lib.mysql.top_failing(P.spans_in_range_sql(s, e), s, e, limit) end
+  if db.dialect == "mysql" then return lib.mysql.top_failing(s, e, limit) end
   -- Operations: request spans (server/consumer or root) of the service, by name, from the
   -- per-minute operation rollups (migration 008).
   return db.json([[

@@ -34,7 +34,7 @@ local function operations(req)
   local s, e = P.range(req)
   local limit = P.limit(req, 100, 1000)
   if db.dialect == "mysql" then
-    return lib.mysql.operations(P.spans_in_range_sql(s, e), s, e, req.params.service, limit)
+    return lib.mysql.operations(s, e, req.params.service, limit)
   end
   -- From the per-minute operation rollups (migration 008): whole minutes touched by the range.
   return db.json([[

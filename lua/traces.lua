@@ -76,18 +76,19 @@ local TOTAL_CAP = 10000
 
 local function traces(req)
   local page_sql, page_args, count_args, filter, limit, col, dir, sort, errors_only = list(req)
+  count_args[#count_args + 1] = TOTAL_CAP + 1
+  local n = db.value("SELECT count(*) FROM (SELECT 1 FROM traces t WHERE " .. filter .. " LIMIT ?) c",
+                     table.unpack(count_args))
   if db.dialect == "mysql" then
     local all = {table.unpack(page_args)}
     all[#all + 1] = limit + 1
     all[#all + 1] = limit
-    for _, v in ipairs(count_args) do all[#all + 1] = v end
+    all[#all + 1] = math.min(n, TOTAL_CAP)
     all[#all + 1] = limit
     all[#all + 1] = limit - 1
-    return lib.mysql.traces(page_sql, filter, col, dir, table.unpack(all))
+    return lib.mysql.traces(page_sql, col, dir, n > TOTAL_CAP, sort == "duration" and n > TOTAL_CAP,
+                            table.unpack(all))
   end
-  count_args[#count_args + 1] = TOTAL_CAP + 1
-  local n = db.value("SELECT count(*) FROM (SELECT 1 FROM traces t WHERE " .. filter .. " LIMIT ?) c",
-                     table.unpack(count_args))
   -- The longest of many traces: walking traces_duration from the longest finds them sooner than
   -- sorting every trace of the range (read through traces_start otherwise).
   if sort == "duration" and n > TOTAL_CAP then

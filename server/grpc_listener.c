@@ -6,6 +6,8 @@
  * never fills with clients nobody answers). */
 #include "grpc_listener.h"
 
+#include "argus_buf.h"
+
 #include "config.h"
 #include "log.h"
 #include "stats.h"
@@ -122,13 +124,11 @@ static void admit(argus_grpc_listener *l, int fd, const struct sockaddr_storage 
         sweep(l);
         why = over_cap(l, c.addr);
     }
-    if (!why && l->nconns == l->capacity) {
-        size_t cap = l->capacity ? l->capacity * 2 : 64;
-        conn *grown = realloc(l->conns, cap * sizeof *grown);
-        if (grown) {
+    if (!why) {
+        conn *grown = argus_array_room(l->conns, l->nconns, &l->capacity, sizeof *grown, 64);
+        if (grown)
             l->conns = grown;
-            l->capacity = cap;
-        } else
+        else
             why = "out of memory";
     }
     if (why) {

@@ -512,14 +512,10 @@ void argus_http_respond_static(argus_http_request *r, const argus_asset *a)
     for (size_t i = 0; i < h->nstatics && !e; i++)
         if (h->statics[i].asset == a)
             e = &h->statics[i];
-    if (!e && h->nstatics == h->capstatics) {
-        size_t cap = h->capstatics ? h->capstatics * 2 : 16;
-        static_entry *grown = realloc(h->statics, cap * sizeof *grown);
-        if (grown) {
-            h->statics = grown;
-            h->capstatics = cap;
-        }
-    }
+    static_entry *grown;
+    if (!e && (grown = argus_array_room(h->statics, h->nstatics, &h->capstatics, sizeof *grown,
+                                        16)) != NULL)
+        h->statics = grown;
     if (!e && h->nstatics < h->capstatics) {
         e = &h->statics[h->nstatics++];
         *e = (static_entry){.asset = a};

@@ -154,7 +154,8 @@ typedef struct mysql_store {
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
     bulk spans, logs, resources, traces, rollups, log_rollups;
-    /* the core's columns stored in span_records / log_records after id (stored_columns()) */
+    /* the core's columns stored in span_records / log_records after id
+     * (argus_signal_stored_columns()) */
     int record_cols[ARGUS_SIGNAL_COUNT][31];
     unsigned nrecord_cols[ARGUS_SIGNAL_COUNT];
     argus_buf scratch, sql;
@@ -442,20 +443,6 @@ static int migrate(mysql_store *st, char *msg, size_t msglen)
     return ARGUS_STORE_OK;
 }
 
-/* The columns of a signal's records table after id: every column of the core's row but the
- * resource's attributes and schema URL (stored once, in resources) and the scope's attributes and
- * schema URL (not stored, as in SQLite); in the core's order. */
-static unsigned stored_columns(const argus_signal_desc *d, int *out, unsigned max)
-{
-    const int *ctx = d->context_columns;
-    unsigned n = 0;
-    for (int c = 0; c < d->ncolumns && n < max; c++)
-        if (c != ctx[ARGUS_RES_ATTRIBUTES] && c != ctx[ARGUS_RES_SCHEMA_URL] &&
-            c != ctx[ARGUS_SCOPE_ATTRIBUTES] && c != ctx[ARGUS_SCOPE_SCHEMA_URL])
-            out[n++] = c;
-    return n;
-}
-
 /* "INSERT INTO <records table> (id, <columns>) VALUES (?, ...)" and its parameter types, from the
  * core's column names and types, so the rows go in as the core has them. */
 static void make_insert(mysql_store *st, argus_signal sig, const char *table)
@@ -463,8 +450,8 @@ static void make_insert(mysql_store *st, argus_signal sig, const char *table)
     const argus_signal_desc *d = argus_signal_get(sig);
     bulk *b = sig == ARGUS_SIGNAL_TRACES ? &st->spans : &st->logs;
     int *src = st->record_cols[sig];
-    unsigned n = st->nrecord_cols[sig] =
-        stored_columns(d, src, sizeof st->record_cols[sig] / sizeof *st->record_cols[sig]);
+    unsigned n = st->nrecord_cols[sig] = (unsigned)argus_signal_stored_columns(
+        d, src, (int)(sizeof st->record_cols[sig] / sizeof *st->record_cols[sig]));
     size_t k = (size_t)snprintf(b->own_sql, sizeof b->own_sql, "INSERT INTO %s (id", table);
     b->own_types[0] = 'i';
     for (unsigned i = 0; i < n && i + 2 < sizeof b->own_types; i++) {

@@ -243,6 +243,17 @@ static int fail(sqlite_store *st, int rc, char *msg, size_t msglen, const char *
     return classify(st, rc);
 }
 
+/* Our SQL functions on a connection of the store: OK, or RETRY with msg. */
+static int register_functions(sqlite3 *db, char *msg, size_t msglen)
+{
+    char *err = NULL;
+    int rc = argus_sqlite_register_all(db, &err);
+    if (rc != SQLITE_OK)
+        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
+    sqlite3_free(err);
+    return rc == SQLITE_OK ? ARGUS_STORE_OK : ARGUS_STORE_RETRY;
+}
+
 /* mkdir -p of the directory part of path. */
 static int make_parent_dirs(const char *path, char *msg, size_t msglen)
 {
@@ -439,14 +450,9 @@ static int sqlite_open(argus_store **out, const argus_config *cfg, char *msg, si
     sqlite3_extended_result_codes(st->db, 1);
     st->busy_timeout_ms = cfg->sqlite_busy_timeout_ms;
     sqlite3_busy_handler(st->db, busy_wait, st);
-    char *err = NULL;
-    rc = argus_sqlite_register_all(st->db, &err);
-    if (rc != SQLITE_OK) {
-        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
-        sqlite3_free(err);
-        res = ARGUS_STORE_RETRY;
+    if ((res = register_functions(st->db, msg, msglen)) != ARGUS_STORE_OK)
         goto out;
-    }
+    char *err = NULL;
     if (sqlite3_db_readonly(st->db, "main") == 1) {
         snprintf(msg, msglen, "sqlite: %s is read-only", cfg->db_path);
         res = ARGUS_STORE_RETRY;
@@ -710,6 +716,7 @@ typedef struct purge_batch {
     size_t n, cap;
 } purge_batch;
 
+/* Nothing to release when it fails. */
 static int purge_batch_open(sqlite_store *st, purge_batch *b, const int which[3], int64_t before,
                             unsigned chunk, char *msg, size_t msglen)
 {
@@ -752,10 +759,8 @@ static int purge_old_traces(sqlite_store *st, int64_t before, unsigned chunk,
     static const int which[3] = {Q_OLD_TRACES, Q_DEL_TRACE_SPANS, Q_DEL_TRACE};
     purge_batch b;
     int res = purge_batch_open(st, &b, which, before, chunk, msg, msglen);
-    if (res != ARGUS_STORE_OK) {
-        purge_batch_close(&b);
+    if (res != ARGUS_STORE_OK)
         return res;
-    }
     sqlite3_stmt *sel = b.q[0], *dspans = b.q[1], *dtrace = b.q[2];
     int64_t spans = 0;
     int rc = SQLITE_DONE;
@@ -791,10 +796,8 @@ static int purge_old_logs(sqlite_store *st, int64_t before, unsigned chunk, argu
     static const int which[3] = {Q_DEL_OLD_LOGS, Q_PATTERN_LESS, Q_PATTERN_EMPTY};
     purge_batch b;
     int res = purge_batch_open(st, &b, which, before, chunk, msg, msglen);
-    if (res != ARGUS_STORE_OK) {
-        purge_batch_close(&b);
+    if (res != ARGUS_STORE_OK)
         return res;
-    }
     sqlite3_stmt *del = b.q[0], *less = b.q[1], *empty = b.q[2];
     size_t rows = 0;
     int64_t newest = 0;
@@ -855,6 +858,35 @@ static int purge_step(sqlite_store *st, int which, const int64_t *before, unsign
     return res;
 }
 
+/* The rollup tables, each purged after its signal's rows, one step per chunk: whole (purge all)
+ * or the minutes that ended before the cut-off. Only span_rollups rows are counted (rollups). */
+static const struct {
+    argus_signal signal;
+    int all, older; /* Q_* */
+    int counted;
+} ROLLUP_PURGES[] = {
+    {ARGUS_SIGNAL_TRACES, Q_DEL_ROLLUPS, Q_DEL_OLD_ROLLUPS, 1},
+    {ARGUS_SIGNAL_LOGS, Q_DEL_LOG_ROLLUPS, Q_DEL_OLD_LOG_ROLLUPS, 0},         /* API, 007 */
+    {ARGUS_SIGNAL_TRACES, Q_DEL_OP_ROLLUPS, Q_DEL_OLD_OP_ROLLUPS, 0},         /* API, 008 */
+    {ARGUS_SIGNAL_LOGS, Q_DEL_PATTERN_ROLLUPS, Q_DEL_OLD_PATTERN_ROLLUPS, 0}, /* API, 008 */
+};
+
+/* sig: the signals' bits; before: NULL to purge everything. */
+static int purge_rollups(sqlite_store *st, unsigned sig, const int64_t *before, unsigned chunk,
+                         argus_purge_counts *add, int *more, char *msg, size_t msglen)
+{
+    int res = ARGUS_STORE_OK;
+    for (size_t i = 0; i < sizeof ROLLUP_PURGES / sizeof ROLLUP_PURGES[0]; i++) {
+        if (res != ARGUS_STORE_OK || *more)
+            break;
+        if ((sig >> ROLLUP_PURGES[i].signal) & 1)
+            res = purge_step(st, before ? ROLLUP_PURGES[i].older : ROLLUP_PURGES[i].all, before,
+                             chunk, ROLLUP_PURGES[i].counted ? &add->rollups : NULL, more, msg,
+                             msglen);
+    }
+    return res;
+}
+
 static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
                               argus_purge_counts *add, int *more, char *msg, size_t msglen)
 {
@@ -876,14 +908,8 @@ static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
             res = purge_step(st, Q_DEL_LOGS, NULL, chunk, &add->logs, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && traces)
             res = purge_step(st, Q_DEL_TRACES, NULL, chunk, &add->traces, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces)
-            res = purge_step(st, Q_DEL_ROLLUPS, NULL, chunk, &add->rollups, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && logs) /* log_rollups (API, migration 007) */
-            res = purge_step(st, Q_DEL_LOG_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces) /* operation rollups (API, migration 008) */
-            res = purge_step(st, Q_DEL_OP_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && logs) /* pattern rollups (API, migration 008) */
-            res = purge_step(st, Q_DEL_PATTERN_ROLLUPS, NULL, chunk, NULL, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more)
+            res = purge_rollups(st, sig, NULL, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs)
             res = purge_step(st, Q_DEL_PATTERNS, NULL, chunk, &add->patterns, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs) {
@@ -899,14 +925,8 @@ static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
             res = purge_old_traces(st, *b, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs)
             res = purge_old_logs(st, *b, chunk, add, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces)
-            res = purge_step(st, Q_DEL_OLD_ROLLUPS, b, chunk, &add->rollups, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && logs) /* log_rollups (API, migration 007) */
-            res = purge_step(st, Q_DEL_OLD_LOG_ROLLUPS, b, chunk, NULL, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces) /* operation rollups (API, migration 008) */
-            res = purge_step(st, Q_DEL_OLD_OP_ROLLUPS, b, chunk, NULL, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && logs) /* pattern rollups (API, migration 008) */
-            res = purge_step(st, Q_DEL_OLD_PATTERN_ROLLUPS, b, chunk, NULL, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more)
+            res = purge_rollups(st, sig, b, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && traces && logs)
             res = purge_step(st, Q_DEL_OLD_REQUESTS, b, chunk, &add->requests, more, msg, msglen);
     }
@@ -1053,14 +1073,8 @@ static int sqlite_job_open(argus_store_job **out, const argus_config *cfg, const
     }
     sqlite3_extended_result_codes(j->db, 1);
     sqlite3_busy_timeout(j->db, JOB_BUSY_TIMEOUT_MS);
-    char *err = NULL;
-    rc = argus_sqlite_register_all(j->db, &err);
-    if (rc != SQLITE_OK) {
-        snprintf(msg, msglen, "sqlite: %s", err ? err : sqlite3_errstr(rc));
-        sqlite3_free(err);
-        res = ARGUS_STORE_RETRY;
+    if ((res = register_functions(j->db, msg, msglen)) != ARGUS_STORE_OK)
         goto out;
-    }
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", cfg->sqlite_synchronous);
     if ((res = job_exec(j, "PRAGMA journal_mode=WAL", msg, msglen)) != ARGUS_STORE_OK ||

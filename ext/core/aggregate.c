@@ -116,14 +116,10 @@ int argus_string_set_add(argus_string_set *s, const char *str, size_t n, argus_e
     /* Most groups repeat the same few values: skip an immediate repeat cheaply. */
     if (s->n && strlen(s->items[s->n - 1]) == n && memcmp(s->items[s->n - 1], str, n) == 0)
         return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **items = realloc(s->items, cap * sizeof *items);
-        if (!items)
-            return argus_error_set(err, ARGUS_ENOMEM, "aggregate: out of memory");
-        s->items = items;
-        s->cap = cap;
-    }
+    char **items = argus_array_room(s->items, s->n, &s->cap, sizeof *items, 8);
+    if (!items)
+        return argus_error_set(err, ARGUS_ENOMEM, "aggregate: out of memory");
+    s->items = items;
     char *copy = malloc(n + 1);
     if (!copy)
         return argus_error_set(err, ARGUS_ENOMEM, "aggregate: out of memory");

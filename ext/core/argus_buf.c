@@ -201,3 +201,16 @@ void argus_json_base64(argus_buf *b, const uint8_t *d, size_t n)
     b->len += argus_base64_encode(b->data + b->len, d, n);
     b->data[b->len++] = '"';
 }
+
+void *argus_array_room(void *items, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t want = *cap ? *cap * 2 : first;
+    if (want < *cap || want > SIZE_MAX / elem)
+        return NULL;
+    void *grown = realloc(items, want * elem);
+    if (grown)
+        *cap = want;
+    return grown;
+}

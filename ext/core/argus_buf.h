@@ -27,6 +27,13 @@ static inline void argus_buf_reset(argus_buf *b)
 }
 /* Makes room for n more bytes; 0 on success, -1 (and failed = 1) on allocation failure. */
 int argus_buf_reserve(argus_buf *b, size_t n);
+
+/* Room for element n of a malloc'd array of elem-byte elements holding *cap: the array itself
+ * when n < *cap, else the array reallocated to twice the capacity (first when it has none) with
+ * *cap updated. NULL when out of memory; the array and *cap are then unchanged.
+ *   item *p = argus_array_room(a->items, a->n, &a->cap, sizeof *p, 16);
+ *   if (!p) return ENOMEM; a->items = p; a->items[a->n++] = x; */
+void *argus_array_room(void *items, size_t n, size_t *cap, size_t elem, size_t first);
 void argus_buf_append(argus_buf *b, const void *data, size_t n);
 void argus_buf_appendc(argus_buf *b, char c);
 void argus_buf_appends(argus_buf *b, const char *s);

@@ -75,4 +75,10 @@ const argus_signal_desc *argus_signal_get(argus_signal s);
 /* "traces" / "logs". */
 const char *argus_signal_name(argus_signal s);
 
+/* The columns a signal's records table stores after its id (span_records / log_records, in
+ * SQLite and MySQL alike): every column of the item row but the resource's attributes and schema
+ * URL (stored once, in resources) and the scope's attributes and schema URL (not stored); in
+ * column order. Writes at most max into out; returns how many. */
+int argus_signal_stored_columns(const argus_signal_desc *d, int *out, int max);
+
 #endif

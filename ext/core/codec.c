@@ -4,17 +4,27 @@
  *   size_t pos = 0; uint64_t v; if (argus_varint_get(p, len, &pos, &v) == 0) ... */
 #include "argus_codec.h"
 
+/* A digit alphabet as runs of consecutive characters: c in [first, last] is worth
+ * value + (c - first). */
+typedef struct digit_run {
+    int first, last, value;
+} digit_run;
+
+/* The value of c in the alphabet, -1 when it is not a digit of it. */
+static int digit_value(int c, const digit_run *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c >= runs[i].first && c <= runs[i].last)
+            return runs[i].value + (c - runs[i].first);
+    return -1;
+}
+
 /* ---- hex ------------------------------------------------------------------------------------ */
 
 int argus_hex_value(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    static const digit_run hex[] = {{'0', '9', 0}, {'a', 'f', 10}, {'A', 'F', 10}};
+    return digit_value(c, hex, sizeof hex / sizeof hex[0]);
 }
 
 void argus_hex(char *out, const uint8_t *data, size_t n)
@@ -77,19 +87,12 @@ size_t argus_base64_encode(char *out, const uint8_t *d, size_t n)
     return (size_t)(o - out);
 }
 
+/* Standard and URL-safe digits alike ('+' or '-' is 62, '/' or '_' is 63). */
 static int b64_value(unsigned char ch)
 {
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+' || ch == '-')
-        return 62;
-    if (ch == '/' || ch == '_')
-        return 63;
-    return -1;
+    static const digit_run b64[] = {{'A', 'Z', 0},  {'a', 'z', 26}, {'0', '9', 52}, {'+', '+', 62},
+                                    {'-', '-', 62}, {'/', '/', 63}, {'_', '_', 63}};
+    return digit_value(ch, b64, sizeof b64 / sizeof b64[0]);
 }
 
 int argus_base64_check(const char *s, size_t n, size_t *chars, size_t *out_len)

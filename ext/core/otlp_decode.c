@@ -527,49 +527,60 @@ static void hex_json(argus_buf *b, const ProtobufCBinaryData *id, size_t want)
     argus_buf_appendc(b, '"');
 }
 
-void argus_otlp_events_json(argus_buf *b, const argus_pb_span *s)
+/* [item, item, ...]: the n items of a span's list, the i-th written by fn(b, s, i). */
+static void json_array(argus_buf *b, const argus_pb_span *s, size_t n,
+                       void (*fn)(argus_buf *, const argus_pb_span *, size_t))
 {
     argus_buf_appendc(b, '[');
-    for (size_t i = 0; i < s->n_events; i++) {
-        const argus_pb_event *e = s->events[i];
+    for (size_t i = 0; i < n; i++) {
         if (i)
             argus_buf_appendc(b, ',');
-        argus_buf_appends(b, "{\"time_unix_nano\":");
-        argus_json_uint(b, e->time_unix_nano);
-        argus_buf_appends(b, ",\"name\":");
-        argus_json_string(b, e->name, strlen(e->name));
-        argus_buf_appends(b, ",\"attributes\":");
-        argus_otlp_attributes_json(b, e->attributes, e->n_attributes);
-        argus_buf_appends(b, ",\"dropped_attributes_count\":");
-        argus_json_uint(b, e->dropped_attributes_count);
-        argus_buf_appendc(b, '}');
+        fn(b, s, i);
     }
     argus_buf_appendc(b, ']');
 }
 
+static void event_json(argus_buf *b, const argus_pb_span *s, size_t i)
+{
+    const argus_pb_event *e = s->events[i];
+    argus_buf_appends(b, "{\"time_unix_nano\":");
+    argus_json_uint(b, e->time_unix_nano);
+    argus_buf_appends(b, ",\"name\":");
+    argus_json_string(b, e->name, strlen(e->name));
+    argus_buf_appends(b, ",\"attributes\":");
+    argus_otlp_attributes_json(b, e->attributes, e->n_attributes);
+    argus_buf_appends(b, ",\"dropped_attributes_count\":");
+    argus_json_uint(b, e->dropped_attributes_count);
+    argus_buf_appendc(b, '}');
+}
+
+static void link_json(argus_buf *b, const argus_pb_span *s, size_t i)
+{
+    const argus_pb_link *l = s->links[i];
+    argus_buf_appends(b, "{\"trace_id\":");
+    hex_json(b, &l->trace_id, 16);
+    argus_buf_appends(b, ",\"span_id\":");
+    hex_json(b, &l->span_id, 8);
+    argus_buf_appends(b, ",\"trace_state\":");
+    /* empty is null, as in the span's trace_state column */
+    argus_json_cstr(b, l->trace_state[0] ? l->trace_state : NULL);
+    argus_buf_appends(b, ",\"attributes\":");
+    argus_otlp_attributes_json(b, l->attributes, l->n_attributes);
+    argus_buf_appends(b, ",\"dropped_attributes_count\":");
+    argus_json_uint(b, l->dropped_attributes_count);
+    argus_buf_appends(b, ",\"flags\":");
+    argus_json_uint(b, l->flags);
+    argus_buf_appendc(b, '}');
+}
+
+void argus_otlp_events_json(argus_buf *b, const argus_pb_span *s)
+{
+    json_array(b, s, s->n_events, event_json);
+}
+
 void argus_otlp_links_json(argus_buf *b, const argus_pb_span *s)
 {
-    argus_buf_appendc(b, '[');
-    for (size_t i = 0; i < s->n_links; i++) {
-        const argus_pb_link *l = s->links[i];
-        if (i)
-            argus_buf_appendc(b, ',');
-        argus_buf_appends(b, "{\"trace_id\":");
-        hex_json(b, &l->trace_id, 16);
-        argus_buf_appends(b, ",\"span_id\":");
-        hex_json(b, &l->span_id, 8);
-        argus_buf_appends(b, ",\"trace_state\":");
-        /* empty is null, as in the span's trace_state column */
-        argus_json_cstr(b, l->trace_state[0] ? l->trace_state : NULL);
-        argus_buf_appends(b, ",\"attributes\":");
-        argus_otlp_attributes_json(b, l->attributes, l->n_attributes);
-        argus_buf_appends(b, ",\"dropped_attributes_count\":");
-        argus_json_uint(b, l->dropped_attributes_count);
-        argus_buf_appends(b, ",\"flags\":");
-        argus_json_uint(b, l->flags);
-        argus_buf_appendc(b, '}');
-    }
-    argus_buf_appendc(b, ']');
+    json_array(b, s, s->n_links, link_json);
 }
 
 int argus_otlp_body_text(argus_buf *b, const argus_pb_anyvalue *v)

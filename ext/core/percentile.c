@@ -4,6 +4,8 @@
  * sorted array so each frame step is a binary search plus one memmove. */
 #include "argus_percentile.h"
 
+#include "argus_buf.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,19 +39,6 @@ int argus_percentile_set_p(argus_percentile *pc, double p, argus_error *err)
     return 0;
 }
 
-static int grow(argus_percentile *pc, argus_error *err)
-{
-    size_t cap = pc->cap ? pc->cap * 2 : 64;
-    if (cap > SIZE_MAX / sizeof(double))
-        return argus_error_set(err, ARGUS_ENOMEM, "percentile: too many values");
-    double *v = realloc(pc->values, cap * sizeof(double));
-    if (!v)
-        return argus_error_set(err, ARGUS_ENOMEM, "percentile: out of memory");
-    pc->values = v;
-    pc->cap = cap;
-    return 0;
-}
-
 /* First index whose value is > v (sorted mode). */
 static size_t upper_bound(const double *a, size_t n, double v)
 {
@@ -68,11 +57,10 @@ int argus_percentile_add(argus_percentile *pc, double v, argus_error *err)
 {
     if (isnan(v))
         return argus_error_set(err, ARGUS_EINVAL, "percentile: value is NaN");
-    if (pc->n == pc->cap) {
-        int rc = grow(pc, err);
-        if (rc)
-            return rc;
-    }
+    double *values = argus_array_room(pc->values, pc->n, &pc->cap, sizeof *values, 64);
+    if (!values)
+        return argus_error_set(err, ARGUS_ENOMEM, "percentile: out of memory");
+    pc->values = values;
     if (pc->sorted) {
         size_t at = upper_bound(pc->values, pc->n, v);
         memmove(pc->values + at + 1, pc->values + at, (pc->n - at) * sizeof(double));

@@ -58,3 +58,14 @@ const char *argus_signal_name(argus_signal s)
 {
     return argus_signal_get(s)->name;
 }
+
+int argus_signal_stored_columns(const argus_signal_desc *d, int *out, int max)
+{
+    const int *ctx = d->context_columns;
+    int n = 0;
+    for (int c = 0; c < d->ncolumns && n < max; c++)
+        if (c != ctx[ARGUS_RES_ATTRIBUTES] && c != ctx[ARGUS_RES_SCHEMA_URL] &&
+            c != ctx[ARGUS_SCOPE_ATTRIBUTES] && c != ctx[ARGUS_SCOPE_SCHEMA_URL])
+            out[n++] = c;
+    return n;
+}

@@ -502,14 +502,10 @@ int argus_waterfall_set_add(argus_waterfall_set *set, const argus_waterfall_span
     if (set->n >= ARGUS_WATERFALL_MAX_SPANS)
         return argus_error_set(err, ARGUS_ELIMIT, "waterfall: more than %d spans",
                                ARGUS_WATERFALL_MAX_SPANS);
-    if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 64;
-        argus_waterfall_span *p = realloc(set->spans, cap * sizeof *p);
-        if (!p)
-            return argus_error_set(err, ARGUS_ENOMEM, "waterfall: out of memory");
-        set->spans = p;
-        set->cap = cap;
-    }
+    argus_waterfall_span *p = argus_array_room(set->spans, set->n, &set->cap, sizeof *p, 64);
+    if (!p)
+        return argus_error_set(err, ARGUS_ENOMEM, "waterfall: out of memory");
+    set->spans = p;
     argus_waterfall_span s = *span;
     if (copy_text(&set->arena, &s.span_id, s.span_id_len) ||
         copy_text(&set->arena, &s.parent_span_id, s.parent_span_id_len) ||

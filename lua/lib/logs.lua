@@ -73,7 +73,6 @@ end
 local function add(f, neg, sql, ...) add_part(f, neg, nil, sql, ...) end
 
 local function fts(f, neg, match)
-  if db.dialect == "mysql" then return add(f, neg, lib.mysql.FTS_SQL, match) end
   if f.stream then -- the live tail reads ids in (?1, ?2]: keep the index lookup to that range
     add(f, neg, "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? AND rowid > ?1 AND rowid <= ?2)", match)
   else
@@ -100,7 +99,11 @@ local function term_condition(f, t)
     local prefix = not t.quoted and v:sub(-1) == "*"
     if prefix then v = v:sub(1, -2) end
     if v == "" then P.bad("q", "a lone * is not a search term") end
-    return fts(f, neg, (db.dialect == "mysql" and lib.mysql.fts_string or fts_string)(v, prefix))
+    if db.dialect == "mysql" then -- match: the regular expression of a search window (lib.mysql)
+      return add_part(f, neg, not f.stream and lib.mysql.fts_regex(v, prefix) or nil, lib.mysql.FTS_SQL,
+                      lib.mysql.fts_string(v, prefix))
+    end
+    return fts(f, neg, fts_string(v, prefix))
   end
   local lk = key:lower()
   if lk == "service" then
@@ -164,6 +167,7 @@ function L.filter(req, opts)
     if p.match then matches[#matches + 1] = p.match end
   end
   if #matches > 0 then
+    f.matches = matches -- MariaDB: each a regular expression (lib.mysql.fts_regex)
     f.match = table.concat(matches, " AND ")
     f.base_sql, f.base_args = join(f.parts, true)
   end

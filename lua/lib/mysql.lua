@@ -63,24 +63,66 @@ function M.fts_string(text, prefix)
   return '"' .. text:gsub('"', " ") .. '"'
 end
 
+-- The same term as a regular expression over a body, for the search window of logs_search: the
+-- term's words (runs of letters, digits and '_', as InnoDB's parser splits them) with anything
+-- else between them, not inside a longer word; case is ignored. nil when the term has no word.
+function M.fts_regex(text, prefix)
+  local words = {}
+  for w in text:gmatch("[%w_\128-\255]+") do words[#words + 1] = w end
+  if #words == 0 then return nil end
+  return "(?i)(?<![[:alnum:]_])" .. table.concat(words, "[^[:alnum:]_]+") ..
+         (prefix and "" or "(?![[:alnum:]_])")
+end
+
 -- SQL condition: the record's body holds the terms of a boolean-mode search string (one ?).
 M.FTS_SQL = "MATCH (l.body) AGAINST (? IN BOOLEAN MODE)"
 -- SQL: a JSON value at a bound path, as text (numbers as written, true as 1), one ? each.
 function M.json_text(col) return "JSON_VALUE(" .. col .. ", ?)" end
 
-function M.logs_search(f, args)
-  return db.json([[
-    WITH page AS (
-      SELECT l.id, l.time_unix_nano, ]] .. M.LOG_JSON_SQL .. [[ AS j
-      FROM log_records l WHERE ]] .. f .. [[
-      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?)
+-- The answer of a search from a page CTE (id, time_unix_nano, j) of up to limit + 1 records;
+-- binds: limit, limit, limit - 1.
+local ANSWER_SQL = [[
     SELECT JSON_OBJECT(
       'logs', ]] .. arr([[(SELECT JSON_ARRAYAGG(j ORDER BY time_unix_nano DESC, id DESC) FROM
                  (SELECT j, time_unix_nano, id FROM page ORDER BY time_unix_nano DESC, id DESC LIMIT ?) x)]]) .. [[,
       'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
                        (SELECT CONCAT(time_unix_nano, '.', id) FROM page
-                        ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END)]],
-    table.unpack(args))
+                        ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END)]]
+
+-- A search's page: the newest records of where ORDER BY time, then their JSON. Binds: where's
+-- values (and the cursor's), limit + 1, then ANSWER_SQL's.
+function M.logs_search(where, args)
+  return db.json([[
+    WITH ids AS (
+      SELECT l.id FROM log_records l WHERE ]] .. where .. [[
+      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?),
+    page AS (
+      SELECT l.id, l.time_unix_nano, ]] .. M.LOG_JSON_SQL .. [[ AS j
+      FROM ids JOIN log_records l ON l.id = ids.id)
+    ]] .. ANSWER_SQL, table.unpack(args))
+end
+
+-- The same with full-text words, tried first on the newest `candidates` records of the other
+-- filters (where): their bodies are matched with the words' regular expressions, so a common word
+-- costs what a page costs. "null" when that window holds no more than a page of matches and is
+-- not the whole range: the FULLTEXT index then drives (logs_search, fast for rarer words).
+-- Binds: where's values, candidates, one per regular expression, limit + 1, limit, candidates,
+-- then ANSWER_SQL's.
+function M.logs_search_window(where, nregex, args)
+  local conds = {}
+  for i = 1, nregex do conds[i] = "c.body REGEXP ?" end
+  return db.json([[
+    WITH cand AS (
+      SELECT l.id, l.time_unix_nano AS t, l.body FROM log_records l WHERE ]] .. where .. [[
+      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?),
+    hit AS (
+      SELECT c.id, c.t FROM cand c WHERE ]] .. table.concat(conds, " AND ") .. [[
+      ORDER BY c.t DESC, c.id DESC LIMIT ?),
+    page AS (
+      SELECT l.id, l.time_unix_nano, ]] .. M.LOG_JSON_SQL .. [[ AS j
+      FROM hit JOIN log_records l ON l.id = hit.id)
+    SELECT CASE WHEN (SELECT count(*) FROM hit) > ? OR (SELECT count(*) FROM cand) < ?
+           THEN (]] .. ANSWER_SQL .. [[) END]], table.unpack(args))
 end
 
 local ZERO_COUNTS = [['{"TRACE": 0, "DEBUG": 0, "INFO": 0, "WARN": 0, "ERROR": 0, "FATAL": 0, "UNSPECIFIED": 0}']]
@@ -130,16 +172,17 @@ function M.logs_context(col, ...)
                    ORDER BY l.time_unix_nano, l.id LIMIT ?5) x)]]) .. ")", ...)
 end
 
--- Patterns of a range; binds: start, end, service (NULL: all), limit.
+-- Patterns of a range from log_pattern_rollups (whole minutes touched by the range); binds:
+-- start, end, service (NULL: all), limit.
 function M.logs_patterns(...)
   return db.json([[
     WITH counts AS (
-      SELECT l.pattern_id, count(*) AS n, min(l.time_unix_nano) AS first_ns,
-             max(l.time_unix_nano) AS last_ns, max(l.id) AS example_id
-      FROM log_records l
-      WHERE l.time_unix_nano >= ?1 AND l.time_unix_nano < ?2 AND l.pattern_id IS NOT NULL
-        AND (?3 IS NULL OR l.service_name = ?3)
-      GROUP BY l.pattern_id ORDER BY n DESC, l.pattern_id LIMIT ?4)
+      SELECT pattern_id, sum(count) AS n, min(first_ns) AS first_ns, max(last_ns) AS last_ns,
+             max(example_id) AS example_id
+      FROM log_pattern_rollups
+      WHERE minute_ns >= ?1 DIV ]] .. MIN .. " * " .. MIN .. [[ AND minute_ns < ?2
+        AND (?3 IS NULL OR service_key = LEFT(UNHEX(SHA2(?3, 256)), 16))
+      GROUP BY pattern_id HAVING sum(count) > 0 ORDER BY n DESC, pattern_id LIMIT ?4)
     SELECT JSON_OBJECT('patterns', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
       'pattern_id', c.pattern_id, 'template', p.template, 'count', c.n,
       'first_ns', CAST(c.first_ns AS CHAR), 'last_ns', CAST(c.last_ns AS CHAR),
@@ -174,14 +217,18 @@ function M.services(s, e)
       LEFT JOIN lg ON lg.service_name = n.service_name)]]) .. ")", s, e)
 end
 
--- Operations of a service; binds: start, end, service, limit.
-function M.operations(range_sql, ...)
+-- The rows of one service (alias-free column service_key) in MariaDB's rollup tables, which are
+-- keyed by the first 16 bytes of the name's SHA-256 (sql/mysql/003_long_values.sql).
+local function service_is(ph) return "service_key = LEFT(UNHEX(SHA2(" .. ph .. ", 256)), 16)" end
+
+-- Operations of a service from span_operation_rollups; binds: start, end, service, limit.
+function M.operations(...)
   return db.json([[
     SELECT JSON_OBJECT('operations', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
       'name', name, 'spans', n, 'errors', errs) ORDER BY n DESC, name)
-      FROM (SELECT name, count(*) AS n, sum(status_code = 2) AS errs FROM span_records s
-            WHERE s.service_name = ?3 AND ]] .. range_sql .. [[
-            GROUP BY name ORDER BY n DESC, name LIMIT ?4) o)]]) .. ")", ...)
+      FROM (SELECT name, sum(spans) AS n, sum(errors) AS errs FROM span_operation_rollups
+            WHERE ]] .. service_is("?3") .. " AND " .. minutes("?1", "?2") .. [[
+            GROUP BY name_key, name ORDER BY n DESC, name LIMIT ?4) o)]]) .. ")", ...)
 end
 
 -- One period's figures; binds a (start), b (end), svc (NULL = all).
@@ -246,34 +293,37 @@ function M.timeseries(...)
       'logs', JSON_OBJECT(]] .. table.concat(logs, ", ") .. "))", ...)
 end
 
--- binds: start, end, limit. MariaDB refuses an aggregate inside another's argument: each
--- service's operations are put together first (opj), then joined.
-function M.top_failing(range_sql, ...)
+-- binds: start, end, limit. Operations from span_operation_rollups. MariaDB refuses an
+-- aggregate inside another's argument: each service's operations are put together first (opj),
+-- then joined.
+function M.top_failing(...)
   local rate = "CAST(errs AS DOUBLE) / n"
   return db.json([[
     WITH svc AS (
-      SELECT service_name, sum(requests) AS rq, sum(errors) AS er FROM span_rollups
+      SELECT service_key, min(service_name) AS service_name, sum(requests) AS rq,
+             sum(errors) AS er FROM span_rollups
       WHERE ]] .. minutes("?1", "?2") .. [[
-      GROUP BY service_name HAVING sum(errors) > 0
-      ORDER BY sum(errors) DESC, CAST(sum(errors) AS DOUBLE) / sum(requests) DESC, service_name LIMIT ?3),
+      GROUP BY service_key HAVING sum(errors) > 0
+      ORDER BY sum(errors) DESC, CAST(sum(errors) AS DOUBLE) / sum(requests) DESC,
+               min(service_name) LIMIT ?3),
     ops AS (
-      SELECT service_name, name, n, errs,
-             ROW_NUMBER() OVER (PARTITION BY service_name ORDER BY errs DESC, ]] .. rate .. [[ DESC, name) AS rk
-      FROM (SELECT s.service_name, s.name, count(*) AS n, sum(s.status_code = 2) AS errs
-            FROM span_records s
-            WHERE s.service_name IN (SELECT service_name FROM svc) AND ]] .. range_sql .. [[
-              AND (s.kind IN (2, 5) OR s.parent_span_id IS NULL)
-            GROUP BY s.service_name, s.name HAVING errs > 0) x),
+      SELECT service_key, name, n, errs,
+             ROW_NUMBER() OVER (PARTITION BY service_key ORDER BY errs DESC, ]] .. rate .. [[ DESC, name) AS rk
+      FROM (SELECT o.service_key, min(o.name) AS name, sum(o.requests) AS n,
+                   sum(o.request_errors) AS errs
+            FROM span_operation_rollups o JOIN svc v ON v.service_key = o.service_key
+            WHERE o.]] .. minutes("?1", "?2") .. [[
+            GROUP BY o.service_key, o.name_key HAVING errs > 0) x),
     opj AS (
-      SELECT service_name, JSON_ARRAYAGG(JSON_OBJECT('name', name, 'requests', n, 'errors', errs,
+      SELECT service_key, JSON_ARRAYAGG(JSON_OBJECT('name', name, 'requests', n, 'errors', errs,
                'error_rate', ]] .. rate .. [[) ORDER BY rk) AS list
-      FROM ops WHERE rk <= 5 GROUP BY service_name)
+      FROM ops WHERE rk <= 5 GROUP BY service_key)
     SELECT JSON_OBJECT('services', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
       'service', v.service_name, 'requests', v.rq, 'errors', v.er,
       'error_rate', CASE WHEN v.rq > 0 THEN CAST(v.er AS DOUBLE) / v.rq ELSE 0 END,
       'operations', JSON_EXTRACT(coalesce(opj.list, '[]'), '$'))
       ORDER BY v.er DESC, CAST(v.er AS DOUBLE) / v.rq DESC, v.service_name)
-      FROM svc v LEFT JOIN opj ON opj.service_name = v.service_name)]]) .. ")", ...)
+      FROM svc v LEFT JOIN opj ON opj.service_key = v.service_key)]]) .. ")", ...)
 end
 
 -- ---- traces -------------------------------------------------------------------------------
@@ -281,20 +331,28 @@ end
 -- SQL condition: the trace (alias t) involves service ? (its services JSON array holds it).
 M.TRACE_SERVICE_SQL = "JSON_CONTAINS(t.services, JSON_QUOTE(?))"
 
--- The traces list; the arguments of the SQLite form.
-function M.traces(page_sql, filter, col, dir, ...)
+-- The traces list: the page's trace ids first (sorting ids, not documents), then their JSON;
+-- capped: total is the cap (total_capped true); by_duration: walk traces_duration from the
+-- longest (sooner than sorting every trace of a busy range). Binds as the SQLite form, with the
+-- total as a value.
+function M.traces(page_sql, col, dir, capped, by_duration, ...)
+  local order = col .. " " .. dir .. ", t.trace_id " .. dir
   return db.json([[
-    WITH page AS (
-      SELECT t.trace_id, ]] .. col .. [[ AS k, JSON_OBJECT(
+    WITH ids AS (
+      SELECT t.trace_id, ]] .. col .. [[ AS k
+      FROM traces t ]] .. (by_duration and "FORCE INDEX (traces_duration) " or "") ..
+      "WHERE " .. page_sql .. " ORDER BY " .. order .. [[ LIMIT ?),
+    page AS (
+      SELECT ids.trace_id, ids.k, JSON_OBJECT(
         'trace_id', t.trace_id, 'root_service', t.root_service_name, 'root_name', t.root_name,
         'start_ns', CAST(t.start_time_unix_nano AS CHAR), 'duration_ns', t.duration_ns,
         'span_count', t.span_count, 'error_count', t.error_count,
         'services', JSON_EXTRACT(t.services, '$')) AS j
-      FROM traces t WHERE ]] .. page_sql .. [[ ORDER BY ]] .. col .. " " .. dir .. ", t.trace_id " .. dir .. [[ LIMIT ?)
+      FROM ids JOIN traces t ON t.trace_id = ids.trace_id)
     SELECT JSON_OBJECT(
       'traces', ]] .. arr([[(SELECT JSON_ARRAYAGG(j ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[) FROM
                   (SELECT j, k, trace_id FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[ LIMIT ?) x)]]) .. [[,
-      'total', (SELECT count(*) FROM traces t WHERE ]] .. filter .. [[),
+      'total', ?, 'total_capped', JSON_EXTRACT(']] .. (capped and "true" or "false") .. [[', '$'),
       'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
         (SELECT CONCAT(k, '.', trace_id) FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir ..
         [[ LIMIT 1 OFFSET ?) END)]], ...)

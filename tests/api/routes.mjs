@@ -118,6 +118,7 @@ await guard('api/logs/filters', async () => {
     ['q-service', 'q=service:inventory', (l) => l.svc === 'inventory'],
     ['q-level', `q=${encodeURIComponent('level:>=WARN')}`, (l) => l.sev >= 13],
     ['q-word', 'q=declined', (l) => bodyText(l).includes('declined')],
+    ['q-word-any-case', 'q=DeClined', (l) => bodyText(l).includes('declined')],
     ['q-prefix', 'q=reserv*', (l) => /\breserv/.test(bodyText(l))],
     ['q-phrase', `q=${encodeURIComponent('"out of stock"')}`, (l) => bodyText(l).includes('out of stock')],
     ['q-negation', `q=${encodeURIComponent('order -service:cart -declined')}`, (l) => l.svc !== 'cart' && !bodyText(l).includes('declined')],

@@ -32,6 +32,25 @@ static inline void bench_exec(sqlite3 *db, const char *sql)
     }
 }
 
+/* The columns span_records / log_records store (argus_signal_stored_columns): their numbers in
+ * the core's item row and their names as an INSERT column list. */
+typedef struct bench_columns {
+    int map[64];
+    int n;
+    char names[2048];
+} bench_columns;
+
+static inline void bench_stored_columns(argus_signal sig, bench_columns *c)
+{
+    const argus_signal_desc *d = argus_signal_get(sig);
+    c->n = argus_signal_stored_columns(d, c->map, (int)(sizeof c->map / sizeof c->map[0]));
+    size_t len = 0;
+    c->names[0] = 0;
+    for (int i = 0; i < c->n; i++)
+        len += (size_t)snprintf(c->names + len, sizeof c->names - len, "%s%s", i ? ", " : "",
+                                d->column_names[c->map[i]]);
+}
+
 /* A fresh database at path with the Argus schema, WAL and synchronous=NORMAL. */
 static inline sqlite3 *bench_open_db(const char *path)
 {

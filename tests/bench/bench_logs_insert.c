@@ -31,30 +31,11 @@ static uint8_t *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static const char *INSERT_COLS =
-    "time_unix_nano, observed_time_unix_nano, severity_number, severity_text, body, body_type, "
-    "attributes, trace_id, span_id, flags, event_name, service_name, resource_id, "
-    "scope_name, scope_version, dropped_attributes_count";
-static const int INSERT_MAP[] = {ARGUS_LOG_TIME,
-                                 ARGUS_LOG_OBSERVED_TIME,
-                                 ARGUS_LOG_SEVERITY_NUMBER,
-                                 ARGUS_LOG_SEVERITY_TEXT,
-                                 ARGUS_LOG_BODY,
-                                 ARGUS_LOG_BODY_TYPE,
-                                 ARGUS_LOG_ATTRIBUTES,
-                                 ARGUS_LOG_TRACE_ID,
-                                 ARGUS_LOG_SPAN_ID,
-                                 ARGUS_LOG_FLAGS,
-                                 ARGUS_LOG_EVENT_NAME,
-                                 ARGUS_LOG_SERVICE_NAME,
-                                 ARGUS_LOG_RESOURCE_ID,
-                                 ARGUS_LOG_SCOPE_NAME,
-                                 ARGUS_LOG_SCOPE_VERSION,
-                                 ARGUS_LOG_DROPPED_ATTRIBUTES};
-#define NINSERT ((int)(sizeof INSERT_MAP / sizeof INSERT_MAP[0]))
+/* The columns log_records stores, filled in by main (bench_stored_columns). */
+static bench_columns COLS;
 
 typedef struct row {
-    argus_value v[NINSERT];
+    argus_value v[ARGUS_LOG_NCOLUMNS];
 } row;
 
 #define MAX_ROWS_PER_STATEMENT 2000
@@ -65,15 +46,15 @@ typedef struct row {
 static double hand_insert(const char *path, const row *rows, size_t n, int nreq, int k)
 {
     sqlite3 *db = bench_open_db(path);
-    size_t cap = 512 + (size_t)k * (NINSERT * 2 + 4);
+    size_t cap = 512 + (size_t)k * (COLS.n * 2 + 4);
     char *sql = malloc(cap);
-    size_t len = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", INSERT_COLS);
+    size_t len = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", COLS.names);
     for (int r = 0; r < k; r++) {
         sql[len++] = r ? ',' : ' ';
         sql[len++] = '(';
-        for (int c = 0; c < NINSERT; c++) {
+        for (int c = 0; c < COLS.n; c++) {
             sql[len++] = '?';
-            sql[len++] = c + 1 < NINSERT ? ',' : ')';
+            sql[len++] = c + 1 < COLS.n ? ',' : ')';
         }
     }
     sql[len] = 0;
@@ -85,13 +66,13 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
     /* the remainder, n % k rows: a statement of its own */
     int rest = (int)(n % (size_t)k);
     if (rest) {
-        size_t l2 = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", INSERT_COLS);
+        size_t l2 = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", COLS.names);
         for (int r = 0; r < rest; r++) {
             sql[l2++] = r ? ',' : ' ';
             sql[l2++] = '(';
-            for (int c = 0; c < NINSERT; c++) {
+            for (int c = 0; c < COLS.n; c++) {
                 sql[l2++] = '?';
-                sql[l2++] = c + 1 < NINSERT ? ',' : ')';
+                sql[l2++] = c + 1 < COLS.n ? ',' : ')';
             }
         }
         sql[l2] = 0;
@@ -109,9 +90,9 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
             size_t m = n - r0 < (size_t)k ? n - r0 : (size_t)k;
             st = m == (size_t)k ? full : tail;
             for (size_t r = 0; r < m; r++)
-                for (int c = 0; c < NINSERT; c++) {
+                for (int c = 0; c < COLS.n; c++) {
                     const argus_value *v = &rows[r0 + r].v[c];
-                    int p = (int)r * NINSERT + c + 1;
+                    int p = (int)r * COLS.n + c + 1;
                     if (v->type == ARGUS_VAL_INT)
                         sqlite3_bind_int64(st, p, v->i);
                     else if (v->type == ARGUS_VAL_NULL)
@@ -144,6 +125,7 @@ int main(int argc, char **argv)
     }
     int nreq = argc > 2 ? atoi(argv[2]) : 200;
     const char *path = argc > 3 ? argv[3] : "/tmp/argus-bench-logs.db";
+    bench_stored_columns(ARGUS_SIGNAL_LOGS, &COLS);
     size_t len;
     uint8_t *payload = read_file(argv[1], &len);
     if (!payload || nreq < 1) {
@@ -176,8 +158,8 @@ int main(int argc, char **argv)
     size_t n = 0;
     for (argus_otlp_iter it = argus_otlp_iter_start(&l); argus_otlp_iter_next(&it) && n < nlogs;
          n++)
-        for (int c = 0; c < NINSERT; c++) {
-            argus_otlp_log_column(&it, INSERT_MAP[c], &rows[n].v[c], &scratch);
+        for (int c = 0; c < COLS.n; c++) {
+            argus_otlp_log_column(&it, COLS.map[c], &rows[n].v[c], &scratch);
             if (rows[n].v[c].type == ARGUS_VAL_TEXT || rows[n].v[c].type == ARGUS_VAL_JSON)
                 rows[n].v[c].s = strndup(rows[n].v[c].s, rows[n].v[c].n);
         }
@@ -206,7 +188,7 @@ int main(int argc, char **argv)
     printf("%-58s %10.0f%%\n", "full ingest vs hand-written insert", 100 * full / hand);
     sqlite3_close(db);
     for (size_t r = 0; r < n; r++)
-        for (int c = 0; c < NINSERT; c++)
+        for (int c = 0; c < COLS.n; c++)
             if (rows[r].v[c].type == ARGUS_VAL_TEXT || rows[r].v[c].type == ARGUS_VAL_JSON)
                 free((char *)rows[r].v[c].s);
     free(rows);

@@ -126,23 +126,8 @@ static uint8_t *make_request(int nspans, size_t *len)
     return buf;
 }
 
-static const char *INSERT_COLS =
-    "trace_id, span_id, parent_span_id, trace_state, flags, name, kind, start_time_unix_nano, "
-    "end_time_unix_nano, duration_ns, status_code, status_message, service_name, attributes, "
-    "events, links, resource_id, scope_name, scope_version, dropped_attributes_count, "
-    "dropped_events_count, dropped_links_count";
-static const int INSERT_MAP[] = {ARGUS_SPAN_TRACE_ID,       ARGUS_SPAN_SPAN_ID,
-                                 ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_TRACE_STATE,
-                                 ARGUS_SPAN_FLAGS,          ARGUS_SPAN_NAME,
-                                 ARGUS_SPAN_KIND,           ARGUS_SPAN_START_TIME,
-                                 ARGUS_SPAN_END_TIME,       ARGUS_SPAN_DURATION,
-                                 ARGUS_SPAN_STATUS_CODE,    ARGUS_SPAN_STATUS_MESSAGE,
-                                 ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_ATTRIBUTES,
-                                 ARGUS_SPAN_EVENTS,         ARGUS_SPAN_LINKS,
-                                 ARGUS_SPAN_RESOURCE_ID,    ARGUS_SPAN_SCOPE_NAME,
-                                 ARGUS_SPAN_SCOPE_VERSION,  ARGUS_SPAN_DROPPED_ATTRIBUTES,
-                                 ARGUS_SPAN_DROPPED_EVENTS, ARGUS_SPAN_DROPPED_LINKS};
-#define NINSERT ((int)(sizeof INSERT_MAP / sizeof INSERT_MAP[0]))
+/* The columns span_records stores, filled in by main (bench_stored_columns). */
+static bench_columns COLS;
 
 /* Runs st (an INSERT ... SELECT FROM otlp_spans(?1)) nreq times, 10 per transaction, with ?1
  * the payload, or the decoded `pre` when not NULL; returns the seconds taken (exits on error). */
@@ -173,6 +158,7 @@ int main(int argc, char **argv)
     int nspans = argc > 1 ? atoi(argv[1]) : 1000;
     int nreq = argc > 2 ? atoi(argv[2]) : 200;
     const char *path = argc > 3 ? argv[3] : "/tmp/argus-bench.db";
+    bench_stored_columns(ARGUS_SIGNAL_TRACES, &COLS);
     size_t len;
     uint8_t *payload = make_request(nspans, &len);
     double total = (double)nspans * nreq;
@@ -244,7 +230,7 @@ int main(int argc, char **argv)
     /* 4. INSERT INTO span_records ... SELECT ... FROM otlp_spans(?), 10 requests per transaction */
     char sql[2048];
     snprintf(sql, sizeof sql, "INSERT INTO span_records (%s) SELECT %s FROM otlp_spans(?1)",
-             INSERT_COLS, INSERT_COLS);
+             COLS.names, COLS.names);
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     double viasql = total / insert_requests(db, st, nreq, payload, len, NULL);
     printf("%-58s %10.0f spans/s\n", "INSERT INTO span_records SELECT FROM otlp_spans(?)", viasql);
@@ -268,28 +254,28 @@ int main(int argc, char **argv)
     db = bench_open_db(path);
     argus_otlp_traces_decode(&t, payload, len, &err);
     typedef struct {
-        argus_value v[NINSERT];
+        argus_value v[ARGUS_SPAN_NCOLUMNS];
     } row;
     row *rows = calloc((size_t)nspans, sizeof *rows);
     argus_buf scratch;
     argus_buf_init(&scratch);
     int n = 0;
     for (argus_otlp_iter it = argus_otlp_iter_start(&t); argus_otlp_iter_next(&it); n++)
-        for (int c = 0; c < NINSERT; c++) {
-            argus_otlp_span_column(&it, INSERT_MAP[c], &rows[n].v[c], &scratch);
+        for (int c = 0; c < COLS.n; c++) {
+            argus_otlp_span_column(&it, COLS.map[c], &rows[n].v[c], &scratch);
             if (rows[n].v[c].type == ARGUS_VAL_TEXT || rows[n].v[c].type == ARGUS_VAL_JSON)
                 rows[n].v[c].s = strndup(rows[n].v[c].s, rows[n].v[c].n);
         }
-    snprintf(sql, sizeof sql,
-             "INSERT INTO span_records (%s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-             INSERT_COLS);
+    int sl = snprintf(sql, sizeof sql, "INSERT INTO span_records (%s) VALUES (", COLS.names);
+    for (int c = 0; c < COLS.n; c++)
+        sl += snprintf(sql + sl, sizeof sql - (size_t)sl, c + 1 < COLS.n ? "?," : "?)");
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         if (i % 10 == 0)
             bench_exec(db, "BEGIN");
         for (int r = 0; r < n; r++) {
-            for (int c = 0; c < NINSERT; c++) {
+            for (int c = 0; c < COLS.n; c++) {
                 const argus_value *v = &rows[r].v[c];
                 if (v->type == ARGUS_VAL_INT)
                     sqlite3_bind_int64(st, c + 1, v->i);
@@ -313,8 +299,8 @@ int main(int argc, char **argv)
     /* 5b. a hand-written ingest program: decode with the core, render, bind, insert */
     db = bench_open_db(path);
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    argus_buf cols[NINSERT];
-    for (int c = 0; c < NINSERT; c++)
+    argus_buf cols[ARGUS_SPAN_NCOLUMNS];
+    for (int c = 0; c < COLS.n; c++)
         argus_buf_init(&cols[c]);
     t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
@@ -326,16 +312,16 @@ int main(int argc, char **argv)
         argus_value res_id = {0};
         size_t res_of = SIZE_MAX;
         for (argus_otlp_iter it = argus_otlp_iter_start(&t); argus_otlp_iter_next(&it);) {
-            for (int c = 0; c < NINSERT; c++) {
+            for (int c = 0; c < COLS.n; c++) {
                 argus_value v;
-                if (INSERT_MAP[c] == ARGUS_SPAN_RESOURCE_ID) {
+                if (COLS.map[c] == ARGUS_SPAN_RESOURCE_ID) {
                     if (it.ri != res_of) {
-                        argus_otlp_span_column(&it, INSERT_MAP[c], &res_id, &cols[c]);
+                        argus_otlp_span_column(&it, COLS.map[c], &res_id, &cols[c]);
                         res_of = it.ri;
                     }
                     v = res_id;
                 } else {
-                    argus_otlp_span_column(&it, INSERT_MAP[c], &v, &cols[c]);
+                    argus_otlp_span_column(&it, COLS.map[c], &v, &cols[c]);
                 }
                 if (v.type == ARGUS_VAL_INT)
                     sqlite3_bind_int64(st, c + 1, v.i);
@@ -354,7 +340,7 @@ int main(int argc, char **argv)
     double hand2 = total / (bench_now() - t0);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    for (int c = 0; c < NINSERT; c++)
+    for (int c = 0; c < COLS.n; c++)
         argus_buf_free(&cols[c]);
     printf("%-58s %10.0f spans/s\n", "hand-written decode + render + prepared INSERT", hand2);
     printf("%-58s %10.0f%%\n", "storing through SQL vs hand-written decode+insert",

@@ -39,47 +39,46 @@ typedef Opentelemetry__Proto__Common__V1__ArrayValue pb_array;
 typedef Opentelemetry__Proto__Common__V1__KeyValueList pb_kvlist;
 typedef Opentelemetry__Proto__Trace__V1__Status pb_status;
 
-static argus_pb_anyvalue *av_str(const char *s)
+/* An AnyValue holding the value_case member (set by the caller). */
+static argus_pb_anyvalue *av_new(int value_case)
 {
     argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
     opentelemetry__proto__common__v1__any_value__init(v);
-    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+    v->value_case = value_case;
+    return v;
+}
+
+static argus_pb_anyvalue *av_str(const char *s)
+{
+    argus_pb_anyvalue *v = av_new(OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE);
     v->string_value = (char *)s;
     return v;
 }
 
 static argus_pb_anyvalue *av_int(int64_t i)
 {
-    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
-    opentelemetry__proto__common__v1__any_value__init(v);
-    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+    argus_pb_anyvalue *v = av_new(OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE);
     v->int_value = i;
     return v;
 }
 
 static argus_pb_anyvalue *av_double(double d)
 {
-    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
-    opentelemetry__proto__common__v1__any_value__init(v);
-    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE;
+    argus_pb_anyvalue *v = av_new(OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE);
     v->double_value = d;
     return v;
 }
 
 static argus_pb_anyvalue *av_bool(int b)
 {
-    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
-    opentelemetry__proto__common__v1__any_value__init(v);
-    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
+    argus_pb_anyvalue *v = av_new(OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE);
     v->bool_value = b;
     return v;
 }
 
 static argus_pb_anyvalue *av_bytes(const char *data, size_t n)
 {
-    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
-    opentelemetry__proto__common__v1__any_value__init(v);
-    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE;
+    argus_pb_anyvalue *v = av_new(OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE);
     v->bytes_value.data = (uint8_t *)data;
     v->bytes_value.len = n;
     return v;
@@ -96,26 +95,22 @@ static argus_pb_keyvalue *kv(const char *key, argus_pb_anyvalue *v)
 
 static argus_pb_anyvalue *av_array(size_t n, argus_pb_anyvalue **items)
 {
-    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    argus_pb_anyvalue *v = av_new(OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE);
     pb_array *a = tcalloc(1, sizeof *a);
-    opentelemetry__proto__common__v1__any_value__init(v);
     opentelemetry__proto__common__v1__array_value__init(a);
     a->n_values = n;
     a->values = items;
-    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE;
     v->array_value = a;
     return v;
 }
 
 static argus_pb_anyvalue *av_kvlist(size_t n, argus_pb_keyvalue **items)
 {
-    argus_pb_anyvalue *v = tcalloc(1, sizeof *v);
+    argus_pb_anyvalue *v = av_new(OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE);
     pb_kvlist *l = tcalloc(1, sizeof *l);
-    opentelemetry__proto__common__v1__any_value__init(v);
     opentelemetry__proto__common__v1__key_value_list__init(l);
     l->n_values = n;
     l->values = items;
-    v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE;
     v->kvlist_value = l;
     return v;
 }

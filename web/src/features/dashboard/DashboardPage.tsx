@@ -77,6 +77,19 @@ function clickable(step: number, onBucket: BucketClick): ChartOptions['plotOptio
   };
 }
 
+/** A chart over the time buckets of d (null while d loads): its type, what a click on a bucket
+ * opens, and what build adds (series, axes; its plotOptions go over the clickable ones). */
+function timeChart(
+  d: Timeseries | undefined,
+  type: 'column' | 'line',
+  onBucket: BucketClick,
+  build: (d: Timeseries) => ChartOptions,
+): ChartOptions | null {
+  if (!d) return null;
+  const { plotOptions, ...rest } = build(d);
+  return { xAxis: bounds(d), chart: { type }, ...rest, plotOptions: { ...clickable(d.step_ms, onBucket), ...plotOptions } };
+}
+
 export default function DashboardPage() {
   const { resolved } = useTimeRange();
   const r = { start: resolved.startMs, end: resolved.endMs };
@@ -92,71 +105,56 @@ export default function DashboardPage() {
   const linkTo = useLinkTo();
 
   const step = ts.data?.step_ms ?? 60_000;
-  const openTraces = (startMs: number, extra: Record<string, string | undefined> = {}) => {
+  /** Opens the traces or logs of one bucket of the charts. */
+  const openBucket = (path: '/traces' | '/logs', startMs: number, extra: Record<string, string | undefined> = {}) => {
     const w = absoluteRange(startMs, startMs + step);
-    navigate(linkTo('/traces', { from: w.from, to: w.to, service, ...extra }));
+    navigate(linkTo(path, { from: w.from, to: w.to, service, ...extra }));
   };
+  const openTraces = (startMs: number, extra: Record<string, string | undefined> = {}) => openBucket('/traces', startMs, extra);
 
-  const traffic = useMemo<ChartOptions | null>(() => {
-    const d = ts.data;
-    if (!d) return null;
-    const all = d.series[0];
-    return {
-      xAxis: bounds(d),
-      chart: { type: 'column' },
-      plotOptions: clickable(d.step_ms, (x, name) => openTraces(x, name === 'Errors' ? { error: 'true' } : {})),
-      series: [
-        { type: 'column', name: 'Requests', data: points(d, all?.requests ?? []), color: '#1677ff' },
-        { type: 'column', name: 'Errors', data: points(d, all?.errors ?? []), color: '#f5222d' },
-      ],
-    };
-  }, [ts.data, service]); // eslint-disable-line react-hooks/exhaustive-deps
+  const traffic = useMemo(
+    () =>
+      timeChart(ts.data, 'column', (x, name) => openTraces(x, name === 'Errors' ? { error: 'true' } : {}), (d) => ({
+        series: [
+          { type: 'column', name: 'Requests', data: points(d, d.series[0]?.requests ?? []), color: '#1677ff' },
+          { type: 'column', name: 'Errors', data: points(d, d.series[0]?.errors ?? []), color: '#f5222d' },
+        ],
+      })),
+    [ts.data, service], // eslint-disable-line react-hooks/exhaustive-deps
+  );
 
-  const latency = useMemo<ChartOptions | null>(() => {
-    const d = ts.data;
-    if (!d) return null;
-    const all = d.series[0];
-    return {
-      xAxis: bounds(d),
-      chart: { type: 'line' },
-      yAxis: { labels: { format: '{value} ms' } },
-      tooltip: { valueSuffix: ' ms', valueDecimals: 1 },
-      plotOptions: clickable(d.step_ms, (x) => openTraces(x, { sort: 'duration' })),
-      series: [
-        { type: 'line', name: 'p50', data: points(d, all?.p50_ns ?? [], 1e6), color: '#52c41a' },
-        { type: 'line', name: 'p95', data: points(d, all?.p95_ns ?? [], 1e6), color: '#faad14' },
-        { type: 'line', name: 'p99', data: points(d, all?.p99_ns ?? [], 1e6), color: '#f5222d' },
-      ],
-    };
-  }, [ts.data, service]); // eslint-disable-line react-hooks/exhaustive-deps
+  const latency = useMemo(
+    () =>
+      timeChart(ts.data, 'line', (x) => openTraces(x, { sort: 'duration' }), (d) => ({
+        yAxis: { labels: { format: '{value} ms' } },
+        tooltip: { valueSuffix: ' ms', valueDecimals: 1 },
+        series: [
+          { type: 'line', name: 'p50', data: points(d, d.series[0]?.p50_ns ?? [], 1e6), color: '#52c41a' },
+          { type: 'line', name: 'p95', data: points(d, d.series[0]?.p95_ns ?? [], 1e6), color: '#faad14' },
+          { type: 'line', name: 'p99', data: points(d, d.series[0]?.p99_ns ?? [], 1e6), color: '#f5222d' },
+        ],
+      })),
+    [ts.data, service], // eslint-disable-line react-hooks/exhaustive-deps
+  );
 
-  const services = useMemo<ChartOptions | null>(() => {
-    const d = perService.data;
-    if (!d) return null;
-    return {
-      xAxis: bounds(d),
-      chart: { type: 'line' },
-      plotOptions: clickable(d.step_ms, (x, name) => openTraces(x, { service: name })),
-      series: d.series.map((s) => ({ type: 'line' as const, name: s.service ?? 'all', data: points(d, s.requests) })),
-    };
-  }, [perService.data]); // eslint-disable-line react-hooks/exhaustive-deps
+  const services = useMemo(
+    () =>
+      timeChart(perService.data, 'line', (x, name) => openTraces(x, { service: name }), (d) => ({
+        series: d.series.map((s) => ({ type: 'line' as const, name: s.service ?? 'all', data: points(d, s.requests) })),
+      })),
+    [perService.data], // eslint-disable-line react-hooks/exhaustive-deps
+  );
 
-  const logs = useMemo<ChartOptions | null>(() => {
-    const d = ts.data;
-    if (!d) return null;
-    return {
-      xAxis: bounds(d),
-      chart: { type: 'column' },
-      plotOptions: {
-        ...clickable(d.step_ms, (x, name) => {
-          const w = absoluteRange(x, x + d.step_ms);
-          navigate(linkTo('/logs', { from: w.from, to: w.to, severity: name, service }));
-        }),
-        column: { stacking: 'normal', pointRange: d.step_ms, groupPadding: 0.05, pointPadding: 0.02, borderWidth: 0 },
-      },
-      series: SEVERITIES.filter((s) => d.logs[s]?.some((v) => v > 0)).map((s) => ({ type: 'column' as const, name: s, color: SEVERITY_COLORS[s], data: points(d, d.logs[s]) })),
-    };
-  }, [ts.data, service]); // eslint-disable-line react-hooks/exhaustive-deps
+  const logs = useMemo(
+    () =>
+      timeChart(ts.data, 'column', (x, name) => openBucket('/logs', x, { severity: name }), (d) => ({
+        plotOptions: {
+          column: { stacking: 'normal', pointRange: d.step_ms, groupPadding: 0.05, pointPadding: 0.02, borderWidth: 0 },
+        },
+        series: SEVERITIES.filter((s) => d.logs[s]?.some((v) => v > 0)).map((s) => ({ type: 'column' as const, name: s, color: SEVERITY_COLORS[s], data: points(d, d.logs[s]) })),
+      })),
+    [ts.data, service], // eslint-disable-line react-hooks/exhaustive-deps
+  );
 
   const empty = summary.data && summary.data.current.requests === 0 && SEVERITIES.every((s) => summary.data!.current.logs[s] === 0);
 

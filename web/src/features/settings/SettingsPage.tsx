@@ -2,7 +2,8 @@
 // data management (purge older than, delete everything) with confirmation.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Descriptions, Input, Modal, Space, Table, Typography } from 'antd';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
+import type { TableProps } from 'antd';
 import { api, type IngestSignal, type PurgeResult } from '../../api/client';
 import { useSystem } from '../../api/hooks';
 import { ErrorNotice, PanelSkeleton } from '../../components/States';
@@ -19,6 +20,17 @@ function uptime(s: number): string {
 
 function ingestRow(name: string, s: IngestSignal | undefined) {
   return { name, ...(s ?? { requests: 0, bad_requests: 0, received: 0, stored: 0, rejected: 0, dropped: 0, refused: 0, per_second: 0 }) };
+}
+
+/** A panel with one compact table showing every row (no paging), and what follows it. */
+function TablePanel<T extends object>({ heading, children, ...table }: { heading: string; children?: ReactNode } & TableProps<T>) {
+  return (
+    <div className="panel">
+      <div className="panel-title">{heading}</div>
+      <Table<T> size="small" pagination={false} scroll={{ x: 'max-content' }} {...table} />
+      {children}
+    </div>
+  );
 }
 
 function deletedText(r: PurgeResult): string {
@@ -97,47 +109,38 @@ export default function SettingsPage() {
         )}
       </div>
       {s && (
-        <div className="panel">
-          <div className="panel-title">Ingest</div>
-          <Table
-            size="small"
-            rowKey="name"
-            pagination={false}
-            scroll={{ x: 'max-content' }}
-            dataSource={[ingestRow('traces', s.ingest.traces), ingestRow('logs', s.ingest.logs)]}
-            columns={[
-              { title: 'Signal', dataIndex: 'name' },
-              { title: 'Items/s', dataIndex: 'per_second', align: 'right', render: (v: number) => formatCount(v) },
-              { title: 'Requests', dataIndex: 'requests', align: 'right', render: formatCount },
-              { title: 'Received', dataIndex: 'received', align: 'right', render: formatCount },
-              { title: 'Stored', dataIndex: 'stored', align: 'right', render: formatCount },
-              { title: 'Rejected', dataIndex: 'rejected', align: 'right', render: formatCount },
-              { title: 'Bad requests', dataIndex: 'bad_requests', align: 'right', render: formatCount },
-              { title: 'Refused (queue full)', dataIndex: 'refused', align: 'right', render: formatCount },
-            ]}
-          />
-        </div>
+        <TablePanel
+          heading="Ingest"
+          rowKey="name"
+          dataSource={[ingestRow('traces', s.ingest.traces), ingestRow('logs', s.ingest.logs)]}
+          columns={[
+            { title: 'Signal', dataIndex: 'name' },
+            { title: 'Items/s', dataIndex: 'per_second', align: 'right', render: (v: number) => formatCount(v) },
+            { title: 'Requests', dataIndex: 'requests', align: 'right', render: formatCount },
+            { title: 'Received', dataIndex: 'received', align: 'right', render: formatCount },
+            { title: 'Stored', dataIndex: 'stored', align: 'right', render: formatCount },
+            { title: 'Rejected', dataIndex: 'rejected', align: 'right', render: formatCount },
+            { title: 'Bad requests', dataIndex: 'bad_requests', align: 'right', render: formatCount },
+            { title: 'Refused (queue full)', dataIndex: 'refused', align: 'right', render: formatCount },
+          ]}
+        />
       )}
       {s && (
-        <div className="panel">
-          <div className="panel-title">Configuration</div>
-          <Table
-            size="small"
-            rowKey="key"
-            pagination={false}
-            scroll={{ x: 'max-content' }}
-            dataSource={Object.entries(s.config)
-              .sort(([a], [b]) => a.localeCompare(b))
-              .map(([key, value]) => ({ key, value }))}
-            columns={[
-              { title: 'Key', dataIndex: 'key', render: (k: string) => <span className="mono">{k}</span> },
-              { title: 'Value', dataIndex: 'value', render: (v: string) => <span className="mono">{String(v)}</span> },
-            ]}
-          />
+        <TablePanel
+          heading="Configuration"
+          rowKey="key"
+          dataSource={Object.entries(s.config)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([key, value]) => ({ key, value }))}
+          columns={[
+            { title: 'Key', dataIndex: 'key', render: (k: string) => <span className="mono">{k}</span> },
+            { title: 'Value', dataIndex: 'value', render: (v: string) => <span className="mono">{String(v)}</span> },
+          ]}
+        >
           <Typography.Text type="secondary" style={{ fontSize: 12 }}>
             Set keys as flags, environment variables or in <span className="mono">.env</span>; secrets are shown as ***.
           </Typography.Text>
-        </div>
+        </TablePanel>
       )}
       <div className="panel" data-testid="data-management">
         <div className="panel-title">Data management</div>
