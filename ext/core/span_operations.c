@@ -3,6 +3,7 @@
 
 #include "argus_error.h"
 #include "argus_otlp_rows.h"
+#include "argus_signal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,64 +72,92 @@ static int same_group(const argus_span_operations *o, const argus_span_operation
            memcmp(o->names.data + (size_t)(uintptr_t)g->name, name->s, name->n) == 0;
 }
 
+/* Counts one span given its values of COLS. */
+enum { C_PARENT, C_KIND, C_START, C_STATUS, C_SERVICE, C_NAME, NCOLS };
+static const int COLS[NCOLS] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
+                                ARGUS_SPAN_START_TIME,     ARGUS_SPAN_STATUS_CODE,
+                                ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME};
+
+static int add(argus_span_operations *o, const argus_value *parent, const argus_value *kind,
+               const argus_value *start, const argus_value *status, argus_value service,
+               argus_value name)
+{
+    /* NULL keeps its type (the group's *_null flag) but hashes and compares as "" */
+    if (service.type == ARGUS_VAL_NULL)
+        service.s = "", service.n = 0;
+    if (name.type == ARGUS_VAL_NULL)
+        name.s = "", name.n = 0;
+    int64_t minute = start->i / 60000000000 * 60000000000;
+    uint64_t h = group_hash(&service, minute, &name);
+    if (2 * (o->n + 1) > o->nslots && rehash(o))
+        return ARGUS_ENOMEM;
+    size_t s = (size_t)h & (o->nslots - 1);
+    argus_span_operation *g = NULL;
+    for (; o->slots[s]; s = (s + 1) & (o->nslots - 1))
+        if (same_group(o, &o->ops[o->slots[s] - 1], h, &service, minute, &name)) {
+            g = &o->ops[o->slots[s] - 1];
+            break;
+        }
+    if (!g) {
+        argus_span_operation *ops = argus_array_room(o->ops, o->n, &o->cap, sizeof *o->ops, 16);
+        if (!ops || argus_buf_reserve(&o->names, service.n + name.n + 1))
+            return ARGUS_ENOMEM;
+        o->ops = ops;
+        g = &o->ops[o->n];
+        *g = (argus_span_operation){.service = (const char *)(uintptr_t)o->names.len,
+                                    .service_n = service.n,
+                                    .name = (const char *)(uintptr_t)(o->names.len + service.n),
+                                    .name_n = name.n,
+                                    .minute_ns = minute,
+                                    .service_null = service.type == ARGUS_VAL_NULL,
+                                    .name_null = name.type == ARGUS_VAL_NULL,
+                                    .hash = h};
+        argus_buf_append(&o->names, service.s, service.n);
+        argus_buf_append(&o->names, name.s, name.n);
+        o->slots[s] = (uint32_t)(++o->n);
+    }
+    int request = kind->i == 2 || kind->i == 5 || parent->type == ARGUS_VAL_NULL;
+    int error = status->i == 2;
+    g->spans++;
+    g->errors += error;
+    g->requests += request;
+    g->request_errors += request && error;
+    return 0;
+}
+
 int argus_span_operations_build(argus_span_operations *o, const argus_otlp_payload *p)
 {
     o->n = 0;
     argus_buf_reset(&o->names);
     if (o->slots)
         memset(o->slots, 0, o->nslots * sizeof *o->slots);
-    static const int cols[6] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
-                                ARGUS_SPAN_START_TIME,     ARGUS_SPAN_STATUS_CODE,
-                                ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME};
-    argus_value v[6];
-    for (argus_otlp_iter it = argus_otlp_iter_start(p); argus_otlp_iter_next(&it);) {
-        /* the name in a scratch buffer of its own: rendering a value may reset the buffer */
-        for (int c = 0; c < 6; c++)
-            argus_otlp_span_column(&it, cols[c], &v[c], c == 5 ? &o->name_scratch : &o->scratch);
-        if (o->scratch.failed || o->name_scratch.failed)
-            goto nomem;
-        argus_value *service = &v[4], *name = &v[5];
-        for (argus_value *t = service; t <= name; t++)
-            if (t->type == ARGUS_VAL_NULL) {
-                t->s = "";
-                t->n = 0;
-            }
-        int64_t minute = v[2].i / 60000000000 * 60000000000;
-        uint64_t h = group_hash(service, minute, name);
-        if (2 * (o->n + 1) > o->nslots && rehash(o))
-            goto nomem;
-        size_t s = (size_t)h & (o->nslots - 1);
-        argus_span_operation *g = NULL;
-        for (; o->slots[s]; s = (s + 1) & (o->nslots - 1))
-            if (same_group(o, &o->ops[o->slots[s] - 1], h, service, minute, name)) {
-                g = &o->ops[o->slots[s] - 1];
-                break;
-            }
-        if (!g) {
-            argus_span_operation *ops = argus_array_room(o->ops, o->n, &o->cap, sizeof *o->ops, 16);
-            if (!ops || argus_buf_reserve(&o->names, service->n + name->n + 1))
-                goto nomem;
-            o->ops = ops;
-            g = &o->ops[o->n];
-            *g =
-                (argus_span_operation){.service = (const char *)(uintptr_t)o->names.len,
-                                       .service_n = service->n,
-                                       .name = (const char *)(uintptr_t)(o->names.len + service->n),
-                                       .name_n = name->n,
-                                       .minute_ns = minute,
-                                       .service_null = service->type == ARGUS_VAL_NULL,
-                                       .name_null = name->type == ARGUS_VAL_NULL,
-                                       .hash = h};
-            argus_buf_append(&o->names, service->s, service->n);
-            argus_buf_append(&o->names, name->s, name->n);
-            o->slots[s] = (uint32_t)(++o->n);
+    int rc = 0;
+    if (p->rows) {
+        /* rendered ahead (argus_otlp_render()): one row of values per valid span, read directly
+         * (no iterator, no validity checks again) */
+        const size_t ncols = (size_t)argus_signal_get(ARGUS_SIGNAL_TRACES)->ncolumns;
+        const size_t n = argus_otlp_valid_items(p);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            const argus_value *r = p->rows + i * ncols;
+            rc = add(o, &r[COLS[C_PARENT]], &r[COLS[C_KIND]], &r[COLS[C_START]], &r[COLS[C_STATUS]],
+                     r[COLS[C_SERVICE]], r[COLS[C_NAME]]);
         }
-        int request = v[1].i == 2 || v[1].i == 5 || v[0].type == ARGUS_VAL_NULL;
-        int error = v[3].i == 2;
-        g->spans++;
-        g->errors += error;
-        g->requests += request;
-        g->request_errors += request && error;
+    } else {
+        argus_value v[NCOLS];
+        for (argus_otlp_iter it = argus_otlp_iter_start(p); rc == 0 && argus_otlp_iter_next(&it);) {
+            /* the name in a scratch buffer of its own: rendering a value may reset the buffer */
+            for (int c = 0; c < NCOLS; c++)
+                argus_otlp_span_column(&it, COLS[c], &v[c],
+                                       c == C_NAME ? &o->name_scratch : &o->scratch);
+            rc = o->scratch.failed || o->name_scratch.failed
+                     ? ARGUS_ENOMEM
+                     : add(o, &v[C_PARENT], &v[C_KIND], &v[C_START], &v[C_STATUS], v[C_SERVICE],
+                           v[C_NAME]);
+        }
+    }
+    if (rc) {
+        o->n = 0;
+        return ARGUS_ENOMEM;
     }
     /* The names buffer no longer moves: offsets become pointers. */
     for (size_t i = 0; i < o->n; i++) {
@@ -136,7 +165,4 @@ int argus_span_operations_build(argus_span_operations *o, const argus_otlp_paylo
         o->ops[i].name = o->names.data + (size_t)(uintptr_t)o->ops[i].name;
     }
     return 0;
-nomem:
-    o->n = 0;
-    return ARGUS_ENOMEM;
 }
