@@ -102,7 +102,8 @@ local function traces(req)
   all[#all + 1] = limit
   all[#all + 1] = limit - 1
   local order = col .. " " .. dir .. ", t.trace_id " .. dir
-  -- error=true: the newest error traces from traces_errors (the planner's guess would walk
+  -- The page's objects are joined as text in page order (json_group_array(json(j)) would parse
+  -- each again: ~3 ms of a 100-trace page). error=true: the newest error traces from traces_errors (the planner's guess would walk
   -- traces_start and look every trace up)
   local from = errors_only and "traces t INDEXED BY traces_errors" or "traces t"
   return db.json([[
@@ -112,13 +113,12 @@ local function traces(req)
         'start_ns', CAST(t.start_time_unix_nano AS TEXT), 'duration_ns', t.duration_ns,
         'span_count', t.span_count, 'error_count', t.error_count, 'services', json(t.services)) AS j
       FROM ]] .. from .. [[ WHERE ]] .. page_sql .. [[ ORDER BY ]] .. order .. [[ LIMIT ?)
-    SELECT json_object(
-      'traces', json((SELECT json_group_array(json(j)) FROM
-                  (SELECT j FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[ LIMIT ?))),
-      'total', ?, 'total_capped', json(]] .. (n > TOTAL_CAP and "'true'" or "'false'") .. [[),
-      'next_cursor', CASE WHEN (SELECT count(*) FROM page) > ? THEN
+    SELECT '{"traces":[' || coalesce((SELECT group_concat(j, ',') FROM
+                  (SELECT j FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[ LIMIT ?)), '') ||
+      '],"total":' || ? || ',"total_capped":]] .. (n > TOTAL_CAP and "true" or "false") .. [[' ||
+      ',"next_cursor":' || json_quote(CASE WHEN (SELECT count(*) FROM page) > ? THEN
         (SELECT k || '.' || trace_id FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir ..
-        [[ LIMIT 1 OFFSET ?) END)]],
+        [[ LIMIT 1 OFFSET ?) END) || '}']],
     table.unpack(all))
 end
 

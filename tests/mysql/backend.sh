@@ -245,6 +245,21 @@ case "$api" in
 *) fail mysql/backend/api-reads-mariadb "expected 200 with total $want, got '$api'" ;;
 esac
 
+# Deleting everything also empties the writer's cache of known resources: a resource seen before
+# the delete is stored again with the next request that has it (else its records would point at
+# no resource).
+sed 's/eee19b7ec3c1b174/eee19b7ec3c1b177/' "$WORK/long.json" >"$WORK/before_delete.json"
+sed 's/eee19b7ec3c1b174/eee19b7ec3c1b176/' "$WORK/long.json" >"$WORK/after_delete.json"
+before=$(post /v1/traces application/json "$WORK/before_delete.json")
+del=$(curl -s -o "$WORK/answer" -w '%{http_code}' -X DELETE "http://127.0.0.1:$API/api/data?confirm=delete-all-data")
+code=$(post /v1/traces application/json "$WORK/after_delete.json")
+orphans=$(mdb -N -B argus_backend -e "SELECT count(*), sum(resource_attributes IS NULL) FROM spans")
+if [ "$before" = 200 ] && [ "$del" = 200 ] && [ "$code" = 200 ] && [ "$orphans" = "1	0" ]; then
+    pass mysql/backend/resource-stored-again-after-delete
+else
+    fail mysql/backend/resource-stored-again-after-delete "expected 200, 200, 200 and one span with its resource, got $before, $del, $code, '$orphans': $(head -c 200 "$WORK/answer")"
+fi
+
 # A restart continues the ids where they were.
 stop_server
 start_server "$URL" || fail mysql/backend/restart "argus-server did not start again"
