@@ -7,6 +7,7 @@
 #include "argus_log_template.h"
 #include "argus_schema.h"
 #include "argus_sqlite.h"
+#include "../support/argus_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,21 +43,6 @@ static const char *fixture(void)
     return path;
 }
 
-static size_t unescape(char *s)
-{
-    char *w = s;
-    for (char *r = s; *r; r++) {
-        if (*r == '\\' && r[1]) {
-            r++;
-            *w++ = *r == 'n' ? '\n' : *r == 't' ? '\t' : *r;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-    return (size_t)(w - s);
-}
-
 static line *load(size_t *n)
 {
     FILE *f = fopen(fixture(), "r");
@@ -89,7 +75,7 @@ static line *load(size_t *n)
         v[*n].severity = atoi(t1 + 1);
         v[*n].attrs = strdup(t2 + 1);
         v[*n].body = strdup(t3 + 1);
-        v[*n].body_len = unescape(v[*n].body);
+        v[*n].body_len = argus_test_unescape(v[*n].body);
         (*n)++;
     }
     free(buf);

@@ -5,6 +5,7 @@
  * rollups that ingest would keep for those spans; prints timings, sizes and the p95 agreement. */
 #include "argus_schema.h"
 #include "argus_sqlite.h"
+#include "../support/argus_test.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -42,10 +43,7 @@ static void exec(sqlite3 *db, const char *sql)
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static double uniform01(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
+    return ((double)(argus_test_xorshift(&rng) >> 11) + 0.5) / 9007199254740992.0;
 }
 
 /* Fills spans: time-ordered over one day, services round-robin-ish; 30% root SERVER spans, 10%

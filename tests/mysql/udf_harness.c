@@ -13,6 +13,7 @@
 #include "argus_udf.h"
 
 #include "argus_catalogue.h"
+#include "../support/argus_test.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -96,10 +97,7 @@ typedef struct row {
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return argus_test_xorshift(&rng);
 }
 static size_t pick(size_t n)
 {

@@ -10,6 +10,7 @@
 #include "argus_percentile.h"
 #include "argus_sketch.h"
 #include "argus_sqlite.h"
+#include "../support/argus_test.h"
 
 #include <float.h>
 #include <math.h>
@@ -451,26 +452,6 @@ static void test_garbage(void **state)
 
 /* ---- through SQL ---------------------------------------------------------------------------- */
 
-static char *query(sqlite3 *db, const char *sql)
-{
-    static char out[512];
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(out, sizeof out, "error: %s", sqlite3_errmsg(db));
-        return out;
-    }
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(out, sizeof out, "%s", t ? (const char *)t : "NULL");
-        rc = sqlite3_step(st);
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        snprintf(out, sizeof out, "error: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return out;
-}
-
 static void test_sql(void **state)
 {
     (void)state;
@@ -479,7 +460,7 @@ static void test_sql(void **state)
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     if (argus_register_percentile(db, &msg) != SQLITE_OK)
         fail_msg("register: %s", msg ? msg : "?");
-#define T(sql, want) assert_string_equal(query(db, sql), want)
+#define T(sql, want) assert_string_equal(argus_test_query_value(db, sql), want)
     T("SELECT sketch(x) FROM (SELECT 1 AS x) WHERE 0", "NULL");
     T("SELECT sketch(NULL)", "NULL");
     T("SELECT hex(sketch(0))", "D5010100000000000000000000000000000000010000");

@@ -1,0 +1,93 @@
+/* Helpers shared by the C test programs (tests/unit, tests/bench, tests/mysql, tests/server):
+ * header only, every function static inline, so a program includes it and uses what it needs.
+ *   const char *rows = argus_test_query(db, "SELECT 1, 2 UNION ALL SELECT 3, NULL");
+ *       -> "1|2;3|NULL"  (a static buffer, valid until the next call)
+ *   const char *v = argus_test_query_value(db, "SELECT 42");  -> "42"
+ *   uint64_t state = 1; uint64_t r = argus_test_xorshift(&state);
+ * Both query helpers answer "error: <sqlite message>" when the statement fails. */
+#ifndef ARGUS_TEST_H
+#define ARGUS_TEST_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Runs sql and returns every row as "a|b;c|d" (NULL columns as "NULL"), or "error: <message>". */
+static inline const char *argus_test_query(sqlite3 *db, const char *sql)
+{
+    static char buf[8192];
+    sqlite3_stmt *st;
+    size_t at = 0;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(buf, sizeof buf, "error: %s", sqlite3_errmsg(db));
+        return buf;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (at && at < sizeof buf)
+            at += (size_t)snprintf(buf + at, sizeof buf - at, ";");
+        for (int i = 0; i < sqlite3_column_count(st) && at < sizeof buf; i++) {
+            const char *v = (const char *)sqlite3_column_text(st, i);
+            at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s", i ? "|" : "", v ? v : "NULL");
+        }
+    }
+    if (rc != SQLITE_DONE)
+        snprintf(buf, sizeof buf, "error: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return buf;
+}
+
+/* Runs sql and returns the first column of its first row as text ("NULL" for NULL, "" when there
+ * is no row), or "error: <message>" when preparing or either of the first two steps fails. */
+static inline const char *argus_test_query_value(sqlite3 *db, const char *sql)
+{
+    static char out[4096];
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(out, sizeof out, "error: %s", sqlite3_errmsg(db));
+        return out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, sizeof out, "%s", t ? (const char *)t : "NULL");
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        snprintf(out, sizeof out, "error: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* Undoes the fixtures' escapes (\n \t, and a backslash before any other character) in place;
+ * returns the new length. */
+static inline size_t argus_test_unescape(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        if (*r == '\\' && r[1]) {
+            r++;
+            *w++ = *r == 'n' ? '\n' : *r == 't' ? '\t' : *r;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
+/* One step of Marsaglia's xorshift64 (13, 7, 17) on *state (which must not be 0): a fast,
+ * repeatable pseudo-random sequence for generated test data. */
+static inline uint64_t argus_test_xorshift(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+#endif
