@@ -4,7 +4,10 @@
  *       -> "1|2;3|NULL"  (a static buffer, valid until the next call)
  *   const char *v = argus_test_query_value(db, "SELECT 42");  -> "42"
  *   uint64_t state = 1; uint64_t r = argus_test_xorshift(&state);
- * Both query helpers answer "error: <sqlite message>" when the statement fails. */
+ * Both query helpers answer "error: <sqlite message>" when the statement fails. In a cmocka
+ * program (cmocka.h included first), a table of statements and the answers they must give:
+ *   static const argus_test_sql_case cases[] = {{"SELECT 1, NULL", "1|NULL"}, ...};
+ *   argus_test_expect_rows(db, cases, ARGUS_TEST_COUNT(cases));   (or argus_test_expect_values) */
 #ifndef ARGUS_TEST_H
 #define ARGUS_TEST_H
 
@@ -12,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Runs sql and returns every row as "a|b;c|d" (NULL columns as "NULL"), or "error: <message>". */
 static inline const char *argus_test_query(sqlite3 *db, const char *sql)
@@ -89,5 +93,38 @@ static inline uint64_t argus_test_xorshift(uint64_t *state)
     x ^= x << 17;
     return *state = x;
 }
+
+#define ARGUS_TEST_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+#ifdef cmocka_unit_test
+/* A statement and the text it must answer (in the form of argus_test_query/_query_value). */
+typedef struct argus_test_sql_case {
+    const char *sql;
+    const char *want;
+} argus_test_sql_case;
+
+static inline void argus_test_expect_cases(sqlite3 *db, const argus_test_sql_case *cases, size_t n,
+                                           const char *(*run)(sqlite3 *, const char *))
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *got = run(db, cases[i].sql);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("case %zu: %s\n  expected \"%s\"\n  got      \"%s\"", i, cases[i].sql,
+                     cases[i].want, got);
+    }
+}
+
+/* Every case's rows (argus_test_query) must be exactly its want. */
+static inline void argus_test_expect_rows(sqlite3 *db, const argus_test_sql_case *cases, size_t n)
+{
+    argus_test_expect_cases(db, cases, n, argus_test_query);
+}
+
+/* Every case's single value (argus_test_query_value) must be exactly its want. */
+static inline void argus_test_expect_values(sqlite3 *db, const argus_test_sql_case *cases, size_t n)
+{
+    argus_test_expect_cases(db, cases, n, argus_test_query_value);
+}
+#endif
 
 #endif

@@ -183,26 +183,24 @@ static void test_sql_aggregate(void **state)
 {
     (void)state;
     sqlite3 *db = open_db();
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile(x, 0.5) FROM " VALUES),
-                        "2.0");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile(x, 0.75) FROM " VALUES),
-                        "2.5");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile(x, 1) FROM " VALUES), "3.0");
-    assert_string_equal(
-        argus_test_query_value(db, "SELECT percentile(x, 0.5) FROM " VALUES " WHERE 0"), "NULL");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile(NULL, 0.5)"), "NULL");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile('1.5', 0.5)"), "1.5");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile(x, 1.5) FROM " VALUES),
-                        "error: percentile: p must be between 0 and 1, got 1.5");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile(x, NULL) FROM " VALUES),
-                        "error: percentile: p must be a number between 0 and 1");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile(x, 'half') FROM " VALUES),
-                        "error: percentile: p must be a number");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile('abc', 0.5)"),
-                        "error: percentile: value must be a number");
-    assert_string_equal(argus_test_query_value(db, "SELECT percentile(x, x / 10.0) FROM " VALUES),
-                        "error: percentile: p must be the same for every row of a group "
-                        "(0.3, then 0.1)");
+    static const argus_test_sql_case cases[] = {
+        {"SELECT percentile(x, 0.5) FROM " VALUES, "2.0"},
+        {"SELECT percentile(x, 0.75) FROM " VALUES, "2.5"},
+        {"SELECT percentile(x, 1) FROM " VALUES, "3.0"},
+        {"SELECT percentile(x, 0.5) FROM " VALUES " WHERE 0", "NULL"},
+        {"SELECT percentile(NULL, 0.5)", "NULL"},
+        {"SELECT percentile('1.5', 0.5)", "1.5"},
+        {"SELECT percentile(x, 1.5) FROM " VALUES,
+         "error: percentile: p must be between 0 and 1, got 1.5"},
+        {"SELECT percentile(x, NULL) FROM " VALUES,
+         "error: percentile: p must be a number between 0 and 1"},
+        {"SELECT percentile(x, 'half') FROM " VALUES, "error: percentile: p must be a number"},
+        {"SELECT percentile('abc', 0.5)", "error: percentile: value must be a number"},
+        {"SELECT percentile(x, x / 10.0) FROM " VALUES,
+         "error: percentile: p must be the same for every row of a group "
+         "(0.3, then 0.1)"},
+    };
+    argus_test_expect_values(db, cases, ARGUS_TEST_COUNT(cases));
     /* a constant p per group is fine even when groups differ */
     assert_string_equal(argus_test_query_value(
                             db,

@@ -580,36 +580,33 @@ static void test_sql_trace_waterfall(void **state)
                  "(2,'ab','r',NULL,'root',2,10,40,0,NULL,'web'),"
                  "(3,'other','z',NULL,'z',1,0,1,0,NULL,'x')",
                  NULL, NULL, NULL);
-    assert_string_equal(
-        argus_test_query(db, "SELECT id, span_id, depth, offset_ns, self_ns, is_critical, "
-                             "descendant_error, status_message FROM trace_waterfall('AB')"),
-        "2|r|0|0|20|1|1|NULL;1|c|1|10|10|1|0|boom");
-    assert_string_equal(argus_test_query(db, "SELECT count(*) FROM trace_waterfall(NULL)"), "0");
-    assert_string_equal(argus_test_query(db, "SELECT count(*) FROM trace_waterfall('nope')"), "0");
-    assert_string_equal(
-        argus_test_query(db, "SELECT trace_id FROM trace_waterfall WHERE trace_id = 'ab'"),
-        "ab;ab");
-    /* Joined: the argument comes from another table, one trace after the other. */
-    assert_string_equal(
-        argus_test_query(db, "SELECT t.x, w.span_id FROM (SELECT 'other' AS x UNION ALL "
-                             "SELECT 'ab') t, trace_waterfall(t.x) w ORDER BY 1, 2"),
-        "ab|c;ab|r;other|z");
-    assert_string_equal(argus_test_query(db, "SELECT * FROM trace_waterfall"),
-                        "error: trace_waterfall: a trace id is required, as in SELECT * FROM "
-                        "trace_waterfall('4bf92f3577b34da6...')");
-    assert_string_equal(argus_test_query(db, "SELECT * FROM trace_waterfall(1)"),
-                        "error: trace_waterfall: the trace id must be hex text");
-    assert_string_equal(
-        argus_test_query(db, "SELECT waterfall_json(span_id, parent_span_id, "
-                             "start_time_unix_nano, end_time_unix_nano) -> '$[1].depth' "
-                             "FROM spans WHERE trace_id = 'ab'"),
-        "1");
-    assert_string_equal(argus_test_query(db,
-                                         "SELECT waterfall_json(span_id, NULL, 1, 2) FROM spans "
-                                         "WHERE 0"),
-                        "[]");
-    assert_string_equal(argus_test_query(db, "SELECT waterfall_json('a', NULL, 'x', 2)"),
-                        "error: waterfall_json: start_ns must be an integer");
+    static const argus_test_sql_case cases[] = {
+        {"SELECT id, span_id, depth, offset_ns, self_ns, is_critical, "
+         "descendant_error, status_message FROM trace_waterfall('AB')",
+         "2|r|0|0|20|1|1|NULL;1|c|1|10|10|1|0|boom"},
+        {"SELECT count(*) FROM trace_waterfall(NULL)", "0"},
+        {"SELECT count(*) FROM trace_waterfall('nope')", "0"},
+        {"SELECT trace_id FROM trace_waterfall WHERE trace_id = 'ab'", "ab;ab"},
+        /* Joined: the argument comes from another table, one trace after the other. */
+        {"SELECT t.x, w.span_id FROM (SELECT 'other' AS x UNION ALL "
+         "SELECT 'ab') t, trace_waterfall(t.x) w ORDER BY 1, 2",
+         "ab|c;ab|r;other|z"},
+        {"SELECT * FROM trace_waterfall",
+         "error: trace_waterfall: a trace id is required, as in SELECT * FROM "
+         "trace_waterfall('4bf92f3577b34da6...')"},
+        {"SELECT * FROM trace_waterfall(1)",
+         "error: trace_waterfall: the trace id must be hex text"},
+        {"SELECT waterfall_json(span_id, parent_span_id, "
+         "start_time_unix_nano, end_time_unix_nano) -> '$[1].depth' "
+         "FROM spans WHERE trace_id = 'ab'",
+         "1"},
+        {"SELECT waterfall_json(span_id, NULL, 1, 2) FROM spans "
+         "WHERE 0",
+         "[]"},
+        {"SELECT waterfall_json('a', NULL, 'x', 2)",
+         "error: waterfall_json: start_ns must be an integer"},
+    };
+    argus_test_expect_rows(db, cases, ARGUS_TEST_COUNT(cases));
     sqlite3_exec(db, "DROP TABLE spans", NULL, NULL, NULL);
     assert_string_equal(argus_test_query(db, "SELECT * FROM trace_waterfall('ab')"),
                         "error: trace_waterfall: cannot read spans: no such table: spans");
