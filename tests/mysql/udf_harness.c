@@ -587,26 +587,6 @@ static void catalogue_check(udf *us, size_t n)
 
 /* ---- main ----------------------------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    if (fread(b, 1, (size_t)len, f) != (size_t)len) {
-        fclose(f);
-        free(b);
-        return NULL;
-    }
-    fclose(f);
-    b[len] = 0;
-    *n = (size_t)len;
-    return b;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -621,7 +601,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", root, files[i]);
-        payloads[npayloads] = slurp(path, &payload_lens[npayloads]);
+        payloads[npayloads] = argus_test_read_file(path, &payload_lens[npayloads]);
         if (payloads[npayloads])
             npayloads++;
     }
@@ -635,7 +615,7 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t sqln;
-    char *sql = slurp(argv[2], &sqln);
+    char *sql = argus_test_read_file(argv[2], &sqln);
     if (!sql) {
         printf("Bail out! cannot read %s\n", argv[2]);
         return 1;

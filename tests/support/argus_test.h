@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Runs sql and returns every row as "a|b;c|d" (NULL columns as "NULL"), or "error: <message>". */
@@ -81,6 +82,29 @@ static inline size_t argus_test_unescape(char *s)
     }
     *w = '\0';
     return (size_t)(w - s);
+}
+
+/* The whole file at path in a malloc'd buffer with a NUL after its *len bytes; NULL when it
+ * cannot be opened or read. */
+static inline char *argus_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *b = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+        b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b) {
+        b[n] = '\0';
+        *len = (size_t)n;
+    }
+    return b;
 }
 
 /* One step of Marsaglia's xorshift64 (13, 7, 17) on *state (which must not be 0): a fast,
