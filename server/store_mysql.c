@@ -1582,6 +1582,53 @@ static int purge_old_logs(mysql_store *st, int64_t before, unsigned chunk, argus
     return res;
 }
 
+/* A table a purge chunk deletes from, when its signals are purged; the rows deleted are counted
+ * in the argus_purge_counts field at offset `count` (NO_COUNT: nowhere, as in SQLite). */
+#define NO_COUNT ((size_t)-1)
+typedef struct purge_table {
+    int traces, logs;
+    const char *name;
+    size_t count;
+} purge_table;
+
+/* Rollups of whole minutes: a cut-off purges the minutes that ended before it. */
+static const purge_table minute_tables[] = {
+    {1, 0, "span_rollups", offsetof(argus_purge_counts, rollups)},
+    {0, 1, "log_rollups", NO_COUNT},
+    {1, 0, "span_operation_rollups", NO_COUNT}, /* perf: the API's rollups (004_api_rollups.sql) */
+    {0, 1, "log_pattern_rollups", NO_COUNT},    /* perf */
+};
+/* What deleting everything empties before the minute tables, and after them. */
+static const purge_table all_first[] = {
+    {1, 0, "span_records", offsetof(argus_purge_counts, spans)},
+    {0, 1, "log_records", offsetof(argus_purge_counts, logs)},
+    {1, 0, "traces", offsetof(argus_purge_counts, traces)},
+};
+static const purge_table all_last[] = {
+    {0, 1, "log_patterns", offsetof(argus_purge_counts, patterns)},
+    {1, 1, "ingest_requests", offsetof(argus_purge_counts, requests)},
+};
+
+/* DELETE FROM each table of t (of the purged signals) `where`, `chunk` rows at most, until one
+ * has rows left (*more). */
+static int purge_tables(mysql_store *st, const purge_table *t, size_t n, unsigned sig,
+                        const char *where, unsigned chunk, argus_purge_counts *add, int *more,
+                        char *msg, size_t msglen)
+{
+    int traces = (sig >> ARGUS_SIGNAL_TRACES) & 1, logs = (sig >> ARGUS_SIGNAL_LOGS) & 1;
+    int res = ARGUS_STORE_OK;
+    for (size_t i = 0; i < n && res == ARGUS_STORE_OK && !*more; i++) {
+        if ((t[i].traces && !traces) || (t[i].logs && !logs))
+            continue;
+        char q[300];
+        snprintf(q, sizeof q, "DELETE FROM %s%s LIMIT %u", t[i].name, where, chunk);
+        uint64_t *count =
+            t[i].count == NO_COUNT ? NULL : (uint64_t *)(void *)((char *)add + t[i].count);
+        res = purge_exec(st, q, count, more, msg, msglen);
+    }
+    return res;
+}
+
 static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus_purge_counts *add,
                           int *more, char *msg, size_t msglen)
 {
@@ -1593,81 +1640,35 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
     int res = exec(st, "START TRANSACTION", msg, msglen);
     if (res != ARGUS_STORE_OK)
         return res;
-    char q[256];
+    char where[160], q[256];
     /* one kind of row per chunk, in this order, so each transaction stays small */
     if (spec->all) {
-        static const struct {
-            int traces, logs;
-            const char *sql;
-            size_t count;
-        } steps[] = {
-            {1, 0, "DELETE FROM span_records LIMIT %u", offsetof(argus_purge_counts, spans)},
-            {0, 1, "DELETE FROM log_records LIMIT %u", offsetof(argus_purge_counts, logs)},
-            {1, 0, "DELETE FROM traces LIMIT %u", offsetof(argus_purge_counts, traces)},
-            {1, 0, "DELETE FROM span_rollups LIMIT %u", offsetof(argus_purge_counts, rollups)},
-            {0, 1, "DELETE FROM log_rollups LIMIT %u", (size_t)-2},
-            {1, 0, "DELETE FROM span_operation_rollups LIMIT %u", (size_t)-2}, /* perf */
-            {0, 1, "DELETE FROM log_pattern_rollups LIMIT %u", (size_t)-2},    /* perf */
-            {0, 1, "DELETE FROM log_patterns LIMIT %u", offsetof(argus_purge_counts, patterns)},
-            {0, 1, "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights' AND %u > 0",
-             (size_t)-1},
-            {1, 1, "DELETE FROM ingest_requests LIMIT %u", offsetof(argus_purge_counts, requests)},
-        };
-        for (size_t i = 0; i < sizeof steps / sizeof *steps && res == ARGUS_STORE_OK && !*more;
-             i++) {
-            if ((steps[i].traces && !traces) || (steps[i].logs && !logs))
-                continue;
-            snprintf(q, sizeof q, steps[i].sql, chunk);
-            if (steps[i].count == (size_t)-1)
-                res = exec(st, q, msg, msglen);
-            else if (steps[i].count == (size_t)-2) /* counted nowhere, as in SQLite */
-                res = purge_exec(st, q, NULL, more, msg, msglen);
-            else
-                res = purge_exec(st, q, (uint64_t *)(void *)((char *)add + steps[i].count), more,
-                                 msg, msglen);
-        }
+        res = purge_tables(st, all_first, sizeof all_first / sizeof *all_first, sig, "", chunk, add,
+                           more, msg, msglen);
+        if (res == ARGUS_STORE_OK)
+            res = purge_tables(st, minute_tables, sizeof minute_tables / sizeof *minute_tables, sig,
+                               "", chunk, add, more, msg, msglen);
+        if (res == ARGUS_STORE_OK)
+            res = purge_tables(st, all_last, 1, sig, "", chunk, add, more, msg, msglen);
+        if (res == ARGUS_STORE_OK && !*more && logs)
+            res =
+                exec(st, "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights'", msg, msglen);
+        if (res == ARGUS_STORE_OK)
+            res = purge_tables(st, all_last + 1, 1, sig, "", chunk, add, more, msg, msglen);
     } else {
         long long b = (long long)spec->before_ns;
         if (traces)
             res = purge_old_traces(st, spec->before_ns, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs)
             res = purge_old_logs(st, spec->before_ns, chunk, add, more, msg, msglen);
-        if (res == ARGUS_STORE_OK && !*more && traces) {
-            snprintf(q, sizeof q,
-                     "DELETE FROM span_rollups WHERE minute_ns <= %lld - 60000000000"
-                     " ORDER BY minute_ns LIMIT %u",
-                     b, chunk);
-            res = purge_exec(st, q, &add->rollups, more, msg, msglen);
-        }
-        if (res == ARGUS_STORE_OK && !*more && logs) {
-            snprintf(q, sizeof q,
-                     "DELETE FROM log_rollups WHERE minute_ns <= %lld - 60000000000"
-                     " ORDER BY minute_ns LIMIT %u",
-                     b, chunk);
-            res = purge_exec(st, q, NULL, more, msg, msglen);
-        }
-        /* perf: operation and pattern rollups (API, sql/mysql/004_api_rollups.sql) */
-        if (res == ARGUS_STORE_OK && !*more && traces) {
-            snprintf(q, sizeof q,
-                     "DELETE FROM span_operation_rollups WHERE minute_ns <= %lld - 60000000000"
-                     " ORDER BY minute_ns LIMIT %u",
-                     b, chunk);
-            res = purge_exec(st, q, NULL, more, msg, msglen);
-        }
-        if (res == ARGUS_STORE_OK && !*more && logs) {
-            snprintf(q, sizeof q,
-                     "DELETE FROM log_pattern_rollups WHERE minute_ns <= %lld - 60000000000"
-                     " ORDER BY minute_ns LIMIT %u",
-                     b, chunk);
-            res = purge_exec(st, q, NULL, more, msg, msglen);
-        }
-        if (res == ARGUS_STORE_OK && !*more && traces && logs) {
-            snprintf(q, sizeof q,
-                     "DELETE FROM ingest_requests WHERE stored_ns < %lld ORDER BY stored_ns"
-                     " LIMIT %u",
-                     b, chunk);
-            res = purge_exec(st, q, &add->requests, more, msg, msglen);
-        }
+        snprintf(where, sizeof where, " WHERE minute_ns <= %lld - 60000000000 ORDER BY minute_ns",
+                 b);
+        if (res == ARGUS_STORE_OK)
+            res = purge_tables(st, minute_tables, sizeof minute_tables / sizeof *minute_tables, sig,
+                               where, chunk, add, more, msg, msglen);
+        snprintf(where, sizeof where, " WHERE stored_ns < %lld ORDER BY stored_ns", b);
+        if (res == ARGUS_STORE_OK)
+            res = purge_tables(st, all_last + 1, 1, sig, where, chunk, add, more, msg, msglen);
     }
     /* resources are shared by both signals: dropped only once no record is left at all */
     if (res == ARGUS_STORE_OK && !*more) {
