@@ -8,7 +8,9 @@
  *   argus_sse_subscribe(h, req, "SELECT l.id, <json> FROM log_records l WHERE l.id > ?1 "
  *                       "AND l.id <= ?2 AND l.service_name = ? ORDER BY l.id", args, 1, after_id,
  * ...); The client's query must select (id, event JSON text) for ids in (?1, ?2], in id order; its
- * other parameters (?3...) are the values given. */
+ * other parameters (?3...) are the values given. The hub appends " LIMIT n" (it reads a range in
+ * steps), so the query ends with its ORDER BY and has no LIMIT of its own; clients with the same
+ * query and values share its rows. */
 #ifndef ARGUS_SSE_H
 #define ARGUS_SSE_H
 

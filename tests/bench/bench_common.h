@@ -5,6 +5,7 @@
 #ifndef ARGUS_BENCH_COMMON_H
 #define ARGUS_BENCH_COMMON_H
 
+#include "argus_otlp_rows.h"
 #include "argus_schema.h"
 #include "argus_signal.h"
 #include "argus_sqlite.h"
@@ -30,6 +31,39 @@ static inline void bench_exec(sqlite3 *db, const char *sql)
         fprintf(stderr, "bench: %s: %s\n", sql, err);
         exit(1);
     }
+}
+
+/* A prepared statement, or the reason on stderr and exit 1. */
+static inline sqlite3_stmt *bench_prepare(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench: %s\n  in: %.200s\n", sqlite3_errmsg(db), sql);
+        exit(1);
+    }
+    return st;
+}
+
+/* Steps st, which must run to completion, and resets it; otherwise the reason on stderr and
+ * exit 1. */
+static inline void bench_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        fprintf(stderr, "bench: %s: %s\n", what, sqlite3_errmsg(db));
+        exit(1);
+    }
+    sqlite3_reset(st);
+}
+
+/* Binds a rendered column value (integer, NULL or text; the text is not copied) as parameter p. */
+static inline void bench_bind_value(sqlite3_stmt *st, int p, const argus_value *v)
+{
+    if (v->type == ARGUS_VAL_INT)
+        sqlite3_bind_int64(st, p, v->i);
+    else if (v->type == ARGUS_VAL_NULL)
+        sqlite3_bind_null(st, p);
+    else
+        sqlite3_bind_text(st, p, v->s, (int)v->n, SQLITE_STATIC);
 }
 
 /* The columns span_records / log_records store (argus_signal_stored_columns): their numbers in
@@ -92,11 +126,7 @@ static inline double bench_ingest(sqlite3 *db, const char *kind, void *decoded, 
             bench_exec(db, "BEGIN");
         for (int k = 0; k < nst; k++) {
             sqlite3_bind_pointer(ingest[k], 1, decoded, ptype, NULL);
-            if (sqlite3_step(ingest[k]) != SQLITE_DONE) {
-                fprintf(stderr, "bench: ingest: %s\n", sqlite3_errmsg(db));
-                exit(1);
-            }
-            sqlite3_reset(ingest[k]);
+            bench_step_done(db, ingest[k], "ingest");
         }
         if (i % 10 == 9 || i == nreq - 1)
             bench_exec(db, "COMMIT");

@@ -7,6 +7,8 @@
 #include "argus_log_template.h"
 #include "argus_schema.h"
 #include "argus_sqlite.h"
+#include "bench_common.h"
+#include "../support/argus_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +21,6 @@ typedef struct line {
     char *body;
     size_t body_len;
 } line;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static const char *fixture(void)
 {
@@ -40,21 +35,6 @@ static const char *fixture(void)
     else
         snprintf(path, sizeof path, "tests/fixtures/insight/labelled.tsv");
     return path;
-}
-
-static size_t unescape(char *s)
-{
-    char *w = s;
-    for (char *r = s; *r; r++) {
-        if (*r == '\\' && r[1]) {
-            r++;
-            *w++ = *r == 'n' ? '\n' : *r == 't' ? '\t' : *r;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-    return (size_t)(w - s);
 }
 
 static line *load(size_t *n)
@@ -89,7 +69,7 @@ static line *load(size_t *n)
         v[*n].severity = atoi(t1 + 1);
         v[*n].attrs = strdup(t2 + 1);
         v[*n].body = strdup(t3 + 1);
-        v[*n].body_len = unescape(v[*n].body);
+        v[*n].body_len = argus_test_unescape(v[*n].body);
         (*n)++;
     }
     free(buf);
@@ -103,27 +83,14 @@ static void report(const char *what, size_t lines, size_t bytes, double secs)
            bytes / secs / 1e6, lines, secs);
 }
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        fprintf(stderr, "bench_insight: %s\n  in: %s\n", err, sql);
-        exit(1);
-    }
-}
-
 static void sql_timed(sqlite3 *db, const char *what, const char *sql, size_t lines, size_t bytes)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "bench_insight: %s\n", sqlite3_errmsg(db));
-        exit(1);
-    }
-    double t0 = now_s();
+    sqlite3_stmt *st = bench_prepare(db, sql);
+    double t0 = bench_now();
     long long result = 0;
     while (sqlite3_step(st) == SQLITE_ROW)
         result = sqlite3_column_int64(st, 0);
-    double t1 = now_s();
+    double t1 = bench_now();
     sqlite3_finalize(st);
     char label[128];
     snprintf(label, sizeof label, "%s [=%lld]", what, result);
@@ -150,14 +117,14 @@ int main(int argc, char **argv)
     argus_buf out;
     argus_buf_init(&out);
     size_t hits = 0;
-    double t0 = now_s();
+    double t0 = bench_now();
     for (size_t i = 0; i < total; i++) {
         const line *l = &v[i % n];
         argus_buf_reset(&out);
         hits += argus_insight_eval(rules, l->body, l->body_len, l->severity, l->attrs,
                                    strlen(l->attrs), &out, &err) > 0;
     }
-    report("core argus_insight_eval (built-in rules)", total, bytes, now_s() - t0);
+    report("core argus_insight_eval (built-in rules)", total, bytes, bench_now() - t0);
     printf("  %zu of %zu lines got an insight\n", hits, total);
     argus_insight_rules_free(rules);
 
@@ -169,23 +136,23 @@ int main(int argc, char **argv)
         user[k] = (argus_insight_rule){
             .id = k + 1, .pattern = pats[k], .category = "custom", .confidence = 0.8, .enabled = 1};
     }
-    double tb = now_s();
+    double tb = bench_now();
     if (argus_insight_rules_new(user, 200, &rules, &err)) {
         fprintf(stderr, "bench_insight: %s\n", err.message);
         return 1;
     }
-    printf("  compiling built-in + 200 user rules: %.3f ms\n", (now_s() - tb) * 1e3);
-    t0 = now_s();
+    printf("  compiling built-in + 200 user rules: %.3f ms\n", (bench_now() - tb) * 1e3);
+    t0 = bench_now();
     for (size_t i = 0; i < total; i++) {
         const line *l = &v[i % n];
         argus_buf_reset(&out);
         argus_insight_eval(rules, l->body, l->body_len, l->severity, l->attrs, strlen(l->attrs),
                            &out, &err);
     }
-    report("core argus_insight_eval (+200 user rules)", total, bytes, now_s() - t0);
+    report("core argus_insight_eval (+200 user rules)", total, bytes, bench_now() - t0);
     argus_insight_rules_free(rules);
 
-    t0 = now_s();
+    t0 = bench_now();
     size_t tbytes = 0;
     for (size_t i = 0; i < total; i++) {
         const line *l = &v[i % n];
@@ -193,15 +160,15 @@ int main(int argc, char **argv)
         argus_log_template_render(l->body, l->body_len, &out, &err);
         tbytes += out.len;
     }
-    report("core argus_log_template_render", total, bytes, now_s() - t0);
+    report("core argus_log_template_render", total, bytes, bench_now() - t0);
     printf("  (templates average %.0f bytes)\n", (double)tbytes / (double)total);
     char id[17];
-    t0 = now_s();
+    t0 = bench_now();
     for (size_t i = 0; i < total; i++) {
         const line *l = &v[i % n];
         argus_log_template_id(l->body, l->body_len, &out, id, &err);
     }
-    report("core argus_log_template_id", total, bytes, now_s() - t0);
+    report("core argus_log_template_id", total, bytes, bench_now() - t0);
     argus_buf_free(&out);
 
     /* through SQL: an in-memory logs-like table */
@@ -212,8 +179,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_insight: setup: %s\n", zerr ? zerr : sqlite3_errmsg(db));
         return 1;
     }
-    exec(db, "CREATE TABLE b (body TEXT, severity INTEGER, attrs TEXT)");
-    exec(db, "BEGIN");
+    bench_exec(db, "CREATE TABLE b (body TEXT, severity INTEGER, attrs TEXT)");
+    bench_exec(db, "BEGIN");
     sqlite3_stmt *ins;
     sqlite3_prepare_v2(db, "INSERT INTO b VALUES (?, ?, ?)", -1, &ins, NULL);
     for (size_t i = 0; i < total; i++) {
@@ -225,12 +192,13 @@ int main(int argc, char **argv)
         sqlite3_reset(ins);
     }
     sqlite3_finalize(ins);
-    exec(db, "COMMIT");
+    bench_exec(db, "COMMIT");
     sql_timed(db, "sql SELECT count(body) (scan baseline)", "SELECT count(body) FROM b", total,
               bytes);
     sql_timed(db, "sql count(ai_insight(body, severity, attrs))",
               "SELECT count(ai_insight(body, severity, attrs)) FROM b", total, bytes);
-    exec(db, "INSERT INTO insight_rules (pattern, category) VALUES ('card declined', 'payment')");
+    bench_exec(db,
+               "INSERT INTO insight_rules (pattern, category) VALUES ('card declined', 'payment')");
     sql_timed(db, "sql count(ai_insight(...)) with a user rule",
               "SELECT count(ai_insight(body, severity, attrs)) FROM b", total, bytes);
     sql_timed(db, "sql count(log_template(body))", "SELECT count(log_template(body)) FROM b", total,

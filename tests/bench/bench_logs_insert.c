@@ -5,6 +5,7 @@
  * schema (FTS trigger and indexes included), and the full ingest (sql/sqlite/ingest/logs_*). */
 #include "argus_otlp_rows.h"
 #include "bench_common.h"
+#include "../support/argus_test.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -12,24 +13,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = buf ? (size_t)n : 0;
-    return buf;
-}
 
 /* The columns log_records stores, filled in by main (bench_stored_columns). */
 static bench_columns COLS;
@@ -40,16 +23,13 @@ typedef struct row {
 
 #define MAX_ROWS_PER_STATEMENT 2000
 
-/* Inserts the n rows nreq times, 10 requests per transaction, k rows per INSERT statement.
- * Row-at-a-time is not the fastest here: every statement that writes to the FTS5 index through
- * the trigger opens a savepoint, and FTS5 flushes its pending terms at each one. */
-static double hand_insert(const char *path, const row *rows, size_t n, int nreq, int k)
+/* INSERT INTO log_records (...) VALUES (?, ...), ... for `rows` rows, prepared. */
+static sqlite3_stmt *prepare_insert(sqlite3 *db, int rows)
 {
-    sqlite3 *db = bench_open_db(path);
-    size_t cap = 512 + (size_t)k * (COLS.n * 2 + 4);
+    size_t cap = 512 + (size_t)rows * (COLS.n * 2 + 4);
     char *sql = malloc(cap);
     size_t len = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", COLS.names);
-    for (int r = 0; r < k; r++) {
+    for (int r = 0; r < rows; r++) {
         sql[len++] = r ? ',' : ' ';
         sql[len++] = '(';
         for (int c = 0; c < COLS.n; c++) {
@@ -58,30 +38,22 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
         }
     }
     sql[len] = 0;
-    sqlite3_stmt *full, *tail = NULL, *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &full, NULL) != SQLITE_OK) {
-        fprintf(stderr, "bench: %s\n", sqlite3_errmsg(db));
-        exit(1);
-    }
+    sqlite3_stmt *st = bench_prepare(db, sql);
+    free(sql);
+    return st;
+}
+
+/* Inserts the n rows nreq times, 10 requests per transaction, k rows per INSERT statement.
+ * Row-at-a-time is not the fastest here: every statement that writes to the FTS5 index through
+ * the trigger opens a savepoint, and FTS5 flushes its pending terms at each one. */
+static double hand_insert(const char *path, const row *rows, size_t n, int nreq, int k)
+{
+    sqlite3 *db = bench_open_db(path);
+    sqlite3_stmt *full = prepare_insert(db, k), *tail = NULL, *st;
     /* the remainder, n % k rows: a statement of its own */
     int rest = (int)(n % (size_t)k);
-    if (rest) {
-        size_t l2 = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", COLS.names);
-        for (int r = 0; r < rest; r++) {
-            sql[l2++] = r ? ',' : ' ';
-            sql[l2++] = '(';
-            for (int c = 0; c < COLS.n; c++) {
-                sql[l2++] = '?';
-                sql[l2++] = c + 1 < COLS.n ? ',' : ')';
-            }
-        }
-        sql[l2] = 0;
-        if (sqlite3_prepare_v2(db, sql, -1, &tail, NULL) != SQLITE_OK) {
-            fprintf(stderr, "bench: %s\n", sqlite3_errmsg(db));
-            exit(1);
-        }
-    }
-    free(sql);
+    if (rest)
+        tail = prepare_insert(db, rest);
     double t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         if (i % 10 == 0)
@@ -90,21 +62,9 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
             size_t m = n - r0 < (size_t)k ? n - r0 : (size_t)k;
             st = m == (size_t)k ? full : tail;
             for (size_t r = 0; r < m; r++)
-                for (int c = 0; c < COLS.n; c++) {
-                    const argus_value *v = &rows[r0 + r].v[c];
-                    int p = (int)r * COLS.n + c + 1;
-                    if (v->type == ARGUS_VAL_INT)
-                        sqlite3_bind_int64(st, p, v->i);
-                    else if (v->type == ARGUS_VAL_NULL)
-                        sqlite3_bind_null(st, p);
-                    else
-                        sqlite3_bind_text(st, p, v->s, (int)v->n, SQLITE_STATIC);
-                }
-            if (sqlite3_step(st) != SQLITE_DONE) {
-                fprintf(stderr, "bench: insert: %s\n", sqlite3_errmsg(db));
-                exit(1);
-            }
-            sqlite3_reset(st);
+                for (int c = 0; c < COLS.n; c++)
+                    bench_bind_value(st, (int)r * COLS.n + c + 1, &rows[r0 + r].v[c]);
+            bench_step_done(db, st, "insert");
         }
         if (i % 10 == 9 || i == nreq - 1)
             bench_exec(db, "COMMIT");
@@ -127,8 +87,8 @@ int main(int argc, char **argv)
     const char *path = argc > 3 ? argv[3] : "/tmp/argus-bench-logs.db";
     bench_stored_columns(ARGUS_SIGNAL_LOGS, &COLS);
     size_t len;
-    uint8_t *payload = read_file(argv[1], &len);
-    if (!payload || nreq < 1) {
+    uint8_t *payload = (uint8_t *)argus_test_read_file(argv[1], &len);
+    if (!payload || !len || nreq < 1) {
         fprintf(stderr, "bench: cannot read %s\n", argv[1]);
         return 2;
     }

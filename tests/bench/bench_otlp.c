@@ -142,11 +142,7 @@ static double insert_requests(sqlite3 *db, sqlite3_stmt *st, int nreq, const voi
             sqlite3_bind_pointer(st, 1, pre, ARGUS_POINTER_TRACES, NULL);
         else
             sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            fprintf(stderr, "bench: insert: %s\n", sqlite3_errmsg(db));
-            exit(1);
-        }
-        sqlite3_reset(st);
+        bench_step_done(db, st, "insert");
         if (i % 10 == 9 || i == nreq - 1)
             bench_exec(db, "COMMIT");
     }
@@ -201,7 +197,7 @@ int main(int argc, char **argv)
     /* 3. SELECT count(*) FROM otlp_spans(?) */
     sqlite3 *db = bench_open_db(path);
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM otlp_spans(?1)", -1, &st, NULL);
+    st = bench_prepare(db, "SELECT count(*) FROM otlp_spans(?1)");
     t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
@@ -214,7 +210,7 @@ int main(int argc, char **argv)
            tvf, 100 * tvf / raw);
 
     /* 3b. every column rendered */
-    sqlite3_prepare_v2(db, "SELECT * FROM otlp_spans(?1)", -1, &st, NULL);
+    st = bench_prepare(db, "SELECT * FROM otlp_spans(?1)");
     t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         sqlite3_bind_blob(st, 1, payload, (int)len, SQLITE_STATIC);
@@ -231,7 +227,7 @@ int main(int argc, char **argv)
     char sql[2048];
     snprintf(sql, sizeof sql, "INSERT INTO span_records (%s) SELECT %s FROM otlp_spans(?1)",
              COLS.names, COLS.names);
-    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    st = bench_prepare(db, sql);
     double viasql = total / insert_requests(db, st, nreq, payload, len, NULL);
     printf("%-58s %10.0f spans/s\n", "INSERT INTO span_records SELECT FROM otlp_spans(?)", viasql);
 
@@ -239,7 +235,7 @@ int main(int argc, char **argv)
     sqlite3_finalize(st);
     sqlite3_close(db);
     db = bench_open_db(path);
-    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    st = bench_prepare(db, sql);
     argus_otlp_traces pre;
     argus_otlp_traces_init(&pre);
     if (argus_otlp_traces_decode(&pre, payload, len, &err) || argus_otlp_render(&pre, &err))
@@ -269,24 +265,15 @@ int main(int argc, char **argv)
     int sl = snprintf(sql, sizeof sql, "INSERT INTO span_records (%s) VALUES (", COLS.names);
     for (int c = 0; c < COLS.n; c++)
         sl += snprintf(sql + sl, sizeof sql - (size_t)sl, c + 1 < COLS.n ? "?," : "?)");
-    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    st = bench_prepare(db, sql);
     t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         if (i % 10 == 0)
             bench_exec(db, "BEGIN");
         for (int r = 0; r < n; r++) {
-            for (int c = 0; c < COLS.n; c++) {
-                const argus_value *v = &rows[r].v[c];
-                if (v->type == ARGUS_VAL_INT)
-                    sqlite3_bind_int64(st, c + 1, v->i);
-                else if (v->type == ARGUS_VAL_NULL)
-                    sqlite3_bind_null(st, c + 1);
-                else
-                    sqlite3_bind_text(st, c + 1, v->s, (int)v->n, SQLITE_STATIC);
-            }
-            if (sqlite3_step(st) != SQLITE_DONE)
-                return 1;
-            sqlite3_reset(st);
+            for (int c = 0; c < COLS.n; c++)
+                bench_bind_value(st, c + 1, &rows[r].v[c]);
+            bench_step_done(db, st, "hand-written insert");
         }
         if (i % 10 == 9 || i == nreq - 1)
             bench_exec(db, "COMMIT");
@@ -298,7 +285,7 @@ int main(int argc, char **argv)
 
     /* 5b. a hand-written ingest program: decode with the core, render, bind, insert */
     db = bench_open_db(path);
-    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    st = bench_prepare(db, sql);
     argus_buf cols[ARGUS_SPAN_NCOLUMNS];
     for (int c = 0; c < COLS.n; c++)
         argus_buf_init(&cols[c]);
@@ -323,16 +310,9 @@ int main(int argc, char **argv)
                 } else {
                     argus_otlp_span_column(&it, COLS.map[c], &v, &cols[c]);
                 }
-                if (v.type == ARGUS_VAL_INT)
-                    sqlite3_bind_int64(st, c + 1, v.i);
-                else if (v.type == ARGUS_VAL_NULL)
-                    sqlite3_bind_null(st, c + 1);
-                else
-                    sqlite3_bind_text(st, c + 1, v.s, (int)v.n, SQLITE_STATIC);
+                bench_bind_value(st, c + 1, &v);
             }
-            if (sqlite3_step(st) != SQLITE_DONE)
-                return 1;
-            sqlite3_reset(st);
+            bench_step_done(db, st, "hand-written insert");
         }
         if (i % 10 == 9 || i == nreq - 1)
             bench_exec(db, "COMMIT");

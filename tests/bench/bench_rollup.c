@@ -5,6 +5,8 @@
  * rollups that ingest would keep for those spans; prints timings, sizes and the p95 agreement. */
 #include "argus_schema.h"
 #include "argus_sqlite.h"
+#include "bench_common.h"
+#include "../support/argus_test.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -17,35 +19,16 @@
 #define DAY_NS (1440 * MINUTE_NS)
 #define DAY_START_NS 1700006400000000000LL /* 2023-11-15 00:00 UTC */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void die(sqlite3 *db, const char *what)
 {
     fprintf(stderr, "bench_rollup: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
     exit(1);
 }
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        fprintf(stderr, "bench_rollup: %s\n  in: %.200s\n", err, sql);
-        exit(1);
-    }
-}
-
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static double uniform01(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
+    return ((double)(argus_test_xorshift(&rng) >> 11) + 0.5) / 9007199254740992.0;
 }
 
 /* Fills spans: time-ordered over one day, services round-robin-ish; 30% root SERVER spans, 10%
@@ -64,7 +47,7 @@ static void load_spans(sqlite3 *db, long n, int services)
     int nnames = services < 64 ? services : 64;
     for (int s = 0; s < nnames; s++)
         snprintf(names[s], sizeof names[s], "service-%02d", s);
-    exec(db, "BEGIN");
+    bench_exec(db, "BEGIN");
     double step = (double)DAY_NS / (double)n;
     for (long i = 0; i < n; i++) {
         int s = (int)(uniform01() * services) % nnames;
@@ -89,7 +72,7 @@ static void load_spans(sqlite3 *db, long n, int services)
             die(db, "insert span");
         sqlite3_reset(st);
     }
-    exec(db, "COMMIT");
+    bench_exec(db, "COMMIT");
     sqlite3_finalize(st);
 }
 
@@ -103,7 +86,7 @@ typedef struct minute_row {
 static double run_query(sqlite3 *db, const char *sql, minute_row *rows, int *nrows)
 {
     sqlite3_stmt *st;
-    double t0 = now_ms();
+    double t0 = bench_now() * 1e3;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         die(db, "prepare query");
     sqlite3_bind_int64(st, 1, DAY_START_NS);
@@ -122,7 +105,7 @@ static double run_query(sqlite3 *db, const char *sql, minute_row *rows, int *nro
         die(db, "query");
     sqlite3_finalize(st);
     *nrows = n;
-    return now_ms() - t0;
+    return bench_now() * 1e3 - t0;
 }
 
 static int64_t scalar(sqlite3 *db, const char *sql)
@@ -204,12 +187,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_rollup: %s\n", err ? err : "register failed");
         return 1;
     }
-    exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;");
+    bench_exec(db,
+               "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;");
     /* Only the columns the dashboard query reads; the real spans table has no index on time
      * either (sql/sqlite/001_init.sql), so the raw query scans. */
-    exec(db, "CREATE TABLE spans (id INTEGER PRIMARY KEY, parent_span_id TEXT, kind INTEGER, "
-             "start_time_unix_nano INTEGER, duration_ns INTEGER, status_code INTEGER, "
-             "service_name TEXT)");
+    bench_exec(db, "CREATE TABLE spans (id INTEGER PRIMARY KEY, parent_span_id TEXT, kind INTEGER, "
+                   "start_time_unix_nano INTEGER, duration_ns INTEGER, status_code INTEGER, "
+                   "service_name TEXT)");
     const argus_migration *m = argus_sqlite_migrations;
     while (m->name && strcmp(m->name, "002_span_rollups.sql") != 0)
         m++;
@@ -217,31 +201,31 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_rollup: migration 002_span_rollups.sql is not embedded\n");
         return 1;
     }
-    exec(db, m->sql);
+    bench_exec(db, m->sql);
 
     printf("bench_rollup: %ld spans, %d services, 24 h, db %s\n", nspans, services, path);
-    double t0 = now_ms();
+    double t0 = bench_now() * 1e3;
     load_spans(db, nspans, services);
-    double t_load = now_ms() - t0;
+    double t_load = bench_now() * 1e3 - t0;
     printf("  load spans:        %8.0f ms  (%.0f spans/s, prepared INSERT, one transaction)\n",
            t_load, nspans / (t_load / 1e3));
 
     /* The rollups ingest would have kept: the same aggregate as spans_30_rollups.sql, over the
      * whole day at once (the per-payload upsert merges to the same sketches). */
-    t0 = now_ms();
-    exec(db,
-         "INSERT INTO span_rollups (service_name, minute_ns, requests, errors, duration_sketch) "
-         "SELECT service_name, start_time_unix_nano / 60000000000 * 60000000000, count(*), "
-         "sum(status_code = 2), sketch(duration_ns) FROM spans "
-         "WHERE +(kind IN (2, 5) OR parent_span_id IS NULL) GROUP BY 1, 2");
-    exec(db, "ANALYZE");
-    double t_roll = now_ms() - t0;
+    t0 = bench_now() * 1e3;
+    bench_exec(
+        db, "INSERT INTO span_rollups (service_name, minute_ns, requests, errors, duration_sketch) "
+            "SELECT service_name, start_time_unix_nano / 60000000000 * 60000000000, count(*), "
+            "sum(status_code = 2), sketch(duration_ns) FROM spans "
+            "WHERE +(kind IN (2, 5) OR parent_span_id IS NULL) GROUP BY 1, 2");
+    bench_exec(db, "ANALYZE");
+    double t_roll = bench_now() * 1e3 - t0;
     int64_t nroll = scalar(db, "SELECT count(*) FROM span_rollups");
     int64_t nreq = scalar(db, "SELECT sum(requests) FROM span_rollups");
     int64_t blob_bytes = scalar(db, "SELECT sum(length(duration_sketch)) FROM span_rollups");
     printf("  build rollups:     %8.0f ms  (%lld rows from %lld requests; sketches avg %lld B)\n",
            t_roll, (long long)nroll, (long long)nreq, (long long)(nroll ? blob_bytes / nroll : 0));
-    exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    bench_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     int64_t pages = scalar(db, "PRAGMA page_count"), psize = scalar(db, "PRAGMA page_size");
     printf("  database size:     %8.1f MB\n", pages * psize / 1048576.0);
 

@@ -101,7 +101,7 @@ function connect(service, lat) {
       c.text += c.raw.slice(k + 2, k + 2 + size);
       c.raw = c.raw.slice(k + 2 + size + 2);
     }
-    const re = /"time_unix_nano":"(\d+)"/g;
+    const re = /"time_unix_nano":\s*"(\d+)"/g; // MariaDB writes a space after the colon
     let m, last = 0;
     while ((m = re.exec(c.text)) !== null) {
       lat.push(Number(now - BigInt(m[1])) / 1e6);

@@ -5,6 +5,7 @@
 # MariaDB mode: ARGUS_TEST_MYSQL_URL, ARGUS_TEST_MYSQL_SOCKET). Prints the suites' TAP.
 #   tests/mysql/api.sh build api [suites...]   # tests/api/run.sh's suites (default: all)
 #   tests/mysql/api.sh build browser           # tests/web/run.sh; screenshots in build/screenshots-mysql
+#   ARGUS_UDF_BUILD=build tests/mysql/api.sh build-asan api   # an ASan server (MariaDB loads build/'s UDFs)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -17,12 +18,13 @@ for tool in mariadbd mariadb-install-db mariadb; do
         exit 1
     fi
 done
-if [ ! -e "$BUILD/argus_udf.so" ]; then
-    echo "not ok 1 - mysql-api/setup: expected $BUILD/argus_udf.so to be built, got nothing"
+UDF=${ARGUS_UDF_BUILD:-$BUILD}/argus_udf.so
+if [ ! -e "$UDF" ]; then
+    echo "not ok 1 - mysql-api/setup: expected $UDF to be built, got nothing"
     exit 1
 fi
 PLUGINS=$(mktemp -d /tmp/argus-plugins.XXXXXX)
-install -m 755 "$BUILD/argus_udf.so" "$PLUGINS/argus_udf.so"
+install -m 755 "$UDF" "$PLUGINS/argus_udf.so"
 trap 'mariadb_stop; rm -rf "$PLUGINS"' EXIT
 if ! mariadb_start "$PLUGINS" >&2 || ! mdb <sql/mysql/install.sql >&2; then
     echo "not ok 1 - mysql-api/mariadb: expected a private MariaDB with sql/mysql/install.sql, got none"

@@ -13,6 +13,7 @@
 #include "argus_udf.h"
 
 #include "argus_catalogue.h"
+#include "../support/argus_test.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -96,10 +97,7 @@ typedef struct row {
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return argus_test_xorshift(&rng);
 }
 static size_t pick(size_t n)
 {
@@ -589,26 +587,6 @@ static void catalogue_check(udf *us, size_t n)
 
 /* ---- main ----------------------------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    if (fread(b, 1, (size_t)len, f) != (size_t)len) {
-        fclose(f);
-        free(b);
-        return NULL;
-    }
-    fclose(f);
-    b[len] = 0;
-    *n = (size_t)len;
-    return b;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -623,7 +601,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", root, files[i]);
-        payloads[npayloads] = slurp(path, &payload_lens[npayloads]);
+        payloads[npayloads] = argus_test_read_file(path, &payload_lens[npayloads]);
         if (payloads[npayloads])
             npayloads++;
     }
@@ -637,7 +615,7 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t sqln;
-    char *sql = slurp(argv[2], &sqln);
+    char *sql = argus_test_read_file(argv[2], &sqln);
     if (!sql) {
         printf("Bail out! cannot read %s\n", argv[2]);
         return 1;

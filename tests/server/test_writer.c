@@ -226,6 +226,18 @@ static void start(fixture_state *f)
 
 #define COUNT(f, sql) scalar((f)->db_path, sql)
 
+/* Sends b through the writer and asserts it was stored (ARGUS_INGEST_OK). */
+#define EXPORT_OK(f, sig, b)                                                                       \
+    assert_int_equal(export((f)->w, (f)->db_path, sig, b, NULL).status, ARGUS_INGEST_OK)
+
+/* Starts the writer with its live-tail publications recorded in *pub. */
+static void start_published(fixture_state *f, published *pub)
+{
+    start(f);
+    memset(pub, 0, sizeof *pub);
+    argus_writer_on_commit(f->w, on_commit, pub);
+}
+
 /* ---- tests ------------------------------------------------------------------------------------
  */
 
@@ -234,10 +246,8 @@ static void start(fixture_state *f)
 static void test_on_commit_publishes_committed_ids(void **state)
 {
     fixture_state *f = *state;
-    start(f);
     published pub;
-    memset(&pub, 0, sizeof pub);
-    argus_writer_on_commit(f->w, on_commit, &pub);
+    start_published(f, &pub);
     buf logs = fixture("logs_basic.pb"), spans = fixture("spans_basic.pb");
     argus_ingest_result r = export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, NULL);
     assert_int_equal(r.status, ARGUS_INGEST_OK);
@@ -261,23 +271,17 @@ static void test_on_commit_publishes_committed_ids(void **state)
 static void test_identical_request_stored_once(void **state)
 {
     fixture_state *f = *state;
-    start(f);
     published pub;
-    memset(&pub, 0, sizeof pub);
-    argus_writer_on_commit(f->w, on_commit, &pub);
+    start_published(f, &pub);
     buf logs = fixture("logs_basic.pb"), spans = fixture("spans_basic.pb");
     uint64_t dup0 = atomic_load(&argus_stats_get()->signal[ARGUS_SIGNAL_LOGS].duplicates);
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, NULL).status,
-                     ARGUS_INGEST_OK);
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_TRACES, &spans, NULL).status,
-                     ARGUS_INGEST_OK);
+    EXPORT_OK(f, ARGUS_SIGNAL_LOGS, &logs);
+    EXPORT_OK(f, ARGUS_SIGNAL_TRACES, &spans);
     int64_t nlogs = COUNT(f, "SELECT count(*) FROM log_records");
     int64_t nspans = COUNT(f, "SELECT count(*) FROM span_records");
     int64_t span_count = COUNT(f, "SELECT sum(span_count) FROM traces");
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, NULL).status,
-                     ARGUS_INGEST_OK);
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_TRACES, &spans, NULL).status,
-                     ARGUS_INGEST_OK);
+    EXPORT_OK(f, ARGUS_SIGNAL_LOGS, &logs);
+    EXPORT_OK(f, ARGUS_SIGNAL_TRACES, &spans);
     assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), nlogs);
     assert_int_equal(COUNT(f, "SELECT count(*) FROM span_records"), nspans);
     assert_int_equal(COUNT(f, "SELECT sum(span_count) FROM traces"), span_count);
@@ -288,8 +292,7 @@ static void test_identical_request_stored_once(void **state)
     argus_writer_free(f->w);
     f->w = NULL;
     start(f);
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, NULL).status,
-                     ARGUS_INGEST_OK);
+    EXPORT_OK(f, ARGUS_SIGNAL_LOGS, &logs);
     assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), nlogs);
     /* One byte different (a later record time) is distinct data and is stored. */
     logs.data[logs.len - 1] ^= 1;
@@ -307,14 +310,10 @@ static void test_purge_all(void **state)
     start(f);
     buf logs = fixture("logs_basic.pb"), spans = fixture("spans_basic.pb"),
         a = fixture("spans_split_a.pb"), b = fixture("spans_split_b.pb");
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, NULL).status,
-                     ARGUS_INGEST_OK);
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_TRACES, &spans, NULL).status,
-                     ARGUS_INGEST_OK);
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_TRACES, &a, NULL).status,
-                     ARGUS_INGEST_OK);
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_TRACES, &b, NULL).status,
-                     ARGUS_INGEST_OK);
+    EXPORT_OK(f, ARGUS_SIGNAL_LOGS, &logs);
+    EXPORT_OK(f, ARGUS_SIGNAL_TRACES, &spans);
+    EXPORT_OK(f, ARGUS_SIGNAL_TRACES, &a);
+    EXPORT_OK(f, ARGUS_SIGNAL_TRACES, &b);
     int64_t nspans = COUNT(f, "SELECT count(*) FROM span_records");
     int64_t nlogs = COUNT(f, "SELECT count(*) FROM log_records");
     assert_true(nspans > 2 && nlogs > 0);
@@ -336,8 +335,7 @@ static void test_purge_all(void **state)
     }
     assert_int_equal(COUNT(f, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'declined'"), 0);
     /* forgotten requests may be sent again */
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, NULL).status,
-                     ARGUS_INGEST_OK);
+    EXPORT_OK(f, ARGUS_SIGNAL_LOGS, &logs);
     assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), nlogs);
     free(logs.data);
     free(spans.data);
@@ -352,10 +350,8 @@ static void test_purge_older_than(void **state)
     fixture_state *f = *state;
     start(f);
     buf logs = fixture("logs_basic.pb"), spans = fixture("spans_basic.pb");
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_LOGS, &logs, NULL).status,
-                     ARGUS_INGEST_OK);
-    assert_int_equal(export(f->w, f->db_path, ARGUS_SIGNAL_TRACES, &spans, NULL).status,
-                     ARGUS_INGEST_OK);
+    EXPORT_OK(f, ARGUS_SIGNAL_LOGS, &logs);
+    EXPORT_OK(f, ARGUS_SIGNAL_TRACES, &spans);
     int64_t oldest_log = COUNT(f, "SELECT min(time_unix_nano) FROM log_records");
     int64_t newest_log = COUNT(f, "SELECT max(time_unix_nano) FROM log_records");
     int64_t trace_start = COUNT(f, "SELECT min(start_time_unix_nano) FROM traces");

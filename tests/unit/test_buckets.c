@@ -9,6 +9,7 @@
 
 #include "argus_buckets.h"
 #include "argus_sqlite.h"
+#include "../support/argus_test.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -174,31 +175,6 @@ static void test_width_errors(void **state)
 
 /* --- SQL ------------------------------------------------------------------------------------ */
 
-static const char *query(sqlite3 *db, const char *sql)
-{
-    static char buf[4096];
-    sqlite3_stmt *st;
-    size_t at = 0;
-    buf[0] = '\0';
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(buf, sizeof buf, "error: %s", sqlite3_errmsg(db));
-        return buf;
-    }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (at)
-            at += (size_t)snprintf(buf + at, sizeof buf - at, ";");
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const char *v = (const char *)sqlite3_column_text(st, i);
-            at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s", i ? "|" : "", v ? v : "NULL");
-        }
-    }
-    if (rc != SQLITE_DONE)
-        snprintf(buf, sizeof buf, "error: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return buf;
-}
-
 static void test_sql(void **state)
 {
     (void)state;
@@ -206,43 +182,41 @@ static void test_sql(void **state)
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     char *msg = NULL;
     assert_int_equal(argus_sqlite_register_all(db, &msg), SQLITE_OK);
-    assert_string_equal(query(db, "SELECT time_bucket(-1, 10), time_bucket(NULL, 10), "
-                                  "time_bucket(5, NULL), time_bucket('25', 10)"),
-                        "-10|NULL|NULL|20");
-    assert_string_equal(query(db, "SELECT time_bucket(5, 0)"),
-                        "error: buckets: width must be positive, got 0");
-    assert_string_equal(query(db, "SELECT time_bucket('x', 10)"),
-                        "error: time_bucket: ts_ns must be an integer");
-    assert_string_equal(query(db, "SELECT bucket_width(0, 3600000000000, 60), "
-                                  "bucket_width(NULL, 1, 1)"),
-                        "60000000000|NULL");
-    assert_string_equal(query(db, "SELECT bucket_width(0, 10, 0)"),
-                        "error: buckets: max_points must be at least 1, got 0");
-    assert_string_equal(query(db, "SELECT * FROM bucket_series(5, 35, 10)"),
-                        "0|10;10|20;20|30;30|40");
-    assert_string_equal(query(db, "SELECT count(*) FROM bucket_series(0, 0, 10)"), "0");
-    assert_string_equal(query(db, "SELECT count(*) FROM bucket_series(NULL, 10, 10)"), "0");
-    assert_string_equal(query(db, "SELECT count(*), max(bucket_end_ns) FROM "
-                                  "bucket_series(0, 100000, 1)"),
-                        "100000|100000");
-    assert_string_equal(query(db, "SELECT count(*) FROM bucket_series(0, 100001, 1)"),
-                        "error: bucket_series: the range needs 100001 buckets, more than the "
-                        "limit of 100000; use a wider width_ns (see bucket_width)");
-    assert_string_equal(query(db, "SELECT count(*) FROM bucket_series(10, 0, 1)"),
-                        "error: buckets: end 0 is before start 10");
-    assert_string_equal(query(db, "SELECT * FROM bucket_series(0, 10)"),
-                        "error: bucket_series: needs three arguments: "
-                        "bucket_series(start_ns, end_ns, width_ns)");
-    /* Near the top of the range: the last bucket end is clamped, nothing overflows. */
-    assert_string_equal(query(db, "SELECT bucket_start_ns, bucket_end_ns FROM "
-                                  "bucket_series(9223372036854775797, 9223372036854775807, 5)"),
-                        "9223372036854775795|9223372036854775800;"
-                        "9223372036854775800|9223372036854775805;"
-                        "9223372036854775805|9223372036854775807");
-    /* Arguments from a join, hidden columns readable. */
-    assert_string_equal(query(db, "SELECT w, count(*), max(s.width_ns) FROM (SELECT 10 AS w "
-                                  "UNION ALL SELECT 25) t, bucket_series(0, 50, t.w) s GROUP BY w"),
-                        "10|5|10;25|2|25");
+    static const argus_test_sql_case cases[] = {
+        {"SELECT time_bucket(-1, 10), time_bucket(NULL, 10), "
+         "time_bucket(5, NULL), time_bucket('25', 10)",
+         "-10|NULL|NULL|20"},
+        {"SELECT time_bucket(5, 0)", "error: buckets: width must be positive, got 0"},
+        {"SELECT time_bucket('x', 10)", "error: time_bucket: ts_ns must be an integer"},
+        {"SELECT bucket_width(0, 3600000000000, 60), "
+         "bucket_width(NULL, 1, 1)",
+         "60000000000|NULL"},
+        {"SELECT bucket_width(0, 10, 0)", "error: buckets: max_points must be at least 1, got 0"},
+        {"SELECT * FROM bucket_series(5, 35, 10)", "0|10;10|20;20|30;30|40"},
+        {"SELECT count(*) FROM bucket_series(0, 0, 10)", "0"},
+        {"SELECT count(*) FROM bucket_series(NULL, 10, 10)", "0"},
+        {"SELECT count(*), max(bucket_end_ns) FROM "
+         "bucket_series(0, 100000, 1)",
+         "100000|100000"},
+        {"SELECT count(*) FROM bucket_series(0, 100001, 1)",
+         "error: bucket_series: the range needs 100001 buckets, more than the "
+         "limit of 100000; use a wider width_ns (see bucket_width)"},
+        {"SELECT count(*) FROM bucket_series(10, 0, 1)",
+         "error: buckets: end 0 is before start 10"},
+        {"SELECT * FROM bucket_series(0, 10)", "error: bucket_series: needs three arguments: "
+                                               "bucket_series(start_ns, end_ns, width_ns)"},
+        /* Near the top of the range: the last bucket end is clamped, nothing overflows. */
+        {"SELECT bucket_start_ns, bucket_end_ns FROM "
+         "bucket_series(9223372036854775797, 9223372036854775807, 5)",
+         "9223372036854775795|9223372036854775800;"
+         "9223372036854775800|9223372036854775805;"
+         "9223372036854775805|9223372036854775807"},
+        /* Arguments from a join, hidden columns readable. */
+        {"SELECT w, count(*), max(s.width_ns) FROM (SELECT 10 AS w "
+         "UNION ALL SELECT 25) t, bucket_series(0, 50, t.w) s GROUP BY w",
+         "10|5|10;25|2|25"},
+    };
+    argus_test_expect_rows(db, cases, ARGUS_TEST_COUNT(cases));
     sqlite3_close(db);
 }
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "argus_insight.h"
+#include "../support/argus_test.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -44,22 +45,6 @@ static char *fixture_path(const char *rel)
     else
         snprintf(path, sizeof path, "tests/fixtures/%s", rel);
     return path;
-}
-
-/* Undoes the fixture's escapes (\n \t \\) in place; returns the new length. */
-static size_t unescape(char *s)
-{
-    char *w = s;
-    for (char *r = s; *r; r++) {
-        if (*r == '\\' && r[1]) {
-            r++;
-            *w++ = *r == 'n' ? '\n' : *r == 't' ? '\t' : *r;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-    return (size_t)(w - s);
 }
 
 static labelled *load_fixture(size_t *count)
@@ -102,7 +87,7 @@ static labelled *load_fixture(size_t *count)
         r->severity = atoi(fields[1]);
         r->attrs = strdup(fields[2]);
         r->body = strdup(fields[3]);
-        r->body_len = unescape(r->body);
+        r->body_len = argus_test_unescape(r->body);
         r->line = lineno;
     }
     free(line);

@@ -664,73 +664,85 @@ static void test_empty_object(void **state)
     assert_int_equal(l->n_resource_logs, 0);
 }
 
+/* Payloads the decoders refuse with ARGUS_EFORMAT, and the message that says where: a glob
+ * for traces (traces_err), the exact text for logs (logs_err). */
+static const struct {
+    int logs;         /* decoded as logs, not traces */
+    const char *span; /* set: the members of one span, wrapped by one_span() */
+    const char *json; /* otherwise: the whole payload */
+    const char *message;
+} format_errors[] = {
+    {0, NULL,
+     "{\"resourceSpans\":[{\"scopeSpans\":[{},{\"spans\":[{},{},{},"
+     "{\"startTimeUnixNano\":true}]}]}]}",
+     "otlp: json: resourceSpans[0].scopeSpans[1].spans[3].startTimeUnixNano: expected "
+     "an integer, got a boolean"},
+    {0, NULL, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":5}]}]}",
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans: expected an array, got a "
+     "number"},
+    {0, "\"attributes\":\"x\"", NULL,
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes: expected an "
+     "array, got a string"},
+    {0, "\"attributes\":[{\"key\":\"a\"},5]", NULL,
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes[1]: expected an "
+     "object, got a number"},
+    {0, "\"attributes\":[null]", NULL,
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes[0]: expected an "
+     "object, got null"},
+    {0, "\"name\":5", NULL,
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].name: expected a string, got "
+     "a number"},
+    {0, "\"status\":[]", NULL,
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].status: expected an object, "
+     "got an array"},
+    {0, "\"traceId\":12", NULL,
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].traceId: expected a hex "
+     "string, got a number"},
+    {0, "\"attributes\":[{\"key\":\"k\",\"value\":{\"boolValue\":\"true\"}}]", NULL,
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value."
+     "boolValue: expected true or false, got a string"},
+    {0, "\"attributes\":[{\"key\":\"k\",\"value\":{\"bytesValue\":\"a\"}}]", NULL,
+     "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value."
+     "bytesValue: invalid base64"},
+    {0, NULL, "{\"resourceSpans\":{}}",
+     "otlp: json: resourceSpans: expected an array, got an object"},
+    {0, NULL,
+     "{\"resource_spans\":[{\"scope_spans\":[{\"spans\":[{\"end_time_unix_nano\":[]}]}]}"
+     "]}",
+     "otlp: json: resource_spans[0].scope_spans[0].spans[0].end_time_unix_nano: "
+     "expected an integer, got an array"},
+    {1, NULL, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":\"text\"}]}]}]}",
+     "otlp: json: resourceLogs[0].scopeLogs[0].logRecords[0].body: expected an object, "
+     "got a string"},
+    {1, NULL,
+     "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityNumber\":\"WARN\"}]}]}"
+     "]}",
+     "otlp: json: resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber: unknown "
+     "SeverityNumber value \"WARN\""},
+    /* Not JSON, not an object, trailing garbage. */
+    {0, NULL, "{\"resourceSpans\":[}", "otlp: json: invalid JSON at line 1, column 19: *"},
+    {0, NULL, "{\n  \"resourceSpans\": [],\n  oops\n}",
+     "otlp: json: invalid JSON at line 3, column *"},
+    {0, NULL, "{\"resourceSpans\":[]} trailing",
+     "otlp: json: invalid JSON at line 1, column *end of file expected*"},
+    {0, NULL, "{\"resourceSpans\":[]}{}", "otlp: json: invalid JSON at line 1*"},
+    {0, NULL, "", "otlp: json: invalid JSON at line *"},
+    {0, NULL, "[]", "otlp: json: the payload must be a JSON object, not an array"},
+    {0, NULL, "\"x\"", "otlp: json: the payload must be a JSON object, not a string"},
+    {0, NULL, "null", "otlp: json: the payload must be a JSON object, not null"},
+};
+
 static void test_errors_say_where(void **state)
 {
     (void)state;
-    traces_err("{\"resourceSpans\":[{\"scopeSpans\":[{},{\"spans\":[{},{},{},"
-               "{\"startTimeUnixNano\":true}]}]}]}",
-               ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[1].spans[3].startTimeUnixNano: expected "
-               "an integer, got a boolean");
-    traces_err("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":5}]}]}", ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans: expected an array, got a "
-               "number");
-    traces_err(one_span("\"attributes\":\"x\""), ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes: expected an "
-               "array, got a string");
-    traces_err(one_span("\"attributes\":[{\"key\":\"a\"},5]"), ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes[1]: expected an "
-               "object, got a number");
-    traces_err(one_span("\"attributes\":[null]"), ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes[0]: expected an "
-               "object, got null");
-    traces_err(one_span("\"name\":5"), ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].name: expected a string, got "
-               "a number");
-    traces_err(one_span("\"status\":[]"), ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].status: expected an object, "
-               "got an array");
-    traces_err(one_span("\"traceId\":12"), ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].traceId: expected a hex "
-               "string, got a number");
-    traces_err(one_span("\"attributes\":[{\"key\":\"k\",\"value\":{\"boolValue\":\"true\"}}]"),
-               ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value."
-               "boolValue: expected true or false, got a string");
-    traces_err(one_span("\"attributes\":[{\"key\":\"k\",\"value\":{\"bytesValue\":\"a\"}}]"),
-               ARGUS_EFORMAT,
-               "otlp: json: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value."
-               "bytesValue: invalid base64");
-    traces_err("{\"resourceSpans\":{}}", ARGUS_EFORMAT,
-               "otlp: json: resourceSpans: expected an array, got an object");
-    traces_err("{\"resource_spans\":[{\"scope_spans\":[{\"spans\":[{\"end_time_unix_nano\":[]}]}]}"
-               "]}",
-               ARGUS_EFORMAT,
-               "otlp: json: resource_spans[0].scope_spans[0].spans[0].end_time_unix_nano: "
-               "expected an integer, got an array");
-    logs_err("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":\"text\"}]}]}]}",
-             ARGUS_EFORMAT,
-             "otlp: json: resourceLogs[0].scopeLogs[0].logRecords[0].body: expected an object, "
-             "got a string");
-    logs_err("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityNumber\":\"WARN\"}]}]}"
-             "]}",
-             ARGUS_EFORMAT,
-             "otlp: json: resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber: unknown "
-             "SeverityNumber value \"WARN\"");
-
-    /* Not JSON, not an object, trailing garbage. */
-    traces_err("{\"resourceSpans\":[}", ARGUS_EFORMAT,
-               "otlp: json: invalid JSON at line 1, column 19: *");
-    traces_err("{\n  \"resourceSpans\": [],\n  oops\n}", ARGUS_EFORMAT,
-               "otlp: json: invalid JSON at line 3, column *");
-    traces_err("{\"resourceSpans\":[]} trailing", ARGUS_EFORMAT,
-               "otlp: json: invalid JSON at line 1, column *end of file expected*");
-    traces_err("{\"resourceSpans\":[]}{}", ARGUS_EFORMAT, "otlp: json: invalid JSON at line 1*");
-    traces_err("", ARGUS_EFORMAT, "otlp: json: invalid JSON at line *");
-    traces_err("[]", ARGUS_EFORMAT, "otlp: json: the payload must be a JSON object, not an array");
-    traces_err("\"x\"", ARGUS_EFORMAT,
-               "otlp: json: the payload must be a JSON object, not a string");
-    traces_err("null", ARGUS_EFORMAT, "otlp: json: the payload must be a JSON object, not null");
+    for (size_t i = 0; i < sizeof format_errors / sizeof format_errors[0]; i++) {
+        const char *json =
+            format_errors[i].span ? one_span(format_errors[i].span) : format_errors[i].json;
+        if (format_errors[i].logs)
+            logs_err(json, ARGUS_EFORMAT, format_errors[i].message);
+        else
+            traces_err(json, ARGUS_EFORMAT, format_errors[i].message);
+    }
     /* Invalid UTF-8 in a string is replaced (below), so this is valid OTLP/JSON with an unknown
      * key; outside a string it is invalid JSON. */
     assert_int_equal(argus_otlp_json_decode_traces("{\"a\":\"\xff\"}", 9, &arena,

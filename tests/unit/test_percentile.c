@@ -9,6 +9,7 @@
 
 #include "argus_percentile.h"
 #include "argus_sqlite.h"
+#include "../support/argus_test.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -81,10 +82,7 @@ static int cmp(const void *a, const void *b)
 static uint64_t rng_state = 88172645463325252ull;
 static uint64_t next_u64(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return argus_test_xorshift(&rng_state);
 }
 
 /* Selection must agree with sorting for every order that can upset a quickselect. */
@@ -179,57 +177,37 @@ static sqlite3 *open_db(void)
     return db;
 }
 
-/* Runs sql (one row, one column) and returns the value as text ("NULL" for NULL), or the error
- * message prefixed with "error: ". */
-static char *query(sqlite3 *db, const char *sql)
-{
-    static char out[512];
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(out, sizeof out, "error: %s", sqlite3_errmsg(db));
-        return out;
-    }
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(out, sizeof out, "%s", t ? (const char *)t : "NULL");
-        rc = sqlite3_step(st);
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        snprintf(out, sizeof out, "error: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return out;
-}
-
 #define VALUES "(SELECT 3 AS x UNION ALL SELECT 1 UNION ALL SELECT NULL UNION ALL SELECT 2)"
 
 static void test_sql_aggregate(void **state)
 {
     (void)state;
     sqlite3 *db = open_db();
-    assert_string_equal(query(db, "SELECT percentile(x, 0.5) FROM " VALUES), "2.0");
-    assert_string_equal(query(db, "SELECT percentile(x, 0.75) FROM " VALUES), "2.5");
-    assert_string_equal(query(db, "SELECT percentile(x, 1) FROM " VALUES), "3.0");
-    assert_string_equal(query(db, "SELECT percentile(x, 0.5) FROM " VALUES " WHERE 0"), "NULL");
-    assert_string_equal(query(db, "SELECT percentile(NULL, 0.5)"), "NULL");
-    assert_string_equal(query(db, "SELECT percentile('1.5', 0.5)"), "1.5");
-    assert_string_equal(query(db, "SELECT percentile(x, 1.5) FROM " VALUES),
-                        "error: percentile: p must be between 0 and 1, got 1.5");
-    assert_string_equal(query(db, "SELECT percentile(x, NULL) FROM " VALUES),
-                        "error: percentile: p must be a number between 0 and 1");
-    assert_string_equal(query(db, "SELECT percentile(x, 'half') FROM " VALUES),
-                        "error: percentile: p must be a number");
-    assert_string_equal(query(db, "SELECT percentile('abc', 0.5)"),
-                        "error: percentile: value must be a number");
-    assert_string_equal(query(db, "SELECT percentile(x, x / 10.0) FROM " VALUES),
-                        "error: percentile: p must be the same for every row of a group "
-                        "(0.3, then 0.1)");
+    static const argus_test_sql_case cases[] = {
+        {"SELECT percentile(x, 0.5) FROM " VALUES, "2.0"},
+        {"SELECT percentile(x, 0.75) FROM " VALUES, "2.5"},
+        {"SELECT percentile(x, 1) FROM " VALUES, "3.0"},
+        {"SELECT percentile(x, 0.5) FROM " VALUES " WHERE 0", "NULL"},
+        {"SELECT percentile(NULL, 0.5)", "NULL"},
+        {"SELECT percentile('1.5', 0.5)", "1.5"},
+        {"SELECT percentile(x, 1.5) FROM " VALUES,
+         "error: percentile: p must be between 0 and 1, got 1.5"},
+        {"SELECT percentile(x, NULL) FROM " VALUES,
+         "error: percentile: p must be a number between 0 and 1"},
+        {"SELECT percentile(x, 'half') FROM " VALUES, "error: percentile: p must be a number"},
+        {"SELECT percentile('abc', 0.5)", "error: percentile: value must be a number"},
+        {"SELECT percentile(x, x / 10.0) FROM " VALUES,
+         "error: percentile: p must be the same for every row of a group "
+         "(0.3, then 0.1)"},
+    };
+    argus_test_expect_values(db, cases, ARGUS_TEST_COUNT(cases));
     /* a constant p per group is fine even when groups differ */
-    assert_string_equal(
-        query(db, "SELECT group_concat(q, ',') FROM (SELECT percentile(x, g) AS q FROM "
-                  "(SELECT 1 AS g, 10 AS x UNION ALL SELECT 1, 20 UNION ALL SELECT 0, 5) "
-                  "GROUP BY g ORDER BY g)"),
-        "5.0,20.0");
+    assert_string_equal(argus_test_query_value(
+                            db,
+                            "SELECT group_concat(q, ',') FROM (SELECT percentile(x, g) AS q FROM "
+                            "(SELECT 1 AS g, 10 AS x UNION ALL SELECT 1, 20 UNION ALL SELECT 0, 5) "
+                            "GROUP BY g ORDER BY g)"),
+                        "5.0,20.0");
     sqlite3_close(db);
 }
 
@@ -244,11 +222,12 @@ static void test_sql_window(void **state)
         "PRECEDING AND CURRENT ROW) AS m FROM s), r AS (SELECT a.i, (SELECT percentile(b.x, 0.5) "
         "FROM s b WHERE b.i BETWEEN a.i - 2 AND a.i) AS m FROM s a) "
         "SELECT count(*) FROM w JOIN r USING (i) WHERE w.m IS NOT r.m";
-    assert_string_equal(query(db, sql), "0");
+    assert_string_equal(argus_test_query_value(db, sql), "0");
     assert_string_equal(
-        query(db, "SELECT group_concat(m, ',') FROM (SELECT percentile(x, 0.5) OVER (ORDER BY i "
-                  "ROWS 1 PRECEDING) AS m FROM (SELECT 1 AS i, 10 AS x UNION ALL SELECT 2, NULL "
-                  "UNION ALL SELECT 3, 30 UNION ALL SELECT 4, 40))"),
+        argus_test_query_value(
+            db, "SELECT group_concat(m, ',') FROM (SELECT percentile(x, 0.5) OVER (ORDER BY i "
+                "ROWS 1 PRECEDING) AS m FROM (SELECT 1 AS i, 10 AS x UNION ALL SELECT 2, NULL "
+                "UNION ALL SELECT 3, 30 UNION ALL SELECT 4, 40))"),
         "10.0,10.0,30.0,35.0");
     sqlite3_close(db);
 }

@@ -10,6 +10,7 @@
 #include "argus_percentile.h"
 #include "argus_sketch.h"
 #include "argus_sqlite.h"
+#include "../support/argus_test.h"
 
 #include <float.h>
 #include <math.h>
@@ -93,40 +94,12 @@ static void check_accuracy(shape s)
     free(v);
 }
 
-static void test_accuracy_uniform(void **state)
+/* The accuracy test runs once per shape: its state is the shape (see main). */
+static shape accuracy_shapes[] = {UNIFORM,  EXPONENTIAL, PARETO,    LOGNORMAL,
+                                  CONSTANT, NEGATIVE,    INTEGER_NS};
+static void test_accuracy(void **state)
 {
-    (void)state;
-    check_accuracy(UNIFORM);
-}
-static void test_accuracy_exponential(void **state)
-{
-    (void)state;
-    check_accuracy(EXPONENTIAL);
-}
-static void test_accuracy_pareto(void **state)
-{
-    (void)state;
-    check_accuracy(PARETO);
-}
-static void test_accuracy_lognormal(void **state)
-{
-    (void)state;
-    check_accuracy(LOGNORMAL);
-}
-static void test_accuracy_constant(void **state)
-{
-    (void)state;
-    check_accuracy(CONSTANT);
-}
-static void test_accuracy_negative(void **state)
-{
-    (void)state;
-    check_accuracy(NEGATIVE);
-}
-static void test_accuracy_integer_ns(void **state)
-{
-    (void)state;
-    check_accuracy(INTEGER_NS);
+    check_accuracy(*(const shape *)*state);
 }
 
 /* Every quantile of a small sample, at every rank, is within ALPHA of the exact percentile. */
@@ -451,26 +424,6 @@ static void test_garbage(void **state)
 
 /* ---- through SQL ---------------------------------------------------------------------------- */
 
-static char *query(sqlite3 *db, const char *sql)
-{
-    static char out[512];
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(out, sizeof out, "error: %s", sqlite3_errmsg(db));
-        return out;
-    }
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(out, sizeof out, "%s", t ? (const char *)t : "NULL");
-        rc = sqlite3_step(st);
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        snprintf(out, sizeof out, "error: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return out;
-}
-
 static void test_sql(void **state)
 {
     (void)state;
@@ -479,52 +432,53 @@ static void test_sql(void **state)
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     if (argus_register_percentile(db, &msg) != SQLITE_OK)
         fail_msg("register: %s", msg ? msg : "?");
-#define T(sql, want) assert_string_equal(query(db, sql), want)
-    T("SELECT sketch(x) FROM (SELECT 1 AS x) WHERE 0", "NULL");
-    T("SELECT sketch(NULL)", "NULL");
-    T("SELECT hex(sketch(0))", "D5010100000000000000000000000000000000010000");
-    T("SELECT sketch_count(sketch(x)) FROM (SELECT 1 AS x UNION ALL SELECT NULL UNION ALL "
-      "SELECT 2)",
-      "2");
-    T("SELECT sketch_quantile(sketch(x), 0.5) FROM (SELECT 5 AS x UNION ALL SELECT 5)", "5.0");
-    T("SELECT sketch_quantile(NULL, 0.5)", "NULL");
-    T("SELECT sketch_quantile(sketch(1), NULL)", "NULL");
-    T("SELECT sketch_count(NULL)", "NULL");
-    T("SELECT sketch_add(NULL, NULL)", "NULL");
-    T("SELECT sketch_count(sketch_add(sketch(1), NULL))", "1");
-    T("SELECT sketch_count(sketch_add(NULL, sketch(1)))", "1");
-    T("SELECT sketch_count(sketch_add(sketch(1), sketch(2)))", "2");
-    T("SELECT sketch_merge(NULL)", "NULL");
-    T("SELECT sketch_quantile(sketch_merge(s), 1) FROM (SELECT sketch(3) AS s UNION ALL SELECT "
-      "NULL UNION ALL SELECT sketch(-4.5))",
-      "3.0");
-    T("SELECT sketch_quantile(x'd50100000000', 0.5)", "NULL"); /* empty sketch */
-    T("SELECT sketch_quantile('abc', 0.5)",
-      "error: sketch: sketch_quantile() expects a sketch blob");
-    T("SELECT sketch_quantile(x'00', 0.5)", "error: sketch: not a sketch blob");
-    T("SELECT sketch_count(x'd509')",
-      "error: sketch: blob version 9 is not supported (this build reads 1..1)");
-    T("SELECT sketch_merge(x'd5')", "error: sketch: not a sketch blob");
-    T("SELECT sketch_add(sketch(1), 'x')", "error: sketch: sketch_add() expects a sketch blob");
-    T("SELECT sketch_add(x'', sketch(1))", "error: sketch: not a sketch blob");
-    T("SELECT sketch_quantile(sketch(1), 2)", "error: sketch: p must be between 0 and 1, got 2");
-    T("SELECT sketch_quantile(sketch(1), 'x')", "error: sketch: p must be a number");
-    T("SELECT sketch('fast')", "error: sketch: value must be a number");
-    T("SELECT sketch(9e999)", "error: sketch: value must be a finite number, got inf");
-#undef T
+    static const argus_test_sql_case cases[] = {
+        {"SELECT sketch(x) FROM (SELECT 1 AS x) WHERE 0", "NULL"},
+        {"SELECT sketch(NULL)", "NULL"},
+        {"SELECT hex(sketch(0))", "D5010100000000000000000000000000000000010000"},
+        {"SELECT sketch_count(sketch(x)) FROM (SELECT 1 AS x UNION ALL SELECT NULL UNION ALL "
+         "SELECT 2)",
+         "2"},
+        {"SELECT sketch_quantile(sketch(x), 0.5) FROM (SELECT 5 AS x UNION ALL SELECT 5)", "5.0"},
+        {"SELECT sketch_quantile(NULL, 0.5)", "NULL"},
+        {"SELECT sketch_quantile(sketch(1), NULL)", "NULL"},
+        {"SELECT sketch_count(NULL)", "NULL"},
+        {"SELECT sketch_add(NULL, NULL)", "NULL"},
+        {"SELECT sketch_count(sketch_add(sketch(1), NULL))", "1"},
+        {"SELECT sketch_count(sketch_add(NULL, sketch(1)))", "1"},
+        {"SELECT sketch_count(sketch_add(sketch(1), sketch(2)))", "2"},
+        {"SELECT sketch_merge(NULL)", "NULL"},
+        {"SELECT sketch_quantile(sketch_merge(s), 1) FROM (SELECT sketch(3) AS s UNION ALL SELECT "
+         "NULL UNION ALL SELECT sketch(-4.5))",
+         "3.0"},
+        {"SELECT sketch_quantile(x'd50100000000', 0.5)", "NULL"}, /* empty sketch */
+        {"SELECT sketch_quantile('abc', 0.5)",
+         "error: sketch: sketch_quantile() expects a sketch blob"},
+        {"SELECT sketch_quantile(x'00', 0.5)", "error: sketch: not a sketch blob"},
+        {"SELECT sketch_count(x'd509')",
+         "error: sketch: blob version 9 is not supported (this build reads 1..1)"},
+        {"SELECT sketch_merge(x'd5')", "error: sketch: not a sketch blob"},
+        {"SELECT sketch_add(sketch(1), 'x')", "error: sketch: sketch_add() expects a sketch blob"},
+        {"SELECT sketch_add(x'', sketch(1))", "error: sketch: not a sketch blob"},
+        {"SELECT sketch_quantile(sketch(1), 2)", "error: sketch: p must be between 0 and 1, got 2"},
+        {"SELECT sketch_quantile(sketch(1), 'x')", "error: sketch: p must be a number"},
+        {"SELECT sketch('fast')", "error: sketch: value must be a number"},
+        {"SELECT sketch(9e999)", "error: sketch: value must be a finite number, got inf"},
+    };
+    argus_test_expect_values(db, cases, ARGUS_TEST_COUNT(cases));
     sqlite3_close(db);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accuracy_uniform),
-        cmocka_unit_test(test_accuracy_exponential),
-        cmocka_unit_test(test_accuracy_pareto),
-        cmocka_unit_test(test_accuracy_lognormal),
-        cmocka_unit_test(test_accuracy_constant),
-        cmocka_unit_test(test_accuracy_negative),
-        cmocka_unit_test(test_accuracy_integer_ns),
+        {"test_accuracy_uniform", test_accuracy, NULL, NULL, &accuracy_shapes[0]},
+        {"test_accuracy_exponential", test_accuracy, NULL, NULL, &accuracy_shapes[1]},
+        {"test_accuracy_pareto", test_accuracy, NULL, NULL, &accuracy_shapes[2]},
+        {"test_accuracy_lognormal", test_accuracy, NULL, NULL, &accuracy_shapes[3]},
+        {"test_accuracy_constant", test_accuracy, NULL, NULL, &accuracy_shapes[4]},
+        {"test_accuracy_negative", test_accuracy, NULL, NULL, &accuracy_shapes[5]},
+        {"test_accuracy_integer_ns", test_accuracy, NULL, NULL, &accuracy_shapes[6]},
         cmocka_unit_test(test_accuracy_every_rank),
         cmocka_unit_test(test_zeros_and_signs),
         cmocka_unit_test(test_merge_equivalence),

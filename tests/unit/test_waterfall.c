@@ -11,6 +11,7 @@
 
 #include "argus_sqlite.h"
 #include "argus_waterfall.h"
+#include "../support/argus_test.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -569,32 +570,6 @@ static sqlite3 *open_db(void)
     return db;
 }
 
-/* Runs sql and returns its rows as "a|b;c|d" (static buffer), or "error: <message>". */
-static const char *query(sqlite3 *db, const char *sql)
-{
-    static char buf[8192];
-    sqlite3_stmt *st;
-    size_t at = 0;
-    buf[0] = '\0';
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(buf, sizeof buf, "error: %s", sqlite3_errmsg(db));
-        return buf;
-    }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (at)
-            at += (size_t)snprintf(buf + at, sizeof buf - at, ";");
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const char *v = (const char *)sqlite3_column_text(st, i);
-            at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s", i ? "|" : "", v ? v : "NULL");
-        }
-    }
-    if (rc != SQLITE_DONE)
-        snprintf(buf, sizeof buf, "error: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return buf;
-}
-
 static void test_sql_trace_waterfall(void **state)
 {
     (void)state;
@@ -605,39 +580,41 @@ static void test_sql_trace_waterfall(void **state)
                  "(2,'ab','r',NULL,'root',2,10,40,0,NULL,'web'),"
                  "(3,'other','z',NULL,'z',1,0,1,0,NULL,'x')",
                  NULL, NULL, NULL);
-    assert_string_equal(query(db, "SELECT id, span_id, depth, offset_ns, self_ns, is_critical, "
-                                  "descendant_error, status_message FROM trace_waterfall('AB')"),
-                        "2|r|0|0|20|1|1|NULL;1|c|1|10|10|1|0|boom");
-    assert_string_equal(query(db, "SELECT count(*) FROM trace_waterfall(NULL)"), "0");
-    assert_string_equal(query(db, "SELECT count(*) FROM trace_waterfall('nope')"), "0");
-    assert_string_equal(query(db, "SELECT trace_id FROM trace_waterfall WHERE trace_id = 'ab'"),
-                        "ab;ab");
-    /* Joined: the argument comes from another table, one trace after the other. */
-    assert_string_equal(query(db, "SELECT t.x, w.span_id FROM (SELECT 'other' AS x UNION ALL "
-                                  "SELECT 'ab') t, trace_waterfall(t.x) w ORDER BY 1, 2"),
-                        "ab|c;ab|r;other|z");
-    assert_string_equal(query(db, "SELECT * FROM trace_waterfall"),
-                        "error: trace_waterfall: a trace id is required, as in SELECT * FROM "
-                        "trace_waterfall('4bf92f3577b34da6...')");
-    assert_string_equal(query(db, "SELECT * FROM trace_waterfall(1)"),
-                        "error: trace_waterfall: the trace id must be hex text");
-    assert_string_equal(query(db, "SELECT waterfall_json(span_id, parent_span_id, "
-                                  "start_time_unix_nano, end_time_unix_nano) -> '$[1].depth' "
-                                  "FROM spans WHERE trace_id = 'ab'"),
-                        "1");
-    assert_string_equal(query(db, "SELECT waterfall_json(span_id, NULL, 1, 2) FROM spans "
-                                  "WHERE 0"),
-                        "[]");
-    assert_string_equal(query(db, "SELECT waterfall_json('a', NULL, 'x', 2)"),
-                        "error: waterfall_json: start_ns must be an integer");
+    static const argus_test_sql_case cases[] = {
+        {"SELECT id, span_id, depth, offset_ns, self_ns, is_critical, "
+         "descendant_error, status_message FROM trace_waterfall('AB')",
+         "2|r|0|0|20|1|1|NULL;1|c|1|10|10|1|0|boom"},
+        {"SELECT count(*) FROM trace_waterfall(NULL)", "0"},
+        {"SELECT count(*) FROM trace_waterfall('nope')", "0"},
+        {"SELECT trace_id FROM trace_waterfall WHERE trace_id = 'ab'", "ab;ab"},
+        /* Joined: the argument comes from another table, one trace after the other. */
+        {"SELECT t.x, w.span_id FROM (SELECT 'other' AS x UNION ALL "
+         "SELECT 'ab') t, trace_waterfall(t.x) w ORDER BY 1, 2",
+         "ab|c;ab|r;other|z"},
+        {"SELECT * FROM trace_waterfall",
+         "error: trace_waterfall: a trace id is required, as in SELECT * FROM "
+         "trace_waterfall('4bf92f3577b34da6...')"},
+        {"SELECT * FROM trace_waterfall(1)",
+         "error: trace_waterfall: the trace id must be hex text"},
+        {"SELECT waterfall_json(span_id, parent_span_id, "
+         "start_time_unix_nano, end_time_unix_nano) -> '$[1].depth' "
+         "FROM spans WHERE trace_id = 'ab'",
+         "1"},
+        {"SELECT waterfall_json(span_id, NULL, 1, 2) FROM spans "
+         "WHERE 0",
+         "[]"},
+        {"SELECT waterfall_json('a', NULL, 'x', 2)",
+         "error: waterfall_json: start_ns must be an integer"},
+    };
+    argus_test_expect_rows(db, cases, ARGUS_TEST_COUNT(cases));
     sqlite3_exec(db, "DROP TABLE spans", NULL, NULL, NULL);
-    assert_string_equal(query(db, "SELECT * FROM trace_waterfall('ab')"),
+    assert_string_equal(argus_test_query(db, "SELECT * FROM trace_waterfall('ab')"),
                         "error: trace_waterfall: cannot read spans: no such table: spans");
     sqlite3_close(db);
     /* Without a spans table from the start (the statement is prepared on first use). */
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     assert_int_equal(argus_sqlite_register_all(db, NULL), SQLITE_OK);
-    assert_string_equal(query(db, "SELECT * FROM trace_waterfall('ab')"),
+    assert_string_equal(argus_test_query(db, "SELECT * FROM trace_waterfall('ab')"),
                         "error: trace_waterfall: cannot read spans: no such table: spans");
     sqlite3_close(db);
 }

@@ -6,7 +6,7 @@
 //   node tests/web/browser.mjs build
 
 import path from 'node:path';
-import { check, checkTrue, done, guard, notOk, ok, stopServer } from '../server/lib.mjs';
+import { check, checkTrue, done, guard, notOk, ok, stopServer, MYSQL } from '../server/lib.mjs';
 import { launch, loadgen, screenshotDir, seed, sendLog, startUiServer, until } from './lib.mjs';
 
 const build = path.resolve(process.argv[2] || 'build');
@@ -429,6 +429,9 @@ await guard('auto-refresh', async () => {
 await guard('data management', async () => {
   await page.goto(`${base}/settings`);
   await page.waitForSelector('[data-testid="db-size"]');
+  const dbName = (await page.textContent('[data-testid="db-name"]')).trim();
+  checkTrue('settings/names the database', MYSQL ? /^argus_\w+$/.test(dbName) : dbName.endsWith('argus.db'),
+    MYSQL ? 'the MariaDB database' : 'the SQLite file', dbName);
   await page.fill('input[aria-label="older than"]', '30m');
   await page.click('[data-testid="data-management"] button:has-text("Purge")');
   await page.click('.ant-modal-confirm button:has-text("Delete")');

@@ -74,37 +74,37 @@ export function parse(text) {
     if (simple) return text.slice(start + 1, i - 1);
     return JSON.parse(text.slice(start, i)); // escapes are standard JSON
   }
-  function array() {
+  // The members of an array or object, from its opening bracket to `close` (']' or '}'): item()
+  // reads one member; `what` names the container in the error.
+  function members(close, what, item) {
     i++;
-    const out = [];
     skip();
-    if (text[i] === ']') {
+    if (text[i] === close) {
       i++;
-      return out;
+      return;
     }
     for (;;) {
-      out.push(value());
+      item();
       skip();
       if (text[i] === ',') {
         i++;
         continue;
       }
-      if (text[i] === ']') {
+      if (text[i] === close) {
         i++;
-        return out;
+        return;
       }
-      fail('expected , or ] in array');
+      fail(`expected , or ${close} in ${what}`);
     }
   }
+  function array() {
+    const out = [];
+    members(']', 'array', () => out.push(value()));
+    return out;
+  }
   function object() {
-    i++;
     const out = {};
-    skip();
-    if (text[i] === '}') {
-      i++;
-      return out;
-    }
-    for (;;) {
+    members('}', 'object', () => {
       skip();
       if (text[i] !== '"') fail('expected string key');
       const k = string();
@@ -113,17 +113,8 @@ export function parse(text) {
       i++;
       const v = value();
       Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-      skip();
-      if (text[i] === ',') {
-        i++;
-        continue;
-      }
-      if (text[i] === '}') {
-        i++;
-        return out;
-      }
-      fail('expected , or } in object');
-    }
+    });
+    return out;
   }
 
   const v = value();

@@ -175,7 +175,8 @@ export interface SystemInfo {
   uptime_s: number;
   started_ns: string;
   backend: string;
-  database: { path: string; size_bytes: number; wal_bytes: number };
+  /** SQLite: the file and its WAL; MariaDB/MySQL: the database's name and its tables' sizes */
+  database: { path?: string; name?: string; size_bytes: number; wal_bytes?: number; tables?: Record<string, number> };
   rows: Record<string, number>;
   oldest_ns: string | null;
   newest_ns: string | null;

@@ -79,10 +79,11 @@ export default function SettingsPage() {
             <Descriptions.Item label="Uptime">{uptime(s.uptime_s)}</Descriptions.Item>
             <Descriptions.Item label="Backend">{s.backend}</Descriptions.Item>
             <Descriptions.Item label="Database">
-              <span className="mono">{s.database.path}</span>
+              <span className="mono" data-testid="db-name">{s.database.path ?? s.database.name}</span>
             </Descriptions.Item>
             <Descriptions.Item label="Database size">
-              <span data-testid="db-size">{formatBytes(s.database.size_bytes)}</span> (WAL {formatBytes(s.database.wal_bytes)})
+              <span data-testid="db-size">{formatBytes(s.database.size_bytes)}</span>
+              {s.database.wal_bytes !== undefined && <> (WAL {formatBytes(s.database.wal_bytes)})</>}
             </Descriptions.Item>
             <Descriptions.Item label="Rows">
               <span data-testid="rows">
