@@ -264,23 +264,15 @@ static void myread_close(argus_read *base)
 
 /* ---- statements ---------------------------------------------------------------------------- */
 
-/* SQLite's placeholders as MariaDB's: "?NNN" is parameter NNN, a bare '?' the one after the
- * highest so far; quoted text and comments are copied as they are. Trailing blanks and ';' go.
- * Fills s->mysql_sql, s->map, s->nmap, s->nparams; -1 with rd->err. */
-static int translate(mysql_stmt_ *s, const char *sql, int len)
+/* One statement's text for MariaDB (store_mysql.h): copies sql to out with placeholders as '?'. */
+int argus_mysql_placeholders(const char *sql, int len, char *out, int *map, int *nmap, int *nparams,
+                             char *msg, size_t msglen)
 {
-    mysql_read *rd = s->rd;
     while (len > 0 && strchr(" \t\r\n;", sql[len - 1]))
         len--;
-    s->mysql_sql = malloc((size_t)len + 1);
-    s->map = malloc(((size_t)len + 1) * sizeof *s->map);
-    if (!s->mysql_sql || !s->map) {
-        snprintf(rd->err, sizeof rd->err, "out of memory");
-        return -1;
-    }
-    char *o = s->mysql_sql;
+    char *o = out;
     int highest = 0;
-    s->nmap = 0;
+    *nmap = 0;
     for (int i = 0; i < len;) {
         char c = sql[i];
         if (c == '\'' || c == '"' || c == '`') {
@@ -309,7 +301,7 @@ static int translate(mysql_stmt_ *s, const char *sql, int len)
             o += j - i;
             i = j;
         } else if (c == ';') {
-            snprintf(rd->err, sizeof rd->err, "one statement at a time: text follows the first");
+            snprintf(msg, msglen, "one statement at a time: text follows the first");
             return -1;
         } else if (c == '?') {
             long n = 0;
@@ -319,13 +311,13 @@ static int translate(mysql_stmt_ *s, const char *sql, int len)
             if (j == i + 1)
                 n = highest + 1;
             if (n < 1 || n > MAX_PARAMS) {
-                snprintf(rd->err, sizeof rd->err, "parameter ?%.*s is out of range (1 to %d)",
-                         j - i - 1, sql + i + 1, MAX_PARAMS);
+                snprintf(msg, msglen, "parameter ?%.*s is out of range (1 to %d)", j - i - 1,
+                         sql + i + 1, MAX_PARAMS);
                 return -1;
             }
             if (n > highest)
                 highest = (int)n;
-            s->map[s->nmap++] = (int)n - 1;
+            map[(*nmap)++] = (int)n - 1;
             *o++ = '?';
             i = j;
         } else {
@@ -333,8 +325,22 @@ static int translate(mysql_stmt_ *s, const char *sql, int len)
         }
     }
     *o = 0;
-    s->nparams = highest;
+    *nparams = highest;
     return 0;
+}
+
+/* Fills s->mysql_sql, s->map, s->nmap, s->nparams from sql; -1 with rd->err. */
+static int translate(mysql_stmt_ *s, const char *sql, int len)
+{
+    mysql_read *rd = s->rd;
+    s->mysql_sql = malloc((size_t)len + 1);
+    s->map = malloc(((size_t)len + 1) * sizeof *s->map);
+    if (!s->mysql_sql || !s->map) {
+        snprintf(rd->err, sizeof rd->err, "out of memory");
+        return -1;
+    }
+    return argus_mysql_placeholders(sql, len, s->mysql_sql, s->map, &s->nmap, &s->nparams, rd->err,
+                                    sizeof rd->err);
 }
 
 /* Prepares s->mysql_sql on the current connection (again after a reconnect). */
@@ -503,33 +509,31 @@ static param *slot(mysql_stmt_ *s, int i)
     return &s->params[i - 1];
 }
 
-static int myread_bind_null(argus_read_stmt *base, int i)
+/* A NULL, integer or float parameter: the value of its type is kept, the other is not read. */
+static int bind_scalar(argus_read_stmt *base, int i, argus_read_type t, int64_t iv, double dv)
 {
     param *p = slot((mysql_stmt_ *)base, i);
     if (!p)
         return ARGUS_READ_ERROR;
-    p->type = ARGUS_READ_NULL;
+    p->type = t;
+    p->i = iv;
+    p->d = dv;
     return ARGUS_READ_OK;
+}
+
+static int myread_bind_null(argus_read_stmt *base, int i)
+{
+    return bind_scalar(base, i, ARGUS_READ_NULL, 0, 0);
 }
 
 static int myread_bind_int64(argus_read_stmt *base, int i, int64_t v)
 {
-    param *p = slot((mysql_stmt_ *)base, i);
-    if (!p)
-        return ARGUS_READ_ERROR;
-    p->type = ARGUS_READ_INT;
-    p->i = v;
-    return ARGUS_READ_OK;
+    return bind_scalar(base, i, ARGUS_READ_INT, v, 0);
 }
 
 static int myread_bind_double(argus_read_stmt *base, int i, double v)
 {
-    param *p = slot((mysql_stmt_ *)base, i);
-    if (!p)
-        return ARGUS_READ_ERROR;
-    p->type = ARGUS_READ_FLOAT;
-    p->d = v;
-    return ARGUS_READ_OK;
+    return bind_scalar(base, i, ARGUS_READ_FLOAT, 0, v);
 }
 
 static int bind_bytes(argus_read_stmt *base, int i, const void *v, int len, argus_read_type t)

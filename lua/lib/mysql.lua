@@ -127,15 +127,12 @@ end
 
 local ZERO_COUNTS = [['{"TRACE": 0, "DEBUG": 0, "INFO": 0, "WARN": 0, "ERROR": 0, "FATAL": 0, "UNSPECIFIED": 0}']]
 
--- Histogram from log_rollups; binds as the SQLite form: step, start, end, lo, hi, services...
-function M.histogram_rollups(svc_sql, ...)
+-- The histogram document over the buckets ?2..?3 of step ?1, from c(bk, total, counts): the
+-- counts of one bucket (a CTE over log_rollups or log_records).
+local function histogram(c_sql, ...)
   return db.json([[
     WITH RECURSIVE ]] .. buckets_cte("?2", "?3", "?1") .. [[,
-    c AS (SELECT time_bucket(minute_ns, ?1) AS bk, sum(count) AS total, ]] ..
-      P.severity_rollup_sql("severity", "count") .. [[ AS counts
-          FROM log_rollups WHERE minute_ns >= ?2 DIV ]] .. MIN .. " * " .. MIN .. [[ AND minute_ns < ?3
-            AND severity BETWEEN (CASE WHEN ?4 = 0 THEN 0 ELSE (?4 - 1) DIV 4 * 4 + 1 END) AND ?5
-            ]] .. svc_sql .. [[ GROUP BY bk)
+    c AS (]] .. c_sql .. [[)
     SELECT JSON_OBJECT('step_ms', ?1 DIV 1000000, 'buckets', JSON_ARRAYAGG(JSON_OBJECT(
       'start_ms', b.t DIV 1000000,
       'total', coalesce(c.total, 0),
@@ -143,18 +140,20 @@ function M.histogram_rollups(svc_sql, ...)
     FROM b LEFT JOIN c ON c.bk = b.t]], ...)
 end
 
+-- Histogram from log_rollups; binds as the SQLite form: step, start, end, lo, hi, services...
+function M.histogram_rollups(svc_sql, ...)
+  return histogram([[SELECT time_bucket(minute_ns, ?1) AS bk, sum(count) AS total, ]] ..
+      P.severity_rollup_sql("severity", "count") .. [[ AS counts
+          FROM log_rollups WHERE minute_ns >= ?2 DIV ]] .. MIN .. " * " .. MIN .. [[ AND minute_ns < ?3
+            AND severity BETWEEN (CASE WHEN ?4 = 0 THEN 0 ELSE (?4 - 1) DIV 4 * 4 + 1 END) AND ?5
+            ]] .. svc_sql .. [[ GROUP BY bk]], ...)
+end
+
 -- Histogram from the records (any filter); binds: step, start, end, the filter's values.
 function M.histogram_records(where, ...)
-  return db.json([[
-    WITH RECURSIVE ]] .. buckets_cte("?2", "?3", "?1") .. [[,
-    c AS (SELECT time_bucket(l.time_unix_nano, ?1) AS bk, count(*) AS total, ]] ..
+  return histogram([[SELECT time_bucket(l.time_unix_nano, ?1) AS bk, count(*) AS total, ]] ..
       P.severity_counts_sql("l.severity_number") .. [[ AS counts
-          FROM log_records l WHERE ]] .. where .. [[ GROUP BY bk)
-    SELECT JSON_OBJECT('step_ms', ?1 DIV 1000000, 'buckets', JSON_ARRAYAGG(JSON_OBJECT(
-      'start_ms', b.t DIV 1000000,
-      'total', coalesce(c.total, 0),
-      'counts', JSON_EXTRACT(coalesce(c.counts, ]] .. ZERO_COUNTS .. [[), '$')) ORDER BY b.t))
-    FROM b LEFT JOIN c ON c.bk = b.t]], ...)
+          FROM log_records l WHERE ]] .. where .. [[ GROUP BY bk]], ...)
 end
 
 -- Records around one (col is l.service_name or l.trace_id); binds: key, time, id, before, after.
