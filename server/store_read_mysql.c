@@ -68,12 +68,10 @@ typedef struct column {
 } column;
 
 typedef struct mysql_stmt_ {
-    argus_read_stmt base;
+    argus_read_entry e; /* first: the cache's part (e.sql: the text as given, the key) */
     mysql_read *rd;
     MYSQL_STMT *st;
-    unsigned gen; /* the connection it was prepared on */
-    char *sql;    /* the text as given (the cache key) */
-    int len;
+    unsigned gen;    /* the connection it was prepared on */
     char *mysql_sql; /* with '?' placeholders only */
     int *map;        /* placeholder k is parameter map[k] (0-based) */
     int nmap, nparams;
@@ -83,8 +81,6 @@ typedef struct mysql_stmt_ {
     column *cols;
     MYSQL_BIND *cbind;
     int state; /* 0 idle, 1 reading rows, 2 done */
-    int cached, in_use;
-    uint64_t used;
 } mysql_stmt_;
 
 struct mysql_read {
@@ -385,7 +381,7 @@ static void stmt_release(mysql_stmt_ *s)
     free(s->pbind);
     free(s->cols);
     free(s->cbind);
-    free(s->sql);
+    free(s->e.sql);
     free(s->mysql_sql);
     free(s->map);
     memset(s, 0, sizeof *s);
@@ -432,14 +428,14 @@ static int build(mysql_stmt_ *s, const char *sql, int len)
     rc = read_names(s);
     if (rc != ARGUS_READ_OK)
         return rc;
-    s->sql = malloc((size_t)len + 1);
-    if (!s->sql) {
+    s->e.sql = malloc((size_t)len + 1);
+    if (!s->e.sql) {
         snprintf(s->rd->err, sizeof s->rd->err, "out of memory");
         return ARGUS_READ_NOMEM;
     }
-    memcpy(s->sql, sql, (size_t)len);
-    s->sql[len] = 0;
-    s->len = len;
+    memcpy(s->e.sql, sql, (size_t)len);
+    s->e.sql[len] = 0;
+    s->e.len = len;
     return ARGUS_READ_OK;
 }
 
@@ -450,22 +446,17 @@ static int myread_prepare(argus_read *base, const char *sql, int len, argus_read
     rd->err[0] = 0;
     if (len < 0)
         len = (int)strlen(sql);
-    mysql_stmt_ *lru = NULL;
-    for (unsigned i = 0; i < rd->limits.cache; i++) {
-        mysql_stmt_ *c = &rd->cache[i];
-        if (c->sql && !c->in_use && c->len == len && memcmp(c->sql, sql, (size_t)len) == 0) {
-            c->in_use = 1;
-            c->used = ++rd->clock;
-            *out = &c->base;
-            return ARGUS_READ_OK;
-        }
-        if (!c->in_use && (!lru || !c->sql || (lru->sql && c->used < lru->used)))
-            lru = c;
+    argus_read_entry *lru,
+        *hit = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock,
+                                     sql, len, &lru);
+    if (hit) {
+        *out = &hit->base;
+        return ARGUS_READ_OK;
     }
     int rc = ensure_connected(rd);
     if (rc != ARGUS_READ_OK)
         return rc;
-    mysql_stmt_ tmp = {.base = {&rd->base}, .rd = rd};
+    mysql_stmt_ tmp = {.e = {.base = {&rd->base}}, .rd = rd};
     if (translate(&tmp, sql, len) != 0) {
         stmt_release(&tmp);
         return ARGUS_READ_ERROR;
@@ -478,10 +469,10 @@ static int myread_prepare(argus_read *base, const char *sql, int len, argus_read
         memcpy(rd->err, keep, sizeof keep);
         return rc;
     }
-    mysql_stmt_ *s = lru;
+    mysql_stmt_ *s = (mysql_stmt_ *)lru;
     if (s) {
         stmt_release(s);
-        tmp.cached = 1;
+        tmp.e.cached = 1;
     } else {
         s = malloc(sizeof *s);
         if (!s) {
@@ -491,9 +482,8 @@ static int myread_prepare(argus_read *base, const char *sql, int len, argus_read
         }
     }
     *s = tmp;
-    s->in_use = 1;
-    s->used = ++rd->clock;
-    *out = &s->base;
+    argus_read_cache_take(&s->e, &rd->clock);
+    *out = &s->e.base;
     return ARGUS_READ_OK;
 }
 
@@ -857,8 +847,8 @@ static void myread_done(argus_read_stmt *base)
     s->state = 0;
     for (int i = 0; i < s->nparams; i++)
         s->params[i].type = ARGUS_READ_NULL;
-    if (s->cached) {
-        s->in_use = 0;
+    if (s->e.cached) {
+        s->e.in_use = 0;
         return;
     }
     stmt_release(s);
