@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-argus_read_entry *argus_read_cache_find(void *cache, size_t n, size_t size, uint64_t *clock,
-                                        const char *sql, int len, argus_read_entry **lru)
+argus_read_stmt *argus_read_cache_find(void *cache, size_t n, size_t size, uint64_t *clock,
+                                       const char *sql, int len, argus_read_entry **lru)
 {
     *lru = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -17,7 +17,7 @@ argus_read_entry *argus_read_cache_find(void *cache, size_t n, size_t size, uint
             continue;
         if (c->sql && c->len == len && memcmp(c->sql, sql, (size_t)len) == 0) {
             argus_read_cache_take(c, clock);
-            return c;
+            return &c->base;
         }
         if (!*lru || !c->sql || ((*lru)->sql && c->used < (*lru)->used))
             *lru = c;
@@ -53,7 +53,7 @@ void argus_read_close(argus_read *rd)
 
 int argus_read_prepare(argus_read *rd, const char *sql, int len, argus_read_stmt **out)
 {
-    return rd->driver->prepare(rd, sql, len, out);
+    return rd->driver->prepare(rd, sql, len < 0 ? (int)strlen(sql) : len, out);
 }
 
 int argus_read_bind_null(argus_read_stmt *st, int i)

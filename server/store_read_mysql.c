@@ -442,17 +442,12 @@ static int build(mysql_stmt_ *s, const char *sql, int len)
 static int myread_prepare(argus_read *base, const char *sql, int len, argus_read_stmt **out)
 {
     mysql_read *rd = (mysql_read *)base;
-    *out = NULL;
     rd->err[0] = 0;
-    if (len < 0)
-        len = (int)strlen(sql);
-    argus_read_entry *lru,
-        *hit = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock,
-                                     sql, len, &lru);
-    if (hit) {
-        *out = &hit->base;
+    argus_read_entry *lru;
+    *out = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock, sql,
+                                 len, &lru);
+    if (*out)
         return ARGUS_READ_OK;
-    }
     int rc = ensure_connected(rd);
     if (rc != ARGUS_READ_OK)
         return rc;

@@ -123,17 +123,12 @@ static void sqlread_close(argus_read *base)
 static int sqlread_prepare(argus_read *base, const char *sql, int len, argus_read_stmt **out)
 {
     sqlite_read *rd = (sqlite_read *)base;
-    *out = NULL;
     rd->err[0] = 0;
-    if (len < 0)
-        len = (int)strlen(sql);
-    argus_read_entry *lru,
-        *hit = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock,
-                                     sql, len, &lru);
-    if (hit) {
-        *out = &hit->base;
+    argus_read_entry *lru;
+    *out = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock, sql,
+                                 len, &lru);
+    if (*out)
         return ARGUS_READ_OK;
-    }
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
     rd->timed_out = 0;
