@@ -427,14 +427,17 @@ end
 
 -- ---- system -------------------------------------------------------------------------------
 
--- Row counts and the time span of the data, as the SQLite form's columns.
+-- Row counts and the time span of the data, as the SQLite form's columns. As there, spans and
+-- log records are summed from the per-minute rollups (an exact count(*) of 1M InnoDB rows took
+-- 4-5 s) and the newest time is the newest trace start (traces_start index).
 M.FIGURES_SQL = [[
-  SELECT (SELECT count(*) FROM span_records) AS spans, (SELECT count(*) FROM log_records) AS logs,
+  SELECT (SELECT coalesce(sum(spans), 0) FROM span_operation_rollups) AS spans,
+         (SELECT coalesce(sum(count), 0) FROM log_rollups) AS logs,
          (SELECT count(*) FROM traces) AS traces, (SELECT count(*) FROM resources) AS resources,
          (SELECT count(*) FROM log_patterns) AS log_patterns,
          LEAST(coalesce((SELECT min(start_time_unix_nano) FROM traces), 9223372036854775807),
                coalesce((SELECT min(time_unix_nano) FROM log_records), 9223372036854775807)) AS oldest,
-         GREATEST(coalesce((SELECT max(end_time_unix_nano) FROM traces), -1),
+         GREATEST(coalesce((SELECT max(start_time_unix_nano) FROM traces), -1),
                   coalesce((SELECT max(time_unix_nano) FROM log_records), -1)) AS newest]]
 
 -- The database's size from information_schema: data + indexes of its tables, and per table.

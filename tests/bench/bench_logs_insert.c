@@ -23,16 +23,13 @@ typedef struct row {
 
 #define MAX_ROWS_PER_STATEMENT 2000
 
-/* Inserts the n rows nreq times, 10 requests per transaction, k rows per INSERT statement.
- * Row-at-a-time is not the fastest here: every statement that writes to the FTS5 index through
- * the trigger opens a savepoint, and FTS5 flushes its pending terms at each one. */
-static double hand_insert(const char *path, const row *rows, size_t n, int nreq, int k)
+/* INSERT INTO log_records (...) VALUES (?, ...), ... for `rows` rows, prepared. */
+static sqlite3_stmt *prepare_insert(sqlite3 *db, int rows)
 {
-    sqlite3 *db = bench_open_db(path);
-    size_t cap = 512 + (size_t)k * (COLS.n * 2 + 4);
+    size_t cap = 512 + (size_t)rows * (COLS.n * 2 + 4);
     char *sql = malloc(cap);
     size_t len = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", COLS.names);
-    for (int r = 0; r < k; r++) {
+    for (int r = 0; r < rows; r++) {
         sql[len++] = r ? ',' : ' ';
         sql[len++] = '(';
         for (int c = 0; c < COLS.n; c++) {
@@ -41,23 +38,22 @@ static double hand_insert(const char *path, const row *rows, size_t n, int nreq,
         }
     }
     sql[len] = 0;
-    sqlite3_stmt *full = bench_prepare(db, sql), *tail = NULL, *st;
+    sqlite3_stmt *st = bench_prepare(db, sql);
+    free(sql);
+    return st;
+}
+
+/* Inserts the n rows nreq times, 10 requests per transaction, k rows per INSERT statement.
+ * Row-at-a-time is not the fastest here: every statement that writes to the FTS5 index through
+ * the trigger opens a savepoint, and FTS5 flushes its pending terms at each one. */
+static double hand_insert(const char *path, const row *rows, size_t n, int nreq, int k)
+{
+    sqlite3 *db = bench_open_db(path);
+    sqlite3_stmt *full = prepare_insert(db, k), *tail = NULL, *st;
     /* the remainder, n % k rows: a statement of its own */
     int rest = (int)(n % (size_t)k);
-    if (rest) {
-        size_t l2 = (size_t)snprintf(sql, cap, "INSERT INTO log_records (%s) VALUES ", COLS.names);
-        for (int r = 0; r < rest; r++) {
-            sql[l2++] = r ? ',' : ' ';
-            sql[l2++] = '(';
-            for (int c = 0; c < COLS.n; c++) {
-                sql[l2++] = '?';
-                sql[l2++] = c + 1 < COLS.n ? ',' : ')';
-            }
-        }
-        sql[l2] = 0;
-        tail = bench_prepare(db, sql);
-    }
-    free(sql);
+    if (rest)
+        tail = prepare_insert(db, rest);
     double t0 = bench_now();
     for (int i = 0; i < nreq; i++) {
         if (i % 10 == 0)

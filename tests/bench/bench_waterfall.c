@@ -7,6 +7,7 @@
 #include "argus_schema.h"
 #include "argus_sqlite.h"
 #include "argus_waterfall.h"
+#include "bench_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,7 @@
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return bench_now() * 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -41,6 +40,31 @@ static void check(int rc, sqlite3 *db, const char *what)
         fprintf(stderr, "bench_waterfall: %s: %s\n", what, sqlite3_errmsg(db));
         exit(1);
     }
+}
+
+/* Runs sql (one row; ?1 = trace) RUNS times, each run's milliseconds in t[]; returns the first
+ * column, which must be the same in every run. */
+static long long time_query(sqlite3 *db, const char *sql, const char *trace, double *t,
+                            const char *what)
+{
+    sqlite3_stmt *st = bench_prepare(db, sql);
+    long long first = 0;
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = now_ms();
+        sqlite3_bind_text(st, 1, trace, -1, SQLITE_STATIC);
+        check(sqlite3_step(st), db, what);
+        long long v = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        t[r] = now_ms() - t0;
+        if (r && v != first) {
+            fprintf(stderr, "bench_waterfall: %s: %lld in run %d, %lld in the first\n", what, v,
+                    r + 1, first);
+            exit(1);
+        }
+        first = v;
+    }
+    sqlite3_finalize(st);
+    return first;
 }
 
 /* Inserts n spans of trace `trace` as a random tree (each span's parent is an earlier one). */
@@ -126,54 +150,25 @@ int main(int argc, char **argv)
     sqlite3_finalize(st);
     report("reading the trace's rows from spans (baseline)", t, RUNS, n);
 
-    check(sqlite3_prepare_v2(db, "SELECT count(*) FROM trace_waterfall(?1)", -1, &st, NULL), db,
-          "prepare count");
-    for (int r = 0; r < RUNS; r++) {
-        double t0 = now_ms();
-        sqlite3_bind_text(st, 1, trace, -1, SQLITE_STATIC);
-        check(sqlite3_step(st), db, "count");
-        if ((size_t)sqlite3_column_int64(st, 0) != n) {
-            fprintf(stderr, "bench_waterfall: expected %zu rows, got %lld\n", n,
-                    sqlite3_column_int64(st, 0));
-            return 1;
-        }
-        sqlite3_reset(st);
-        t[r] = now_ms() - t0;
+    long long counted =
+        time_query(db, "SELECT count(*) FROM trace_waterfall(?1)", trace, t, "count");
+    if ((size_t)counted != n) {
+        fprintf(stderr, "bench_waterfall: expected %zu rows, got %lld\n", n, counted);
+        return 1;
     }
-    sqlite3_finalize(st);
     report("SELECT count(*) FROM trace_waterfall(?)", t, RUNS, n);
 
-    check(sqlite3_prepare_v2(db,
-                             "SELECT sum(length(name) + depth + offset_ns + self_ns + is_critical) "
-                             "FROM trace_waterfall(?1)",
-                             -1, &st, NULL),
-          db, "prepare columns");
-    for (int r = 0; r < RUNS; r++) {
-        double t0 = now_ms();
-        sqlite3_bind_text(st, 1, trace, -1, SQLITE_STATIC);
-        check(sqlite3_step(st), db, "columns");
-        sqlite3_reset(st);
-        t[r] = now_ms() - t0;
-    }
-    sqlite3_finalize(st);
+    time_query(db,
+               "SELECT sum(length(name) + depth + offset_ns + self_ns + is_critical) "
+               "FROM trace_waterfall(?1)",
+               trace, t, "columns");
     report("trace_waterfall(?) reading 5 columns", t, RUNS, n);
 
-    check(sqlite3_prepare_v2(db,
-                             "SELECT length(waterfall_json(span_id, parent_span_id, "
-                             "start_time_unix_nano, end_time_unix_nano, kind, status_code, name, "
-                             "service_name)) FROM spans WHERE trace_id = ?1",
-                             -1, &st, NULL),
-          db, "prepare json");
-    long long bytes = 0;
-    for (int r = 0; r < RUNS; r++) {
-        double t0 = now_ms();
-        sqlite3_bind_text(st, 1, trace, -1, SQLITE_STATIC);
-        check(sqlite3_step(st), db, "json");
-        bytes = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        t[r] = now_ms() - t0;
-    }
-    sqlite3_finalize(st);
+    long long bytes = time_query(db,
+                                 "SELECT length(waterfall_json(span_id, parent_span_id, "
+                                 "start_time_unix_nano, end_time_unix_nano, kind, status_code, "
+                                 "name, service_name)) FROM spans WHERE trace_id = ?1",
+                                 trace, t, "json");
     report("waterfall_json(...) FROM spans WHERE trace_id=?", t, RUNS, n);
     printf("  json document: %lld bytes\n", bytes);
 
