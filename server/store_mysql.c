@@ -15,6 +15,7 @@
 #include "store_mysql.h"
 #include "store_read.h"
 #include "argus_sketch.h"
+#include "argus_span_operations.h"
 #include "log.h"
 #include "thread.h"
 
@@ -1155,51 +1156,18 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
 /* ---- operation rollups (perf, API: sql/mysql/004_api_rollups.sql) ------------------------------
  * Per service, minute and span name: spans, errors, and the same for request spans (SERVER /
  * CONSUMER or root), added to the stored rows as sql/sqlite/ingest/spans_35_operation_rollups.sql
- * does. Names are copied (a value may live in the scratch buffer); one INSERT per request. */
-typedef struct op_rollup_agg {
-    size_t service, service_n, name, name_n; /* offsets into the names buffer */
-    int64_t minute, spans, errors, requests, request_errors;
-} op_rollup_agg;
-
+ * does: grouped by argus_span_operations_build() (ext/core, shared with SQLite's
+ * otlp_span_operations()); one INSERT per request. */
 static int update_operation_rollups(mysql_store *st, argus_otlp_traces *t, char *msg, size_t msglen)
 {
-    op_rollup_agg *aggs = NULL;
-    size_t n = 0, cap = 0;
     int res = ARGUS_STORE_OK;
-    argus_buf names;
-    argus_buf_init(&names);
-    static const int cols[6] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
-                                ARGUS_SPAN_START_TIME,     ARGUS_SPAN_STATUS_CODE,
-                                ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME};
-    argus_value v[6];
-    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
-        for (int c = 0; c < 6; c++)
-            argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
-        int64_t minute = v[2].i / 60000000000 * 60000000000;
-        op_rollup_agg *a = NULL;
-        for (size_t i = n; i-- > 0 && !a;)
-            if (aggs[i].minute == minute && aggs[i].service_n == v[4].n &&
-                aggs[i].name_n == v[5].n &&
-                memcmp(names.data + aggs[i].service, v[4].s, v[4].n) == 0 &&
-                memcmp(names.data + aggs[i].name, v[5].s, v[5].n) == 0)
-                a = &aggs[i];
-        if (!a) {
-            if (grow(&aggs, n, &cap, sizeof *aggs, 8) ||
-                argus_buf_reserve(&names, v[4].n + v[5].n)) {
-                res = out_of_memory(msg, msglen);
-                goto out;
-            }
-            a = &aggs[n++];
-            *a = (op_rollup_agg){names.len, v[4].n, names.len + v[4].n, v[5].n, minute, 0, 0, 0, 0};
-            argus_buf_append(&names, v[4].s, v[4].n);
-            argus_buf_append(&names, v[5].s, v[5].n);
-        }
-        int request = v[1].i == 2 || v[1].i == 5 || v[0].type == ARGUS_VAL_NULL;
-        a->spans++;
-        a->errors += v[3].i == 2;
-        a->requests += request;
-        a->request_errors += request && v[3].i == 2;
+    argus_span_operations o;
+    argus_span_operations_init(&o);
+    if (argus_span_operations_build(&o, t) != 0) {
+        res = out_of_memory(msg, msglen);
+        goto out;
     }
+    size_t n = o.n;
     if (n == 0)
         goto out;
     argus_buf *q = &st->sql;
@@ -1207,17 +1175,18 @@ static int update_operation_rollups(mysql_store *st, argus_otlp_traces *t, char 
     argus_buf_appends(q, "INSERT INTO span_operation_rollups (service_key, minute_ns, name_key,"
                          " service_name, name, spans, errors, requests, request_errors) VALUES ");
     for (size_t i = 0; i < n; i++) {
-        const op_rollup_agg *a = &aggs[i];
+        const argus_span_operation *a = &o.ops[i];
         char nums[160];
         argus_buf_appends(q, i ? ",(LEFT(UNHEX(SHA2(" : "(LEFT(UNHEX(SHA2(");
-        sql_quote(st, q, names.data + a->service, a->service_n);
-        snprintf(nums, sizeof nums, ", 256)), 16), %lld, LEFT(UNHEX(SHA2(", (long long)a->minute);
+        sql_quote(st, q, a->service, a->service_n);
+        snprintf(nums, sizeof nums, ", 256)), 16), %lld, LEFT(UNHEX(SHA2(",
+                 (long long)a->minute_ns);
         argus_buf_appends(q, nums);
-        sql_quote(st, q, names.data + a->name, a->name_n);
+        sql_quote(st, q, a->name, a->name_n);
         argus_buf_appends(q, ", 256)), 16), ");
-        sql_quote(st, q, names.data + a->service, a->service_n);
+        sql_quote(st, q, a->service, a->service_n);
         argus_buf_appendc(q, ',');
-        sql_quote(st, q, names.data + a->name, a->name_n);
+        sql_quote(st, q, a->name, a->name_n);
         snprintf(nums, sizeof nums, ", %lld, %lld, %lld, %lld)", (long long)a->spans,
                  (long long)a->errors, (long long)a->requests, (long long)a->request_errors);
         argus_buf_appends(q, nums);
@@ -1228,8 +1197,7 @@ static int update_operation_rollups(mysql_store *st, argus_otlp_traces *t, char 
                       " request_errors = request_errors + VALUES(request_errors)");
     res = exec(st, argus_buf_cstr(q), msg, msglen);
 out:
-    argus_buf_free(&names);
-    free(aggs);
+    argus_span_operations_free(&o);
     return res;
 }
 /* ---- end of operation rollups ------------------------------------------------------------------
