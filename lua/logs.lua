@@ -219,7 +219,7 @@ local function stream(req)
   else
     after = db.value("SELECT coalesce(max(id), 0) FROM log_records")
   end
-  local record = db.dialect == "mysql" and lib.mysql.LOG_JSON_SQL or LOGS.JSON_SQL
+  local record = db.dialect == "mysql" and lib.mysql.log_json_sql() or LOGS.JSON_SQL
   api.stream("SELECT l.id, " .. record ..
              " FROM log_records l WHERE l.id > ?1 AND l.id <= ?2 AND " .. f.sql .. " ORDER BY l.id",
              f.args, after)

@@ -25,6 +25,7 @@
 #include <mysqld_error.h>
 #include <openssl/evp.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1768,33 +1769,33 @@ static int job_exec(argus_store_job *j, const char *sql, char *msg, size_t msgle
     return ARGUS_STORE_OK;
 }
 
-/* Prepares sql with each "?N" turned into '?' (bound to argument N). */
+/* Prepares sql with its placeholders numbered as the read side does ("?N" is argument N). */
 static int job_prepare(argus_store_job *j, job_stmt *s, const char *sql, char *msg, size_t msglen)
 {
-    argus_buf q;
-    argus_buf_init(&q);
-    for (const char *p = sql; *p; p++) {
-        argus_buf_appendc(&q, *p);
-        if (*p != '?' || p[1] < '1' || p[1] > '9')
-            continue;
-        unsigned arg = 0;
-        while (p[1] >= '0' && p[1] <= '9')
-            arg = arg * 10 + (unsigned)(*++p - '0');
-        if (s->nparams == JOB_MAX_PARAMS || arg > 255) {
-            argus_buf_free(&q);
-            snprintf(msg, msglen, "mysql: a job statement has too many parameters");
-            return ARGUS_STORE_RETRY;
-        }
-        s->arg_of[s->nparams++] = (unsigned char)(arg - 1);
-    }
-    int res = ARGUS_STORE_OK;
-    s->stmt = q.failed ? NULL : mysql_stmt_init(j->db);
-    if (!s->stmt)
+    size_t len = strlen(sql);
+    char *q = len < INT_MAX ? malloc(len + 1) : NULL;
+    int *map = q ? malloc((len + 1) * sizeof *map) : NULL;
+    int nmap = 0, nparams = 0, res = ARGUS_STORE_OK;
+    char why[160];
+    if (!map)
         res = out_of_memory(msg, msglen);
-    else if (mysql_stmt_prepare(s->stmt, q.data, q.len) != 0)
+    else if (argus_mysql_placeholders(sql, (int)len, q, map, &nmap, &nparams, why, sizeof why)) {
+        snprintf(msg, msglen, "mysql: a job statement: %s", why);
+        res = ARGUS_STORE_RETRY;
+    } else if (nmap > JOB_MAX_PARAMS || nparams > 255) {
+        snprintf(msg, msglen, "mysql: a job statement has too many parameters");
+        res = ARGUS_STORE_RETRY;
+    }
+    for (int k = 0; res == ARGUS_STORE_OK && k < nmap; k++)
+        s->arg_of[s->nparams++] = (unsigned char)map[k];
+    s->stmt = res == ARGUS_STORE_OK ? mysql_stmt_init(j->db) : NULL;
+    if (res == ARGUS_STORE_OK && !s->stmt)
+        res = out_of_memory(msg, msglen);
+    else if (s->stmt && mysql_stmt_prepare(s->stmt, q, strlen(q)) != 0)
         res = job_fail(mysql_stmt_errno(s->stmt), mysql_stmt_error(s->stmt),
                        "preparing a job statement", msg, msglen);
-    argus_buf_free(&q);
+    free(map);
+    free(q);
     return res;
 }
 

@@ -5,6 +5,31 @@
 #include "store.h"
 
 #include <stdio.h>
+#include <string.h>
+
+argus_read_stmt *argus_read_cache_find(void *cache, size_t n, size_t size, uint64_t *clock,
+                                       const char *sql, int len, argus_read_entry **lru)
+{
+    *lru = NULL;
+    for (size_t i = 0; i < n; i++) {
+        argus_read_entry *c = (argus_read_entry *)((char *)cache + i * size);
+        if (c->in_use)
+            continue;
+        if (c->sql && c->len == len && memcmp(c->sql, sql, (size_t)len) == 0) {
+            argus_read_cache_take(c, clock);
+            return &c->base;
+        }
+        if (!*lru || !c->sql || ((*lru)->sql && c->used < (*lru)->used))
+            *lru = c;
+    }
+    return NULL;
+}
+
+void argus_read_cache_take(argus_read_entry *e, uint64_t *clock)
+{
+    e->in_use = 1;
+    e->used = ++*clock;
+}
 
 int argus_read_open(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
                     char *msg, size_t msglen)
@@ -28,7 +53,7 @@ void argus_read_close(argus_read *rd)
 
 int argus_read_prepare(argus_read *rd, const char *sql, int len, argus_read_stmt **out)
 {
-    return rd->driver->prepare(rd, sql, len, out);
+    return rd->driver->prepare(rd, sql, len < 0 ? (int)strlen(sql) : len, out);
 }
 
 int argus_read_bind_null(argus_read_stmt *st, int i)

@@ -50,7 +50,7 @@ typedef struct argus_store_read_driver {
     int (*open)(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
                 char *msg, size_t msglen);
     void (*close)(argus_read *rd);
-    int (*prepare)(argus_read *rd, const char *sql, int len, argus_read_stmt **out);
+    int (*prepare)(argus_read *rd, const char *sql, int len, argus_read_stmt **out); /* len >= 0 */
     int (*bind_null)(argus_read_stmt *st, int i);
     int (*bind_int64)(argus_read_stmt *st, int i, int64_t v);
     int (*bind_double)(argus_read_stmt *st, int i, double v);
@@ -76,6 +76,29 @@ struct argus_read {
 struct argus_read_stmt {
     argus_read *rd;
 };
+
+/* For drivers, the cache of prepared statements every backend keeps the same way: a driver's
+ * statement starts with an argus_read_entry (its base first), its cache is an array of them.
+ *   argus_read_entry *lru;
+ *   *out = argus_read_cache_find(rd->cache, n, sizeof *rd->cache, &rd->clock, sql, len, &lru);
+ *   if (*out) return ARGUS_READ_OK; ...prepare into lru or a new one...
+ *   argus_read_cache_take(e, &rd->clock); */
+typedef struct argus_read_entry {
+    argus_read_stmt base;
+    char *sql; /* cached statements: their text (owned); NULL in an empty slot */
+    int len;
+    int cached; /* lives in the cache (done() frees the others) */
+    int in_use;
+    uint64_t used; /* LRU clock */
+} argus_read_entry;
+
+/* Looks sql (len bytes) up among the n statements of size bytes each at cache: a free one with
+ * this text is taken (argus_read_cache_take) and returned. Otherwise NULL, with *lru the slot to
+ * prepare it into: an empty one or the least recently used free one (NULL when all are in use). */
+argus_read_stmt *argus_read_cache_find(void *cache, size_t n, size_t size, uint64_t *clock,
+                                       const char *sql, int len, argus_read_entry **lru);
+/* Marks e as handed out and used now. */
+void argus_read_cache_take(argus_read_entry *e, uint64_t *clock);
 
 extern const argus_store_read_driver argus_store_read_sqlite;
 /* store_read_mysql.c (ARGUS_HAVE_MYSQL builds): MariaDB / MySQL. */

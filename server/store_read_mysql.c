@@ -68,12 +68,10 @@ typedef struct column {
 } column;
 
 typedef struct mysql_stmt_ {
-    argus_read_stmt base;
+    argus_read_entry e; /* first: the cache's part (e.sql: the text as given, the key) */
     mysql_read *rd;
     MYSQL_STMT *st;
-    unsigned gen; /* the connection it was prepared on */
-    char *sql;    /* the text as given (the cache key) */
-    int len;
+    unsigned gen;    /* the connection it was prepared on */
     char *mysql_sql; /* with '?' placeholders only */
     int *map;        /* placeholder k is parameter map[k] (0-based) */
     int nmap, nparams;
@@ -83,8 +81,6 @@ typedef struct mysql_stmt_ {
     column *cols;
     MYSQL_BIND *cbind;
     int state; /* 0 idle, 1 reading rows, 2 done */
-    int cached, in_use;
-    uint64_t used;
 } mysql_stmt_;
 
 struct mysql_read {
@@ -264,23 +260,15 @@ static void myread_close(argus_read *base)
 
 /* ---- statements ---------------------------------------------------------------------------- */
 
-/* SQLite's placeholders as MariaDB's: "?NNN" is parameter NNN, a bare '?' the one after the
- * highest so far; quoted text and comments are copied as they are. Trailing blanks and ';' go.
- * Fills s->mysql_sql, s->map, s->nmap, s->nparams; -1 with rd->err. */
-static int translate(mysql_stmt_ *s, const char *sql, int len)
+/* One statement's text for MariaDB (store_mysql.h): copies sql to out with placeholders as '?'. */
+int argus_mysql_placeholders(const char *sql, int len, char *out, int *map, int *nmap, int *nparams,
+                             char *msg, size_t msglen)
 {
-    mysql_read *rd = s->rd;
     while (len > 0 && strchr(" \t\r\n;", sql[len - 1]))
         len--;
-    s->mysql_sql = malloc((size_t)len + 1);
-    s->map = malloc(((size_t)len + 1) * sizeof *s->map);
-    if (!s->mysql_sql || !s->map) {
-        snprintf(rd->err, sizeof rd->err, "out of memory");
-        return -1;
-    }
-    char *o = s->mysql_sql;
+    char *o = out;
     int highest = 0;
-    s->nmap = 0;
+    *nmap = 0;
     for (int i = 0; i < len;) {
         char c = sql[i];
         if (c == '\'' || c == '"' || c == '`') {
@@ -309,7 +297,7 @@ static int translate(mysql_stmt_ *s, const char *sql, int len)
             o += j - i;
             i = j;
         } else if (c == ';') {
-            snprintf(rd->err, sizeof rd->err, "one statement at a time: text follows the first");
+            snprintf(msg, msglen, "one statement at a time: text follows the first");
             return -1;
         } else if (c == '?') {
             long n = 0;
@@ -319,13 +307,13 @@ static int translate(mysql_stmt_ *s, const char *sql, int len)
             if (j == i + 1)
                 n = highest + 1;
             if (n < 1 || n > MAX_PARAMS) {
-                snprintf(rd->err, sizeof rd->err, "parameter ?%.*s is out of range (1 to %d)",
-                         j - i - 1, sql + i + 1, MAX_PARAMS);
+                snprintf(msg, msglen, "parameter ?%.*s is out of range (1 to %d)", j - i - 1,
+                         sql + i + 1, MAX_PARAMS);
                 return -1;
             }
             if (n > highest)
                 highest = (int)n;
-            s->map[s->nmap++] = (int)n - 1;
+            map[(*nmap)++] = (int)n - 1;
             *o++ = '?';
             i = j;
         } else {
@@ -333,8 +321,22 @@ static int translate(mysql_stmt_ *s, const char *sql, int len)
         }
     }
     *o = 0;
-    s->nparams = highest;
+    *nparams = highest;
     return 0;
+}
+
+/* Fills s->mysql_sql, s->map, s->nmap, s->nparams from sql; -1 with rd->err. */
+static int translate(mysql_stmt_ *s, const char *sql, int len)
+{
+    mysql_read *rd = s->rd;
+    s->mysql_sql = malloc((size_t)len + 1);
+    s->map = malloc(((size_t)len + 1) * sizeof *s->map);
+    if (!s->mysql_sql || !s->map) {
+        snprintf(rd->err, sizeof rd->err, "out of memory");
+        return -1;
+    }
+    return argus_mysql_placeholders(sql, len, s->mysql_sql, s->map, &s->nmap, &s->nparams, rd->err,
+                                    sizeof rd->err);
 }
 
 /* Prepares s->mysql_sql on the current connection (again after a reconnect). */
@@ -379,7 +381,7 @@ static void stmt_release(mysql_stmt_ *s)
     free(s->pbind);
     free(s->cols);
     free(s->cbind);
-    free(s->sql);
+    free(s->e.sql);
     free(s->mysql_sql);
     free(s->map);
     memset(s, 0, sizeof *s);
@@ -426,40 +428,30 @@ static int build(mysql_stmt_ *s, const char *sql, int len)
     rc = read_names(s);
     if (rc != ARGUS_READ_OK)
         return rc;
-    s->sql = malloc((size_t)len + 1);
-    if (!s->sql) {
+    s->e.sql = malloc((size_t)len + 1);
+    if (!s->e.sql) {
         snprintf(s->rd->err, sizeof s->rd->err, "out of memory");
         return ARGUS_READ_NOMEM;
     }
-    memcpy(s->sql, sql, (size_t)len);
-    s->sql[len] = 0;
-    s->len = len;
+    memcpy(s->e.sql, sql, (size_t)len);
+    s->e.sql[len] = 0;
+    s->e.len = len;
     return ARGUS_READ_OK;
 }
 
 static int myread_prepare(argus_read *base, const char *sql, int len, argus_read_stmt **out)
 {
     mysql_read *rd = (mysql_read *)base;
-    *out = NULL;
     rd->err[0] = 0;
-    if (len < 0)
-        len = (int)strlen(sql);
-    mysql_stmt_ *lru = NULL;
-    for (unsigned i = 0; i < rd->limits.cache; i++) {
-        mysql_stmt_ *c = &rd->cache[i];
-        if (c->sql && !c->in_use && c->len == len && memcmp(c->sql, sql, (size_t)len) == 0) {
-            c->in_use = 1;
-            c->used = ++rd->clock;
-            *out = &c->base;
-            return ARGUS_READ_OK;
-        }
-        if (!c->in_use && (!lru || !c->sql || (lru->sql && c->used < lru->used)))
-            lru = c;
-    }
+    argus_read_entry *lru;
+    *out = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock, sql,
+                                 len, &lru);
+    if (*out)
+        return ARGUS_READ_OK;
     int rc = ensure_connected(rd);
     if (rc != ARGUS_READ_OK)
         return rc;
-    mysql_stmt_ tmp = {.base = {&rd->base}, .rd = rd};
+    mysql_stmt_ tmp = {.e = {.base = {&rd->base}}, .rd = rd};
     if (translate(&tmp, sql, len) != 0) {
         stmt_release(&tmp);
         return ARGUS_READ_ERROR;
@@ -472,10 +464,10 @@ static int myread_prepare(argus_read *base, const char *sql, int len, argus_read
         memcpy(rd->err, keep, sizeof keep);
         return rc;
     }
-    mysql_stmt_ *s = lru;
+    mysql_stmt_ *s = (mysql_stmt_ *)lru;
     if (s) {
         stmt_release(s);
-        tmp.cached = 1;
+        tmp.e.cached = 1;
     } else {
         s = malloc(sizeof *s);
         if (!s) {
@@ -485,9 +477,8 @@ static int myread_prepare(argus_read *base, const char *sql, int len, argus_read
         }
     }
     *s = tmp;
-    s->in_use = 1;
-    s->used = ++rd->clock;
-    *out = &s->base;
+    argus_read_cache_take(&s->e, &rd->clock);
+    *out = &s->e.base;
     return ARGUS_READ_OK;
 }
 
@@ -503,33 +494,31 @@ static param *slot(mysql_stmt_ *s, int i)
     return &s->params[i - 1];
 }
 
-static int myread_bind_null(argus_read_stmt *base, int i)
+/* A NULL, integer or float parameter: the value of its type is kept, the other is not read. */
+static int bind_scalar(argus_read_stmt *base, int i, argus_read_type t, int64_t iv, double dv)
 {
     param *p = slot((mysql_stmt_ *)base, i);
     if (!p)
         return ARGUS_READ_ERROR;
-    p->type = ARGUS_READ_NULL;
+    p->type = t;
+    p->i = iv;
+    p->d = dv;
     return ARGUS_READ_OK;
+}
+
+static int myread_bind_null(argus_read_stmt *base, int i)
+{
+    return bind_scalar(base, i, ARGUS_READ_NULL, 0, 0);
 }
 
 static int myread_bind_int64(argus_read_stmt *base, int i, int64_t v)
 {
-    param *p = slot((mysql_stmt_ *)base, i);
-    if (!p)
-        return ARGUS_READ_ERROR;
-    p->type = ARGUS_READ_INT;
-    p->i = v;
-    return ARGUS_READ_OK;
+    return bind_scalar(base, i, ARGUS_READ_INT, v, 0);
 }
 
 static int myread_bind_double(argus_read_stmt *base, int i, double v)
 {
-    param *p = slot((mysql_stmt_ *)base, i);
-    if (!p)
-        return ARGUS_READ_ERROR;
-    p->type = ARGUS_READ_FLOAT;
-    p->d = v;
-    return ARGUS_READ_OK;
+    return bind_scalar(base, i, ARGUS_READ_FLOAT, 0, v);
 }
 
 static int bind_bytes(argus_read_stmt *base, int i, const void *v, int len, argus_read_type t)
@@ -853,8 +842,8 @@ static void myread_done(argus_read_stmt *base)
     s->state = 0;
     for (int i = 0; i < s->nparams; i++)
         s->params[i].type = ARGUS_READ_NULL;
-    if (s->cached) {
-        s->in_use = 0;
+    if (s->e.cached) {
+        s->e.in_use = 0;
         return;
     }
     stmt_release(s);

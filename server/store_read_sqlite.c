@@ -22,14 +22,9 @@
 typedef struct sqlite_read sqlite_read;
 
 typedef struct sqlite_stmt {
-    argus_read_stmt base;
+    argus_read_entry e; /* first: the cache's part */
     sqlite_read *rd;
     sqlite3_stmt *st;
-    char *sql; /* cached statements: their text (owned) */
-    int len;
-    int cached;
-    int in_use;
-    uint64_t used; /* LRU clock */
 } sqlite_stmt;
 
 struct sqlite_read {
@@ -118,7 +113,7 @@ static void sqlread_close(argus_read *base)
         return;
     for (unsigned i = 0; rd->cache && i < rd->limits.cache; i++) {
         sqlite3_finalize(rd->cache[i].st);
-        free(rd->cache[i].sql);
+        free(rd->cache[i].e.sql);
     }
     free(rd->cache);
     sqlite3_close_v2(rd->db);
@@ -128,22 +123,12 @@ static void sqlread_close(argus_read *base)
 static int sqlread_prepare(argus_read *base, const char *sql, int len, argus_read_stmt **out)
 {
     sqlite_read *rd = (sqlite_read *)base;
-    *out = NULL;
     rd->err[0] = 0;
-    if (len < 0)
-        len = (int)strlen(sql);
-    sqlite_stmt *lru = NULL;
-    for (unsigned i = 0; i < rd->limits.cache; i++) {
-        sqlite_stmt *c = &rd->cache[i];
-        if (c->st && !c->in_use && c->len == len && memcmp(c->sql, sql, (size_t)len) == 0) {
-            c->in_use = 1;
-            c->used = ++rd->clock;
-            *out = &c->base;
-            return ARGUS_READ_OK;
-        }
-        if (!c->in_use && (!lru || !c->st || (lru->st && c->used < lru->used)))
-            lru = c;
-    }
+    argus_read_entry *lru;
+    *out = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock, sql,
+                                 len, &lru);
+    if (*out)
+        return ARGUS_READ_OK;
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
     rd->timed_out = 0;
@@ -166,7 +151,7 @@ static int sqlread_prepare(argus_read *base, const char *sql, int len, argus_rea
         snprintf(rd->err, sizeof rd->err, "only reading statements are allowed");
         return ARGUS_READ_ERROR;
     }
-    sqlite_stmt *s = lru;
+    sqlite_stmt *s = (sqlite_stmt *)lru;
     if (s) {
         char *copy = malloc((size_t)len + 1);
         if (!copy) {
@@ -177,9 +162,9 @@ static int sqlread_prepare(argus_read *base, const char *sql, int len, argus_rea
         memcpy(copy, sql, (size_t)len);
         copy[len] = 0;
         sqlite3_finalize(s->st);
-        free(s->sql);
+        free(s->e.sql);
         *s = (sqlite_stmt){
-            .base = {&rd->base}, .rd = rd, .st = st, .sql = copy, .len = len, .cached = 1};
+            .e = {.base = {&rd->base}, .sql = copy, .len = len, .cached = 1}, .rd = rd, .st = st};
     } else {
         s = calloc(1, sizeof *s);
         if (!s) {
@@ -187,11 +172,10 @@ static int sqlread_prepare(argus_read *base, const char *sql, int len, argus_rea
             snprintf(rd->err, sizeof rd->err, "out of memory");
             return ARGUS_READ_NOMEM;
         }
-        *s = (sqlite_stmt){.base = {&rd->base}, .rd = rd, .st = st};
+        *s = (sqlite_stmt){.e = {.base = {&rd->base}}, .rd = rd, .st = st};
     }
-    s->in_use = 1;
-    s->used = ++rd->clock;
-    *out = &s->base;
+    argus_read_cache_take(&s->e, &rd->clock);
+    *out = &s->e.base;
     return ARGUS_READ_OK;
 }
 
@@ -315,8 +299,8 @@ static void sqlread_done(argus_read_stmt *base)
     sqlite3_reset(st->st);
     sqlite3_clear_bindings(st->st);
     st->rd->deadline_ns = 0;
-    if (st->cached) {
-        st->in_use = 0;
+    if (st->e.cached) {
+        st->e.in_use = 0;
         return;
     }
     sqlite3_finalize(st->st);

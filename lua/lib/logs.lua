@@ -7,24 +7,33 @@
 local P = setmetatable({}, {__index = function(_, k) return lib.params[k] end})
 local L = {}
 
--- The record as docs/api.md shows it (alias l for log_records).
-L.JSON_SQL = [[json_object(
+-- The record as docs/api.md shows it (alias l for log_records), in the words w of a backend:
+-- w.text, the type CAST makes text of; w.json(x), JSON text x nested as JSON; w.json_or_text(c,
+-- x), x nested as JSON where c holds, as a string elsewhere. JSON_SQL is SQLite's (lib.mysql
+-- has MariaDB's words).
+function L.json_sql(w)
+  return [[json_object(
   'id', l.id,
-  'time_unix_nano', CAST(l.time_unix_nano AS TEXT),
-  'observed_time_unix_nano', CAST(l.observed_time_unix_nano AS TEXT),
+  'time_unix_nano', CAST(l.time_unix_nano AS ]] .. w.text .. [[),
+  'observed_time_unix_nano', CAST(l.observed_time_unix_nano AS ]] .. w.text .. [[),
   'severity_number', l.severity_number,
   'severity_text', l.severity_text,
   'service', l.service_name,
-  'body', CASE WHEN l.body_type IN ('kvlist', 'array') AND json_valid(l.body) THEN json(l.body)
-               ELSE l.body END,
-  'attributes', json(l.attributes),
-  'resource', json(coalesce((SELECT r.attributes FROM resources r WHERE r.id = l.resource_id), '{}')),
+  'body', ]] .. w.json_or_text("l.body_type IN ('kvlist', 'array') AND json_valid(l.body)", "l.body") .. [[,
+  'attributes', ]] .. w.json("l.attributes") .. [[,
+  'resource', ]] .. w.json("coalesce((SELECT r.attributes FROM resources r WHERE r.id = l.resource_id), '{}')") .. [[,
   'trace_id', l.trace_id,
   'span_id', l.span_id,
   'scope', json_object('name', l.scope_name, 'version', l.scope_version),
-  'insight', CASE WHEN json_valid(l.insight) THEN json(l.insight) END,
+  'insight', ]] .. w.json("CASE WHEN json_valid(l.insight) THEN l.insight END") .. [[,
   'pattern_id', l.pattern_id)]]
+end
 
+L.JSON_SQL = L.json_sql{
+  text = "TEXT",
+  json = function(x) return "json(" .. x .. ")" end,
+  json_or_text = function(c, x) return "CASE WHEN " .. c .. " THEN json(" .. x .. ") ELSE " .. x .. " END" end,
+}
 
 -- Full-text: a word (with an optional trailing *) or a phrase, as an FTS5 string.
 local function fts_string(text, prefix)

@@ -23,23 +23,19 @@ M.J = J
 -- [] instead of NULL for an aggregate over no rows.
 local function arr(x) return "coalesce(" .. x .. ", JSON_ARRAY())" end
 
--- The record as docs/api.md shows it (alias l for log_records).
-M.LOG_JSON_SQL = [[JSON_OBJECT(
-  'id', l.id,
-  'time_unix_nano', CAST(l.time_unix_nano AS CHAR),
-  'observed_time_unix_nano', CAST(l.observed_time_unix_nano AS CHAR),
-  'severity_number', l.severity_number,
-  'severity_text', l.severity_text,
-  'service', l.service_name,
-  'body', JSON_EXTRACT(CASE WHEN l.body_type IN ('kvlist', 'array') AND JSON_VALID(l.body) THEN l.body
-                            ELSE JSON_QUOTE(l.body) END, '$'),
-  'attributes', JSON_EXTRACT(l.attributes, '$'),
-  'resource', JSON_EXTRACT(coalesce((SELECT r.attributes FROM resources r WHERE r.id = l.resource_id), '{}'), '$'),
-  'trace_id', l.trace_id,
-  'span_id', l.span_id,
-  'scope', JSON_OBJECT('name', l.scope_name, 'version', l.scope_version),
-  'insight', JSON_EXTRACT(CASE WHEN JSON_VALID(l.insight) THEN l.insight END, '$'),
-  'pattern_id', l.pattern_id)]]
+-- The record as docs/api.md shows it (alias l for log_records): lib.logs.json_sql in MariaDB's
+-- words (a JSON text is nested with JSON_EXTRACT, a string made JSON with JSON_QUOTE).
+local LOG_JSON
+function M.log_json_sql()
+  LOG_JSON = LOG_JSON or lib.logs.json_sql{
+    text = "CHAR",
+    json = J,
+    json_or_text = function(c, x)
+      return J("CASE WHEN " .. c .. " THEN " .. x .. " ELSE JSON_QUOTE(" .. x .. ") END")
+    end,
+  }
+  return LOG_JSON
+end
 
 -- Rows t of the buckets of [start, end) of width step (bucket_series of SQLite); a, b, w are the
 -- placeholders of start, end and width, e.g. "?2", "?3", "?1".
@@ -97,7 +93,7 @@ function M.logs_search(where, args)
       SELECT l.id FROM log_records l WHERE ]] .. where .. [[
       ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?),
     page AS (
-      SELECT l.id, l.time_unix_nano, ]] .. M.LOG_JSON_SQL .. [[ AS j
+      SELECT l.id, l.time_unix_nano, ]] .. M.log_json_sql() .. [[ AS j
       FROM ids JOIN log_records l ON l.id = ids.id)
     ]] .. ANSWER_SQL, table.unpack(args))
 end
@@ -119,7 +115,7 @@ function M.logs_search_window(where, nregex, args)
       SELECT c.id, c.t FROM cand c WHERE ]] .. table.concat(conds, " AND ") .. [[
       ORDER BY c.t DESC, c.id DESC LIMIT ?),
     page AS (
-      SELECT l.id, l.time_unix_nano, ]] .. M.LOG_JSON_SQL .. [[ AS j
+      SELECT l.id, l.time_unix_nano, ]] .. M.log_json_sql() .. [[ AS j
       FROM hit JOIN log_records l ON l.id = hit.id)
     SELECT CASE WHEN (SELECT count(*) FROM hit) > ? OR (SELECT count(*) FROM cand) < ?
            THEN (]] .. ANSWER_SQL .. [[) END]], table.unpack(args))
@@ -127,15 +123,12 @@ end
 
 local ZERO_COUNTS = [['{"TRACE": 0, "DEBUG": 0, "INFO": 0, "WARN": 0, "ERROR": 0, "FATAL": 0, "UNSPECIFIED": 0}']]
 
--- Histogram from log_rollups; binds as the SQLite form: step, start, end, lo, hi, services...
-function M.histogram_rollups(svc_sql, ...)
+-- The histogram document over the buckets ?2..?3 of step ?1, from c(bk, total, counts): the
+-- counts of one bucket (a CTE over log_rollups or log_records).
+local function histogram(c_sql, ...)
   return db.json([[
     WITH RECURSIVE ]] .. buckets_cte("?2", "?3", "?1") .. [[,
-    c AS (SELECT time_bucket(minute_ns, ?1) AS bk, sum(count) AS total, ]] ..
-      P.severity_rollup_sql("severity", "count") .. [[ AS counts
-          FROM log_rollups WHERE minute_ns >= ?2 DIV ]] .. MIN .. " * " .. MIN .. [[ AND minute_ns < ?3
-            AND severity BETWEEN (CASE WHEN ?4 = 0 THEN 0 ELSE (?4 - 1) DIV 4 * 4 + 1 END) AND ?5
-            ]] .. svc_sql .. [[ GROUP BY bk)
+    c AS (]] .. c_sql .. [[)
     SELECT JSON_OBJECT('step_ms', ?1 DIV 1000000, 'buckets', JSON_ARRAYAGG(JSON_OBJECT(
       'start_ms', b.t DIV 1000000,
       'total', coalesce(c.total, 0),
@@ -143,18 +136,20 @@ function M.histogram_rollups(svc_sql, ...)
     FROM b LEFT JOIN c ON c.bk = b.t]], ...)
 end
 
+-- Histogram from log_rollups; binds as the SQLite form: step, start, end, lo, hi, services...
+function M.histogram_rollups(svc_sql, ...)
+  return histogram([[SELECT time_bucket(minute_ns, ?1) AS bk, sum(count) AS total, ]] ..
+      P.severity_rollup_sql("severity", "count") .. [[ AS counts
+          FROM log_rollups WHERE minute_ns >= ?2 DIV ]] .. MIN .. " * " .. MIN .. [[ AND minute_ns < ?3
+            AND severity BETWEEN (CASE WHEN ?4 = 0 THEN 0 ELSE (?4 - 1) DIV 4 * 4 + 1 END) AND ?5
+            ]] .. svc_sql .. [[ GROUP BY bk]], ...)
+end
+
 -- Histogram from the records (any filter); binds: step, start, end, the filter's values.
 function M.histogram_records(where, ...)
-  return db.json([[
-    WITH RECURSIVE ]] .. buckets_cte("?2", "?3", "?1") .. [[,
-    c AS (SELECT time_bucket(l.time_unix_nano, ?1) AS bk, count(*) AS total, ]] ..
+  return histogram([[SELECT time_bucket(l.time_unix_nano, ?1) AS bk, count(*) AS total, ]] ..
       P.severity_counts_sql("l.severity_number") .. [[ AS counts
-          FROM log_records l WHERE ]] .. where .. [[ GROUP BY bk)
-    SELECT JSON_OBJECT('step_ms', ?1 DIV 1000000, 'buckets', JSON_ARRAYAGG(JSON_OBJECT(
-      'start_ms', b.t DIV 1000000,
-      'total', coalesce(c.total, 0),
-      'counts', JSON_EXTRACT(coalesce(c.counts, ]] .. ZERO_COUNTS .. [[), '$')) ORDER BY b.t))
-    FROM b LEFT JOIN c ON c.bk = b.t]], ...)
+          FROM log_records l WHERE ]] .. where .. [[ GROUP BY bk]], ...)
 end
 
 -- Records around one (col is l.service_name or l.trace_id); binds: key, time, id, before, after.
@@ -162,12 +157,12 @@ function M.logs_context(col, ...)
   return db.json([[
     SELECT JSON_OBJECT(
       'before', ]] .. arr([[(SELECT JSON_ARRAYAGG(j ORDER BY t, id) FROM (
-                   SELECT l.time_unix_nano AS t, l.id, ]] .. M.LOG_JSON_SQL .. [[ AS j
+                   SELECT l.time_unix_nano AS t, l.id, ]] .. M.log_json_sql() .. [[ AS j
                    FROM log_records l WHERE ]] .. col .. [[ = ?1 AND (l.time_unix_nano, l.id) < (?2, ?3)
                    ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?4) x)]]) .. [[,
-      'log', (SELECT ]] .. M.LOG_JSON_SQL .. [[ FROM log_records l WHERE l.id = ?3),
+      'log', (SELECT ]] .. M.log_json_sql() .. [[ FROM log_records l WHERE l.id = ?3),
       'after', ]] .. arr([[(SELECT JSON_ARRAYAGG(j ORDER BY t, id) FROM (
-                   SELECT l.time_unix_nano AS t, l.id, ]] .. M.LOG_JSON_SQL .. [[ AS j
+                   SELECT l.time_unix_nano AS t, l.id, ]] .. M.log_json_sql() .. [[ AS j
                    FROM log_records l WHERE ]] .. col .. [[ = ?1 AND (l.time_unix_nano, l.id) > (?2, ?3)
                    ORDER BY l.time_unix_nano, l.id LIMIT ?5) x)]]) .. ")", ...)
 end
