@@ -47,13 +47,15 @@ function checkAcked(name, srv, tag, r, loadgenBase) {
   check(`${name}/integrity`, [{ integrity_check: 'ok' }], sql(srv.db, 'PRAGMA integrity_check'));
 }
 
-// 1. Disk full: the database lives on a 64 MiB tmpfs that a filler file fills up during the load;
-// batches fail (retryably), then the filler is deleted and everything acknowledged is there.
+// 1. Disk full: the database lives on a 256 MiB tmpfs that a filler file fills up during the load;
+// batches fail (retryably), then the filler is deleted and everything acknowledged is there. The
+// file system must hold all the load stores once the filler is gone: with 64 MiB a quiet machine
+// ingested enough in 5 s to fill it with real data and stay full.
 await guard('dbfaults/disk-full', async () => {
   const dir = tempDir('chaos-full');
   const data = path.join(dir, 'data');
   fs.mkdirSync(data);
-  const err = mount('-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', data);
+  const err = mount('-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', data);
   if (err) {
     console.log(`ok - dbfaults/disk-full # SKIP cannot mount a tmpfs: ${err.split('\n')[0]}`);
     return;
