@@ -5,24 +5,9 @@
 // Asserts nothing.
 //   node tests/bench/grpc_connection_attacks.mjs build
 import fs from 'node:fs';
-import net from 'node:net';
-import { startServer, stopServer, makeSpans, exporter, exportItems, sleep } from '../server/lib.mjs';
+import { startServer, stopServer, makeSpans, exporter, exportItems, sleep, openMany } from '../server/lib.mjs';
 
 const build = process.argv[2] || 'build';
-
-async function openMany(port, n, from) {
-  const sockets = [];
-  let closed = 0;
-  await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
-    sockets.push(s);
-    s.on('connect', resolve);
-    s.on('error', () => resolve());
-    s.on('close', () => { closed++; resolve(); });
-    s.on('data', () => {});
-  })));
-  return { closed: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) };
-}
 
 async function timed(fn) {
   const t0 = Date.now();

@@ -8,27 +8,11 @@
 //   node tests/server/hostile_grpc.mjs build
 import net from 'node:net';
 import {
-  startServer, stopServer, makeSpans, exporter, exportItems, count, check, checkTrue, guard, done, sleep,
+  startServer, stopServer, makeSpans, exporter, exportItems, count, check, checkTrue, guard, done, sleep, openMany,
 } from './lib.mjs';
 
 const build = process.argv[2] || 'build';
 const ATTACKER = '127.0.0.2';
-
-// Opens n TCP connections from `from`; resolves once each connected or failed, with
-// {closed: () => how many the server closed, destroy}.
-async function openMany(port, n, from = ATTACKER) {
-  const sockets = [];
-  let closed = 0;
-  await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
-    sockets.push(s);
-    s.on('connect', resolve);
-    s.on('error', () => resolve());
-    s.on('close', () => { closed++; resolve(); });
-    s.on('data', () => {});
-  })));
-  return { closed: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) };
-}
 
 async function timedGet(url, ms = 1000) {
   const t0 = Date.now();
@@ -59,7 +43,7 @@ await guard('hostile-grpc/idle-fd-limit', async () => {
     { launcher: ['prlimit', '--nofile=1024:1024', '--'] });
   checkTrue('hostile-grpc/idle-cap-from-fd-limit', /proto=otlp-grpc .*max_connections=298 /.test(srv.log()),
     'the gRPC listener capped at 298 connections', srv.log().match(/proto=otlp-grpc .*/)?.[0]);
-  const attack = await openMany(srv.grpcPort, 1100);
+  const attack = await openMany(srv.grpcPort, 1100, ATTACKER);
   await sleep(500);
   checkTrue('hostile-grpc/idle-excess-closed-at-once', attack.closed() >= 900, 'at least 900 of 1100 closed by the server', attack.closed());
   const h = await timedGet(`${srv.apiUrl}/healthz`);
@@ -77,7 +61,7 @@ await guard('hostile-grpc/idle-fd-limit', async () => {
   // The port accepts again once the attackers are gone: 190 new clients from the same address
   // (under its cap of 200) all get in.
   await sleep(600);
-  const again = await openMany(srv.grpcPort, 190);
+  const again = await openMany(srv.grpcPort, 190, ATTACKER);
   await sleep(300);
   check('hostile-grpc/idle-accepts-after-attack', 0, again.closed());
   again.destroy();
@@ -99,7 +83,7 @@ await guard('hostile-grpc/idle-fd-limit', async () => {
 // it) while /healthz stays 200; readiness returns when the connections go.
 await guard('hostile-grpc/cap-config', async () => {
   const srv = await startServer(build, { ARGUS_GRPC_MAX_CONNECTIONS: '16' });
-  const conns = await openMany(srv.grpcPort, 24);
+  const conns = await openMany(srv.grpcPort, 24, ATTACKER);
   await sleep(300);
   check('hostile-grpc/cap-excess-closed', 8, conns.closed());
   const rd = await timedGet(`${srv.apiUrl}/readyz`);
@@ -119,7 +103,7 @@ await guard('hostile-grpc/cap-config', async () => {
 // One address is held to ARGUS_GRPC_MAX_CONNECTIONS_PER_ADDRESS; others still get in.
 await guard('hostile-grpc/per-address', async () => {
   const srv = await startServer(build, { ARGUS_GRPC_MAX_CONNECTIONS_PER_ADDRESS: '5' });
-  const a = await openMany(srv.grpcPort, 12);
+  const a = await openMany(srv.grpcPort, 12, ATTACKER);
   await sleep(300);
   check('hostile-grpc/per-address-excess-closed', 7, a.closed());
   const b = await openMany(srv.grpcPort, 5, '127.0.0.3');

@@ -7,6 +7,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -269,3 +270,20 @@ export function hrToNs(hr) {
 }
 
 export const serializers = require('@opentelemetry/otlp-transformer');
+
+// Opens n TCP connections to 127.0.0.1:port from the local address `from` (a connection
+// flood); resolves once each connected or failed, with {closed: () => how many the server
+// closed, destroy}.
+export async function openMany(port, n, from) {
+  const sockets = [];
+  let closed = 0;
+  await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
+    sockets.push(s);
+    s.on('connect', resolve);
+    s.on('error', () => resolve());
+    s.on('close', () => { closed++; resolve(); });
+    s.on('data', () => {});
+  })));
+  return { closed: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) };
+}
