@@ -56,8 +56,12 @@ foreach(n RANGE 1 9)
   endforeach()
   string(APPEND body "  {${end_key}, NULL, NULL}\n};\n")
 endforeach()
-# A temporary file of this run's own: the build may run the same command for two targets at once.
+# A temporary file of this run's own: the build may run the same command for two targets at once,
+# and string(RANDOM) is seeded from the time in seconds, so two runs started in the same second
+# drew the same name (one removed the other's file: "COPY_FILE failed"); the microseconds tell
+# them apart.
+string(TIMESTAMP now "%s%f")
 string(RANDOM LENGTH 12 run)
-file(WRITE ${OUT}.${run}.tmp "${body}")
-file(COPY_FILE ${OUT}.${run}.tmp ${OUT} ONLY_IF_DIFFERENT)
-file(REMOVE ${OUT}.${run}.tmp)
+file(WRITE ${OUT}.${now}.${run}.tmp "${body}")
+file(COPY_FILE ${OUT}.${now}.${run}.tmp ${OUT} ONLY_IF_DIFFERENT)
+file(REMOVE ${OUT}.${now}.${run}.tmp)
