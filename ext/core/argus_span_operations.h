@@ -1,10 +1,11 @@
-/* Groupings of one decoded traces payload's valid spans, each built with a hash table in one pass
- * over the payload instead of SQL's sort (GROUP BY over otlp_spans() sorts every span first):
+/* Groupings of one decoded payload's valid spans (log records), each built with a hash table in one
+ * pass over the payload instead of SQL's sort (GROUP BY over otlp_spans() sorts every span first):
  *  - per operation (service, minute, span name): spans, errors (status code 2), requests
  *    (SERVER / CONSUMER or root spans) and request errors — what span_operation_rollups adds up
  *    (a 1000-span argus-loadgen request: 50 groups; GROUP BY ~680 us, this ~60 us);
  *  - per trace: the traces summary row of its spans (spans_20_traces.sql);
- *  - per (service, minute) of the requests: counts and a duration sketch (spans_30_rollups.sql).
+ *  - per (service, minute) of the requests: counts and a duration sketch (spans_30_rollups.sql);
+ *  - log records per (service, minute, severity group) (logs_30_rollups.sql).
  *   argus_span_operations o; argus_span_operations_init(&o);
  *   if (argus_span_operations_build(&o, &payload) == 0)
  *       for (size_t i = 0; i < o.n; i++) use(&o.ops[i]);
@@ -119,5 +120,30 @@ void argus_span_rollups_free(argus_span_rollups *r);
 /* Replaces r's groups with those of p's valid spans. 0, or ARGUS_ENOMEM / ARGUS_ELIMIT (a sketch
  * count overflow) with err set (r then holds none). */
 int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p, argus_error *err);
+
+/* One (service, minute, severity group) of a logs payload's records: the row logs_30_rollups.sql
+ * adds to log_rollups, the same values as
+ *   SELECT service_name, t / 60000000000 * 60000000000,
+ *          CASE WHEN severity_number BETWEEN 1 AND 24 THEN (severity_number - 1) / 4 * 4 + 1
+ *               ELSE 0 END, count(*)
+ *   FROM otlp_logs(payload) GROUP BY 1, 2, 3
+ * where t is time_unix_nano, or observed_time_unix_nano when that is 0. */
+typedef struct argus_log_rollup {
+    const char *service;
+    size_t service_n;
+    unsigned char service_null;
+    int64_t minute_ns, severity, count;
+} argus_log_rollup;
+
+typedef struct argus_log_rollups {
+    argus_log_rollup *rollups; /* in order of first appearance */
+    size_t n, cap;
+    argus_span_groups g;
+} argus_log_rollups;
+
+void argus_log_rollups_init(argus_log_rollups *r);
+void argus_log_rollups_free(argus_log_rollups *r);
+/* Replaces r's groups with those of the logs payload p's valid records. 0, or ARGUS_ENOMEM. */
+int argus_log_rollups_build(argus_log_rollups *r, const argus_otlp_payload *p);
 
 #endif

@@ -18,6 +18,7 @@ const argus_function argus_functions[] = {
      "argus_span_operations_build"},
     {"otlp_span_traces", 1, 1, ARGUS_FN_TABLE, ARGUS_FN_SQLITE_ONLY, "argus_span_traces_build"},
     {"otlp_span_rollups", 1, 1, ARGUS_FN_TABLE, ARGUS_FN_SQLITE_ONLY, "argus_span_rollups_build"},
+    {"otlp_log_rollups", 1, 1, ARGUS_FN_TABLE, ARGUS_FN_SQLITE_ONLY, "argus_log_rollups_build"},
     {"otlp_spans_json", 1, 1, ARGUS_FN_SCALAR, PURE, "argus_otlp_rows_json"},
     {"otlp_logs_json", 1, 1, ARGUS_FN_SCALAR, PURE, "argus_otlp_rows_json"},
     {"otlp_check", 1, 2, ARGUS_FN_SCALAR, PURE, "argus_otlp_decode_any"},

@@ -1,4 +1,4 @@
-/* Groupings of a decoded traces payload's spans; see argus_span_operations.h. */
+/* Groupings of a decoded payload's spans / log records; see argus_span_operations.h. */
 #include "argus_span_operations.h"
 
 #include "argus_error.h"
@@ -13,7 +13,7 @@
 struct argus_group_key {
     uint64_t hash;
     size_t a, a_n, b, b_n; /* offsets of the key texts in names */
-    int64_t i;
+    int64_t i, j;
     unsigned char a_null, b_null;
 };
 
@@ -74,31 +74,33 @@ static int rehash(argus_span_groups *g)
 }
 
 static int same_key(const argus_span_groups *g, const argus_group_key *k, uint64_t h,
-                    const argus_value *a, int64_t i, const argus_value *b)
+                    const argus_value *a, int64_t i, int64_t j, const argus_value *b)
 {
-    return k->hash == h && k->i == i && k->a_n == a->n && k->b_n == b->n &&
+    return k->hash == h && k->i == i && k->j == j && k->a_n == a->n && k->b_n == b->n &&
            k->a_null == (a->type == ARGUS_VAL_NULL) && k->b_null == (b->type == ARGUS_VAL_NULL) &&
            memcmp(g->names.data + k->a, a->s, a->n) == 0 &&
            memcmp(g->names.data + k->b, b->s, b->n) == 0;
 }
 
-/* The index of the group of key (a, i, b), added when new (*added = 1); -1 when out of memory.
- * NULL texts keep their type (the key's *_null flags) but hash and compare as "". */
-static long group_of(argus_span_groups *g, argus_value a, int64_t i, argus_value b, int *added)
+/* The index of the group of key (a, i, j, b), added when new (*added = 1); -1 when out of
+ * memory. NULL texts keep their type (the key's *_null flags) but hash and compare as "". */
+static long group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j, argus_value b,
+                     int *added)
 {
     if (a.type == ARGUS_VAL_NULL)
         a.s = "", a.n = 0;
     if (b.type == ARGUS_VAL_NULL)
         b.s = "", b.n = 0;
     uint64_t h = fnv(0xcbf29ce484222325ULL, a.s, a.n) ^ a.type;
-    h = fnv(h * 31, &i, sizeof i) ^ b.type;
+    h = fnv(h * 31, &i, sizeof i);
+    h = fnv(h, &j, sizeof j) ^ b.type;
     h = fnv(h * 31, b.s, b.n);
     *added = 0;
     if (2 * (g->n + 1) > g->nslots && rehash(g))
         return -1;
     size_t s = (size_t)h & (g->nslots - 1);
     for (; g->slots[s]; s = (s + 1) & (g->nslots - 1))
-        if (same_key(g, &g->keys[g->slots[s] - 1], h, &a, i, &b))
+        if (same_key(g, &g->keys[g->slots[s] - 1], h, &a, i, j, &b))
             return (long)g->slots[s] - 1;
     argus_group_key *keys = argus_array_room(g->keys, g->n, &g->cap, sizeof *g->keys, 16);
     if (!keys || argus_buf_reserve(&g->names, a.n + b.n + 1))
@@ -110,6 +112,7 @@ static long group_of(argus_span_groups *g, argus_value a, int64_t i, argus_value
                                       .b = g->names.len + a.n,
                                       .b_n = b.n,
                                       .i = i,
+                                      .j = j,
                                       .a_null = a.type == ARGUS_VAL_NULL,
                                       .b_null = b.type == ARGUS_VAL_NULL};
     argus_buf_append(&g->names, a.s, a.n);
@@ -135,18 +138,18 @@ static void text_at(const argus_span_groups *g, argus_value *v)
         v->s = g->names.data + (size_t)(uintptr_t)v->s;
 }
 
-/* Calls add(ctx, v) for every valid span of p, v[k] holding its column cols[k] (k < ncols <=
- * NSCRATCH); stops at the first nonzero return, which it returns (ARGUS_ENOMEM when rendering a
- * value failed). */
-static int each_span(argus_span_groups *g, const argus_otlp_payload *p, const int *cols, int ncols,
+/* Calls add(ctx, v) for every valid span / log record of p, v[k] holding its column cols[k]
+ * (k < ncols <= NSCRATCH); stops at the first nonzero return, which it returns (ARGUS_ENOMEM when
+ * rendering a value failed). */
+static int each_item(argus_span_groups *g, const argus_otlp_payload *p, const int *cols, int ncols,
                      int (*add)(void *ctx, const argus_value *v), void *ctx)
 {
     argus_value v[NSCRATCH];
     int rc = 0;
     if (p->rows) {
-        /* rendered ahead (argus_otlp_render()): one row of values per valid span, read directly
+        /* rendered ahead (argus_otlp_render()): one row of values per valid item, read directly
          * (no iterator, no validity checks again) */
-        const size_t nc = (size_t)argus_signal_get(ARGUS_SIGNAL_TRACES)->ncolumns;
+        const size_t nc = (size_t)argus_signal_get(p->signal)->ncolumns;
         const size_t n = argus_otlp_valid_items(p);
         for (size_t i = 0; rc == 0 && i < n; i++) {
             const argus_value *r = p->rows + i * nc;
@@ -160,7 +163,7 @@ static int each_span(argus_span_groups *g, const argus_otlp_payload *p, const in
         /* each value in a scratch buffer of its own: rendering a value may reset its buffer */
         int failed = 0;
         for (int c = 0; c < ncols; c++) {
-            argus_otlp_span_column(&it, cols[c], &v[c], &g->scratch[c]);
+            argus_otlp_column(&it, cols[c], &v[c], &g->scratch[c]);
             failed |= g->scratch[c].failed;
         }
         rc = failed ? ARGUS_ENOMEM : add(ctx, v);
@@ -200,7 +203,7 @@ static int add_operation(void *ctx, const argus_value *v)
     argus_span_operations *o = ctx;
     int added;
     int64_t minute = v[O_START].i / 60000000000 * 60000000000;
-    long k = group_of(&o->g, v[O_SERVICE], minute, v[O_NAME], &added);
+    long k = group_of(&o->g, v[O_SERVICE], minute, 0, v[O_NAME], &added);
     if (k < 0)
         return ARGUS_ENOMEM;
     if (added) {
@@ -224,7 +227,7 @@ int argus_span_operations_build(argus_span_operations *o, const argus_otlp_paylo
 {
     o->n = 0;
     groups_reset(&o->g);
-    if (each_span(&o->g, p, O_COLS, O_NCOLS, add_operation, o) || o->g.names.failed) {
+    if (each_item(&o->g, p, O_COLS, O_NCOLS, add_operation, o) || o->g.names.failed) {
         o->n = 0;
         return ARGUS_ENOMEM;
     }
@@ -300,7 +303,7 @@ static int add_trace_span(void *ctx, const argus_value *v)
 {
     argus_span_traces *t = ctx;
     int added;
-    long k = group_of(&t->g, v[T_ID], 0, NO_TEXT, &added);
+    long k = group_of(&t->g, v[T_ID], 0, 0, NO_TEXT, &added);
     if (k < 0)
         return ARGUS_ENOMEM;
     int root = v[T_PARENT].type == ARGUS_VAL_NULL;
@@ -381,7 +384,7 @@ int argus_span_traces_build(argus_span_traces *t, const argus_otlp_payload *p)
     t->n = 0;
     t->nset = 0;
     groups_reset(&t->g);
-    int rc = each_span(&t->g, p, T_COLS, T_NCOLS, add_trace_span, t);
+    int rc = each_item(&t->g, p, T_COLS, T_NCOLS, add_trace_span, t);
     if (rc == 0 && t->g.names.failed)
         rc = ARGUS_ENOMEM;
     if (rc == 0)
@@ -446,7 +449,7 @@ static int add_rollup_span(void *ctx, const argus_value *v)
         return 0;
     int added;
     int64_t minute = v[R_START].i / 60000000000 * 60000000000;
-    long k = group_of(&r->g, v[R_SERVICE], minute, NO_TEXT, &added);
+    long k = group_of(&r->g, v[R_SERVICE], minute, 0, NO_TEXT, &added);
     if (k < 0)
         return argus_error_set(((rollup_ctx *)ctx)->err, ARGUS_ENOMEM, "rollups: out of memory");
     if (added) {
@@ -469,7 +472,7 @@ int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p,
     groups_reset(&r->g);
     argus_buf_reset(&r->blobs);
     rollup_ctx ctx = {r, err};
-    int rc = each_span(&r->g, p, R_COLS, R_NCOLS, add_rollup_span, &ctx);
+    int rc = each_item(&r->g, p, R_COLS, R_NCOLS, add_rollup_span, &ctx);
     if (rc == ARGUS_ENOMEM || (rc == 0 && r->g.names.failed))
         rc = argus_error_set(err, ARGUS_ENOMEM, "rollups: out of memory");
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
@@ -489,6 +492,64 @@ int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p,
         a->service_n = k->a_n;
         a->service_null = k->a_null;
         a->sketch_blob = (const unsigned char *)r->blobs.data + (size_t)(uintptr_t)a->sketch_blob;
+    }
+    return 0;
+}
+
+/* ---- logs per (service, minute, severity group) --------------------------------------------- */
+
+void argus_log_rollups_init(argus_log_rollups *r)
+{
+    memset(r, 0, sizeof *r);
+    groups_init(&r->g);
+}
+
+void argus_log_rollups_free(argus_log_rollups *r)
+{
+    free(r->rollups);
+    groups_free(&r->g);
+    argus_log_rollups_init(r);
+}
+
+enum { L_TIME, L_OBSERVED, L_SEVERITY, L_SERVICE, L_NCOLS };
+static const int L_COLS[L_NCOLS] = {ARGUS_LOG_TIME, ARGUS_LOG_OBSERVED_TIME,
+                                    ARGUS_LOG_SEVERITY_NUMBER, ARGUS_LOG_SERVICE_NAME};
+
+static int add_log(void *ctx, const argus_value *v)
+{
+    argus_log_rollups *r = ctx;
+    int64_t t = v[L_TIME].i == 0 ? v[L_OBSERVED].i : v[L_TIME].i;
+    int64_t minute = t / 60000000000 * 60000000000;
+    int64_t sev = v[L_SEVERITY].i;
+    sev = sev >= 1 && sev <= 24 ? (sev - 1) / 4 * 4 + 1 : 0;
+    int added;
+    long k = group_of(&r->g, v[L_SERVICE], minute, sev, NO_TEXT, &added);
+    if (k < 0)
+        return ARGUS_ENOMEM;
+    if (added) {
+        argus_log_rollup *a = argus_array_room(r->rollups, r->n, &r->cap, sizeof *a, 16);
+        if (!a)
+            return ARGUS_ENOMEM;
+        r->rollups = a;
+        r->rollups[r->n++] = (argus_log_rollup){.minute_ns = minute, .severity = sev};
+    }
+    r->rollups[k].count++;
+    return 0;
+}
+
+int argus_log_rollups_build(argus_log_rollups *r, const argus_otlp_payload *p)
+{
+    r->n = 0;
+    groups_reset(&r->g);
+    if (each_item(&r->g, p, L_COLS, L_NCOLS, add_log, r) || r->g.names.failed) {
+        r->n = 0;
+        return ARGUS_ENOMEM;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        const argus_group_key *k = &r->g.keys[i];
+        r->rollups[i].service = r->g.names.data + k->a;
+        r->rollups[i].service_n = k->a_n;
+        r->rollups[i].service_null = k->a_null;
     }
     return 0;
 }

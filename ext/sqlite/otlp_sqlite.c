@@ -1,8 +1,8 @@
 /* otlp_spans(payload) / otlp_logs(payload): eponymous table-valued functions, one row per span /
  * log record of an OTLP payload (protobuf or OTLP/JSON, BLOB or TEXT); otlp_span_resources() /
  * otlp_log_resources(): one row per resource of such a payload; otlp_span_operations() /
- * otlp_span_traces() / otlp_span_rollups(): a traces payload's spans grouped in C; and the scalar
- * otlp_spans_json() / otlp_logs_json() / otlp_check() / resource_id() functions.
+ * otlp_span_traces() / otlp_span_rollups() / otlp_log_rollups(): a payload's items grouped in C;
+ * and the scalar otlp_spans_json() / otlp_logs_json() / otlp_check() / resource_id() functions.
  *   SELECT service_name, count(*) FROM otlp_spans(readfile('capture.pb')) GROUP BY 1;
  * The payload may also be a decoded argus_otlp_payload bound with sqlite3_bind_pointer() under
  * its signal's pointer_type (argus_signal.h) — how the server avoids decoding twice. Built like
@@ -19,10 +19,17 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 /* The table functions' groupings of a traces payload's spans (argus_span_operations.h). */
-typedef enum grouping { G_NONE, G_OPERATIONS, G_TRACES, G_ROLLUPS, G_COUNT } grouping;
+typedef enum grouping {
+    G_NONE,
+    G_OPERATIONS,
+    G_TRACES,
+    G_ROLLUPS,
+    G_LOG_ROLLUPS,
+    G_COUNT
+} grouping;
 
-/* The seven table functions: the item rows or the resource rows of either signal, and the
- * groupings of spans. The resource tables iterate items too, one row per run of a resource's
+/* The eight table functions: the item rows or the resource rows of either signal, and the
+ * groupings of items. The resource tables iterate items too, one row per run of a resource's
  * items. */
 typedef struct vtab_kind {
     argus_signal signal;
@@ -88,6 +95,13 @@ static const char *const ru_column_names[RU_NCOLUMNS] = {"service_name", "minute
 static const char *const ru_column_types[RU_NCOLUMNS] = {"TEXT", "INTEGER", "INTEGER", "INTEGER",
                                                          "BLOB"};
 
+/* Columns of otlp_log_rollups(payload): one row per (service, minute, severity group) of a logs
+ * payload's records, the values sql/sqlite/ingest/logs_30_rollups.sql adds to log_rollups. */
+enum { LR_SERVICE, LR_MINUTE, LR_SEVERITY, LR_COUNT, LR_NCOLUMNS };
+static const char *const lr_column_names[LR_NCOLUMNS] = {"service_name", "minute_ns", "severity",
+                                                         "count"};
+static const char *const lr_column_types[LR_NCOLUMNS] = {"TEXT", "INTEGER", "INTEGER", "INTEGER"};
+
 /* Each grouping's function name and columns. */
 static const struct {
     const char *function;
@@ -97,6 +111,7 @@ static const struct {
     [G_OPERATIONS] = {"otlp_span_operations", op_column_names, op_column_types, OP_NCOLUMNS},
     [G_TRACES] = {"otlp_span_traces", tr_column_names, tr_column_types, TR_NCOLUMNS},
     [G_ROLLUPS] = {"otlp_span_rollups", ru_column_names, ru_column_types, RU_NCOLUMNS},
+    [G_LOG_ROLLUPS] = {"otlp_log_rollups", lr_column_names, lr_column_types, LR_NCOLUMNS},
 };
 
 typedef struct otlp_vtab {
@@ -131,6 +146,7 @@ typedef struct otlp_cursor {
     argus_span_operations ops;
     argus_span_traces traces;
     argus_span_rollups rollups;
+    argus_log_rollups log_rollups;
     size_t ngroups, group;
 } otlp_cursor;
 
@@ -192,6 +208,7 @@ static int otlp_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
     argus_span_operations_init(&c->ops);
     argus_span_traces_init(&c->traces);
     argus_span_rollups_init(&c->rollups);
+    argus_log_rollups_init(&c->log_rollups);
     argus_otlp_payload_init(&c->own, c->sig->signal);
     argus_buf_init(&c->scratch);
     argus_buf_init(&c->res_json);
@@ -207,6 +224,7 @@ static int otlp_close(sqlite3_vtab_cursor *cur)
     argus_span_operations_free(&c->ops);
     argus_span_traces_free(&c->traces);
     argus_span_rollups_free(&c->rollups);
+    argus_log_rollups_free(&c->log_rollups);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -305,6 +323,15 @@ static void group_column(otlp_cursor *c, sqlite3_context *ctx, size_t g, int col
         case TR_SPANS: sqlite3_result_int64(ctx, t->spans); break;
         case TR_ERRORS: sqlite3_result_int64(ctx, t->errors); break;
         case TR_SERVICES: result_text(ctx, t->services, t->services_n, 0); break;
+        default: break;
+        }
+    } else if (c->grouping == G_LOG_ROLLUPS) {
+        const argus_log_rollup *r = &c->log_rollups.rollups[g];
+        switch (col) {
+        case LR_SERVICE: result_text(ctx, r->service, r->service_n, r->service_null); break;
+        case LR_MINUTE: sqlite3_result_int64(ctx, r->minute_ns); break;
+        case LR_SEVERITY: sqlite3_result_int64(ctx, r->severity); break;
+        case LR_COUNT: sqlite3_result_int64(ctx, r->count); break;
         default: break;
         }
     } else {
@@ -441,6 +468,10 @@ static int build_groups(otlp_cursor *c)
     case G_TRACES:
         rc = argus_span_traces_build(&c->traces, c->payload);
         c->ngroups = c->traces.n;
+        break;
+    case G_LOG_ROLLUPS:
+        rc = argus_log_rollups_build(&c->log_rollups, c->payload);
+        c->ngroups = c->log_rollups.n;
         break;
     default:
         rc = argus_span_rollups_build(&c->rollups, c->payload, &err);
@@ -724,8 +755,8 @@ int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
         {ARGUS_SIGNAL_TRACES, 0, G_NONE},       {ARGUS_SIGNAL_LOGS, 0, G_NONE},
         {ARGUS_SIGNAL_TRACES, 1, G_NONE},       {ARGUS_SIGNAL_LOGS, 1, G_NONE},
         {ARGUS_SIGNAL_TRACES, 0, G_OPERATIONS}, {ARGUS_SIGNAL_TRACES, 0, G_TRACES},
-        {ARGUS_SIGNAL_TRACES, 0, G_ROLLUPS}};
-    argus_sqlite_glue glue[10 + ARGUS_SIGNAL_COUNT];
+        {ARGUS_SIGNAL_TRACES, 0, G_ROLLUPS},    {ARGUS_SIGNAL_LOGS, 0, G_LOG_ROLLUPS}};
+    argus_sqlite_glue glue[11 + ARGUS_SIGNAL_COUNT];
     size_t n = 0;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         glue[n++] = (argus_sqlite_glue){.name = fn_name(argus_signal_get(kinds[k].signal),

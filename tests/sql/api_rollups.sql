@@ -78,6 +78,31 @@ SELECT 'tr-fn-columns', (SELECT group_concat(name || ' ' || type, ', ') FROM pra
        = 'trace_id TEXT, start_time_unix_nano INTEGER, end_time_unix_nano INTEGER, duration_ns INTEGER, root_service_name TEXT, root_name TEXT, has_root INTEGER, span_count INTEGER, error_count INTEGER, services TEXT';
 SELECT 'ru-fn-columns', (SELECT group_concat(name || ' ' || type, ', ') FROM pragma_table_info('otlp_span_rollups'))
        = 'service_name TEXT, minute_ns INTEGER, requests INTEGER, errors INTEGER, duration_sketch BLOB';
+-- otlp_log_rollups(), which the log_rollups ingest statement reads: the same rows as its GROUP BY
+-- over otlp_logs() (observed time when the record has none, severities out of range as 0)
+CREATE TEMP TABLE log_payloads AS
+  SELECT 'logs.pb' AS f, readfile('tests/fixtures/logs.pb') AS p
+  UNION ALL SELECT 'logs.json', CAST(readfile('tests/fixtures/logs.json') AS TEXT)
+  UNION ALL SELECT 'logs_basic', readfile('tests/fixtures/hand/logs_basic.pb')
+  UNION ALL SELECT 'logs_like_json', readfile('tests/fixtures/hand/logs_like_json.pb')
+  UNION ALL SELECT 'edges', '{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"b"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"0","observedTimeUnixNano":"1700000000000000000","severityNumber":9},{"timeUnixNano":"1700000059999999999","severityNumber":12},{"timeUnixNano":"1700000060000000000","severityNumber":0},{"timeUnixNano":"1700000001000000000","severityNumber":25},{"timeUnixNano":"1700000002000000000","severityNumber":24}]}]},{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1700000000000000000","severityNumber":1},{"timeUnixNano":"1700000000000000000","severityNumber":4}]}]}]}';
+SELECT 'lr-fn-' || f, (SELECT count(*) FROM otlp_log_rollups(p)) > 0 AND NOT EXISTS (
+  SELECT * FROM (SELECT service_name, minute_ns, severity, count FROM otlp_log_rollups(p)
+                 UNION ALL
+                 SELECT service_name,
+                        (CASE WHEN time_unix_nano = 0 THEN observed_time_unix_nano ELSE time_unix_nano END)
+                            / 60000000000 * 60000000000,
+                        CASE WHEN severity_number BETWEEN 1 AND 24 THEN (severity_number - 1) / 4 * 4 + 1 ELSE 0 END,
+                        count(*)
+                 FROM otlp_logs(p) GROUP BY 1, 2, 3)
+  GROUP BY 1, 2, 3, 4 HAVING count(*) <> 2)
+FROM log_payloads;
+SELECT 'lr-fn-edges', (SELECT group_concat(service_name || ':' || ((minute_ns - 1699999980000000000) / 60000000000) || ':' || severity || ':' || count, ' ')
+                       FROM otlp_log_rollups((SELECT p FROM log_payloads WHERE f = 'edges')))
+       = 'b:0:9:1 b:1:9:1 b:1:0:1 b:0:0:1 b:0:21:1 a:0:1:2';
+SELECT 'lr-fn-columns', (SELECT group_concat(name || ' ' || type, ', ') FROM pragma_table_info('otlp_log_rollups'))
+       = 'service_name TEXT, minute_ns INTEGER, severity INTEGER, count INTEGER';
+SELECT 'lr-fn-null', (SELECT count(*) FROM otlp_log_rollups(NULL)) = 0;
 SELECT 'tr-fn-null', (SELECT count(*) FROM otlp_span_traces(NULL)) + (SELECT count(*) FROM otlp_span_rollups(NULL)) = 0;
 SELECT 'tr-fn-empty-json', (SELECT count(*) FROM otlp_span_traces('{"resourceSpans":[]}'))
        + (SELECT count(*) FROM otlp_span_rollups('{"resourceSpans":[]}')) = 0;
