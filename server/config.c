@@ -772,13 +772,27 @@ static int key_index(const char *env)
     return k < 0 ? 0 : k;
 }
 
+/* Every key's default as its raw value; cfg cleared. */
+static void put_defaults(argus_config *cfg, raw_value *raw)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t k = 0; k < NKEYS; k++)
+        put(raw, (int)k, keys[k].def, O_DEFAULT, NULL, 0);
+}
+
+void argus_config_defaults(argus_config *cfg)
+{
+    raw_value raw[NKEYS];
+    put_defaults(cfg, raw);
+    for (size_t k = 0; k < NKEYS; k++)
+        parse_key(cfg, k, raw, NULL, 0); /* the defaults parse (tests/server/config.mjs) */
+}
+
 int argus_config_load(argus_config *cfg, int argc, char **argv, const char *env_file, char *err,
                       size_t errlen)
 {
     static raw_value raw[NKEYS];
-    memset(cfg, 0, sizeof *cfg);
-    for (size_t k = 0; k < NKEYS; k++)
-        put(raw, (int)k, keys[k].def, O_DEFAULT, err, errlen);
+    put_defaults(cfg, raw);
     if (env_file && load_env_file(raw, env_file, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < NKEYS; k++) {
