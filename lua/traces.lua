@@ -147,11 +147,18 @@ local function traces(req)
     page_sql = "+t.start_time_unix_nano >= ? AND +t.start_time_unix_nano < ?" .. page_sql:sub(#RANGE_SQL + 1)
   end
   -- Filters or another order: the page's rows are read once (their objects joined as text in
-  -- page order: json_group_array(json(j)) would parse each again).
+  -- page order: json_group_array(json(j)) would parse each again). An order no index gives
+  -- (sort=spans, sort=duration of fewer traces) sorts every trace of the range: the page's ids
+  -- first, the objects of those only (sort=spans over 432k traces: 5.7 -> 1.9 s).
+  local page = "SELECT t.trace_id, " .. col .. " AS k, " .. OBJECT_SQL .. " AS j FROM " .. from ..
+               " WHERE " .. page_sql .. " ORDER BY " .. order .. " LIMIT ?"
+  if sort == "spans" or (sort == "duration" and not capped) then
+    page = "SELECT i.trace_id, i.k, " .. OBJECT_SQL .. " AS j FROM (SELECT t.trace_id, " .. col ..
+           " AS k FROM " .. from .. " WHERE " .. page_sql .. " ORDER BY " .. order ..
+           " LIMIT ?) i JOIN traces t ON t.trace_id = i.trace_id"
+  end
   return db.json([[
-    WITH page AS (
-      SELECT t.trace_id, ]] .. col .. " AS k, " .. OBJECT_SQL .. [[ AS j
-      FROM ]] .. from .. [[ WHERE ]] .. page_sql .. [[ ORDER BY ]] .. order .. [[ LIMIT ?)
+    WITH page AS (]] .. page .. [[)
     SELECT '{"traces":[' || coalesce((SELECT group_concat(j, ',') FROM
                   (SELECT j FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[ LIMIT ?)), '') || ]] .. rest .. [[
       json_quote(CASE WHEN (SELECT count(*) FROM page) > ? THEN
