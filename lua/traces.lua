@@ -67,22 +67,26 @@ local function list(req)
     page_args[#page_args + 1] = math.tointeger(tonumber(k))
     page_args[#page_args + 1] = tid:lower()
   end
-  return page_sql, page_args, args, filter, limit, col, dir, sort, errors_only, #where == 1
+  -- index_only: the filters are the time range, and error=true (traces_errors covers it)
+  local index_only = #where == 1 or (#where == 2 and errors_only)
+  return page_sql, page_args, args, filter, limit, col, dir, sort, errors_only, index_only
 end
 
 -- total counts the matching traces up to TOTAL_CAP (total_capped: there are more): counting
 -- every trace of a busy day costs more than the page itself.
 local TOTAL_CAP = 10000
 
--- The count of matching traces, or TOTAL_CAP + 1 when there are more. Only a time range: the
--- range holds more than TOTAL_CAP traces when the (TOTAL_CAP + 1)th newest trace before its end
--- starts inside it, which a walk down traces_start finds without comparing each entry to the
--- range's start or counting it (~10 ns per trace against ~46 for count(*)); the exact count is
--- then needed only for smaller ranges.
-local function count(filter, args, range_only)
-  if range_only and db.dialect ~= "mysql" then
+-- The count of matching traces, or TOTAL_CAP + 1 when there are more. Filters an index answers
+-- (index_only): there are more than TOTAL_CAP when the (TOTAL_CAP + 1)th newest match before the
+-- range's end starts inside it, which a walk down the index finds without comparing each entry
+-- to the range's start or counting it (~10 ns per trace against ~46 for count(*)); the exact
+-- count is then needed only for smaller ranges.
+local function count(filter, args, index_only, errors_only)
+  if index_only and db.dialect ~= "mysql" then
     local s, e = args[1], args[2]
-    if db.value([[SELECT (SELECT t.start_time_unix_nano FROM traces t WHERE t.start_time_unix_nano < ?
+    if db.value([[SELECT (SELECT t.start_time_unix_nano FROM ]] ..
+                (errors_only and "traces t INDEXED BY traces_errors WHERE t.error_count > 0 AND "
+                              or "traces t WHERE ") .. [[t.start_time_unix_nano < ?
                           ORDER BY t.start_time_unix_nano DESC LIMIT 1 OFFSET ?) >= ?]],
                 e, TOTAL_CAP, s) == 1 then
       return TOTAL_CAP + 1
@@ -113,8 +117,8 @@ local function params(...)
 end
 
 local function traces(req)
-  local page_sql, page_args, count_args, filter, limit, col, dir, sort, errors_only, range_only = list(req)
-  local n = count(filter, count_args, range_only)
+  local page_sql, page_args, count_args, filter, limit, col, dir, sort, errors_only, index_only = list(req)
+  local n = count(filter, count_args, index_only, errors_only)
   local total, capped = math.min(n, TOTAL_CAP), n > TOTAL_CAP
   if db.dialect == "mysql" then
     return lib.mysql.traces(page_sql, col, dir, capped, sort == "duration" and capped,
@@ -122,11 +126,14 @@ local function traces(req)
   end
   local order = col .. " " .. dir .. ", t.trace_id " .. dir
   local rest = [['],"total":' || ? || ',"total_capped":]] .. tostring(capped) .. [[,"next_cursor":' || ]]
-  if range_only and sort == "start" then
-    -- In traces_start's order with no filter to test, the page, whether there is a next one and
-    -- its cursor are each a short walk down the index from the page's first trace: no rows kept
-    -- and sorted again (one statement: one snapshot).
-    local walk = " FROM traces t WHERE " .. page_sql .. " ORDER BY " .. order
+  -- error=true: the newest error traces from traces_errors (the planner's guess would walk
+  -- traces_start and look every trace up)
+  local from = errors_only and "traces t INDEXED BY traces_errors" or "traces t"
+  if index_only and sort == "start" then
+    -- In the index's order with no filter to test on the rows, the page, whether there is a next
+    -- one and its cursor are each a short walk down the index from the page's first trace: no
+    -- rows kept and sorted again (one statement: one snapshot).
+    local walk = " FROM " .. from .. " WHERE " .. page_sql .. " ORDER BY " .. order
     return db.json([[
       SELECT '{"traces":[' || coalesce((SELECT group_concat(j, ',') FROM
                   (SELECT ]] .. OBJECT_SQL .. " AS j" .. walk .. [[ LIMIT ?)), '') || ]] .. rest .. [[
@@ -140,9 +147,7 @@ local function traces(req)
     page_sql = "+t.start_time_unix_nano >= ? AND +t.start_time_unix_nano < ?" .. page_sql:sub(#RANGE_SQL + 1)
   end
   -- Filters or another order: the page's rows are read once (their objects joined as text in
-  -- page order: json_group_array(json(j)) would parse each again). error=true: the newest error
-  -- traces from traces_errors (the planner's guess would walk traces_start and look every trace up)
-  local from = errors_only and "traces t INDEXED BY traces_errors" or "traces t"
+  -- page order: json_group_array(json(j)) would parse each again).
   return db.json([[
     WITH page AS (
       SELECT t.trace_id, ]] .. col .. " AS k, " .. OBJECT_SQL .. [[ AS j
