@@ -170,7 +170,10 @@ end
 local KIND = "CASE w.kind WHEN 1 THEN 'INTERNAL' WHEN 2 THEN 'SERVER' WHEN 3 THEN 'CLIENT' " ..
              "WHEN 4 THEN 'PRODUCER' WHEN 5 THEN 'CONSUMER' ELSE 'UNSPECIFIED' END"
 local STATUS = "CASE w.status_code WHEN 1 THEN 'OK' WHEN 2 THEN 'ERROR' ELSE 'UNSET' END"
-local function bool(col) return "json(CASE WHEN " .. col .. " THEN 'true' ELSE 'false' END)" end
+-- json('true') and json('false') are constants, computed once per statement (json() of a CASE
+-- parsed one per span and column), as the resources joined once instead of looked up per span:
+-- 57 -> 48 ms of SQL for a 10k-span trace.
+local function bool(col) return "CASE WHEN " .. col .. " THEN json('true') ELSE json('false') END" end
 
 local SPAN_SQL = [[
   SELECT json_object(
@@ -189,9 +192,10 @@ local SPAN_SQL = [[
                'trace_id', k.value ->> '$.trace_id', 'span_id', k.value ->> '$.span_id',
                'attributes', json(coalesce(k.value -> '$.attributes', '{}'))))
              FROM json_each(s.links) k)) END,
-    'resource', json(coalesce((SELECT r.attributes FROM resources r WHERE r.id = s.resource_id), '{}')),
+    'resource', json(coalesce(r.attributes, '{}')),
     'scope', json_object('name', s.scope_name, 'version', s.scope_version)) AS j
   FROM trace_waterfall(?1) w JOIN span_records s ON s.id = w.id
+       LEFT JOIN resources r ON r.id = s.resource_id
   ORDER BY w.rowid]]
 
 -- The spans' array is joined by group_concat from each span's JSON text, in display order (the
