@@ -147,11 +147,18 @@ local function traces(req)
     page_sql = "+t.start_time_unix_nano >= ? AND +t.start_time_unix_nano < ?" .. page_sql:sub(#RANGE_SQL + 1)
   end
   -- Filters or another order: the page's rows are read once (their objects joined as text in
-  -- page order: json_group_array(json(j)) would parse each again).
+  -- page order: json_group_array(json(j)) would parse each again). An order no index gives
+  -- (sort=spans, sort=duration of fewer traces) sorts every trace of the range: the page's ids
+  -- first, the objects of those only (sort=spans over 432k traces: 5.7 -> 1.9 s).
+  local page = "SELECT t.trace_id, " .. col .. " AS k, " .. OBJECT_SQL .. " AS j FROM " .. from ..
+               " WHERE " .. page_sql .. " ORDER BY " .. order .. " LIMIT ?"
+  if sort == "spans" or (sort == "duration" and not capped) then
+    page = "SELECT i.trace_id, i.k, " .. OBJECT_SQL .. " AS j FROM (SELECT t.trace_id, " .. col ..
+           " AS k FROM " .. from .. " WHERE " .. page_sql .. " ORDER BY " .. order ..
+           " LIMIT ?) i JOIN traces t ON t.trace_id = i.trace_id"
+  end
   return db.json([[
-    WITH page AS (
-      SELECT t.trace_id, ]] .. col .. " AS k, " .. OBJECT_SQL .. [[ AS j
-      FROM ]] .. from .. [[ WHERE ]] .. page_sql .. [[ ORDER BY ]] .. order .. [[ LIMIT ?)
+    WITH page AS (]] .. page .. [[)
     SELECT '{"traces":[' || coalesce((SELECT group_concat(j, ',') FROM
                   (SELECT j FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir .. [[ LIMIT ?)), '') || ]] .. rest .. [[
       json_quote(CASE WHEN (SELECT count(*) FROM page) > ? THEN
@@ -163,7 +170,10 @@ end
 local KIND = "CASE w.kind WHEN 1 THEN 'INTERNAL' WHEN 2 THEN 'SERVER' WHEN 3 THEN 'CLIENT' " ..
              "WHEN 4 THEN 'PRODUCER' WHEN 5 THEN 'CONSUMER' ELSE 'UNSPECIFIED' END"
 local STATUS = "CASE w.status_code WHEN 1 THEN 'OK' WHEN 2 THEN 'ERROR' ELSE 'UNSET' END"
-local function bool(col) return "json(CASE WHEN " .. col .. " THEN 'true' ELSE 'false' END)" end
+-- json('true') and json('false') are constants, computed once per statement (json() of a CASE
+-- parsed one per span and column), as the resources joined once instead of looked up per span:
+-- 57 -> 48 ms of SQL for a 10k-span trace.
+local function bool(col) return "CASE WHEN " .. col .. " THEN json('true') ELSE json('false') END" end
 
 local SPAN_SQL = [[
   SELECT json_object(
@@ -182,9 +192,10 @@ local SPAN_SQL = [[
                'trace_id', k.value ->> '$.trace_id', 'span_id', k.value ->> '$.span_id',
                'attributes', json(coalesce(k.value -> '$.attributes', '{}'))))
              FROM json_each(s.links) k)) END,
-    'resource', json(coalesce((SELECT r.attributes FROM resources r WHERE r.id = s.resource_id), '{}')),
+    'resource', json(coalesce(r.attributes, '{}')),
     'scope', json_object('name', s.scope_name, 'version', s.scope_version)) AS j
   FROM trace_waterfall(?1) w JOIN span_records s ON s.id = w.id
+       LEFT JOIN resources r ON r.id = s.resource_id
   ORDER BY w.rowid]]
 
 -- The spans' array is joined by group_concat from each span's JSON text, in display order (the
