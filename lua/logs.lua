@@ -67,6 +67,19 @@ local function search(req)
     if answer ~= "null" then return answer end
   end
   local sql, args = with_cursor(f.sql, f.args)
+  if #f.parts == 1 then
+    -- Only the time range: in logs_time's order, the page, whether there is a next one and its
+    -- cursor are each a short walk down the index from the page's first record, with no rows
+    -- kept and sorted again (one statement: one snapshot; the first page of the bench's hour:
+    -- 1,258 -> 694 us of SQL).
+    local walk = " FROM log_records l WHERE " .. sql .. " ORDER BY l.time_unix_nano DESC, l.id DESC"
+    return db.json([[
+      SELECT '{"logs":[' || coalesce((SELECT group_concat(j, ',') FROM
+                   (SELECT ]] .. LOGS.JSON_SQL .. " AS j" .. walk .. [[ LIMIT ?)), '') ||
+        '],"next_cursor":' || json_quote(CASE WHEN EXISTS (SELECT 1]] .. walk .. [[ LIMIT 1 OFFSET ?)
+          THEN (SELECT l.time_unix_nano || '.' || l.id]] .. walk .. [[ LIMIT 1 OFFSET ?) END) || '}']],
+      table.unpack(P.args(args, limit, args, limit, args, limit - 1)))
+  end
   args[#args + 1] = limit + 1
   return db.json([[
     WITH page AS (
