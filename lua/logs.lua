@@ -36,13 +36,7 @@ local function search(req)
   end
   if db.dialect == "mysql" then
     if f.matches then
-      local sql, args = with_cursor(f.base_sql, f.base_args)
-      args[#args + 1] = CANDIDATES
-      for _, r in ipairs(f.matches) do args[#args + 1] = r end
-      args[#args + 1] = limit + 1
-      args[#args + 1] = limit
-      args[#args + 1] = CANDIDATES
-      local answer = lib.mysql.logs_search_window(sql, #f.matches, {tail(args)})
+      local answer = lib.mysql.logs_search_window(f, cur, limit, CANDIDATES)
       if answer ~= "null" then return answer end
     end
     local sql, args = with_cursor(f.sql, f.args)

@@ -53,7 +53,7 @@ local function system()
     grpc = {refused = s.grpc_refused},
     log = {dropped = s.log_dropped},
     streams = s.stream_clients,
-    config = api.config(),
+    config = db.dialect == "mysql" and lib.mysql.config(api.config()) or api.config(),
   }
 end
 

@@ -5,12 +5,13 @@
  * winning value is parsed once, so an error names the key and the source that set it.
  *
  * Adding a key is one row in keys[] below:
- *   {"ARGUS_SSE_MAX_CLIENTS", "sse-max-clients", T_COUNT, "64", F(sse_max_clients), 1, 10000, 0,
+ *   {"ARGUS_SSE_MAX_CLIENTS", T_COUNT, "64", F(sse_max_clients), 1, 10000, 0,
  *    "live-tail clients at once"},
  * plus the field in argus_config (config.h), a line in docs/configuration.md and .env.example
- * (tests/server/config.mjs checks both). The row gives the environment name, the flag (without
- * "--"), the type, the default as text, the field (offset and size, F()), the limits (min, max,
- * in the field's unit) and for durations the field's unit in ms. Types:
+ * (tests/server/config.mjs checks both). The row gives the environment name (the flag is that
+ * name without ARGUS_, in lower case with dashes: --sse-max-clients), the type, the default as
+ * text, the field (offset and size, F()), the limits (min, max, in the field's unit) and for
+ * durations the field's unit in ms. Types:
  *   T_COUNT     integer; field unsigned or size_t
  *   T_DURATION  "250ms", "5s", "2m", "36h", "7d"; a bare number is in the field's unit (unit ms
  *               per field unit: 1 for *_ms fields, 1000 for *_s fields); "off" = 0 when min is 0
@@ -52,8 +53,7 @@ typedef enum {
 } key_type;
 
 typedef struct key_def {
-    const char *env;  /* ARGUS_... */
-    const char *flag; /* without the leading "--" */
+    const char *env; /* ARGUS_...; the flag is derived from it (flag_of) */
     key_type type;
     const char *def;
     size_t offset, size; /* the argus_config field */
@@ -74,94 +74,87 @@ static const char *const sync_modes[] = {"OFF", "NORMAL", "FULL", "EXTRA", NULL}
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 /* clang-format off */
 static const key_def keys[] = {
-    {"ARGUS_DB", "db", T_DB, "sqlite:./data/argus.db", F(db_url), 0, 0, 0,
+    {"ARGUS_DB", T_DB, "sqlite:./data/argus.db", F(db_url), 0, 0, 0,
      "database URL: sqlite:<path> or mysql://user@host:port/database"},
-    {"ARGUS_DB_PASSWORD", "db-password", T_SECRET, "", F(db_password), 0, 0, 0,
+    {"ARGUS_DB_PASSWORD", T_SECRET, "", F(db_password), 0, 0, 0,
      "MySQL password (prefer the environment or ARGUS_DB_PASSWORD_FILE)"},
-    {"ARGUS_DB_PASSWORD_FILE", "db-password-file", T_STRING, "", F(db_password_file), 0, 0, 0,
+    {"ARGUS_DB_PASSWORD_FILE", T_STRING, "", F(db_password_file), 0, 0, 0,
      "file whose first line is the MySQL password"},
-    {"ARGUS_GRPC_LISTEN", "grpc-listen", T_LISTEN, "127.0.0.1:4317", F(grpc_listen), 0, 0, 0,
+    {"ARGUS_GRPC_LISTEN", T_LISTEN, "127.0.0.1:4317", F(grpc_listen), 0, 0, 0,
      "OTLP/gRPC address or off"},
-    {"ARGUS_OTLP_HTTP_LISTEN", "otlp-http-listen", T_LISTEN, "127.0.0.1:4318",
-     F(otlp_http_listen), 0, 0, 0, "OTLP/HTTP address or off"},
-    {"ARGUS_HTTP_LISTEN", "http-listen", T_LISTEN, "127.0.0.1:8080", F(http_listen), 0, 0, 0,
+    {"ARGUS_OTLP_HTTP_LISTEN", T_LISTEN, "127.0.0.1:4318", F(otlp_http_listen), 0, 0, 0,
+     "OTLP/HTTP address or off"},
+    {"ARGUS_HTTP_LISTEN", T_LISTEN, "127.0.0.1:8080", F(http_listen), 0, 0, 0,
      "UI/API address or off"},
-    {"ARGUS_BATCH_SIZE", "batch-size", T_COUNT, "10000", F(batch_size), 1, UINT32_MAX, 0,
+    {"ARGUS_BATCH_SIZE", T_COUNT, "10000", F(batch_size), 1, UINT32_MAX, 0,
      "spans+logs per transaction"},
-    {"ARGUS_BATCH_LATENCY_MS", "batch-latency-ms", T_DURATION, "10ms", F(batch_latency_ms), 0,
-     60000, MS, "max wait to fill a batch"},
-    {"ARGUS_QUEUE_MAX_ITEMS", "queue-max-items", T_COUNT, "200000", F(queue_max_items), 1,
-     UINT32_MAX, 0, "spans+logs waiting for the writer"},
-    {"ARGUS_QUEUE_MAX_BYTES", "queue-max-bytes", T_SIZE, "64MiB", F(queue_max_bytes), 1,
-     UINT64_MAX, 0, "memory of the decoded requests waiting for the writer"},
-    {"ARGUS_MAX_MESSAGE_SIZE", "max-message-size", T_SIZE, "16MiB", F(max_message_size), 1,
-     1ULL << 30, 0, "largest OTLP request (decompressed)"},
-    {"ARGUS_MEMORY_LIMIT", "memory-limit", T_SIZE, "256MiB", F(memory_limit), 16ULL << 20,
-     UINT64_MAX, 0, "memory held for OTLP requests: decoding, decoded and queued"},
-    {"ARGUS_CORS_ALLOWED_ORIGINS", "cors-allowed-origins", T_ORIGINS, "",
-     F(cors_allowed_origins), 0, 0, 0,
+    {"ARGUS_BATCH_LATENCY_MS", T_DURATION, "10ms", F(batch_latency_ms), 0, 60000, MS,
+     "max wait to fill a batch"},
+    {"ARGUS_QUEUE_MAX_ITEMS", T_COUNT, "200000", F(queue_max_items), 1, UINT32_MAX, 0,
+     "spans+logs waiting for the writer"},
+    {"ARGUS_QUEUE_MAX_BYTES", T_SIZE, "64MiB", F(queue_max_bytes), 1, UINT64_MAX, 0,
+     "memory of the decoded requests waiting for the writer"},
+    {"ARGUS_MAX_MESSAGE_SIZE", T_SIZE, "16MiB", F(max_message_size), 1, 1ULL << 30, 0,
+     "largest OTLP request (decompressed)"},
+    {"ARGUS_MEMORY_LIMIT", T_SIZE, "256MiB", F(memory_limit), 16ULL << 20, UINT64_MAX, 0,
+     "memory held for OTLP requests: decoding, decoded and queued"},
+    {"ARGUS_CORS_ALLOWED_ORIGINS", T_ORIGINS, "", F(cors_allowed_origins), 0, 0, 0,
      "origins allowed to POST OTLP/HTTP from browsers (comma list, *)"},
-    {"ARGUS_LOG_LEVEL", "log-level", T_LEVEL, "info", F(log_level), 0, 0, 0,
-     "debug, info, warn or error"},
-    {"ARGUS_SQLITE_SYNCHRONOUS", "sqlite-synchronous", T_CHOICE, "NORMAL",
-     F(sqlite_synchronous), 0, 0, 0, "OFF, NORMAL, FULL or EXTRA", sync_modes},
-    {"ARGUS_SQLITE_BUSY_TIMEOUT_MS", "sqlite-busy-timeout-ms", T_DURATION, "5s",
-     F(sqlite_busy_timeout_ms), 0, 3600000, MS, "wait for a locked database"},
-    {"ARGUS_SHUTDOWN_TIMEOUT_MS", "shutdown-timeout-ms", T_DURATION, "10s",
-     F(shutdown_timeout_ms), 0, 3600000, MS, "wait for in-flight requests at shutdown"},
-    {"ARGUS_STATS_INTERVAL_S", "stats-interval-s", T_DURATION, "10s", F(stats_interval_s), 0,
-     86400, SEC, "between counter log lines, 0 = off"},
-    {"ARGUS_INGEST_THREADS", "ingest-threads", T_COUNT, "0", F(ingest_threads), 0, 256, 0,
+    {"ARGUS_LOG_LEVEL", T_LEVEL, "info", F(log_level), 0, 0, 0, "debug, info, warn or error"},
+    {"ARGUS_SQLITE_SYNCHRONOUS", T_CHOICE, "NORMAL", F(sqlite_synchronous), 0, 0, 0,
+     "OFF, NORMAL, FULL or EXTRA", sync_modes},
+    {"ARGUS_SQLITE_BUSY_TIMEOUT_MS", T_DURATION, "5s", F(sqlite_busy_timeout_ms), 0, 3600000, MS,
+     "wait for a locked database"},
+    {"ARGUS_SHUTDOWN_TIMEOUT_MS", T_DURATION, "10s", F(shutdown_timeout_ms), 0, 3600000, MS,
+     "wait for in-flight requests at shutdown"},
+    {"ARGUS_STATS_INTERVAL_S", T_DURATION, "10s", F(stats_interval_s), 0, 86400, SEC,
+     "between counter log lines, 0 = off"},
+    {"ARGUS_INGEST_THREADS", T_COUNT, "0", F(ingest_threads), 0, 256, 0,
      "decoding threads per protocol, 0 = one per CPU (min 2)"},
-    {"ARGUS_INSIGHT_WORKER", "insight-worker", T_BOOL, "on", F(insight_worker), 0, 0, 0,
+    {"ARGUS_INSIGHT_WORKER", T_BOOL, "on", F(insight_worker), 0, 0, 0,
      "tag logs with insights and patterns in the background (on/off)"},
-    {"ARGUS_INSIGHT_BATCH", "insight-batch", T_COUNT, "2000", F(insight_batch), 1, 1000000, 0,
+    {"ARGUS_INSIGHT_BATCH", T_COUNT, "2000", F(insight_batch), 1, 1000000, 0,
      "logs per insight-tagging transaction"},
-    {"ARGUS_INSIGHT_INTERVAL_MS", "insight-interval-ms", T_DURATION, "200ms",
-     F(insight_interval_ms), 1, 60000, MS, "insight worker pause when idle or ingest is busy"},
-    {"ARGUS_RETENTION", "retention", T_DURATION, "7d", F(retention_s), 0, 100ULL * 365 * 86400,
-     SEC, "delete data older than this (e.g. 36h, 7d; off = keep everything)"},
-    {"ARGUS_HTTP_THREADS", "http-threads", T_COUNT, "2", F(http_threads), 1, 256, 0,
-     "API listener worker threads"},
-    {"ARGUS_HTTP_MAX_BODY", "http-max-body", T_SIZE, "1MiB", F(http_max_body), 1, 1ULL << 30, 0,
+    {"ARGUS_INSIGHT_INTERVAL_MS", T_DURATION, "200ms", F(insight_interval_ms), 1, 60000, MS,
+     "insight worker pause when idle or ingest is busy"},
+    {"ARGUS_RETENTION", T_DURATION, "7d", F(retention_s), 0, 100ULL * 365 * 86400, SEC,
+     "delete data older than this (e.g. 36h, 7d; off = keep everything)"},
+    {"ARGUS_HTTP_THREADS", T_COUNT, "2", F(http_threads), 1, 256, 0, "API listener worker threads"},
+    {"ARGUS_HTTP_MAX_BODY", T_SIZE, "1MiB", F(http_max_body), 1, 1ULL << 30, 0,
      "largest API request body"},
-    {"ARGUS_HTTP_MAX_CONNECTIONS", "http-max-connections", T_COUNT, "4096",
-     F(http_max_connections), 16, 1000000, 0,
+    {"ARGUS_HTTP_MAX_CONNECTIONS", T_COUNT, "4096", F(http_max_connections), 16, 1000000, 0,
      "connections per HTTP listener (capped by the open-file limit)"},
-    {"ARGUS_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "http-max-connections-per-address", T_COUNT,
-     "1024", F(http_max_per_address), 1, 1000000, 0,
-     "connections from one client address per HTTP listener"},
-    {"ARGUS_GRPC_MAX_CONNECTIONS", "grpc-max-connections", T_COUNT, "4096",
-     F(grpc_max_connections), 16, 1000000, 0,
+    {"ARGUS_HTTP_MAX_CONNECTIONS_PER_ADDRESS", T_COUNT, "1024", F(http_max_per_address), 1, 1000000,
+     0, "connections from one client address per HTTP listener"},
+    {"ARGUS_GRPC_MAX_CONNECTIONS", T_COUNT, "4096", F(grpc_max_connections), 16, 1000000, 0,
      "connections to the gRPC listener (capped by the open-file limit)"},
-    {"ARGUS_GRPC_MAX_CONNECTIONS_PER_ADDRESS", "grpc-max-connections-per-address", T_COUNT,
-     "1024", F(grpc_max_per_address), 1, 1000000, 0,
-     "connections from one client address to the gRPC listener"},
-    {"ARGUS_HTTP_HEADER_TIMEOUT", "http-header-timeout", T_DURATION, "10s",
-     F(http_header_timeout_ms), 100, 3600000, MS, "time for a new connection to send its headers"},
-    {"ARGUS_HTTP_BODY_TIMEOUT", "http-body-timeout", T_DURATION, "60s", F(http_body_timeout_ms),
-     100, 3600000, MS, "time for a request body to arrive"},
-    {"ARGUS_HTTP_IDLE_TIMEOUT", "http-idle-timeout", T_DURATION, "60s", F(http_idle_timeout_ms),
-     100, 3600000, MS, "kept-alive connection without a request"},
-    {"ARGUS_HTTP_MIN_RATE", "http-min-rate", T_SIZE, "1KiB", F(http_min_rate), 1, 1ULL << 30, 0,
+    {"ARGUS_GRPC_MAX_CONNECTIONS_PER_ADDRESS", T_COUNT, "1024", F(grpc_max_per_address), 1, 1000000,
+     0, "connections from one client address to the gRPC listener"},
+    {"ARGUS_HTTP_HEADER_TIMEOUT", T_DURATION, "10s", F(http_header_timeout_ms), 100, 3600000, MS,
+     "time for a new connection to send its headers"},
+    {"ARGUS_HTTP_BODY_TIMEOUT", T_DURATION, "60s", F(http_body_timeout_ms), 100, 3600000, MS,
+     "time for a request body to arrive"},
+    {"ARGUS_HTTP_IDLE_TIMEOUT", T_DURATION, "60s", F(http_idle_timeout_ms), 100, 3600000, MS,
+     "kept-alive connection without a request"},
+    {"ARGUS_HTTP_MIN_RATE", T_SIZE, "1KiB", F(http_min_rate), 1, 1ULL << 30, 0,
      "slowest request body accepted, bytes per second (after 5 s)"},
     /* REST API (api.h, docs/lua.md) */
-    {"ARGUS_LUA_DIR", "lua-dir", T_STRING, "", F(api.lua_dir), 0, 0, 0,
+    {"ARGUS_LUA_DIR", T_STRING, "", F(api.lua_dir), 0, 0, 0,
      "directory of Lua route files adding or overriding API routes (reloaded on change)"},
-    {"ARGUS_API_WORKERS", "api-workers", T_COUNT, "0", F(api.workers), 0, 256, 0,
+    {"ARGUS_API_WORKERS", T_COUNT, "0", F(api.workers), 0, 256, 0,
      "threads running API handlers, 0 = one per CPU (min 2)"},
-    {"ARGUS_API_QUEUE", "api-queue", T_COUNT, "64", F(api.queue), 1, 100000, 0,
+    {"ARGUS_API_QUEUE", T_COUNT, "64", F(api.queue), 1, 100000, 0,
      "API requests waiting for a worker before 503"},
-    {"ARGUS_LUA_MEMORY", "lua-memory", T_SIZE, "64MiB", F(api.lua_memory), 1ULL << 20,
-     16ULL << 30, 0, "memory cap of each API worker's Lua state"},
-    {"ARGUS_LUA_INSTRUCTIONS", "lua-instructions", T_COUNT, "100000000",
-     F(api.lua_instructions), 1000, 1ULL << 40, 0, "Lua instructions one API request may run"},
-    {"ARGUS_SQL_TIMEOUT_MS", "sql-timeout-ms", T_DURATION, "10s", F(api.sql_timeout_ms), 1,
-     3600000, MS, "longest an API SQL statement may run"},
-    {"ARGUS_SSE_MAX_CLIENTS", "sse-max-clients", T_COUNT, "256", F(api.sse_max_clients), 1,
-     100000, 0, "live-tail (/api/logs/stream) clients at once; more get 503"},
-    {"ARGUS_SSE_KEEPALIVE_MS", "sse-keepalive-ms", T_DURATION, "15s", F(api.sse_keepalive_ms),
-     100, 3600000, MS, "keep-alive comment period of live-tail streams"},
+    {"ARGUS_LUA_MEMORY", T_SIZE, "64MiB", F(api.lua_memory), 1ULL << 20, 16ULL << 30, 0,
+     "memory cap of each API worker's Lua state"},
+    {"ARGUS_LUA_INSTRUCTIONS", T_COUNT, "100000000", F(api.lua_instructions), 1000, 1ULL << 40, 0,
+     "Lua instructions one API request may run"},
+    {"ARGUS_SQL_TIMEOUT_MS", T_DURATION, "10s", F(api.sql_timeout_ms), 1, 3600000, MS,
+     "longest an API SQL statement may run"},
+    {"ARGUS_SSE_MAX_CLIENTS", T_COUNT, "256", F(api.sse_max_clients), 1, 100000, 0,
+     "live-tail (/api/logs/stream) clients at once; more get 503"},
+    {"ARGUS_SSE_KEEPALIVE_MS", T_DURATION, "15s", F(api.sse_keepalive_ms), 100, 3600000, MS,
+     "keep-alive comment period of live-tail streams"},
 };
 /* clang-format on */
 #pragma GCC diagnostic pop
@@ -186,6 +179,17 @@ static int set_err(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+/* The command-line flag of a key, without the leading "--": its environment name less "ARGUS_",
+ * in lower case with dashes (ARGUS_HTTP_MAX_BODY -> http-max-body). */
+#define FLAG_MAX 64
+static void flag_of(const key_def *d, char out[FLAG_MAX])
+{
+    size_t n = 0;
+    for (const char *c = d->env + strlen("ARGUS_"); *c && n + 1 < FLAG_MAX; c++)
+        out[n++] = *c == '_' ? '-' : (char)tolower((unsigned char)*c);
+    out[n] = 0;
 }
 
 static int find_env(const char *name)
@@ -272,9 +276,12 @@ static void usage(FILE *out)
                  "Receives OpenTelemetry traces and logs (OTLP/gRPC, OTLP/HTTP), stores them and "
                  "serves the API and UI.\n"
                  "Each option may also be set as an environment variable or in ./.env:\n");
-    for (size_t i = 0; i < NKEYS; i++)
-        fprintf(out, "  --%-24s %-30s %s (default: %s)\n", keys[i].flag, keys[i].env, keys[i].help,
+    for (size_t i = 0; i < NKEYS; i++) {
+        char flag[FLAG_MAX];
+        flag_of(&keys[i], flag);
+        fprintf(out, "  --%-24s %-30s %s (default: %s)\n", flag, keys[i].env, keys[i].help,
                 keys[i].def[0] ? keys[i].def : "empty");
+    }
     fprintf(out, "  --help, --version\nSee docs/configuration.md.\n");
 }
 
@@ -718,8 +725,11 @@ static int parse_flags(raw_value *raw, int argc, char **argv, char *err, size_t 
 {
     enum { OPT_HELP = 'h', OPT_VERSION = 1, OPT_KEY = 1000 };
     struct option opts[NKEYS + 3];
-    for (size_t i = 0; i < NKEYS; i++)
-        opts[i] = (struct option){keys[i].flag, required_argument, NULL, OPT_KEY + (int)i};
+    char flags[NKEYS][FLAG_MAX];
+    for (size_t i = 0; i < NKEYS; i++) {
+        flag_of(&keys[i], flags[i]);
+        opts[i] = (struct option){flags[i], required_argument, NULL, OPT_KEY + (int)i};
+    }
     opts[NKEYS] = (struct option){"help", no_argument, NULL, OPT_HELP};
     opts[NKEYS + 1] = (struct option){"version", no_argument, NULL, OPT_VERSION};
     opts[NKEYS + 2] = (struct option){NULL, 0, NULL, 0};
@@ -762,13 +772,27 @@ static int key_index(const char *env)
     return k < 0 ? 0 : k;
 }
 
+/* Every key's default as its raw value; cfg cleared. */
+static void put_defaults(argus_config *cfg, raw_value *raw)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t k = 0; k < NKEYS; k++)
+        put(raw, (int)k, keys[k].def, O_DEFAULT, NULL, 0);
+}
+
+void argus_config_defaults(argus_config *cfg)
+{
+    raw_value raw[NKEYS];
+    put_defaults(cfg, raw);
+    for (size_t k = 0; k < NKEYS; k++)
+        parse_key(cfg, k, raw, NULL, 0); /* the defaults parse (tests/server/config.mjs) */
+}
+
 int argus_config_load(argus_config *cfg, int argc, char **argv, const char *env_file, char *err,
                       size_t errlen)
 {
     static raw_value raw[NKEYS];
-    memset(cfg, 0, sizeof *cfg);
-    for (size_t k = 0; k < NKEYS; k++)
-        put(raw, (int)k, keys[k].def, O_DEFAULT, err, errlen);
+    put_defaults(cfg, raw);
     if (env_file && load_env_file(raw, env_file, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < NKEYS; k++) {

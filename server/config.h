@@ -77,6 +77,10 @@ typedef struct argus_config {
 int argus_config_load(argus_config *cfg, int argc, char **argv, const char *env_file, char *err,
                       size_t errlen);
 
+/* Fills cfg with every key's default alone: argus_config_load without a .env file, environment
+ * or flags. */
+void argus_config_defaults(argus_config *cfg);
+
 /* Writes one "config" log line per key with the value cfg holds and where it came from (debug
  * level); secrets (ARGUS_DB_PASSWORD, a password in ARGUS_DB) are written as "(redacted)". */
 void argus_config_log(const argus_config *cfg);

@@ -44,6 +44,25 @@
 #define MIN_RATE_GRACE_MS 5000
 #define REAPER_PERIOD_MS 200
 
+/* The connections and the streams are doubly linked lists (prev/next members) under a lock. */
+#define LIST_PUSH(head, x)                                                                         \
+    do {                                                                                           \
+        (x)->prev = NULL;                                                                          \
+        (x)->next = (head);                                                                        \
+        if (head)                                                                                  \
+            (head)->prev = (x);                                                                    \
+        (head) = (x);                                                                              \
+    } while (0)
+#define LIST_UNLINK(head, x)                                                                       \
+    do {                                                                                           \
+        if ((x)->prev)                                                                             \
+            (x)->prev->next = (x)->next;                                                           \
+        else                                                                                       \
+            (head) = (x)->next;                                                                    \
+        if ((x)->next)                                                                             \
+            (x)->next->prev = (x)->prev;                                                           \
+    } while (0)
+
 typedef enum { REQ_READING, REQ_RUNNING, REQ_SUSPENDED, REQ_ANSWERED } req_state;
 
 /* Where a TCP connection is; the reaper enforces the deadline of the waiting phases. */
@@ -405,32 +424,37 @@ static enum MHD_Result queue_answer(argus_http_request *r)
 }
 
 /* ---- static files --------------------------------------------------------------------------- */
+/* The next element of a comma-separated header list at *p, without the blanks around it: its
+ * start, its length in *n; NULL when the list has no more. *p moves past it. */
+static const char *list_next(const char **p, size_t *n)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',' || *s == '\t')
+        s++;
+    if (!*s)
+        return NULL;
+    const char *end = strchr(s, ',');
+    size_t len = end ? (size_t)(end - s) : strlen(s);
+    *p = s + len;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    *n = len;
+    return s;
+}
+
 /* 1 when the comma-separated list (If-None-Match) names etag, or is "*". */
 static int etag_listed(const char *list, const char *etag)
 {
-    size_t en = strlen(etag);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-            n--;
-        if (n == 1 && *p == '*')
+    size_t en = strlen(etag), n;
+    for (const char *t; (t = list_next(&list, &n));) {
+        if (n == 1 && *t == '*')
             return 1;
-        const char *t = p;
         if (n > 2 && t[0] == 'W' && t[1] == '/') { /* weak comparison for If-None-Match */
             t += 2;
             n -= 2;
         }
         if (n == en && !memcmp(t, etag, n))
             return 1;
-        if (!end)
-            break;
-        p = end + 1;
     }
     return 0;
 }
@@ -441,20 +465,15 @@ static int accepts_gzip(const char *ae)
     if (!ae)
         return 0;
     int star = 0, gzip = -1;
-    const char *p = ae;
-    while (*p) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
+    size_t len;
+    for (const char *p; (p = list_next(&ae, &len));) {
         size_t n = strcspn(p, " \t;,");
         int is_gzip =
             (n == 4 && !strncasecmp(p, "gzip", 4)) || (n == 6 && !strncasecmp(p, "x-gzip", 6));
         int is_star = n == 1 && *p == '*';
         int allowed = 1;
-        const char *end = strchr(p, ',');
-        const char *semi = strchr(p, ';');
-        if (semi && (!end || semi < end)) {
+        const char *semi = memchr(p, ';', len);
+        if (semi) {
             const char *qp = semi + 1;
             while (*qp == ' ')
                 qp++;
@@ -465,9 +484,6 @@ static int accepts_gzip(const char *ae)
             gzip = allowed;
         if (is_star)
             star = allowed;
-        if (!end)
-            break;
-        p = end + 1;
     }
     return gzip >= 0 ? gzip : star;
 }
@@ -567,12 +583,7 @@ static void stream_free(void *cls)
     if (s->free_cls)
         s->free_cls(s->cls);
     pthread_mutex_lock(&h->mu);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        h->streams = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    LIST_UNLINK(h->streams, s);
     pthread_mutex_unlock(&h->mu);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -620,10 +631,7 @@ argus_http_stream *argus_http_respond_stream(argus_http_request *r, unsigned sta
     }
     add_headers(resp, content_type, headers, nheaders);
     pthread_mutex_lock(&h->mu);
-    s->next = h->streams;
-    if (h->streams)
-        h->streams->prev = s;
-    h->streams = s;
+    LIST_PUSH(h->streams, s);
     pthread_mutex_unlock(&h->mu);
     answer(r, status, resp, 0);
     return s;
@@ -827,12 +835,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         c->phase = PH_WAIT_FIRST;
         c->since_ms = argus_mono_ms();
         pthread_mutex_lock(&h->reaper.mu);
-        c->next = h->conns;
-        if (h->conns)
-            h->conns->prev = c;
-        else
+        LIST_PUSH(h->conns, c);
+        if (!c->next)
             h->conns_tail = c;
-        h->conns = c;
         h->nconns++;
         if (h->nconns - h->nreaped > evict_above(h))
             pthread_cond_signal(&h->reaper.cv); /* make room now, not at the next tick */
@@ -843,13 +848,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (!c)
             return;
         pthread_mutex_lock(&h->reaper.mu);
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            h->conns = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-        else
+        LIST_UNLINK(h->conns, c);
+        if (!c->next)
             h->conns_tail = c->prev;
         h->nconns--;
         if (c->reaped)
@@ -1104,22 +1104,14 @@ unsigned argus_http_port(const argus_http *h)
     return h ? h->port : 0;
 }
 
-static void set_defaults(argus_http_options *o)
+void argus_http_limits(argus_http_options *o, const argus_config *cfg)
 {
-    if (!o->threads)
-        o->threads = 2;
-    if (!o->max_connections)
-        o->max_connections = 4096;
-    if (!o->max_per_address)
-        o->max_per_address = 1024;
-    if (!o->header_timeout_ms)
-        o->header_timeout_ms = 10000;
-    if (!o->body_timeout_ms)
-        o->body_timeout_ms = 60000;
-    if (!o->idle_timeout_ms)
-        o->idle_timeout_ms = 60000;
-    if (!o->min_rate)
-        o->min_rate = 1024;
+    o->max_connections = cfg->http_max_connections;
+    o->max_per_address = cfg->http_max_per_address;
+    o->header_timeout_ms = cfg->http_header_timeout_ms;
+    o->body_timeout_ms = cfg->http_body_timeout_ms;
+    o->idle_timeout_ms = cfg->http_idle_timeout_ms;
+    o->min_rate = (unsigned)cfg->http_min_rate;
 }
 
 static void http_destroy(argus_http *h)
@@ -1150,6 +1142,11 @@ static void http_destroy(argus_http *h)
 int argus_http_start(argus_http **out, const argus_http_options *o, char *msg, size_t msglen)
 {
     *out = NULL;
+    if (!o->threads || !o->max_connections || !o->max_per_address || !o->header_timeout_ms ||
+        !o->body_timeout_ms || !o->idle_timeout_ms || !o->min_rate) {
+        snprintf(msg, msglen, "http: threads, connection limits and timeouts must not be 0");
+        return -1;
+    }
     char host[256];
     unsigned port;
     if (argus_config_split_listen(o->listen, host, sizeof host, &port) != 0) {
@@ -1175,7 +1172,6 @@ int argus_http_start(argus_http **out, const argus_http_options *o, char *msg, s
         return -1;
     }
     h->o = *o;
-    set_defaults(&h->o);
     h->quiesced_fd = MHD_INVALID_SOCKET;
     snprintf(h->name, sizeof h->name, "%s", o->name ? o->name : "http");
     pthread_mutex_init(&h->mu, NULL);

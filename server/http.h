@@ -8,6 +8,7 @@
  *
  *   argus_http_options o = {.listen = "127.0.0.1:8080", .name = "api", .max_body = 1 << 20,
  *                           .threads = 2, .handler = route, .ctx = app};
+ *   argus_http_limits(&o, cfg);
  *   argus_http *h; argus_http_start(&h, &o, msg, sizeof msg); ... argus_http_free(h, 5000);
  *
  * Connections: the listener accepts at most max_connections (raised past libmicrohttpd's
@@ -25,6 +26,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct argus_config;
 typedef struct argus_http argus_http;
 typedef struct argus_http_request argus_http_request;
 typedef struct argus_http_stream argus_http_stream;
@@ -38,16 +40,17 @@ typedef struct argus_http_options {
     const char *listen; /* "host:port" */
     const char *name;   /* for log lines: "otlp-http", "api" */
     size_t max_body;    /* larger bodies are not kept: argus_http_too_large() is then 1 */
-    unsigned threads;   /* worker threads (libmicrohttpd thread pool); 0 = 2 */
+    unsigned threads;   /* worker threads (libmicrohttpd thread pool) */
     argus_http_handler handler;
     void *ctx;
-    /* Connection limits and timeouts; 0 picks the default in brackets. */
-    unsigned max_connections;   /* [4096, lowered to what the open-file limit allows] */
-    unsigned max_per_address;   /* [1024] connections from one client address */
-    unsigned header_timeout_ms; /* [10000] connect (or previous answer) to complete headers */
-    unsigned body_timeout_ms;   /* [60000] headers complete to body complete */
-    unsigned idle_timeout_ms;   /* [60000] kept-alive connection without a request */
-    unsigned min_rate;          /* [1024] body bytes/s a client must keep up after 5 s */
+    /* Connection limits and timeouts, none 0: argus_http_limits() sets them from the
+     * configuration (ARGUS_HTTP_*; docs/configuration.md has the defaults). */
+    unsigned max_connections;   /* lowered to what the open-file limit allows */
+    unsigned max_per_address;   /* connections from one client address */
+    unsigned header_timeout_ms; /* connect (or previous answer) to complete headers */
+    unsigned body_timeout_ms;   /* headers complete to body complete */
+    unsigned idle_timeout_ms;   /* kept-alive connection without a request */
+    unsigned min_rate;          /* body bytes/s a client must keep up after 5 s */
     /* Per-worker state (e.g. a lua_State or a read connection): worker_init runs once in each
      * worker thread before its first request there, worker_free once per state at
      * argus_http_free (after the workers stopped). Both may be NULL. */
@@ -63,7 +66,11 @@ typedef struct argus_http_header {
 /* Raises the soft RLIMIT_NOFILE to the hard limit; returns the resulting soft limit. */
 unsigned long argus_http_raise_fd_limit(void);
 
-/* Returns 0, or -1 with msg (naming the address) when the listener cannot start. */
+/* Sets o's connection limits and timeouts (max_connections to min_rate) from cfg. */
+void argus_http_limits(argus_http_options *o, const struct argus_config *cfg);
+
+/* Returns 0, or -1 with msg (naming the address, or the option that is 0) when the listener
+ * cannot start. */
 int argus_http_start(argus_http **out, const argus_http_options *o, char *msg, size_t msglen);
 /* The port actually bound (useful with port 0). */
 unsigned argus_http_port(const argus_http *h);

@@ -38,19 +38,14 @@ static int start_listener(argus_http **out, const argus_config *cfg, const char 
                           const char *name, const char *key, size_t max_body, unsigned threads,
                           argus_http_handler handler, argus_routes *routes)
 {
-    unsigned max_connections = listener_share(cfg->http_max_connections);
     argus_http_options o = {.listen = listen,
                             .name = name,
                             .max_body = max_body,
                             .threads = threads,
                             .handler = handler,
-                            .ctx = routes,
-                            .max_connections = max_connections,
-                            .max_per_address = cfg->http_max_per_address,
-                            .header_timeout_ms = cfg->http_header_timeout_ms,
-                            .body_timeout_ms = cfg->http_body_timeout_ms,
-                            .idle_timeout_ms = cfg->http_idle_timeout_ms,
-                            .min_rate = (unsigned)cfg->http_min_rate};
+                            .ctx = routes};
+    argus_http_limits(&o, cfg);
+    o.max_connections = listener_share(cfg->http_max_connections);
     char msg[1024], q[1100];
     if (argus_http_start(out, &o, msg, sizeof msg) == 0)
         return 0;

@@ -85,39 +85,61 @@ local ANSWER_SQL = [[
                        (SELECT CONCAT(time_unix_nano, '.', id) FROM page
                         ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END)]]
 
--- A search's page: the newest records of where ORDER BY time, then their JSON. Binds: where's
--- values (and the cursor's), limit + 1, then ANSWER_SQL's.
-function M.logs_search(where, args)
-  return db.json([[
+-- The CTEs ids (the newest records of where, LIMIT ?) and page (their JSON, j).
+local function page_sql(where)
+  return [[
     WITH ids AS (
       SELECT l.id FROM log_records l WHERE ]] .. where .. [[
       ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?),
     page AS (
       SELECT l.id, l.time_unix_nano, ]] .. M.log_json_sql() .. [[ AS j
       FROM ids JOIN log_records l ON l.id = ids.id)
-    ]] .. ANSWER_SQL, table.unpack(args))
+    ]]
 end
 
--- The same with full-text words, tried first on the newest `candidates` records of the other
--- filters (where): their bodies are matched with the words' regular expressions, so a common word
--- costs what a page costs. "null" when that window holds no more than a page of matches and is
--- not the whole range: the FULLTEXT index then drives (logs_search, fast for rarer words).
--- Binds: where's values, candidates, one per regular expression, limit + 1, limit, candidates,
--- then ANSWER_SQL's.
-function M.logs_search_window(where, nregex, args)
-  local conds = {}
-  for i = 1, nregex do conds[i] = "c.body REGEXP ?" end
-  return db.json([[
-    WITH cand AS (
-      SELECT l.id, l.time_unix_nano AS t, l.body FROM log_records l WHERE ]] .. where .. [[
-      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?),
-    hit AS (
-      SELECT c.id, c.t FROM cand c WHERE ]] .. table.concat(conds, " AND ") .. [[
-      ORDER BY c.t DESC, c.id DESC LIMIT ?),
-    page AS (
-      SELECT l.id, l.time_unix_nano, ]] .. M.log_json_sql() .. [[ AS j
-      FROM hit JOIN log_records l ON l.id = hit.id)
-    SELECT CASE WHEN (SELECT count(*) FROM hit) > ? OR (SELECT count(*) FROM cand) < ?
+-- A search's page: the newest records of where ORDER BY time, then their JSON. Binds: where's
+-- values (and the cursor's), limit + 1, then ANSWER_SQL's.
+function M.logs_search(where, args)
+  return db.json(page_sql(where) .. ANSWER_SQL, table.unpack(args))
+end
+
+-- The same with full-text words, tried first on the newest `candidates` records of the range
+-- (after the cursor): their bodies are matched with the words' regular expressions while the
+-- time index is read from the newest, and the read stops at a page of matches, so a common word
+-- costs what a page costs. The window's oldest record is found first from the time index alone
+-- (the records of the other filters would each be read). "null" when that window holds no more
+-- than a page of matches and is not the whole range: the FULLTEXT index then drives
+-- (logs_search, fast for rarer words; a larger window cost more than the index for a word in
+-- 0.1 % of the records: reading a record to match its body costs ~9 us). f: lib.logs.filter's
+-- (f.matches: regular expressions); cur: the cursor's {time, id} or nil.
+function M.logs_search_window(f, cur, limit, candidates)
+  local wsql, wargs = "l.time_unix_nano >= ? AND l.time_unix_nano < ?", {f.start_ns, f.end_ns}
+  local sql, args = f.base_sql, {table.unpack(f.base_args)}
+  if cur then
+    local c = " AND (l.time_unix_nano, l.id) < (?, ?)"
+    wsql, sql = wsql .. c, sql .. c
+    wargs[3], wargs[4] = cur[1], cur[2]
+    args[#args + 1], args[#args + 2] = cur[1], cur[2]
+  end
+  wargs[#wargs + 1] = candidates - 1
+  local edge = db.row("SELECT l.time_unix_nano AS t, l.id FROM log_records l WHERE " .. wsql ..
+                      " ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT 1 OFFSET ?", table.unpack(wargs))
+  if edge then
+    sql = sql .. " AND l.time_unix_nano >= ? AND (l.time_unix_nano > ? OR l.id >= ?)"
+    args[#args + 1], args[#args + 2], args[#args + 3] = edge.t, edge.t, edge.id
+  end
+  for _, r in ipairs(f.matches) do
+    sql = sql .. " AND l.body REGEXP ?"
+    args[#args + 1] = r
+  end
+  args[#args + 1] = limit + 1
+  args[#args + 1] = edge and 1 or 0
+  args[#args + 1] = limit
+  args[#args + 1] = limit
+  args[#args + 1] = limit
+  args[#args + 1] = limit - 1
+  return db.json(page_sql(sql) .. [[
+    SELECT CASE WHEN ? = 0 OR (SELECT count(*) FROM ids) > ?
            THEN (]] .. ANSWER_SQL .. [[) END]], table.unpack(args))
 end
 
@@ -195,21 +217,21 @@ end
 function M.services(s, e)
   return db.json([[
     WITH r AS (
-      SELECT service_name, sum(requests) AS requests, sum(errors) AS errors,
-             sketch_quantile(sketch_merge(duration_sketch), 0.95) AS p95
-      FROM span_rollups WHERE ]] .. minutes("?1", "?2") .. [[ GROUP BY service_name),
-    lg AS (SELECT service_name, sum(count) AS logs FROM log_rollups
-           WHERE ]] .. minutes("?1", "?2") .. [[ GROUP BY service_name),
-    names AS (SELECT service_name FROM r UNION SELECT service_name FROM lg)
+      SELECT service_key, min(service_name) AS service_name, sum(requests) AS requests,
+             sum(errors) AS errors, sketch_quantile(sketch_merge(duration_sketch), 0.95) AS p95
+      FROM span_rollups WHERE ]] .. minutes("?1", "?2") .. [[ GROUP BY service_key),
+    lg AS (SELECT service_key, min(service_name) AS service_name, sum(count) AS logs FROM log_rollups
+           WHERE ]] .. minutes("?1", "?2") .. [[ GROUP BY service_key),
+    names AS (SELECT service_key FROM r UNION SELECT service_key FROM lg)
     SELECT JSON_OBJECT('services', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
-      'service', n.service_name,
+      'service', coalesce(r.service_name, lg.service_name),
       'requests', coalesce(r.requests, 0),
       'errors', coalesce(r.errors, 0),
       'error_rate', CASE WHEN coalesce(r.requests, 0) > 0 THEN CAST(r.errors AS DOUBLE) / r.requests ELSE 0 END,
       'p95_ns', CAST(round(r.p95) AS SIGNED),
-      'logs', coalesce(lg.logs, 0)) ORDER BY n.service_name)
-      FROM names n LEFT JOIN r ON r.service_name = n.service_name
-      LEFT JOIN lg ON lg.service_name = n.service_name)]]) .. ")", s, e)
+      'logs', coalesce(lg.logs, 0)) ORDER BY coalesce(r.service_name, lg.service_name))
+      FROM names n LEFT JOIN r ON r.service_key = n.service_key
+      LEFT JOIN lg ON lg.service_key = n.service_key)]]) .. ")", s, e)
 end
 
 -- The rows of one service (alias-free column service_key) in MariaDB's rollup tables, which are
@@ -260,21 +282,23 @@ function M.timeseries(...)
   end
   return db.json([[
     WITH RECURSIVE ]] .. buckets_cte("?1", "?2", "?3") .. [[,
-    a AS (SELECT CASE WHEN ?4 THEN service_name END AS svc, time_bucket(minute_ns, ?3) AS t,
-                 sum(requests) AS rq, sum(errors) AS er, sketch_merge(duration_sketch) AS sk
+    a AS (SELECT CASE WHEN ?4 THEN service_key END AS k, min(service_name) AS svc,
+                 time_bucket(minute_ns, ?3) AS t, sum(requests) AS rq, sum(errors) AS er,
+                 sketch_merge(duration_sketch) AS sk
           FROM span_rollups
           WHERE ]] .. minutes("?1", "?2") .. [[ AND (?5 IS NULL OR service_name = ?5)
-          GROUP BY 1, 2),
-    s AS (SELECT DISTINCT svc FROM a WHERE ?4 UNION ALL SELECT NULL FROM DUAL WHERE NOT ?4),
-    cell AS (SELECT s.svc, b.t, coalesce(a.rq, 0) AS rq, coalesce(a.er, 0) AS er,
+          GROUP BY 1, 3),
+    s AS (SELECT k, min(svc) AS svc FROM a WHERE ?4 GROUP BY k
+          UNION ALL SELECT NULL, NULL FROM DUAL WHERE NOT ?4),
+    cell AS (SELECT s.k, s.svc, b.t, coalesce(a.rq, 0) AS rq, coalesce(a.er, 0) AS er,
                     CAST(round(sketch_quantile(a.sk, 0.5)) AS SIGNED) AS p50,
                     CAST(round(sketch_quantile(a.sk, 0.95)) AS SIGNED) AS p95,
                     CAST(round(sketch_quantile(a.sk, 0.99)) AS SIGNED) AS p99
-             FROM s CROSS JOIN b LEFT JOIN a ON a.t = b.t AND a.svc <=> s.svc),
-    series AS (SELECT svc, JSON_ARRAYAGG(rq ORDER BY t) AS rq, JSON_ARRAYAGG(er ORDER BY t) AS er,
-                      JSON_ARRAYAGG(p50 ORDER BY t) AS p50, JSON_ARRAYAGG(p95 ORDER BY t) AS p95,
-                      JSON_ARRAYAGG(p99 ORDER BY t) AS p99
-               FROM cell GROUP BY svc),
+             FROM s CROSS JOIN b LEFT JOIN a ON a.t = b.t AND a.k <=> s.k),
+    series AS (SELECT min(svc) AS svc, JSON_ARRAYAGG(rq ORDER BY t) AS rq,
+                      JSON_ARRAYAGG(er ORDER BY t) AS er, JSON_ARRAYAGG(p50 ORDER BY t) AS p50,
+                      JSON_ARRAYAGG(p95 ORDER BY t) AS p95, JSON_ARRAYAGG(p99 ORDER BY t) AS p99
+               FROM cell GROUP BY k),
     lb AS (SELECT time_bucket(minute_ns, ?3) AS t, ]] .. table.concat(lcols, ", ") .. [[
            FROM log_rollups WHERE ]] .. minutes("?1", "?2") .. [[
              AND (?5 IS NULL OR service_name = ?5) GROUP BY 1)
@@ -365,63 +389,53 @@ M.TRACE_HEAD_SQL = [[
     'log_count', (SELECT count(*) FROM log_records WHERE trace_id = ?1))
   FROM traces t WHERE t.trace_id = ?1]]
 
--- The spans of trace ?1 in waterfall order (waterfall_json() made rows by JSON_TABLE), with
--- what the waterfall computes.
-M.TRACE_WATERFALL_SQL = [[
-  SELECT w.span_id, w.depth, w.offset_ns, w.duration_ns, w.self_ns, w.is_critical, w.is_orphan
-  FROM (SELECT CONVERT(waterfall_json(span_id, parent_span_id, start_time_unix_nano,
-                 end_time_unix_nano, kind, status_code, name, service_name) USING utf8mb4) AS wj
-        FROM span_records WHERE trace_id = ?1) x,
-       JSON_TABLE(x.wj, '$[*]' COLUMNS (pos FOR ORDINALITY, span_id VARCHAR(64) PATH '$.span_id',
-         depth BIGINT PATH '$.depth', offset_ns BIGINT PATH '$.offset_ns',
-         duration_ns BIGINT PATH '$.duration_ns', self_ns BIGINT PATH '$.self_ns',
-         is_critical INT PATH '$.is_critical', is_orphan INT PATH '$.is_orphan')) w
-  ORDER BY w.pos]]
+-- A JSON string of a text column, or null.
+local function Q(col) return "coalesce(JSON_QUOTE(" .. col .. "), 'null')" end
 
--- Each span of trace ?1 as JSON, without the waterfall's fields (span_id to find it).
-M.TRACE_SPAN_JSON_SQL = [[
-  SELECT s.span_id, JSON_OBJECT(
-    'parent_span_id', s.parent_span_id, 'name', s.name, 'service', s.service_name,
-    'kind', ]] .. KIND .. [[, 'start_ns', CAST(s.start_time_unix_nano AS CHAR),
-    'status_code', ]] .. STATUS .. [[, 'status_message', s.status_message,
-    'attributes', JSON_EXTRACT(s.attributes, '$'),
-    'events', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+-- The "spans" array's members of trace ?1, one row each in display order, as SQLite's form gives
+-- them. waterfall_json() orders the spans; its name argument, written back untouched, carries
+-- each row's id, so that JSON_TABLE's rows find their span by primary key (a join by span_id
+-- would look each span up among the trace's n spans: n^2). The object is put together by CONCAT:
+-- ids are hex, the JSON columns hold the writer's JSON text and go in as they are, other text goes
+-- through JSON_QUOTE (JSON_OBJECT over 10k spans cost ~40 % more).
+M.TRACE_SPANS_SQL = [[
+  SELECT CONCAT('{"span_id":"', s.span_id, '","depth":', w.depth, ',"offset_ns":', w.offset_ns,
+    ',"duration_ns":', w.duration_ns, ',"self_ns":', w.self_ns,
+    ',"critical":', IF(w.is_critical, 'true', 'false'), ',"orphan":', IF(w.is_orphan, 'true', 'false'),
+    ',"parent_span_id":', coalesce(CONCAT('"', s.parent_span_id, '"'), 'null'),
+    ',"name":', ]] .. Q("s.name") .. [[, ',"service":', ]] .. Q("s.service_name") .. [[,
+    ',"kind":"', ]] .. KIND .. [[, '","start_ns":"', s.start_time_unix_nano,
+    '","status_code":"', ]] .. STATUS .. [[, '","status_message":', ]] .. Q("s.status_message") .. [[,
+    ',"attributes":', s.attributes,
+    ',"events":', CASE WHEN s.events = '[]' THEN '[]' ELSE ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
                 'time_unix_nano', e.time_unix_nano, 'name', e.name,
                 'attributes', JSON_EXTRACT(coalesce(e.attributes, '{}'), '$')) ORDER BY e.n)
               FROM JSON_TABLE(s.events, '$[*]' COLUMNS (n FOR ORDINALITY,
                 time_unix_nano VARCHAR(20) PATH '$.time_unix_nano', name LONGTEXT PATH '$.name',
-                attributes JSON PATH '$.attributes')) e)]]) .. [[,
-    'links', ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+                attributes JSON PATH '$.attributes')) e)]]) .. [[ END,
+    ',"links":', CASE WHEN s.links = '[]' THEN '[]' ELSE ]] .. arr([[(SELECT JSON_ARRAYAGG(JSON_OBJECT(
                'trace_id', k.trace_id, 'span_id', k.span_id,
                'attributes', JSON_EXTRACT(coalesce(k.attributes, '{}'), '$')) ORDER BY k.n)
              FROM JSON_TABLE(s.links, '$[*]' COLUMNS (n FOR ORDINALITY,
                trace_id VARCHAR(64) PATH '$.trace_id', span_id VARCHAR(32) PATH '$.span_id',
-               attributes JSON PATH '$.attributes')) k)]]) .. [[,
-    'resource', JSON_EXTRACT(coalesce((SELECT r.attributes FROM resources r WHERE r.id = s.resource_id), '{}'), '$'),
-    'scope', JSON_OBJECT('name', s.scope_name, 'version', s.scope_version)) AS j
-  FROM span_records s WHERE s.trace_id = ?1 ORDER BY s.id]]
+               attributes JSON PATH '$.attributes')) k)]]) .. [[ END,
+    ',"resource":', coalesce(r.attributes, '{}'),
+    ',"scope":{"name":', ]] .. Q("s.scope_name") .. [[, ',"version":', ]] .. Q("s.scope_version") .. [[, '}}') AS j
+  FROM (SELECT CONVERT(waterfall_json(span_id, parent_span_id, start_time_unix_nano,
+                 end_time_unix_nano, kind, status_code, CAST(id AS CHAR)) USING utf8mb4) AS wj
+        FROM span_records WHERE trace_id = ?1) x,
+       JSON_TABLE(x.wj, '$[*]' COLUMNS (pos FOR ORDINALITY, id BIGINT PATH '$.name',
+         depth BIGINT PATH '$.depth', offset_ns BIGINT PATH '$.offset_ns',
+         duration_ns BIGINT PATH '$.duration_ns', self_ns BIGINT PATH '$.self_ns',
+         is_critical INT PATH '$.is_critical', is_orphan INT PATH '$.is_orphan')) w
+  JOIN span_records s ON s.id = w.id
+  LEFT JOIN resources r ON r.id = s.resource_id
+  ORDER BY w.pos]]
 
--- The "spans" array of trace id's document, as SQLite's form gives it. The two parts are joined
--- here by span_id: joined in SQL, MariaDB looked each of n spans up among the trace's n spans
--- (span_records has no (trace_id, span_id) index), 10k spans took over 10 s.
+-- The members of trace id's "spans" array, in display order.
 function M.trace_spans(id)
-  local byid = {}
-  for _, r in ipairs(db.rows(M.TRACE_SPAN_JSON_SQL, id)) do
-    local list = byid[r.span_id]
-    if list then list[#list + 1] = r.j else byid[r.span_id] = {r.j} end
-  end
-  local seen, parts = {}, {}
-  for i, w in ipairs(db.rows(M.TRACE_WATERFALL_SQL, id)) do
-    local k = (seen[w.span_id] or 0) + 1 -- a span stored twice: its copies in turn
-    seen[w.span_id] = k
-    local list = byid[w.span_id]
-    local j = list[k] or list[1]
-    parts[i] = string.format('{"span_id":%s,"depth":%d,"offset_ns":%d,"duration_ns":%d,' ..
-                             '"self_ns":%d,"critical":%s,"orphan":%s,', json.encode(w.span_id),
-                             w.depth, w.offset_ns, w.duration_ns, w.self_ns,
-                             w.is_critical == 1 and "true" or "false",
-                             w.is_orphan == 1 and "true" or "false") .. j:sub(2)
-  end
+  local parts = {}
+  for i, r in ipairs(db.rows(M.TRACE_SPANS_SQL, id)) do parts[i] = r.j end
   return parts
 end
 
@@ -439,6 +453,14 @@ M.FIGURES_SQL = [[
                coalesce((SELECT min(time_unix_nano) FROM log_records), 9223372036854775807)) AS oldest,
          GREATEST(coalesce((SELECT max(start_time_unix_nano) FROM traces), -1),
                   coalesce((SELECT max(time_unix_nano) FROM log_records), -1)) AS newest]]
+
+-- The configuration of /api/system without the keys that only SQLite reads (ARGUS_SQLITE_*).
+function M.config(cfg)
+  for k in pairs(cfg) do
+    if k:sub(1, 13) == "ARGUS_SQLITE_" then cfg[k] = nil end
+  end
+  return cfg
+end
 
 -- The database's size from information_schema: data + indexes of its tables, and per table.
 function M.database()

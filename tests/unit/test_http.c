@@ -3,6 +3,7 @@
  * suspend/wake (no busy loop, free_cls once, shutdown with streams open), static files with
  * ETag/304/gzip/Cache-Control, per-worker state, slow-client timeouts and the per-address cap.
  *   build/tests/unit/test_http */
+#include "config.h"
 #include "http.h"
 #include "log.h"
 
@@ -328,13 +329,23 @@ static void handler(void *ctx, argus_http_request *r)
     }
 }
 
+/* A listener on a free loopback port with argus-server's default limits and 1 KiB bodies; a test
+ * changes what it is about before start(). */
+static argus_http_options opts(void)
+{
+    argus_config cfg;
+    argus_config_defaults(&cfg);
+    argus_http_options o = {.listen = "127.0.0.1:0",
+                            .name = "test",
+                            .handler = handler,
+                            .max_body = 1024,
+                            .threads = cfg.http_threads};
+    argus_http_limits(&o, &cfg);
+    return o;
+}
+
 static argus_http *start(argus_http_options o)
 {
-    o.listen = "127.0.0.1:0";
-    o.name = "test";
-    o.handler = handler;
-    if (!o.max_body)
-        o.max_body = 1024;
     char msg[256];
     argus_http *h = NULL;
     if (argus_http_start(&h, &o, msg, sizeof msg) != 0)
@@ -343,10 +354,23 @@ static argus_http *start(argus_http_options o)
 }
 
 /* ---- tests -------------------------------------------------------------------------------- */
+/* A listener without a limit set is refused with a message, not started with a guess. */
+static void test_unset_limit_refused(void **state)
+{
+    (void)state;
+    argus_http_options o = opts();
+    o.min_rate = 0;
+    argus_http *h = NULL;
+    char msg[256] = "";
+    assert_int_equal(argus_http_start(&h, &o, msg, sizeof msg), -1);
+    assert_null(h);
+    assert_string_equal(msg, "http: threads, connection limits and timeouts must not be 0");
+}
+
 static void test_query_arguments(void **state)
 {
     (void)state;
-    argus_http *h = start((argus_http_options){.threads = 2});
+    argus_http *h = start(opts());
     reply rp;
     get(argus_http_port(h), &rp, "/echo?a=1&b&a=2&sp=x+y%20z&enc=%26%3D%2B&&=v", NULL);
     assert_int_equal(rp.status, 200);
@@ -364,7 +388,7 @@ static void test_query_arguments(void **state)
 static void test_routes_params_404_405(void **state)
 {
     (void)state;
-    argus_http *h = start((argus_http_options){0});
+    argus_http *h = start(opts());
     unsigned port = argus_http_port(h);
     reply rp;
     get(port, &rp, "/items/a%2Fb%20c/parts/7", NULL);
@@ -396,7 +420,7 @@ static void test_routes_params_404_405(void **state)
 static void test_answer_from_another_thread(void **state)
 {
     (void)state;
-    argus_http *h = start((argus_http_options){0});
+    argus_http *h = start(opts());
     reply rp;
     get(argus_http_port(h), &rp, "/later", NULL);
     assert_int_equal(rp.status, 200);
@@ -407,7 +431,9 @@ static void test_answer_from_another_thread(void **state)
 static void test_body_limit(void **state)
 {
     (void)state;
-    argus_http *h = start((argus_http_options){.max_body = 16});
+    argus_http_options o = opts();
+    o.max_body = 16;
+    argus_http *h = start(o);
     reply rp;
     fetch(argus_http_port(h), &rp,
           "POST /body HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello");
@@ -422,7 +448,7 @@ static void test_body_limit(void **state)
 static void test_static_files(void **state)
 {
     (void)state;
-    argus_http *h = start((argus_http_options){0});
+    argus_http *h = start(opts());
     unsigned port = argus_http_port(h);
     reply rp;
     char v[128];
@@ -449,6 +475,12 @@ static void test_static_files(void **state)
     assert_string_equal(header(&rp, "ETag", v, sizeof v), "\"3f2a1b\"");
     get(port, &rp, "/files/app-3f2a1b.js", "If-None-Match: \"old\"\r\n");
     assert_int_equal(rp.status, 200);
+    get(port, &rp, "/files/app-3f2a1b.js", "If-None-Match: , \"3f2a1b\"\t \r\n");
+    assert_int_equal(rp.status, 304);
+    get(port, &rp, "/files/app-3f2a1b.js", "If-None-Match: *\r\n");
+    assert_int_equal(rp.status, 304);
+    get(port, &rp, "/files/app-3f2a1b.js", "Accept-Encoding: br ,X-GZIP ; q=0.2\r\n");
+    assert_string_equal(header(&rp, "Content-Encoding", v, sizeof v), "gzip");
 
     get(port, &rp, "/files/index.html", "Accept-Encoding: gzip\r\n");
     assert_int_equal(rp.status, 200);
@@ -500,7 +532,7 @@ static void test_stream_suspend_wake_free(void **state)
     atomic_store(&pub.reads, 0);
     atomic_store(&pub.freed, 0);
     atomic_store(&pub.registered, 0);
-    argus_http *h = start((argus_http_options){0});
+    argus_http *h = start(opts());
     int fd = dial(argus_http_port(h), NULL, 5000);
     send_all(fd, "GET /stream HTTP/1.1\r\nHost: t\r\n\r\n");
     char buf[8192] = {0};
@@ -543,7 +575,7 @@ static void test_stream_end_and_shutdown(void **state)
     pub.published = 0;
     atomic_store(&pub.freed, 0);
     atomic_store(&pub.registered, 0);
-    argus_http *h = start((argus_http_options){0});
+    argus_http *h = start(opts());
     /* fn returning -1 ends the response (chunked encoding's last chunk). */
     int fd = dial(argus_http_port(h), NULL, 5000);
     send_all(fd, "GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
@@ -583,8 +615,10 @@ static void test_worker_state(void **state)
     (void)state;
     atomic_store(&worker_inits, 0);
     atomic_store(&worker_frees, 0);
-    argus_http *h = start(
-        (argus_http_options){.threads = 2, .worker_init = worker_init, .worker_free = worker_free});
+    argus_http_options o = opts();
+    o.worker_init = worker_init;
+    o.worker_free = worker_free;
+    argus_http *h = start(o);
     reply rp;
     for (int i = 0; i < 10; i++) {
         get(argus_http_port(h), &rp, "/worker", NULL);
@@ -613,8 +647,11 @@ static int64_t closed_after(int fd, unsigned timeout_ms)
 static void test_slow_clients_are_closed(void **state)
 {
     (void)state;
-    argus_http *h = start((argus_http_options){
-        .header_timeout_ms = 300, .body_timeout_ms = 600, .idle_timeout_ms = 400});
+    argus_http_options o = opts();
+    o.header_timeout_ms = 300;
+    o.body_timeout_ms = 600;
+    o.idle_timeout_ms = 400;
+    argus_http *h = start(o);
     unsigned port = argus_http_port(h);
     /* Headers never completed. */
     int fd = dial(port, NULL, 3000);
@@ -647,7 +684,9 @@ static void test_slow_clients_are_closed(void **state)
 static void test_per_address_cap(void **state)
 {
     (void)state;
-    argus_http *h = start((argus_http_options){.max_per_address = 3});
+    argus_http_options o = opts();
+    o.max_per_address = 3;
+    argus_http *h = start(o);
     unsigned port = argus_http_port(h);
     int held[3];
     for (int i = 0; i < 3; i++)
@@ -671,7 +710,9 @@ static void test_per_address_cap(void **state)
 static void test_idle_flood_evicted_at_cap(void **state)
 {
     (void)state;
-    argus_http *h = start((argus_http_options){.max_connections = 20});
+    argus_http_options o = opts();
+    o.max_connections = 20;
+    argus_http *h = start(o);
     unsigned port = argus_http_port(h);
     int held[20];
     for (int i = 0; i < 20; i++) {
@@ -700,6 +741,7 @@ int main(void)
 {
     argus_log_set_level(ARGUS_LOG_WARN);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unset_limit_refused),
         cmocka_unit_test(test_query_arguments),
         cmocka_unit_test(test_routes_params_404_405),
         cmocka_unit_test(test_answer_from_another_thread),

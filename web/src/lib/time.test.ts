@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { absoluteRange, chartTimezone, formatFull, formatTime, isRelative, nsToMs, parseRange, parseTimeExpr, rangeLabel, resolveRange, withRange } from './time';
+import { absoluteRange, chartTimezone, formatFull, formatTime, isRelative, nsToMs, parseRange, parseTimeExpr, PRESETS, rangeLabel, resolveRange, withRange } from './time';
 
 // Vitest runs with TZ=Asia/Kolkata (UTC+05:30, no DST): local and UTC differ by a known offset.
 const NOW = Date.UTC(2026, 11, 7, 2, 30, 0); // 02:30 07-Dec UTC
@@ -53,6 +53,7 @@ describe('range in the URL', () => {
     expect(p.toString()).toBe('service=cart&from=now-5m&to=now');
   });
   it('labels presets and absolute ranges', () => {
+    expect(PRESETS.map((p) => p.label)).toEqual(['Last 5 minutes', 'Last 15 minutes', 'Last 1 hour', 'Last 6 hours', 'Last 24 hours', 'Last 7 days']);
     expect(rangeLabel({ from: 'now-15m', to: 'now' }, 'utc')).toBe('Last 15 minutes');
     expect(rangeLabel({ from: 'now-2h', to: 'now' }, 'utc')).toBe('now-2h → now');
     expect(rangeLabel(absoluteRange(NOW - 3_600_000, NOW), 'utc')).toBe('01:30 07-Dec → 02:30 07-Dec');

@@ -18,15 +18,6 @@ export interface ResolvedRange {
 
 export const DEFAULT_RANGE: TimeRange = { from: 'now-1h', to: 'now' };
 
-export const PRESETS: { label: string; from: string }[] = [
-  { label: 'Last 5 minutes', from: 'now-5m' },
-  { label: 'Last 15 minutes', from: 'now-15m' },
-  { label: 'Last 1 hour', from: 'now-1h' },
-  { label: 'Last 6 hours', from: 'now-6h' },
-  { label: 'Last 24 hours', from: 'now-24h' },
-  { label: 'Last 7 days', from: 'now-7d' },
-];
-
 const UNIT_MS: Record<string, number> = {
   s: 1000,
   m: 60_000,
@@ -34,8 +25,17 @@ const UNIT_MS: Record<string, number> = {
   d: 86_400_000,
   w: 604_800_000,
 };
+const UNIT_NAME: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' };
 
 const RELATIVE = /^now(?:\s*-\s*(\d+)\s*([smhdw]))?$/;
+
+/** The picker's quick ranges (up to now), each labelled from its expression: "Last 15 minutes". */
+export const PRESETS: { label: string; from: string }[] = ['now-5m', 'now-15m', 'now-1h', 'now-6h', 'now-24h', 'now-7d'].map(
+  (from) => {
+    const [, n, unit] = RELATIVE.exec(from) ?? [];
+    return { label: `Last ${n} ${UNIT_NAME[unit]}${n === '1' ? '' : 's'}`, from };
+  },
+);
 
 /** True for "now" and "now-<n><unit>". */
 export function isRelative(expr: string): boolean {
