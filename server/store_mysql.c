@@ -172,6 +172,7 @@ typedef struct mysql_store {
     size_t res_used;
     struct pending *pend;  /* the transaction's merged aggregates, written at its commit */
     int64_t each_until_ns; /* until then (argus_mono_ns), written with each request instead */
+    int begin_pending;     /* START TRANSACTION goes with the next put's first round trip */
 } mysql_store;
 
 /* The one place server errors become store results. Errors about a value of the request (too
@@ -567,6 +568,10 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
     pending_clear(st->pend);
+    if (st->next_id[ARGUS_SIGNAL_TRACES] && st->next_id[ARGUS_SIGNAL_LOGS]) {
+        st->begin_pending = 1; /* nothing to read first: saves a round trip */
+        return ARGUS_STORE_OK;
+    }
     int res = exec(st, "START TRANSACTION", msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = read_next_ids(st, msg, msglen);
@@ -719,6 +724,17 @@ static int out_of_memory(char *msg, size_t msglen)
     return ARGUS_STORE_RETRY;
 }
 
+/* The rows of a decoded request rendered ahead (argus_otlp_render(): ms_put makes sure), in the
+ * order of its iterator: *n rows of the signal's ncolumns values. Read directly, as the one
+ * writer reads every value of a request at least once. */
+static const argus_value *rows_of(void *decoded, size_t *n, size_t *ncols)
+{
+    const argus_otlp_payload *p = decoded;
+    *ncols = (size_t)argus_signal_get(p->signal)->ncolumns;
+    *n = p->rows ? argus_otlp_valid_items(p) : 0;
+    return p->rows;
+}
+
 /* The first 16 bytes of SHA-256(a, 0xff, b) (b NULL: of a alone): rollups' service_key =
  * LEFT(UNHEX(SHA2(service_name, 256)), 16), and the content digest of a resource. */
 static int digest16(mysql_store *st, uint8_t out[16], const char *a, size_t n, const char *b,
@@ -782,19 +798,21 @@ static int collision(int64_t id, char *msg, size_t msglen)
 static int gather_resources(mysql_store *st, argus_signal sig, void *decoded, put_work *w,
                             char *msg, size_t msglen)
 {
-    const argus_signal_desc *d = argus_signal_get(sig);
+    const int *ctx = argus_signal_get(sig)->context_columns;
     int64_t last = 0;
     int have = 0;
-    argus_value id;
-    for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ID], &id, &st->scratch);
-        if (have && id.i == last)
+    size_t nrows, ncols;
+    const argus_value *rows = rows_of(decoded, &nrows, &ncols);
+    for (size_t k = 0; k < nrows; k++) {
+        const argus_value *row = rows + k * ncols;
+        int64_t id = row[ctx[ARGUS_RES_ID]].i;
+        if (have && id == last)
             continue;
-        last = id.i, have = 1;
-        put_res r = {.id = id.i};
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SERVICE_NAME], &r.name, &st->scratch);
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ATTRIBUTES], &r.attrs, &st->scratch);
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SCHEMA_URL], &r.url, &st->scratch);
+        last = id, have = 1;
+        put_res r = {.id = id};
+        r.name = row[ctx[ARGUS_RES_SERVICE_NAME]];
+        r.attrs = row[ctx[ARGUS_RES_ATTRIBUTES]];
+        r.url = row[ctx[ARGUS_RES_SCHEMA_URL]];
         int nourl = r.url.type == ARGUS_VAL_NULL;
         if (digest16(st, r.digest, r.attrs.s, r.attrs.n, nourl ? "" : r.url.s, nourl ? 0 : r.url.n))
             return out_of_memory(msg, msglen);
@@ -895,9 +913,11 @@ static int gather_spans(mysql_store *st, argus_otlp_traces *t, put_work *w, char
         ARGUS_SPAN_TRACE_ID,    ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_START_TIME,
         ARGUS_SPAN_END_TIME,    ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME,
         ARGUS_SPAN_STATUS_CODE, ARGUS_SPAN_KIND,           ARGUS_SPAN_DURATION};
-    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
+    size_t nrows, ncols;
+    const argus_value *rows = rows_of(t, &nrows, &ncols);
+    for (size_t k = 0; k < nrows; k++) {
         for (int c = 0; c < 9; c++)
-            argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
+            v[c] = rows[k * ncols + (size_t)cols[c]];
         trace_agg *a = find_trace(w->traces, w->ntraces, v[0].s);
         int root = v[1].type == ARGUS_VAL_NULL;
         if (!a) {
@@ -964,9 +984,11 @@ static int gather_logs(mysql_store *st, argus_otlp_logs *l, put_work *w, char *m
     argus_value v[4];
     static const int cols[4] = {ARGUS_LOG_TIME, ARGUS_LOG_OBSERVED_TIME, ARGUS_LOG_SEVERITY_NUMBER,
                                 ARGUS_LOG_SERVICE_NAME};
-    for (argus_otlp_iter it = argus_otlp_iter_start(l); argus_otlp_iter_next(&it);) {
+    size_t nrows, ncols;
+    const argus_value *rows = rows_of(l, &nrows, &ncols);
+    for (size_t k = 0; k < nrows; k++) {
         for (int c = 0; c < 4; c++)
-            argus_otlp_log_column(&it, cols[c], &v[c], &st->scratch);
+            v[c] = rows[k * ncols + (size_t)cols[c]];
         int64_t t = v[0].i ? v[0].i : v[1].i;
         int64_t minute = t / 60000000000 * 60000000000;
         int64_t sev = v[2].i >= 1 && v[2].i <= 24 ? (v[2].i - 1) / 4 * 4 + 1 : 0;
@@ -1052,16 +1074,21 @@ static int merge_rollup_row(put_work *w, MYSQL_ROW row, unsigned long *len, char
     return ARGUS_STORE_OK;
 }
 
-enum { Q_SAVEPOINT, Q_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
+enum { Q_BEGIN, Q_SAVEPOINT, Q_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
 
-/* The put's one round trip before its inserts: SAVEPOINT, the request key, the stored rows to
- * merge with. *sp = 1 once the savepoint is set; *duplicate = 1 when the key was stored before. */
+/* The put's one round trip before its inserts: START TRANSACTION for the transaction's first put
+ * (ms_begin), SAVEPOINT, the request key, the stored rows to merge with. *sp = 1 once the
+ * savepoint is set; *duplicate = 1 when the key was stored before. */
 static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put_work *w, int *sp,
                    int *duplicate, char *msg, size_t msglen)
 {
-    int kinds[5], nk = 0;
+    int kinds[6], nk = 0;
     argus_buf *q = &st->sql;
     argus_buf_reset(q);
+    if (st->begin_pending) {
+        argus_buf_appends(q, "START TRANSACTION;\n");
+        kinds[nk++] = Q_BEGIN;
+    }
     argus_buf_appends(q, "SAVEPOINT request");
     kinds[nk++] = Q_SAVEPOINT;
     if (key) {
@@ -1131,7 +1158,9 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
         MYSQL_RES *r = mysql_store_result(st->db);
         if (!r && mysql_field_count(st->db) != 0 && res == ARGUS_STORE_OK)
             res = fail(st, msg, msglen, "reading stored rows");
-        if (k == 0)
+        if (k < nk && kinds[k] == Q_BEGIN)
+            st->begin_pending = 0;
+        if (k < nk && kinds[k] == Q_SAVEPOINT)
             *sp = 1;
         if (k < nk && kinds[k] == Q_KEY)
             *duplicate = mysql_affected_rows(st->db) == 0;
@@ -1685,21 +1714,21 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
     bulk *b = sig == ARGUS_SIGNAL_TRACES ? &st->spans : &st->logs;
     b->n = 0;
     int64_t id = st->next_id[sig];
-    argus_value v;
+    size_t nrows, ncols;
+    const argus_value *rows = rows_of(decoded, &nrows, &ncols);
     const int *src = st->record_cols[sig];
     unsigned nsrc = st->nrecord_cols[sig], time_col = 0, observed_col = 0;
     for (unsigned c = 0; c < nsrc; c++) {
         time_col = src[c] == ARGUS_LOG_TIME ? c + 1 : time_col;
         observed_col = src[c] == ARGUS_LOG_OBSERVED_TIME ? c + 1 : observed_col;
     }
-    for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
+    for (size_t k = 0; k < nrows; k++) {
+        const argus_value *row = rows + k * ncols;
         if (bulk_grow(b))
             return out_of_memory(msg, msglen);
         set_int(b, 0, id + (int64_t)b->n);
-        for (unsigned c = 0; c < nsrc; c++) {
-            argus_otlp_column(&it, src[c], &v, &st->scratch);
-            set_value(b, c + 1, &v);
-        }
+        for (unsigned c = 0; c < nsrc; c++)
+            set_value(b, c + 1, &row[src[c]]);
         /* a record without a time is stored at its observed time, as in SQLite */
         if (sig == ARGUS_SIGNAL_LOGS && b->cols[time_col].ints[b->n] == 0)
             b->cols[time_col].ints[b->n] = b->cols[observed_col].ints[b->n];
@@ -1777,6 +1806,11 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
 static int ms_commit(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
+    if (st->begin_pending) { /* no put reached the server: there is nothing to commit */
+        st->begin_pending = 0;
+        pending_clear(st->pend);
+        return ARGUS_STORE_OK;
+    }
     int res = write_pending(st, "COMMIT", msg, msglen);
     if (res == ARGUS_STORE_REJECT) {
         /* which request is at fault is not known: all are retried, each writing its own rows */
@@ -1804,6 +1838,7 @@ static void ms_rollback(argus_store *base)
     if (!st || !st->db)
         return;
     pending_clear(st->pend);
+    st->begin_pending = 0;
     if (mysql_query(st->db, "ROLLBACK") != 0)
         st->broken = 1;
     st->next_id[0] = st->next_id[1] = 0;
