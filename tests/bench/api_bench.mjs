@@ -92,8 +92,8 @@ async function time(url, n = 20) {
 
 // The ranges end at the newest data (a minute after it), or now when the data is that fresh: a
 // database kept from an earlier run (ARGUS_BENCH_DIR) would otherwise fall outside "the last hour".
-const newestMs = Number(sql(srv.db, 'SELECT max(start_time_unix_nano) / 1000000 AS ms FROM traces')[0].ms ||
-  Date.now());
+const newestMs = Math.floor(Number(sql(srv.db, 'SELECT max(start_time_unix_nano) / 1000000 AS ms FROM traces')[0].ms ||
+  Date.now()));
 const endMs = Math.min(Date.now(), newestMs + 60000);
 const RANGE_MS = { '15m': 900000, '1h': 3600000, '24h': 86400000 };
 const rangeArgs = (r) => `start=${endMs - RANGE_MS[r]}&end=${endMs}`;
