@@ -16,8 +16,10 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,32 +455,65 @@ static void report(run *r, double elapsed)
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
+/* The options: getopt's table, the usage and the parsing are all made from this one. arg is what
+ * the usage shows as the argument (NULL: none; "[R]": optional, then the value is bare), help its
+ * lines; the value goes to the options field, checked by kind (counts within min..max). */
+enum { O_TEXT, O_FLAG, O_COUNT, O_SECONDS, O_SEED };
+#define FIELD(f) offsetof(options, f), sizeof(((options *)0)->f)
+typedef struct opt_def {
+    const char *name, *arg;
+    int kind;
+    size_t offset, size;
+    long min, max, bare;
+    const char *help;
+} opt_def;
+/* clang-format off */
+static const opt_def OPTIONS[] = {
+    {"endpoint", "HOST:PORT", O_TEXT, FIELD(endpoint), 0, 0, 0,
+     "OTLP/gRPC server (default 127.0.0.1:4317)"},
+    {"concurrent", "N", O_COUNT, FIELD(concurrent), 1, 100000, 0,
+     "workers, each with one call in flight (default 8)"},
+    {"connections", "C", O_COUNT, FIELD(connections), 1, 1000, 0,
+     "TCP connections shared by the workers (default min(N, 4))"},
+    {"iterations", "M", O_COUNT, FIELD(iterations), 1, LONG_MAX, 0,
+     "iterations per worker (default 100; with --duration: no limit)"},
+    {"duration", "SECONDS", O_SECONDS, FIELD(duration), 0, 0, 0,
+     "stop starting iterations after this long"},
+    {"spans-per-request", "K", O_COUNT, FIELD(spans), 0, 1000000, 0,
+     "spans per traces Export, 0 = no traces (default 1000)"},
+    {"logs-per-request", "K", O_COUNT, FIELD(logs), 0, 1000000, 0,
+     "log records per logs Export, 0 = no logs (default 400)"},
+    {"gzip", NULL, O_FLAG, FIELD(gzip), 0, 0, 0, "gzip-compress requests (grpc-encoding: gzip)"},
+    {"retry", "[R]", O_COUNT, FIELD(retries), 0, 100, 5,
+     "retry RESOURCE_EXHAUSTED/UNAVAILABLE up to R times (default R 5)\n"
+     "with exponential backoff; without it they count as failed"},
+    {"timeout", "SECONDS", O_SECONDS, FIELD(timeout), 0, 0, 0, "per-call deadline (default 30)"},
+    {"pool", "P", O_COUNT, FIELD(pool), 1, 100000, 0,
+     "request templates built before the clock starts (default 16)"},
+    {"seed", "S", O_SEED, FIELD(seed), 0, 0, 0, "random seed (default: from the system)"},
+    {"dump", "DIR", O_TEXT, FIELD(dump), 0, 0, 0,
+     "write one traces.pb / logs.pb request to DIR and exit"},
+};
+/* clang-format on */
+#define NOPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
+
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: argus-loadgen [options]\n"
-            "  --endpoint HOST:PORT       OTLP/gRPC server (default 127.0.0.1:4317)\n"
-            "  --concurrent N             workers, each with one call in flight (default 8)\n"
-            "  --connections C            TCP connections shared by the workers "
-            "(default min(N, 4))\n"
-            "  --iterations M             iterations per worker (default 100; with --duration: "
-            "no limit)\n"
-            "  --duration SECONDS         stop starting iterations after this long\n"
-            "  --spans-per-request K      spans per traces Export, 0 = no traces (default 1000)\n"
-            "  --logs-per-request K       log records per logs Export, 0 = no logs "
-            "(default 400)\n"
-            "  --gzip                     gzip-compress requests (grpc-encoding: gzip)\n"
-            "  --retry [R]                retry RESOURCE_EXHAUSTED/UNAVAILABLE up to R times "
-            "(default R 5)\n"
-            "                             with exponential backoff; without it they count as "
-            "failed\n"
-            "  --timeout SECONDS          per-call deadline (default 30)\n"
-            "  --pool P                   request templates built before the clock starts "
-            "(default 16)\n"
-            "  --seed S                   random seed (default: from the system)\n"
-            "  --dump DIR                 write one traces.pb / logs.pb request to DIR and exit\n"
-            "An iteration sends one traces Export and then one logs Export describing the same\n"
-            "traces (when both are enabled). Every request gets fresh trace and span ids.\n");
+    fprintf(f, "usage: argus-loadgen [options]\n");
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        char flag[48];
+        snprintf(flag, sizeof flag, "--%s%s%s", OPTIONS[i].name, OPTIONS[i].arg ? " " : "",
+                 OPTIONS[i].arg ? OPTIONS[i].arg : "");
+        const char *h = OPTIONS[i].help;
+        int n = (int)strcspn(h, "\n");
+        fprintf(f, "  %-27s%.*s\n", flag, n, h);
+        for (h += n; *h; h += n) {
+            n = (int)strcspn(++h, "\n");
+            fprintf(f, "%29s%.*s\n", "", n, h);
+        }
+    }
+    fprintf(f, "An iteration sends one traces Export and then one logs Export describing the same\n"
+               "traces (when both are enabled). Every request gets fresh trace and span ids.\n");
 }
 
 static int parse_long(const char *s, long lo, long *out)
@@ -492,23 +527,51 @@ static int parse_long(const char *s, long lo, long *out)
     return 0;
 }
 
+/* Stores one option's value (NULL: given without one) in its field; -1 when it is not valid. */
+static int set_option(options *o, const opt_def *d, const char *arg)
+{
+    char *field = (char *)o + d->offset, *end;
+    long n = d->bare;
+    double x;
+    uint64_t u;
+    switch (d->kind) {
+    case O_TEXT: memcpy(field, &arg, sizeof arg); return 0;
+    case O_FLAG: memcpy(field, &(int){1}, sizeof(int)); return 0;
+    case O_SECONDS:
+        x = strtod(arg, &end);
+        if (end == arg || *end || !(x > 0))
+            return -1;
+        memcpy(field, &x, sizeof x);
+        return 0;
+    case O_SEED:
+        u = strtoull(arg, &end, 0);
+        if (end == arg || *end)
+            return -1;
+        memcpy(field, &u, sizeof u);
+        return 0;
+    default: /* O_COUNT: an int or a long field */
+        if (arg && (parse_long(arg, d->min, &n) || n > d->max))
+            return -1;
+        if (d->size == sizeof(int))
+            memcpy(field, &(int){(int)n}, sizeof(int));
+        else
+            memcpy(field, &n, sizeof n);
+        return 0;
+    }
+}
+
 static int parse_options(int argc, char **argv, options *o)
 {
-    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
-                                             {"concurrent", required_argument, NULL, 'c'},
-                                             {"connections", required_argument, NULL, 'C'},
-                                             {"iterations", required_argument, NULL, 'i'},
-                                             {"duration", required_argument, NULL, 'd'},
-                                             {"spans-per-request", required_argument, NULL, 's'},
-                                             {"logs-per-request", required_argument, NULL, 'l'},
-                                             {"gzip", no_argument, NULL, 'z'},
-                                             {"retry", optional_argument, NULL, 'r'},
-                                             {"timeout", required_argument, NULL, 't'},
-                                             {"pool", required_argument, NULL, 'p'},
-                                             {"seed", required_argument, NULL, 'S'},
-                                             {"dump", required_argument, NULL, 'D'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    enum { OPT_KEY = 1000 };
+    struct option longopts[NOPTIONS + 2];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        longopts[i] = (struct option){OPTIONS[i].name,
+                                      !OPTIONS[i].arg            ? no_argument
+                                      : OPTIONS[i].arg[0] == '[' ? optional_argument
+                                                                 : required_argument,
+                                      NULL, OPT_KEY + (int)i};
+    longopts[NOPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[NOPTIONS + 1] = (struct option){NULL, 0, NULL, 0};
     *o = (options){.endpoint = "127.0.0.1:4317",
                    .concurrent = 8,
                    .iterations = -2,
@@ -517,73 +580,24 @@ static int parse_options(int argc, char **argv, options *o)
                    .timeout = 30,
                    .pool = 16};
     int have_seed = 0, opt;
-    long v;
-    char *end;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'e': o->endpoint = optarg; break;
-        case 'c':
-            if (parse_long(optarg, 1, &v) || v > 100000)
-                goto bad;
-            o->concurrent = (int)v;
-            break;
-        case 'C':
-            if (parse_long(optarg, 1, &v) || v > 1000)
-                goto bad;
-            o->connections = (int)v;
-            break;
-        case 'i':
-            if (parse_long(optarg, 1, &o->iterations))
-                goto bad;
-            break;
-        case 'd':
-            o->duration = strtod(optarg, &end);
-            if (end == optarg || *end || !(o->duration > 0))
-                goto bad;
-            break;
-        case 's':
-            if (parse_long(optarg, 0, &o->spans) || o->spans > 1000000)
-                goto bad;
-            break;
-        case 'l':
-            if (parse_long(optarg, 0, &o->logs) || o->logs > 1000000)
-                goto bad;
-            break;
-        case 'z': o->gzip = 1; break;
-        case 'r':
-            o->retries = 5;
-            if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
-                optarg = argv[optind++]; /* "--retry 3" as well as "--retry=3" */
-            if (optarg) {
-                if (parse_long(optarg, 0, &v) || v > 100)
-                    goto bad;
-                o->retries = (int)v;
-            }
-            break;
-        case 't':
-            o->timeout = strtod(optarg, &end);
-            if (end == optarg || *end || !(o->timeout > 0))
-                goto bad;
-            break;
-        case 'p':
-            if (parse_long(optarg, 1, &v) || v > 100000)
-                goto bad;
-            o->pool = (int)v;
-            break;
-        case 'S':
-            o->seed = strtoull(optarg, &end, 0);
-            if (end == optarg || *end)
-                goto bad;
-            have_seed = 1;
-            break;
-        case 'D': o->dump = optarg; break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return -1;
+        if (opt == 'h') {
+            usage(stdout);
+            exit(0);
         }
-        continue;
-    bad:
-        fprintf(stderr, "argus-loadgen: bad value for --%s: %s\n", argv[optind - 1] + 2, optarg);
-        return -1;
+        if (opt < OPT_KEY) {
+            usage(stderr);
+            return -1;
+        }
+        const opt_def *d = &OPTIONS[opt - OPT_KEY];
+        if (d->arg && d->arg[0] == '[' && !optarg && optind < argc && argv[optind][0] >= '0' &&
+            argv[optind][0] <= '9')
+            optarg = argv[optind++]; /* "--retry 3" as well as "--retry=3" */
+        if (set_option(o, d, optarg) != 0) {
+            fprintf(stderr, "argus-loadgen: bad value for --%s: %s\n", d->name, optarg);
+            return -1;
+        }
+        have_seed |= d->kind == O_SEED;
     }
     if (optind < argc) {
         fprintf(stderr, "argus-loadgen: unexpected argument: %s\n", argv[optind]);

@@ -25,19 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Server errors by number (not every client header names them). */
+/* MySQL 8 server errors by number: MariaDB's mysqld_error.h (which we build with, as
+ * store_mysql.c) gives these numbers other names. The other errors go by its ER_ names. */
 enum {
-    MY_LOCK_WAIT_TIMEOUT = 1205,
-    MY_LOCK_DEADLOCK = 1213,
-    MY_TOO_MANY_CONNECTIONS = 1040,
-    MY_SERVER_SHUTDOWN = 1053,
-    MY_UNKNOWN_SYSTEM_VARIABLE = 1193,
-    MY_FUNCTION_MISSING = 1305,
-    MY_READ_ONLY_TRANSACTION = 1792,
-    MY_CONNECTION_KILLED = 1927,
-    MY_STATEMENT_TIMEOUT = 1969, /* MariaDB: max_statement_time exceeded */
-    MY_QUERY_TIMEOUT = 3024,     /* MySQL: max_execution_time exceeded */
-    MY_CLIENT_IDLE_TIMEOUT = 4031,
+    MY_QUERY_TIMEOUT = 3024,       /* max_execution_time exceeded */
+    MY_CLIENT_IDLE_TIMEOUT = 4031, /* the server closed an idle connection */
 };
 
 /* Parameters per statement at most (MariaDB's limit of placeholders). */
@@ -101,28 +93,26 @@ static void stmt_release(mysql_stmt_ *s);
 static int lost(unsigned e)
 {
     return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_SERVER_LOST_EXTENDED ||
-           e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR || e == MY_CONNECTION_KILLED ||
-           e == MY_SERVER_SHUTDOWN || e == MY_CLIENT_IDLE_TIMEOUT;
+           e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR || e == ER_CONNECTION_KILLED ||
+           e == ER_SERVER_SHUTDOWN || e == MY_CLIENT_IDLE_TIMEOUT;
 }
 
 /* The one place MariaDB errors become read results (with the message kept). */
 static int fail_code(mysql_read *rd, unsigned e, const char *text)
 {
     switch (e) {
-    case MY_STATEMENT_TIMEOUT:
+    case ER_STATEMENT_TIMEOUT:
     case MY_QUERY_TIMEOUT:
         snprintf(rd->err, sizeof rd->err, "the query ran longer than the limit of %u ms",
                  rd->limits.statement_ms);
         return ARGUS_READ_TIMEOUT;
-    case MY_READ_ONLY_TRANSACTION:
+    case ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION:
         snprintf(rd->err, sizeof rd->err, "only reading statements are allowed (%s)", text);
         return ARGUS_READ_ERROR;
     case CR_OUT_OF_MEMORY: snprintf(rd->err, sizeof rd->err, "%s", text); return ARGUS_READ_NOMEM;
-    case MY_LOCK_WAIT_TIMEOUT:
-    case MY_LOCK_DEADLOCK:
-    case MY_TOO_MANY_CONNECTIONS:
-        snprintf(rd->err, sizeof rd->err, "%s", text);
-        return ARGUS_READ_BUSY;
+    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_LOCK_DEADLOCK:
+    case ER_CON_COUNT_ERROR: snprintf(rd->err, sizeof rd->err, "%s", text); return ARGUS_READ_BUSY;
     default:
         if (lost(e)) {
             snprintf(rd->err, sizeof rd->err, "MariaDB/MySQL is not reachable: %s", text);
@@ -150,7 +140,7 @@ static int setup_session(mysql_read *rd, char *msg, size_t msglen)
                  rd->limits.statement_ms / 1000.0);
         what = q;
         if (mysql_query(rd->db, q) != 0) {
-            if (mysql_errno(rd->db) != MY_UNKNOWN_SYSTEM_VARIABLE)
+            if (mysql_errno(rd->db) != ER_UNKNOWN_SYSTEM_VARIABLE)
                 goto failed;
             snprintf(q, sizeof q, "SET SESSION max_execution_time = %u", rd->limits.statement_ms);
             if (mysql_query(rd->db, q) != 0) /* MySQL 8 */
@@ -170,7 +160,7 @@ static int setup_session(mysql_read *rd, char *msg, size_t msglen)
     if (mysql_query(rd->db, q) != 0)
         goto failed;
     if (mysql_query(rd->db, "SELECT time_bucket(0, 60000000000)") != 0) {
-        if (mysql_errno(rd->db) == MY_FUNCTION_MISSING) {
+        if (mysql_errno(rd->db) == ER_SP_DOES_NOT_EXIST) {
             snprintf(msg, msglen,
                      "read: the Argus functions are not installed in MariaDB/MySQL (%s): run "
                      "mariadb %s < sql/mysql/install.sql with argus_udf.so in the plugin "

@@ -162,6 +162,15 @@ int argus_vtab_connect(sqlite3 *db, const char *schema, size_t size, const char 
     return SQLITE_OK;
 }
 
+int argus_vtab_connect_plain(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                             sqlite3_vtab **ppVtab, char **pzErr)
+{
+    (void)argc;
+    (void)argv;
+    const argus_vtab_plain *t = aux;
+    return argus_vtab_connect(db, t->schema, sizeof(sqlite3_vtab), t->fn, ppVtab, pzErr);
+}
+
 int argus_vtab_disconnect(sqlite3_vtab *vtab)
 {
     sqlite3_free(vtab);

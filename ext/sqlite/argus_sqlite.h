@@ -57,6 +57,14 @@ void *argus_sqlite_agg_state(sqlite3_context *ctx, size_t size);
  * arguments or the spans table). On failure *pzErr is "<fn>: <SQLite's message>". */
 int argus_vtab_connect(sqlite3 *db, const char *schema, size_t size, const char *fn,
                        sqlite3_vtab **ppVtab, char **pzErr);
+/* A table function whose vtab holds nothing of its own needs no xConnect of its own:
+ * argus_vtab_connect_plain declares schema, with fn naming it in errors, given this as the
+ * module's data (argus_sqlite_glue .data). */
+typedef struct argus_vtab_plain {
+    const char *fn, *schema;
+} argus_vtab_plain;
+int argus_vtab_connect_plain(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                             sqlite3_vtab **ppVtab, char **pzErr);
 /* xDisconnect of a vtab that owns nothing else. */
 int argus_vtab_disconnect(sqlite3_vtab *vtab);
 /* xOpen's common part: a zeroed cursor of size bytes (a struct starting with
@@ -75,6 +83,15 @@ typedef struct argus_vtab_rows {
 int argus_vtab_rows_next(sqlite3_vtab_cursor *cur);
 int argus_vtab_rows_eof(sqlite3_vtab_cursor *cur);
 int argus_vtab_rows_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid);
+/* The sqlite3_module of a table function whose cursor is an argus_vtab_rows: the table's own
+ * methods given, xNext, xEof and xRowid the three above. */
+#define ARGUS_VTAB_ROWS_MODULE(connect, best_index, disconnect, open, close, filter, column)       \
+    {                                                                                              \
+        .iVersion = 0, .xConnect = (connect), .xBestIndex = (best_index),                          \
+        .xDisconnect = (disconnect), .xOpen = (open), .xClose = (close), .xFilter = (filter),      \
+        .xNext = argus_vtab_rows_next, .xEof = argus_vtab_rows_eof, .xColumn = (column),           \
+        .xRowid = argus_vtab_rows_rowid                                                            \
+    }
 
 /* Registers everything into db (used by the server, which links the extension statically, and
  * by sqlite3_argus_init). */

@@ -78,17 +78,9 @@ typedef struct series_cursor {
     int64_t first;              /* time_bucket(start, width) */
 } series_cursor;
 
-static int series_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-                          sqlite3_vtab **ppVtab, char **pzErr)
-{
-    (void)aux;
-    (void)argc;
-    (void)argv;
-    return argus_vtab_connect(db,
-                              "CREATE TABLE x(bucket_start_ns INTEGER, bucket_end_ns INTEGER, "
-                              "start_ns HIDDEN, end_ns HIDDEN, width_ns HIDDEN)",
-                              sizeof(sqlite3_vtab), "bucket_series", ppVtab, pzErr);
-}
+static const argus_vtab_plain series_table = {
+    "bucket_series", "CREATE TABLE x(bucket_start_ns INTEGER, bucket_end_ns INTEGER, "
+                     "start_ns HIDDEN, end_ns HIDDEN, width_ns HIDDEN)"};
 
 static int series_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
 {
@@ -190,26 +182,16 @@ static int series_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
     return SQLITE_OK;
 }
 
-static sqlite3_module series_module = {
-    .iVersion = 0,
-    .xConnect = series_connect,
-    .xBestIndex = series_best_index,
-    .xDisconnect = argus_vtab_disconnect,
-    .xOpen = series_open,
-    .xClose = argus_vtab_cursor_close,
-    .xFilter = series_filter,
-    .xNext = argus_vtab_rows_next,
-    .xEof = argus_vtab_rows_eof,
-    .xColumn = series_column,
-    .xRowid = argus_vtab_rows_rowid,
-};
+static sqlite3_module series_module =
+    ARGUS_VTAB_ROWS_MODULE(argus_vtab_connect_plain, series_best_index, argus_vtab_disconnect,
+                           series_open, argus_vtab_cursor_close, series_filter, series_column);
 
 int argus_register_buckets(sqlite3 *db, char **pzErrMsg)
 {
     const argus_sqlite_glue glue[] = {
         {.name = "time_bucket", .func = time_bucket_func},
         {.name = "bucket_width", .func = bucket_width_func},
-        {.name = "bucket_series", .module = &series_module},
+        {.name = "bucket_series", .module = &series_module, .data = (void *)&series_table},
     };
     return argus_sqlite_register(db, glue, sizeof glue / sizeof glue[0], pzErrMsg);
 }

@@ -367,19 +367,9 @@ static int waterfall_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
     return SQLITE_OK;
 }
 
-static sqlite3_module waterfall_module = {
-    .iVersion = 0,
-    .xConnect = waterfall_connect,
-    .xBestIndex = waterfall_best_index,
-    .xDisconnect = waterfall_disconnect,
-    .xOpen = waterfall_open,
-    .xClose = waterfall_close,
-    .xFilter = waterfall_filter,
-    .xNext = argus_vtab_rows_next,
-    .xEof = argus_vtab_rows_eof,
-    .xColumn = waterfall_column,
-    .xRowid = argus_vtab_rows_rowid,
-};
+static sqlite3_module waterfall_module =
+    ARGUS_VTAB_ROWS_MODULE(waterfall_connect, waterfall_best_index, waterfall_disconnect,
+                           waterfall_open, waterfall_close, waterfall_filter, waterfall_column);
 
 /* --- waterfall_json aggregate --------------------------------------------------------------- */
 

@@ -85,17 +85,22 @@ local ANSWER_SQL = [[
                        (SELECT CONCAT(time_unix_nano, '.', id) FROM page
                         ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END)]]
 
--- A search's page: the newest records of where ORDER BY time, then their JSON. Binds: where's
--- values (and the cursor's), limit + 1, then ANSWER_SQL's.
-function M.logs_search(where, args)
-  return db.json([[
+-- The CTEs ids (the newest records of where, LIMIT ?) and page (their JSON, j).
+local function page_sql(where)
+  return [[
     WITH ids AS (
       SELECT l.id FROM log_records l WHERE ]] .. where .. [[
       ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?),
     page AS (
       SELECT l.id, l.time_unix_nano, ]] .. M.log_json_sql() .. [[ AS j
       FROM ids JOIN log_records l ON l.id = ids.id)
-    ]] .. ANSWER_SQL, table.unpack(args))
+    ]]
+end
+
+-- A search's page: the newest records of where ORDER BY time, then their JSON. Binds: where's
+-- values (and the cursor's), limit + 1, then ANSWER_SQL's.
+function M.logs_search(where, args)
+  return db.json(page_sql(where) .. ANSWER_SQL, table.unpack(args))
 end
 
 -- The same with full-text words, tried first on the newest `candidates` records of the range
@@ -133,13 +138,7 @@ function M.logs_search_window(f, cur, limit, candidates)
   args[#args + 1] = limit
   args[#args + 1] = limit
   args[#args + 1] = limit - 1
-  return db.json([[
-    WITH ids AS (
-      SELECT l.id FROM log_records l WHERE ]] .. sql .. [[
-      ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?),
-    page AS (
-      SELECT l.id, l.time_unix_nano, ]] .. M.log_json_sql() .. [[ AS j
-      FROM ids JOIN log_records l ON l.id = ids.id)
+  return db.json(page_sql(sql) .. [[
     SELECT CASE WHEN ? = 0 OR (SELECT count(*) FROM ids) > ?
            THEN (]] .. ANSWER_SQL .. [[) END]], table.unpack(args))
 end

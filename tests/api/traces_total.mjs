@@ -8,8 +8,9 @@ import { startServer, stopServer, check, guard, done, post } from '../server/lib
 const build = process.argv[2] || 'build';
 const srv = await startServer(build, { ARGUS_BATCH_LATENCY_MS: '5' });
 
-// Trace i starts at T0 + i ms (i = 0..10000); one more trace starts with trace 5000. Every 7th
-// has an error span; durations vary so sort=duration has work to do.
+// Trace i starts at T0 + i ms (i = 0..10000); one more trace starts with trace 5000. All but
+// trace 4242 have an error span (10,001 error traces); durations vary so sort=duration has work
+// to do.
 const T0 = (Math.floor(Date.now() / 60000) - 30) * 60000;
 const N = 10001;
 const sent = [];
@@ -18,7 +19,7 @@ for (let i = 0; i <= N; i++) {
   const id = (0xa0000000 + i).toString(16).padStart(32, '0');
   const start = BigInt(T0 + at) * 1000000n;
   const dur = 1000 + ((i * 7919) % 100000) * 1000;
-  sent.push({ id, start, dur, error: i % 7 === 0, svc: i % 2 ? 'odd' : 'even' });
+  sent.push({ id, start, dur, error: i !== 4242, svc: i % 2 ? 'odd' : 'even' });
 }
 const scopeSpans = (svc) => [{ scope: { name: 'cap' }, spans: sent.filter((t) => t.svc === svc).map((t) => ({
   traceId: t.id, spanId: '00000000000000' + (t.error ? 'e1' : '01'), name: `op ${t.svc}`, kind: 2,
@@ -65,9 +66,15 @@ await guard('traces-total/filters', async () => {
   const w = want(0, N, (t) => t.svc === 'odd');
   check('traces-total/service', [w.length, false, w.slice(0, 50).map(summary), `${w[49].start}.${w[49].id}`],
     [odd.json.total, odd.json.total_capped, odd.json.traces, odd.json.next_cursor]);
+  // error=true (read through traces_errors): 10,001 error traces are capped, 10,000 are not.
   const e = await get(`/api/traces?${range(0, N)}&error=true&limit=20`);
   const we = want(0, N, (t) => t.error);
-  check('traces-total/error', [we.length, we.slice(0, 20).map(summary)], [e.json.total, e.json.traces]);
+  check('traces-total/error-capped', [10001, 10000, true, we.slice(0, 20).map(summary), `${we[19].start}.${we[19].id}`],
+    [we.length, e.json.total, e.json.total_capped, e.json.traces, e.json.next_cursor]);
+  const e1 = await get(`/api/traces?${range(1, N)}&error=true&limit=20`);
+  check('traces-total/error-exact', [10000, 10000, false], [want(1, N, (t) => t.error).length, e1.json.total, e1.json.total_capped]);
+  const ok = await get(`/api/traces?${range(0, N)}&error=false`);
+  check('traces-total/error-false', [[sent[4242].id], 1, false], [ok.json.traces.map((t) => t.trace_id), ok.json.total, ok.json.total_capped]);
   const d = await get(`/api/traces?${range(0, N)}&sort=duration`);
   const wd = want(0, N).sort((a, b) => b.dur - a.dur || (a.id < b.id ? 1 : -1));
   check('traces-total/sort-duration-capped', [10000, true, wd.slice(0, 100).map((t) => t.id)],
