@@ -103,26 +103,14 @@ local OBJECT_SQL = [[json_object(
         'start_ns', CAST(t.start_time_unix_nano AS TEXT), 'duration_ns', t.duration_ns,
         'span_count', t.span_count, 'error_count', t.error_count, 'services', json(t.services))]]
 
--- The parameters of a statement, in order: values and lists of values.
-local function params(...)
-  local out = {}
-  for _, v in ipairs({...}) do
-    if type(v) == "table" then
-      for _, x in ipairs(v) do out[#out + 1] = x end
-    else
-      out[#out + 1] = v
-    end
-  end
-  return out
-end
-
 local function traces(req)
   local page_sql, page_args, count_args, filter, limit, col, dir, sort, errors_only, index_only = list(req)
   local n = count(filter, count_args, index_only, errors_only)
   local total, capped = math.min(n, TOTAL_CAP), n > TOTAL_CAP
   if db.dialect == "mysql" then
-    return lib.mysql.traces(page_sql, col, dir, capped, sort == "duration" and capped,
-                            table.unpack(params(page_args, limit + 1, limit, total, limit, limit - 1)))
+    local index = sort == "duration" and capped and "traces_duration" or errors_only and "traces_errors"
+    return lib.mysql.traces(page_sql, col, dir, capped, index or nil,
+                            table.unpack(P.args(page_args, limit + 1, limit, total, limit, limit - 1)))
   end
   local order = col .. " " .. dir .. ", t.trace_id " .. dir
   local rest = [['],"total":' || ? || ',"total_capped":]] .. tostring(capped) .. [[,"next_cursor":' || ]]
@@ -139,7 +127,7 @@ local function traces(req)
                   (SELECT ]] .. OBJECT_SQL .. " AS j" .. walk .. [[ LIMIT ?)), '') || ]] .. rest .. [[
         json_quote(CASE WHEN EXISTS (SELECT 1]] .. walk .. [[ LIMIT 1 OFFSET ?)
           THEN (SELECT ]] .. col .. " || '.' || t.trace_id" .. walk .. [[ LIMIT 1 OFFSET ?) END) || '}']],
-      table.unpack(params(page_args, limit, total, page_args, limit, page_args, limit - 1)))
+      table.unpack(P.args(page_args, limit, total, page_args, limit, page_args, limit - 1)))
   end
   -- The longest of many traces: walking traces_duration from the longest finds them sooner than
   -- sorting every trace of the range (read through traces_start otherwise).
@@ -164,7 +152,7 @@ local function traces(req)
       json_quote(CASE WHEN (SELECT count(*) FROM page) > ? THEN
         (SELECT k || '.' || trace_id FROM page ORDER BY k ]] .. dir .. [[, trace_id ]] .. dir ..
         [[ LIMIT 1 OFFSET ?) END) || '}']],
-    table.unpack(params(page_args, limit + 1, limit, total, limit, limit - 1)))
+    table.unpack(P.args(page_args, limit + 1, limit, total, limit, limit - 1)))
 end
 
 local KIND = "CASE w.kind WHEN 1 THEN 'INTERNAL' WHEN 2 THEN 'SERVER' WHEN 3 THEN 'CLIENT' " ..

@@ -155,6 +155,7 @@ typedef struct argus_otlp_iter {
     };
     size_t n;                       /* valid items returned so far (the current one is n - 1) */
     const struct argus_value *rows; /* the payload's rendered rows, or NULL */
+    int all_valid; /* decoding found no invalid item: next() need not check each one again */
 } argus_otlp_iter;
 
 argus_otlp_iter argus_otlp_iter_start(const argus_otlp_payload *p);

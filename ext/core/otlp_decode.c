@@ -396,6 +396,7 @@ argus_otlp_iter argus_otlp_iter_start(const argus_otlp_payload *p)
     it.sig = argus_signal_get(p->signal);
     it.data = p->data;
     it.rows = p->rows;
+    it.all_valid = p->rejected == 0;
     return it;
 }
 
@@ -422,7 +423,7 @@ int argus_otlp_iter_next(argus_otlp_iter *it)
             size_t ni = n_at(se, sh->n_items);
             while (it->ki < ni) {
                 const void *item = elem_at(se, sh->items, it->ki++);
-                if (!item_invalid(it->sig->signal, item)) {
+                if (it->all_valid || !item_invalid(it->sig->signal, item)) {
                     it->item = item;
                     it->n++;
                     return 1;

@@ -1,7 +1,8 @@
 /* otlp_spans(payload) / otlp_logs(payload): eponymous table-valued functions, one row per span /
  * log record of an OTLP payload (protobuf or OTLP/JSON, BLOB or TEXT); otlp_span_resources() /
- * otlp_log_resources(): one row per resource of such a payload; and the scalar otlp_spans_json()
- * / otlp_logs_json() / otlp_check() / resource_id() functions.
+ * otlp_log_resources(): one row per resource of such a payload; otlp_span_operations() /
+ * otlp_span_traces() / otlp_span_rollups() / otlp_log_rollups(): a payload's items grouped in C;
+ * and the scalar otlp_spans_json() / otlp_logs_json() / otlp_check() / resource_id() functions.
  *   SELECT service_name, count(*) FROM otlp_spans(readfile('capture.pb')) GROUP BY 1;
  * The payload may also be a decoded argus_otlp_payload bound with sqlite3_bind_pointer() under
  * its signal's pointer_type (argus_signal.h) — how the server avoids decoding twice. Built like
@@ -17,13 +18,23 @@ SQLITE_EXTENSION_INIT3
 #include <stdlib.h>
 #include <string.h>
 
-/* The five table functions: the item rows or the resource rows of either signal, and the
- * per-operation span counts. The resource tables iterate items too, one row per run of a
- * resource's items. */
+/* The table functions' groupings of a traces payload's spans (argus_span_operations.h). */
+typedef enum grouping {
+    G_NONE,
+    G_OPERATIONS,
+    G_TRACES,
+    G_ROLLUPS,
+    G_LOG_ROLLUPS,
+    G_COUNT
+} grouping;
+
+/* The eight table functions: the item rows or the resource rows of either signal, and the
+ * groupings of items. The resource tables iterate items too, one row per run of a resource's
+ * items. */
 typedef struct vtab_kind {
     argus_signal signal;
     int resources;
-    int operations; /* otlp_span_operations(): argus_span_operations_build()'s groups */
+    grouping grouping;
 } vtab_kind;
 
 /* Columns of otlp_span_resources() / otlp_log_resources(): the resource columns of an item row
@@ -51,13 +62,63 @@ static const char *const op_column_names[OP_NCOLUMNS] = {
     "service_name", "minute_ns", "name", "spans", "errors", "requests", "request_errors"};
 static const char *const op_column_types[OP_NCOLUMNS] = {"TEXT",    "INTEGER", "TEXT",   "INTEGER",
                                                          "INTEGER", "INTEGER", "INTEGER"};
-#define OPERATIONS_FUNCTION "otlp_span_operations"
+
+/* Columns of otlp_span_traces(payload): one row per trace of the payload's spans, the values
+ * sql/sqlite/ingest/spans_20_traces.sql merges into the traces summary (argus_span_trace). */
+enum {
+    TR_TRACE_ID,
+    TR_START,
+    TR_END,
+    TR_DURATION,
+    TR_ROOT_SERVICE,
+    TR_ROOT_NAME,
+    TR_HAS_ROOT,
+    TR_SPANS,
+    TR_ERRORS,
+    TR_SERVICES,
+    TR_NCOLUMNS
+};
+static const char *const tr_column_names[TR_NCOLUMNS] = {
+    "trace_id",    "start_time_unix_nano", "end_time_unix_nano",
+    "duration_ns", "root_service_name",    "root_name",
+    "has_root",    "span_count",           "error_count",
+    "services"};
+static const char *const tr_column_types[TR_NCOLUMNS] = {"TEXT",    "INTEGER", "INTEGER", "INTEGER",
+                                                         "TEXT",    "TEXT",    "INTEGER", "INTEGER",
+                                                         "INTEGER", "TEXT"};
+
+/* Columns of otlp_span_rollups(payload): one row per (service, minute) of the payload's requests,
+ * the values sql/sqlite/ingest/spans_30_rollups.sql merges into span_rollups. */
+enum { RU_SERVICE, RU_MINUTE, RU_REQUESTS, RU_ERRORS, RU_SKETCH, RU_NCOLUMNS };
+static const char *const ru_column_names[RU_NCOLUMNS] = {"service_name", "minute_ns", "requests",
+                                                         "errors", "duration_sketch"};
+static const char *const ru_column_types[RU_NCOLUMNS] = {"TEXT", "INTEGER", "INTEGER", "INTEGER",
+                                                         "BLOB"};
+
+/* Columns of otlp_log_rollups(payload): one row per (service, minute, severity group) of a logs
+ * payload's records, the values sql/sqlite/ingest/logs_30_rollups.sql adds to log_rollups. */
+enum { LR_SERVICE, LR_MINUTE, LR_SEVERITY, LR_COUNT, LR_NCOLUMNS };
+static const char *const lr_column_names[LR_NCOLUMNS] = {"service_name", "minute_ns", "severity",
+                                                         "count"};
+static const char *const lr_column_types[LR_NCOLUMNS] = {"TEXT", "INTEGER", "INTEGER", "INTEGER"};
+
+/* Each grouping's function name and columns. */
+static const struct {
+    const char *function;
+    const char *const *names, *const *types;
+    int ncols;
+} GROUPINGS[G_COUNT] = {
+    [G_OPERATIONS] = {"otlp_span_operations", op_column_names, op_column_types, OP_NCOLUMNS},
+    [G_TRACES] = {"otlp_span_traces", tr_column_names, tr_column_types, TR_NCOLUMNS},
+    [G_ROLLUPS] = {"otlp_span_rollups", ru_column_names, ru_column_types, RU_NCOLUMNS},
+    [G_LOG_ROLLUPS] = {"otlp_log_rollups", lr_column_names, lr_column_types, LR_NCOLUMNS},
+};
 
 typedef struct otlp_vtab {
     sqlite3_vtab base;
     const argus_signal_desc *sig;
     int resources;
-    int operations;
+    grouping grouping;
     int ncols; /* visible columns; the hidden payload column is number ncols */
 } otlp_vtab;
 
@@ -79,17 +140,20 @@ typedef struct otlp_cursor {
     argus_otlp_iter first;
     int64_t item_count;
     int more; /* the iterator is on an item not yet reported */
-    /* otlp_span_operations(): the groups, and the one the cursor is on */
-    int operations;
+    /* groupings: the groups, how many, and the one the cursor is on */
+    grouping grouping;
     const argus_otlp_payload *payload; /* the bound one or &own */
     argus_span_operations ops;
-    size_t op;
+    argus_span_traces traces;
+    argus_span_rollups rollups;
+    argus_log_rollups log_rollups;
+    size_t ngroups, group;
 } otlp_cursor;
 
-static const char *fn_name(const argus_signal_desc *sig, int resources, int operations)
+static const char *fn_name(const argus_signal_desc *sig, int resources, grouping g)
 {
-    if (operations)
-        return OPERATIONS_FUNCTION;
+    if (g != G_NONE)
+        return GROUPINGS[g].function;
     return resources ? sig->resources_function : sig->table_function;
 }
 
@@ -101,13 +165,15 @@ static int otlp_connect(sqlite3 *db, void *aux, int argc, const char *const *arg
     (void)argv;
     const vtab_kind *k = aux;
     const argus_signal_desc *sig = argus_signal_get(k->signal);
-    const char *const *names = k->operations  ? op_column_names
+    const char *const *names = k->grouping    ? GROUPINGS[k->grouping].names
                                : k->resources ? res_column_names
                                               : sig->column_names;
-    const char *const *types = k->operations  ? op_column_types
+    const char *const *types = k->grouping    ? GROUPINGS[k->grouping].types
                                : k->resources ? res_column_types
                                               : sig->column_types;
-    int n = k->operations ? OP_NCOLUMNS : k->resources ? RES_NCOLUMNS : sig->ncolumns;
+    int n = k->grouping    ? GROUPINGS[k->grouping].ncols
+            : k->resources ? RES_NCOLUMNS
+                           : sig->ncolumns;
     sqlite3_str *s = sqlite3_str_new(db);
     sqlite3_str_appendall(s, "CREATE TABLE x(");
     for (int i = 0; i < n; i++)
@@ -116,15 +182,15 @@ static int otlp_connect(sqlite3 *db, void *aux, int argc, const char *const *arg
     char *sql = sqlite3_str_finish(s);
     if (!sql)
         return SQLITE_NOMEM;
-    int rc = argus_vtab_connect(db, sql, sizeof(otlp_vtab),
-                                fn_name(sig, k->resources, k->operations), ppVtab, pzErr);
+    int rc = argus_vtab_connect(db, sql, sizeof(otlp_vtab), fn_name(sig, k->resources, k->grouping),
+                                ppVtab, pzErr);
     sqlite3_free(sql);
     if (rc != SQLITE_OK)
         return rc;
     otlp_vtab *v = (otlp_vtab *)*ppVtab;
     v->sig = sig;
     v->resources = k->resources;
-    v->operations = k->operations;
+    v->grouping = k->grouping;
     v->ncols = n;
     return SQLITE_OK;
 }
@@ -137,9 +203,12 @@ static int otlp_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
     otlp_cursor *c = (otlp_cursor *)*ppCursor;
     c->sig = ((otlp_vtab *)vtab)->sig;
     c->resources = ((otlp_vtab *)vtab)->resources;
-    c->operations = ((otlp_vtab *)vtab)->operations;
+    c->grouping = ((otlp_vtab *)vtab)->grouping;
     c->eof = 1;
     argus_span_operations_init(&c->ops);
+    argus_span_traces_init(&c->traces);
+    argus_span_rollups_init(&c->rollups);
+    argus_log_rollups_init(&c->log_rollups);
     argus_otlp_payload_init(&c->own, c->sig->signal);
     argus_buf_init(&c->scratch);
     argus_buf_init(&c->res_json);
@@ -153,6 +222,9 @@ static int otlp_close(sqlite3_vtab_cursor *cur)
     argus_buf_free(&c->scratch);
     argus_buf_free(&c->res_json);
     argus_span_operations_free(&c->ops);
+    argus_span_traces_free(&c->traces);
+    argus_span_rollups_free(&c->rollups);
+    argus_log_rollups_free(&c->log_rollups);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -161,9 +233,9 @@ static int otlp_next(sqlite3_vtab_cursor *cur)
 {
     otlp_cursor *c = (otlp_cursor *)cur;
     c->rowid++;
-    if (c->operations) {
-        c->eof = c->op >= c->ops.n;
-        c->op++;
+    if (c->grouping) {
+        c->eof = c->group >= c->ngroups;
+        c->group++;
         return SQLITE_OK;
     }
     if (!c->resources) {
@@ -212,30 +284,79 @@ static int resource_cache(otlp_cursor *c, const argus_otlp_iter *it)
     return SQLITE_OK;
 }
 
+static void result_text(sqlite3_context *ctx, const char *s, size_t n, int null)
+{
+    if (!null)
+        sqlite3_result_text(ctx, s, (int)n, SQLITE_TRANSIENT);
+}
+
+static void result_value(sqlite3_context *ctx, const argus_value *v)
+{
+    result_text(ctx, v->s, v->n, v->type != ARGUS_VAL_TEXT);
+}
+
+/* Column col of group g of the cursor's grouping; the hidden payload column reads as NULL. */
+static void group_column(otlp_cursor *c, sqlite3_context *ctx, size_t g, int col)
+{
+    if (c->grouping == G_OPERATIONS) {
+        const argus_span_operation *o = &c->ops.ops[g];
+        switch (col) {
+        case OP_SERVICE: result_text(ctx, o->service, o->service_n, o->service_null); break;
+        case OP_MINUTE: sqlite3_result_int64(ctx, o->minute_ns); break;
+        case OP_NAME: result_text(ctx, o->name, o->name_n, o->name_null); break;
+        case OP_SPANS: sqlite3_result_int64(ctx, o->spans); break;
+        case OP_ERRORS: sqlite3_result_int64(ctx, o->errors); break;
+        case OP_REQUESTS: sqlite3_result_int64(ctx, o->requests); break;
+        case OP_REQUEST_ERRORS: sqlite3_result_int64(ctx, o->request_errors); break;
+        default: break;
+        }
+    } else if (c->grouping == G_TRACES) {
+        const argus_span_trace *t = &c->traces.traces[g];
+        switch (col) {
+        case TR_TRACE_ID: result_text(ctx, t->trace_id, t->trace_id_n, 0); break;
+        case TR_START: sqlite3_result_int64(ctx, t->start_ns); break;
+        case TR_END: sqlite3_result_int64(ctx, t->end_ns); break;
+        case TR_DURATION: sqlite3_result_int64(ctx, t->end_ns - t->start_ns); break;
+        case TR_ROOT_SERVICE: result_value(ctx, &t->root_service); break;
+        case TR_ROOT_NAME: result_value(ctx, &t->root_name); break;
+        case TR_HAS_ROOT: sqlite3_result_int64(ctx, t->has_root); break;
+        case TR_SPANS: sqlite3_result_int64(ctx, t->spans); break;
+        case TR_ERRORS: sqlite3_result_int64(ctx, t->errors); break;
+        case TR_SERVICES: result_text(ctx, t->services, t->services_n, 0); break;
+        default: break;
+        }
+    } else if (c->grouping == G_LOG_ROLLUPS) {
+        const argus_log_rollup *r = &c->log_rollups.rollups[g];
+        switch (col) {
+        case LR_SERVICE: result_text(ctx, r->service, r->service_n, r->service_null); break;
+        case LR_MINUTE: sqlite3_result_int64(ctx, r->minute_ns); break;
+        case LR_SEVERITY: sqlite3_result_int64(ctx, r->severity); break;
+        case LR_COUNT: sqlite3_result_int64(ctx, r->count); break;
+        default: break;
+        }
+    } else {
+        const argus_span_rollup *r = &c->rollups.rollups[g];
+        switch (col) {
+        case RU_SERVICE: result_text(ctx, r->service, r->service_n, r->service_null); break;
+        case RU_MINUTE: sqlite3_result_int64(ctx, r->minute_ns); break;
+        case RU_REQUESTS: sqlite3_result_int64(ctx, r->requests); break;
+        case RU_ERRORS: sqlite3_result_int64(ctx, r->errors); break;
+        case RU_SKETCH:
+            sqlite3_result_blob(ctx, r->sketch_blob, (int)r->sketch_n, SQLITE_TRANSIENT);
+            break;
+        default: break;
+        }
+    }
+}
+
 static int otlp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
     otlp_cursor *c = (otlp_cursor *)cur;
     const argus_otlp_iter *it = &c->it;
     const int *rc_cols = c->sig->context_columns;
-    if (c->operations) {
-        /* the row is op - 1: otlp_next() moved past it */
-        const argus_span_operation *g = &c->ops.ops[c->op - 1];
-        switch (col) {
-        case OP_SERVICE:
-            if (!g->service_null)
-                sqlite3_result_text(ctx, g->service, (int)g->service_n, SQLITE_TRANSIENT);
-            break;
-        case OP_MINUTE: sqlite3_result_int64(ctx, g->minute_ns); break;
-        case OP_NAME:
-            if (!g->name_null)
-                sqlite3_result_text(ctx, g->name, (int)g->name_n, SQLITE_TRANSIENT);
-            break;
-        case OP_SPANS: sqlite3_result_int64(ctx, g->spans); break;
-        case OP_ERRORS: sqlite3_result_int64(ctx, g->errors); break;
-        case OP_REQUESTS: sqlite3_result_int64(ctx, g->requests); break;
-        case OP_REQUEST_ERRORS: sqlite3_result_int64(ctx, g->request_errors); break;
-        default: break; /* the hidden payload column reads as NULL */
-        }
+    if (c->grouping) {
+        /* the row is group - 1: otlp_next() moved past it */
+        group_column(c, ctx, c->group - 1, col);
         return SQLITE_OK;
     }
     if (c->resources) {
@@ -290,7 +411,7 @@ static const char *strip_module(const char *msg)
 static int load_payload(otlp_cursor *c, sqlite3_value *arg, int *none)
 {
     sqlite3_vtab *vtab = c->base.pVtab;
-    const char *fname = fn_name(c->sig, c->resources, c->operations);
+    const char *fname = fn_name(c->sig, c->resources, c->grouping);
     *none = 0;
     const argus_otlp_payload *bound = sqlite3_value_pointer(arg, c->sig->pointer_type);
     if (bound && bound->signal != c->sig->signal) {
@@ -332,6 +453,39 @@ static int load_payload(otlp_cursor *c, sqlite3_value *arg, int *none)
     return SQLITE_OK;
 }
 
+/* Groups the payload's spans as the cursor's function does. */
+static int build_groups(otlp_cursor *c)
+{
+    argus_error err;
+    argus_error_clear(&err);
+    int rc = 0;
+    c->group = 0;
+    switch (c->grouping) {
+    case G_OPERATIONS:
+        rc = argus_span_operations_build(&c->ops, c->payload);
+        c->ngroups = c->ops.n;
+        break;
+    case G_TRACES:
+        rc = argus_span_traces_build(&c->traces, c->payload);
+        c->ngroups = c->traces.n;
+        break;
+    case G_LOG_ROLLUPS:
+        rc = argus_log_rollups_build(&c->log_rollups, c->payload);
+        c->ngroups = c->log_rollups.n;
+        break;
+    default:
+        rc = argus_span_rollups_build(&c->rollups, c->payload, &err);
+        c->ngroups = c->rollups.n;
+        if (rc && rc != ARGUS_ENOMEM) {
+            argus_error named;
+            argus_error_set(&named, err.code, "%s: %.220s", GROUPINGS[c->grouping].function,
+                            err.message);
+            return argus_sqlite_vtab_error(c->base.pVtab, &named);
+        }
+    }
+    return rc ? SQLITE_NOMEM : SQLITE_OK;
+}
+
 static int otlp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
                        sqlite3_value **argv)
 {
@@ -342,7 +496,7 @@ static int otlp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     memset(&c->it, 0, sizeof c->it);
     c->res_json_of = NULL; /* a new payload may reuse the old one's memory */
     if (!(idxNum & 1) || argc < 1) {
-        const char *f = fn_name(c->sig, c->resources, c->operations);
+        const char *f = fn_name(c->sig, c->resources, c->grouping);
         sqlite3_free(cur->pVtab->zErrMsg);
         cur->pVtab->zErrMsg =
             sqlite3_mprintf("%s: missing payload argument; use %s(payload)", f, f);
@@ -352,10 +506,10 @@ static int otlp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     int rc = load_payload(c, argv[0], &none);
     if (rc != SQLITE_OK || none)
         return rc;
-    if (c->operations) {
-        c->op = 0;
-        if (argus_span_operations_build(&c->ops, c->payload) != 0)
-            return SQLITE_NOMEM;
+    if (c->grouping) {
+        rc = build_groups(c);
+        if (rc != SQLITE_OK)
+            return rc;
     }
     if (c->resources)
         c->more = argus_otlp_iter_next(&c->it);
@@ -597,16 +751,16 @@ static void resource_id_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 int argus_register_otlp(sqlite3 *db, char **pzErrMsg)
 {
-    static const vtab_kind kinds[] = {{ARGUS_SIGNAL_TRACES, 0, 0},
-                                      {ARGUS_SIGNAL_LOGS, 0, 0},
-                                      {ARGUS_SIGNAL_TRACES, 1, 0},
-                                      {ARGUS_SIGNAL_LOGS, 1, 0},
-                                      {ARGUS_SIGNAL_TRACES, 0, 1}};
-    argus_sqlite_glue glue[9 + ARGUS_SIGNAL_COUNT];
+    static const vtab_kind kinds[] = {
+        {ARGUS_SIGNAL_TRACES, 0, G_NONE},       {ARGUS_SIGNAL_LOGS, 0, G_NONE},
+        {ARGUS_SIGNAL_TRACES, 1, G_NONE},       {ARGUS_SIGNAL_LOGS, 1, G_NONE},
+        {ARGUS_SIGNAL_TRACES, 0, G_OPERATIONS}, {ARGUS_SIGNAL_TRACES, 0, G_TRACES},
+        {ARGUS_SIGNAL_TRACES, 0, G_ROLLUPS},    {ARGUS_SIGNAL_LOGS, 0, G_LOG_ROLLUPS}};
+    argus_sqlite_glue glue[11 + ARGUS_SIGNAL_COUNT];
     size_t n = 0;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         glue[n++] = (argus_sqlite_glue){.name = fn_name(argus_signal_get(kinds[k].signal),
-                                                        kinds[k].resources, kinds[k].operations),
+                                                        kinds[k].resources, kinds[k].grouping),
                                         .module = &otlp_module,
                                         .data = (void *)&kinds[k]};
     for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++) {

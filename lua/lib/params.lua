@@ -198,6 +198,20 @@ function P.spans_in_range_sql(start_ns, end_ns)
   return cond
 end
 
+-- The values of a statement's parameters in order, from values and lists of values:
+-- db.json(sql, table.unpack(P.args(page_args, limit, page_args, limit - 1))).
+function P.args(...)
+  local out = {}
+  for _, v in ipairs({...}) do
+    if type(v) == "table" then
+      for _, x in ipairs(v) do out[#out + 1] = x end
+    else
+      out[#out + 1] = v
+    end
+  end
+  return out
+end
+
 function P.hex_id(name, s, len)
   if s == nil then return nil end
   local low = s:lower()

@@ -4,6 +4,9 @@
 # stops it with SIGTERM, counts the rows stored, and compares with inserting the same kind of rows
 # without the server (bench_otlp, bench_logs_insert). Also samples the server's RSS and CPU time.
 #   tests/bench/ingest_bench.sh [build-dir=build]    (ARGUS_BENCH_SECONDS=20 ARGUS_BENCH_CONCURRENT=16)
+# ARGUS_BENCH_LOADGEN=<argus-loadgen> drives the server with another build's load generator (to
+# compare two servers under the very same load); ARGUS_BENCH_RAW=0 skips the inserts without the
+# server (the end-to-end figures and server CPU only, a shorter run).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd) || exit 2
@@ -13,7 +16,8 @@ SPANS_PER_REQUEST=${ARGUS_BENCH_SPANS_PER_REQUEST:-1000}
 LOGS_PER_REQUEST=${ARGUS_BENCH_LOGS_PER_REQUEST:-1000}
 
 SERVER=$BUILD/argus-server
-LOADGEN=$BUILD/argus-loadgen
+LOADGEN=${ARGUS_BENCH_LOADGEN:-$BUILD/argus-loadgen}
+RAW=${ARGUS_BENCH_RAW:-1}
 BENCH_OTLP=$BUILD/tests/bench/bench_otlp
 BENCH_LOGS=$BUILD/tests/bench/bench_logs_insert
 for exe in "$SERVER" "$LOADGEN" "$BENCH_OTLP" "$BENCH_LOGS"; do
@@ -21,7 +25,7 @@ for exe in "$SERVER" "$LOADGEN" "$BENCH_OTLP" "$BENCH_LOGS"; do
 done
 command -v sqlite3 >/dev/null || { echo "ingest_bench: the sqlite3 shell is missing" >&2; exit 2; }
 
-TMP=$(mktemp -d /tmp/argus-ingest-bench.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/argus-ingest-bench.XXXXXX")
 SERVER_PID=
 SAMPLER_PID=
 cleanup() {
@@ -171,20 +175,25 @@ LOG_ROW=$(sqlite3 "$DB" 'SELECT CAST(avg(length(attributes) + length(body) + 100
 RESOURCES=$(sqlite3 -separator ' resources, ' "$DB" \
     'SELECT count(*), (coalesce(sum(length(attributes)), 0) / 1024) || '"' KB'"' FROM resources')
 
-# The same kind of rows inserted without the server.
-echo
-echo "== without the server: bench_otlp (its own 1000-span payload)"
-"$BENCH_OTLP" 1000 200 "$TMP/bench.db" | tee "$TMP/bench_otlp.out" | sed 's/^/   /'
-"$LOADGEN" --dump "$TMP" --spans-per-request "$SPANS_PER_REQUEST" \
-    --logs-per-request "$LOGS_PER_REQUEST" >/dev/null
-echo "== without the server: bench_logs_insert (a payload of argus-loadgen)"
-"$BENCH_LOGS" "$TMP/logs.pb" 200 "$TMP/bench.db" | tee "$TMP/bench_logs.out" | sed 's/^/   /'
-echo "== without the server: the rows the server stored, inserted again (sqlite3 shell)"
-# best of two: other work on the machine only ever makes a run slower
-best() { printf '%s\n%s\n' "$1" "$2" | sort -n | tail -1; }
-RAW_SPANS=$(best "$(raw_insert spans)" "$(raw_insert spans)")
-RAW_LOGS=$(best "$(raw_insert logs)" "$(raw_insert logs)")
-echo "   spans $RAW_SPANS/s, logs $RAW_LOGS/s"
+# The same kind of rows inserted without the server (unless ARGUS_BENCH_RAW=0).
+RAW_SPANS=skipped RAW_LOGS=skipped
+: >"$TMP/bench_otlp.out"
+: >"$TMP/bench_logs.out"
+if [ "$RAW" != 0 ]; then
+    echo
+    echo "== without the server: bench_otlp (its own 1000-span payload)"
+    "$BENCH_OTLP" 1000 200 "$TMP/bench.db" | tee "$TMP/bench_otlp.out" | sed 's/^/   /'
+    "$LOADGEN" --dump "$TMP" --spans-per-request "$SPANS_PER_REQUEST" \
+        --logs-per-request "$LOGS_PER_REQUEST" >/dev/null
+    echo "== without the server: bench_logs_insert (a payload of argus-loadgen)"
+    "$BENCH_LOGS" "$TMP/logs.pb" 200 "$TMP/bench.db" | tee "$TMP/bench_logs.out" | sed 's/^/   /'
+    echo "== without the server: the rows the server stored, inserted again (sqlite3 shell)"
+    # best of two: other work on the machine only ever makes a run slower
+    best() { printf '%s\n%s\n' "$1" "$2" | sort -n | tail -1; }
+    RAW_SPANS=$(best "$(raw_insert spans)" "$(raw_insert spans)")
+    RAW_LOGS=$(best "$(raw_insert logs)" "$(raw_insert logs)")
+    echo "   spans $RAW_SPANS/s, logs $RAW_LOGS/s"
+fi
 
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print 0 }'; }
 pick() { grep -E "$2" "$1" | awk '{ for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^(spans|logs)\/s$/) print $i }' | sort -n | tail -1; }
