@@ -115,9 +115,10 @@ int argus_read_open(argus_read **out, const argus_config *cfg, const argus_read_
 void argus_read_close(argus_read *rd);
 
 /* A prepared statement for sql (len bytes, or -1 for a NUL-terminated string), from the cache
- * when it was prepared before. Exactly one statement of a given text is handed out at a time;
- * preparing the same text while it is in use prepares a second, uncached one. The statement
- * is borrowed until argus_read_done(). Errors leave the message in argus_read_error(rd). */
+ * when it was prepared before. A statement is handed out to one user at a time: preparing a
+ * text whose statement is in use prepares another one (kept in a free slot of the cache, if
+ * any). The statement is borrowed until argus_read_done(). Errors leave the message in
+ * argus_read_error(rd); a failed prepare leaves the cache as it was. */
 int argus_read_prepare(argus_read *rd, const char *sql, int len, argus_read_stmt **out);
 /* Parameters are numbered from 1. Text and blobs are copied. */
 int argus_read_bind_null(argus_read_stmt *st, int i);
