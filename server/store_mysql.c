@@ -1856,20 +1856,9 @@ static void ms_set_wait_deadline(argus_store *base, const _Atomic int64_t *deadl
     ((mysql_store *)base)->wait_deadline = deadline_ns;
 }
 
-static int ms_probe(argus_store *base, char *msg, size_t msglen)
+static int ms_exec(argus_store *base, const char *sql, char *msg, size_t msglen)
 {
-    mysql_store *st = (mysql_store *)base;
-    int res = exec(st, "START TRANSACTION", msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        res = exec(st,
-                   "INSERT INTO argus_jobs (name, last_id) VALUES ('probe', 1)"
-                   " ON DUPLICATE KEY UPDATE last_id = last_id + 1",
-                   msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        res = exec(st, "COMMIT", msg, msglen);
-    if (res != ARGUS_STORE_OK)
-        ms_rollback(base);
-    return res;
+    return exec((mysql_store *)base, sql, msg, msglen);
 }
 
 /* ---- maintenance: purge in chunks ---------------------------------------------------------- */
@@ -2311,11 +2300,13 @@ static void ms_job_rollback(argus_store_job *j)
     {                                                                                              \
         .scheme = scheme_, .name = "MariaDB/MySQL", .open = ms_open, .close = ms_close,            \
         .begin = ms_begin, .put = ms_put, .commit = ms_commit, .rollback = ms_rollback,            \
-        .broken = ms_broken, .probe = ms_probe, .set_wait_deadline = ms_set_wait_deadline,         \
+        .broken = ms_broken, .exec = ms_exec, .set_wait_deadline = ms_set_wait_deadline,           \
         .purge_chunk = ms_purge_chunk, .ping = ms_ping, .pinger_free = ms_pinger_free,             \
         .jobs = argus_mysql_jobs, .job_open = ms_job_open, .job_begin = ms_job_begin,              \
         .job_step = ms_job_step, .job_commit = ms_job_commit, .job_rollback = ms_job_rollback,     \
         .job_close = ms_job_close, .read = &argus_store_read_mysql, .network = 1,                  \
+        .probe_sql = "INSERT INTO argus_jobs (name, last_id) VALUES ('probe', 1)"                  \
+                     " ON DUPLICATE KEY UPDATE last_id = last_id + 1",                             \
     }
 
 const argus_store_driver argus_store_mysql = MYSQL_DRIVER("mysql");
