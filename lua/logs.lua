@@ -80,13 +80,21 @@ local function search(req)
           THEN (SELECT l.time_unix_nano || '.' || l.id]] .. walk .. [[ LIMIT 1 OFFSET ?) END) || '}']],
       table.unpack(P.args(args, limit, args, limit, args, limit - 1)))
   end
+  -- Other filters: the page's ids are found once, then the records of those made JSON (kept
+  -- and sorted as ids, not as documents: severity>=WARN over the bench's hour 1.77-1.86 ->
+  -- 1.46-1.59 ms of SQL).
   args[#args + 1] = limit + 1
   return db.json([[
-    WITH page AS (
-      SELECT l.id, l.time_unix_nano, ]] .. LOGS.JSON_SQL .. [[ AS j
-      FROM log_records l WHERE ]] .. sql .. [[
+    WITH ids AS (
+      SELECT l.id, l.time_unix_nano FROM log_records l WHERE ]] .. sql .. [[
       ORDER BY l.time_unix_nano DESC, l.id DESC LIMIT ?)
-    ]] .. ANSWER_SQL, tail(args))
+    SELECT '{"logs":[' || coalesce((SELECT group_concat(j, ',') FROM
+                 (SELECT ]] .. LOGS.JSON_SQL .. [[ AS j
+                  FROM (SELECT id, time_unix_nano FROM ids ORDER BY time_unix_nano DESC, id DESC LIMIT ?) p
+                  JOIN log_records l ON l.id = p.id ORDER BY p.time_unix_nano DESC, p.id DESC)), '') ||
+      '],"next_cursor":' || json_quote(CASE WHEN (SELECT count(*) FROM ids) > ? THEN
+                       (SELECT time_unix_nano || '.' || id FROM ids
+                        ORDER BY time_unix_nano DESC, id DESC LIMIT 1 OFFSET ?) END) || '}']], tail(args))
 end
 
 -- Histogram from log_rollups: only time, service and severity-group filters, whole minutes.

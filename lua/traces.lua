@@ -108,7 +108,8 @@ local function traces(req)
   local n = count(filter, count_args, index_only, errors_only)
   local total, capped = math.min(n, TOTAL_CAP), n > TOTAL_CAP
   if db.dialect == "mysql" then
-    return lib.mysql.traces(page_sql, col, dir, capped, sort == "duration" and capped,
+    local index = sort == "duration" and capped and "traces_duration" or errors_only and "traces_errors"
+    return lib.mysql.traces(page_sql, col, dir, capped, index or nil,
                             table.unpack(P.args(page_args, limit + 1, limit, total, limit, limit - 1)))
   end
   local order = col .. " " .. dir .. ", t.trace_id " .. dir

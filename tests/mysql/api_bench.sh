@@ -2,7 +2,8 @@
 # The REST API on MariaDB (prints figures, asserts nothing): a private MariaDB (tests/mysql/mariadb.sh,
 # 512 MiB buffer pool) with the UDFs installed, then tests/bench/api_bench.mjs against it: loads
 # SPANS spans and as many logs with argus-loadgen plus a 10k-span trace, and prints p50/p95 and
-# server CPU per request of the main routes over 15m / 1h / 24h, and wrk -c32 req/s.
+# CPU per request (argus-server's and mariadbd's) of the main routes over 15m / 1h / 24h, and
+# wrk -c32 req/s.
 #   tests/mysql/api_bench.sh build [spans]         # default 1,000,000
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,4 +17,4 @@ ARGUS_MARIADB_BUFFER_POOL=${ARGUS_MARIADB_BUFFER_POOL:-512M} mariadb_start "$PLU
 mdb <sql/mysql/install.sql || exit 1
 echo "MariaDB $(mdb -N -e 'SELECT VERSION()'), buffer pool ${ARGUS_MARIADB_BUFFER_POOL:-512M}"
 ARGUS_TEST_MYSQL_URL="mysql://root@127.0.0.1:$MARIADB_PORT" ARGUS_TEST_MYSQL_SOCKET=$MARIADB_SOCK \
-    node tests/bench/api_bench.mjs "$BUILD" "$SPANS"
+    ARGUS_BENCH_DB_PID=$MARIADB_PID node tests/bench/api_bench.mjs "$BUILD" "$SPANS"
