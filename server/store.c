@@ -70,3 +70,16 @@ int argus_store_open(argus_store **out, const argus_config *cfg, char *msg, size
         return ARGUS_STORE_REJECT;
     return d->open(out, cfg, msg, msglen);
 }
+
+int argus_store_probe(argus_store *st, char *msg, size_t msglen)
+{
+    const argus_store_driver *d = st->driver;
+    int res = d->begin(st, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = d->exec(st, d->probe_sql, msg, msglen);
+    if (res == ARGUS_STORE_OK)
+        res = d->commit(st, msg, msglen);
+    if (res != ARGUS_STORE_OK)
+        d->rollback(st);
+    return res;
+}

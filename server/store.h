@@ -85,8 +85,10 @@ typedef struct argus_store_driver {
     /* waits for a locked database (busy timeout) give up once *deadline_ns (CLOCK_MONOTONIC ns,
      * 0 = none) has passed; the writer sets it at shutdown from another thread */
     void (*set_wait_deadline)(argus_store *st, const _Atomic int64_t *deadline_ns);
-    /* commits a small write of its own: only a commit proves the database writable again */
-    int (*probe)(argus_store *st, char *msg, size_t msglen);
+    /* runs one statement that returns no rows, inside the open transaction */
+    int (*exec)(argus_store *st, const char *sql, char *msg, size_t msglen);
+    /* the small write argus_store_probe commits: counts up the argus_jobs row 'probe' */
+    const char *probe_sql;
     /* maintenance: one chunk in its own transaction; *more = 1 while rows are left */
     int (*purge_chunk)(argus_store *st, const argus_purge_spec *spec, argus_purge_counts *add,
                        int *more, char *msg, size_t msglen);
@@ -172,10 +174,9 @@ static inline int argus_store_broken(const argus_store *st)
 {
     return st->driver->broken(st);
 }
-static inline int argus_store_probe(argus_store *st, char *msg, size_t msglen)
-{
-    return st->driver->probe(st, msg, msglen);
-}
+/* Commits a small write of its own (begin, the driver's probe_sql, commit; rolled back when a
+ * step fails): only a commit proves the database writable again. */
+int argus_store_probe(argus_store *st, char *msg, size_t msglen);
 static inline int argus_store_purge_chunk(argus_store *st, const argus_purge_spec *spec,
                                           argus_purge_counts *add, int *more, char *msg,
                                           size_t msglen)

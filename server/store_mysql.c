@@ -5,10 +5,12 @@
  * receiving threads; here its spans / log records go in with one array-bound INSERT (MariaDB's
  * bulk execution: one round trip per request), its resources once each, and the traces summary
  * and per-minute rollups are merged in C with the stored rows of the request's traces / minutes
- * (one SELECT each) and written back with one array-bound upsert -- the same results as the
- * SQLite ingest statements, without needing the UDFs in the server. Row ids are assigned here
+ * and with those of the transaction's earlier requests, and written once per transaction, in the
+ * round trip of its COMMIT -- the same results as the SQLite ingest statements, without needing
+ * the UDFs in the server. Row ids are assigned here
  * (max(id) + 1 read at the first transaction): the one writer knows a batch's ids exactly. A
- * request runs inside a savepoint, so one bad request never costs the rest of the batch. */
+ * request runs inside a savepoint, so one bad request never costs the rest of the batch (see
+ * write_pending() for the merged rows written at the commit). */
 #include "store.h"
 
 #include "argus_otlp_rows.h"
@@ -155,7 +157,7 @@ typedef struct mysql_store {
     MYSQL *db;
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
-    bulk spans, logs, resources, traces, rollups, log_rollups;
+    bulk spans, logs, resources;
     /* the core's columns stored in span_records / log_records after id
      * (argus_signal_stored_columns()) */
     int record_cols[ARGUS_SIGNAL_COUNT][31];
@@ -168,6 +170,9 @@ typedef struct mysql_store {
     EVP_MD_CTX *md;
     res_slot *res_cache; /* RES_CACHE_SLOTS, open addressing by id */
     size_t res_used;
+    struct pending *pend;  /* the transaction's merged aggregates, written at its commit */
+    int64_t each_until_ns; /* until then (argus_mono_ns), written with each request instead */
+    int begin_pending;     /* START TRANSACTION goes with the next put's first round trip */
 } mysql_store;
 
 /* The one place server errors become store results. Errors about a value of the request (too
@@ -299,15 +304,20 @@ static int bulk_run(mysql_store *st, bulk *b, char *msg, size_t msglen, const ch
     return ARGUS_STORE_OK;
 }
 
+struct pending;
+static void pending_free(struct pending *p);
+static void pending_clear(struct pending *p);
+static struct pending *pending_new(void);
+
 static void ms_close(argus_store *base)
 {
     mysql_store *st = (mysql_store *)base;
     if (!st)
         return;
-    bulk *all[] = {&st->spans,  &st->logs,    &st->resources,
-                   &st->traces, &st->rollups, &st->log_rollups};
+    bulk *all[] = {&st->spans, &st->logs, &st->resources};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         bulk_free(all[i]);
+    pending_free(st->pend);
     if (st->db)
         mysql_close(st->db);
     EVP_MD_CTX_free(st->md);
@@ -484,7 +494,8 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
     argus_buf_init(&st->sql);
     st->md = EVP_MD_CTX_new();
     st->res_cache = calloc(RES_CACHE_SLOTS, sizeof *st->res_cache);
-    if (!st->md || !st->res_cache) {
+    st->pend = pending_new();
+    if (!st->md || !st->res_cache || !st->pend) {
         ms_close(&st->base);
         snprintf(msg, msglen, "mysql: out of memory");
         return ARGUS_STORE_RETRY;
@@ -530,25 +541,6 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
     st->resources.sql = "INSERT INTO resources (id, service_name, attributes, schema_url)"
                         " VALUES (?, ?, ?, ?)";
     st->resources.types = "isss";
-    st->traces.sql =
-        "INSERT INTO traces (trace_id, start_time_unix_nano, end_time_unix_nano, duration_ns,"
-        " root_service_name, root_name, has_root, span_count, error_count, services)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
-        " start_time_unix_nano = VALUES(start_time_unix_nano),"
-        " end_time_unix_nano = VALUES(end_time_unix_nano), duration_ns = VALUES(duration_ns),"
-        " root_service_name = VALUES(root_service_name), root_name = VALUES(root_name),"
-        " has_root = VALUES(has_root), span_count = VALUES(span_count),"
-        " error_count = VALUES(error_count), services = VALUES(services)";
-    st->traces.types = "siiissiiis";
-    st->rollups.sql = "INSERT INTO span_rollups (service_key, service_name, minute_ns, requests,"
-                      " errors, duration_sketch) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
-                      " requests = VALUES(requests), errors = VALUES(errors),"
-                      " duration_sketch = VALUES(duration_sketch)";
-    st->rollups.types = "bsiiib";
-    st->log_rollups.sql = "INSERT INTO log_rollups (service_key, service_name, minute_ns, severity,"
-                          " count) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
-                          " count = count + VALUES(count)";
-    st->log_rollups.types = "bsiii";
     st->unknown_error = ARGUS_STORE_RETRY;
     *out = &st->base;
     return ARGUS_STORE_OK;
@@ -575,6 +567,11 @@ static int read_next_ids(mysql_store *st, char *msg, size_t msglen)
 static int ms_begin(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
+    pending_clear(st->pend);
+    if (st->next_id[ARGUS_SIGNAL_TRACES] && st->next_id[ARGUS_SIGNAL_LOGS]) {
+        st->begin_pending = 1; /* nothing to read first: saves a round trip */
+        return ARGUS_STORE_OK;
+    }
     int res = exec(st, "START TRANSACTION", msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = read_next_ids(st, msg, msglen);
@@ -611,7 +608,7 @@ typedef struct trace_agg {
     int64_t count, errors;
     str_ref *services;
     size_t nservices, cap;
-    size_t blob_off, blob_len; /* its services JSON in put_traces' buffer */
+    size_t batch; /* the transaction's entry for this trace (index + 1), 0 when none */
 } trace_agg;
 
 /* One (service, minute) of a request's span rollups. */
@@ -620,7 +617,7 @@ typedef struct rollup_agg {
     uint8_t key[16]; /* service_key */
     int64_t minute, requests, errors;
     argus_sketch sketch;
-    size_t blob_off, blob_len; /* its encoded sketch in put_rollups' buffer */
+    size_t batch; /* the transaction's entry for this minute (index + 1), 0 when none */
 } rollup_agg;
 
 /* One (service, minute, severity group) of a request's log counts. */
@@ -727,6 +724,17 @@ static int out_of_memory(char *msg, size_t msglen)
     return ARGUS_STORE_RETRY;
 }
 
+/* The rows of a decoded request rendered ahead (argus_otlp_render(): ms_put makes sure), in the
+ * order of its iterator: *n rows of the signal's ncolumns values. Read directly, as the one
+ * writer reads every value of a request at least once. */
+static const argus_value *rows_of(void *decoded, size_t *n, size_t *ncols)
+{
+    const argus_otlp_payload *p = decoded;
+    *ncols = (size_t)argus_signal_get(p->signal)->ncolumns;
+    *n = p->rows ? argus_otlp_valid_items(p) : 0;
+    return p->rows;
+}
+
 /* The first 16 bytes of SHA-256(a, 0xff, b) (b NULL: of a alone): rollups' service_key =
  * LEFT(UNHEX(SHA2(service_name, 256)), 16), and the content digest of a resource. */
 static int digest16(mysql_store *st, uint8_t out[16], const char *a, size_t n, const char *b,
@@ -790,19 +798,21 @@ static int collision(int64_t id, char *msg, size_t msglen)
 static int gather_resources(mysql_store *st, argus_signal sig, void *decoded, put_work *w,
                             char *msg, size_t msglen)
 {
-    const argus_signal_desc *d = argus_signal_get(sig);
+    const int *ctx = argus_signal_get(sig)->context_columns;
     int64_t last = 0;
     int have = 0;
-    argus_value id;
-    for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ID], &id, &st->scratch);
-        if (have && id.i == last)
+    size_t nrows, ncols;
+    const argus_value *rows = rows_of(decoded, &nrows, &ncols);
+    for (size_t k = 0; k < nrows; k++) {
+        const argus_value *row = rows + k * ncols;
+        int64_t id = row[ctx[ARGUS_RES_ID]].i;
+        if (have && id == last)
             continue;
-        last = id.i, have = 1;
-        put_res r = {.id = id.i};
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SERVICE_NAME], &r.name, &st->scratch);
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_ATTRIBUTES], &r.attrs, &st->scratch);
-        argus_otlp_column(&it, d->context_columns[ARGUS_RES_SCHEMA_URL], &r.url, &st->scratch);
+        last = id, have = 1;
+        put_res r = {.id = id};
+        r.name = row[ctx[ARGUS_RES_SERVICE_NAME]];
+        r.attrs = row[ctx[ARGUS_RES_ATTRIBUTES]];
+        r.url = row[ctx[ARGUS_RES_SCHEMA_URL]];
         int nourl = r.url.type == ARGUS_VAL_NULL;
         if (digest16(st, r.digest, r.attrs.s, r.attrs.n, nourl ? "" : r.url.s, nourl ? 0 : r.url.n))
             return out_of_memory(msg, msglen);
@@ -903,9 +913,11 @@ static int gather_spans(mysql_store *st, argus_otlp_traces *t, put_work *w, char
         ARGUS_SPAN_TRACE_ID,    ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_START_TIME,
         ARGUS_SPAN_END_TIME,    ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME,
         ARGUS_SPAN_STATUS_CODE, ARGUS_SPAN_KIND,           ARGUS_SPAN_DURATION};
-    for (argus_otlp_iter it = argus_otlp_iter_start(t); argus_otlp_iter_next(&it);) {
+    size_t nrows, ncols;
+    const argus_value *rows = rows_of(t, &nrows, &ncols);
+    for (size_t k = 0; k < nrows; k++) {
         for (int c = 0; c < 9; c++)
-            argus_otlp_span_column(&it, cols[c], &v[c], &st->scratch);
+            v[c] = rows[k * ncols + (size_t)cols[c]];
         trace_agg *a = find_trace(w->traces, w->ntraces, v[0].s);
         int root = v[1].type == ARGUS_VAL_NULL;
         if (!a) {
@@ -972,9 +984,11 @@ static int gather_logs(mysql_store *st, argus_otlp_logs *l, put_work *w, char *m
     argus_value v[4];
     static const int cols[4] = {ARGUS_LOG_TIME, ARGUS_LOG_OBSERVED_TIME, ARGUS_LOG_SEVERITY_NUMBER,
                                 ARGUS_LOG_SERVICE_NAME};
-    for (argus_otlp_iter it = argus_otlp_iter_start(l); argus_otlp_iter_next(&it);) {
+    size_t nrows, ncols;
+    const argus_value *rows = rows_of(l, &nrows, &ncols);
+    for (size_t k = 0; k < nrows; k++) {
         for (int c = 0; c < 4; c++)
-            argus_otlp_log_column(&it, cols[c], &v[c], &st->scratch);
+            v[c] = rows[k * ncols + (size_t)cols[c]];
         int64_t t = v[0].i ? v[0].i : v[1].i;
         int64_t minute = t / 60000000000 * 60000000000;
         int64_t sev = v[2].i >= 1 && v[2].i <= 24 ? (v[2].i - 1) / 4 * 4 + 1 : 0;
@@ -996,27 +1010,34 @@ static int gather_logs(mysql_store *st, argus_otlp_logs *l, put_work *w, char *m
     return ARGUS_STORE_OK;
 }
 
-/* A stored traces summary merged into the request's: the request's root replaces the stored one
- * when it is a root and the stored one is not, or when both are alike and it starts earlier. */
+/* A stored traces summary (or the transaction's) merged into the request's: the request's root
+ * replaces the stored one when it is a root and the stored one is not, or when both are alike and
+ * it starts earlier. The stored strings must outlive a. */
+static void merge_trace(trace_agg *a, int64_t sstart, int64_t send, int shas, str_ref sservice,
+                        str_ref sname, int64_t count, int64_t errors)
+{
+    if (!(a->has_root > shas || (a->has_root == shas && a->start < sstart))) {
+        a->root_service = sservice;
+        a->root_name = sname;
+    }
+    a->has_root |= shas;
+    a->start = sstart < a->start ? sstart : a->start;
+    a->end = send > a->end ? send : a->end;
+    a->count += count;
+    a->errors += errors;
+}
+
+/* A stored traces summary row merged into the request's. */
 static int merge_trace_row(put_work *w, MYSQL_ROW row, unsigned long *len, char *msg, size_t msglen)
 {
     trace_agg *a = find_trace(w->traces, w->ntraces, row[0]);
     if (!a)
         return ARGUS_STORE_OK;
     argus_arena *arena = &w->arena;
-    int64_t sstart = strtoll(row[1], NULL, 10), send = strtoll(row[2], NULL, 10);
-    int shas = atoi(row[5]);
-    if (!(a->has_root > shas || (a->has_root == shas && a->start < sstart))) {
-        a->root_service =
-            (str_ref){row[3] ? argus_arena_strndup(arena, row[3], len[3]) : NULL, len[3]};
-        a->root_name =
-            (str_ref){row[4] ? argus_arena_strndup(arena, row[4], len[4]) : NULL, len[4]};
-    }
-    a->has_root |= shas;
-    a->start = sstart < a->start ? sstart : a->start;
-    a->end = send > a->end ? send : a->end;
-    a->count += strtoll(row[6], NULL, 10);
-    a->errors += strtoll(row[7], NULL, 10);
+    merge_trace(a, strtoll(row[1], NULL, 10), strtoll(row[2], NULL, 10), atoi(row[5]),
+                (str_ref){row[3] ? argus_arena_strndup(arena, row[3], len[3]) : NULL, len[3]},
+                (str_ref){row[4] ? argus_arena_strndup(arena, row[4], len[4]) : NULL, len[4]},
+                strtoll(row[6], NULL, 10), strtoll(row[7], NULL, 10));
     int res = ARGUS_STORE_OK;
     json_t *arr = json_loadb(row[8], len[8], 0, NULL);
     for (size_t k = 0; arr && k < json_array_size(arr); k++) {
@@ -1040,7 +1061,7 @@ static int merge_rollup_row(put_work *w, MYSQL_ROW row, unsigned long *len, char
     argus_error err;
     for (size_t i = 0; i < w->nrollups; i++) {
         rollup_agg *a = &w->rollups[i];
-        if (a->minute != minute || len[0] != 16 || memcmp(a->key, row[0], 16) != 0)
+        if (a->batch || a->minute != minute || len[0] != 16 || memcmp(a->key, row[0], 16) != 0)
             continue;
         a->requests += strtoll(row[2], NULL, 10);
         a->errors += strtoll(row[3], NULL, 10);
@@ -1053,16 +1074,21 @@ static int merge_rollup_row(put_work *w, MYSQL_ROW row, unsigned long *len, char
     return ARGUS_STORE_OK;
 }
 
-enum { Q_SAVEPOINT, Q_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
+enum { Q_BEGIN, Q_SAVEPOINT, Q_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
 
-/* The put's one round trip before its inserts: SAVEPOINT, the request key, the stored rows to
- * merge with. *sp = 1 once the savepoint is set; *duplicate = 1 when the key was stored before. */
+/* The put's one round trip before its inserts: START TRANSACTION for the transaction's first put
+ * (ms_begin), SAVEPOINT, the request key, the stored rows to merge with. *sp = 1 once the
+ * savepoint is set; *duplicate = 1 when the key was stored before. */
 static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put_work *w, int *sp,
                    int *duplicate, char *msg, size_t msglen)
 {
-    int kinds[5], nk = 0;
+    int kinds[6], nk = 0;
     argus_buf *q = &st->sql;
     argus_buf_reset(q);
+    if (st->begin_pending) {
+        argus_buf_appends(q, "START TRANSACTION;\n");
+        kinds[nk++] = Q_BEGIN;
+    }
     argus_buf_appends(q, "SAVEPOINT request");
     kinds[nk++] = Q_SAVEPOINT;
     if (key) {
@@ -1090,28 +1116,35 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
         argus_buf_appendc(q, ')');
         kinds[nk++] = Q_RESOURCES;
     }
-    if (w->ntraces) {
-        argus_buf_appends(q, ";\nSELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
-                             " root_service_name, root_name, has_root, span_count, error_count,"
-                             " services FROM traces WHERE trace_id IN (");
-        for (size_t i = 0; i < w->ntraces; i++) {
-            if (i)
-                argus_buf_appendc(q, ',');
-            sql_quote(st, q, w->traces[i].id, 32);
-        }
+    /* stored rows only for the traces and minutes the transaction has not merged yet */
+    size_t n = 0;
+    for (size_t i = 0; i < w->ntraces; i++) {
+        if (w->traces[i].batch)
+            continue;
+        argus_buf_appends(q, n++ ? ","
+                                 : ";\nSELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
+                                   " root_service_name, root_name, has_root, span_count,"
+                                   " error_count, services FROM traces WHERE trace_id IN (");
+        sql_quote(st, q, w->traces[i].id, 32);
+    }
+    if (n) {
         argus_buf_appendc(q, ')');
         kinds[nk++] = Q_TRACES;
     }
-    if (w->nrollups) {
-        argus_buf_appends(q, ";\nSELECT service_key, minute_ns, requests, errors, duration_sketch"
-                             " FROM span_rollups WHERE (service_key, minute_ns) IN (");
-        for (size_t i = 0; i < w->nrollups; i++) {
-            char num[32];
-            argus_buf_appends(q, i ? ",(" : "(");
-            sql_hex(q, w->rollups[i].key, 16);
-            snprintf(num, sizeof num, ",%lld)", (long long)w->rollups[i].minute);
-            argus_buf_appends(q, num);
-        }
+    n = 0;
+    for (size_t i = 0; i < w->nrollups; i++) {
+        if (w->rollups[i].batch)
+            continue;
+        char num[32];
+        argus_buf_appends(q, n++ ? ",("
+                                 : ";\nSELECT service_key, minute_ns, requests, errors,"
+                                   " duration_sketch FROM span_rollups"
+                                   " WHERE (service_key, minute_ns) IN ((");
+        sql_hex(q, w->rollups[i].key, 16);
+        snprintf(num, sizeof num, ",%lld)", (long long)w->rollups[i].minute);
+        argus_buf_appends(q, num);
+    }
+    if (n) {
         argus_buf_appendc(q, ')');
         kinds[nk++] = Q_ROLLUPS;
     }
@@ -1125,7 +1158,9 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
         MYSQL_RES *r = mysql_store_result(st->db);
         if (!r && mysql_field_count(st->db) != 0 && res == ARGUS_STORE_OK)
             res = fail(st, msg, msglen, "reading stored rows");
-        if (k == 0)
+        if (k < nk && kinds[k] == Q_BEGIN)
+            st->begin_pending = 0;
+        if (k < nk && kinds[k] == Q_SAVEPOINT)
             *sp = 1;
         if (k < nk && kinds[k] == Q_KEY)
             *duplicate = mysql_affected_rows(st->db) == 0;
@@ -1153,150 +1188,524 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
     return res;
 }
 
-/* ---- operation rollups (perf, API: sql/mysql/004_api_rollups.sql) ------------------------------
- * Per service, minute and span name: spans, errors, and the same for request spans (SERVER /
- * CONSUMER or root), added to the stored rows as sql/sqlite/ingest/spans_35_operation_rollups.sql
- * does: grouped by argus_span_operations_build() (ext/core, shared with SQLite's
- * otlp_span_operations()); one INSERT per request. */
-static int update_operation_rollups(mysql_store *st, argus_otlp_traces *t, char *msg, size_t msglen)
+/* ---- the transaction's aggregates, written at its commit --------------------------------------
+ * The traces summaries and rollups of a transaction's requests are merged in memory as they come
+ * (a request's with the transaction's rows by the same rules, in the same order, as with stored
+ * rows) and written once, in the round trip of the COMMIT: one upsert per table for the whole
+ * transaction, where each request made four statements, and a trace, rollup minute or operation
+ * that several requests touch is one row. The operation rollups (perf, API:
+ * sql/mysql/004_api_rollups.sql) are grouped by argus_span_operations_build() (ext/core, shared
+ * with SQLite's otlp_span_operations()) and added to the stored rows as
+ * sql/sqlite/ingest/spans_35_operation_rollups.sql does.
+ * Every value of a merged row was stored already by a request's own statements, so the database
+ * has no reason to refuse one; if it ever does, the request at fault is not known: the whole
+ * transaction is retried, and for EACH_MODE_NS the aggregates go out with each request inside its
+ * savepoint, as before, so that only that request is refused. */
+
+#define EACH_MODE_NS (60 * (int64_t)1000000000)
+
+/* An index into one of the transaction's arrays: open addressing, slot = entry index + 1. */
+typedef struct hslot {
+    uint64_t hash;
+    size_t idx;
+} hslot;
+
+typedef struct hindex {
+    hslot *slots;
+    size_t cap, n;
+} hindex;
+
+typedef int (*entry_eq_fn)(const void *entries, size_t i, const void *key);
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 {
-    int res = ARGUS_STORE_OK;
-    argus_span_operations o;
-    argus_span_operations_init(&o);
-    if (argus_span_operations_build(&o, t) != 0) {
-        res = out_of_memory(msg, msglen);
-        goto out;
-    }
-    size_t n = o.n;
-    if (n == 0)
-        goto out;
-    argus_buf *q = &st->sql;
-    argus_buf_reset(q);
-    argus_buf_appends(q, "INSERT INTO span_operation_rollups (service_key, minute_ns, name_key,"
-                         " service_name, name, spans, errors, requests, request_errors) VALUES ");
-    for (size_t i = 0; i < n; i++) {
-        const argus_span_operation *a = &o.ops[i];
-        char nums[160];
-        argus_buf_appends(q, i ? ",(LEFT(UNHEX(SHA2(" : "(LEFT(UNHEX(SHA2(");
-        sql_quote(st, q, a->service, a->service_n);
-        snprintf(nums, sizeof nums, ", 256)), 16), %lld, LEFT(UNHEX(SHA2(",
-                 (long long)a->minute_ns);
-        argus_buf_appends(q, nums);
-        sql_quote(st, q, a->name, a->name_n);
-        argus_buf_appends(q, ", 256)), 16), ");
-        sql_quote(st, q, a->service, a->service_n);
-        argus_buf_appendc(q, ',');
-        sql_quote(st, q, a->name, a->name_n);
-        snprintf(nums, sizeof nums, ", %lld, %lld, %lld, %lld)", (long long)a->spans,
-                 (long long)a->errors, (long long)a->requests, (long long)a->request_errors);
-        argus_buf_appends(q, nums);
-    }
-    argus_buf_appends(q,
-                      " ON DUPLICATE KEY UPDATE spans = spans + VALUES(spans),"
-                      " errors = errors + VALUES(errors), requests = requests + VALUES(requests),"
-                      " request_errors = request_errors + VALUES(request_errors)");
-    res = exec(st, argus_buf_cstr(q), msg, msglen);
-out:
-    argus_span_operations_free(&o);
-    return res;
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 0x100000001b3u; /* FNV-1a */
+    return h;
 }
-/* ---- end of operation rollups ------------------------------------------------------------------
- */
+#define HASH_START 0xcbf29ce484222325u
 
-/* ---- writing the merged rows ------------------------------------------------------------------
- */
-
-static int fill_trace(bulk *b, const put_work *w, const argus_buf *blob, size_t i)
+/* The entry (index + 1) whose key eq() finds equal, 0 when there is none. */
+static size_t hindex_get(const hindex *x, uint64_t h, entry_eq_fn eq, const void *entries,
+                         const void *key)
 {
-    const trace_agg *a = &w->traces[i];
-    set_str(b, 0, a->id, 32);
-    set_int(b, 1, a->start);
-    set_int(b, 2, a->end);
-    set_int(b, 3, a->end - a->start);
-    set_str(b, 4, a->root_service.s, a->root_service.n);
-    set_str(b, 5, a->root_name.s, a->root_name.n);
-    set_int(b, 6, a->has_root);
-    set_int(b, 7, a->count);
-    set_int(b, 8, a->errors);
-    set_str(b, 9, blob->data + a->blob_off, a->blob_len);
+    if (!x->cap)
+        return 0;
+    for (size_t i = (size_t)h & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+        const hslot *s = &x->slots[i];
+        if (!s->idx)
+            return 0;
+        if (s->hash == h && eq(entries, s->idx - 1, key))
+            return s->idx;
+    }
+}
+
+static void hindex_place(hslot *slots, size_t cap, uint64_t h, size_t idx)
+{
+    size_t i = (size_t)h & (cap - 1);
+    while (slots[i].idx)
+        i = (i + 1) & (cap - 1);
+    slots[i] = (hslot){h, idx};
+}
+
+/* Indexes entry idx (0-based) under hash h; -1 on out of memory. */
+static int hindex_add(hindex *x, uint64_t h, size_t idx)
+{
+    if (2 * (x->n + 1) > x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 64;
+        hslot *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < x->cap; i++)
+            if (x->slots[i].idx)
+                hindex_place(slots, cap, x->slots[i].hash, x->slots[i].idx);
+        free(x->slots);
+        x->slots = slots;
+        x->cap = cap;
+    }
+    hindex_place(x->slots, x->cap, h, idx + 1);
+    x->n++;
     return 0;
 }
 
-/* The traces summaries (services as a sorted JSON array), in one upsert. */
-static int put_traces(mysql_store *st, put_work *w, char *msg, size_t msglen)
+static void hindex_clear(hindex *x)
 {
-    argus_buf services;
-    argus_buf_init(&services);
+    if (x->n)
+        memset(x->slots, 0, x->cap * sizeof *x->slots);
+    x->n = 0;
+}
+
+/* One (service, minute, span name) of the operation rollups. */
+typedef struct op_agg {
+    str_ref service, name;
+    uint8_t service_key[16], name_key[16];
+    int64_t minute, spans, errors, requests, request_errors;
+} op_agg;
+
+/* The transaction's merged rows; strings in arena. */
+typedef struct pending {
+    trace_agg *traces;
+    size_t ntraces, traces_cap;
+    hindex traces_at;
+    rollup_agg *rollups;
+    size_t nrollups, rollups_cap;
+    hindex rollups_at;
+    op_agg *ops;
+    size_t nops, ops_cap;
+    hindex ops_at;
+    log_rollup_agg *logs;
+    size_t nlogs, logs_cap;
+    hindex logs_at;
+    argus_arena arena;
+    argus_span_operations groups; /* one request's operations */
+} pending;
+
+static struct pending *pending_new(void)
+{
+    pending *p = calloc(1, sizeof *p);
+    if (p) {
+        argus_arena_init(&p->arena, 0);
+        argus_span_operations_init(&p->groups);
+    }
+    return p;
+}
+
+/* Forgets every merged row (after the commit, or a rollback). */
+static void pending_clear(pending *p)
+{
+    for (size_t i = 0; i < p->ntraces; i++)
+        free(p->traces[i].services);
+    for (size_t i = 0; i < p->nrollups; i++)
+        argus_sketch_free(&p->rollups[i].sketch);
+    p->ntraces = p->nrollups = p->nops = p->nlogs = 0;
+    hindex_clear(&p->traces_at);
+    hindex_clear(&p->rollups_at);
+    hindex_clear(&p->ops_at);
+    hindex_clear(&p->logs_at);
+    argus_arena_reset(&p->arena);
+}
+
+static void pending_free(pending *p)
+{
+    if (!p)
+        return;
+    pending_clear(p);
+    free(p->traces);
+    free(p->rollups);
+    free(p->ops);
+    free(p->logs);
+    free(p->traces_at.slots);
+    free(p->rollups_at.slots);
+    free(p->ops_at.slots);
+    free(p->logs_at.slots);
+    argus_arena_free(&p->arena);
+    argus_span_operations_free(&p->groups);
+    free(p);
+}
+
+static int trace_eq(const void *entries, size_t i, const void *key)
+{
+    return memcmp(((const trace_agg *)entries)[i].id, key, 32) == 0;
+}
+
+static int rollup_eq(const void *entries, size_t i, const void *key)
+{
+    const rollup_agg *a = &((const rollup_agg *)entries)[i], *k = key;
+    return a->minute == k->minute && memcmp(a->key, k->key, 16) == 0;
+}
+
+static uint64_t rollup_hash(const rollup_agg *a)
+{
+    return hash_bytes(hash_bytes(HASH_START, a->key, 16), &a->minute, sizeof a->minute);
+}
+
+static int op_eq(const void *entries, size_t i, const void *key)
+{
+    const op_agg *a = &((const op_agg *)entries)[i];
+    const argus_span_operation *k = key;
+    return a->minute == k->minute_ns && a->service.n == k->service_n && a->name.n == k->name_n &&
+           (!k->service_n || memcmp(a->service.s, k->service, k->service_n) == 0) &&
+           (!k->name_n || memcmp(a->name.s, k->name, k->name_n) == 0);
+}
+
+static uint64_t op_hash(const argus_span_operation *k)
+{
+    uint64_t h = hash_bytes(HASH_START, &k->minute_ns, sizeof k->minute_ns);
+    h = hash_bytes(h, k->service ? k->service : "", k->service_n);
+    h = hash_bytes(h, "\xff", 1);
+    return hash_bytes(h, k->name ? k->name : "", k->name_n);
+}
+
+static int log_eq(const void *entries, size_t i, const void *key)
+{
+    const log_rollup_agg *a = &((const log_rollup_agg *)entries)[i], *k = key;
+    return a->minute == k->minute && a->severity == k->severity && memcmp(a->key, k->key, 16) == 0;
+}
+
+static uint64_t log_hash(const log_rollup_agg *a)
+{
+    uint64_t h = hash_bytes(HASH_START, a->key, 16);
+    h = hash_bytes(h, &a->minute, sizeof a->minute);
+    return hash_bytes(h, &a->severity, sizeof a->severity);
+}
+
+/* Before the request's prelude: which of its traces and minutes the transaction merged already
+ * (those are merged with the transaction's rows, not read). */
+static void link_pending(const pending *p, put_work *w)
+{
+    for (size_t i = 0; i < w->ntraces; i++)
+        w->traces[i].batch = hindex_get(&p->traces_at, hash_bytes(HASH_START, w->traces[i].id, 32),
+                                        trace_eq, p->traces, w->traces[i].id);
+    for (size_t i = 0; i < w->nrollups; i++)
+        w->rollups[i].batch = hindex_get(&p->rollups_at, rollup_hash(&w->rollups[i]), rollup_eq,
+                                         p->rollups, &w->rollups[i]);
+}
+
+/* A string kept for the transaction: copied into its arena (NULL stays NULL). */
+static str_ref keep(pending *p, str_ref r)
+{
+    return (str_ref){r.s ? argus_arena_strndup(&p->arena, r.s, r.n) : NULL, r.n};
+}
+
+/* A stored request's aggregates become the transaction's (after its records went in). The request
+ * is left without them. On failure (out of memory) the transaction cannot be written: RETRY. */
+static int absorb(mysql_store *st, argus_signal sig, void *decoded, put_work *w, char *msg,
+                  size_t msglen)
+{
+    pending *p = st->pend;
+    argus_error err;
     for (size_t i = 0; i < w->ntraces; i++) {
         trace_agg *a = &w->traces[i];
+        if (a->batch) { /* as if the transaction's row had been stored */
+            trace_agg *e = &p->traces[a->batch - 1];
+            merge_trace(a, e->start, e->end, e->has_root, e->root_service, e->root_name, e->count,
+                        e->errors);
+            for (size_t k = 0; k < e->nservices; k++)
+                if (add_service(a, e->services[k].s, e->services[k].n))
+                    return out_of_memory(msg, msglen);
+        } else if (grow(&p->traces, p->ntraces, &p->traces_cap, sizeof *p->traces, 64) ||
+                   hindex_add(&p->traces_at, hash_bytes(HASH_START, a->id, 32), p->ntraces)) {
+            return out_of_memory(msg, msglen);
+        }
+        trace_agg *e = a->batch ? &p->traces[a->batch - 1] : &p->traces[p->ntraces++];
+        if (!a->batch)
+            memset(e, 0, sizeof *e);
+        free(e->services);
+        *e = *a;
+        e->root_service = keep(p, a->root_service);
+        e->root_name = keep(p, a->root_name);
+        for (size_t k = 0; k < e->nservices; k++)
+            e->services[k] = keep(p, e->services[k]);
+        a->services = NULL, a->nservices = a->cap = 0;
+    }
+    for (size_t i = 0; i < w->nrollups; i++) {
+        rollup_agg *a = &w->rollups[i];
+        if (a->batch) {
+            rollup_agg *e = &p->rollups[a->batch - 1];
+            e->requests += a->requests;
+            e->errors += a->errors;
+            if (argus_sketch_merge(&e->sketch, &a->sketch, &err)) {
+                snprintf(msg, msglen, "mysql: rollups: %s", err.message);
+                return ARGUS_STORE_RETRY;
+            }
+            continue;
+        }
+        if (grow(&p->rollups, p->nrollups, &p->rollups_cap, sizeof *p->rollups, 16) ||
+            hindex_add(&p->rollups_at, rollup_hash(a), p->nrollups))
+            return out_of_memory(msg, msglen);
+        rollup_agg *e = &p->rollups[p->nrollups++];
+        *e = *a;
+        e->service = keep(p, a->service);
+        memset(&a->sketch, 0, sizeof a->sketch); /* moved */
+    }
+    for (size_t i = 0; i < w->nlogs; i++) {
+        log_rollup_agg *a = &w->logs[i];
+        uint64_t h = log_hash(a);
+        size_t at = hindex_get(&p->logs_at, h, log_eq, p->logs, a);
+        if (at) {
+            p->logs[at - 1].count += a->count;
+            continue;
+        }
+        if (grow(&p->logs, p->nlogs, &p->logs_cap, sizeof *p->logs, 16) ||
+            hindex_add(&p->logs_at, h, p->nlogs))
+            return out_of_memory(msg, msglen);
+        p->logs[p->nlogs] = *a;
+        p->logs[p->nlogs++].service = keep(p, a->service);
+    }
+    if (sig == ARGUS_SIGNAL_TRACES) {
+        if (argus_span_operations_build(&p->groups, decoded) != 0)
+            return out_of_memory(msg, msglen);
+        for (size_t i = 0; i < p->groups.n; i++) {
+            const argus_span_operation *g = &p->groups.ops[i];
+            uint64_t h = op_hash(g);
+            size_t at = hindex_get(&p->ops_at, h, op_eq, p->ops, g);
+            if (!at) {
+                if (grow(&p->ops, p->nops, &p->ops_cap, sizeof *p->ops, 64) ||
+                    hindex_add(&p->ops_at, h, p->nops))
+                    return out_of_memory(msg, msglen);
+                op_agg *o = &p->ops[p->nops++];
+                memset(o, 0, sizeof *o);
+                /* NULL is stored as '' (the columns are NOT NULL), as SHA2 hashes it */
+                o->service = keep(p, (str_ref){g->service ? g->service : "", g->service_n});
+                o->name = keep(p, (str_ref){g->name ? g->name : "", g->name_n});
+                o->minute = g->minute_ns;
+                if (digest16(st, o->service_key, o->service.s, o->service.n, NULL, 0) ||
+                    digest16(st, o->name_key, o->name.s, o->name.n, NULL, 0))
+                    return out_of_memory(msg, msglen);
+                at = p->nops;
+            }
+            op_agg *o = &p->ops[at - 1];
+            o->spans += g->spans;
+            o->errors += g->errors;
+            o->requests += g->requests;
+            o->request_errors += g->request_errors;
+        }
+    }
+    return p->arena.exhausted ? out_of_memory(msg, msglen) : ARGUS_STORE_OK;
+}
+
+/* Multi-statement text queries of at most `limit` bytes: rows are added to the open INSERT of
+ * their table, or start one; a query that would grow past the limit is sent first. */
+typedef struct writeout {
+    mysql_store *st;
+    argus_buf *q, row;
+    const char *suffix; /* of the open INSERT; NULL when none is open */
+    size_t limit;
+    char *msg;
+    size_t msglen;
+} writeout;
+
+/* Runs the query gathered so far: every result is read, so the connection stays in step. */
+static int writeout_send(writeout *o)
+{
+    mysql_store *st = o->st;
+    if (!o->q->len)
+        return ARGUS_STORE_OK;
+    if (o->q->failed)
+        return out_of_memory(o->msg, o->msglen);
+    if (mysql_real_query(st->db, o->q->data, o->q->len) != 0)
+        return fail(st, o->msg, o->msglen, "storing trace summaries and rollups");
+    argus_buf_reset(o->q);
+    for (;;) {
+        mysql_free_result(mysql_store_result(st->db));
+        int next = mysql_next_result(st->db);
+        if (next == -1)
+            return ARGUS_STORE_OK;
+        if (next > 0)
+            return fail(st, o->msg, o->msglen, "storing trace summaries and rollups");
+    }
+}
+
+static void writeout_close(writeout *o)
+{
+    if (o->suffix)
+        argus_buf_appends(o->q, o->suffix);
+    o->suffix = NULL;
+}
+
+/* Adds o->row, a row "(...)" of the INSERT `prefix` ... `suffix`. */
+static int writeout_row(writeout *o, const char *prefix, const char *suffix)
+{
+    size_t fixed = strlen(prefix) + strlen(suffix) + 16;
+    if (o->row.failed)
+        return out_of_memory(o->msg, o->msglen);
+    if (o->row.len + fixed > o->limit) {
+        snprintf(o->msg, o->msglen,
+                 "mysql: a merged row of %zu bytes is more than half the server's"
+                 " max_allowed_packet (%zu bytes)",
+                 o->row.len, o->st->max_packet);
+        return ARGUS_STORE_REJECT;
+    }
+    int res = ARGUS_STORE_OK;
+    if (o->suffix && o->q->len + o->row.len + strlen(o->suffix) + 1 > o->limit) {
+        writeout_close(o);
+        res = writeout_send(o);
+    }
+    if (res == ARGUS_STORE_OK && !o->suffix) {
+        if (o->q->len && o->q->len + fixed + o->row.len > o->limit)
+            res = writeout_send(o);
+        if (o->q->len)
+            argus_buf_appends(o->q, ";\n");
+        argus_buf_appends(o->q, prefix);
+        o->suffix = suffix;
+    } else if (res == ARGUS_STORE_OK) {
+        argus_buf_appendc(o->q, ',');
+    }
+    if (res == ARGUS_STORE_OK)
+        argus_buf_append(o->q, o->row.data, o->row.len);
+    return res;
+}
+
+/* Replaces b with the row "(v,...)": one value per letter of fmt, from the arguments: 'k' a
+ * 16-byte key as x'..' (const uint8_t *), 'b' bytes as x'..' (const void *, size_t), 't' text
+ * or NULL (str_ref), 'i' an int64_t. */
+static void sql_row(mysql_store *st, argus_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    argus_buf_reset(b);
+    for (const char *f = fmt; *f; f++) {
+        argus_buf_appendc(b, f == fmt ? '(' : ',');
+        if (*f == 'k') {
+            sql_hex(b, va_arg(ap, const uint8_t *), 16);
+        } else if (*f == 'b') {
+            const uint8_t *p = va_arg(ap, const void *);
+            sql_hex(b, p, va_arg(ap, size_t));
+        } else if (*f == 't') {
+            str_ref r = va_arg(ap, str_ref);
+            if (r.s)
+                sql_quote(st, b, r.s, r.n);
+            else
+                argus_buf_appends(b, "NULL");
+        } else {
+            char num[24];
+            snprintf(num, sizeof num, "%lld", (long long)va_arg(ap, int64_t));
+            argus_buf_appends(b, num);
+        }
+    }
+    argus_buf_appendc(b, ')');
+    va_end(ap);
+}
+
+static const char TRACES_INSERT[] =
+    "INSERT INTO traces (trace_id, start_time_unix_nano, end_time_unix_nano, duration_ns,"
+    " root_service_name, root_name, has_root, span_count, error_count, services) VALUES ";
+static const char TRACES_UPDATE[] =
+    " ON DUPLICATE KEY UPDATE start_time_unix_nano = VALUES(start_time_unix_nano),"
+    " end_time_unix_nano = VALUES(end_time_unix_nano), duration_ns = VALUES(duration_ns),"
+    " root_service_name = VALUES(root_service_name), root_name = VALUES(root_name),"
+    " has_root = VALUES(has_root), span_count = VALUES(span_count),"
+    " error_count = VALUES(error_count), services = VALUES(services)";
+static const char ROLLUPS_INSERT[] = "INSERT INTO span_rollups (service_key, service_name,"
+                                     " minute_ns, requests, errors, duration_sketch) VALUES ";
+static const char ROLLUPS_UPDATE[] = " ON DUPLICATE KEY UPDATE requests = VALUES(requests),"
+                                     " errors = VALUES(errors),"
+                                     " duration_sketch = VALUES(duration_sketch)";
+static const char OPS_INSERT[] =
+    "INSERT INTO span_operation_rollups (service_key, minute_ns, name_key, service_name, name,"
+    " spans, errors, requests, request_errors) VALUES ";
+static const char OPS_UPDATE[] =
+    " ON DUPLICATE KEY UPDATE spans = spans + VALUES(spans), errors = errors + VALUES(errors),"
+    " requests = requests + VALUES(requests),"
+    " request_errors = request_errors + VALUES(request_errors)";
+static const char LOGS_INSERT[] = "INSERT INTO log_rollups (service_key, service_name, minute_ns,"
+                                  " severity, count) VALUES ";
+static const char LOGS_UPDATE[] = " ON DUPLICATE KEY UPDATE count = count + VALUES(count)";
+
+/* Writes the transaction's merged rows (traces summaries with services as a sorted JSON array,
+ * rollups with their merged sketches, operation and log counts added to the stored ones), then
+ * `last` (e.g. "COMMIT") in the same round trip. The merged rows are forgotten either way. */
+static int write_pending(mysql_store *st, const char *last, char *msg, size_t msglen)
+{
+    pending *p = st->pend;
+    writeout o = {
+        .st = st, .q = &st->sql, .limit = st->max_packet / 2, .msg = msg, .msglen = msglen};
+    argus_buf_init(&o.row);
+    argus_buf_reset(o.q);
+    argus_buf blob;
+    argus_buf_init(&blob);
+    argus_error err;
+    int res = ARGUS_STORE_OK;
+    for (size_t i = 0; i < p->ntraces && res == ARGUS_STORE_OK; i++) {
+        trace_agg *a = &p->traces[i];
         qsort(a->services, a->nservices, sizeof *a->services, ref_cmp);
-        a->blob_off = services.len;
-        argus_buf_appendc(&services, '[');
+        argus_buf_reset(&blob);
+        argus_buf_appendc(&blob, '[');
         for (size_t k = 0; k < a->nservices; k++) {
             if (k)
-                argus_buf_appendc(&services, ',');
-            argus_json_string(&services, a->services[k].s, a->services[k].n);
+                argus_buf_appendc(&blob, ',');
+            argus_json_string(&blob, a->services[k].s, a->services[k].n);
         }
-        argus_buf_appendc(&services, ']');
-        a->blob_len = services.len - a->blob_off;
+        argus_buf_appendc(&blob, ']');
+        sql_row(st, &o.row, "tiiittiiit", (str_ref){a->id, 32}, a->start, a->end, a->end - a->start,
+                a->root_service, a->root_name, (int64_t)a->has_root, a->count, a->errors,
+                (str_ref){blob.data, blob.len});
+        res = blob.failed ? out_of_memory(msg, msglen)
+                          : writeout_row(&o, TRACES_INSERT, TRACES_UPDATE);
     }
-    int res = services.failed ? out_of_memory(msg, msglen)
-                              : bulk_rows(st, &st->traces, w->ntraces, fill_trace, w, &services,
-                                          msg, msglen, "storing trace summaries");
-    argus_buf_free(&services);
+    writeout_close(&o);
+    for (size_t i = 0; i < p->nrollups && res == ARGUS_STORE_OK; i++) {
+        rollup_agg *a = &p->rollups[i];
+        argus_buf_reset(&blob);
+        if (argus_sketch_encode(&a->sketch, &blob, &err) != 0 || blob.failed) {
+            res = out_of_memory(msg, msglen);
+            break;
+        }
+        sql_row(st, &o.row, "ktiiib", a->key, a->service, a->minute, a->requests, a->errors,
+                blob.data, blob.len);
+        res = writeout_row(&o, ROLLUPS_INSERT, ROLLUPS_UPDATE);
+    }
+    writeout_close(&o);
+    for (size_t i = 0; i < p->nops && res == ARGUS_STORE_OK; i++) {
+        op_agg *a = &p->ops[i];
+        sql_row(st, &o.row, "kikttiiii", a->service_key, a->minute, a->name_key, a->service,
+                a->name, a->spans, a->errors, a->requests, a->request_errors);
+        res = writeout_row(&o, OPS_INSERT, OPS_UPDATE);
+    }
+    writeout_close(&o);
+    for (size_t i = 0; i < p->nlogs && res == ARGUS_STORE_OK; i++) {
+        log_rollup_agg *a = &p->logs[i];
+        sql_row(st, &o.row, "ktiii", a->key, a->service, a->minute, a->severity, a->count);
+        res = writeout_row(&o, LOGS_INSERT, LOGS_UPDATE);
+    }
+    writeout_close(&o);
+    if (res == ARGUS_STORE_OK && last) {
+        if (o.q->len)
+            argus_buf_appends(o.q, ";\n");
+        argus_buf_appends(o.q, last);
+    }
+    if (res == ARGUS_STORE_OK)
+        res = writeout_send(&o);
+    argus_buf_reset(o.q);
+    argus_buf_free(&o.row);
+    argus_buf_free(&blob);
+    pending_clear(p);
     return res;
 }
 
-static int fill_rollup(bulk *b, const put_work *w, const argus_buf *blob, size_t i)
-{
-    const rollup_agg *a = &w->rollups[i];
-    set_str(b, 0, (const char *)a->key, 16);
-    set_str(b, 1, a->service.s, a->service.n);
-    set_int(b, 2, a->minute);
-    set_int(b, 3, a->requests);
-    set_int(b, 4, a->errors);
-    set_str(b, 5, blob->data + a->blob_off, a->blob_len);
-    return 0;
-}
-
-/* The span rollups, merged with the stored minutes, in one upsert. */
-static int put_rollups(mysql_store *st, put_work *w, char *msg, size_t msglen)
-{
-    argus_error err;
-    argus_buf sketches;
-    argus_buf_init(&sketches);
-    int failed = 0;
-    for (size_t i = 0; i < w->nrollups && !failed; i++) {
-        rollup_agg *a = &w->rollups[i];
-        a->blob_off = sketches.len;
-        failed = argus_sketch_encode(&a->sketch, &sketches, &err) != 0 || sketches.failed;
-        a->blob_len = sketches.len - a->blob_off;
-    }
-    int res = failed ? out_of_memory(msg, msglen)
-                     : bulk_rows(st, &st->rollups, w->nrollups, fill_rollup, w, &sketches, msg,
-                                 msglen, "storing rollups");
-    argus_buf_free(&sketches);
-    return res;
-}
-
-static int fill_log_rollup(bulk *b, const put_work *w, const argus_buf *blob, size_t i)
-{
-    (void)blob;
-    const log_rollup_agg *a = &w->logs[i];
-    set_str(b, 0, (const char *)a->key, 16);
-    set_str(b, 1, a->service.s, a->service.n);
-    set_int(b, 2, a->minute);
-    set_int(b, 3, a->severity);
-    set_int(b, 4, a->count);
-    return 0;
-}
-
-/* The log counts, added to the stored ones: a plain additive upsert. */
-static int put_log_rollups(mysql_store *st, put_work *w, char *msg, size_t msglen)
-{
-    return bulk_rows(st, &st->log_rollups, w->nlogs, fill_log_rollup, w, NULL, msg, msglen,
-                     "storing log rollups");
-}
+/* ---- writing a request ------------------------------------------------------------------------
+ */
 
 /* The records themselves, ids assigned from next_id. */
 static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_put_result *out,
@@ -1305,21 +1714,21 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
     bulk *b = sig == ARGUS_SIGNAL_TRACES ? &st->spans : &st->logs;
     b->n = 0;
     int64_t id = st->next_id[sig];
-    argus_value v;
+    size_t nrows, ncols;
+    const argus_value *rows = rows_of(decoded, &nrows, &ncols);
     const int *src = st->record_cols[sig];
     unsigned nsrc = st->nrecord_cols[sig], time_col = 0, observed_col = 0;
     for (unsigned c = 0; c < nsrc; c++) {
         time_col = src[c] == ARGUS_LOG_TIME ? c + 1 : time_col;
         observed_col = src[c] == ARGUS_LOG_OBSERVED_TIME ? c + 1 : observed_col;
     }
-    for (argus_otlp_iter it = argus_otlp_iter_start(decoded); argus_otlp_iter_next(&it);) {
+    for (size_t k = 0; k < nrows; k++) {
+        const argus_value *row = rows + k * ncols;
         if (bulk_grow(b))
             return out_of_memory(msg, msglen);
         set_int(b, 0, id + (int64_t)b->n);
-        for (unsigned c = 0; c < nsrc; c++) {
-            argus_otlp_column(&it, src[c], &v, &st->scratch);
-            set_value(b, c + 1, &v);
-        }
+        for (unsigned c = 0; c < nsrc; c++)
+            set_value(b, c + 1, &row[src[c]]);
         /* a record without a time is stored at its observed time, as in SQLite */
         if (sig == ARGUS_SIGNAL_LOGS && b->cols[time_col].ints[b->n] == 0)
             b->cols[time_col].ints[b->n] = b->cols[observed_col].ints[b->n];
@@ -1359,8 +1768,10 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     if (res == ARGUS_STORE_OK)
         res = sig == ARGUS_SIGNAL_TRACES ? gather_spans(st, decoded, &w, msg, msglen)
                                          : gather_logs(st, decoded, &w, msg, msglen);
-    if (res == ARGUS_STORE_OK)
+    if (res == ARGUS_STORE_OK) {
+        link_pending(st->pend, &w);
         res = prelude(st, sig, key, &w, &sp, &duplicate, msg, msglen);
+    }
     if (res == ARGUS_STORE_OK && duplicate) {
         out->duplicate = 1;
         work_free(&w);
@@ -1370,20 +1781,19 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         res = put_resources(st, &w, msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = put_records(st, sig, decoded, out, msg, msglen);
-    if (res == ARGUS_STORE_OK && out->stored && w.ntraces)
-        res = put_traces(st, &w, msg, msglen);
-    if (res == ARGUS_STORE_OK && out->stored && w.nrollups)
-        res = put_rollups(st, &w, msg, msglen);
-    if (res == ARGUS_STORE_OK && out->stored && sig == ARGUS_SIGNAL_TRACES) /* perf */
-        res = update_operation_rollups(st, decoded, msg, msglen);
-    if (res == ARGUS_STORE_OK && out->stored && w.nlogs)
-        res = put_log_rollups(st, &w, msg, msglen);
+    if (res == ARGUS_STORE_OK && out->stored)
+        res = absorb(st, sig, decoded, &w, msg, msglen);
+    /* after a merged row was refused: this request's rows now, inside its savepoint */
+    if (res == ARGUS_STORE_OK && argus_mono_ns() < st->each_until_ns)
+        res = write_pending(st, NULL, msg, msglen);
     work_free(&w);
     /* no RELEASE: the next request's SAVEPOINT of the same name replaces this one */
     if (res == ARGUS_STORE_OK)
         return ARGUS_STORE_OK;
     st->next_id[sig] = next;
     res_forget(st);
+    if (argus_mono_ns() < st->each_until_ns)
+        pending_clear(st->pend); /* this request's rows only */
     if (res == ARGUS_STORE_REJECT && sp) {
         char ignored[64];
         if (exec(st, "ROLLBACK TO SAVEPOINT request", ignored, sizeof ignored) != ARGUS_STORE_OK)
@@ -1396,7 +1806,21 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
 static int ms_commit(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
-    int res = exec(st, "COMMIT", msg, msglen);
+    if (st->begin_pending) { /* no put reached the server: there is nothing to commit */
+        st->begin_pending = 0;
+        pending_clear(st->pend);
+        return ARGUS_STORE_OK;
+    }
+    int res = write_pending(st, "COMMIT", msg, msglen);
+    if (res == ARGUS_STORE_REJECT) {
+        /* which request is at fault is not known: all are retried, each writing its own rows */
+        argus_log(ARGUS_LOG_WARN,
+                  "mysql: a merged trace summary or rollup was refused;"
+                  " the transaction is retried, writing them with each request for a minute",
+                  "error=%s", msg);
+        st->each_until_ns = argus_mono_ns() + EACH_MODE_NS;
+        res = ARGUS_STORE_RETRY;
+    }
     if (res != ARGUS_STORE_OK) { /* ids handed out may not be stored: read them again */
         st->next_id[0] = st->next_id[1] = 0;
         res_forget(st);
@@ -1413,6 +1837,8 @@ static void ms_rollback(argus_store *base)
     mysql_store *st = (mysql_store *)base;
     if (!st || !st->db)
         return;
+    pending_clear(st->pend);
+    st->begin_pending = 0;
     if (mysql_query(st->db, "ROLLBACK") != 0)
         st->broken = 1;
     st->next_id[0] = st->next_id[1] = 0;
@@ -1430,20 +1856,9 @@ static void ms_set_wait_deadline(argus_store *base, const _Atomic int64_t *deadl
     ((mysql_store *)base)->wait_deadline = deadline_ns;
 }
 
-static int ms_probe(argus_store *base, char *msg, size_t msglen)
+static int ms_exec(argus_store *base, const char *sql, char *msg, size_t msglen)
 {
-    mysql_store *st = (mysql_store *)base;
-    int res = exec(st, "START TRANSACTION", msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        res = exec(st,
-                   "INSERT INTO argus_jobs (name, last_id) VALUES ('probe', 1)"
-                   " ON DUPLICATE KEY UPDATE last_id = last_id + 1",
-                   msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        res = exec(st, "COMMIT", msg, msglen);
-    if (res != ARGUS_STORE_OK)
-        ms_rollback(base);
-    return res;
+    return exec((mysql_store *)base, sql, msg, msglen);
 }
 
 /* ---- maintenance: purge in chunks ---------------------------------------------------------- */
@@ -1885,11 +2300,13 @@ static void ms_job_rollback(argus_store_job *j)
     {                                                                                              \
         .scheme = scheme_, .name = "MariaDB/MySQL", .open = ms_open, .close = ms_close,            \
         .begin = ms_begin, .put = ms_put, .commit = ms_commit, .rollback = ms_rollback,            \
-        .broken = ms_broken, .probe = ms_probe, .set_wait_deadline = ms_set_wait_deadline,         \
+        .broken = ms_broken, .exec = ms_exec, .set_wait_deadline = ms_set_wait_deadline,           \
         .purge_chunk = ms_purge_chunk, .ping = ms_ping, .pinger_free = ms_pinger_free,             \
         .jobs = argus_mysql_jobs, .job_open = ms_job_open, .job_begin = ms_job_begin,              \
         .job_step = ms_job_step, .job_commit = ms_job_commit, .job_rollback = ms_job_rollback,     \
         .job_close = ms_job_close, .read = &argus_store_read_mysql, .network = 1,                  \
+        .probe_sql = "INSERT INTO argus_jobs (name, last_id) VALUES ('probe', 1)"                  \
+                     " ON DUPLICATE KEY UPDATE last_id = last_id + 1",                             \
     }
 
 const argus_store_driver argus_store_mysql = MYSQL_DRIVER("mysql");

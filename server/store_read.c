@@ -5,30 +5,47 @@
 #include "store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-argus_read_stmt *argus_read_cache_find(void *cache, size_t n, size_t size, uint64_t *clock,
-                                       const char *sql, int len, argus_read_entry **lru)
+/* The i-th statement of rd's cache. */
+static argus_read_entry *cache_entry(argus_read *rd, unsigned i)
+{
+    return (argus_read_entry *)((char *)rd->cache + i * rd->driver->stmt_size);
+}
+
+/* Frees what e holds (its driver's part and its text), leaving e itself. */
+static void entry_release(argus_read *rd, argus_read_entry *e)
+{
+    rd->driver->release(&e->base);
+    free(e->sql);
+}
+
+/* Marks e as handed out and used now. */
+static void take(argus_read *rd, argus_read_entry *e)
+{
+    e->in_use = 1;
+    e->used = ++rd->clock;
+}
+
+/* A free cached statement of this text (taken), or NULL with *lru the slot to prepare it into:
+ * an empty one or the least recently used free one (NULL when all are in use). */
+static argus_read_entry *cache_find(argus_read *rd, const char *sql, int len,
+                                    argus_read_entry **lru)
 {
     *lru = NULL;
-    for (size_t i = 0; i < n; i++) {
-        argus_read_entry *c = (argus_read_entry *)((char *)cache + i * size);
+    for (unsigned i = 0; i < rd->limits.cache; i++) {
+        argus_read_entry *c = cache_entry(rd, i);
         if (c->in_use)
             continue;
         if (c->sql && c->len == len && memcmp(c->sql, sql, (size_t)len) == 0) {
-            argus_read_cache_take(c, clock);
-            return &c->base;
+            take(rd, c);
+            return c;
         }
         if (!*lru || !c->sql || ((*lru)->sql && c->used < (*lru)->used))
             *lru = c;
     }
     return NULL;
-}
-
-void argus_read_cache_take(argus_read_entry *e, uint64_t *clock)
-{
-    e->in_use = 1;
-    e->used = ++*clock;
 }
 
 int argus_read_open(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
@@ -42,18 +59,82 @@ int argus_read_open(argus_read **out, const argus_config *cfg, const argus_read_
         snprintf(msg, msglen, "read: the %s backend has no read side", d->name);
         return ARGUS_READ_ERROR;
     }
-    return d->read->open(out, cfg, limits, msg, msglen);
+    argus_read *rd = calloc(1, d->read->size);
+    if (rd) {
+        rd->driver = d->read;
+        rd->limits = *limits;
+        if (rd->limits.cache == 0)
+            rd->limits.cache = 1;
+        rd->cache = calloc(rd->limits.cache, d->read->stmt_size);
+    }
+    if (!rd || !rd->cache) {
+        free(rd);
+        snprintf(msg, msglen, "read: out of memory");
+        return ARGUS_READ_NOMEM;
+    }
+    int rc = d->read->open(rd, cfg, msg, msglen);
+    if (rc != ARGUS_READ_OK) {
+        argus_read_close(rd);
+        return rc;
+    }
+    *out = rd;
+    return ARGUS_READ_OK;
 }
 
 void argus_read_close(argus_read *rd)
 {
-    if (rd)
-        rd->driver->close(rd);
+    if (!rd)
+        return;
+    for (unsigned i = 0; i < rd->limits.cache; i++)
+        entry_release(rd, cache_entry(rd, i));
+    free(rd->cache);
+    rd->driver->close(rd);
+    free(rd);
 }
 
 int argus_read_prepare(argus_read *rd, const char *sql, int len, argus_read_stmt **out)
 {
-    return rd->driver->prepare(rd, sql, len < 0 ? (int)strlen(sql) : len, out);
+    if (len < 0)
+        len = (int)strlen(sql);
+    rd->err[0] = 0;
+    argus_read_entry *lru;
+    argus_read_entry *e = cache_find(rd, sql, len, &lru);
+    if (e) {
+        *out = &e->base;
+        return ARGUS_READ_OK;
+    }
+    *out = NULL;
+    /* prepared apart, so that a failure leaves the slot's old statement where it was */
+    e = calloc(1, rd->driver->stmt_size);
+    char *copy = lru ? malloc((size_t)len + 1) : NULL;
+    if (!e || (lru && !copy)) {
+        free(e);
+        free(copy);
+        snprintf(rd->err, sizeof rd->err, "out of memory");
+        return ARGUS_READ_NOMEM;
+    }
+    e->base.rd = rd;
+    int rc = rd->driver->prepare(&e->base, sql, len, lru != NULL);
+    if (rc != ARGUS_READ_OK) {
+        entry_release(rd, e);
+        free(e);
+        free(copy);
+        return rc;
+    }
+    if (lru) {
+        entry_release(rd, lru);
+        memcpy(lru, e, rd->driver->stmt_size);
+        free(e);
+        e = lru;
+        memcpy(copy, sql, (size_t)len);
+        copy[len] = 0;
+        e->sql = copy;
+        e->len = len;
+        e->cached = 1;
+    }
+    take(rd, e);
+    *out = &e->base;
+    return ARGUS_READ_OK;
 }
 
 int argus_read_bind_null(argus_read_stmt *st, int i)
@@ -128,13 +209,22 @@ const void *argus_read_blob(argus_read_stmt *st, int i, size_t *len)
 
 void argus_read_done(argus_read_stmt *st)
 {
-    if (st)
-        st->rd->driver->done(st);
+    if (!st)
+        return;
+    argus_read *rd = st->rd;
+    argus_read_entry *e = (argus_read_entry *)st;
+    rd->driver->reset(st);
+    if (e->cached) {
+        e->in_use = 0;
+        return;
+    }
+    entry_release(rd, e);
+    free(e);
 }
 
 const char *argus_read_error(const argus_read *rd)
 {
-    return rd->driver->error(rd);
+    return rd->err;
 }
 
 const char *argus_read_backend(const argus_read *rd)

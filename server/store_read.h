@@ -44,13 +44,23 @@ typedef struct argus_read_limits {
 typedef struct argus_read argus_read;
 typedef struct argus_read_stmt argus_read_stmt;
 
-/* One backend's read side: the calls below, dispatched through these. */
+/* One backend's read side: the calls below, dispatched through these. What every backend does
+ * the same way is done once in store_read.c: the connection and its cache of prepared statements
+ * are allocated there (size, stmt_size bytes, zeroed), a statement is looked up in the cache
+ * before the driver prepares it, and done() returns it to the cache or frees it. Drivers leave
+ * their messages in rd->err. */
 typedef struct argus_store_read_driver {
     const char *name; /* "sqlite" (argus_read_backend) */
-    int (*open)(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
-                char *msg, size_t msglen);
+    size_t size;      /* of the driver's connection: an argus_read first, its own state after */
+    size_t stmt_size; /* of its statement: an argus_read_entry first */
+    /* Connects rd (its driver, limits and cache set). On an error, with msg, argus_read_close
+     * releases what it got so far. */
+    int (*open)(argus_read *rd, const argus_config *cfg, char *msg, size_t msglen);
+    /* Closes the connection (the statements are released already; rd is freed after). */
     void (*close)(argus_read *rd);
-    int (*prepare)(argus_read *rd, const char *sql, int len, argus_read_stmt **out); /* len >= 0 */
+    /* Prepares sql (len >= 0 bytes) into st (zeroed, st->rd set); cached: it will be kept in the
+     * cache. On an error, release() frees what st holds. */
+    int (*prepare)(argus_read_stmt *st, const char *sql, int len, int cached);
     int (*bind_null)(argus_read_stmt *st, int i);
     int (*bind_int64)(argus_read_stmt *st, int i, int64_t v);
     int (*bind_double)(argus_read_stmt *st, int i, double v);
@@ -65,24 +75,25 @@ typedef struct argus_store_read_driver {
     double (*double_)(argus_read_stmt *st, int i);
     const char *(*text)(argus_read_stmt *st, int i, size_t *len);
     const void *(*blob)(argus_read_stmt *st, int i, size_t *len);
-    void (*done)(argus_read_stmt *st);
-    const char *(*error)(const argus_read *rd);
+    /* After use: the statement reset and its bindings cleared, ready to run again. */
+    void (*reset)(argus_read_stmt *st);
+    /* Frees what the driver's part of st holds (nothing in a zeroed one); st itself is not. */
+    void (*release)(argus_read_stmt *st);
 } argus_store_read_driver;
 
 /* Every backend's connection and statement start with these (the driver's own state follows). */
 struct argus_read {
     const argus_store_read_driver *driver;
+    argus_read_limits limits; /* limits.cache >= 1 */
+    void *cache;              /* limits.cache statements of driver->stmt_size bytes */
+    uint64_t clock;           /* LRU clock of the cache */
+    char err[512];            /* the last failed call's message (argus_read_error) */
 };
 struct argus_read_stmt {
     argus_read *rd;
 };
 
-/* For drivers, the cache of prepared statements every backend keeps the same way: a driver's
- * statement starts with an argus_read_entry (its base first), its cache is an array of them.
- *   argus_read_entry *lru;
- *   *out = argus_read_cache_find(rd->cache, n, sizeof *rd->cache, &rd->clock, sql, len, &lru);
- *   if (*out) return ARGUS_READ_OK; ...prepare into lru or a new one...
- *   argus_read_cache_take(e, &rd->clock); */
+/* A statement's part that the cache keeps (store_read.c): a driver's statement starts with it. */
 typedef struct argus_read_entry {
     argus_read_stmt base;
     char *sql; /* cached statements: their text (owned); NULL in an empty slot */
@@ -91,14 +102,6 @@ typedef struct argus_read_entry {
     int in_use;
     uint64_t used; /* LRU clock */
 } argus_read_entry;
-
-/* Looks sql (len bytes) up among the n statements of size bytes each at cache: a free one with
- * this text is taken (argus_read_cache_take) and returned. Otherwise NULL, with *lru the slot to
- * prepare it into: an empty one or the least recently used free one (NULL when all are in use). */
-argus_read_stmt *argus_read_cache_find(void *cache, size_t n, size_t size, uint64_t *clock,
-                                       const char *sql, int len, argus_read_entry **lru);
-/* Marks e as handed out and used now. */
-void argus_read_cache_take(argus_read_entry *e, uint64_t *clock);
 
 extern const argus_store_read_driver argus_store_read_sqlite;
 /* store_read_mysql.c (ARGUS_HAVE_MYSQL builds): MariaDB / MySQL. */
@@ -112,9 +115,10 @@ int argus_read_open(argus_read **out, const argus_config *cfg, const argus_read_
 void argus_read_close(argus_read *rd);
 
 /* A prepared statement for sql (len bytes, or -1 for a NUL-terminated string), from the cache
- * when it was prepared before. Exactly one statement of a given text is handed out at a time;
- * preparing the same text while it is in use prepares a second, uncached one. The statement
- * is borrowed until argus_read_done(). Errors leave the message in argus_read_error(rd). */
+ * when it was prepared before. A statement is handed out to one user at a time: preparing a
+ * text whose statement is in use prepares another one (kept in a free slot of the cache, if
+ * any). The statement is borrowed until argus_read_done(). Errors leave the message in
+ * argus_read_error(rd); a failed prepare leaves the cache as it was. */
 int argus_read_prepare(argus_read *rd, const char *sql, int len, argus_read_stmt **out);
 /* Parameters are numbered from 1. Text and blobs are copied. */
 int argus_read_bind_null(argus_read_stmt *st, int i);

@@ -78,15 +78,9 @@ typedef struct mysql_stmt_ {
 struct mysql_read {
     argus_read base;
     argus_config cfg; /* to connect again */
-    argus_read_limits limits;
     MYSQL *db;
     unsigned gen; /* counts connections */
-    uint64_t clock;
-    mysql_stmt_ *cache; /* limits.cache entries */
-    char err[512];
 };
-
-static void stmt_release(mysql_stmt_ *s);
 
 /* ---- connection ---------------------------------------------------------------------------- */
 
@@ -103,22 +97,27 @@ static int fail_code(mysql_read *rd, unsigned e, const char *text)
     switch (e) {
     case ER_STATEMENT_TIMEOUT:
     case MY_QUERY_TIMEOUT:
-        snprintf(rd->err, sizeof rd->err, "the query ran longer than the limit of %u ms",
-                 rd->limits.statement_ms);
+        snprintf(rd->base.err, sizeof rd->base.err, "the query ran longer than the limit of %u ms",
+                 rd->base.limits.statement_ms);
         return ARGUS_READ_TIMEOUT;
     case ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION:
-        snprintf(rd->err, sizeof rd->err, "only reading statements are allowed (%s)", text);
+        snprintf(rd->base.err, sizeof rd->base.err, "only reading statements are allowed (%s)",
+                 text);
         return ARGUS_READ_ERROR;
-    case CR_OUT_OF_MEMORY: snprintf(rd->err, sizeof rd->err, "%s", text); return ARGUS_READ_NOMEM;
+    case CR_OUT_OF_MEMORY:
+        snprintf(rd->base.err, sizeof rd->base.err, "%s", text);
+        return ARGUS_READ_NOMEM;
     case ER_LOCK_WAIT_TIMEOUT:
     case ER_LOCK_DEADLOCK:
-    case ER_CON_COUNT_ERROR: snprintf(rd->err, sizeof rd->err, "%s", text); return ARGUS_READ_BUSY;
+    case ER_CON_COUNT_ERROR:
+        snprintf(rd->base.err, sizeof rd->base.err, "%s", text);
+        return ARGUS_READ_BUSY;
     default:
         if (lost(e)) {
-            snprintf(rd->err, sizeof rd->err, "MariaDB/MySQL is not reachable: %s", text);
+            snprintf(rd->base.err, sizeof rd->base.err, "MariaDB/MySQL is not reachable: %s", text);
             return ARGUS_READ_BUSY;
         }
-        snprintf(rd->err, sizeof rd->err, "%s", text);
+        snprintf(rd->base.err, sizeof rd->base.err, "%s", text);
         return ARGUS_READ_ERROR;
     }
 }
@@ -135,14 +134,15 @@ static int setup_session(mysql_read *rd, char *msg, size_t msglen)
     const char *what = "SET SESSION TRANSACTION READ ONLY";
     if (mysql_query(rd->db, what) != 0)
         goto failed;
-    if (rd->limits.statement_ms) {
+    if (rd->base.limits.statement_ms) {
         snprintf(q, sizeof q, "SET SESSION max_statement_time = %.3f",
-                 rd->limits.statement_ms / 1000.0);
+                 rd->base.limits.statement_ms / 1000.0);
         what = q;
         if (mysql_query(rd->db, q) != 0) {
             if (mysql_errno(rd->db) != ER_UNKNOWN_SYSTEM_VARIABLE)
                 goto failed;
-            snprintf(q, sizeof q, "SET SESSION max_execution_time = %u", rd->limits.statement_ms);
+            snprintf(q, sizeof q, "SET SESSION max_execution_time = %u",
+                     rd->base.limits.statement_ms);
             if (mysql_query(rd->db, q) != 0) /* MySQL 8 */
                 goto failed;
         }
@@ -154,7 +154,7 @@ static int setup_session(mysql_read *rd, char *msg, size_t msglen)
         what = "SET SESSION max_recursive_iterations";
         goto failed;
     }
-    unsigned wait_s = rd->limits.busy_ms ? (rd->limits.busy_ms + 999) / 1000 : 1;
+    unsigned wait_s = rd->base.limits.busy_ms ? (rd->base.limits.busy_ms + 999) / 1000 : 1;
     snprintf(q, sizeof q, "SET SESSION lock_wait_timeout = %u", wait_s);
     what = q;
     if (mysql_query(rd->db, q) != 0)
@@ -200,52 +200,22 @@ static int ensure_connected(mysql_read *rd)
 {
     if (rd->db)
         return ARGUS_READ_OK;
-    return reconnect(rd, rd->err, sizeof rd->err);
+    return reconnect(rd, rd->base.err, sizeof rd->base.err);
 }
 
-static void myread_close(argus_read *base);
-
-static int myread_open(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
-                       char *msg, size_t msglen)
+static int myread_open(argus_read *base, const argus_config *cfg, char *msg, size_t msglen)
 {
-    *out = NULL;
-    mysql_read *rd = calloc(1, sizeof *rd);
-    if (!rd) {
-        snprintf(msg, msglen, "read: out of memory");
-        return ARGUS_READ_NOMEM;
-    }
-    rd->base.driver = &argus_store_read_mysql;
+    mysql_read *rd = (mysql_read *)base;
     rd->cfg = *cfg;
-    rd->limits = *limits;
-    if (rd->limits.cache == 0)
-        rd->limits.cache = 1;
-    rd->cache = calloc(rd->limits.cache, sizeof *rd->cache);
-    if (!rd->cache) {
-        free(rd);
-        snprintf(msg, msglen, "read: out of memory");
-        return ARGUS_READ_NOMEM;
-    }
-    int rc = reconnect(rd, msg, msglen);
-    if (rc != ARGUS_READ_OK) {
-        myread_close(&rd->base);
-        return rc;
-    }
-    *out = &rd->base;
-    return ARGUS_READ_OK;
+    return reconnect(rd, msg, msglen);
 }
 
 static void myread_close(argus_read *base)
 {
     mysql_read *rd = (mysql_read *)base;
-    if (!rd)
-        return;
-    for (unsigned i = 0; rd->cache && i < rd->limits.cache; i++)
-        stmt_release(&rd->cache[i]);
-    free(rd->cache);
     if (rd->db)
         mysql_close(rd->db);
     memset(rd->cfg.db_password, 0, sizeof rd->cfg.db_password);
-    free(rd);
 }
 
 /* ---- statements ---------------------------------------------------------------------------- */
@@ -315,18 +285,18 @@ int argus_mysql_placeholders(const char *sql, int len, char *out, int *map, int 
     return 0;
 }
 
-/* Fills s->mysql_sql, s->map, s->nmap, s->nparams from sql; -1 with rd->err. */
+/* Fills s->mysql_sql, s->map, s->nmap, s->nparams from sql; -1 with rd->base.err. */
 static int translate(mysql_stmt_ *s, const char *sql, int len)
 {
     mysql_read *rd = s->rd;
     s->mysql_sql = malloc((size_t)len + 1);
     s->map = malloc(((size_t)len + 1) * sizeof *s->map);
     if (!s->mysql_sql || !s->map) {
-        snprintf(rd->err, sizeof rd->err, "out of memory");
+        snprintf(rd->base.err, sizeof rd->base.err, "out of memory");
         return -1;
     }
-    return argus_mysql_placeholders(sql, len, s->mysql_sql, s->map, &s->nmap, &s->nparams, rd->err,
-                                    sizeof rd->err);
+    return argus_mysql_placeholders(sql, len, s->mysql_sql, s->map, &s->nmap, &s->nparams,
+                                    rd->base.err, sizeof rd->base.err);
 }
 
 /* Prepares s->mysql_sql on the current connection (again after a reconnect). */
@@ -337,7 +307,7 @@ static int server_prepare(mysql_stmt_ *s)
         mysql_stmt_close(s->st);
     s->st = mysql_stmt_init(rd->db);
     if (!s->st) {
-        snprintf(rd->err, sizeof rd->err, "out of memory");
+        snprintf(rd->base.err, sizeof rd->base.err, "out of memory");
         return ARGUS_READ_NOMEM;
     }
     my_bool update_max = 1;
@@ -346,12 +316,12 @@ static int server_prepare(mysql_stmt_ *s)
         return stmt_fail(s);
     s->gen = rd->gen;
     if ((int)mysql_stmt_param_count(s->st) != s->nmap) {
-        snprintf(rd->err, sizeof rd->err, "expected %d placeholders, MariaDB counted %lu", s->nmap,
-                 mysql_stmt_param_count(s->st));
+        snprintf(rd->base.err, sizeof rd->base.err, "expected %d placeholders, MariaDB counted %lu",
+                 s->nmap, mysql_stmt_param_count(s->st));
         return ARGUS_READ_ERROR;
     }
     if (mysql_stmt_field_count(s->st) == 0) {
-        snprintf(rd->err, sizeof rd->err, "only reading statements are allowed");
+        snprintf(rd->base.err, sizeof rd->base.err, "only reading statements are allowed");
         return ARGUS_READ_ERROR;
     }
     return ARGUS_READ_OK;
@@ -371,10 +341,8 @@ static void stmt_release(mysql_stmt_ *s)
     free(s->pbind);
     free(s->cols);
     free(s->cbind);
-    free(s->e.sql);
     free(s->mysql_sql);
     free(s->map);
-    memset(s, 0, sizeof *s);
 }
 
 /* Names of the result columns (known at prepare). */
@@ -395,81 +363,40 @@ static int read_names(mysql_stmt_ *s)
     }
     mysql_free_result(meta);
     if (rc == ARGUS_READ_NOMEM)
-        snprintf(s->rd->err, sizeof s->rd->err, "out of memory");
+        snprintf(s->rd->base.err, sizeof s->rd->base.err, "out of memory");
     return rc;
 }
 
-static int build(mysql_stmt_ *s, const char *sql, int len)
+static int build(mysql_stmt_ *s)
 {
     s->params = calloc(s->nparams ? (size_t)s->nparams : 1, sizeof *s->params);
     s->pbind = calloc(s->nmap ? (size_t)s->nmap : 1, sizeof *s->pbind);
     if (!s->params || !s->pbind) {
-        snprintf(s->rd->err, sizeof s->rd->err, "out of memory");
+        snprintf(s->rd->base.err, sizeof s->rd->base.err, "out of memory");
         return ARGUS_READ_NOMEM;
     }
     int rc = server_prepare(s);
     if (rc != ARGUS_READ_OK && lost(s->st ? mysql_stmt_errno(s->st) : 0)) {
-        rc = reconnect(s->rd, s->rd->err, sizeof s->rd->err);
+        rc = reconnect(s->rd, s->rd->base.err, sizeof s->rd->base.err);
         if (rc == ARGUS_READ_OK)
             rc = server_prepare(s);
     }
     if (rc != ARGUS_READ_OK)
         return rc;
-    rc = read_names(s);
-    if (rc != ARGUS_READ_OK)
-        return rc;
-    s->e.sql = malloc((size_t)len + 1);
-    if (!s->e.sql) {
-        snprintf(s->rd->err, sizeof s->rd->err, "out of memory");
-        return ARGUS_READ_NOMEM;
-    }
-    memcpy(s->e.sql, sql, (size_t)len);
-    s->e.sql[len] = 0;
-    s->e.len = len;
-    return ARGUS_READ_OK;
+    return read_names(s);
 }
 
-static int myread_prepare(argus_read *base, const char *sql, int len, argus_read_stmt **out)
+static int myread_prepare(argus_read_stmt *base, const char *sql, int len, int cached)
 {
-    mysql_read *rd = (mysql_read *)base;
-    rd->err[0] = 0;
-    argus_read_entry *lru;
-    *out = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock, sql,
-                                 len, &lru);
-    if (*out)
-        return ARGUS_READ_OK;
-    int rc = ensure_connected(rd);
+    (void)cached; /* MariaDB keeps every prepared statement until it is closed */
+    mysql_stmt_ *s = (mysql_stmt_ *)base;
+    s->rd = (mysql_read *)base->rd;
+    int rc = ensure_connected(s->rd);
     if (rc != ARGUS_READ_OK)
         return rc;
-    mysql_stmt_ tmp = {.e = {.base = {&rd->base}}, .rd = rd};
-    if (translate(&tmp, sql, len) != 0) {
-        stmt_release(&tmp);
+    if (translate(s, sql, len) != 0)
         return ARGUS_READ_ERROR;
-    }
-    rc = build(&tmp, sql, len);
-    if (rc != ARGUS_READ_OK) {
-        char keep[sizeof rd->err];
-        memcpy(keep, rd->err, sizeof keep);
-        stmt_release(&tmp);
-        memcpy(rd->err, keep, sizeof keep);
-        return rc;
-    }
-    mysql_stmt_ *s = (mysql_stmt_ *)lru;
-    if (s) {
-        stmt_release(s);
-        tmp.e.cached = 1;
-    } else {
-        s = malloc(sizeof *s);
-        if (!s) {
-            stmt_release(&tmp);
-            snprintf(rd->err, sizeof rd->err, "out of memory");
-            return ARGUS_READ_NOMEM;
-        }
-    }
-    *s = tmp;
-    argus_read_cache_take(&s->e, &rd->clock);
-    *out = &s->e.base;
-    return ARGUS_READ_OK;
+    return build(s);
 }
 
 /* ---- parameters ---------------------------------------------------------------------------- */
@@ -477,7 +404,7 @@ static int myread_prepare(argus_read *base, const char *sql, int len, argus_read
 static param *slot(mysql_stmt_ *s, int i)
 {
     if (i < 1 || i > s->nparams) {
-        snprintf(s->rd->err, sizeof s->rd->err, "parameter %d: the statement has %d", i,
+        snprintf(s->rd->base.err, sizeof s->rd->base.err, "parameter %d: the statement has %d", i,
                  s->nparams);
         return NULL;
     }
@@ -521,7 +448,7 @@ static int bind_bytes(argus_read_stmt *base, int i, const void *v, int len, argu
     if (n + 1 > p->cap) {
         char *b = realloc(p->s, n + 1);
         if (!b) {
-            snprintf(s->rd->err, sizeof s->rd->err, "out of memory");
+            snprintf(s->rd->base.err, sizeof s->rd->base.err, "out of memory");
             return ARGUS_READ_NOMEM;
         }
         p->s = b;
@@ -640,7 +567,7 @@ static int bind_columns(mysql_stmt_ *s)
     }
     mysql_free_result(meta);
     if (rc != ARGUS_READ_OK) {
-        snprintf(s->rd->err, sizeof s->rd->err, "out of memory");
+        snprintf(s->rd->base.err, sizeof s->rd->base.err, "out of memory");
         return rc;
     }
     if (mysql_stmt_bind_result(s->st, s->cbind) != 0)
@@ -665,7 +592,7 @@ static int execute(mysql_stmt_ *s)
         if (!lost(e) || attempt > 0)
             return stmt_fail(s);
         /* MariaDB went away (restarted, killed the connection): once more on a new one */
-        rc = reconnect(rd, rd->err, sizeof rd->err);
+        rc = reconnect(rd, rd->base.err, sizeof rd->base.err);
         if (rc != ARGUS_READ_OK)
             return rc;
     }
@@ -678,7 +605,7 @@ static int refetch(mysql_stmt_ *s, unsigned i)
     size_t need = (size_t)c->len + 1;
     char *nb = realloc(c->buf, need);
     if (!nb) {
-        snprintf(s->rd->err, sizeof s->rd->err, "out of memory");
+        snprintf(s->rd->base.err, sizeof s->rd->base.err, "out of memory");
         return ARGUS_READ_NOMEM;
     }
     c->buf = nb;
@@ -822,31 +749,25 @@ static const void *myread_blob(argus_read_stmt *base, int i, size_t *len)
     return myread_text(base, i, len);
 }
 
-static void myread_done(argus_read_stmt *base)
+static void myread_reset(argus_read_stmt *base)
 {
     mysql_stmt_ *s = (mysql_stmt_ *)base;
-    if (!s)
-        return;
     if (s->st && s->state != 0)
         mysql_stmt_free_result(s->st);
     s->state = 0;
     for (int i = 0; i < s->nparams; i++)
         s->params[i].type = ARGUS_READ_NULL;
-    if (s->e.cached) {
-        s->e.in_use = 0;
-        return;
-    }
-    stmt_release(s);
-    free(s);
 }
 
-static const char *myread_error(const argus_read *base)
+static void myread_release(argus_read_stmt *base)
 {
-    return ((const mysql_read *)base)->err;
+    stmt_release((mysql_stmt_ *)base);
 }
 
 const argus_store_read_driver argus_store_read_mysql = {
     .name = "mysql",
+    .size = sizeof(mysql_read),
+    .stmt_size = sizeof(mysql_stmt_),
     .open = myread_open,
     .close = myread_close,
     .prepare = myread_prepare,
@@ -864,6 +785,6 @@ const argus_store_read_driver argus_store_read_mysql = {
     .double_ = myread_double,
     .text = myread_text,
     .blob = myread_blob,
-    .done = myread_done,
-    .error = myread_error,
+    .reset = myread_reset,
+    .release = myread_release,
 };

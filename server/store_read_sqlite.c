@@ -34,15 +34,9 @@ typedef struct sqlite_stmt {
 struct sqlite_read {
     argus_read base;
     sqlite3 *db;
-    argus_read_limits limits;
     int64_t deadline_ns; /* of the running statement; 0 = none */
     int timed_out;
-    uint64_t clock;
-    sqlite_stmt *cache; /* limits.cache entries */
-    char err[512];
 };
-
-static void sqlread_close(argus_read *base);
 
 static int on_progress(void *ctx)
 {
@@ -58,11 +52,11 @@ static int on_progress(void *ctx)
 static int fail(sqlite_read *rd, int rc)
 {
     if (rd->timed_out) {
-        snprintf(rd->err, sizeof rd->err, "the query ran longer than the limit of %u ms",
-                 rd->limits.statement_ms);
+        snprintf(rd->base.err, sizeof rd->base.err, "the query ran longer than the limit of %u ms",
+                 rd->base.limits.statement_ms);
         return ARGUS_READ_TIMEOUT;
     }
-    snprintf(rd->err, sizeof rd->err, "%s", sqlite3_errmsg(rd->db));
+    snprintf(rd->base.err, sizeof rd->base.err, "%s", sqlite3_errmsg(rd->db));
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return ARGUS_READ_BUSY;
@@ -71,30 +65,17 @@ static int fail(sqlite_read *rd, int rc)
     }
 }
 
-static int sqlread_open(argus_read **out, const argus_config *cfg, const argus_read_limits *limits,
-                        char *msg, size_t msglen)
+static int sqlread_open(argus_read *base, const argus_config *cfg, char *msg, size_t msglen)
 {
-    *out = NULL;
-    sqlite_read *rd = calloc(1, sizeof *rd);
-    if (!rd) {
-        snprintf(msg, msglen, "read: out of memory");
-        return ARGUS_READ_NOMEM;
-    }
-    rd->base.driver = &argus_store_read_sqlite;
-    rd->limits = *limits;
-    if (rd->limits.cache == 0)
-        rd->limits.cache = 1;
-    rd->cache = calloc(rd->limits.cache, sizeof *rd->cache);
-    int rc = rd->cache ? sqlite3_open_v2(cfg->db_path, &rd->db,
-                                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)
-                       : SQLITE_NOMEM;
+    sqlite_read *rd = (sqlite_read *)base;
+    int rc =
+        sqlite3_open_v2(cfg->db_path, &rd->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(msg, msglen, "read: cannot open %s: %s", cfg->db_path,
                  rd->db ? sqlite3_errmsg(rd->db) : sqlite3_errstr(rc));
-        sqlread_close(&rd->base);
         return ARGUS_READ_ERROR;
     }
-    sqlite3_busy_timeout(rd->db, (int)rd->limits.busy_ms);
+    sqlite3_busy_timeout(rd->db, (int)rd->base.limits.busy_ms);
     char *err = NULL;
     rc = argus_sqlite_register_all(rd->db, &err);
     if (rc == SQLITE_OK)
@@ -102,84 +83,43 @@ static int sqlread_open(argus_read **out, const argus_config *cfg, const argus_r
     if (rc != SQLITE_OK) {
         snprintf(msg, msglen, "read: %s", err ? err : sqlite3_errstr(rc));
         sqlite3_free(err);
-        sqlread_close(&rd->base);
         return ARGUS_READ_ERROR;
     }
     sqlite3_progress_handler(rd->db, PROGRESS_STEPS, on_progress, rd);
-    *out = &rd->base;
     return ARGUS_READ_OK;
 }
 
 static void sqlread_close(argus_read *base)
 {
-    sqlite_read *rd = (sqlite_read *)base;
-    if (!rd)
-        return;
-    for (unsigned i = 0; rd->cache && i < rd->limits.cache; i++) {
-        sqlite3_finalize(rd->cache[i].st);
-        free(rd->cache[i].e.sql);
-    }
-    free(rd->cache);
-    sqlite3_close_v2(rd->db);
-    free(rd);
+    sqlite3_close_v2(((sqlite_read *)base)->db);
 }
 
-static int sqlread_prepare(argus_read *base, const char *sql, int len, argus_read_stmt **out)
+static int sqlread_prepare(argus_read_stmt *base, const char *sql, int len, int cached)
 {
-    sqlite_read *rd = (sqlite_read *)base;
-    rd->err[0] = 0;
-    argus_read_entry *lru;
-    *out = argus_read_cache_find(rd->cache, rd->limits.cache, sizeof *rd->cache, &rd->clock, sql,
-                                 len, &lru);
-    if (*out)
-        return ARGUS_READ_OK;
-    sqlite3_stmt *st = NULL;
+    sqlite_stmt *s = (sqlite_stmt *)base;
+    sqlite_read *rd = (sqlite_read *)base->rd;
+    s->rd = rd;
     const char *tail = NULL;
     rd->timed_out = 0;
-    int rc = sqlite3_prepare_v3(rd->db, sql, len, lru ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail);
+    int rc =
+        sqlite3_prepare_v3(rd->db, sql, len, cached ? SQLITE_PREPARE_PERSISTENT : 0, &s->st, &tail);
     if (rc != SQLITE_OK)
         return fail(rd, rc);
-    if (!st) {
-        snprintf(rd->err, sizeof rd->err, "the SQL text holds no statement");
+    if (!s->st) {
+        snprintf(rd->base.err, sizeof rd->base.err, "the SQL text holds no statement");
         return ARGUS_READ_ERROR;
     }
     for (; tail && tail < sql + len; tail++) {
         if (*tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != '\r' && *tail != ';') {
-            sqlite3_finalize(st);
-            snprintf(rd->err, sizeof rd->err, "one statement at a time: text follows the first");
+            snprintf(rd->base.err, sizeof rd->base.err,
+                     "one statement at a time: text follows the first");
             return ARGUS_READ_ERROR;
         }
     }
-    if (!sqlite3_stmt_readonly(st)) {
-        sqlite3_finalize(st);
-        snprintf(rd->err, sizeof rd->err, "only reading statements are allowed");
+    if (!sqlite3_stmt_readonly(s->st)) {
+        snprintf(rd->base.err, sizeof rd->base.err, "only reading statements are allowed");
         return ARGUS_READ_ERROR;
     }
-    sqlite_stmt *s = (sqlite_stmt *)lru;
-    if (s) {
-        char *copy = malloc((size_t)len + 1);
-        if (!copy) {
-            sqlite3_finalize(st);
-            snprintf(rd->err, sizeof rd->err, "out of memory");
-            return ARGUS_READ_NOMEM;
-        }
-        memcpy(copy, sql, (size_t)len);
-        copy[len] = 0;
-        sqlite3_finalize(s->st);
-        free(s->e.sql);
-        *s = (sqlite_stmt){
-            .e = {.base = {&rd->base}, .sql = copy, .len = len, .cached = 1}, .rd = rd, .st = st};
-    } else {
-        s = calloc(1, sizeof *s);
-        if (!s) {
-            sqlite3_finalize(st);
-            snprintf(rd->err, sizeof rd->err, "out of memory");
-            return ARGUS_READ_NOMEM;
-        }
-        *s = (sqlite_stmt){.e = {.base = {&rd->base}}, .rd = rd, .st = st};
-    }
-    argus_read_cache_take(&s->e, &rd->clock);
-    *out = &s->e.base;
     return ARGUS_READ_OK;
 }
 
@@ -230,8 +170,8 @@ static int sqlread_step(argus_read_stmt *base)
     sqlite_read *rd = st->rd;
     if (!sqlite3_stmt_busy(st->st)) {
         rd->timed_out = 0;
-        rd->deadline_ns = rd->limits.statement_ms
-                              ? argus_mono_ns() + (int64_t)rd->limits.statement_ms * 1000000
+        rd->deadline_ns = rd->base.limits.statement_ms
+                              ? argus_mono_ns() + (int64_t)rd->base.limits.statement_ms * 1000000
                               : 0;
     }
     int rc = sqlite3_step(st->st);
@@ -295,30 +235,23 @@ static const void *sqlread_blob(argus_read_stmt *base, int i, size_t *len)
     return p;
 }
 
-static void sqlread_done(argus_read_stmt *base)
+static void sqlread_reset(argus_read_stmt *base)
 {
     sqlite_stmt *st = (sqlite_stmt *)base;
-    if (!st)
-        return;
     sqlite3_reset(st->st);
     sqlite3_clear_bindings(st->st);
     st->rd->deadline_ns = 0;
-    if (st->e.cached) {
-        st->e.in_use = 0;
-        return;
-    }
-    sqlite3_finalize(st->st);
-    free(st);
 }
 
-static const char *sqlread_error(const argus_read *base)
+static void sqlread_release(argus_read_stmt *base)
 {
-    const sqlite_read *rd = (const sqlite_read *)base;
-    return rd->err;
+    sqlite3_finalize(((sqlite_stmt *)base)->st);
 }
 
 const argus_store_read_driver argus_store_read_sqlite = {
     .name = "sqlite",
+    .size = sizeof(sqlite_read),
+    .stmt_size = sizeof(sqlite_stmt),
     .open = sqlread_open,
     .close = sqlread_close,
     .prepare = sqlread_prepare,
@@ -336,6 +269,6 @@ const argus_store_read_driver argus_store_read_sqlite = {
     .double_ = sqlread_double,
     .text = sqlread_text,
     .blob = sqlread_blob,
-    .done = sqlread_done,
-    .error = sqlread_error,
+    .reset = sqlread_reset,
+    .release = sqlread_release,
 };

@@ -684,20 +684,9 @@ static int sqlite_broken(const argus_store *base)
     return ((const sqlite_store *)base)->broken;
 }
 
-static int sqlite_probe(argus_store *base, char *msg, size_t msglen)
+static int sqlite_exec(argus_store *base, const char *sql, char *msg, size_t msglen)
 {
-    sqlite_store *st = (sqlite_store *)base;
-    int res = sqlite_begin(base, msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        res = exec(st,
-                   "INSERT INTO argus_jobs (name, last_id) VALUES ('probe', 1)"
-                   " ON CONFLICT (name) DO UPDATE SET last_id = last_id + 1",
-                   msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        res = exec(st, "COMMIT", msg, msglen);
-    if (res != ARGUS_STORE_OK)
-        sqlite_rollback(base);
-    return res;
+    return exec((sqlite_store *)base, sql, msg, msglen);
 }
 
 /* ---- maintenance: purge in chunks ---------------------------------------------------------- */
@@ -1136,7 +1125,9 @@ const argus_store_driver argus_store_sqlite = {
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .broken = sqlite_broken,
-    .probe = sqlite_probe,
+    .exec = sqlite_exec,
+    .probe_sql = "INSERT INTO argus_jobs (name, last_id) VALUES ('probe', 1)"
+                 " ON CONFLICT (name) DO UPDATE SET last_id = last_id + 1",
     .set_wait_deadline = sqlite_set_wait_deadline,
     .jobs = argus_sqlite_jobs,
     .job_open = sqlite_job_open,

@@ -86,7 +86,8 @@ expect_sql() { # name expected sql
 expect_sql operations-cover-spans 1 \
     "SELECT (SELECT sum(spans) FROM span_operation_rollups) = (SELECT count(*) FROM span_records)"
 
-# Pattern rollups follow pattern_id (the insight worker's UPDATE, or a record stored with one).
+# Pattern rollups follow pattern_id, which the insight worker's UPDATE sets (argus-server never
+# stores a record with one: migration 007 dropped the insert trigger).
 code=$(post /v1/logs application/x-protobuf tests/fixtures/logs.pb)
 [ "$code" = 200 ] && pass mysql/api-rollups/logs || fail mysql/api-rollups/logs "expected 200, got $code"
 for _ in $(seq 100); do

@@ -347,6 +347,13 @@ const big = (n, len, seed) => JSON.stringify({ resourceSpans: [{ resource: { att
     startTimeUnixNano: "1714564800000000000", endTimeUnixNano: "1714564800100000000" })) }] }] });
 require("fs").writeFileSync(process.argv[1] + "/sliced.json", big(12, 100000, "aaaaaaaa"));
 require("fs").writeFileSync(process.argv[1] + "/toobig.json", big(1, 700000, "bbbbbbbb"));
+// one trace over 8 services of 80,000 bytes: each row fits, its services list (640 KB) does not
+require("fs").writeFileSync(process.argv[1] + "/wide.json", JSON.stringify({ resourceSpans:
+  Array.from({ length: 8 }, (_, i) => ({ resource: { attributes: [{ key: "service.name",
+    value: { stringValue: String.fromCharCode(97 + i).repeat(80000) } }] }, scopeSpans: [{ spans: [{
+    traceId: "cccccccc000000000000000000000000", spanId: (i + 1).toString(16).padStart(16, "0"),
+    name: "wide", kind: 2, startTimeUnixNano: "1714564800000000000",
+    endTimeUnixNano: "1714564800100000000" }] }] })) }));
 ' "$WORK"
 start_server "mysql://root@127.0.0.1:$PORT/argus_packet" || fail mysql/backend/packet "argus-server did not start"
 code=$(post /v1/traces application/json "$WORK/sliced.json")
@@ -359,6 +366,22 @@ if [ "$code" = 400 ] && grep -q "max_allowed_packet" "$WORK/answer" && kill -0 "
     pass mysql/backend/row-too-big-refused-clearly
 else
     fail mysql/backend/row-too-big-refused-clearly "expected a 400 naming max_allowed_packet, got $code: $(head -c 300 "$WORK/answer")"
+fi
+# The merged rows of a transaction go out at its commit: one the database refuses (the traces
+# summary's services list is bigger than half the packet) retries the whole transaction (503),
+# and the retry, written request by request, refuses that request alone (400). Nothing of it is
+# stored; other requests are.
+first=$(post /v1/traces application/json "$WORK/wide.json")
+second=$(post /v1/traces application/json "$WORK/wide.json")
+grep -q "max_allowed_packet" "$WORK/answer" && named=1 || named=0
+third=$(post /v1/traces application/json tests/fixtures/traces.json)
+n=$(mdb -N -B argus_packet -e "SELECT (SELECT count(*) FROM span_records WHERE trace_id LIKE 'cccccccc%'),
+    (SELECT count(*) FROM traces WHERE trace_id LIKE 'cccccccc%'),
+    (SELECT count(*) > 0 FROM span_records WHERE trace_id NOT LIKE 'aaaaaaaa%')")
+if [ "$first $second $named $third" = "503 400 1 200" ] && [ "$n" = "0	0	1" ]; then
+    pass mysql/backend/merged-row-refused-alone
+else
+    fail mysql/backend/merged-row-refused-alone "expected 503 then 400 naming max_allowed_packet, then 200 for another request, nothing of the trace stored; got $first $second $named $third, stored '$n'"
 fi
 stop_server
 mdb -e "SET GLOBAL max_allowed_packet = 268435456"

@@ -3,8 +3,10 @@
  * of TABLE (span_records or log_records) of DATABASE into memory, then inserts them again into a
  * fresh table of the same definition, 1000 rows per array-bound INSERT and 10 INSERTs per
  * transaction -- what the server does per 1000-item request, without decoding, the traces
- * summary or rollups -- and prints "<table> raw insert: N rows in S s = R rows/s".
- *   bench_mysql_insert SOCKET DATABASE TABLE */
+ * summary or rollups -- and prints "<table> raw insert: N rows in S s = R rows/s". With PID (the
+ * server's process id, on this machine) it prints the CPU seconds that process used while the
+ * rows went in on a second line.
+ *   bench_mysql_insert SOCKET DATABASE TABLE [PID] */
 #include <mysql.h>
 
 #include <stdint.h>
@@ -12,12 +14,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) of process pid so far, from /proc; -1 when unknown. */
+static double cpu_of(const char *pid)
+{
+    if (!pid)
+        return -1;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long ut, stime;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stime) != 2)
+        return -1;
+    return (double)(ut + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void die(MYSQL *db, const char *what)
@@ -89,7 +112,8 @@ int main(int argc, char **argv)
     if (mysql_stmt_prepare(st, sql, strlen(sql)))
         die(db, mysql_stmt_error(st));
     const size_t per_insert = 1000, per_txn = 10;
-    double t0 = now();
+    const char *pid = argc > 4 ? argv[4] : NULL;
+    double c0 = cpu_of(pid), t0 = now();
     size_t inserts = 0;
     mysql_query(db, "START TRANSACTION");
     for (size_t lo = 0; lo < nrows; lo += per_insert) {
@@ -118,8 +142,11 @@ int main(int argc, char **argv)
         }
     }
     mysql_query(db, "COMMIT");
-    double t = now() - t0;
+    double t = now() - t0, c1 = cpu_of(pid);
     printf("%s raw insert: %zu rows in %.2f s = %.0f rows/s\n", table, nrows, t, (double)nrows / t);
+    if (c0 >= 0 && c1 >= 0)
+        printf("cpu: %.2f s of process %s, %.2f ms per 1000 rows\n", c1 - c0, pid,
+               (c1 - c0) * 1e6 / (double)nrows);
     snprintf(q, sizeof q, "DROP TABLE raw_%s", table);
     mysql_query(db, q);
     mysql_stmt_close(st);

@@ -2,8 +2,8 @@
  * the live-tail publish after COMMIT (argus_writer_on_commit), retried requests stored once,
  * purges (everything, older than) keeping the traces summary, rollups, patterns and the search
  * index consistent, a COMMIT that itself fails (no request is acknowledged before its COMMIT
- * succeeded), and a database server not reachable at start (not ready, then connected). Built
- * into build/tests/unit, so the unit and asan layers run it.
+ * succeeded), a database server not reachable at start (not ready, then connected), and the read
+ * side's statement cache. Built into build/tests/unit, so the unit and asan layers run it.
  *   build/tests/unit/test_writer */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 
 #include "stats.h"
 #include "store.h"
+#include "store_read.h"
 #include "writer.h"
 
 #include <pthread.h>
@@ -541,6 +542,66 @@ static void test_server_down_at_start(void **state)
     free(logs.data);
 }
 
+/* Column 0 of sql's one row, with ?1 bound to arg. */
+static int64_t read_one(argus_read *rd, const char *sql, int64_t arg)
+{
+    argus_read_stmt *st;
+    if (argus_read_prepare(rd, sql, -1, &st) != ARGUS_READ_OK)
+        fail_msg("expected %s to prepare, got: %s", sql, argus_read_error(rd));
+    assert_int_equal(argus_read_bind_int64(st, 1, arg), ARGUS_READ_OK);
+    assert_int_equal(argus_read_step(st), ARGUS_READ_ROW);
+    int64_t v = argus_read_int64(st, 0);
+    assert_int_equal(argus_read_step(st), ARGUS_READ_DONE);
+    argus_read_done(st);
+    return v;
+}
+
+/* The read side's cache of prepared statements (store_read.c, the same for every backend), here
+ * on SQLite with room for one: texts taking turns evict each other and still answer right; a
+ * text prepared again while in use is a statement of its own; a failed prepare reports why and
+ * leaves the cached statement working; writing statements are refused. The asan layer checks
+ * that what the cache does not keep is freed. */
+static void test_read_statement_cache(void **state)
+{
+    fixture_state *f = *state;
+    start(f);
+    buf logs = fixture("logs_basic.pb");
+    EXPORT_OK(f, ARGUS_SIGNAL_LOGS, &logs);
+    free(logs.data);
+    argus_read *rd;
+    char msg[256];
+    argus_read_limits one = {.busy_ms = 1000, .cache = 1};
+    if (argus_read_open(&rd, &f->cfg, &one, msg, sizeof msg) != ARGUS_READ_OK)
+        fail_msg("expected a read connection, got: %s", msg);
+    const char *count = "SELECT count(*) + ?1 FROM log_records", *plus = "SELECT ?1 + 1";
+    for (int64_t i = 0; i < 3; i++) {
+        assert_int_equal(read_one(rd, count, i), 3 + i);
+        assert_int_equal(read_one(rd, plus, i), i + 1);
+    }
+    argus_read_stmt *a, *b;
+    assert_int_equal(argus_read_prepare(rd, plus, -1, &a), ARGUS_READ_OK);
+    assert_int_equal(argus_read_prepare(rd, plus, -1, &b), ARGUS_READ_OK);
+    assert_ptr_not_equal(a, b);
+    assert_int_equal(argus_read_bind_int64(a, 1, 10), ARGUS_READ_OK);
+    assert_int_equal(argus_read_bind_int64(b, 1, 20), ARGUS_READ_OK);
+    assert_int_equal(argus_read_step(a), ARGUS_READ_ROW);
+    assert_int_equal(argus_read_step(b), ARGUS_READ_ROW);
+    assert_int_equal(argus_read_int64(a, 0), 11);
+    assert_int_equal(argus_read_int64(b, 0), 21);
+    argus_read_done(b);
+    argus_read_done(a);
+    argus_read_stmt *bad = NULL;
+    assert_int_equal(argus_read_prepare(rd, "SELECT * FROM no_such_table", -1, &bad),
+                     ARGUS_READ_ERROR);
+    assert_null(bad);
+    assert_non_null(strstr(argus_read_error(rd), "no_such_table"));
+    assert_int_equal(read_one(rd, plus, 1), 2);
+    assert_int_equal(argus_read_prepare(rd, "DELETE FROM log_records", -1, &bad), ARGUS_READ_ERROR);
+    assert_non_null(strstr(argus_read_error(rd), "only reading statements"));
+    assert_int_equal(read_one(rd, count, 0), 3);
+    argus_read_close(rd);
+}
+
 /* ARGUS_DB selects the driver by scheme; a known backend missing from the build says so. */
 static void test_driver_for_scheme(void **state)
 {
@@ -563,6 +624,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_purge_older_than, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_failure_never_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_down_at_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_statement_cache, setup, teardown),
         cmocka_unit_test(test_driver_for_scheme),
     };
     return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
