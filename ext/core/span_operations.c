@@ -134,6 +134,17 @@ static long group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j, 
     return (long)g->n - 1;
 }
 
+/* Group i's key text a (or b) as its bytes, length and NULL flag. */
+static void key_text(const argus_span_groups *g, size_t i, int b, const char **s, size_t *n,
+                     unsigned char *null)
+{
+    const argus_group_key *k = &g->keys[i];
+    *s = g->names.data + (b ? k->b : k->a);
+    *n = b ? k->b_n : k->a_n;
+    if (null)
+        *null = b ? k->b_null : k->a_null;
+}
+
 /* Copies v's text into names; out->s holds its offset until text_at() (names may still move). */
 static void copy_text(argus_span_groups *g, const argus_value *v, argus_value *out)
 {
@@ -244,14 +255,9 @@ int argus_span_operations_build(argus_span_operations *o, const argus_otlp_paylo
         return ARGUS_ENOMEM;
     }
     for (size_t i = 0; i < o->n; i++) {
-        const argus_group_key *k = &o->g.keys[i];
         argus_span_operation *op = &o->ops[i];
-        op->service = o->g.names.data + k->a;
-        op->service_n = k->a_n;
-        op->service_null = k->a_null;
-        op->name = o->g.names.data + k->b;
-        op->name_n = k->b_n;
-        op->name_null = k->b_null;
+        key_text(&o->g, i, 0, &op->service, &op->service_n, &op->service_null);
+        key_text(&o->g, i, 1, &op->name, &op->name_n, &op->name_null);
     }
     return 0;
 }
@@ -407,8 +413,7 @@ int argus_span_traces_build(argus_span_traces *t, const argus_otlp_payload *p)
     }
     for (size_t k = 0; k < t->n; k++) {
         argus_span_trace *tr = &t->traces[k];
-        tr->trace_id = t->g.names.data + t->g.keys[k].a;
-        tr->trace_id_n = t->g.keys[k].a_n;
+        key_text(&t->g, k, 0, &tr->trace_id, &tr->trace_id_n, NULL);
         text_at(&t->g, &tr->root_service);
         text_at(&t->g, &tr->root_name);
         tr->services = t->json.data + (size_t)(uintptr_t)tr->services;
@@ -498,11 +503,8 @@ int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p,
         return rc;
     }
     for (size_t i = 0; i < r->n; i++) {
-        const argus_group_key *k = &r->g.keys[i];
         argus_span_rollup *a = &r->rollups[i];
-        a->service = r->g.names.data + k->a;
-        a->service_n = k->a_n;
-        a->service_null = k->a_null;
+        key_text(&r->g, i, 0, &a->service, &a->service_n, &a->service_null);
         a->sketch_blob = (const unsigned char *)r->blobs.data + (size_t)(uintptr_t)a->sketch_blob;
     }
     return 0;
@@ -558,10 +560,8 @@ int argus_log_rollups_build(argus_log_rollups *r, const argus_otlp_payload *p)
         return ARGUS_ENOMEM;
     }
     for (size_t i = 0; i < r->n; i++) {
-        const argus_group_key *k = &r->g.keys[i];
-        r->rollups[i].service = r->g.names.data + k->a;
-        r->rollups[i].service_n = k->a_n;
-        r->rollups[i].service_null = k->a_null;
+        argus_log_rollup *a = &r->rollups[i];
+        key_text(&r->g, i, 0, &a->service, &a->service_n, &a->service_null);
     }
     return 0;
 }
