@@ -220,142 +220,59 @@ static int refuse_memory(const argus_writer *w, argus_ingest_result *now, argus_
 
 /* ---- estimating a request's decoded size from the wire ------------------------------------- */
 
-/* OTLP message kinds, for the scan below. */
-enum {
-    M_NONE,
-    M_TRACES,
-    M_RESOURCE_SPANS,
-    M_SCOPE_SPANS,
-    M_SPAN,
-    M_EVENT,
-    M_LINK,
-    M_LOGS,
-    M_RESOURCE_LOGS,
-    M_SCOPE_LOGS,
-    M_LOG,
-    M_RESOURCE,
-    M_SCOPE,
-    M_KV,
-    M_ANY,
-    M_ARRAY,
-    M_KVLIST,
-    M_KINDS
+/* Bytes one message of a type takes decoded (protobuf-c struct, pointer arrays) and rendered
+ * into row columns, besides its strings; measured on argus-loadgen and hostile payloads. The most
+ * frequent types first (argus_otlp_check_wire() looks them up in order). */
+static const argus_otlp_wire_cost MSG_COST[] = {
+    {&opentelemetry__proto__common__v1__key_value__descriptor, 96},
+    {&opentelemetry__proto__common__v1__any_value__descriptor, 48},
+    {&opentelemetry__proto__trace__v1__span__descriptor, 640},
+    {&opentelemetry__proto__logs__v1__log_record__descriptor, 520},
+    {&opentelemetry__proto__trace__v1__span__event__descriptor, 160},
+    {&opentelemetry__proto__trace__v1__span__link__descriptor, 160},
+    {&opentelemetry__proto__common__v1__array_value__descriptor, 48},
+    {&opentelemetry__proto__common__v1__key_value_list__descriptor, 48},
+    {&opentelemetry__proto__resource__v1__resource__descriptor, 96},
+    {&opentelemetry__proto__common__v1__instrumentation_scope__descriptor, 96},
+    {&opentelemetry__proto__trace__v1__resource_spans__descriptor, 64},
+    {&opentelemetry__proto__trace__v1__scope_spans__descriptor, 64},
+    {&opentelemetry__proto__logs__v1__resource_logs__descriptor, 64},
+    {&opentelemetry__proto__logs__v1__scope_logs__descriptor, 64},
 };
 
-/* Bytes one message of a kind takes decoded (protobuf-c struct, pointer arrays) and rendered
- * into row columns, besides its strings; measured on argus-loadgen and hostile payloads. */
-static const unsigned msg_cost[M_KINDS] = {
-    [M_SPAN] = 640,
-    [M_LOG] = 520,
-    [M_EVENT] = 160,
-    [M_LINK] = 160,
-    [M_KV] = 96,
-    [M_ANY] = 48,
-    [M_ARRAY] = 48,
-    [M_KVLIST] = 48,
-    [M_RESOURCE] = 96,
-    [M_SCOPE] = 96,
-    [M_RESOURCE_SPANS] = 64,
-    [M_SCOPE_SPANS] = 64,
-    [M_RESOURCE_LOGS] = 64,
-    [M_SCOPE_LOGS] = 64,
-};
-
-/* The kind of a length-delimited field of a message of kind `in`, or M_NONE (bytes, strings). */
-static int child_kind(int in, unsigned field)
+/* What a request will hold once decoded and rendered, estimated from its bytes without decoding,
+ * into *need: the messages it holds, by type (protobuf: counted while its wire format is checked,
+ * a check the decode of p then skips), or its objects (OTLP/JSON), plus its size. 0, or the
+ * protobuf's error (err set): the request is malformed. */
+static int estimate(argus_otlp_payload *p, argus_otlp_format format, const void *payload,
+                    size_t len, size_t *need, argus_error *err)
 {
-    switch (in) {
-    case M_TRACES: return field == 1 ? M_RESOURCE_SPANS : M_NONE;
-    case M_LOGS: return field == 1 ? M_RESOURCE_LOGS : M_NONE;
-    case M_RESOURCE_SPANS: return field == 1 ? M_RESOURCE : field == 2 ? M_SCOPE_SPANS : M_NONE;
-    case M_RESOURCE_LOGS: return field == 1 ? M_RESOURCE : field == 2 ? M_SCOPE_LOGS : M_NONE;
-    case M_SCOPE_SPANS: return field == 1 ? M_SCOPE : field == 2 ? M_SPAN : M_NONE;
-    case M_SCOPE_LOGS: return field == 1 ? M_SCOPE : field == 2 ? M_LOG : M_NONE;
-    case M_SPAN: return field == 9 ? M_KV : field == 11 ? M_EVENT : field == 13 ? M_LINK : M_NONE;
-    case M_EVENT: return field == 3 ? M_KV : M_NONE;
-    case M_LINK: return field == 4 ? M_KV : M_NONE;
-    case M_LOG: return field == 5 ? M_ANY : field == 6 ? M_KV : M_NONE;
-    case M_RESOURCE: return field == 1 ? M_KV : M_NONE;
-    case M_SCOPE: return field == 3 ? M_KV : M_NONE;
-    case M_KV: return field == 2 ? M_ANY : M_NONE;
-    case M_ANY: return field == 5 ? M_ARRAY : field == 6 ? M_KVLIST : M_NONE;
-    case M_ARRAY: return field == 1 ? M_ANY : M_NONE;
-    case M_KVLIST: return field == 1 ? M_KV : M_NONE;
-    default: return M_NONE;
-    }
-}
-
-static int read_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-    *v = 0;
-    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-        unsigned char b = *(*p)++;
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return 0;
-    }
-    return -1;
-}
-
-/* Adds the cost of the fields in [p, end) of a message of kind `kind` to *cost; stops at the
- * first malformed byte (the decoder will refuse the payload anyway). */
-static void scan_pb(const unsigned char *p, const unsigned char *end, int kind, int depth,
-                    uint64_t *cost)
-{
-    while (p < end) {
-        uint64_t tag, v;
-        if (read_varint(&p, end, &tag) != 0)
-            return;
-        switch (tag & 7) {
-        case 0:
-            if (read_varint(&p, end, &v) != 0)
-                return;
-            break;
-        case 1: p += 8; break;
-        case 5: p += 4; break;
-        case 2: {
-            if (read_varint(&p, end, &v) != 0 || v > (uint64_t)(end - p))
-                return;
-            int child = depth < 80 ? child_kind(kind, (unsigned)(tag >> 3)) : M_NONE;
-            if (child != M_NONE) {
-                *cost += msg_cost[child];
-                scan_pb(p, p + v, child, depth + 1, cost);
-            } else {
-                *cost += v; /* a string or bytes: copied once more when rendered */
-            }
-            p += v;
-            break;
-        }
-        default: return;
-        }
-    }
-}
-
-/* What a request will hold once decoded and rendered, estimated from its bytes without
- * decoding: the messages it holds, by kind (protobuf), or its objects (JSON), plus its size. */
-static size_t estimate(argus_signal sig, const void *payload, size_t len)
-{
-    const unsigned char *p = payload ? payload : (const unsigned char *)"";
-    size_t i = 0;
-    while (i < len && i < 64 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-        i++;
+    const unsigned char *b = payload ? payload : (const unsigned char *)"";
     uint64_t cost = (uint64_t)len * 4;
-    if (i < len && p[i] == '{') {
-        /* OTLP/JSON: every object is a message (a span, a KeyValue, an AnyValue...). */
+    if (format == ARGUS_OTLP_JSON) {
+        /* every object is a message (a span, a KeyValue, an AnyValue...) */
+        size_t i = 0;
+        while (i < len && i < 64 && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+            i++;
         size_t objects = 0;
-        for (const unsigned char *q = p + i, *end = p + len;
-             (q = memchr(q, '{', (size_t)(end - q))) != NULL; q++)
-            objects++;
-        cost += (uint64_t)objects * msg_cost[M_KV];
+        if (i < len && b[i] == '{')
+            for (const unsigned char *q = b + i, *end = b + len;
+                 (q = memchr(q, '{', (size_t)(end - q))) != NULL; q++)
+                objects++;
+        cost += (uint64_t)objects * MSG_COST[0].cost;
+    } else {
+        uint64_t pb = (uint64_t)len * 3;
+        int rc = argus_otlp_check_wire(p, payload, len, MSG_COST,
+                                       sizeof MSG_COST / sizeof MSG_COST[0], &pb, err);
+        if (rc)
+            return rc;
+        if (pb > cost)
+            cost = pb;
     }
-    /* As protobuf too: a valid protobuf may start like JSON. */
-    uint64_t pb = (uint64_t)len * 3;
-    scan_pb(p, p + len, sig == ARGUS_SIGNAL_TRACES ? M_TRACES : M_LOGS, 0, &pb);
-    if (pb > cost)
-        cost = pb;
     if (cost < MEMORY_MIN_RESERVE)
         cost = MEMORY_MIN_RESERVE;
-    return cost > SIZE_MAX ? SIZE_MAX : (size_t)cost;
+    *need = cost > SIZE_MAX ? SIZE_MAX : (size_t)cost;
+    return 0;
 }
 
 /* The first 16 bytes of SHA-256(signal, payload): equal only for identical requests. Computed
@@ -415,7 +332,26 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
         argus_stats_add(&ss->refused, 1);
         return 0;
     }
-    size_t need = estimate(sig, payload, len);
+    job *j = job_get(w);
+    if (!j) {
+        now->status = ARGUS_INGEST_UNAVAILABLE;
+        now->retry_after_s = 1;
+        snprintf(now->message, sizeof now->message, "out of memory");
+        return 0;
+    }
+    j->signal = sig;
+    argus_otlp_payload *p = &j->payload[sig];
+    argus_error err;
+    argus_error_clear(&err);
+    size_t need;
+    if (estimate(p, format, payload, len, &need, &err) != 0) {
+        /* not well-formed protobuf: what decoding it would answer, without reserving memory */
+        now->status = ARGUS_INGEST_INVALID;
+        snprintf(now->message, sizeof now->message, "%s", err.message);
+        argus_stats_add(&ss->bad_requests, 1);
+        job_put(w, j);
+        return 0;
+    }
     if (need > w->cfg.memory_limit) {
         /* Could never fit, however long the client waits: final. */
         now->status = ARGUS_INGEST_TOO_LARGE;
@@ -425,6 +361,7 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
                  len, need >> 20, w->cfg.memory_limit >> 20);
         argus_stats_add(&stats->memory_refused, 1);
         argus_stats_add(&ss->bad_requests, 1);
+        job_put(w, j);
         return 0;
     }
     pthread_mutex_lock(&w->wk.mu);
@@ -434,26 +371,13 @@ int argus_writer_ingest(argus_writer *w, argus_signal sig, argus_otlp_format for
         atomic_store(&stats->memory_used, w->mem_used);
     }
     pthread_mutex_unlock(&w->wk.mu);
-    if (!fits)
+    if (!fits) {
+        job_put(w, j);
         return refuse_memory(w, now, ss, 0);
-    job *j = job_get(w);
-    if (!j) {
-        pthread_mutex_lock(&w->wk.mu);
-        w->mem_used -= need;
-        atomic_store(&stats->memory_used, w->mem_used);
-        pthread_mutex_unlock(&w->wk.mu);
-        now->status = ARGUS_INGEST_UNAVAILABLE;
-        now->retry_after_s = 1;
-        snprintf(now->message, sizeof now->message, "out of memory");
-        return 0;
     }
     j->reserved = need;
-    j->signal = sig;
-    argus_error err;
-    argus_error_clear(&err);
     int rc;
     size_t total;
-    argus_otlp_payload *p = &j->payload[sig];
     /* Decoding may take what the budget has free, with this request's reservation: past that
      * the decoder stops (ARGUS_ENOMEM) instead of growing. */
     pthread_mutex_lock(&w->wk.mu);

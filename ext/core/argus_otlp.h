@@ -79,6 +79,9 @@ typedef struct argus_otlp_payload {
      * most this many bytes, below the built-in ARGUS_OTLP_MEMORY_* limit (the server's memory
      * budget). Reaching it fails with ARGUS_ENOMEM. Kept across decodes. */
     size_t memory_cap;
+    /* The bytes argus_otlp_check_wire() found well-formed (the next decode's only) */
+    const void *wire_checked;
+    size_t wire_checked_len;
 } argus_otlp_payload;
 
 /* Initialises an empty payload of signal sig (no allocation yet). */
@@ -97,6 +100,21 @@ int argus_otlp_decode(argus_otlp_payload *p, const void *payload, size_t len,
  * one holding the result. An empty payload is empty traces. */
 int argus_otlp_decode_any(argus_otlp_payload *tr, argus_otlp_payload *lg, const void *payload,
                           size_t len, argus_otlp_format format, argus_otlp_payload **out,
+                          argus_error *err);
+/* What a message of a kind costs, for argus_otlp_check_wire(). */
+typedef struct argus_otlp_wire_cost {
+    const ProtobufCMessageDescriptor *message;
+    unsigned cost;
+} argus_otlp_wire_cost;
+/* Checks payload[0..len) as the protobuf of p's signal, as the decoder does first, and adds to
+ * *cost what the payload holds: costs[k].cost for every message of type costs[k].message (ncosts
+ * entries; the first matching one counts) and the length of every string, bytes or unknown
+ * length-delimited field. The next argus_otlp_decode() of p with these very bytes (the same
+ * pointer and length, unchanged in between) skips its own check. Lets a server price a request
+ * before decoding it without a second pass over its bytes. 0, or ARGUS_EFORMAT / ARGUS_ELIMIT
+ * with err saying what is wrong (what was added to *cost so far stays). */
+int argus_otlp_check_wire(argus_otlp_payload *p, const void *payload, size_t len,
+                          const argus_otlp_wire_cost *costs, size_t ncosts, uint64_t *cost,
                           argus_error *err);
 /* Valid items (item_count - rejected). */
 size_t argus_otlp_valid_items(const argus_otlp_payload *p);

@@ -36,11 +36,18 @@ static int is_container(const ProtobufCMessageDescriptor *d)
            d == &opentelemetry__proto__common__v1__key_value_list__descriptor;
 }
 
+/* What argus_otlp_check_wire() adds up while checking; NULL when only checking. */
+typedef struct wire_costs {
+    const argus_otlp_wire_cost *costs;
+    size_t n;
+    uint64_t total;
+} wire_costs;
+
 /* Checks that p[0..len) is well-formed protobuf for message d, recursing into known message
  * fields. base is the offset of p in the whole payload, for error messages; containers is the
- * number of AnyValue containers around it. */
+ * number of AnyValue containers around it. Adds the costs of what it meets to wc (when given). */
 static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d, int depth,
-                      int containers, size_t base, argus_error *err)
+                      int containers, size_t base, wire_costs *wc, argus_error *err)
 {
     if (is_container(d) && ++containers > ARGUS_OTLP_MAX_DEPTH)
         return argus_error_set(err, ARGUS_ELIMIT,
@@ -94,10 +101,18 @@ static int check_wire(const uint8_t *p, size_t len, const ProtobufCMessageDescri
                                        "%s at offset %zu",
                                        (unsigned long long)field, d->short_name, base + at);
             if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                if (wc)
+                    for (size_t k = 0; k < wc->n; k++)
+                        if (wc->costs[k].message == f->descriptor) {
+                            wc->total += wc->costs[k].cost;
+                            break;
+                        }
                 int rc = check_wire(p + pos, (size_t)n, f->descriptor, depth + 1, containers,
-                                    base + pos, err);
+                                    base + pos, wc, err);
                 if (rc)
                     return rc;
+            } else if (wc) {
+                wc->total += n; /* a string or bytes: copied once more when rendered */
             }
             pos += (size_t)n;
             break;
@@ -124,10 +139,11 @@ static size_t memory_limit(size_t len)
     return ARGUS_OTLP_MEMORY_BASE + len * ARGUS_OTLP_MEMORY_FACTOR;
 }
 
+/* checked: argus_otlp_check_wire() checked these bytes already. */
 static void *decode_pb(argus_arena *a, const ProtobufCMessageDescriptor *d, const void *payload,
-                       size_t len, argus_error *err)
+                       size_t len, int checked, argus_error *err)
 {
-    if (check_wire(payload, len, d, 0, 0, 0, err))
+    if (!checked && check_wire(payload, len, d, 0, 0, 0, NULL, err))
         return NULL;
     ProtobufCAllocator pa = argus_arena_protobuf(a);
     ProtobufCMessage *m = protobuf_c_message_unpack(d, &pa, len, payload);
@@ -251,6 +267,7 @@ void argus_otlp_recycle(argus_otlp_payload *p, size_t keep_bytes)
         argus_arena_free(&p->arena);
     p->data = NULL;
     p->rows = NULL;
+    p->wire_checked = NULL;
     p->resource_count = p->item_count = p->rejected = 0;
     p->reject_message[0] = '\0';
 }
@@ -262,13 +279,28 @@ size_t argus_otlp_valid_items(const argus_otlp_payload *p)
 
 /* Decodes as JSON, or as protobuf, into p->data. */
 static int decode_as(argus_otlp_payload *p, const shape *sh, argus_otlp_format f,
-                     const void *payload, size_t len, argus_error *err)
+                     const void *payload, size_t len, int checked, argus_error *err)
 {
     p->format = f;
     if (f == ARGUS_OTLP_JSON)
         return argus_otlp_json_decode(payload, len, &p->arena, sh->message, &p->data, err);
-    p->data = decode_pb(&p->arena, sh->message, payload, len, err);
+    p->data = decode_pb(&p->arena, sh->message, payload, len, checked, err);
     return p->data ? 0 : err ? err->code : ARGUS_EFORMAT;
+}
+
+int argus_otlp_check_wire(argus_otlp_payload *p, const void *payload, size_t len,
+                          const argus_otlp_wire_cost *costs, size_t ncosts, uint64_t *cost,
+                          argus_error *err)
+{
+    wire_costs wc = {costs, ncosts, 0};
+    p->wire_checked = NULL;
+    int rc = check_wire(payload ? payload : "", len, SHAPES[p->signal].message, 0, 0, 0, &wc, err);
+    *cost += wc.total;
+    if (rc == 0 && payload) {
+        p->wire_checked = payload;
+        p->wire_checked_len = len;
+    }
+    return rc;
 }
 
 int argus_otlp_decode(argus_otlp_payload *p, const void *payload, size_t len,
@@ -276,6 +308,9 @@ int argus_otlp_decode(argus_otlp_payload *p, const void *payload, size_t len,
 {
     const shape *sh = &SHAPES[p->signal];
     const argus_signal_desc *sig = argus_signal_get(p->signal);
+    /* argus_otlp_check_wire() checked these very bytes just before */
+    int checked = payload && payload == p->wire_checked && len == p->wire_checked_len;
+    p->wire_checked = NULL;
     argus_otlp_recycle(p, SIZE_MAX);
     p->arena.limit = memory_limit(len);
     if (p->memory_cap && p->memory_cap < p->arena.limit)
@@ -284,20 +319,20 @@ int argus_otlp_decode(argus_otlp_payload *p, const void *payload, size_t len,
         payload = "";
     int rc;
     if (format == ARGUS_OTLP_AUTO && argus_otlp_is_json(payload, len)) {
-        rc = decode_as(p, sh, ARGUS_OTLP_JSON, payload, len, err);
+        rc = decode_as(p, sh, ARGUS_OTLP_JSON, payload, len, 0, err);
         if (rc) {
             /* Not OTLP/JSON: maybe a protobuf that merely starts like JSON. Keep the JSON error
              * unless it is one. */
             argus_error pb_err;
             argus_otlp_recycle(p, SIZE_MAX);
-            if (decode_as(p, sh, ARGUS_OTLP_PROTOBUF, payload, len, &pb_err) == 0)
+            if (decode_as(p, sh, ARGUS_OTLP_PROTOBUF, payload, len, checked, &pb_err) == 0)
                 rc = 0;
             else
                 p->format = ARGUS_OTLP_JSON;
         }
     } else {
         rc = decode_as(p, sh, format == ARGUS_OTLP_JSON ? ARGUS_OTLP_JSON : ARGUS_OTLP_PROTOBUF,
-                       payload, len, err);
+                       payload, len, checked, err);
     }
     if (rc) {
         p->data = NULL;

@@ -45,13 +45,26 @@ static void groups_reset(argus_span_groups *g)
         memset(g->slots, 0, g->nslots * sizeof *g->slots);
 }
 
-/* FNV-1a over the bytes of s[0..n), continuing from h. */
-static uint64_t fnv(uint64_t h, const void *s, size_t n)
+/* Mixes the bytes of s[0..n) into h, 8 at a time (a multiply-xorshift per word: the keys are
+ * trace ids and names, hashed once per span and grouping, where FNV's byte loop cost ~4 % of the
+ * writer). */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *s, size_t n)
 {
     const unsigned char *p = s;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
+    uint64_t v;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&v, p, 8);
+        h = mix(h, v);
+    }
+    v = 0;
+    memcpy(&v, p, n);
+    return mix(h, v ^ ((uint64_t)n << 56));
 }
 
 /* Rebuilds the hash slots with room for at least twice the groups. */
@@ -91,10 +104,9 @@ static long group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j, 
         a.s = "", a.n = 0;
     if (b.type == ARGUS_VAL_NULL)
         b.s = "", b.n = 0;
-    uint64_t h = fnv(0xcbf29ce484222325ULL, a.s, a.n) ^ a.type;
-    h = fnv(h * 31, &i, sizeof i);
-    h = fnv(h, &j, sizeof j) ^ b.type;
-    h = fnv(h * 31, b.s, b.n);
+    uint64_t h = hash_bytes(0xcbf29ce484222325ULL ^ a.type, a.s, a.n);
+    h = mix(mix(h, (uint64_t)i), (uint64_t)j);
+    h = hash_bytes(h ^ b.type, b.s, b.n);
     *added = 0;
     if (2 * (g->n + 1) > g->nslots && rehash(g))
         return -1;

@@ -739,6 +739,46 @@ static void test_rendered_rows_match(void **state)
     argus_buf_free(&after);
 }
 
+/* argus_otlp_check_wire(): prices what a protobuf holds (the costs given per message type plus its
+ * strings and bytes), refuses what the decoder refuses with the same error, and lets the next
+ * decode of the same bytes skip its own check with the same result. */
+static void test_check_wire(void **state)
+{
+    (void)state;
+    argus_error err;
+    argus_pb_keyvalue *res[] = {kv("service.name", av_str("svc"))};
+    argus_pb_span *s = new_span(TRACE_A, 16, SPAN_A, 8);
+    s->name = "op";
+    size_t len;
+    uint8_t *buf = pack_traces(res, 1, &s, 1, &len);
+    const argus_otlp_wire_cost costs[] = {
+        {&opentelemetry__proto__trace__v1__span__descriptor, 1000},
+        {&opentelemetry__proto__common__v1__key_value__descriptor, 100},
+        {&opentelemetry__proto__common__v1__any_value__descriptor, 10},
+    };
+    argus_otlp_traces t;
+    argus_otlp_traces_init(&t);
+    uint64_t cost = 7;
+    assert_int_equal(argus_otlp_check_wire(&t, buf, len, costs, 3, &cost, &err), 0);
+    /* a span, a KeyValue, an AnyValue; strings: "service.name", "svc", the scope's "test.scope"
+     * and "9.9", the ids (16 + 8 bytes), "op" */
+    assert_int_equal(cost, 7 + 1000 + 100 + 10 + 12 + 3 + 10 + 3 + 16 + 8 + 2);
+    assert_int_equal(argus_otlp_traces_decode(&t, buf, len, &err), 0);
+    assert_int_equal(t.item_count, 1);
+    assert_string_equal(t.traces->resource_spans[0]->scope_spans[0]->spans[0]->name, "op");
+    /* other bytes than the checked ones are checked by the decode itself */
+    const uint8_t trunc[] = {0x0a, 0x05, 0x12, 0x00};
+    cost = 0;
+    assert_int_equal(argus_otlp_check_wire(&t, buf, len, costs, 3, &cost, &err), 0);
+    assert_int_equal(argus_otlp_traces_decode(&t, trunc, sizeof trunc, &err), ARGUS_EFORMAT);
+    assert_int_equal(argus_otlp_check_wire(&t, trunc, sizeof trunc, costs, 3, &cost, &err),
+                     ARGUS_EFORMAT);
+    assert_string_equal(err.message, "otlp: protobuf: truncated length-delimited field 1 of "
+                                     "TracesData at offset 0");
+    free(buf);
+    argus_otlp_traces_free(&t);
+}
+
 static void test_arena_limit(void **state)
 {
     (void)state;
@@ -758,6 +798,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_every_anyvalue_type, free_pool),
+        cmocka_unit_test_teardown(test_check_wire, free_pool),
         cmocka_unit_test_teardown(test_doubles_round_trip, free_pool),
         cmocka_unit_test_teardown(test_invalid_utf8_is_replaced, free_pool),
         cmocka_unit_test_teardown(test_base64_vectors, free_pool),
