@@ -1858,7 +1858,14 @@ static void ms_set_wait_deadline(argus_store *base, const _Atomic int64_t *deadl
 
 static int ms_exec(argus_store *base, const char *sql, char *msg, size_t msglen)
 {
-    return exec((mysql_store *)base, sql, msg, msglen);
+    mysql_store *st = (mysql_store *)base;
+    if (st->begin_pending) { /* the START TRANSACTION ms_begin left to the first statement */
+        int res = exec(st, "START TRANSACTION", msg, msglen);
+        if (res != ARGUS_STORE_OK)
+            return res;
+        st->begin_pending = 0;
+    }
+    return exec(st, sql, msg, msglen);
 }
 
 /* ---- maintenance: purge in chunks ---------------------------------------------------------- */
