@@ -56,13 +56,12 @@ void argus_span_operations_free(argus_span_operations *o);
 int argus_span_operations_build(argus_span_operations *o, const argus_otlp_payload *p);
 
 /* One trace of a payload: the row spans_20_traces.sql merges into the traces summary, the same
- * values as
- *   SELECT trace_id, min(start_time_unix_nano), max(end_time_unix_nano), max(end) - min(start),
- *          arg_min(service_name, parent_span_id IS NOT NULL, start_time_unix_nano),
- *          arg_min(name, parent_span_id IS NOT NULL, start_time_unix_nano),
- *          max(parent_span_id IS NULL), count(*), sum(status_code = 2),
- * json_group_set(service_name) FROM otlp_spans(payload) GROUP BY trace_id (the root: a span without
- * parent, else the earliest; the first in payload order on ties). */
+ * values as GROUP BY trace_id over otlp_spans(payload) with
+ *   min(start_time_unix_nano), max(end_time_unix_nano), their difference,
+ *   arg_min(service_name, parent_span_id IS NOT NULL, start_time_unix_nano),
+ *   arg_min(name, parent_span_id IS NOT NULL, start_time_unix_nano),
+ *   max(parent_span_id IS NULL), count(*), sum(status_code = 2), json_group_set(service_name)
+ * (the root: a span without parent, else the earliest; the first in payload order on ties). */
 typedef struct argus_span_trace {
     const char *trace_id; /* 32 hex digits */
     size_t trace_id_n;
