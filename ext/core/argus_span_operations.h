@@ -97,11 +97,16 @@ int argus_span_traces_build(argus_span_traces *t, const argus_otlp_payload *p);
  *   SELECT service_name, start_time_unix_nano / 60000000000 * 60000000000, count(*),
  *          sum(status_code = 2), sketch(duration_ns)
  *   FROM otlp_spans(payload) WHERE kind IN (2, 5) OR parent_span_id IS NULL GROUP BY 1, 2 */
-typedef struct argus_span_rollup {
-    const char *service;
+typedef struct argus_rollup_key {
+    const char *service; /* service_n bytes (not NUL-terminated); SQL NULL when service_null */
     size_t service_n;
     unsigned char service_null;
-    int64_t minute_ns, requests, errors;
+    int64_t minute_ns;
+} argus_rollup_key;
+
+typedef struct argus_span_rollup {
+    argus_rollup_key key;
+    int64_t requests, errors;
     argus_sketch sketch;
     const unsigned char *sketch_blob; /* the sketch serialized (argus_sketch_encode()) */
     size_t sketch_n;
@@ -128,10 +133,8 @@ int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p,
  *   FROM otlp_logs(payload) GROUP BY 1, 2, 3
  * where t is time_unix_nano, or observed_time_unix_nano when that is 0. */
 typedef struct argus_log_rollup {
-    const char *service;
-    size_t service_n;
-    unsigned char service_null;
-    int64_t minute_ns, severity, count;
+    argus_rollup_key key;
+    int64_t severity, count;
 } argus_log_rollup;
 
 typedef struct argus_log_rollups {

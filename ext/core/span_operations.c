@@ -145,6 +145,12 @@ static void key_text(const argus_span_groups *g, size_t i, int b, const char **s
         *null = b ? k->b_null : k->a_null;
 }
 
+/* A rollup's service: the text a of its group i's key. */
+static void rollup_service(const argus_span_groups *g, size_t i, argus_rollup_key *k)
+{
+    key_text(g, i, 0, &k->service, &k->service_n, &k->service_null);
+}
+
 /* Copies v's text into names; out->s holds its offset until text_at() (names may still move). */
 static void copy_text(argus_span_groups *g, const argus_value *v, argus_value *out)
 {
@@ -192,6 +198,18 @@ static int each_item(argus_span_groups *g, const argus_otlp_payload *p, const in
         rc = failed ? ARGUS_ENOMEM : add(ctx, v);
     }
     return rc;
+}
+
+/* Replaces g's groups (and *n, the grouping's count of them) with those each_item() adds: 0, or
+ * its nonzero return (ARGUS_ENOMEM also when a key text could not be copied). */
+static int group_items(argus_span_groups *g, size_t *n, const argus_otlp_payload *p,
+                       const int *cols, int ncols, int (*add)(void *ctx, const argus_value *v),
+                       void *ctx)
+{
+    *n = 0;
+    groups_reset(g);
+    int rc = each_item(g, p, cols, ncols, add, ctx);
+    return rc == 0 && g->names.failed ? ARGUS_ENOMEM : rc;
 }
 
 static int is_request(const argus_value *kind, const argus_value *parent)
@@ -248,9 +266,7 @@ static int add_operation(void *ctx, const argus_value *v)
 
 int argus_span_operations_build(argus_span_operations *o, const argus_otlp_payload *p)
 {
-    o->n = 0;
-    groups_reset(&o->g);
-    if (each_item(&o->g, p, O_COLS, O_NCOLS, add_operation, o) || o->g.names.failed) {
+    if (group_items(&o->g, &o->n, p, O_COLS, O_NCOLS, add_operation, o)) {
         o->n = 0;
         return ARGUS_ENOMEM;
     }
@@ -399,12 +415,8 @@ static int services_json(argus_span_traces *t)
 
 int argus_span_traces_build(argus_span_traces *t, const argus_otlp_payload *p)
 {
-    t->n = 0;
     t->nset = 0;
-    groups_reset(&t->g);
-    int rc = each_item(&t->g, p, T_COLS, T_NCOLS, add_trace_span, t);
-    if (rc == 0 && t->g.names.failed)
-        rc = ARGUS_ENOMEM;
+    int rc = group_items(&t->g, &t->n, p, T_COLS, T_NCOLS, add_trace_span, t);
     if (rc == 0)
         rc = services_json(t);
     if (rc) {
@@ -475,7 +487,7 @@ static int add_rollup_span(void *ctx, const argus_value *v)
             return argus_error_set(((rollup_ctx *)ctx)->err, ARGUS_ENOMEM,
                                    "rollups: out of memory");
         r->rollups = a;
-        r->rollups[r->n++] = (argus_span_rollup){.minute_ns = minute};
+        r->rollups[r->n++] = (argus_span_rollup){.key.minute_ns = minute};
     }
     argus_span_rollup *a = &r->rollups[k];
     a->requests++;
@@ -486,11 +498,10 @@ static int add_rollup_span(void *ctx, const argus_value *v)
 int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p, argus_error *err)
 {
     free_sketches(r);
-    groups_reset(&r->g);
     argus_buf_reset(&r->blobs);
     rollup_ctx ctx = {r, err};
-    int rc = each_item(&r->g, p, R_COLS, R_NCOLS, add_rollup_span, &ctx);
-    if (rc == ARGUS_ENOMEM || (rc == 0 && r->g.names.failed))
+    int rc = group_items(&r->g, &r->n, p, R_COLS, R_NCOLS, add_rollup_span, &ctx);
+    if (rc == ARGUS_ENOMEM)
         rc = argus_error_set(err, ARGUS_ENOMEM, "rollups: out of memory");
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         argus_span_rollup *a = &r->rollups[i];
@@ -504,7 +515,7 @@ int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p,
     }
     for (size_t i = 0; i < r->n; i++) {
         argus_span_rollup *a = &r->rollups[i];
-        key_text(&r->g, i, 0, &a->service, &a->service_n, &a->service_null);
+        rollup_service(&r->g, i, &a->key);
         a->sketch_blob = (const unsigned char *)r->blobs.data + (size_t)(uintptr_t)a->sketch_blob;
     }
     return 0;
@@ -545,7 +556,7 @@ static int add_log(void *ctx, const argus_value *v)
         if (!a)
             return ARGUS_ENOMEM;
         r->rollups = a;
-        r->rollups[r->n++] = (argus_log_rollup){.minute_ns = minute, .severity = sev};
+        r->rollups[r->n++] = (argus_log_rollup){.key.minute_ns = minute, .severity = sev};
     }
     r->rollups[k].count++;
     return 0;
@@ -553,15 +564,11 @@ static int add_log(void *ctx, const argus_value *v)
 
 int argus_log_rollups_build(argus_log_rollups *r, const argus_otlp_payload *p)
 {
-    r->n = 0;
-    groups_reset(&r->g);
-    if (each_item(&r->g, p, L_COLS, L_NCOLS, add_log, r) || r->g.names.failed) {
+    if (group_items(&r->g, &r->n, p, L_COLS, L_NCOLS, add_log, r)) {
         r->n = 0;
         return ARGUS_ENOMEM;
     }
-    for (size_t i = 0; i < r->n; i++) {
-        argus_log_rollup *a = &r->rollups[i];
-        key_text(&r->g, i, 0, &a->service, &a->service_n, &a->service_null);
-    }
+    for (size_t i = 0; i < r->n; i++)
+        rollup_service(&r->g, i, &r->rollups[i].key);
     return 0;
 }

@@ -96,8 +96,9 @@ static const char *const ru_column_types[RU_NCOLUMNS] = {"TEXT", "INTEGER", "INT
                                                          "BLOB"};
 
 /* Columns of otlp_log_rollups(payload): one row per (service, minute, severity group) of a logs
- * payload's records, the values sql/sqlite/ingest/logs_30_rollups.sql adds to log_rollups. */
-enum { LR_SERVICE, LR_MINUTE, LR_SEVERITY, LR_COUNT, LR_NCOLUMNS };
+ * payload's records, the values sql/sqlite/ingest/logs_30_rollups.sql adds to log_rollups; the
+ * first two are otlp_span_rollups' (rollup_key_column()). */
+enum { LR_SERVICE = RU_SERVICE, LR_MINUTE = RU_MINUTE, LR_SEVERITY, LR_COUNT, LR_NCOLUMNS };
 static const char *const lr_column_names[LR_NCOLUMNS] = {"service_name", "minute_ns", "severity",
                                                          "count"};
 static const char *const lr_column_types[LR_NCOLUMNS] = {"TEXT", "INTEGER", "INTEGER", "INTEGER"};
@@ -295,6 +296,16 @@ static void result_value(sqlite3_context *ctx, const argus_value *v)
     result_text(ctx, v->s, v->n, v->type != ARGUS_VAL_TEXT);
 }
 
+/* The columns both rollups start with (RU_SERVICE, RU_MINUTE; LR_* the same): their key k;
+ * other columns (the hidden payload column) read as NULL. */
+static void rollup_key_column(sqlite3_context *ctx, const argus_rollup_key *k, int col)
+{
+    if (col == RU_SERVICE)
+        result_text(ctx, k->service, k->service_n, k->service_null);
+    else if (col == RU_MINUTE)
+        sqlite3_result_int64(ctx, k->minute_ns);
+}
+
 /* Column col of group g of the cursor's grouping; the hidden payload column reads as NULL. */
 static void group_column(otlp_cursor *c, sqlite3_context *ctx, size_t g, int col)
 {
@@ -328,23 +339,19 @@ static void group_column(otlp_cursor *c, sqlite3_context *ctx, size_t g, int col
     } else if (c->grouping == G_LOG_ROLLUPS) {
         const argus_log_rollup *r = &c->log_rollups.rollups[g];
         switch (col) {
-        case LR_SERVICE: result_text(ctx, r->service, r->service_n, r->service_null); break;
-        case LR_MINUTE: sqlite3_result_int64(ctx, r->minute_ns); break;
         case LR_SEVERITY: sqlite3_result_int64(ctx, r->severity); break;
         case LR_COUNT: sqlite3_result_int64(ctx, r->count); break;
-        default: break;
+        default: rollup_key_column(ctx, &r->key, col); break;
         }
     } else {
         const argus_span_rollup *r = &c->rollups.rollups[g];
         switch (col) {
-        case RU_SERVICE: result_text(ctx, r->service, r->service_n, r->service_null); break;
-        case RU_MINUTE: sqlite3_result_int64(ctx, r->minute_ns); break;
         case RU_REQUESTS: sqlite3_result_int64(ctx, r->requests); break;
         case RU_ERRORS: sqlite3_result_int64(ctx, r->errors); break;
         case RU_SKETCH:
             sqlite3_result_blob(ctx, r->sketch_blob, (int)r->sketch_n, SQLITE_TRANSIENT);
             break;
-        default: break;
+        default: rollup_key_column(ctx, &r->key, col); break;
         }
     }
 }
