@@ -22,11 +22,14 @@
 #include <stdint.h>
 
 /* The hash table the groupings share (internal): groups keyed by (text a, integer i, text b), in
- * order of first appearance; the key texts are copied into names. */
+ * order of first appearance, each with an item of item_size bytes (zeroed when added: the
+ * grouping's row, in items); the key texts are copied into names. */
 typedef struct argus_group_key argus_group_key;
 typedef struct argus_span_groups {
     argus_group_key *keys;
     size_t n, cap;
+    void *items;
+    size_t item_size, items_cap;
     uint32_t *slots; /* open addressing: index + 1 into keys, 0 = empty */
     size_t nslots;
     argus_buf names;      /* key texts and other copied texts, by offset while building */
@@ -44,8 +47,8 @@ typedef struct argus_span_operation {
 } argus_span_operation;
 
 typedef struct argus_span_operations {
-    argus_span_operation *ops; /* in order of first appearance */
-    size_t n, cap;
+    argus_span_operation *ops; /* in order of first appearance (in g) */
+    size_t n;
     argus_span_groups g;
 } argus_span_operations;
 
@@ -77,8 +80,8 @@ typedef struct argus_span_trace {
 
 typedef struct argus_span_set_item argus_span_set_item;
 typedef struct argus_span_traces {
-    argus_span_trace *traces; /* sorted by trace_id */
-    size_t n, cap;
+    argus_span_trace *traces; /* sorted by trace_id (in g) */
+    size_t n;
     argus_span_set_item *set; /* every trace's distinct services (internal) */
     size_t nset, set_cap;
     void *sorted; /* one trace's services while sorting them (internal) */
@@ -113,8 +116,8 @@ typedef struct argus_span_rollup {
 } argus_span_rollup;
 
 typedef struct argus_span_rollups {
-    argus_span_rollup *rollups; /* in order of first appearance */
-    size_t n, cap;
+    argus_span_rollup *rollups; /* in order of first appearance (in g) */
+    size_t n;
     argus_buf blobs;
     argus_span_groups g;
 } argus_span_rollups;
@@ -138,8 +141,8 @@ typedef struct argus_log_rollup {
 } argus_log_rollup;
 
 typedef struct argus_log_rollups {
-    argus_log_rollup *rollups; /* in order of first appearance */
-    size_t n, cap;
+    argus_log_rollup *rollups; /* in order of first appearance (in g) */
+    size_t n;
     argus_span_groups g;
 } argus_log_rollups;
 

@@ -19,9 +19,10 @@ struct argus_group_key {
 
 #define NSCRATCH ((int)(sizeof((argus_span_groups *)0)->scratch / sizeof(argus_buf)))
 
-static void groups_init(argus_span_groups *g)
+static void groups_init(argus_span_groups *g, size_t item_size)
 {
     memset(g, 0, sizeof *g);
+    g->item_size = item_size;
     argus_buf_init(&g->names);
     for (int c = 0; c < NSCRATCH; c++)
         argus_buf_init(&g->scratch[c]);
@@ -30,11 +31,12 @@ static void groups_init(argus_span_groups *g)
 static void groups_free(argus_span_groups *g)
 {
     free(g->keys);
+    free(g->items);
     free(g->slots);
     argus_buf_free(&g->names);
     for (int c = 0; c < NSCRATCH; c++)
         argus_buf_free(&g->scratch[c]);
-    groups_init(g);
+    groups_init(g, g->item_size);
 }
 
 static void groups_reset(argus_span_groups *g)
@@ -95,10 +97,10 @@ static int same_key(const argus_span_groups *g, const argus_group_key *k, uint64
            memcmp(g->names.data + k->b, b->s, b->n) == 0;
 }
 
-/* The index of the group of key (a, i, j, b), added when new (*added = 1); -1 when out of
- * memory. NULL texts keep their type (the key's *_null flags) but hash and compare as "". */
-static long group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j, argus_value b,
-                     int *added)
+/* The item of the group of key (a, i, j, b), added zeroed when new (*added = 1); NULL when out
+ * of memory. NULL texts keep their type (the key's *_null flags) but hash and compare as "". */
+static void *group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j, argus_value b,
+                      int *added)
 {
     if (a.type == ARGUS_VAL_NULL)
         a.s = "", a.n = 0;
@@ -109,15 +111,19 @@ static long group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j, 
     h = hash_bytes(h ^ b.type, b.s, b.n);
     *added = 0;
     if (2 * (g->n + 1) > g->nslots && rehash(g))
-        return -1;
+        return NULL;
     size_t s = (size_t)h & (g->nslots - 1);
     for (; g->slots[s]; s = (s + 1) & (g->nslots - 1))
         if (same_key(g, &g->keys[g->slots[s] - 1], h, &a, i, j, &b))
-            return (long)g->slots[s] - 1;
+            return (char *)g->items + (g->slots[s] - 1) * g->item_size;
     argus_group_key *keys = argus_array_room(g->keys, g->n, &g->cap, sizeof *g->keys, 16);
-    if (!keys || argus_buf_reserve(&g->names, a.n + b.n + 1))
-        return -1;
-    g->keys = keys;
+    if (keys)
+        g->keys = keys;
+    void *items = argus_array_room(g->items, g->n, &g->items_cap, g->item_size, 16);
+    if (items)
+        g->items = items;
+    if (!keys || !items || argus_buf_reserve(&g->names, a.n + b.n + 1))
+        return NULL;
     g->keys[g->n] = (argus_group_key){.hash = h,
                                       .a = g->names.len,
                                       .a_n = a.n,
@@ -129,9 +135,10 @@ static long group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j, 
                                       .b_null = b.type == ARGUS_VAL_NULL};
     argus_buf_append(&g->names, a.s, a.n);
     argus_buf_append(&g->names, b.s, b.n);
+    void *item = memset((char *)g->items + g->n * g->item_size, 0, g->item_size);
     g->slots[s] = (uint32_t)(++g->n);
     *added = 1;
-    return (long)g->n - 1;
+    return item;
 }
 
 /* Group i's key text a (or b) as its bytes, length and NULL flag. */
@@ -200,16 +207,18 @@ static int each_item(argus_span_groups *g, const argus_otlp_payload *p, const in
     return rc;
 }
 
-/* Replaces g's groups (and *n, the grouping's count of them) with those each_item() adds: 0, or
- * its nonzero return (ARGUS_ENOMEM also when a key text could not be copied). */
+/* Replaces g's groups with those each_item() adds, *n (the grouping's count) then theirs: 0, or
+ * each_item()'s nonzero return (ARGUS_ENOMEM also when a key text could not be copied), *n 0. */
 static int group_items(argus_span_groups *g, size_t *n, const argus_otlp_payload *p,
                        const int *cols, int ncols, int (*add)(void *ctx, const argus_value *v),
                        void *ctx)
 {
-    *n = 0;
     groups_reset(g);
     int rc = each_item(g, p, cols, ncols, add, ctx);
-    return rc == 0 && g->names.failed ? ARGUS_ENOMEM : rc;
+    if (rc == 0 && g->names.failed)
+        rc = ARGUS_ENOMEM;
+    *n = rc ? 0 : g->n;
+    return rc;
 }
 
 static int is_request(const argus_value *kind, const argus_value *parent)
@@ -224,12 +233,11 @@ static const argus_value NO_TEXT = {.type = ARGUS_VAL_NULL};
 void argus_span_operations_init(argus_span_operations *o)
 {
     memset(o, 0, sizeof *o);
-    groups_init(&o->g);
+    groups_init(&o->g, sizeof *o->ops);
 }
 
 void argus_span_operations_free(argus_span_operations *o)
 {
-    free(o->ops);
     groups_free(&o->g);
     argus_span_operations_init(o);
 }
@@ -244,17 +252,11 @@ static int add_operation(void *ctx, const argus_value *v)
     argus_span_operations *o = ctx;
     int added;
     int64_t minute = v[O_START].i / 60000000000 * 60000000000;
-    long k = group_of(&o->g, v[O_SERVICE], minute, 0, v[O_NAME], &added);
-    if (k < 0)
+    argus_span_operation *op = group_of(&o->g, v[O_SERVICE], minute, 0, v[O_NAME], &added);
+    if (!op)
         return ARGUS_ENOMEM;
-    if (added) {
-        argus_span_operation *ops = argus_array_room(o->ops, o->n, &o->cap, sizeof *o->ops, 16);
-        if (!ops)
-            return ARGUS_ENOMEM;
-        o->ops = ops;
-        o->ops[o->n++] = (argus_span_operation){.minute_ns = minute};
-    }
-    argus_span_operation *op = &o->ops[k];
+    if (added)
+        op->minute_ns = minute;
     int request = is_request(&v[O_KIND], &v[O_PARENT]);
     int error = v[O_STATUS].i == 2;
     op->spans++;
@@ -266,10 +268,9 @@ static int add_operation(void *ctx, const argus_value *v)
 
 int argus_span_operations_build(argus_span_operations *o, const argus_otlp_payload *p)
 {
-    if (group_items(&o->g, &o->n, p, O_COLS, O_NCOLS, add_operation, o)) {
-        o->n = 0;
+    if (group_items(&o->g, &o->n, p, O_COLS, O_NCOLS, add_operation, o))
         return ARGUS_ENOMEM;
-    }
+    o->ops = o->g.items;
     for (size_t i = 0; i < o->n; i++) {
         argus_span_operation *op = &o->ops[i];
         key_text(&o->g, i, 0, &op->service, &op->service_n, &op->service_null);
@@ -295,12 +296,11 @@ void argus_span_traces_init(argus_span_traces *t)
 {
     memset(t, 0, sizeof *t);
     argus_buf_init(&t->json);
-    groups_init(&t->g);
+    groups_init(&t->g, sizeof *t->traces);
 }
 
 void argus_span_traces_free(argus_span_traces *t)
 {
-    free(t->traces);
     free(t->set);
     free(t->sorted);
     argus_buf_free(&t->json);
@@ -337,21 +337,14 @@ static int add_trace_span(void *ctx, const argus_value *v)
 {
     argus_span_traces *t = ctx;
     int added;
-    long k = group_of(&t->g, v[T_ID], 0, 0, NO_TEXT, &added);
-    if (k < 0)
+    argus_span_trace *tr = group_of(&t->g, v[T_ID], 0, 0, NO_TEXT, &added);
+    if (!tr)
         return ARGUS_ENOMEM;
     int root = v[T_PARENT].type == ARGUS_VAL_NULL;
     int64_t start = v[T_START].i, end = v[T_END].i;
-    argus_span_trace *tr;
     if (added) {
-        tr = argus_array_room(t->traces, t->n, &t->cap, sizeof *t->traces, 16);
-        if (!tr)
-            return ARGUS_ENOMEM;
-        t->traces = tr;
-        tr = &t->traces[t->n++];
         *tr = (argus_span_trace){.start_ns = start, .end_ns = end, .has_root = root};
     } else {
-        tr = &t->traces[k];
         tr->start_ns = start < tr->start_ns ? start : tr->start_ns;
         tr->end_ns = end > tr->end_ns ? end : tr->end_ns;
     }
@@ -417,6 +410,7 @@ int argus_span_traces_build(argus_span_traces *t, const argus_otlp_payload *p)
 {
     t->nset = 0;
     int rc = group_items(&t->g, &t->n, p, T_COLS, T_NCOLS, add_trace_span, t);
+    t->traces = t->g.items;
     if (rc == 0)
         rc = services_json(t);
     if (rc) {
@@ -442,20 +436,22 @@ void argus_span_rollups_init(argus_span_rollups *r)
 {
     memset(r, 0, sizeof *r);
     argus_buf_init(&r->blobs);
-    groups_init(&r->g);
+    groups_init(&r->g, sizeof *r->rollups);
 }
 
+/* Frees every group's sketch, dropping the groups. */
 static void free_sketches(argus_span_rollups *r)
 {
-    for (size_t i = 0; i < r->n; i++)
-        argus_sketch_free(&r->rollups[i].sketch);
+    argus_span_rollup *a = r->g.items;
+    for (size_t i = 0; i < r->g.n; i++)
+        argus_sketch_free(&a[i].sketch);
+    groups_reset(&r->g);
     r->n = 0;
 }
 
 void argus_span_rollups_free(argus_span_rollups *r)
 {
     free_sketches(r);
-    free(r->rollups);
     argus_buf_free(&r->blobs);
     groups_free(&r->g);
     argus_span_rollups_init(r);
@@ -478,18 +474,11 @@ static int add_rollup_span(void *ctx, const argus_value *v)
         return 0;
     int added;
     int64_t minute = v[R_START].i / 60000000000 * 60000000000;
-    long k = group_of(&r->g, v[R_SERVICE], minute, 0, NO_TEXT, &added);
-    if (k < 0)
+    argus_span_rollup *a = group_of(&r->g, v[R_SERVICE], minute, 0, NO_TEXT, &added);
+    if (!a)
         return argus_error_set(((rollup_ctx *)ctx)->err, ARGUS_ENOMEM, "rollups: out of memory");
-    if (added) {
-        argus_span_rollup *a = argus_array_room(r->rollups, r->n, &r->cap, sizeof *a, 16);
-        if (!a)
-            return argus_error_set(((rollup_ctx *)ctx)->err, ARGUS_ENOMEM,
-                                   "rollups: out of memory");
-        r->rollups = a;
-        r->rollups[r->n++] = (argus_span_rollup){.key.minute_ns = minute};
-    }
-    argus_span_rollup *a = &r->rollups[k];
+    if (added)
+        a->key.minute_ns = minute;
     a->requests++;
     a->errors += v[R_STATUS].i == 2;
     return argus_sketch_add(&a->sketch, (double)v[R_DURATION].i, ((rollup_ctx *)ctx)->err);
@@ -501,6 +490,7 @@ int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p,
     argus_buf_reset(&r->blobs);
     rollup_ctx ctx = {r, err};
     int rc = group_items(&r->g, &r->n, p, R_COLS, R_NCOLS, add_rollup_span, &ctx);
+    r->rollups = r->g.items;
     if (rc == ARGUS_ENOMEM)
         rc = argus_error_set(err, ARGUS_ENOMEM, "rollups: out of memory");
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
@@ -526,12 +516,11 @@ int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p,
 void argus_log_rollups_init(argus_log_rollups *r)
 {
     memset(r, 0, sizeof *r);
-    groups_init(&r->g);
+    groups_init(&r->g, sizeof *r->rollups);
 }
 
 void argus_log_rollups_free(argus_log_rollups *r)
 {
-    free(r->rollups);
     groups_free(&r->g);
     argus_log_rollups_init(r);
 }
@@ -548,26 +537,22 @@ static int add_log(void *ctx, const argus_value *v)
     int64_t sev = v[L_SEVERITY].i;
     sev = sev >= 1 && sev <= 24 ? (sev - 1) / 4 * 4 + 1 : 0;
     int added;
-    long k = group_of(&r->g, v[L_SERVICE], minute, sev, NO_TEXT, &added);
-    if (k < 0)
+    argus_log_rollup *a = group_of(&r->g, v[L_SERVICE], minute, sev, NO_TEXT, &added);
+    if (!a)
         return ARGUS_ENOMEM;
     if (added) {
-        argus_log_rollup *a = argus_array_room(r->rollups, r->n, &r->cap, sizeof *a, 16);
-        if (!a)
-            return ARGUS_ENOMEM;
-        r->rollups = a;
-        r->rollups[r->n++] = (argus_log_rollup){.key.minute_ns = minute, .severity = sev};
+        a->key.minute_ns = minute;
+        a->severity = sev;
     }
-    r->rollups[k].count++;
+    a->count++;
     return 0;
 }
 
 int argus_log_rollups_build(argus_log_rollups *r, const argus_otlp_payload *p)
 {
-    if (group_items(&r->g, &r->n, p, L_COLS, L_NCOLS, add_log, r)) {
-        r->n = 0;
+    if (group_items(&r->g, &r->n, p, L_COLS, L_NCOLS, add_log, r))
         return ARGUS_ENOMEM;
-    }
+    r->rollups = r->g.items;
     for (size_t i = 0; i < r->n; i++)
         rollup_service(&r->g, i, &r->rollups[i].key);
     return 0;
