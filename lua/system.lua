@@ -8,7 +8,9 @@ local function figures()
   if db.dialect == "mysql" then return s, db.row(lib.mysql.FIGURES_SQL) end
   -- Spans and log records are counted from the per-minute rollups (counting 5M rows each takes
   -- ~300 ms; after a purge the minute of the cut-off may still count deleted rows); the times
-  -- come from the time indexes (a trace by its start).
+  -- come from the time indexes (a trace by its start). max_log_id: the newest committed log
+  -- record, read here so that the insight lag counts what is committed now (the worker's own
+  -- reading of it is as old as its last look).
   local rows = db.row([[
     SELECT (SELECT coalesce(sum(spans), 0) FROM span_operation_rollups) AS spans,
            (SELECT coalesce(sum(count), 0) FROM log_rollups) AS logs,
@@ -17,8 +19,14 @@ local function figures()
            min((SELECT min(start_time_unix_nano) FROM traces),
                coalesce((SELECT min(time_unix_nano) FROM log_records), 9223372036854775807)) AS oldest,
            max((SELECT max(start_time_unix_nano) FROM traces),
-               coalesce((SELECT max(time_unix_nano) FROM log_records), -1)) AS newest]])
+               coalesce((SELECT max(time_unix_nano) FROM log_records), -1)) AS newest,
+           (SELECT coalesce(max(id), 0) FROM log_records) AS max_log_id]])
   return s, rows
+end
+
+-- Log records committed and not yet tagged by the insight worker.
+local function insight_lag(s, rows)
+  return math.max(0, rows.max_log_id - s.insights.last_id)
 end
 
 local function system()
@@ -44,7 +52,7 @@ local function system()
     ingest = s.ingest,
     insights = {last_id = s.insights.last_id, batches = s.insights.batches,
                 errors = s.insights.errors,
-                lag = math.max(0, s.insights.logs_max_id - s.insights.last_id)},
+                lag = insight_lag(s, rows)},
     retention = {max_age_s = s.retention_s > 0 and s.retention_s or json.null},
     breaker = {state = s.breaker.state, opened = s.breaker.opened, refused = s.breaker.refused,
                since_ns = s.breaker.since_ns ~= 0 and ns(s.breaker.since_ns) or json.null},
@@ -83,7 +91,7 @@ local function metrics()
   metric("argus_writer_batches_total", "counter", "Committed transactions.", {{nil, s.batches}})
   metric("argus_writer_failed_batches_total", "counter", "Rolled-back transactions.", {{nil, s.failed_batches}})
   metric("argus_insight_lag", "gauge", "Log records not yet tagged with insights.",
-         {{nil, math.max(0, s.insights.logs_max_id - s.insights.last_id)}})
+         {{nil, insight_lag(s, rows)}})
   if db.dialect == "mysql" then
     metric("argus_database_bytes", "gauge", "Data and index bytes of the database's tables (information_schema).",
            {{nil, lib.mysql.database().size_bytes}})

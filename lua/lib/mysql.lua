@@ -454,7 +454,8 @@ M.FIGURES_SQL = [[
          LEAST(coalesce((SELECT min(start_time_unix_nano) FROM traces), 9223372036854775807),
                coalesce((SELECT min(time_unix_nano) FROM log_records), 9223372036854775807)) AS oldest,
          GREATEST(coalesce((SELECT max(start_time_unix_nano) FROM traces), -1),
-                  coalesce((SELECT max(time_unix_nano) FROM log_records), -1)) AS newest]]
+                  coalesce((SELECT max(time_unix_nano) FROM log_records), -1)) AS newest,
+         (SELECT coalesce(max(id), 0) FROM log_records) AS max_log_id]]
 
 -- The configuration of /api/system without the keys that only SQLite reads (ARGUS_SQLITE_*).
 function M.config(cfg)

@@ -6,4 +6,4 @@
 cd "$(dirname "$0")/../.." || exit 1
 build=${1:-build}
 shift || true
-ARGUS_SUITE_DIR=tests/api exec tests/server/run.sh "$build" ${*:-routes loadgen traces_total sandbox sse purge docs names}
+ARGUS_SUITE_DIR=tests/api exec tests/server/run.sh "$build" ${*:-routes loadgen traces_total sandbox sse purge docs names insight_lag}
