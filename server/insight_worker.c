@@ -140,12 +140,13 @@ static void *worker_main(void *arg)
                 break;
             continue;
         }
-        argus_stats_add(&stats->insight_errors, 1);
         char q[600];
         if (r == ARGUS_STORE_BUSY) {
+            /* The writer holds the database: a wait, not a failure (not counted in errors). */
             argus_log(ARGUS_LOG_DEBUG, "insight worker: database busy, retrying later", "error=%s",
                       argus_log_quote(q, sizeof q, msg));
         } else {
+            argus_stats_add(&stats->insight_errors, 1);
             argus_log(ARGUS_LOG_WARN, "insight worker: batch failed, retrying later",
                       "last_id=%lld retry_ms=%u error=%s", (long long)w->last_id, backoff,
                       argus_log_quote(q, sizeof q, msg));
