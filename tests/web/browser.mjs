@@ -432,6 +432,8 @@ await guard('data management', async () => {
   const dbName = (await page.textContent('[data-testid="db-name"]')).trim();
   checkTrue('settings/names the database', MYSQL ? /^argus_\w+$/.test(dbName) : dbName.endsWith('argus.db'),
     MYSQL ? 'the MariaDB database' : 'the SQLite file', dbName);
+  const rows = (await page.textContent('[data-testid="rows"]')).split(' · ').map((x) => x.replace(/^[\d.,]+[kMG]? /, ''));
+  check('settings/row counts in a fixed order', ['spans', 'logs', 'traces', 'resources', 'log_patterns'], rows);
   await page.fill('input[aria-label="older than"]', '30m');
   await page.click('[data-testid="data-management"] button:has-text("Purge")');
   await page.click('.ant-modal-confirm button:has-text("Delete")');

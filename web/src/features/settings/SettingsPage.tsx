@@ -18,6 +18,14 @@ function uptime(s: number): string {
   return d ? `${d}d ${h}h ${m}m` : h ? `${h}h ${m}m` : `${m}m ${Math.floor(s % 60)}s`;
 }
 
+// The row counts in the order the data flows (a JSON object's keys come in no fixed order:
+// each backend's answer listed them differently); tables the API adds later go last.
+const ROW_ORDER = ['spans', 'logs', 'traces', 'resources', 'log_patterns'];
+function rowOrder(table: string): number {
+  const i = ROW_ORDER.indexOf(table);
+  return i < 0 ? ROW_ORDER.length : i;
+}
+
 function ingestRow(name: string, s: IngestSignal | undefined) {
   return { name, ...(s ?? { requests: 0, bad_requests: 0, received: 0, stored: 0, rejected: 0, dropped: 0, refused: 0, per_second: 0 }) };
 }
@@ -88,6 +96,7 @@ export default function SettingsPage() {
             <Descriptions.Item label="Rows">
               <span data-testid="rows">
                 {Object.entries(s.rows)
+                  .sort(([a], [b]) => rowOrder(a) - rowOrder(b) || (a < b ? -1 : 1))
                   .map(([k, v]) => `${formatCount(v)} ${k}`)
                   .join(' · ')}
               </span>
