@@ -85,7 +85,19 @@ enum {
 };
 
 /* Purge statements: ?1 is the cut-off (unix ns) where there is one, ?2 (or ?1) the chunk size.
- * Spans go by trace (the summary's start time decides), so a trace is never left half there. */
+ * Spans go by trace (the summary's start time decides), so a trace is never left half there.
+ * CHUNK: a chunked delete, the rows of table whose key is among the first ones `rows` picks. */
+#define CHUNK(...) CHUNK_(__VA_ARGS__) /* (table and key may come as one macro) */
+#define CHUNK_(table, key, rows)                                                                   \
+    "DELETE FROM " table " WHERE (" key ") IN (SELECT " key " FROM " table " " rows ")"
+#define ROWS_ANY "LIMIT ?1"
+#define ROWS_OLD_MINUTES "WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2"
+#define ROWS_OLD_LOGS "WHERE time_unix_nano < ?1 ORDER BY time_unix_nano LIMIT ?2"
+#define SPAN_ROLLUPS "span_rollups", "service_name, minute_ns"
+#define LOG_ROLLUPS "log_rollups", "service_name, minute_ns, severity"
+/* API, migration 008 */
+#define OP_ROLLUPS "span_operation_rollups", "service_name, minute_ns, name"
+#define PATTERN_ROLLUPS "log_pattern_rollups", "minute_ns, pattern_id, service_name"
 static const char *const q_sql[NQ] = {
     [Q_REQUEST_KEY] = "INSERT INTO ingest_requests (key, signal, stored_ns) VALUES (?1, ?2, ?3)"
                       " ON CONFLICT (key) DO NOTHING",
@@ -93,51 +105,29 @@ static const char *const q_sql[NQ] = {
                      " ORDER BY start_time_unix_nano LIMIT ?2",
     [Q_DEL_TRACE_SPANS] = "DELETE FROM span_records WHERE trace_id = ?1",
     [Q_DEL_TRACE] = "DELETE FROM traces WHERE trace_id = ?1",
-    [Q_DEL_OLD_LOGS] = "DELETE FROM log_records WHERE id IN (SELECT id FROM log_records"
-                       " WHERE time_unix_nano < ?1 ORDER BY time_unix_nano LIMIT ?2)"
-                       " RETURNING pattern_id, time_unix_nano",
+    [Q_DEL_OLD_LOGS] =
+        CHUNK("log_records", "id", ROWS_OLD_LOGS) " RETURNING pattern_id, time_unix_nano",
     /* the lines of a pattern that are left are all newer than the newest one deleted */
     [Q_PATTERN_LESS] = "UPDATE log_patterns SET count = count - ?2,"
                        " first_seen_ns = max(coalesce(first_seen_ns, ?3), ?3)"
                        " WHERE pattern_id = ?1",
     [Q_PATTERN_EMPTY] = "DELETE FROM log_patterns WHERE pattern_id = ?1 AND count <= 0",
-    [Q_DEL_OLD_ROLLUPS] = "DELETE FROM span_rollups WHERE (service_name, minute_ns) IN"
-                          " (SELECT service_name, minute_ns FROM span_rollups"
-                          "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
-    [Q_DEL_OLD_LOG_ROLLUPS] = "DELETE FROM log_rollups WHERE (service_name, minute_ns, severity) IN"
-                              " (SELECT service_name, minute_ns, severity FROM log_rollups"
-                              "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
-    /* span_operation_rollups, log_pattern_rollups (API, migration 008) */
-    [Q_DEL_OLD_OP_ROLLUPS] =
-        "DELETE FROM span_operation_rollups WHERE (service_name, minute_ns, name) IN"
-        " (SELECT service_name, minute_ns, name FROM span_operation_rollups"
-        "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
-    [Q_DEL_OLD_PATTERN_ROLLUPS] =
-        "DELETE FROM log_pattern_rollups WHERE (minute_ns, pattern_id, service_name) IN"
-        " (SELECT minute_ns, pattern_id, service_name FROM log_pattern_rollups"
-        "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
-    [Q_DEL_OLD_REQUESTS] = "DELETE FROM ingest_requests WHERE key IN (SELECT key FROM"
-                           " ingest_requests WHERE stored_ns < ?1 ORDER BY stored_ns LIMIT ?2)",
-    [Q_DEL_SPANS] = "DELETE FROM span_records WHERE id IN"
-                    " (SELECT id FROM span_records ORDER BY id LIMIT ?1)",
-    [Q_DEL_LOGS] = "DELETE FROM log_records WHERE id IN"
-                   " (SELECT id FROM log_records ORDER BY id LIMIT ?1)",
-    [Q_DEL_TRACES] = "DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces LIMIT ?1)",
-    [Q_DEL_ROLLUPS] = "DELETE FROM span_rollups WHERE (service_name, minute_ns) IN"
-                      " (SELECT service_name, minute_ns FROM span_rollups LIMIT ?1)",
-    [Q_DEL_LOG_ROLLUPS] = "DELETE FROM log_rollups WHERE (service_name, minute_ns, severity) IN"
-                          " (SELECT service_name, minute_ns, severity FROM log_rollups LIMIT ?1)",
-    [Q_DEL_OP_ROLLUPS] =
-        "DELETE FROM span_operation_rollups WHERE (service_name, minute_ns, name) IN"
-        " (SELECT service_name, minute_ns, name FROM span_operation_rollups LIMIT ?1)",
-    [Q_DEL_PATTERN_ROLLUPS] =
-        "DELETE FROM log_pattern_rollups WHERE (minute_ns, pattern_id, service_name) IN"
-        " (SELECT minute_ns, pattern_id, service_name FROM log_pattern_rollups LIMIT ?1)",
-    [Q_DEL_PATTERNS] = "DELETE FROM log_patterns WHERE pattern_id IN"
-                       " (SELECT pattern_id FROM log_patterns LIMIT ?1)",
-    [Q_DEL_REQUESTS] = "DELETE FROM ingest_requests WHERE key IN"
-                       " (SELECT key FROM ingest_requests LIMIT ?1)",
-    [Q_DEL_RESOURCES] = "DELETE FROM resources WHERE id IN (SELECT id FROM resources LIMIT ?1)",
+    [Q_DEL_OLD_ROLLUPS] = CHUNK(SPAN_ROLLUPS, ROWS_OLD_MINUTES),
+    [Q_DEL_OLD_LOG_ROLLUPS] = CHUNK(LOG_ROLLUPS, ROWS_OLD_MINUTES),
+    [Q_DEL_OLD_OP_ROLLUPS] = CHUNK(OP_ROLLUPS, ROWS_OLD_MINUTES),
+    [Q_DEL_OLD_PATTERN_ROLLUPS] = CHUNK(PATTERN_ROLLUPS, ROWS_OLD_MINUTES),
+    [Q_DEL_OLD_REQUESTS] =
+        CHUNK("ingest_requests", "key", "WHERE stored_ns < ?1 ORDER BY stored_ns LIMIT ?2"),
+    [Q_DEL_SPANS] = CHUNK("span_records", "id", "ORDER BY id LIMIT ?1"),
+    [Q_DEL_LOGS] = CHUNK("log_records", "id", "ORDER BY id LIMIT ?1"),
+    [Q_DEL_TRACES] = CHUNK("traces", "trace_id", ROWS_ANY),
+    [Q_DEL_ROLLUPS] = CHUNK(SPAN_ROLLUPS, ROWS_ANY),
+    [Q_DEL_LOG_ROLLUPS] = CHUNK(LOG_ROLLUPS, ROWS_ANY),
+    [Q_DEL_OP_ROLLUPS] = CHUNK(OP_ROLLUPS, ROWS_ANY),
+    [Q_DEL_PATTERN_ROLLUPS] = CHUNK(PATTERN_ROLLUPS, ROWS_ANY),
+    [Q_DEL_PATTERNS] = CHUNK("log_patterns", "pattern_id", ROWS_ANY),
+    [Q_DEL_REQUESTS] = CHUNK("ingest_requests", "key", ROWS_ANY),
+    [Q_DEL_RESOURCES] = CHUNK("resources", "id", ROWS_ANY),
     [Q_ANY_RECORD] = "SELECT EXISTS (SELECT 1 FROM span_records) OR"
                      " EXISTS (SELECT 1 FROM log_records)",
     [Q_RESET_INSIGHTS] = "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights'",
