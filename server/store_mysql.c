@@ -1298,7 +1298,7 @@ typedef struct pending {
     size_t nlogs, logs_cap;
     hindex logs_at;
     argus_arena arena;
-    argus_span_operations groups; /* one request's operations */
+    argus_grouping groups; /* one request's operations */
 } pending;
 
 static struct pending *pending_new(void)
@@ -1306,7 +1306,7 @@ static struct pending *pending_new(void)
     pending *p = calloc(1, sizeof *p);
     if (p) {
         argus_arena_init(&p->arena, 0);
-        argus_span_operations_init(&p->groups);
+        argus_grouping_init(&p->groups);
     }
     return p;
 }
@@ -1340,7 +1340,7 @@ static void pending_free(pending *p)
     free(p->ops_at.slots);
     free(p->logs_at.slots);
     argus_arena_free(&p->arena);
-    argus_span_operations_free(&p->groups);
+    argus_grouping_free(&p->groups);
     free(p);
 }
 
@@ -1477,7 +1477,7 @@ static int absorb(mysql_store *st, argus_signal sig, void *decoded, put_work *w,
         if (argus_span_operations_build(&p->groups, decoded) != 0)
             return out_of_memory(msg, msglen);
         for (size_t i = 0; i < p->groups.n; i++) {
-            const argus_span_operation *g = &p->groups.ops[i];
+            const argus_span_operation *g = &((const argus_span_operation *)p->groups.rows)[i];
             uint64_t h = op_hash(g);
             size_t at = hindex_get(&p->ops_at, h, op_eq, p->ops, g);
             if (!at) {

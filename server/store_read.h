@@ -81,6 +81,22 @@ typedef struct argus_store_read_driver {
     void (*release)(argus_read_stmt *st);
 } argus_store_read_driver;
 
+/* A driver's table from the prefix P of its functions (P_open, P_close, ... P_release) and its
+ * connection and statement types: every entry is named here once, so a driver that lacks one
+ * does not compile.
+ *   const argus_store_read_driver argus_store_read_sqlite =
+ *       ARGUS_STORE_READ_DRIVER("sqlite", sqlread, sqlite_read, sqlite_stmt); */
+#define ARGUS_STORE_READ_DRIVER(NAME, P, CONN, STMT)                                               \
+    {                                                                                              \
+        .name = NAME, .size = sizeof(CONN), .stmt_size = sizeof(STMT), .open = P##_open,           \
+        .close = P##_close, .prepare = P##_prepare, .bind_null = P##_bind_null,                    \
+        .bind_int64 = P##_bind_int64, .bind_double = P##_bind_double, .bind_text = P##_bind_text,  \
+        .bind_blob = P##_bind_blob, .param_count = P##_param_count, .step = P##_step,              \
+        .column_count = P##_column_count, .column_name = P##_column_name,                          \
+        .column_type = P##_column_type, .int64 = P##_int64, .double_ = P##_double,                 \
+        .text = P##_text, .blob = P##_blob, .reset = P##_reset, .release = P##_release             \
+    }
+
 /* Every backend's connection and statement start with these (the driver's own state follows). */
 struct argus_read {
     const argus_store_read_driver *driver;

@@ -764,27 +764,5 @@ static void myread_release(argus_read_stmt *base)
     stmt_release((mysql_stmt_ *)base);
 }
 
-const argus_store_read_driver argus_store_read_mysql = {
-    .name = "mysql",
-    .size = sizeof(mysql_read),
-    .stmt_size = sizeof(mysql_stmt_),
-    .open = myread_open,
-    .close = myread_close,
-    .prepare = myread_prepare,
-    .bind_null = myread_bind_null,
-    .bind_int64 = myread_bind_int64,
-    .bind_double = myread_bind_double,
-    .bind_text = myread_bind_text,
-    .bind_blob = myread_bind_blob,
-    .param_count = myread_param_count,
-    .step = myread_step,
-    .column_count = myread_column_count,
-    .column_name = myread_column_name,
-    .column_type = myread_column_type,
-    .int64 = myread_int64,
-    .double_ = myread_double,
-    .text = myread_text,
-    .blob = myread_blob,
-    .reset = myread_reset,
-    .release = myread_release,
-};
+const argus_store_read_driver argus_store_read_mysql =
+    ARGUS_STORE_READ_DRIVER("mysql", myread, mysql_read, mysql_stmt_);

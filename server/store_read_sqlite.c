@@ -248,27 +248,5 @@ static void sqlread_release(argus_read_stmt *base)
     sqlite3_finalize(((sqlite_stmt *)base)->st);
 }
 
-const argus_store_read_driver argus_store_read_sqlite = {
-    .name = "sqlite",
-    .size = sizeof(sqlite_read),
-    .stmt_size = sizeof(sqlite_stmt),
-    .open = sqlread_open,
-    .close = sqlread_close,
-    .prepare = sqlread_prepare,
-    .bind_null = sqlread_bind_null,
-    .bind_int64 = sqlread_bind_int64,
-    .bind_double = sqlread_bind_double,
-    .bind_text = sqlread_bind_text,
-    .bind_blob = sqlread_bind_blob,
-    .param_count = sqlread_param_count,
-    .step = sqlread_step,
-    .column_count = sqlread_column_count,
-    .column_name = sqlread_column_name,
-    .column_type = sqlread_column_type,
-    .int64 = sqlread_int64,
-    .double_ = sqlread_double,
-    .text = sqlread_text,
-    .blob = sqlread_blob,
-    .reset = sqlread_reset,
-    .release = sqlread_release,
-};
+const argus_store_read_driver argus_store_read_sqlite =
+    ARGUS_STORE_READ_DRIVER("sqlite", sqlread, sqlite_read, sqlite_stmt);

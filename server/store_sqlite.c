@@ -85,7 +85,19 @@ enum {
 };
 
 /* Purge statements: ?1 is the cut-off (unix ns) where there is one, ?2 (or ?1) the chunk size.
- * Spans go by trace (the summary's start time decides), so a trace is never left half there. */
+ * Spans go by trace (the summary's start time decides), so a trace is never left half there.
+ * CHUNK: a chunked delete, the rows of table whose key is among the first ones `rows` picks. */
+#define CHUNK(...) CHUNK_(__VA_ARGS__) /* (table and key may come as one macro) */
+#define CHUNK_(table, key, rows)                                                                   \
+    "DELETE FROM " table " WHERE (" key ") IN (SELECT " key " FROM " table " " rows ")"
+#define ROWS_ANY "LIMIT ?1"
+#define ROWS_OLD_MINUTES "WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2"
+#define ROWS_OLD_LOGS "WHERE time_unix_nano < ?1 ORDER BY time_unix_nano LIMIT ?2"
+#define SPAN_ROLLUPS "span_rollups", "service_name, minute_ns"
+#define LOG_ROLLUPS "log_rollups", "service_name, minute_ns, severity"
+/* API, migration 008 */
+#define OP_ROLLUPS "span_operation_rollups", "service_name, minute_ns, name"
+#define PATTERN_ROLLUPS "log_pattern_rollups", "minute_ns, pattern_id, service_name"
 static const char *const q_sql[NQ] = {
     [Q_REQUEST_KEY] = "INSERT INTO ingest_requests (key, signal, stored_ns) VALUES (?1, ?2, ?3)"
                       " ON CONFLICT (key) DO NOTHING",
@@ -93,51 +105,29 @@ static const char *const q_sql[NQ] = {
                      " ORDER BY start_time_unix_nano LIMIT ?2",
     [Q_DEL_TRACE_SPANS] = "DELETE FROM span_records WHERE trace_id = ?1",
     [Q_DEL_TRACE] = "DELETE FROM traces WHERE trace_id = ?1",
-    [Q_DEL_OLD_LOGS] = "DELETE FROM log_records WHERE id IN (SELECT id FROM log_records"
-                       " WHERE time_unix_nano < ?1 ORDER BY time_unix_nano LIMIT ?2)"
-                       " RETURNING pattern_id, time_unix_nano",
+    [Q_DEL_OLD_LOGS] =
+        CHUNK("log_records", "id", ROWS_OLD_LOGS) " RETURNING pattern_id, time_unix_nano",
     /* the lines of a pattern that are left are all newer than the newest one deleted */
     [Q_PATTERN_LESS] = "UPDATE log_patterns SET count = count - ?2,"
                        " first_seen_ns = max(coalesce(first_seen_ns, ?3), ?3)"
                        " WHERE pattern_id = ?1",
     [Q_PATTERN_EMPTY] = "DELETE FROM log_patterns WHERE pattern_id = ?1 AND count <= 0",
-    [Q_DEL_OLD_ROLLUPS] = "DELETE FROM span_rollups WHERE (service_name, minute_ns) IN"
-                          " (SELECT service_name, minute_ns FROM span_rollups"
-                          "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
-    [Q_DEL_OLD_LOG_ROLLUPS] = "DELETE FROM log_rollups WHERE (service_name, minute_ns, severity) IN"
-                              " (SELECT service_name, minute_ns, severity FROM log_rollups"
-                              "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
-    /* span_operation_rollups, log_pattern_rollups (API, migration 008) */
-    [Q_DEL_OLD_OP_ROLLUPS] =
-        "DELETE FROM span_operation_rollups WHERE (service_name, minute_ns, name) IN"
-        " (SELECT service_name, minute_ns, name FROM span_operation_rollups"
-        "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
-    [Q_DEL_OLD_PATTERN_ROLLUPS] =
-        "DELETE FROM log_pattern_rollups WHERE (minute_ns, pattern_id, service_name) IN"
-        " (SELECT minute_ns, pattern_id, service_name FROM log_pattern_rollups"
-        "  WHERE minute_ns <= ?1 - 60000000000 ORDER BY minute_ns LIMIT ?2)",
-    [Q_DEL_OLD_REQUESTS] = "DELETE FROM ingest_requests WHERE key IN (SELECT key FROM"
-                           " ingest_requests WHERE stored_ns < ?1 ORDER BY stored_ns LIMIT ?2)",
-    [Q_DEL_SPANS] = "DELETE FROM span_records WHERE id IN"
-                    " (SELECT id FROM span_records ORDER BY id LIMIT ?1)",
-    [Q_DEL_LOGS] = "DELETE FROM log_records WHERE id IN"
-                   " (SELECT id FROM log_records ORDER BY id LIMIT ?1)",
-    [Q_DEL_TRACES] = "DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces LIMIT ?1)",
-    [Q_DEL_ROLLUPS] = "DELETE FROM span_rollups WHERE (service_name, minute_ns) IN"
-                      " (SELECT service_name, minute_ns FROM span_rollups LIMIT ?1)",
-    [Q_DEL_LOG_ROLLUPS] = "DELETE FROM log_rollups WHERE (service_name, minute_ns, severity) IN"
-                          " (SELECT service_name, minute_ns, severity FROM log_rollups LIMIT ?1)",
-    [Q_DEL_OP_ROLLUPS] =
-        "DELETE FROM span_operation_rollups WHERE (service_name, minute_ns, name) IN"
-        " (SELECT service_name, minute_ns, name FROM span_operation_rollups LIMIT ?1)",
-    [Q_DEL_PATTERN_ROLLUPS] =
-        "DELETE FROM log_pattern_rollups WHERE (minute_ns, pattern_id, service_name) IN"
-        " (SELECT minute_ns, pattern_id, service_name FROM log_pattern_rollups LIMIT ?1)",
-    [Q_DEL_PATTERNS] = "DELETE FROM log_patterns WHERE pattern_id IN"
-                       " (SELECT pattern_id FROM log_patterns LIMIT ?1)",
-    [Q_DEL_REQUESTS] = "DELETE FROM ingest_requests WHERE key IN"
-                       " (SELECT key FROM ingest_requests LIMIT ?1)",
-    [Q_DEL_RESOURCES] = "DELETE FROM resources WHERE id IN (SELECT id FROM resources LIMIT ?1)",
+    [Q_DEL_OLD_ROLLUPS] = CHUNK(SPAN_ROLLUPS, ROWS_OLD_MINUTES),
+    [Q_DEL_OLD_LOG_ROLLUPS] = CHUNK(LOG_ROLLUPS, ROWS_OLD_MINUTES),
+    [Q_DEL_OLD_OP_ROLLUPS] = CHUNK(OP_ROLLUPS, ROWS_OLD_MINUTES),
+    [Q_DEL_OLD_PATTERN_ROLLUPS] = CHUNK(PATTERN_ROLLUPS, ROWS_OLD_MINUTES),
+    [Q_DEL_OLD_REQUESTS] =
+        CHUNK("ingest_requests", "key", "WHERE stored_ns < ?1 ORDER BY stored_ns LIMIT ?2"),
+    [Q_DEL_SPANS] = CHUNK("span_records", "id", "ORDER BY id LIMIT ?1"),
+    [Q_DEL_LOGS] = CHUNK("log_records", "id", "ORDER BY id LIMIT ?1"),
+    [Q_DEL_TRACES] = CHUNK("traces", "trace_id", ROWS_ANY),
+    [Q_DEL_ROLLUPS] = CHUNK(SPAN_ROLLUPS, ROWS_ANY),
+    [Q_DEL_LOG_ROLLUPS] = CHUNK(LOG_ROLLUPS, ROWS_ANY),
+    [Q_DEL_OP_ROLLUPS] = CHUNK(OP_ROLLUPS, ROWS_ANY),
+    [Q_DEL_PATTERN_ROLLUPS] = CHUNK(PATTERN_ROLLUPS, ROWS_ANY),
+    [Q_DEL_PATTERNS] = CHUNK("log_patterns", "pattern_id", ROWS_ANY),
+    [Q_DEL_REQUESTS] = CHUNK("ingest_requests", "key", ROWS_ANY),
+    [Q_DEL_RESOURCES] = CHUNK("resources", "id", ROWS_ANY),
     [Q_ANY_RECORD] = "SELECT EXISTS (SELECT 1 FROM span_records) OR"
                      " EXISTS (SELECT 1 FROM log_records)",
     [Q_RESET_INSIGHTS] = "UPDATE argus_jobs SET last_id = 0 WHERE name = 'insights'",
@@ -879,13 +869,28 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* What a purge step of old rows works with: its statements (q[0] selects or deletes the old
- * rows, bound ?1 = before, ?2 = chunk; q[1], q[2] follow up per kept string) and up to chunk
- * strings kept from q[0]'s rows (trace ids, pattern ids). */
+ * rows, bound ?1 = before, ?2 = chunk; q[1], q[2] follow up per kept string), up to chunk strings
+ * kept from q[0]'s rows (trace ids, pattern ids), how many rows it gave and their column 1. */
 typedef struct purge_batch {
     sqlite3_stmt *q[3];
     char **keep;
     size_t n, cap;
+    size_t rows;
+    int64_t sum, max; /* of column 1 (sum: only when q[0] is a SELECT) */
 } purge_batch;
+
+/* One kind of old rows: q[0] = which[0] gives them, a string to keep in column 0 and a figure in
+ * column 1; then follow_up() deletes or updates what goes with the kept strings. */
+typedef struct purge_kind {
+    int which[3];
+    /* q[0] is a DELETE ... RETURNING: run to its end, failing on any error; else a SELECT read
+     * until its column 1 adds up to chunk or a row cannot be kept, failing only when it kept
+     * nothing (what it kept is still purged) */
+    int deletes;
+    const char *what; /* what q[0] was doing, for the message when it fails */
+    int (*follow_up)(sqlite_store *st, purge_batch *b, argus_purge_counts *add, char *msg,
+                     size_t msglen);
+} purge_kind;
 
 /* Nothing to release when it fails. */
 static int purge_batch_open(sqlite_store *st, purge_batch *b, const int which[3], int64_t before,
@@ -923,69 +928,69 @@ static void purge_batch_close(purge_batch *b)
     free(b->keep);
 }
 
-/* Old traces with all their spans: whole traces until about `chunk` spans. */
-static int purge_old_traces(sqlite_store *st, int64_t before, unsigned chunk,
-                            argus_purge_counts *add, int *more, char *msg, size_t msglen)
+/* One chunk of old rows of kind k, then what goes with them. */
+static int purge_old(sqlite_store *st, const purge_kind *k, int64_t before, unsigned chunk,
+                     argus_purge_counts *add, int *more, char *msg, size_t msglen)
 {
-    static const int which[3] = {Q_OLD_TRACES, Q_DEL_TRACE_SPANS, Q_DEL_TRACE};
     purge_batch b;
-    int res = purge_batch_open(st, &b, which, before, chunk, msg, msglen);
+    int res = purge_batch_open(st, &b, k->which, before, chunk, msg, msglen);
     if (res != ARGUS_STORE_OK)
         return res;
-    sqlite3_stmt *sel = b.q[0], *dspans = b.q[1], *dtrace = b.q[2];
-    int64_t spans = 0;
+    sqlite3_stmt *q = b.q[0];
     int rc = SQLITE_DONE;
-    while (spans < (int64_t)chunk && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        if (!purge_batch_keep(&b))
+    while ((k->deletes || b.sum < (int64_t)chunk) && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(q, 1);
+        b.rows++;
+        b.max = v > b.max ? v : b.max;
+        if (!purge_batch_keep(&b) && !k->deletes)
             break;
-        spans += sqlite3_column_int64(sel, 1);
+        if (!k->deletes)
+            b.sum += v;
         rc = SQLITE_DONE;
     }
-    if (b.n == 0 && rc != SQLITE_DONE)
-        res = fail(st, rc, msg, msglen, "finding old traces");
-    sqlite3_reset(sel);
-    sqlite3_clear_bindings(sel);
-    for (size_t i = 0; i < b.n && res == ARGUS_STORE_OK; i++) {
-        sqlite3_bind_text(dspans, 1, b.keep[i], -1, SQLITE_STATIC);
-        res = run(st, dspans, msg, msglen, "deleting old spans");
-        if (res == ARGUS_STORE_OK) {
-            add->spans += (uint64_t)sqlite3_changes64(st->db);
-            sqlite3_bind_text(dtrace, 1, b.keep[i], -1, SQLITE_STATIC);
-            res = run(st, dtrace, msg, msglen, "deleting old traces");
-            add->traces += (uint64_t)sqlite3_changes64(st->db);
-        }
-    }
-    *more |= b.n > 0;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc != SQLITE_DONE && (k->deletes || b.n == 0))
+        res = fail(st, rc, msg, msglen, k->what);
+    if (res == ARGUS_STORE_OK)
+        res = k->follow_up(st, &b, add, msg, msglen);
+    *more |= b.rows > 0;
     purge_batch_close(&b);
     return res;
 }
 
-/* Old log records; the patterns they counted are decremented (and dropped when empty). */
-static int purge_old_logs(sqlite_store *st, int64_t before, unsigned chunk, argus_purge_counts *add,
-                          int *more, char *msg, size_t msglen)
+/* Old traces with all their spans: whole traces until about `chunk` spans. */
+static int delete_traces(sqlite_store *st, purge_batch *b, argus_purge_counts *add, char *msg,
+                         size_t msglen)
 {
-    static const int which[3] = {Q_DEL_OLD_LOGS, Q_PATTERN_LESS, Q_PATTERN_EMPTY};
-    purge_batch b;
-    int res = purge_batch_open(st, &b, which, before, chunk, msg, msglen);
-    if (res != ARGUS_STORE_OK)
-        return res;
-    sqlite3_stmt *del = b.q[0], *less = b.q[1], *empty = b.q[2];
-    size_t rows = 0;
-    int64_t newest = 0;
-    int rc;
-    while ((rc = sqlite3_step(del)) == SQLITE_ROW) {
-        rows++;
-        if (sqlite3_column_int64(del, 1) > newest)
-            newest = sqlite3_column_int64(del, 1);
-        purge_batch_keep(&b);
+    sqlite3_stmt *dspans = b->q[1], *dtrace = b->q[2];
+    int res = ARGUS_STORE_OK;
+    for (size_t i = 0; i < b->n && res == ARGUS_STORE_OK; i++) {
+        sqlite3_bind_text(dspans, 1, b->keep[i], -1, SQLITE_STATIC);
+        res = run(st, dspans, msg, msglen, "deleting old spans");
+        if (res == ARGUS_STORE_OK) {
+            add->spans += (uint64_t)sqlite3_changes64(st->db);
+            sqlite3_bind_text(dtrace, 1, b->keep[i], -1, SQLITE_STATIC);
+            res = run(st, dtrace, msg, msglen, "deleting old traces");
+            add->traces += (uint64_t)sqlite3_changes64(st->db);
+        }
     }
-    sqlite3_reset(del);
-    sqlite3_clear_bindings(del);
-    if (rc != SQLITE_DONE)
-        res = fail(st, rc, msg, msglen, "deleting old logs");
-    add->logs += rows;
-    size_t n = b.n;
-    char **pats = b.keep;
+    return res;
+}
+
+static const purge_kind OLD_TRACES = {
+    {Q_OLD_TRACES, Q_DEL_TRACE_SPANS, Q_DEL_TRACE}, 0, "finding old traces", delete_traces};
+
+/* Old log records (deleted); the patterns they counted are decremented (and dropped when
+ * empty). */
+static int uncount_patterns(sqlite_store *st, purge_batch *b, argus_purge_counts *add, char *msg,
+                            size_t msglen)
+{
+    sqlite3_stmt *less = b->q[1], *empty = b->q[2];
+    int res = ARGUS_STORE_OK;
+    add->logs += b->rows;
+    size_t n = b->n;
+    char **pats = b->keep;
     qsort(pats, n, sizeof *pats, cmp_str);
     for (size_t i = 0; i < n && res == ARGUS_STORE_OK;) {
         size_t j = i + 1;
@@ -993,7 +998,7 @@ static int purge_old_logs(sqlite_store *st, int64_t before, unsigned chunk, argu
             j++;
         sqlite3_bind_text(less, 1, pats[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(less, 2, (int64_t)(j - i));
-        sqlite3_bind_int64(less, 3, newest);
+        sqlite3_bind_int64(less, 3, b->max);
         res = run(st, less, msg, msglen, "updating log_patterns");
         if (res == ARGUS_STORE_OK) {
             sqlite3_bind_text(empty, 1, pats[i], -1, SQLITE_STATIC);
@@ -1002,10 +1007,11 @@ static int purge_old_logs(sqlite_store *st, int64_t before, unsigned chunk, argu
         }
         i = j;
     }
-    purge_batch_close(&b);
-    *more |= rows > 0;
     return res;
 }
+
+static const purge_kind OLD_LOGS = {
+    {Q_DEL_OLD_LOGS, Q_PATTERN_LESS, Q_PATTERN_EMPTY}, 1, "deleting old logs", uncount_patterns};
 
 /* Runs a chunked DELETE (bound: [?1 = before,] chunk); adds the rows deleted to *count. */
 static int purge_step(sqlite_store *st, int which, const int64_t *before, unsigned chunk,
@@ -1093,9 +1099,9 @@ static int sqlite_purge_chunk(argus_store *base, const argus_purge_spec *spec,
     } else {
         const int64_t *b = &spec->before_ns;
         if (traces)
-            res = purge_old_traces(st, *b, chunk, add, more, msg, msglen);
+            res = purge_old(st, &OLD_TRACES, *b, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && logs)
-            res = purge_old_logs(st, *b, chunk, add, more, msg, msglen);
+            res = purge_old(st, &OLD_LOGS, *b, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more)
             res = purge_rollups(st, sig, b, chunk, add, more, msg, msglen);
         if (res == ARGUS_STORE_OK && !*more && traces && logs)

@@ -54,6 +54,37 @@ void argus_json_double(argus_buf *b, double v);
 /* Writes data as a standard base64 JSON string (with padding). */
 void argus_json_base64(argus_buf *b, const uint8_t *data, size_t n);
 
+/* Object members: the text `name` as it is (the member's quoted name and colon with the '{' or ','
+ * before it), then the value as the writers above write it:
+ *   argus_json_field_cstr(b, "{\"name\":", s); argus_json_field_int(b, ",\"depth\":", 2);
+ *   argus_buf_appendc(b, '}');                       // {"name":"...","depth":2} */
+static inline void argus_json_field_int(argus_buf *b, const char *name, int64_t v)
+{
+    argus_buf_appends(b, name);
+    argus_json_int(b, v);
+}
+static inline void argus_json_field_uint(argus_buf *b, const char *name, uint64_t v)
+{
+    argus_buf_appends(b, name);
+    argus_json_uint(b, v);
+}
+static inline void argus_json_field_double(argus_buf *b, const char *name, double v)
+{
+    argus_buf_appends(b, name);
+    argus_json_double(b, v);
+}
+static inline void argus_json_field_bool(argus_buf *b, const char *name, int v)
+{
+    argus_buf_appends(b, name);
+    argus_buf_appends(b, v ? "true" : "false");
+}
+/* null when s is NULL */
+static inline void argus_json_field_cstr(argus_buf *b, const char *name, const char *s)
+{
+    argus_buf_appends(b, name);
+    argus_json_cstr(b, s);
+}
+
 /* Appends s[0..n) with invalid UTF-8 sequences replaced by U+FFFD. */
 void argus_utf8_sanitize(argus_buf *b, const char *s, size_t n);
 

@@ -1222,6 +1222,15 @@ int argus_insight_classify(const argus_insight_rules *r, const char *body, size_
 
 /* Writes s as a JSON string with each "{status}" replaced by the HTTP status code (or "error"
  * when there is none). */
+/* The member ,"tags":[...] of the n tags. */
+static void tags_json(argus_buf *out, const char *const *tags, size_t n)
+{
+    argus_buf_appends(out, ",\"tags\":[");
+    for (size_t i = 0; i < n; i++)
+        argus_json_field_cstr(out, i ? "," : "", tags[i]);
+    argus_buf_appendc(out, ']');
+}
+
 static void summary_json(argus_buf *out, const char *s, int status)
 {
     if (!strstr(s, "{status}")) {
@@ -1264,27 +1273,18 @@ static void summary_json(argus_buf *out, const char *s, int status)
 
 int argus_insight_render(const argus_insight_match *m, argus_buf *out, argus_error *err)
 {
-    argus_buf_appends(out, "{\"category\":");
-    argus_json_string(out, m->category, strlen(m->category));
-    argus_buf_appends(out, ",\"tags\":[");
-    for (size_t i = 0; i < m->ntags; i++) {
-        if (i)
-            argus_buf_appendc(out, ',');
-        argus_json_string(out, m->tags[i], strlen(m->tags[i]));
-    }
-    argus_buf_appends(out, "],\"summary\":");
+    argus_json_field_cstr(out, "{\"category\":", m->category);
+    tags_json(out, m->tags, m->ntags);
+    argus_buf_appends(out, ",\"summary\":");
     summary_json(out, m->summary, m->status);
-    argus_buf_appends(out, ",\"suggestion\":");
-    argus_json_cstr(out, m->suggestion);
-    argus_buf_appends(out, ",\"confidence\":");
-    argus_json_double(out, m->confidence);
-    argus_buf_appends(out, ",\"rule\":");
+    argus_json_field_cstr(out, ",\"suggestion\":", m->suggestion);
+    argus_json_field_double(out, ",\"confidence\":", m->confidence);
     char rule[96];
     if (m->builtin_name)
         snprintf(rule, sizeof rule, "builtin:%s", m->builtin_name);
     else
         snprintf(rule, sizeof rule, "user:%lld", (long long)m->user_id);
-    argus_json_string(out, rule, strlen(rule));
+    argus_json_field_cstr(out, ",\"rule\":", rule);
     argus_buf_appendc(out, '}');
     if (out->failed || !argus_buf_cstr(out))
         return argus_error_set(err, ARGUS_ENOMEM, "insight: out of memory");
@@ -1308,35 +1308,20 @@ int argus_insight_builtin_json(argus_buf *out, argus_error *err)
         const builtin_rule *b = &builtins[r];
         if (r)
             argus_buf_appendc(out, ',');
-        argus_buf_appends(out, "{\"name\":");
-        argus_json_string(out, b->name, strlen(b->name));
-        argus_buf_appends(out, ",\"category\":");
-        argus_json_string(out, b->category, strlen(b->category));
-        argus_buf_appends(out, ",\"patterns\":");
-        argus_json_string(out, b->patterns, strlen(b->patterns));
-        argus_buf_appends(out, ",\"tags\":[");
-        for (size_t t = 0; t < builtin_ntags(b); t++) {
-            if (t)
-                argus_buf_appendc(out, ',');
-            argus_json_string(out, b->tags[t], strlen(b->tags[t]));
-        }
-        argus_buf_appends(out, "],\"summary\":");
-        argus_json_string(out, b->summary, strlen(b->summary));
-        argus_buf_appends(out, ",\"suggestion\":");
-        argus_json_string(out, b->suggestion, strlen(b->suggestion));
-        argus_buf_appends(out, ",\"confidence\":");
-        argus_json_double(out, b->confidence);
-        argus_buf_appends(out, ",\"priority\":");
-        argus_json_int(out, b->priority);
+        argus_json_field_cstr(out, "{\"name\":", b->name);
+        argus_json_field_cstr(out, ",\"category\":", b->category);
+        argus_json_field_cstr(out, ",\"patterns\":", b->patterns);
+        tags_json(out, b->tags, builtin_ntags(b));
+        argus_json_field_cstr(out, ",\"summary\":", b->summary);
+        argus_json_field_cstr(out, ",\"suggestion\":", b->suggestion);
+        argus_json_field_double(out, ",\"confidence\":", b->confidence);
+        argus_json_field_int(out, ",\"priority\":", b->priority);
         if (b->status_lo) {
-            argus_buf_appends(out, ",\"http_status\":[");
-            argus_json_int(out, b->status_lo);
-            argus_buf_appendc(out, ',');
-            argus_json_int(out, b->status_hi);
+            argus_json_field_int(out, ",\"http_status\":[", b->status_lo);
+            argus_json_field_int(out, ",", b->status_hi);
             argus_buf_appendc(out, ']');
         }
-        argus_buf_appends(out, ",\"weak\":");
-        argus_buf_appends(out, b->flags & WEAK ? "true" : "false");
+        argus_json_field_bool(out, ",\"weak\":", b->flags & WEAK);
         argus_buf_appendc(out, '}');
     }
     argus_buf_appendc(out, ']');

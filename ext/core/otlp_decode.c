@@ -579,14 +579,11 @@ static void json_array(argus_buf *b, const argus_pb_span *s, size_t n,
 static void event_json(argus_buf *b, const argus_pb_span *s, size_t i)
 {
     const argus_pb_event *e = s->events[i];
-    argus_buf_appends(b, "{\"time_unix_nano\":");
-    argus_json_uint(b, e->time_unix_nano);
-    argus_buf_appends(b, ",\"name\":");
-    argus_json_string(b, e->name, strlen(e->name));
+    argus_json_field_uint(b, "{\"time_unix_nano\":", e->time_unix_nano);
+    argus_json_field_cstr(b, ",\"name\":", e->name);
     argus_buf_appends(b, ",\"attributes\":");
     argus_otlp_attributes_json(b, e->attributes, e->n_attributes);
-    argus_buf_appends(b, ",\"dropped_attributes_count\":");
-    argus_json_uint(b, e->dropped_attributes_count);
+    argus_json_field_uint(b, ",\"dropped_attributes_count\":", e->dropped_attributes_count);
     argus_buf_appendc(b, '}');
 }
 
@@ -597,15 +594,12 @@ static void link_json(argus_buf *b, const argus_pb_span *s, size_t i)
     hex_json(b, &l->trace_id, 16);
     argus_buf_appends(b, ",\"span_id\":");
     hex_json(b, &l->span_id, 8);
-    argus_buf_appends(b, ",\"trace_state\":");
     /* empty is null, as in the span's trace_state column */
-    argus_json_cstr(b, l->trace_state[0] ? l->trace_state : NULL);
+    argus_json_field_cstr(b, ",\"trace_state\":", l->trace_state[0] ? l->trace_state : NULL);
     argus_buf_appends(b, ",\"attributes\":");
     argus_otlp_attributes_json(b, l->attributes, l->n_attributes);
-    argus_buf_appends(b, ",\"dropped_attributes_count\":");
-    argus_json_uint(b, l->dropped_attributes_count);
-    argus_buf_appends(b, ",\"flags\":");
-    argus_json_uint(b, l->flags);
+    argus_json_field_uint(b, ",\"dropped_attributes_count\":", l->dropped_attributes_count);
+    argus_json_field_uint(b, ",\"flags\":", l->flags);
     argus_buf_appendc(b, '}');
 }
 

@@ -387,13 +387,9 @@ void argus_otlp_check_json(argus_buf *out, const argus_otlp_payload *p)
     argus_buf_appends(out, argus_signal_name(p->signal));
     argus_buf_appends(out, "\",\"format\":");
     argus_buf_appends(out, p->format == ARGUS_OTLP_JSON ? "\"json\"" : "\"protobuf\"");
-    argus_buf_appends(out, ",\"resources\":");
-    argus_json_uint(out, p->data ? p->resource_count : 0);
-    argus_buf_appends(out, ",\"items\":");
-    argus_json_uint(out, p->item_count);
-    argus_buf_appends(out, ",\"rejected\":");
-    argus_json_uint(out, p->rejected);
-    argus_buf_appends(out, ",\"error\":");
-    argus_json_cstr(out, p->rejected ? p->reject_message : NULL);
+    argus_json_field_uint(out, ",\"resources\":", p->data ? p->resource_count : 0);
+    argus_json_field_uint(out, ",\"items\":", p->item_count);
+    argus_json_field_uint(out, ",\"rejected\":", p->rejected);
+    argus_json_field_cstr(out, ",\"error\":", p->rejected ? p->reject_message : NULL);
     argus_buf_appendc(out, '}');
 }

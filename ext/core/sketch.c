@@ -80,11 +80,7 @@ static int store_reshape(argus_sketch_store *st, int32_t lo, int32_t hi, argus_e
         }
     }
     free(st->counts);
-    st->counts = counts;
-    st->base = base;
-    st->cap = cap;
-    st->lo = lo;
-    st->hi = hi;
+    *st = (argus_sketch_store){counts, base, (uint32_t)cap, lo, hi, st->total};
     return 0;
 }
 

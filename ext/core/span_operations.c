@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the shared hash table ------------------------------------------------------------------ */
+/* ---- the container and its hash table ---------------------------------------------------- */
 
 struct argus_group_key {
     uint64_t hash;
@@ -17,34 +17,46 @@ struct argus_group_key {
     unsigned char a_null, b_null;
 };
 
-#define NSCRATCH ((int)(sizeof((argus_span_groups *)0)->scratch / sizeof(argus_buf)))
+#define NSCRATCH ((int)(sizeof((argus_grouping *)0)->scratch / sizeof(argus_buf)))
+#define NLISTS ((int)(sizeof((argus_grouping *)0)->lists / sizeof(argus_buf)))
 
-static void groups_init(argus_span_groups *g, size_t item_size)
+/* Calls f on each of g's buffers (but its scratch ones when !scratch). */
+static void each_buf(argus_grouping *g, int scratch, void (*f)(argus_buf *))
+{
+    f(&g->names);
+    f(&g->out);
+    for (int c = 0; c < NLISTS; c++)
+        f(&g->lists[c]);
+    for (int c = 0; scratch && c < NSCRATCH; c++)
+        f(&g->scratch[c]);
+}
+
+void argus_grouping_init(argus_grouping *g)
 {
     memset(g, 0, sizeof *g);
-    g->item_size = item_size;
-    argus_buf_init(&g->names);
-    for (int c = 0; c < NSCRATCH; c++)
-        argus_buf_init(&g->scratch[c]);
+    each_buf(g, 1, argus_buf_init);
 }
 
-static void groups_free(argus_span_groups *g)
+/* Drops g's rows (freeing what they own) and empties its hash table and buffers. */
+static void drop_rows(argus_grouping *g)
 {
-    free(g->keys);
-    free(g->items);
-    free(g->slots);
-    argus_buf_free(&g->names);
-    for (int c = 0; c < NSCRATCH; c++)
-        argus_buf_free(&g->scratch[c]);
-    groups_init(g, g->item_size);
-}
-
-static void groups_reset(argus_span_groups *g)
-{
+    if (g->row_free)
+        for (size_t k = 0; k < g->n; k++)
+            g->row_free((char *)g->rows + k * g->row_size);
     g->n = 0;
-    argus_buf_reset(&g->names);
+    each_buf(g, 0, argus_buf_reset);
     if (g->slots)
         memset(g->slots, 0, g->nslots * sizeof *g->slots);
+}
+
+void argus_grouping_free(argus_grouping *g)
+{
+    drop_rows(g);
+    free(g->rows);
+    free(g->keys);
+    free(g->slots);
+    each_buf(g, 1, argus_buf_free);
+    argus_grouping_init(g);
 }
 
 /* Mixes the bytes of s[0..n) into h, 8 at a time (a multiply-xorshift per word: the keys are
@@ -70,7 +82,7 @@ static uint64_t hash_bytes(uint64_t h, const void *s, size_t n)
 }
 
 /* Rebuilds the hash slots with room for at least twice the groups. */
-static int rehash(argus_span_groups *g)
+static int rehash(argus_grouping *g)
 {
     size_t nslots = g->nslots ? g->nslots * 2 : 64;
     uint32_t *slots = calloc(nslots, sizeof *slots);
@@ -88,7 +100,28 @@ static int rehash(argus_span_groups *g)
     return 0;
 }
 
-static int same_key(const argus_span_groups *g, const argus_group_key *k, uint64_t h,
+/* Room for one more row and key: 0, or ARGUS_ENOMEM. */
+static int row_room(argus_grouping *g)
+{
+    argus_group_key *keys = argus_array_room(g->keys, g->n, &g->keys_cap, sizeof *g->keys, 16);
+    if (!keys)
+        return ARGUS_ENOMEM;
+    g->keys = keys;
+    size_t need = (g->n + 1) * g->row_size;
+    if (need <= g->rows_bytes)
+        return 0;
+    size_t bytes = g->rows_bytes ? g->rows_bytes * 2 : 16 * g->row_size;
+    while (bytes < need)
+        bytes *= 2;
+    void *rows = realloc(g->rows, bytes);
+    if (!rows)
+        return ARGUS_ENOMEM;
+    g->rows = rows;
+    g->rows_bytes = bytes;
+    return 0;
+}
+
+static int same_key(const argus_grouping *g, const argus_group_key *k, uint64_t h,
                     const argus_value *a, int64_t i, int64_t j, const argus_value *b)
 {
     return k->hash == h && k->i == i && k->j == j && k->a_n == a->n && k->b_n == b->n &&
@@ -97,9 +130,9 @@ static int same_key(const argus_span_groups *g, const argus_group_key *k, uint64
            memcmp(g->names.data + k->b, b->s, b->n) == 0;
 }
 
-/* The item of the group of key (a, i, j, b), added zeroed when new (*added = 1); NULL when out
+/* The row of the group of key (a, i, j, b), added zeroed when new (*added = 1); NULL when out
  * of memory. NULL texts keep their type (the key's *_null flags) but hash and compare as "". */
-static void *group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j, argus_value b,
+static void *group_of(argus_grouping *g, argus_value a, int64_t i, int64_t j, argus_value b,
                       int *added)
 {
     if (a.type == ARGUS_VAL_NULL)
@@ -115,14 +148,8 @@ static void *group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j,
     size_t s = (size_t)h & (g->nslots - 1);
     for (; g->slots[s]; s = (s + 1) & (g->nslots - 1))
         if (same_key(g, &g->keys[g->slots[s] - 1], h, &a, i, j, &b))
-            return (char *)g->items + (g->slots[s] - 1) * g->item_size;
-    argus_group_key *keys = argus_array_room(g->keys, g->n, &g->cap, sizeof *g->keys, 16);
-    if (keys)
-        g->keys = keys;
-    void *items = argus_array_room(g->items, g->n, &g->items_cap, g->item_size, 16);
-    if (items)
-        g->items = items;
-    if (!keys || !items || argus_buf_reserve(&g->names, a.n + b.n + 1))
+            return (char *)g->rows + (g->slots[s] - 1) * g->row_size;
+    if (row_room(g) || argus_buf_reserve(&g->names, a.n + b.n + 1))
         return NULL;
     g->keys[g->n] = (argus_group_key){.hash = h,
                                       .a = g->names.len,
@@ -135,31 +162,25 @@ static void *group_of(argus_span_groups *g, argus_value a, int64_t i, int64_t j,
                                       .b_null = b.type == ARGUS_VAL_NULL};
     argus_buf_append(&g->names, a.s, a.n);
     argus_buf_append(&g->names, b.s, b.n);
-    void *item = memset((char *)g->items + g->n * g->item_size, 0, g->item_size);
+    void *row = memset((char *)g->rows + g->n * g->row_size, 0, g->row_size);
     g->slots[s] = (uint32_t)(++g->n);
     *added = 1;
-    return item;
+    return row;
 }
 
-/* Group i's key text a (or b) as its bytes, length and NULL flag. */
-static void key_text(const argus_span_groups *g, size_t i, int b, const char **s, size_t *n,
+/* Group k's key text a (or b) as its bytes, length and NULL flag. */
+static void key_text(const argus_grouping *g, size_t k, int b, const char **s, size_t *n,
                      unsigned char *null)
 {
-    const argus_group_key *k = &g->keys[i];
-    *s = g->names.data + (b ? k->b : k->a);
-    *n = b ? k->b_n : k->a_n;
+    const argus_group_key *key = &g->keys[k];
+    *s = g->names.data + (b ? key->b : key->a);
+    *n = b ? key->b_n : key->a_n;
     if (null)
-        *null = b ? k->b_null : k->a_null;
-}
-
-/* A rollup's service: the text a of its group i's key. */
-static void rollup_service(const argus_span_groups *g, size_t i, argus_rollup_key *k)
-{
-    key_text(g, i, 0, &k->service, &k->service_n, &k->service_null);
+        *null = b ? key->b_null : key->a_null;
 }
 
 /* Copies v's text into names; out->s holds its offset until text_at() (names may still move). */
-static void copy_text(argus_span_groups *g, const argus_value *v, argus_value *out)
+static void copy_text(argus_grouping *g, const argus_value *v, argus_value *out)
 {
     *out = *v;
     if (v->type != ARGUS_VAL_TEXT)
@@ -168,19 +189,34 @@ static void copy_text(argus_span_groups *g, const argus_value *v, argus_value *o
     argus_buf_append(&g->names, v->s, v->n);
 }
 
-static void text_at(const argus_span_groups *g, argus_value *v)
+static void text_at(const argus_grouping *g, argus_value *v)
 {
     if (v->type == ARGUS_VAL_TEXT)
         v->s = g->names.data + (size_t)(uintptr_t)v->s;
 }
 
-/* Calls add(ctx, v) for every valid span / log record of p, v[k] holding its column cols[k]
- * (k < ncols <= NSCRATCH); stops at the first nonzero return, which it returns (ARGUS_ENOMEM when
- * rendering a value failed). */
-static int each_item(argus_span_groups *g, const argus_otlp_payload *p, const int *cols, int ncols,
-                     int (*add)(void *ctx, const argus_value *v), void *ctx)
+/* ---- building ------------------------------------------------------------------------------- */
+
+/* What a grouping is: its row, the item columns it reads (ncols <= NSCRATCH), add() folding one
+ * item's values v[k] (column cols[k]) into its group's row (0, or an error code: the build stops),
+ * and finish() filling in the rows once every item is added (key texts, rendered values, order). */
+typedef struct grouping_kind {
+    const char *name; /* for the out-of-memory message */
+    size_t row_size;
+    const int *cols;
+    int ncols;
+    int (*add)(argus_grouping *g, const argus_value *v, argus_error *err);
+    int (*finish)(argus_grouping *g, argus_error *err);
+    void (*row_free)(void *row);
+} grouping_kind;
+
+/* Calls k->add() for every valid span / log record of p; stops at the first nonzero return, which
+ * it returns (ARGUS_ENOMEM when rendering a value failed). */
+static int each_item(argus_grouping *g, const argus_otlp_payload *p, const grouping_kind *k,
+                     argus_error *err)
 {
     argus_value v[NSCRATCH];
+    const int *cols = k->cols, ncols = k->ncols;
     int rc = 0;
     if (p->rows) {
         /* rendered ahead (argus_otlp_render()): one row of values per valid item, read directly
@@ -191,7 +227,7 @@ static int each_item(argus_span_groups *g, const argus_otlp_payload *p, const in
             const argus_value *r = p->rows + i * nc;
             for (int c = 0; c < ncols; c++)
                 v[c] = r[cols[c]];
-            rc = add(ctx, v);
+            rc = k->add(g, v, err);
         }
         return rc;
     }
@@ -202,22 +238,31 @@ static int each_item(argus_span_groups *g, const argus_otlp_payload *p, const in
             argus_otlp_column(&it, cols[c], &v[c], &g->scratch[c]);
             failed |= g->scratch[c].failed;
         }
-        rc = failed ? ARGUS_ENOMEM : add(ctx, v);
+        rc = failed ? ARGUS_ENOMEM : k->add(g, v, err);
     }
     return rc;
 }
 
-/* Replaces g's groups with those each_item() adds, *n (the grouping's count) then theirs: 0, or
- * each_item()'s nonzero return (ARGUS_ENOMEM also when a key text could not be copied), *n 0. */
-static int group_items(argus_span_groups *g, size_t *n, const argus_otlp_payload *p,
-                       const int *cols, int ncols, int (*add)(void *ctx, const argus_value *v),
-                       void *ctx)
+/* Replaces g's rows with the groups of p's valid items as k makes them: 0, or an error code with
+ * err set (ARGUS_ENOMEM also when a text could not be copied), g then holding no row. */
+static int build(argus_grouping *g, const argus_otlp_payload *p, const grouping_kind *k,
+                 argus_error *err)
 {
-    groups_reset(g);
-    int rc = each_item(g, p, cols, ncols, add, ctx);
+    drop_rows(g);
+    g->row_size = k->row_size;
+    g->row_free = k->row_free;
+    int rc = each_item(g, p, k, err);
     if (rc == 0 && g->names.failed)
         rc = ARGUS_ENOMEM;
-    *n = rc ? 0 : g->n;
+    if (rc == 0)
+        rc = k->finish(g, err);
+    if (rc == 0 && (g->names.failed || g->out.failed))
+        rc = ARGUS_ENOMEM;
+    if (rc == 0)
+        return 0;
+    drop_rows(g);
+    if (rc == ARGUS_ENOMEM)
+        argus_error_set(err, ARGUS_ENOMEM, "%s: out of memory", k->name);
     return rc;
 }
 
@@ -226,33 +271,26 @@ static int is_request(const argus_value *kind, const argus_value *parent)
     return kind->i == 2 || kind->i == 5 || parent->type == ARGUS_VAL_NULL;
 }
 
+static int64_t minute_of(int64_t ns)
+{
+    return ns / 60000000000 * 60000000000;
+}
+
 static const argus_value NO_TEXT = {.type = ARGUS_VAL_NULL};
 
 /* ---- per operation -------------------------------------------------------------------------- */
-
-void argus_span_operations_init(argus_span_operations *o)
-{
-    memset(o, 0, sizeof *o);
-    groups_init(&o->g, sizeof *o->ops);
-}
-
-void argus_span_operations_free(argus_span_operations *o)
-{
-    groups_free(&o->g);
-    argus_span_operations_init(o);
-}
 
 enum { O_PARENT, O_KIND, O_START, O_STATUS, O_SERVICE, O_NAME, O_NCOLS };
 static const int O_COLS[O_NCOLS] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
                                     ARGUS_SPAN_START_TIME,     ARGUS_SPAN_STATUS_CODE,
                                     ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME};
 
-static int add_operation(void *ctx, const argus_value *v)
+static int add_operation(argus_grouping *g, const argus_value *v, argus_error *err)
 {
-    argus_span_operations *o = ctx;
+    (void)err;
     int added;
-    int64_t minute = v[O_START].i / 60000000000 * 60000000000;
-    argus_span_operation *op = group_of(&o->g, v[O_SERVICE], minute, 0, v[O_NAME], &added);
+    int64_t minute = minute_of(v[O_START].i);
+    argus_span_operation *op = group_of(g, v[O_SERVICE], minute, 0, v[O_NAME], &added);
     if (!op)
         return ARGUS_ENOMEM;
     if (added)
@@ -266,47 +304,40 @@ static int add_operation(void *ctx, const argus_value *v)
     return 0;
 }
 
-int argus_span_operations_build(argus_span_operations *o, const argus_otlp_payload *p)
+static int finish_operations(argus_grouping *g, argus_error *err)
 {
-    if (group_items(&o->g, &o->n, p, O_COLS, O_NCOLS, add_operation, o))
-        return ARGUS_ENOMEM;
-    o->ops = o->g.items;
-    for (size_t i = 0; i < o->n; i++) {
-        argus_span_operation *op = &o->ops[i];
-        key_text(&o->g, i, 0, &op->service, &op->service_n, &op->service_null);
-        key_text(&o->g, i, 1, &op->name, &op->name_n, &op->name_null);
+    (void)err;
+    argus_span_operation *ops = g->rows;
+    for (size_t k = 0; k < g->n; k++) {
+        key_text(g, k, 0, &ops[k].service, &ops[k].service_n, &ops[k].service_null);
+        key_text(g, k, 1, &ops[k].name, &ops[k].name_n, &ops[k].name_null);
     }
     return 0;
 }
 
+static const grouping_kind OPERATIONS = {
+    "operations", sizeof(argus_span_operation), O_COLS, O_NCOLS, add_operation, finish_operations,
+    NULL};
+
+int argus_span_operations_build(argus_grouping *g, const argus_otlp_payload *p)
+{
+    argus_error err;
+    return build(g, p, &OPERATIONS, &err) ? ARGUS_ENOMEM : 0;
+}
+
 /* ---- per trace ------------------------------------------------------------------------------ */
 
-/* One distinct service of a trace, in the list of its trace's services. */
-struct argus_span_set_item {
-    size_t off, n; /* in g.names */
+/* One distinct service of a trace, in lists[0]: the list of its trace's services. */
+typedef struct set_item {
+    size_t off, n; /* in names */
     uint32_t next; /* the trace's previous item + 1, 0 = none */
-};
+} set_item;
 
+/* One trace's services while sorting them, in lists[1]. */
 typedef struct text_ref {
     const char *s;
     size_t n;
 } text_ref;
-
-void argus_span_traces_init(argus_span_traces *t)
-{
-    memset(t, 0, sizeof *t);
-    argus_buf_init(&t->json);
-    groups_init(&t->g, sizeof *t->traces);
-}
-
-void argus_span_traces_free(argus_span_traces *t)
-{
-    free(t->set);
-    free(t->sorted);
-    argus_buf_free(&t->json);
-    groups_free(&t->g);
-    argus_span_traces_init(t);
-}
 
 enum { T_ID, T_PARENT, T_START, T_END, T_STATUS, T_SERVICE, T_NAME, T_NCOLS };
 static const int T_COLS[T_NCOLS] = {
@@ -315,29 +346,29 @@ static const int T_COLS[T_NCOLS] = {
 
 /* Adds a service name to trace tr's set. Names compare as C strings (up to a NUL), as
  * json_group_set() keeps them. */
-static int add_service(argus_span_traces *t, argus_span_trace *tr, const argus_value *v)
+static int add_service(argus_grouping *g, argus_span_trace *tr, const argus_value *v)
 {
     if (v->type != ARGUS_VAL_TEXT)
         return 0; /* json_group_set() skips NULL */
     size_t n = strnlen(v->s, v->n);
-    for (uint32_t i = tr->service_head; i; i = t->set[i - 1].next)
-        if (t->set[i - 1].n == n && memcmp(t->g.names.data + t->set[i - 1].off, v->s, n) == 0)
+    const set_item *set = (const set_item *)(void *)g->lists[0].data;
+    for (uint32_t i = tr->service_head; i; i = set[i - 1].next)
+        if (set[i - 1].n == n && memcmp(g->names.data + set[i - 1].off, v->s, n) == 0)
             return 0;
-    argus_span_set_item *set = argus_array_room(t->set, t->nset, &t->set_cap, sizeof *set, 64);
-    if (!set)
+    set_item item = {g->names.len, n, tr->service_head};
+    if (argus_buf_reserve(&g->lists[0], sizeof item))
         return ARGUS_ENOMEM;
-    t->set = set;
-    t->set[t->nset] = (argus_span_set_item){t->g.names.len, n, tr->service_head};
-    argus_buf_append(&t->g.names, v->s, n);
-    tr->service_head = (uint32_t)(++t->nset);
+    argus_buf_append(&g->lists[0], &item, sizeof item);
+    argus_buf_append(&g->names, v->s, n);
+    tr->service_head = (uint32_t)(g->lists[0].len / sizeof item);
     return 0;
 }
 
-static int add_trace_span(void *ctx, const argus_value *v)
+static int add_trace_span(argus_grouping *g, const argus_value *v, argus_error *err)
 {
-    argus_span_traces *t = ctx;
+    (void)err;
     int added;
-    argus_span_trace *tr = group_of(&t->g, v[T_ID], 0, 0, NO_TEXT, &added);
+    argus_span_trace *tr = group_of(g, v[T_ID], 0, 0, NO_TEXT, &added);
     if (!tr)
         return ARGUS_ENOMEM;
     int root = v[T_PARENT].type == ARGUS_VAL_NULL;
@@ -351,13 +382,13 @@ static int add_trace_span(void *ctx, const argus_value *v)
     /* arg_min over (has a parent, start): a root wins, then the earliest, then the first */
     if (added || (root && !tr->has_root) || (root == tr->has_root && start < tr->root_start_ns)) {
         tr->root_start_ns = start;
-        copy_text(&t->g, &v[T_SERVICE], &tr->root_service);
-        copy_text(&t->g, &v[T_NAME], &tr->root_name);
+        copy_text(g, &v[T_SERVICE], &tr->root_service);
+        copy_text(g, &v[T_NAME], &tr->root_name);
     }
     tr->has_root |= root;
     tr->spans++;
     tr->errors += v[T_STATUS].i == 2;
-    return add_service(t, tr, &v[T_SERVICE]);
+    return add_service(g, tr, &v[T_SERVICE]);
 }
 
 static int text_ref_cmp(const void *x, const void *y)
@@ -375,169 +406,142 @@ static int trace_cmp(const void *x, const void *y)
     return c ? c : (a->trace_id_n > b->trace_id_n) - (a->trace_id_n < b->trace_id_n);
 }
 
-/* Renders each trace's services as a sorted JSON array (as json_group_set() does) into t->json,
- * by offset. */
-static int services_json(argus_span_traces *t)
+/* Renders trace tr's services as a sorted JSON array (as json_group_set() does) at the end of
+ * g->out; tr->services is its offset there. */
+static int services_json(argus_grouping *g, argus_span_trace *tr)
 {
-    argus_buf_reset(&t->json);
-    for (size_t k = 0; k < t->n; k++) {
-        argus_span_trace *tr = &t->traces[k];
-        size_t m = 0;
-        for (uint32_t i = tr->service_head; i; i = t->set[i - 1].next) {
-            text_ref *refs = argus_array_room(t->sorted, m, &t->sorted_cap, sizeof *refs, 16);
-            if (!refs)
-                return ARGUS_ENOMEM;
-            t->sorted = refs;
-            refs[m++] = (text_ref){t->g.names.data + t->set[i - 1].off, t->set[i - 1].n};
-        }
-        text_ref *refs = t->sorted;
-        if (m > 1)
-            qsort(refs, m, sizeof *refs, text_ref_cmp);
-        tr->services = (const char *)(uintptr_t)t->json.len;
-        argus_buf_appendc(&t->json, '[');
-        for (size_t i = 0; i < m; i++) {
-            if (i)
-                argus_buf_appendc(&t->json, ',');
-            argus_json_string(&t->json, refs[i].s, refs[i].n);
-        }
-        argus_buf_appendc(&t->json, ']');
-        tr->services_n = t->json.len - (size_t)(uintptr_t)tr->services;
+    const set_item *set = (const set_item *)(void *)g->lists[0].data;
+    argus_buf *sorted = &g->lists[1];
+    argus_buf_reset(sorted);
+    for (uint32_t i = tr->service_head; i; i = set[i - 1].next) {
+        text_ref ref = {g->names.data + set[i - 1].off, set[i - 1].n};
+        argus_buf_append(sorted, &ref, sizeof ref);
     }
-    return t->json.failed ? ARGUS_ENOMEM : 0;
-}
-
-int argus_span_traces_build(argus_span_traces *t, const argus_otlp_payload *p)
-{
-    t->nset = 0;
-    int rc = group_items(&t->g, &t->n, p, T_COLS, T_NCOLS, add_trace_span, t);
-    t->traces = t->g.items;
-    if (rc == 0)
-        rc = services_json(t);
-    if (rc) {
-        t->n = 0;
+    if (sorted->failed)
         return ARGUS_ENOMEM;
+    text_ref *refs = (text_ref *)(void *)sorted->data;
+    size_t m = sorted->len / sizeof *refs;
+    if (m > 1)
+        qsort(refs, m, sizeof *refs, text_ref_cmp);
+    tr->services = (const char *)(uintptr_t)g->out.len;
+    argus_buf_appendc(&g->out, '[');
+    for (size_t i = 0; i < m; i++) {
+        if (i)
+            argus_buf_appendc(&g->out, ',');
+        argus_json_string(&g->out, refs[i].s, refs[i].n);
     }
-    for (size_t k = 0; k < t->n; k++) {
-        argus_span_trace *tr = &t->traces[k];
-        key_text(&t->g, k, 0, &tr->trace_id, &tr->trace_id_n, NULL);
-        text_at(&t->g, &tr->root_service);
-        text_at(&t->g, &tr->root_name);
-        tr->services = t->json.data + (size_t)(uintptr_t)tr->services;
-    }
-    /* in trace_id order, as GROUP BY trace_id returns them */
-    if (t->n > 1)
-        qsort(t->traces, t->n, sizeof *t->traces, trace_cmp);
+    argus_buf_appendc(&g->out, ']');
+    tr->services_n = g->out.len - (size_t)(uintptr_t)tr->services;
     return 0;
 }
 
+static int finish_traces(argus_grouping *g, argus_error *err)
+{
+    (void)err;
+    argus_span_trace *traces = g->rows;
+    for (size_t k = 0; k < g->n; k++)
+        if (services_json(g, &traces[k]))
+            return ARGUS_ENOMEM;
+    if (g->out.failed)
+        return ARGUS_ENOMEM;
+    for (size_t k = 0; k < g->n; k++) {
+        argus_span_trace *tr = &traces[k];
+        key_text(g, k, 0, &tr->trace_id, &tr->trace_id_n, NULL);
+        text_at(g, &tr->root_service);
+        text_at(g, &tr->root_name);
+        tr->services = g->out.data + (size_t)(uintptr_t)tr->services;
+    }
+    /* in trace_id order, as GROUP BY trace_id returns them */
+    if (g->n > 1)
+        qsort(traces, g->n, sizeof *traces, trace_cmp);
+    return 0;
+}
+
+static const grouping_kind TRACES = {
+    "traces", sizeof(argus_span_trace), T_COLS, T_NCOLS, add_trace_span, finish_traces, NULL};
+
+int argus_span_traces_build(argus_grouping *g, const argus_otlp_payload *p)
+{
+    argus_error err;
+    return build(g, p, &TRACES, &err) ? ARGUS_ENOMEM : 0;
+}
+
 /* ---- per (service, minute) of the requests -------------------------------------------------- */
-
-void argus_span_rollups_init(argus_span_rollups *r)
-{
-    memset(r, 0, sizeof *r);
-    argus_buf_init(&r->blobs);
-    groups_init(&r->g, sizeof *r->rollups);
-}
-
-/* Frees every group's sketch, dropping the groups. */
-static void free_sketches(argus_span_rollups *r)
-{
-    argus_span_rollup *a = r->g.items;
-    for (size_t i = 0; i < r->g.n; i++)
-        argus_sketch_free(&a[i].sketch);
-    groups_reset(&r->g);
-    r->n = 0;
-}
-
-void argus_span_rollups_free(argus_span_rollups *r)
-{
-    free_sketches(r);
-    argus_buf_free(&r->blobs);
-    groups_free(&r->g);
-    argus_span_rollups_init(r);
-}
 
 enum { R_PARENT, R_KIND, R_START, R_STATUS, R_SERVICE, R_DURATION, R_NCOLS };
 static const int R_COLS[R_NCOLS] = {ARGUS_SPAN_PARENT_SPAN_ID, ARGUS_SPAN_KIND,
                                     ARGUS_SPAN_START_TIME,     ARGUS_SPAN_STATUS_CODE,
                                     ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_DURATION};
 
-typedef struct rollup_ctx {
-    argus_span_rollups *r;
-    argus_error *err;
-} rollup_ctx;
-
-static int add_rollup_span(void *ctx, const argus_value *v)
+/* A rollup's service: the text a of its group k's key. */
+static void rollup_service(const argus_grouping *g, size_t k, argus_rollup_key *key)
 {
-    argus_span_rollups *r = ((rollup_ctx *)ctx)->r;
+    key_text(g, k, 0, &key->service, &key->service_n, &key->service_null);
+}
+
+static int add_rollup_span(argus_grouping *g, const argus_value *v, argus_error *err)
+{
     if (!is_request(&v[R_KIND], &v[R_PARENT]))
         return 0;
     int added;
-    int64_t minute = v[R_START].i / 60000000000 * 60000000000;
-    argus_span_rollup *a = group_of(&r->g, v[R_SERVICE], minute, 0, NO_TEXT, &added);
+    int64_t minute = minute_of(v[R_START].i);
+    argus_span_rollup *a = group_of(g, v[R_SERVICE], minute, 0, NO_TEXT, &added);
     if (!a)
-        return argus_error_set(((rollup_ctx *)ctx)->err, ARGUS_ENOMEM, "rollups: out of memory");
+        return ARGUS_ENOMEM;
     if (added)
         a->key.minute_ns = minute;
     a->requests++;
     a->errors += v[R_STATUS].i == 2;
-    return argus_sketch_add(&a->sketch, (double)v[R_DURATION].i, ((rollup_ctx *)ctx)->err);
+    return argus_sketch_add(&a->sketch, (double)v[R_DURATION].i, err);
 }
 
-int argus_span_rollups_build(argus_span_rollups *r, const argus_otlp_payload *p, argus_error *err)
+static int finish_rollups(argus_grouping *g, argus_error *err)
 {
-    free_sketches(r);
-    argus_buf_reset(&r->blobs);
-    rollup_ctx ctx = {r, err};
-    int rc = group_items(&r->g, &r->n, p, R_COLS, R_NCOLS, add_rollup_span, &ctx);
-    r->rollups = r->g.items;
-    if (rc == ARGUS_ENOMEM)
-        rc = argus_error_set(err, ARGUS_ENOMEM, "rollups: out of memory");
-    for (size_t i = 0; rc == 0 && i < r->n; i++) {
-        argus_span_rollup *a = &r->rollups[i];
-        a->sketch_blob = (const unsigned char *)(uintptr_t)r->blobs.len;
-        rc = argus_sketch_encode(&a->sketch, &r->blobs, err);
-        a->sketch_n = r->blobs.len - (size_t)(uintptr_t)a->sketch_blob;
+    argus_span_rollup *rollups = g->rows;
+    for (size_t k = 0; k < g->n; k++) {
+        argus_span_rollup *a = &rollups[k];
+        a->sketch_blob = (const unsigned char *)(uintptr_t)g->out.len;
+        int rc = argus_sketch_encode(&a->sketch, &g->out, err);
+        if (rc)
+            return rc;
+        a->sketch_n = g->out.len - (size_t)(uintptr_t)a->sketch_blob;
     }
-    if (rc) {
-        free_sketches(r);
-        return rc;
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        argus_span_rollup *a = &r->rollups[i];
-        rollup_service(&r->g, i, &a->key);
-        a->sketch_blob = (const unsigned char *)r->blobs.data + (size_t)(uintptr_t)a->sketch_blob;
+    for (size_t k = 0; k < g->n; k++) {
+        argus_span_rollup *a = &rollups[k];
+        rollup_service(g, k, &a->key);
+        a->sketch_blob = (const unsigned char *)g->out.data + (size_t)(uintptr_t)a->sketch_blob;
     }
     return 0;
 }
 
+static void free_rollup(void *row)
+{
+    argus_sketch_free(&((argus_span_rollup *)row)->sketch);
+}
+
+static const grouping_kind ROLLUPS = {"rollups",  sizeof(argus_span_rollup), R_COLS,
+                                      R_NCOLS,    add_rollup_span,           finish_rollups,
+                                      free_rollup};
+
+int argus_span_rollups_build(argus_grouping *g, const argus_otlp_payload *p, argus_error *err)
+{
+    return build(g, p, &ROLLUPS, err);
+}
+
 /* ---- logs per (service, minute, severity group) --------------------------------------------- */
-
-void argus_log_rollups_init(argus_log_rollups *r)
-{
-    memset(r, 0, sizeof *r);
-    groups_init(&r->g, sizeof *r->rollups);
-}
-
-void argus_log_rollups_free(argus_log_rollups *r)
-{
-    groups_free(&r->g);
-    argus_log_rollups_init(r);
-}
 
 enum { L_TIME, L_OBSERVED, L_SEVERITY, L_SERVICE, L_NCOLS };
 static const int L_COLS[L_NCOLS] = {ARGUS_LOG_TIME, ARGUS_LOG_OBSERVED_TIME,
                                     ARGUS_LOG_SEVERITY_NUMBER, ARGUS_LOG_SERVICE_NAME};
 
-static int add_log(void *ctx, const argus_value *v)
+static int add_log(argus_grouping *g, const argus_value *v, argus_error *err)
 {
-    argus_log_rollups *r = ctx;
-    int64_t t = v[L_TIME].i == 0 ? v[L_OBSERVED].i : v[L_TIME].i;
-    int64_t minute = t / 60000000000 * 60000000000;
+    (void)err;
+    int64_t minute = minute_of(v[L_TIME].i == 0 ? v[L_OBSERVED].i : v[L_TIME].i);
     int64_t sev = v[L_SEVERITY].i;
     sev = sev >= 1 && sev <= 24 ? (sev - 1) / 4 * 4 + 1 : 0;
     int added;
-    argus_log_rollup *a = group_of(&r->g, v[L_SERVICE], minute, sev, NO_TEXT, &added);
+    argus_log_rollup *a = group_of(g, v[L_SERVICE], minute, sev, NO_TEXT, &added);
     if (!a)
         return ARGUS_ENOMEM;
     if (added) {
@@ -548,12 +552,20 @@ static int add_log(void *ctx, const argus_value *v)
     return 0;
 }
 
-int argus_log_rollups_build(argus_log_rollups *r, const argus_otlp_payload *p)
+static int finish_log_rollups(argus_grouping *g, argus_error *err)
 {
-    if (group_items(&r->g, &r->n, p, L_COLS, L_NCOLS, add_log, r))
-        return ARGUS_ENOMEM;
-    r->rollups = r->g.items;
-    for (size_t i = 0; i < r->n; i++)
-        rollup_service(&r->g, i, &r->rollups[i].key);
+    (void)err;
+    argus_log_rollup *rollups = g->rows;
+    for (size_t k = 0; k < g->n; k++)
+        rollup_service(g, k, &rollups[k].key);
     return 0;
+}
+
+static const grouping_kind LOG_ROLLUPS = {"log rollups", sizeof(argus_log_rollup), L_COLS, L_NCOLS,
+                                          add_log,       finish_log_rollups,       NULL};
+
+int argus_log_rollups_build(argus_grouping *g, const argus_otlp_payload *p)
+{
+    argus_error err;
+    return build(g, p, &LOG_ROLLUPS, &err) ? ARGUS_ENOMEM : 0;
 }

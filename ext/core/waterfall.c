@@ -409,18 +409,6 @@ static void json_text(argus_buf *b, const char *s, size_t n)
         argus_buf_appends(b, "null");
 }
 
-static void json_field_int(argus_buf *b, const char *name, int64_t v)
-{
-    argus_buf_appends(b, name);
-    argus_json_int(b, v);
-}
-
-static void json_field_bool(argus_buf *b, const char *name, int v)
-{
-    argus_buf_appends(b, name);
-    argus_buf_appends(b, v ? "true" : "false");
-}
-
 int argus_waterfall_json(argus_buf *out, const argus_waterfall_span *spans, size_t n,
                          argus_error *err)
 {
@@ -449,20 +437,20 @@ int argus_waterfall_json(argus_buf *out, const argus_waterfall_span *spans, size
         json_text(out, s->name, s->name_len);
         argus_buf_appends(out, ",\"service_name\":");
         json_text(out, s->service_name, s->service_name_len);
-        json_field_int(out, ",\"kind\":", s->kind);
-        json_field_int(out, ",\"start_time_unix_nano\":", s->start_ns);
-        json_field_int(out, ",\"end_time_unix_nano\":", s->end_ns);
-        json_field_int(out, ",\"duration_ns\":", row->duration_ns);
-        json_field_int(out, ",\"status_code\":", s->status_code);
-        json_field_int(out, ",\"depth\":", row->depth);
-        json_field_int(out, ",\"offset_ns\":", row->offset_ns);
-        json_field_int(out, ",\"self_ns\":", row->self_ns);
-        json_field_int(out, ",\"child_count\":", row->child_count);
-        json_field_bool(out, ",\"is_critical\":", row->is_critical);
-        json_field_bool(out, ",\"has_error\":", row->has_error);
-        json_field_bool(out, ",\"descendant_error\":", row->descendant_error);
-        json_field_bool(out, ",\"is_orphan\":", row->is_orphan);
-        json_field_bool(out, ",\"is_duplicate\":", row->is_duplicate);
+        argus_json_field_int(out, ",\"kind\":", s->kind);
+        argus_json_field_int(out, ",\"start_time_unix_nano\":", s->start_ns);
+        argus_json_field_int(out, ",\"end_time_unix_nano\":", s->end_ns);
+        argus_json_field_int(out, ",\"duration_ns\":", row->duration_ns);
+        argus_json_field_int(out, ",\"status_code\":", s->status_code);
+        argus_json_field_int(out, ",\"depth\":", row->depth);
+        argus_json_field_int(out, ",\"offset_ns\":", row->offset_ns);
+        argus_json_field_int(out, ",\"self_ns\":", row->self_ns);
+        argus_json_field_int(out, ",\"child_count\":", row->child_count);
+        argus_json_field_bool(out, ",\"is_critical\":", row->is_critical);
+        argus_json_field_bool(out, ",\"has_error\":", row->has_error);
+        argus_json_field_bool(out, ",\"descendant_error\":", row->descendant_error);
+        argus_json_field_bool(out, ",\"is_orphan\":", row->is_orphan);
+        argus_json_field_bool(out, ",\"is_duplicate\":", row->is_duplicate);
         argus_buf_appendc(out, '}');
     }
     argus_buf_appendc(out, ']');

@@ -144,10 +144,7 @@ typedef struct otlp_cursor {
     /* groupings: the groups, how many, and the one the cursor is on */
     grouping grouping;
     const argus_otlp_payload *payload; /* the bound one or &own */
-    argus_span_operations ops;
-    argus_span_traces traces;
-    argus_span_rollups rollups;
-    argus_log_rollups log_rollups;
+    argus_grouping groups;
     size_t ngroups, group;
 } otlp_cursor;
 
@@ -206,10 +203,7 @@ static int otlp_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **ppCursor)
     c->resources = ((otlp_vtab *)vtab)->resources;
     c->grouping = ((otlp_vtab *)vtab)->grouping;
     c->eof = 1;
-    argus_span_operations_init(&c->ops);
-    argus_span_traces_init(&c->traces);
-    argus_span_rollups_init(&c->rollups);
-    argus_log_rollups_init(&c->log_rollups);
+    argus_grouping_init(&c->groups);
     argus_otlp_payload_init(&c->own, c->sig->signal);
     argus_buf_init(&c->scratch);
     argus_buf_init(&c->res_json);
@@ -222,10 +216,7 @@ static int otlp_close(sqlite3_vtab_cursor *cur)
     argus_otlp_payload_free(&c->own);
     argus_buf_free(&c->scratch);
     argus_buf_free(&c->res_json);
-    argus_span_operations_free(&c->ops);
-    argus_span_traces_free(&c->traces);
-    argus_span_rollups_free(&c->rollups);
-    argus_log_rollups_free(&c->log_rollups);
+    argus_grouping_free(&c->groups);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -310,7 +301,7 @@ static void rollup_key_column(sqlite3_context *ctx, const argus_rollup_key *k, i
 static void group_column(otlp_cursor *c, sqlite3_context *ctx, size_t g, int col)
 {
     if (c->grouping == G_OPERATIONS) {
-        const argus_span_operation *o = &c->ops.ops[g];
+        const argus_span_operation *o = &((const argus_span_operation *)c->groups.rows)[g];
         switch (col) {
         case OP_SERVICE: result_text(ctx, o->service, o->service_n, o->service_null); break;
         case OP_MINUTE: sqlite3_result_int64(ctx, o->minute_ns); break;
@@ -322,7 +313,7 @@ static void group_column(otlp_cursor *c, sqlite3_context *ctx, size_t g, int col
         default: break;
         }
     } else if (c->grouping == G_TRACES) {
-        const argus_span_trace *t = &c->traces.traces[g];
+        const argus_span_trace *t = &((const argus_span_trace *)c->groups.rows)[g];
         switch (col) {
         case TR_TRACE_ID: result_text(ctx, t->trace_id, t->trace_id_n, 0); break;
         case TR_START: sqlite3_result_int64(ctx, t->start_ns); break;
@@ -337,14 +328,14 @@ static void group_column(otlp_cursor *c, sqlite3_context *ctx, size_t g, int col
         default: break;
         }
     } else if (c->grouping == G_LOG_ROLLUPS) {
-        const argus_log_rollup *r = &c->log_rollups.rollups[g];
+        const argus_log_rollup *r = &((const argus_log_rollup *)c->groups.rows)[g];
         switch (col) {
         case LR_SEVERITY: sqlite3_result_int64(ctx, r->severity); break;
         case LR_COUNT: sqlite3_result_int64(ctx, r->count); break;
         default: rollup_key_column(ctx, &r->key, col); break;
         }
     } else {
-        const argus_span_rollup *r = &c->rollups.rollups[g];
+        const argus_span_rollup *r = &((const argus_span_rollup *)c->groups.rows)[g];
         switch (col) {
         case RU_REQUESTS: sqlite3_result_int64(ctx, r->requests); break;
         case RU_ERRORS: sqlite3_result_int64(ctx, r->errors); break;
@@ -467,22 +458,13 @@ static int build_groups(otlp_cursor *c)
     argus_error_clear(&err);
     int rc = 0;
     c->group = 0;
+    c->ngroups = 0;
     switch (c->grouping) {
-    case G_OPERATIONS:
-        rc = argus_span_operations_build(&c->ops, c->payload);
-        c->ngroups = c->ops.n;
-        break;
-    case G_TRACES:
-        rc = argus_span_traces_build(&c->traces, c->payload);
-        c->ngroups = c->traces.n;
-        break;
-    case G_LOG_ROLLUPS:
-        rc = argus_log_rollups_build(&c->log_rollups, c->payload);
-        c->ngroups = c->log_rollups.n;
-        break;
+    case G_OPERATIONS: rc = argus_span_operations_build(&c->groups, c->payload); break;
+    case G_TRACES: rc = argus_span_traces_build(&c->groups, c->payload); break;
+    case G_LOG_ROLLUPS: rc = argus_log_rollups_build(&c->groups, c->payload); break;
     default:
-        rc = argus_span_rollups_build(&c->rollups, c->payload, &err);
-        c->ngroups = c->rollups.n;
+        rc = argus_span_rollups_build(&c->groups, c->payload, &err);
         if (rc && rc != ARGUS_ENOMEM) {
             argus_error named;
             argus_error_set(&named, err.code, "%s: %.220s", GROUPINGS[c->grouping].function,
@@ -490,6 +472,7 @@ static int build_groups(otlp_cursor *c)
             return argus_sqlite_vtab_error(c->base.pVtab, &named);
         }
     }
+    c->ngroups = c->groups.n;
     return rc ? SQLITE_NOMEM : SQLITE_OK;
 }
 
