@@ -226,13 +226,49 @@ static int stmt_fail(mysql_store *st, MYSQL_STMT *s, char *msg, size_t msglen, c
     return classify(st, e);
 }
 
+/* Runs a query that returns rows: *r its result (NULL when it has none), or an error. */
+static int query_rows(mysql_store *st, const char *sql, MYSQL_RES **r, char *msg, size_t msglen,
+                      const char *what)
+{
+    *r = NULL;
+    if (mysql_query(st->db, sql) != 0)
+        return fail(st, msg, msglen, what);
+    *r = mysql_store_result(st->db);
+    return ARGUS_STORE_OK;
+}
+
+/* query_rows() of a query made by printf from fmt (at most 511 bytes). */
+static int query_rowsf(mysql_store *st, MYSQL_RES **r, char *msg, size_t msglen, const char *what,
+                       const char *fmt, ...)
+{
+    char q[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    return query_rows(st, q, r, msg, msglen, what);
+}
+
+/* Runs a query for one number (the first value of its first row): *v, *have = 0 when there is
+ * none (no row, or NULL). */
+static int query_int(mysql_store *st, const char *sql, int64_t *v, int *have, char *msg,
+                     size_t msglen, const char *what)
+{
+    MYSQL_RES *r;
+    int res = query_rows(st, sql, &r, msg, msglen, what);
+    MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+    *have = row && row[0];
+    *v = *have ? strtoll(row[0], NULL, 10) : 0;
+    mysql_free_result(r);
+    return res;
+}
+
 static int exec(mysql_store *st, const char *sql, char *msg, size_t msglen)
 {
-    if (mysql_query(st->db, sql) != 0)
-        return fail(st, msg, msglen, sql);
-    MYSQL_RES *r = mysql_store_result(st->db);
+    MYSQL_RES *r;
+    int res = query_rows(st, sql, &r, msg, msglen, sql);
     mysql_free_result(r);
-    return ARGUS_STORE_OK;
+    return res;
 }
 
 /* Runs b's statement over its n rows (array binding); prepares it on first use. */
@@ -406,12 +442,12 @@ static int migrate(mysql_store *st, char *msg, size_t msglen)
                    msg, msglen);
     if (res != ARGUS_STORE_OK)
         return res;
-    if (mysql_query(st->db, "SELECT coalesce(max(version), 0) FROM argus_migrations") != 0)
-        return fail(st, msg, msglen, "reading the schema version");
-    MYSQL_RES *r = mysql_store_result(st->db);
-    MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
-    int version = row && row[0] ? atoi(row[0]) : 0;
-    mysql_free_result(r);
+    int64_t version;
+    int have;
+    res = query_int(st, "SELECT coalesce(max(version), 0) FROM argus_migrations", &version, &have,
+                    msg, msglen, "reading the schema version");
+    if (res != ARGUS_STORE_OK)
+        return res;
     for (const argus_mysql_migration *m = argus_mysql_migrations; m->name; m++) {
         if (m->version <= version)
             continue;
@@ -554,12 +590,13 @@ static int read_next_ids(mysql_store *st, char *msg, size_t msglen)
     for (int s = 0; s < ARGUS_SIGNAL_COUNT; s++) {
         if (st->next_id[s])
             continue;
-        if (mysql_query(st->db, q[s]) != 0)
-            return fail(st, msg, msglen, "reading the next row id");
-        MYSQL_RES *r = mysql_store_result(st->db);
-        MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
-        st->next_id[s] = row && row[0] ? strtoll(row[0], NULL, 10) : 1;
-        mysql_free_result(r);
+        int have;
+        int res =
+            query_int(st, q[s], &st->next_id[s], &have, msg, msglen, "reading the next row id");
+        if (res != ARGUS_STORE_OK)
+            return res;
+        if (!have)
+            st->next_id[s] = 1;
     }
     return ARGUS_STORE_OK;
 }
@@ -1076,6 +1113,24 @@ static int merge_rollup_row(put_work *w, MYSQL_ROW row, unsigned long *len, char
 
 enum { Q_BEGIN, Q_SAVEPOINT, Q_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
 
+/* The prelude's "SELECT ... WHERE x IN (a,b,...)" statements: the statement up to its "(" before
+ * the first item (*n counts them), a comma before each other one. */
+static void in_list_next(argus_buf *q, size_t *n, const char *opening)
+{
+    argus_buf_appends(q, (*n)++ ? "," : opening);
+}
+
+/* Closes the list, when it has items, as the prelude's next statement, of the given kind; *n is
+ * reset for the next list. */
+static void in_list_close(argus_buf *q, size_t *n, int kind, int *kinds, int *nk)
+{
+    if (*n) {
+        argus_buf_appendc(q, ')');
+        kinds[(*nk)++] = kind;
+    }
+    *n = 0;
+}
+
 /* The put's one round trip before its inserts: START TRANSACTION for the transaction's first put
  * (ms_begin), SAVEPOINT, the request key, the stored rows to merge with. *sp = 1 once the
  * savepoint is set; *duplicate = 1 when the key was stored before. */
@@ -1101,53 +1156,40 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
         argus_buf_appends(q, tail);
         kinds[nk++] = Q_KEY;
     }
-    size_t unknown = 0;
+    size_t n = 0;
     for (size_t i = 0; i < w->nres; i++) {
         if (w->res[i].known)
             continue;
         char num[32];
-        argus_buf_appends(q, unknown++ ? ","
-                                       : ";\nSELECT id, attributes, schema_url FROM resources"
-                                         " WHERE id IN (");
+        in_list_next(q, &n, ";\nSELECT id, attributes, schema_url FROM resources WHERE id IN (");
         snprintf(num, sizeof num, "%lld", (long long)w->res[i].id);
         argus_buf_appends(q, num);
     }
-    if (unknown) {
-        argus_buf_appendc(q, ')');
-        kinds[nk++] = Q_RESOURCES;
-    }
+    in_list_close(q, &n, Q_RESOURCES, kinds, &nk);
     /* stored rows only for the traces and minutes the transaction has not merged yet */
-    size_t n = 0;
     for (size_t i = 0; i < w->ntraces; i++) {
         if (w->traces[i].batch)
             continue;
-        argus_buf_appends(q, n++ ? ","
-                                 : ";\nSELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
-                                   " root_service_name, root_name, has_root, span_count,"
-                                   " error_count, services FROM traces WHERE trace_id IN (");
+        in_list_next(q, &n,
+                     ";\nSELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
+                     " root_service_name, root_name, has_root, span_count, error_count, services"
+                     " FROM traces WHERE trace_id IN (");
         sql_quote(st, q, w->traces[i].id, 32);
     }
-    if (n) {
-        argus_buf_appendc(q, ')');
-        kinds[nk++] = Q_TRACES;
-    }
-    n = 0;
+    in_list_close(q, &n, Q_TRACES, kinds, &nk);
     for (size_t i = 0; i < w->nrollups; i++) {
         if (w->rollups[i].batch)
             continue;
         char num[32];
-        argus_buf_appends(q, n++ ? ",("
-                                 : ";\nSELECT service_key, minute_ns, requests, errors,"
-                                   " duration_sketch FROM span_rollups"
-                                   " WHERE (service_key, minute_ns) IN ((");
+        in_list_next(q, &n,
+                     ";\nSELECT service_key, minute_ns, requests, errors, duration_sketch"
+                     " FROM span_rollups WHERE (service_key, minute_ns) IN (");
+        argus_buf_appendc(q, '(');
         sql_hex(q, w->rollups[i].key, 16);
         snprintf(num, sizeof num, ",%lld)", (long long)w->rollups[i].minute);
         argus_buf_appends(q, num);
     }
-    if (n) {
-        argus_buf_appendc(q, ')');
-        kinds[nk++] = Q_ROLLUPS;
-    }
+    in_list_close(q, &n, Q_ROLLUPS, kinds, &nk);
     if (q->failed)
         return out_of_memory(msg, msglen);
     if (mysql_real_query(st->db, q->data, q->len) != 0)
@@ -1890,14 +1932,13 @@ static int purge_exec(mysql_store *st, const char *sql, uint64_t *count, int *mo
 static int purge_old_traces(mysql_store *st, int64_t before, unsigned chunk,
                             argus_purge_counts *add, int *more, char *msg, size_t msglen)
 {
-    char q[256];
-    snprintf(q, sizeof q,
-             "SELECT trace_id, span_count FROM traces WHERE start_time_unix_nano < %lld"
-             " ORDER BY start_time_unix_nano LIMIT %u",
-             (long long)before, chunk);
-    if (mysql_query(st->db, q) != 0)
-        return fail(st, msg, msglen, "finding old traces");
-    MYSQL_RES *r = mysql_store_result(st->db);
+    MYSQL_RES *r;
+    int res = query_rowsf(st, &r, msg, msglen, "finding old traces",
+                          "SELECT trace_id, span_count FROM traces WHERE start_time_unix_nano"
+                          " < %lld ORDER BY start_time_unix_nano LIMIT %u",
+                          (long long)before, chunk);
+    if (res != ARGUS_STORE_OK)
+        return res;
     argus_buf ids;
     argus_buf_init(&ids);
     MYSQL_ROW row;
@@ -1910,7 +1951,6 @@ static int purge_old_traces(mysql_store *st, int64_t before, unsigned chunk,
         spans += strtoll(row[1], NULL, 10);
     }
     mysql_free_result(r);
-    int res = ARGUS_STORE_OK;
     if (n) {
         argus_buf_reset(&st->sql);
         argus_buf_appends(&st->sql, "DELETE FROM span_records WHERE trace_id IN (");
@@ -1937,14 +1977,14 @@ static int purge_old_traces(mysql_store *st, int64_t before, unsigned chunk,
 static int purge_old_logs(mysql_store *st, int64_t before, unsigned chunk, argus_purge_counts *add,
                           int *more, char *msg, size_t msglen)
 {
-    char q[400];
-    snprintf(q, sizeof q,
-             "SELECT max(id), max(time_unix_nano) FROM (SELECT id, time_unix_nano FROM log_records"
-             " WHERE time_unix_nano < %lld ORDER BY time_unix_nano, id LIMIT %u) o",
-             (long long)before, chunk);
-    if (mysql_query(st->db, q) != 0)
-        return fail(st, msg, msglen, "finding old logs");
-    MYSQL_RES *r = mysql_store_result(st->db);
+    MYSQL_RES *r;
+    int res = query_rowsf(st, &r, msg, msglen, "finding old logs",
+                          "SELECT max(id), max(time_unix_nano) FROM (SELECT id, time_unix_nano"
+                          " FROM log_records WHERE time_unix_nano < %lld"
+                          " ORDER BY time_unix_nano, id LIMIT %u) o",
+                          (long long)before, chunk);
+    if (res != ARGUS_STORE_OK)
+        return res;
     MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
     int have = row && row[0];
     int64_t newest = have ? strtoll(row[1], NULL, 10) : 0;
@@ -1952,6 +1992,7 @@ static int purge_old_logs(mysql_store *st, int64_t before, unsigned chunk, argus
     if (!have)
         return ARGUS_STORE_OK;
     /* the chunk: records older than the cut-off, oldest first */
+    char q[400];
     snprintf(q, sizeof q,
              "UPDATE log_patterns p JOIN (SELECT pattern_id, count(*) AS n FROM (SELECT pattern_id"
              " FROM log_records WHERE time_unix_nano < %lld ORDER BY time_unix_nano, id LIMIT %u)"
@@ -1959,7 +2000,7 @@ static int purge_old_logs(mysql_store *st, int64_t before, unsigned chunk, argus
              " SET p.count = p.count - d.n,"
              " p.first_seen_ns = greatest(coalesce(p.first_seen_ns, %lld), %lld)",
              (long long)before, chunk, (long long)newest, (long long)newest);
-    int res = exec(st, q, msg, msglen);
+    res = exec(st, q, msg, msglen);
     if (res == ARGUS_STORE_OK) {
         snprintf(q, sizeof q,
                  "DELETE FROM log_records WHERE time_unix_nano < %lld"
@@ -2063,19 +2104,16 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
     }
     /* resources are shared by both signals: dropped only once no record is left at all */
     if (res == ARGUS_STORE_OK && !*more) {
-        if (mysql_query(st->db, "SELECT EXISTS (SELECT 1 FROM span_records) OR"
-                                " EXISTS (SELECT 1 FROM log_records)") != 0) {
-            res = fail(st, msg, msglen, "checking for records");
-        } else {
-            MYSQL_RES *r = mysql_store_result(st->db);
-            MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
-            int left = !row || !row[0] || atoi(row[0]) != 0;
-            mysql_free_result(r);
-            if (!left) {
-                res_forget(st);
-                snprintf(q, sizeof q, "DELETE FROM resources LIMIT %u", chunk);
-                res = purge_exec(st, q, NULL, more, msg, msglen);
-            }
+        int64_t left;
+        int have;
+        res = query_int(st,
+                        "SELECT EXISTS (SELECT 1 FROM span_records) OR"
+                        " EXISTS (SELECT 1 FROM log_records)",
+                        &left, &have, msg, msglen, "checking for records");
+        if (res == ARGUS_STORE_OK && have && left == 0) {
+            res_forget(st);
+            snprintf(q, sizeof q, "DELETE FROM resources LIMIT %u", chunk);
+            res = purge_exec(st, q, NULL, more, msg, msglen);
         }
     }
     if (res == ARGUS_STORE_OK)

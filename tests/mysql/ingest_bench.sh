@@ -3,8 +3,8 @@
 # (tests/mysql/mariadb.sh), argus-server with ARGUS_DB=mysql://... on it, argus-loadgen over
 # OTLP/gRPC (traces, then logs); spans/s and log records/s stored, then the raw array-binding
 # insert of the same rows (bench_mysql_insert) and the ratio end-to-end / raw. Also the CPU
-# seconds argus-server and mariadbd used in each phase, per 1000 items (on a shared machine CPU
-# per item is steadier than the rates).
+# seconds argus-server, mariadbd and argus-loadgen used in each phase, per 1000 items (on a
+# shared machine CPU per item is steadier than the rates).
 #   tests/mysql/ingest_bench.sh [build-dir=build]   (ARGUS_BENCH_SECONDS=20 ARGUS_BENCH_CONCURRENT=16)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,15 +39,18 @@ phase() { # name, loadgen args
     local name=$1 s0 m0 s1 m1 n
     shift
     s0=$(cpu_seconds "$SERVER_PID") m0=$(cpu_seconds "$MARIADB_PID")
-    "$BUILD/argus-loadgen" --endpoint "127.0.0.1:$GRPC" --concurrent "$CONC" --duration "$SECS" \
-        --retry "$@" >"$MARIADB_DIR/$name.out" 2>&1
+    local TIMEFORMAT='%U %S' lg
+    lg=$({ time "$BUILD/argus-loadgen" --endpoint "127.0.0.1:$GRPC" --concurrent "$CONC" \
+        --duration "$SECS" --retry "$@" >"$MARIADB_DIR/$name.out" 2>&1; } 2>&1)
+    lg=$(echo "$lg" | awk '{ printf "%.2f", $1 + $2 }')
     s1=$(cpu_seconds "$SERVER_PID") m1=$(cpu_seconds "$MARIADB_PID")
     echo "== $name: argus-loadgen --concurrent $CONC --duration $SECS $*"
     sed 's/^/   /' "$MARIADB_DIR/$name.out" | grep -v '^   result:'
     n=$(($(result "$MARIADB_DIR/$name.out" spans) + $(result "$MARIADB_DIR/$name.out" logs)))
     echo "   CPU: argus-server $(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }') s" \
         "($(cpu_per_k "$s0" "$s1" "$n") ms per 1000 items), mariadbd" \
-        "$(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.2f", b - a }') s ($(cpu_per_k "$m0" "$m1" "$n") ms per 1000 items)"
+        "$(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.2f", b - a }') s ($(cpu_per_k "$m0" "$m1" "$n") ms per 1000 items)," \
+        "argus-loadgen $lg s ($(cpu_per_k 0 "$lg" "$n") ms per 1000 items)"
 }
 phase traces --spans-per-request 1000 --logs-per-request 0
 phase logs --spans-per-request 0 --logs-per-request 1000
