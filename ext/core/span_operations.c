@@ -333,6 +333,17 @@ typedef struct set_item {
     uint32_t next; /* the trace's previous item + 1, 0 = none */
 } set_item;
 
+/* Room for one more item of size bytes at the end of list l: the item, or NULL when out of
+ * memory. */
+static inline void *list_push(argus_buf *l, size_t size)
+{
+    if (l->cap - l->len <= size && argus_buf_reserve(l, size))
+        return NULL;
+    void *item = l->data + l->len;
+    l->len += size;
+    return item;
+}
+
 /* One trace's services while sorting them, in lists[1]. */
 typedef struct text_ref {
     const char *s;
@@ -355,12 +366,12 @@ static int add_service(argus_grouping *g, argus_span_trace *tr, const argus_valu
     for (uint32_t i = tr->service_head; i; i = set[i - 1].next)
         if (set[i - 1].n == n && memcmp(g->names.data + set[i - 1].off, v->s, n) == 0)
             return 0;
-    set_item item = {g->names.len, n, tr->service_head};
-    if (argus_buf_reserve(&g->lists[0], sizeof item))
+    set_item *item = list_push(&g->lists[0], sizeof *item);
+    if (!item)
         return ARGUS_ENOMEM;
-    argus_buf_append(&g->lists[0], &item, sizeof item);
+    *item = (set_item){g->names.len, n, tr->service_head};
     argus_buf_append(&g->names, v->s, n);
-    tr->service_head = (uint32_t)(g->lists[0].len / sizeof item);
+    tr->service_head = (uint32_t)(g->lists[0].len / sizeof *item);
     return 0;
 }
 
@@ -414,11 +425,11 @@ static int services_json(argus_grouping *g, argus_span_trace *tr)
     argus_buf *sorted = &g->lists[1];
     argus_buf_reset(sorted);
     for (uint32_t i = tr->service_head; i; i = set[i - 1].next) {
-        text_ref ref = {g->names.data + set[i - 1].off, set[i - 1].n};
-        argus_buf_append(sorted, &ref, sizeof ref);
+        text_ref *ref = list_push(sorted, sizeof *ref);
+        if (!ref)
+            return ARGUS_ENOMEM;
+        *ref = (text_ref){g->names.data + set[i - 1].off, set[i - 1].n};
     }
-    if (sorted->failed)
-        return ARGUS_ENOMEM;
     text_ref *refs = (text_ref *)(void *)sorted->data;
     size_t m = sorted->len / sizeof *refs;
     if (m > 1)

@@ -2,7 +2,8 @@
  * the live-tail publish after COMMIT (argus_writer_on_commit), retried requests stored once,
  * purges (everything, older than) keeping the traces summary, rollups, patterns and the search
  * index consistent, a COMMIT that itself fails (no request is acknowledged before its COMMIT
- * succeeded), a database server not reachable at start (not ready, then connected), and the read
+ * succeeded), a request refused after it wrote (rolled back from the statement journal), a
+ * database server not reachable at start (not ready, then connected), and the read
  * side's statement cache. Built into build/tests/unit, so the unit and asan layers run it.
  *   build/tests/unit/test_writer */
 #include <setjmp.h>
@@ -89,8 +90,8 @@ static void on_done(void *ctx, const argus_ingest_result *r)
 }
 
 /* Sends one payload and returns its answer (immediate or after the commit). */
-static argus_ingest_result export(argus_writer *w, const char *db_path, argus_signal sig,
-                                  const buf *b, int64_t *rows_visible)
+static argus_ingest_result export_as(argus_writer *w, const char *db_path, argus_signal sig,
+                                     argus_otlp_format format, const buf *b, int64_t *rows_visible)
 {
     pending p;
     memset(&p, 0, sizeof p);
@@ -98,7 +99,7 @@ static argus_ingest_result export(argus_writer *w, const char *db_path, argus_si
     pthread_cond_init(&p.cond, NULL);
     p.db_path = db_path;
     argus_ingest_result now;
-    if (argus_writer_ingest(w, sig, ARGUS_OTLP_PROTOBUF, b->data, b->len, on_done, &p, &now)) {
+    if (argus_writer_ingest(w, sig, format, b->data, b->len, on_done, &p, &now)) {
         pthread_mutex_lock(&p.mu);
         while (!p.done)
             pthread_cond_wait(&p.cond, &p.mu);
@@ -112,6 +113,12 @@ static argus_ingest_result export(argus_writer *w, const char *db_path, argus_si
     pthread_mutex_destroy(&p.mu);
     pthread_cond_destroy(&p.cond);
     return now;
+}
+
+static argus_ingest_result export(argus_writer *w, const char *db_path, argus_signal sig,
+                                  const buf *b, int64_t *rows_visible)
+{
+    return export_as(w, db_path, sig, ARGUS_OTLP_PROTOBUF, b, rows_visible);
 }
 
 /* Live-tail publications seen. */
@@ -302,6 +309,83 @@ static void test_identical_request_stored_once(void **state)
     assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), 2 * nlogs);
     free(logs.data);
     free(spans.data);
+}
+
+/* An OTLP/JSON logs request of n records of service svc whose bodies start with word, each
+ * with its own trace id (so they land all over the trace-id index). Owned by caller. */
+static buf logs_json(const char *svc, const char *word, int n, unsigned seed)
+{
+    size_t cap = (size_t)n * 200 + 512, len = 0;
+    buf b = {malloc(cap), 0};
+    len += (size_t)snprintf((char *)b.data + len, cap - len,
+                            "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":"
+                            "\"service.name\",\"value\":{\"stringValue\":\"%s\"}}]},"
+                            "\"scopeLogs\":[{\"logRecords\":[",
+                            svc);
+    uint64_t x = seed;
+    for (int i = 0; i < n; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        len += (size_t)snprintf((char *)b.data + len, cap - len,
+                                "%s{\"timeUnixNano\":\"%d000000000\",\"severityNumber\":9,"
+                                "\"traceId\":\"%016llx%016llx\",\"body\":{\"stringValue\":"
+                                "\"%s %d done\"}}",
+                                i ? "," : "", 1700000000 + i, (unsigned long long)x,
+                                (unsigned long long)(x ^ 0x9e3779b97f4a7c15u), word, i);
+    }
+    len += (size_t)snprintf((char *)b.data + len, cap - len, "]}]}]}");
+    b.len = len;
+    return b;
+}
+
+static void exec_rw(const char *db_path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *err = NULL;
+    if (sqlite3_open(db_path, &db) != SQLITE_OK ||
+        (sqlite3_busy_timeout(db, 2000), sqlite3_exec(db, sql, NULL, NULL, &err)) != SQLITE_OK)
+        fail_msg("expected `%s` to run, got: %s", sql, err ? err : sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* A request refused after its records were written (here: its resource id stored with other
+ * attributes) is undone from the statement journal (megabytes, held in memory by the writer's
+ * connection): none of its records stay, the database and its search index are intact, and the
+ * same request is stored once the conflict is gone. */
+static void test_refused_request_rolled_back(void **state)
+{
+    fixture_state *f = *state;
+    start(f);
+    buf first = logs_json("svc-a", "alpha", 4000, 1), second = logs_json("svc-a", "beta", 4000, 2);
+    argus_ingest_result r = {0};
+    r = export_as(f->w, f->db_path, ARGUS_SIGNAL_LOGS, ARGUS_OTLP_JSON, &first, NULL);
+    assert_int_equal(r.status, ARGUS_INGEST_OK);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), 4000);
+    exec_rw(f->db_path, "UPDATE resources SET attributes = '{\"tampered\":true}'"
+                        " WHERE service_name = 'svc-a'");
+    r = export_as(f->w, f->db_path, ARGUS_SIGNAL_LOGS, ARGUS_OTLP_JSON, &second, NULL);
+    assert_int_equal(r.status, ARGUS_INGEST_INVALID);
+    if (!strstr(r.message, "a different resource is stored under this resource_id"))
+        fail_msg("expected the resource conflict in the answer, got: %s", r.message);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), 4000);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'beta'"), 0);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'alpha'"), 4000);
+    assert_int_equal(COUNT(f, "SELECT sum(count) FROM log_rollups"), 4000);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM ingest_requests"), 1);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM pragma_integrity_check WHERE"
+                              " integrity_check <> 'ok'"),
+                     0);
+    exec_rw(f->db_path, "INSERT INTO logs_fts (logs_fts) VALUES ('integrity-check')");
+    exec_rw(f->db_path, "UPDATE resources SET attributes = '{\"service.name\":\"svc-a\"}'"
+                        " WHERE service_name = 'svc-a'");
+    r = export_as(f->w, f->db_path, ARGUS_SIGNAL_LOGS, ARGUS_OTLP_JSON, &second, NULL);
+    assert_int_equal(r.status, ARGUS_INGEST_OK);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM log_records"), 8000);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'beta'"), 4000);
+    assert_int_equal(COUNT(f, "SELECT count(*) FROM pragma_integrity_check WHERE"
+                              " integrity_check <> 'ok'"),
+                     0);
+    free(first.data);
+    free(second.data);
 }
 
 /* Delete-all empties every table in chunks; the same data can then be stored again. */
@@ -620,6 +704,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_on_commit_publishes_committed_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identical_request_stored_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_request_rolled_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_older_than, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_failure_never_acknowledged, setup, teardown),
