@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "argus_otlp_rows.h"
+#include "argus_span_operations.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -739,6 +740,79 @@ static void test_rendered_rows_match(void **state)
     argus_buf_free(&after);
 }
 
+/* One grouping container serves every grouping in turn (a rollup's sketches are freed when the
+ * next build is of another kind), with the same rows whether the payload was rendered ahead or
+ * not: RENDER_TRACES' valid spans are one (a, root), two (a, SERVER) and three (unknown_service,
+ * root, error); RENDER_LOGS' valid records are of a (severity 17; observed time only) and of no
+ * service. */
+static void check_groupings(argus_grouping *g, argus_otlp_traces *t, argus_otlp_logs *l)
+{
+    argus_error err;
+    assert_int_equal(argus_span_rollups_build(g, t, &err), 0);
+    assert_int_equal(g->n, 2);
+    const argus_span_rollup *ru = g->rows;
+    assert_int_equal(ru[0].key.service_n, 1);
+    assert_memory_equal(ru[0].key.service, "a", 1);
+    assert_int_equal(ru[0].requests, 2);
+    assert_int_equal(ru[0].errors, 0);
+    assert_true(ru[0].sketch_n > 0);
+    assert_memory_equal(ru[1].key.service, "unknown_service", 15);
+    assert_int_equal(ru[1].requests, 1);
+    assert_int_equal(ru[1].errors, 1);
+
+    assert_int_equal(argus_span_operations_build(g, t), 0);
+    assert_int_equal(g->n, 3);
+    const argus_span_operation *op = g->rows;
+    assert_memory_equal(op[1].name, "two", 3);
+    assert_int_equal(op[1].spans, 1);
+    assert_int_equal(op[1].requests, 1); /* SERVER */
+    assert_int_equal(op[1].errors, 0);
+    assert_memory_equal(op[2].name, "three", 5);
+    assert_int_equal(op[2].request_errors, 1);
+
+    assert_int_equal(argus_span_traces_build(g, t), 0);
+    assert_int_equal(g->n, 2);
+    const argus_span_trace *tr = g->rows;
+    assert_memory_equal(tr[0].trace_id, "0102030405060708090a0b0c0d0e0f10", 32);
+    assert_int_equal(tr[0].spans, 2);
+    assert_int_equal(tr[0].end_ns, 5);
+    assert_memory_equal(tr[0].root_name.s, "one", 3);
+    assert_memory_equal(tr[0].services, "[\"a\"]", tr[0].services_n);
+    assert_memory_equal(tr[1].services, "[\"unknown_service\"]", tr[1].services_n);
+    assert_int_equal(tr[1].errors, 1);
+
+    assert_int_equal(argus_span_rollups_build(g, t, &err), 0);
+    assert_int_equal(argus_log_rollups_build(g, l), 0);
+    assert_int_equal(g->n, 3);
+    const argus_log_rollup *lr = g->rows;
+    assert_int_equal(lr[0].severity, 17);
+    assert_int_equal(lr[1].severity, 0);
+    assert_memory_equal(lr[2].key.service, "unknown_service", 15);
+    assert_int_equal(lr[0].count + lr[1].count + lr[2].count, 3);
+}
+
+static void test_one_grouping_container(void **state)
+{
+    (void)state;
+    argus_error err;
+    argus_otlp_traces t;
+    argus_otlp_logs l;
+    argus_otlp_traces_init(&t);
+    argus_otlp_logs_init(&l);
+    assert_int_equal(argus_otlp_traces_decode(&t, RENDER_TRACES, sizeof RENDER_TRACES - 1, &err),
+                     0);
+    assert_int_equal(argus_otlp_logs_decode(&l, RENDER_LOGS, sizeof RENDER_LOGS - 1, &err), 0);
+    argus_grouping g;
+    argus_grouping_init(&g);
+    check_groupings(&g, &t, &l);
+    assert_int_equal(argus_otlp_render(&t, &err), 0);
+    assert_int_equal(argus_otlp_render(&l, &err), 0);
+    check_groupings(&g, &t, &l);
+    argus_grouping_free(&g);
+    argus_otlp_traces_free(&t);
+    argus_otlp_logs_free(&l);
+}
+
 /* argus_otlp_check_wire(): prices what a protobuf holds (the costs given per message type plus its
  * strings and bytes), refuses what the decoder refuses with the same error, and lets the next
  * decode of the same bytes skip its own check with the same result. */
@@ -812,6 +886,7 @@ int main(void)
         cmocka_unit_test_teardown(test_nesting_limit_is_64_for_every_container, free_pool),
         cmocka_unit_test_teardown(test_logs_bodies, free_pool),
         cmocka_unit_test_teardown(test_rendered_rows_match, free_pool),
+        cmocka_unit_test_teardown(test_one_grouping_container, free_pool),
         cmocka_unit_test_teardown(test_arena_limit, free_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
