@@ -252,17 +252,27 @@ static int register_functions(sqlite3 *db, char *msg, size_t msglen)
  * the WAL itself (the writer's kernel time, 17 % of the server's CPU, halved without it;
  * tests/bench/ingest_bench.sh). The writer's and the jobs' connections open
  * through JOURNAL_VFS, the default VFS except that a statement journal is a growable buffer.
- * It is never read after a crash (the WAL is), so durability is unchanged. (SQLite's own
+ * It is never read after a crash (the WAL is), so durability is unchanged. A journal larger than
+ * argus_sqlite_journal_memory_max goes to a temporary file after all, as before, so a huge
+ * request on a huge database cannot hold its size in memory. (SQLite's own
  * in-memory journal, temp_store=MEMORY, allocates 1 KiB per chunk and measured no faster; a
  * larger SQLITE_CONFIG_STMTJRNL_SPILL fails with SQLITE_FULL in 3.40 once a journal outgrows
- * it.) */
+ * it: the move to a file writes a whole chunk at once, and the unix VFS refuses 128 KiB or more
+ * in one write.) */
 #define JOURNAL_VFS "argus-journal"
 #define JOURNAL_MIN_CAP ((size_t)1 << 20)
+/* SQLite's unix VFS writes at most 128 KiB per call (larger ones fail as "disk is full") */
+#define JOURNAL_FILE_WRITE ((size_t)64 << 10)
+
+/* Read by the connections' threads; tests lower it to see a journal move to its file. */
+_Atomic size_t argus_sqlite_journal_memory_max = (size_t)64 << 20;
 
 typedef struct mem_journal {
     sqlite3_file base;
     unsigned char *data;
     size_t size, cap;
+    int flags;
+    sqlite3_file *file; /* past argus_sqlite_journal_memory_max: a temporary file, or NULL */
 } mem_journal;
 
 static sqlite3_vfs journal_vfs; /* a copy of the default VFS (methods, pAppData) but xOpen */
@@ -273,6 +283,12 @@ static pthread_once_t journal_vfs_once = PTHREAD_ONCE_INIT;
 static int mj_close(sqlite3_file *f)
 {
     mem_journal *m = (mem_journal *)f;
+    if (m->file) {
+        if (m->file->pMethods)
+            m->file->pMethods->xClose(m->file);
+        free(m->file);
+        m->file = NULL;
+    }
     free(m->data);
     m->data = NULL;
     m->size = m->cap = 0;
@@ -282,6 +298,8 @@ static int mj_close(sqlite3_file *f)
 static int mj_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 ofs)
 {
     const mem_journal *m = (const mem_journal *)f;
+    if (m->file)
+        return m->file->pMethods->xRead(m->file, buf, amt, ofs);
     size_t have = (uint64_t)ofs < m->size ? m->size - (size_t)ofs : 0;
     size_t n = have < (size_t)amt ? have : (size_t)amt;
     if (n)
@@ -293,12 +311,44 @@ static int mj_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 ofs)
     return SQLITE_OK;
 }
 
+/* Moves the journal into a temporary file of the default VFS (what SQLite itself does past 64
+ * KiB); from then on every call goes to the file. */
+static int mj_spill(mem_journal *m)
+{
+    sqlite3_file *file = calloc(1, (size_t)journal_real->szOsFile);
+    if (!file)
+        return SQLITE_IOERR_NOMEM;
+    int rc = journal_real->xOpen(journal_real, NULL, file, m->flags, NULL);
+    for (size_t at = 0; rc == SQLITE_OK && at < m->size; at += JOURNAL_FILE_WRITE) {
+        size_t n = m->size - at < JOURNAL_FILE_WRITE ? m->size - at : JOURNAL_FILE_WRITE;
+        rc = file->pMethods->xWrite(file, m->data + at, (int)n, (sqlite3_int64)at);
+    }
+    if (rc != SQLITE_OK) {
+        if (file->pMethods)
+            file->pMethods->xClose(file);
+        free(file);
+        return rc;
+    }
+    free(m->data);
+    m->data = NULL;
+    m->cap = 0;
+    m->file = file;
+    return SQLITE_OK;
+}
+
 static int mj_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 ofs)
 {
     mem_journal *m = (mem_journal *)f;
     if (ofs < 0 || amt < 0 || (uint64_t)ofs > SIZE_MAX / 2)
         return SQLITE_IOERR_WRITE;
     size_t end = (size_t)ofs + (size_t)amt;
+    if (!m->file && end > atomic_load(&argus_sqlite_journal_memory_max)) {
+        int rc = mj_spill(m);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    if (m->file)
+        return m->file->pMethods->xWrite(m->file, buf, amt, ofs);
     if (end > m->cap) {
         size_t cap = m->cap ? m->cap : JOURNAL_MIN_CAP;
         while (cap < end)
@@ -320,6 +370,8 @@ static int mj_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 ofs
 static int mj_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
     mem_journal *m = (mem_journal *)f;
+    if (m->file)
+        return m->file->pMethods->xTruncate(m->file, size);
     if (size >= 0 && (uint64_t)size < m->size)
         m->size = (size_t)size;
     return SQLITE_OK;
@@ -334,7 +386,10 @@ static int mj_sync(sqlite3_file *f, int flags)
 
 static int mj_file_size(sqlite3_file *f, sqlite3_int64 *size)
 {
-    *size = (sqlite3_int64)((const mem_journal *)f)->size;
+    const mem_journal *m = (const mem_journal *)f;
+    if (m->file)
+        return m->file->pMethods->xFileSize(m->file, size);
+    *size = (sqlite3_int64)m->size;
     return SQLITE_OK;
 }
 
@@ -398,6 +453,7 @@ static int journal_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int
     mem_journal *m = (mem_journal *)f;
     memset(m, 0, sizeof *m);
     m->base.pMethods = &mem_journal_io;
+    m->flags = flags;
     if (out_flags)
         *out_flags = flags;
     return SQLITE_OK;

@@ -2,7 +2,8 @@
  * the live-tail publish after COMMIT (argus_writer_on_commit), retried requests stored once,
  * purges (everything, older than) keeping the traces summary, rollups, patterns and the search
  * index consistent, a COMMIT that itself fails (no request is acknowledged before its COMMIT
- * succeeded), a request refused after it wrote (rolled back from the statement journal), a
+ * succeeded), a request refused after it wrote (rolled back from the statement journal, in
+ * memory or in a file), a
  * database server not reachable at start (not ready, then connected), and the read
  * side's statement cache. Built into build/tests/unit, so the unit and asan layers run it.
  *   build/tests/unit/test_writer */
@@ -19,6 +20,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,13 +349,18 @@ static void exec_rw(const char *db_path, const char *sql)
     sqlite3_close(db);
 }
 
+/* The statement journal's size past which the writer's connection moves it from memory to a
+ * temporary file (server/store_sqlite.c). */
+extern _Atomic size_t argus_sqlite_journal_memory_max;
+
 /* A request refused after its records were written (here: its resource id stored with other
- * attributes) is undone from the statement journal (megabytes, held in memory by the writer's
- * connection): none of its records stay, the database and its search index are intact, and the
- * same request is stored once the conflict is gone. */
-static void test_refused_request_rolled_back(void **state)
+ * attributes) is undone from the statement journal (~1 MB; in memory, or in a file when
+ * journal_max is smaller): none of its records stay, the database and its search index are
+ * intact, and the same request is stored once the conflict is gone. */
+static void refused_request_rolled_back(fixture_state *f, size_t journal_max)
 {
-    fixture_state *f = *state;
+    size_t journal_default = atomic_load(&argus_sqlite_journal_memory_max);
+    atomic_store(&argus_sqlite_journal_memory_max, journal_max);
     start(f);
     buf first = logs_json("svc-a", "alpha", 4000, 1), second = logs_json("svc-a", "beta", 4000, 2);
     argus_ingest_result r = {0};
@@ -386,6 +393,17 @@ static void test_refused_request_rolled_back(void **state)
                      0);
     free(first.data);
     free(second.data);
+    atomic_store(&argus_sqlite_journal_memory_max, journal_default);
+}
+
+static void test_refused_request_rolled_back(void **state)
+{
+    refused_request_rolled_back(*state, atomic_load(&argus_sqlite_journal_memory_max));
+}
+
+static void test_refused_request_rolled_back_from_file(void **state)
+{
+    refused_request_rolled_back(*state, 64 << 10);
 }
 
 /* Delete-all empties every table in chunks; the same data can then be stored again. */
@@ -705,6 +723,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_on_commit_publishes_committed_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identical_request_stored_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_request_rolled_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_request_rolled_back_from_file, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_purge_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_older_than, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_failure_never_acknowledged, setup, teardown),
