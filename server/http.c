@@ -87,9 +87,11 @@ struct argus_http_request {
     char *raw_uri;      /* owned; raw_path points into it */
     const char *raw_path;
     char *path; /* decoded */
-    char **qnames, **qvalues;
+    /* the query's arguments, decoded: one allocation, the pairs then their texts */
+    struct query_arg {
+        const char *name, *value;
+    } * query;
     size_t nquery;
-    char *qbuf;
     struct {
         const char *name; /* into the route pattern */
         size_t name_len;
@@ -234,12 +236,10 @@ static int parse_target(argus_http_request *r)
     size_t qlen = strlen(qs), count = 1;
     for (size_t i = 0; i < qlen; i++)
         count += qs[i] == '&';
-    r->qnames = calloc(count, sizeof *r->qnames);
-    r->qvalues = calloc(count, sizeof *r->qvalues);
-    r->qbuf = malloc(qlen + count * 2 + 2);
-    if (!r->qnames || !r->qvalues || !r->qbuf)
+    r->query = malloc(count * sizeof *r->query + qlen + count * 2 + 2);
+    if (!r->query)
         return -1;
-    char *out = r->qbuf;
+    char *out = (char *)(r->query + count);
     const char *p = qs;
     for (;;) {
         const char *end = strchr(p, '&');
@@ -247,11 +247,11 @@ static int parse_target(argus_http_request *r)
         if (n) {
             const char *eq = memchr(p, '=', n);
             size_t kn = eq ? (size_t)(eq - p) : n;
-            r->qnames[r->nquery] = out;
+            r->query[r->nquery].name = out;
             if (url_decode(p, kn, 1, out) != 0)
                 r->bad_url = 1;
             out += strlen(out) + 1;
-            r->qvalues[r->nquery] = out;
+            r->query[r->nquery].value = out;
             if (eq) {
                 if (url_decode(eq + 1, n - kn - 1, 1, out) != 0)
                     r->bad_url = 1;
@@ -312,8 +312,8 @@ void *argus_http_worker_state(const argus_http_request *r)
 const char *argus_http_query(const argus_http_request *r, const char *name, size_t index)
 {
     for (size_t i = 0; i < r->nquery; i++)
-        if (!strcmp(r->qnames[i], name) && index-- == 0)
-            return r->qvalues[i];
+        if (!strcmp(r->query[i].name, name) && index-- == 0)
+            return r->query[i].value;
     return NULL;
 }
 
@@ -327,8 +327,8 @@ int argus_http_query_at(const argus_http_request *r, size_t i, const char **name
 {
     if (i >= r->nquery)
         return -1;
-    *name = r->qnames[i];
-    *value = r->qvalues[i];
+    *name = r->query[i].name;
+    *value = r->query[i].value;
     return 0;
 }
 
@@ -702,6 +702,19 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return NULL;
 }
 
+/* Frees r and what it holds (its response aside). */
+static void request_free(argus_http_request *r)
+{
+    argus_buf_free(&r->body);
+    pthread_mutex_destroy(&r->mu);
+    for (size_t i = 0; i < r->nparams; i++)
+        free(r->params[i].value);
+    free(r->raw_uri);
+    free(r->path);
+    free(r->query);
+    free(r);
+}
+
 static argus_http_request *request_new(argus_http *h, struct MHD_Connection *conn, const char *url,
                                        const char *method)
 {
@@ -721,13 +734,7 @@ static argus_http_request *request_new(argus_http *h, struct MHD_Connection *con
     pthread_mutex_init(&r->mu, NULL);
     r->state = REQ_READING;
     if (!r->raw_uri || parse_target(r) != 0) {
-        free(r->raw_uri);
-        free(r->path);
-        free(r->qnames);
-        free(r->qvalues);
-        free(r->qbuf);
-        pthread_mutex_destroy(&r->mu);
-        free(r);
+        request_free(r);
         return NULL;
     }
     return r;
@@ -796,16 +803,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r->response && !r->response_shared)
         MHD_destroy_response(r->response); /* never queued: a stream's free_cls runs here */
     set_phase(h, r->tcp, PH_WAIT_NEXT);
-    argus_buf_free(&r->body);
-    pthread_mutex_destroy(&r->mu);
-    for (size_t i = 0; i < r->nparams; i++)
-        free(r->params[i].value);
-    free(r->raw_uri);
-    free(r->path);
-    free(r->qnames);
-    free(r->qvalues);
-    free(r->qbuf);
-    free(r);
+    request_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&h->inflight, 1);
 }
