@@ -377,10 +377,12 @@ static int mj_truncate(sqlite3_file *f, sqlite3_int64 size)
     return SQLITE_OK;
 }
 
-static int mj_sync(sqlite3_file *f, int flags)
+/* xSync, xLock, xUnlock: nothing to do for a journal only this connection sees, never read
+ * after a crash */
+static int mj_nothing(sqlite3_file *f, int arg)
 {
     (void)f;
-    (void)flags;
+    (void)arg;
     return SQLITE_OK;
 }
 
@@ -390,13 +392,6 @@ static int mj_file_size(sqlite3_file *f, sqlite3_int64 *size)
     if (m->file)
         return m->file->pMethods->xFileSize(m->file, size);
     *size = (sqlite3_int64)m->size;
-    return SQLITE_OK;
-}
-
-static int mj_lock(sqlite3_file *f, int level)
-{
-    (void)f;
-    (void)level;
     return SQLITE_OK;
 }
 
@@ -433,10 +428,10 @@ static const sqlite3_io_methods mem_journal_io = {
     .xRead = mj_read,
     .xWrite = mj_write,
     .xTruncate = mj_truncate,
-    .xSync = mj_sync,
+    .xSync = mj_nothing,
     .xFileSize = mj_file_size,
-    .xLock = mj_lock,
-    .xUnlock = mj_lock,
+    .xLock = mj_nothing,
+    .xUnlock = mj_nothing,
     .xCheckReservedLock = mj_check_reserved,
     .xFileControl = mj_file_control,
     .xSectorSize = mj_sector_size,
