@@ -293,8 +293,10 @@ static size_t bulk_row_bytes(const bulk *b, size_t i)
 static int bulk_rows_fit(mysql_store *st, const bulk *b, char *msg, size_t msglen,
                          const char *what);
 
-/* b's statement, prepared on first use, with as many parameters as b has columns. */
-static int bulk_prepare(mysql_store *st, bulk *b, char *msg, size_t msglen, const char *what)
+/* Makes b's statement ready to run over its n rows: prepared on first use, with as many
+ * parameters as b has columns, and no row more than half the server's max_allowed_packet (a
+ * bigger packet makes the server drop the connection, which would look like an outage). */
+static int bulk_ready(mysql_store *st, bulk *b, char *msg, size_t msglen, const char *what)
 {
     if (!b->stmt) {
         b->stmt = mysql_stmt_init(st->db);
@@ -312,16 +314,7 @@ static int bulk_prepare(mysql_store *st, bulk *b, char *msg, size_t msglen, cons
                  mysql_stmt_param_count(b->stmt), b->ncols);
         return ARGUS_STORE_REJECT;
     }
-    return ARGUS_STORE_OK;
-}
-
-/* Makes b's statement ready to run over its n rows: prepared, and no row more than half the
- * server's max_allowed_packet (a bigger packet makes the server drop the connection, which would
- * look like an outage). */
-static int bulk_ready(mysql_store *st, bulk *b, char *msg, size_t msglen, const char *what)
-{
-    int res = bulk_prepare(st, b, msg, msglen, what);
-    return res == ARGUS_STORE_OK ? bulk_rows_fit(st, b, msg, msglen, what) : res;
+    return bulk_rows_fit(st, b, msg, msglen, what);
 }
 
 /* No row of b more than half the server's max_allowed_packet (needs no connection). */
@@ -418,7 +411,7 @@ static void *inserter_main(void *arg)
     return NULL;
 }
 
-/* Hands b to the inserter thread: its statement prepared (bulk_prepare()), its rows fitting. */
+/* Hands b's ready statement (bulk_ready()) to the inserter thread. */
 static void insert_start(mysql_store *st, bulk *b, const char *what)
 {
     pthread_mutex_lock(&st->ins.mu);
@@ -1931,7 +1924,7 @@ static int put_records(mysql_store *st, argus_signal sig, bulk *b, argus_put_res
     const char *what = records_what(sig);
     int res;
     if (n && st->ins.started && argus_mono_ns() >= st->each_until_ns) {
-        res = bulk_prepare(st, b, msg, msglen, what); /* its rows fit: records_fill() */
+        res = bulk_ready(st, b, msg, msglen, what);
         if (res == ARGUS_STORE_OK)
             insert_start(st, b, what); /* settle() finds how it went */
         else
