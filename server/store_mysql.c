@@ -159,8 +159,7 @@ typedef struct mysql_store {
     MYSQL *db;
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
-    /* each signal's records INSERT, twice: a put fills one while the other may still run */
-    bulk records[ARGUS_SIGNAL_COUNT][2], resources;
+    bulk spans, logs, resources;
     /* the core's columns stored in span_records / log_records after id
      * (argus_signal_stored_columns()) */
     int record_cols[ARGUS_SIGNAL_COUNT][31];
@@ -290,9 +289,6 @@ static size_t bulk_row_bytes(const bulk *b, size_t i)
     return row;
 }
 
-static int bulk_rows_fit(mysql_store *st, const bulk *b, char *msg, size_t msglen,
-                         const char *what);
-
 /* Makes b's statement ready to run over its n rows: prepared on first use, with as many
  * parameters as b has columns, and no row more than half the server's max_allowed_packet (a
  * bigger packet makes the server drop the connection, which would look like an outage). */
@@ -314,12 +310,6 @@ static int bulk_ready(mysql_store *st, bulk *b, char *msg, size_t msglen, const 
                  mysql_stmt_param_count(b->stmt), b->ncols);
         return ARGUS_STORE_REJECT;
     }
-    return bulk_rows_fit(st, b, msg, msglen, what);
-}
-
-/* No row of b more than half the server's max_allowed_packet (needs no connection). */
-static int bulk_rows_fit(mysql_store *st, const bulk *b, char *msg, size_t msglen, const char *what)
-{
     for (size_t i = 0; i < b->n; i++) {
         size_t row = bulk_row_bytes(b, i);
         if (row > st->max_packet / 2) {
@@ -462,10 +452,9 @@ static void ms_close(argus_store *base)
     settle(st, ignored, sizeof ignored);
     if (st->ins_ready)
         argus_worker_destroy(&st->ins);
-    for (int sig = 0; sig < ARGUS_SIGNAL_COUNT; sig++)
-        for (int k = 0; k < 2; k++)
-            bulk_free(&st->records[sig][k]);
-    bulk_free(&st->resources);
+    bulk *all[] = {&st->spans, &st->logs, &st->resources};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        bulk_free(all[i]);
     pending_free(st->pend);
     if (st->db)
         mysql_close(st->db);
@@ -609,7 +598,7 @@ static int migrate(mysql_store *st, char *msg, size_t msglen)
 static void make_insert(mysql_store *st, argus_signal sig, const char *table)
 {
     const argus_signal_desc *d = argus_signal_get(sig);
-    bulk *b = &st->records[sig][0];
+    bulk *b = sig == ARGUS_SIGNAL_TRACES ? &st->spans : &st->logs;
     int *src = st->record_cols[sig];
     unsigned n = st->nrecord_cols[sig] = (unsigned)argus_signal_stored_columns(
         d, src, (int)(sizeof st->record_cols[sig] / sizeof *st->record_cols[sig]));
@@ -625,11 +614,8 @@ static void make_insert(mysql_store *st, argus_signal sig, const char *table)
     for (unsigned i = 0; i < n; i++)
         k += (size_t)snprintf(b->own_sql + k, sizeof b->own_sql - k, ", ?");
     snprintf(b->own_sql + k, sizeof b->own_sql - k, ")");
-    bulk *other = &st->records[sig][1];
-    memcpy(other->own_sql, b->own_sql, sizeof b->own_sql);
-    memcpy(other->own_types, b->own_types, sizeof b->own_types);
-    b->sql = b->own_sql, other->sql = other->own_sql;
-    b->types = b->own_types, other->types = other->own_types;
+    b->sql = b->own_sql;
+    b->types = b->own_types;
 }
 
 static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t msglen)
@@ -1873,18 +1859,11 @@ static int write_pending(mysql_store *st, const char *last, char *msg, size_t ms
 /* ---- writing a request ------------------------------------------------------------------------
  */
 
-static const char *records_what(argus_signal sig)
+/* The records themselves, ids assigned from next_id. */
+static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_put_result *out,
+                       char *msg, size_t msglen)
 {
-    return sig == ARGUS_SIGNAL_TRACES ? "storing spans" : "storing log records";
-}
-
-/* The records themselves into one of the signal's two inserts (*out), ids assigned from next_id:
- * filled before the put's first round trip, while the previous request's insert may still run. */
-static int records_fill(mysql_store *st, argus_signal sig, void *decoded, bulk **out, char *msg,
-                        size_t msglen)
-{
-    bulk *b = &st->records[sig][st->ins_pending == &st->records[sig][0]];
-    *out = b;
+    bulk *b = sig == ARGUS_SIGNAL_TRACES ? &st->spans : &st->logs;
     b->n = 0;
     int64_t id = st->next_id[sig];
     size_t nrows, ncols;
@@ -1897,10 +1876,8 @@ static int records_fill(mysql_store *st, argus_signal sig, void *decoded, bulk *
     }
     for (size_t k = 0; k < nrows; k++) {
         const argus_value *row = rows + k * ncols;
-        if (bulk_grow(b)) {
-            b->n = 0;
+        if (bulk_grow(b))
             return out_of_memory(msg, msglen);
-        }
         set_int(b, 0, id + (int64_t)b->n);
         for (unsigned c = 0; c < nsrc; c++)
             set_value(b, c + 1, &row[src[c]]);
@@ -1909,19 +1886,8 @@ static int records_fill(mysql_store *st, argus_signal sig, void *decoded, bulk *
             b->cols[time_col].ints[b->n] = b->cols[observed_col].ints[b->n];
         b->n++;
     }
-    int res = bulk_rows_fit(st, b, msg, msglen, records_what(sig));
-    if (res != ARGUS_STORE_OK)
-        b->n = 0;
-    return res;
-}
-
-/* Stores the rows records_fill() put in b: on the inserter thread, or here in each mode. */
-static int put_records(mysql_store *st, argus_signal sig, bulk *b, argus_put_result *out, char *msg,
-                       size_t msglen)
-{
-    int64_t id = st->next_id[sig];
     size_t n = b->n;
-    const char *what = records_what(sig);
+    const char *what = sig == ARGUS_SIGNAL_TRACES ? "storing spans" : "storing log records";
     int res;
     if (n && st->ins.started && argus_mono_ns() >= st->each_until_ns) {
         res = bulk_ready(st, b, msg, msglen, what);
@@ -1962,9 +1928,6 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     if (res == ARGUS_STORE_OK)
         res = sig == ARGUS_SIGNAL_TRACES ? gather_spans(st, decoded, &w, msg, msglen)
                                          : gather_logs(st, decoded, &w, msg, msglen);
-    bulk *records = NULL;
-    if (res == ARGUS_STORE_OK)
-        res = records_fill(st, sig, decoded, &records, msg, msglen);
     if (res == ARGUS_STORE_OK) /* the previous request's insert ran while this one was read */
         res = settle(st, msg, msglen);
     if (res == ARGUS_STORE_OK) {
@@ -1972,7 +1935,6 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         res = prelude(st, sig, key, &w, &sp, &duplicate, msg, msglen);
     }
     if (res == ARGUS_STORE_OK && duplicate) {
-        records->n = 0;
         out->duplicate = 1;
         work_free(&w);
         return ARGUS_STORE_OK;
@@ -1980,7 +1942,7 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     if (res == ARGUS_STORE_OK)
         res = put_resources(st, &w, msg, msglen);
     if (res == ARGUS_STORE_OK)
-        res = put_records(st, sig, records, out, msg, msglen);
+        res = put_records(st, sig, decoded, out, msg, msglen);
     if (res == ARGUS_STORE_OK && out->stored)
         res = absorb(st, sig, decoded, &w, msg, msglen);
     /* after a merged row was refused: this request's rows now, inside its savepoint */
