@@ -45,8 +45,6 @@ typedef struct argus_mysql_migration {
 extern const argus_mysql_migration argus_mysql_migrations[];
 
 #define PURGE_CHUNK_ROWS 5000
-/* How long after a refused merged row or records insert each request writes on its own. */
-#define EACH_MODE_NS (60 * (int64_t)1000000000)
 /* Rows per array-bound execution at most (a request of more goes in slices). */
 #define BULK_MAX_ROWS 2000
 
@@ -175,13 +173,6 @@ typedef struct mysql_store {
     struct pending *pend;  /* the transaction's merged aggregates, written at its commit */
     int64_t each_until_ns; /* until then (argus_mono_ns), written with each request instead */
     int begin_pending;     /* START TRANSACTION goes with the next put's first round trip */
-    /* the records insert a put left running on the inserter thread (see settle()) */
-    argus_worker ins;
-    bulk *ins_job;        /* under ins.mu: handed over and not finished yet */
-    unsigned ins_err;     /* under ins.mu: the finished job's error number, 0 when it went in */
-    int ins_ready;        /* ins initialized (its thread runs when ins.started) */
-    bulk *ins_pending;    /* the writer's: a job handed over and not settled yet */
-    const char *ins_what; /* what it stores, for messages */
 } mysql_store;
 
 /* The one place server errors become store results. Errors about a value of the request (too
@@ -280,20 +271,11 @@ static int exec(mysql_store *st, const char *sql, char *msg, size_t msglen)
     return res;
 }
 
-/* The bytes row i of b takes in an array-bound execution (about). */
-static size_t bulk_row_bytes(const bulk *b, size_t i)
+/* Runs b's statement over its n rows (array binding); prepares it on first use. */
+static int bulk_run(mysql_store *st, bulk *b, char *msg, size_t msglen, const char *what)
 {
-    size_t row = 16;
-    for (unsigned c = 0; c < b->ncols; c++)
-        row += b->cols[c].type == 'i' ? 9 : b->cols[c].lens[i] + 9;
-    return row;
-}
-
-/* Makes b's statement ready to run over its n rows: prepared on first use, with as many
- * parameters as b has columns, and no row more than half the server's max_allowed_packet (a
- * bigger packet makes the server drop the connection, which would look like an outage). */
-static int bulk_ready(mysql_store *st, bulk *b, char *msg, size_t msglen, const char *what)
-{
+    if (b->n == 0)
+        return ARGUS_STORE_OK;
     if (!b->stmt) {
         b->stmt = mysql_stmt_init(st->db);
         if (!b->stmt || mysql_stmt_prepare(b->stmt, b->sql, strlen(b->sql)) != 0) {
@@ -310,31 +292,27 @@ static int bulk_ready(mysql_store *st, bulk *b, char *msg, size_t msglen, const 
                  mysql_stmt_param_count(b->stmt), b->ncols);
         return ARGUS_STORE_REJECT;
     }
-    for (size_t i = 0; i < b->n; i++) {
-        size_t row = bulk_row_bytes(b, i);
-        if (row > st->max_packet / 2) {
-            snprintf(msg, msglen,
-                     "mysql: %s: a row of %zu bytes is more than half the server's"
-                     " max_allowed_packet (%zu bytes)",
-                     what, row, st->max_packet);
-            return ARGUS_STORE_REJECT;
-        }
-    }
-    return ARGUS_STORE_OK;
-}
-
-/* Executes b's ready statement over its n rows, in slices of at most BULK_MAX_ROWS rows and
- * `limit` bytes: 0, or the statement's error number. Uses b and its statement only (the
- * inserter thread runs it). */
-static unsigned bulk_send(bulk *b, size_t limit)
-{
-    for (size_t lo = 0, hi; lo < b->n; lo = hi) {
-        size_t bytes = 0;
-        for (hi = lo; hi < b->n && hi - lo < BULK_MAX_ROWS; hi++) {
-            size_t row = bulk_row_bytes(b, hi);
+    /* Slices of at most BULK_MAX_ROWS rows and half the server's max_allowed_packet: a bigger
+     * packet makes the server drop the connection, which would look like an outage. */
+    size_t limit = st->max_packet / 2, lo = 0;
+    while (lo < b->n) {
+        size_t hi = lo, bytes = 0;
+        while (hi < b->n && hi - lo < BULK_MAX_ROWS) {
+            size_t row = 16;
+            for (unsigned c = 0; c < b->ncols; c++)
+                row += b->cols[c].type == 'i' ? 9 : b->cols[c].lens[hi] + 9;
+            if (row > limit) {
+                snprintf(msg, msglen,
+                         "mysql: %s: a row of %zu bytes is more than half the server's"
+                         " max_allowed_packet (%zu bytes)",
+                         what, row, st->max_packet);
+                b->n = 0;
+                return ARGUS_STORE_REJECT;
+            }
             if (hi > lo && bytes + row > limit)
                 break;
             bytes += row;
+            hi++;
         }
         MYSQL_BIND bind[32];
         memset(bind, 0, sizeof bind);
@@ -352,90 +330,14 @@ static unsigned bulk_send(bulk *b, size_t limit)
         }
         unsigned int size = (unsigned int)(hi - lo);
         if (mysql_stmt_attr_set(b->stmt, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
-            mysql_stmt_bind_param(b->stmt, bind) != 0 || mysql_stmt_execute(b->stmt) != 0)
-            return mysql_stmt_errno(b->stmt) ? mysql_stmt_errno(b->stmt) : CR_UNKNOWN_ERROR;
+            mysql_stmt_bind_param(b->stmt, bind) != 0 || mysql_stmt_execute(b->stmt) != 0) {
+            b->n = 0;
+            return stmt_fail(st, b->stmt, msg, msglen, what);
+        }
+        lo = hi;
     }
-    return 0;
-}
-
-/* Runs b's statement over its n rows (array binding); prepares it on first use. */
-static int bulk_run(mysql_store *st, bulk *b, char *msg, size_t msglen, const char *what)
-{
-    if (b->n == 0)
-        return ARGUS_STORE_OK;
-    int res = bulk_ready(st, b, msg, msglen, what);
-    if (res == ARGUS_STORE_OK && bulk_send(b, st->max_packet / 2) != 0)
-        res = stmt_fail(st, b->stmt, msg, msglen, what);
     b->n = 0;
-    return res;
-}
-
-/* ---- the records insert beside the writer ----------------------------------------------------
- * A put hands its records insert (a request's one large statement) to the store's inserter
- * thread and returns while the server runs it, so the writer merges that request's aggregates
- * and reads the next request meanwhile. Every other use of the connection first waits for it
- * (settle()): the next put's first round trip, the commit (nothing is acknowledged before its
- * records are in), a rollback, a purge. An insert that failed is found there and fails the whole
- * transaction (RETRY: the clients retry); when the database refused the rows themselves (a value
- * it cannot hold), the next minute's puts run their inserts themselves, as in each mode, so that
- * the retried request alone is refused. */
-
-static void *inserter_main(void *arg)
-{
-    mysql_store *st = arg;
-    pthread_mutex_lock(&st->ins.mu);
-    for (;;) {
-        while (!st->ins.stopping && !st->ins_job)
-            pthread_cond_wait(&st->ins.cv, &st->ins.mu);
-        bulk *b = st->ins_job;
-        if (!b)
-            break;
-        pthread_mutex_unlock(&st->ins.mu);
-        unsigned err = bulk_send(b, st->max_packet / 2);
-        pthread_mutex_lock(&st->ins.mu);
-        st->ins_err = err;
-        st->ins_job = NULL;
-        pthread_cond_broadcast(&st->ins.cv);
-    }
-    pthread_mutex_unlock(&st->ins.mu);
-    return NULL;
-}
-
-/* Hands b's ready statement (bulk_ready()) to the inserter thread. */
-static void insert_start(mysql_store *st, bulk *b, const char *what)
-{
-    pthread_mutex_lock(&st->ins.mu);
-    st->ins_job = b;
-    pthread_cond_broadcast(&st->ins.cv);
-    pthread_mutex_unlock(&st->ins.mu);
-    st->ins_pending = b;
-    st->ins_what = what;
-}
-
-/* Waits for the insert a put left running, if any: ARGUS_STORE_OK when its rows went in, else
- * ARGUS_STORE_RETRY with msg (the transaction cannot be committed). */
-static int settle(mysql_store *st, char *msg, size_t msglen)
-{
-    bulk *b = st->ins_pending;
-    if (!b)
-        return ARGUS_STORE_OK;
-    pthread_mutex_lock(&st->ins.mu);
-    while (st->ins_job)
-        pthread_cond_wait(&st->ins.cv, &st->ins.mu);
-    unsigned err = st->ins_err;
-    pthread_mutex_unlock(&st->ins.mu);
-    st->ins_pending = NULL;
-    b->n = 0;
-    if (!err)
-        return ARGUS_STORE_OK;
-    if (stmt_fail(st, b->stmt, msg, msglen, st->ins_what) == ARGUS_STORE_REJECT) {
-        argus_log(ARGUS_LOG_WARN,
-                  "mysql: records were refused; the transaction is retried, each request"
-                  " storing its records before the next for a minute",
-                  "error=%s", msg);
-        st->each_until_ns = argus_mono_ns() + EACH_MODE_NS;
-    }
-    return ARGUS_STORE_RETRY;
+    return ARGUS_STORE_OK;
 }
 
 struct pending;
@@ -448,10 +350,6 @@ static void ms_close(argus_store *base)
     mysql_store *st = (mysql_store *)base;
     if (!st)
         return;
-    char ignored[64];
-    settle(st, ignored, sizeof ignored);
-    if (st->ins_ready)
-        argus_worker_destroy(&st->ins);
     bulk *all[] = {&st->spans, &st->logs, &st->resources};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         bulk_free(all[i]);
@@ -680,13 +578,6 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
                         " VALUES (?, ?, ?, ?)";
     st->resources.types = "isss";
     st->unknown_error = ARGUS_STORE_RETRY;
-    /* without the inserter thread, puts run their inserts themselves */
-    st->ins_ready = argus_worker_init(&st->ins) == 0;
-    char ignored[128];
-    if (st->ins_ready &&
-        argus_worker_start(&st->ins, "argus-myinsert", inserter_main, st, ignored, sizeof ignored))
-        argus_log(ARGUS_LOG_WARN, "mysql: records inserts run on the writer thread", "error=%s",
-                  ignored);
     *out = &st->base;
     return ARGUS_STORE_OK;
 }
@@ -714,14 +605,11 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
     pending_clear(st->pend);
-    int res = settle(st, msg, msglen); /* none is left after a commit or rollback */
-    if (res != ARGUS_STORE_OK)
-        return res;
     if (st->next_id[ARGUS_SIGNAL_TRACES] && st->next_id[ARGUS_SIGNAL_LOGS]) {
         st->begin_pending = 1; /* nothing to read first: saves a round trip */
         return ARGUS_STORE_OK;
     }
-    res = exec(st, "START TRANSACTION", msg, msglen);
+    int res = exec(st, "START TRANSACTION", msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = read_next_ids(st, msg, msglen);
     return res;
@@ -1356,6 +1244,8 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
  * transaction is retried, and for EACH_MODE_NS the aggregates go out with each request inside its
  * savepoint, as before, so that only that request is refused. */
 
+#define EACH_MODE_NS (60 * (int64_t)1000000000)
+
 /* An index into one of the transaction's arrays: open addressing, slot = entry index + 1. */
 typedef struct hslot {
     uint64_t hash;
@@ -1887,17 +1777,9 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
         b->n++;
     }
     size_t n = b->n;
-    const char *what = sig == ARGUS_SIGNAL_TRACES ? "storing spans" : "storing log records";
-    int res;
-    if (n && st->ins.started && argus_mono_ns() >= st->each_until_ns) {
-        res = bulk_ready(st, b, msg, msglen, what);
-        if (res == ARGUS_STORE_OK)
-            insert_start(st, b, what); /* settle() finds how it went */
-        else
-            b->n = 0;
-    } else {
-        res = bulk_run(st, b, msg, msglen, what);
-    }
+    int res = bulk_run(st, b, msg, msglen,
+                       sig == ARGUS_SIGNAL_TRACES ? "storing spans" : "storing log records");
+    b->n = 0;
     if (res == ARGUS_STORE_OK && n) {
         out->stored = n;
         out->ids.first = id;
@@ -1928,8 +1810,6 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     if (res == ARGUS_STORE_OK)
         res = sig == ARGUS_SIGNAL_TRACES ? gather_spans(st, decoded, &w, msg, msglen)
                                          : gather_logs(st, decoded, &w, msg, msglen);
-    if (res == ARGUS_STORE_OK) /* the previous request's insert ran while this one was read */
-        res = settle(st, msg, msglen);
     if (res == ARGUS_STORE_OK) {
         link_pending(st->pend, &w);
         res = prelude(st, sig, key, &w, &sp, &duplicate, msg, msglen);
@@ -1958,8 +1838,7 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         pending_clear(st->pend); /* this request's rows only */
     if (res == ARGUS_STORE_REJECT && sp) {
         char ignored[64];
-        if (settle(st, ignored, sizeof ignored) != ARGUS_STORE_OK ||
-            exec(st, "ROLLBACK TO SAVEPOINT request", ignored, sizeof ignored) != ARGUS_STORE_OK)
+        if (exec(st, "ROLLBACK TO SAVEPOINT request", ignored, sizeof ignored) != ARGUS_STORE_OK)
             res = ARGUS_STORE_RETRY; /* the transaction is in an unknown state */
     }
     memset(out, 0, sizeof *out);
@@ -1974,11 +1853,7 @@ static int ms_commit(argus_store *base, char *msg, size_t msglen)
         pending_clear(st->pend);
         return ARGUS_STORE_OK;
     }
-    int res = settle(st, msg, msglen);
-    if (res != ARGUS_STORE_OK)
-        pending_clear(st->pend);
-    else
-        res = write_pending(st, "COMMIT", msg, msglen);
+    int res = write_pending(st, "COMMIT", msg, msglen);
     if (res == ARGUS_STORE_REJECT) {
         /* which request is at fault is not known: all are retried, each writing its own rows */
         argus_log(ARGUS_LOG_WARN,
@@ -2004,8 +1879,6 @@ static void ms_rollback(argus_store *base)
     mysql_store *st = (mysql_store *)base;
     if (!st || !st->db)
         return;
-    char ignored[64];
-    settle(st, ignored, sizeof ignored);
     pending_clear(st->pend);
     st->begin_pending = 0;
     if (mysql_query(st->db, "ROLLBACK") != 0)
@@ -2028,11 +1901,8 @@ static void ms_set_wait_deadline(argus_store *base, const _Atomic int64_t *deadl
 static int ms_exec(argus_store *base, const char *sql, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
-    int res = settle(st, msg, msglen);
-    if (res != ARGUS_STORE_OK)
-        return res;
     if (st->begin_pending) { /* the START TRANSACTION ms_begin left to the first statement */
-        res = exec(st, "START TRANSACTION", msg, msglen);
+        int res = exec(st, "START TRANSACTION", msg, msglen);
         if (res != ARGUS_STORE_OK)
             return res;
         st->begin_pending = 0;
@@ -2199,9 +2069,7 @@ static int ms_purge_chunk(argus_store *base, const argus_purge_spec *spec, argus
     unsigned chunk = spec->chunk_rows ? spec->chunk_rows : PURGE_CHUNK_ROWS;
     unsigned sig = spec->signals ? spec->signals : (1u << ARGUS_SIGNAL_COUNT) - 1;
     int traces = (sig >> ARGUS_SIGNAL_TRACES) & 1, logs = (sig >> ARGUS_SIGNAL_LOGS) & 1;
-    int res = settle(st, msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        res = exec(st, "START TRANSACTION", msg, msglen);
+    int res = exec(st, "START TRANSACTION", msg, msglen);
     if (res != ARGUS_STORE_OK)
         return res;
     char where[160], q[256];

@@ -386,26 +386,6 @@ fi
 stop_server
 mdb -e "SET GLOBAL max_allowed_packet = 268435456"
 
-# A request's records go in on the store's inserter thread while the writer reads the next
-# request: rows the database refuses (here a CHECK constraint) retry the whole transaction (503),
-# and the retry, each request inserting its records before the next, refuses that request alone
-# (400, naming the constraint). Nothing of it is stored; other requests are.
-start_server "mysql://root@127.0.0.1:$PORT/argus_refuse" || fail mysql/backend/refuse "argus-server did not start"
-mdb argus_refuse -e "ALTER TABLE span_records ADD CONSTRAINT no_poison CHECK (name <> 'poison')"
-printf '%s' '{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"p"}}]},"scopeSpans":[{"spans":[{"traceId":"dddddddd000000000000000000000000","spanId":"00000000000000d1","name":"poison","kind":2,"startTimeUnixNano":"1714564800000000000","endTimeUnixNano":"1714564800100000000"}]}]}]}' >"$WORK/poison.json"
-first=$(post /v1/traces application/json "$WORK/poison.json")
-second=$(post /v1/traces application/json "$WORK/poison.json")
-grep -q "no_poison" "$WORK/answer" && named=1 || named=0
-third=$(post /v1/traces application/json tests/fixtures/traces.json)
-n=$(mdb -N -B argus_refuse -e "SELECT (SELECT count(*) FROM span_records WHERE trace_id LIKE 'dddddddd%'),
-    (SELECT count(*) FROM traces WHERE trace_id LIKE 'dddddddd%'), (SELECT count(*) > 0 FROM span_records)")
-if [ "$first $second $named $third" = "503 400 1 200" ] && [ "$n" = "0	0	1" ]; then
-    pass mysql/backend/records-refused-alone
-else
-    fail mysql/backend/records-refused-alone "expected 503 then 400 naming no_poison, then 200 for another request, nothing of the trace stored; got $first $second $named $third, stored '$n'"
-fi
-stop_server
-
 # No MariaDB there: a clear error, no fallback anywhere else.
 dead=$(mariadb_free_port)
 "$BUILD/argus-server" --db "mysql://root@127.0.0.1:$dead/argus" --grpc-listen off \
