@@ -51,6 +51,18 @@ if (sql(srv.db, `SELECT count(*) AS n FROM span_records WHERE trace_id = '${BIG}
   const r = await post(`${srv.otlpUrl}/v1/traces`, body, { 'Content-Type': 'application/json' });
   if (r.status !== 200) log(`10k-span trace: ${r.status} ${r.text}`);
 }
+// The insight worker tags the logs (templates, patterns, insights) as a running server would, so
+// the patterns route has data; the measurements below run with it off (idle, nothing left).
+if (sql(srv.db, 'SELECT count(*) AS n FROM log_records WHERE pattern_id IS NULL')[0].n > 0) {
+  await stopServer(srv, 60000);
+  srv = await startServer(build, { ...env, ARGUS_INSIGHT_WORKER: 'on' }, { dir });
+  const t0 = Date.now();
+  for (let lag = -1; lag !== 0;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    lag = (await fetch(`${srv.apiUrl}/api/system`).then((x) => x.json())).insights.lag;
+  }
+  log(`  insight worker: every log record tagged in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
 const c = sql(srv.db, 'SELECT (SELECT count(*) FROM span_records) AS s, (SELECT count(*) FROM log_records) AS l, (SELECT count(*) FROM traces) AS t')[0];
 const bytes = MYSQL
   ? sql(srv.db, "SELECT sum(data_length + index_length) AS b FROM information_schema.tables WHERE table_schema = DATABASE()")[0].b
