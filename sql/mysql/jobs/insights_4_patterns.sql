@@ -4,7 +4,9 @@
 -- (MariaDB's spelling of VALUES(x) that also works inside a subquery). The category's lookup is
 -- held to the pattern index (its entries are (pattern_id, id): the batch's lines of one pattern):
 -- left to itself MariaDB walks logs_time newest first for the LIMIT 1, which reads the whole
--- table for each pattern with no categorised line (minutes per batch at 1M records).
+-- table for each pattern with no categorised line (minutes per batch at 1M records). The batch's
+-- lines are read by primary key range: through logs_pattern_id, "pattern_id IS NOT NULL" walks
+-- every line ever tagged.
 INSERT INTO log_patterns (pattern_id, template, count, first_seen_ns, last_seen_ns, services, category)
 SELECT l.pattern_id, CONVERT(log_template(min(l.body)) USING utf8mb4), count(*),
        min(l.time_unix_nano), max(l.time_unix_nano),
@@ -13,7 +15,7 @@ SELECT l.pattern_id, CONVERT(log_template(min(l.body)) USING utf8mb4), count(*),
         WHERE c.pattern_id = l.pattern_id AND c.id > ?1 AND c.id <= ?2
           AND JSON_VALUE(c.insight, '$.category') IS NOT NULL
         ORDER BY c.time_unix_nano DESC, c.id DESC LIMIT 1)
-FROM log_records l
+FROM log_records l FORCE INDEX (PRIMARY)
 WHERE l.id > ?1 AND l.id <= ?2 AND l.pattern_id IS NOT NULL
 GROUP BY l.pattern_id
 ON DUPLICATE KEY UPDATE
