@@ -1,16 +1,17 @@
 /* MariaDB / MySQL storage driver for the writer thread; see store.h.
  *   ARGUS_DB=mysql://argus@127.0.0.1:3306/argus ARGUS_DB_PASSWORD=... argus-server
- * One connection (libmariadb). At open: the database is created when missing, the numbered
- * migrations of sql/mysql applied. Each request is decoded (and its rows rendered) by the
- * receiving threads; here its spans / log records go in with one array-bound INSERT (MariaDB's
- * bulk execution: one round trip per request), its resources once each, and the traces summary
- * and per-minute rollups are merged in C with the stored rows of the request's traces / minutes
- * and with those of the transaction's earlier requests, and written once per transaction, in the
- * round trip of its COMMIT -- the same results as the SQLite ingest statements, without needing
- * the UDFs in the server. Row ids are assigned here
- * (max(id) + 1 read at the first transaction): the one writer knows a batch's ids exactly. A
- * request runs inside a savepoint, so one bad request never costs the rest of the batch (see
- * write_pending() for the merged rows written at the commit). */
+ * Two connections (libmariadb): the writer, and a reader for the stored rows a request merges
+ * with (reads_send()), so that those reads run while the writer inserts. At open: the database is
+ * created when missing, the numbered migrations of sql/mysql applied. Each request is decoded (and
+ * its rows rendered) by the receiving threads; here its spans / log records go in with one
+ * array-bound INSERT (MariaDB's bulk execution: one round trip per request), its resources once
+ * each, and the traces summary and per-minute rollups are merged in C with the stored rows of the
+ * request's traces / minutes and with those of the transaction's earlier requests, and written once
+ * per transaction, in the round trip of its COMMIT -- the same results as the SQLite ingest
+ * statements, without needing the UDFs in the server. Row ids are assigned here (max(id) + 1 read
+ * at the first transaction): the one writer knows a batch's ids exactly. A request runs inside a
+ * savepoint, so one bad request never costs the rest of the batch (see write_pending() for the
+ * merged rows written at the commit). */
 #include "store.h"
 
 #include "argus_otlp_rows.h"
@@ -155,6 +156,11 @@ typedef struct res_slot {
 typedef struct mysql_store {
     argus_store base;
     MYSQL *db;
+    /* the reader: a second connection (autocommit, READ COMMITTED) that reads the stored rows a
+     * put merges with while the writer's own statements run (reads_send(), reads_finish()) */
+    MYSQL *rd;
+    argus_buf rdq;
+    int rd_kinds[3], rd_nk; /* what the reader's statements in flight are; rd_nk 0: none */
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
     bulk spans, logs, resources;
@@ -217,6 +223,16 @@ static int fail(mysql_store *st, char *msg, size_t msglen, const char *what)
     unsigned e = st->db ? mysql_errno(st->db) : CR_UNKNOWN_ERROR;
     snprintf(msg, msglen, "mysql: %s: %s", what, st->db ? mysql_error(st->db) : "no connection");
     return classify(st, e);
+}
+
+/* An error of the reader: the store is reconnected as a whole (both connections). */
+static int reader_fail(mysql_store *st, char *msg, size_t msglen, const char *what)
+{
+    unsigned e = st->rd ? mysql_errno(st->rd) : CR_UNKNOWN_ERROR;
+    snprintf(msg, msglen, "mysql: %s: %s", what, st->rd ? mysql_error(st->rd) : "no connection");
+    int res = classify(st, e);
+    st->broken = 1;
+    return res == ARGUS_STORE_OK ? ARGUS_STORE_RETRY : res;
 }
 
 static int stmt_fail(mysql_store *st, MYSQL_STMT *s, char *msg, size_t msglen, const char *what)
@@ -356,10 +372,13 @@ static void ms_close(argus_store *base)
     pending_free(st->pend);
     if (st->db)
         mysql_close(st->db);
+    if (st->rd)
+        mysql_close(st->rd);
     EVP_MD_CTX_free(st->md);
     free(st->res_cache);
     argus_buf_free(&st->scratch);
     argus_buf_free(&st->sql);
+    argus_buf_free(&st->rdq);
     free(st);
 }
 
@@ -528,6 +547,7 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
     st->unknown_error = ARGUS_STORE_REJECT;
     argus_buf_init(&st->scratch);
     argus_buf_init(&st->sql);
+    argus_buf_init(&st->rdq);
     st->md = EVP_MD_CTX_new();
     st->res_cache = calloc(RES_CACHE_SLOTS, sizeof *st->res_cache);
     st->pend = pending_new();
@@ -567,6 +587,16 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
                 st->max_packet = (size_t)strtoull(row[0], NULL, 10);
             mysql_free_result(r);
         }
+    }
+    if (res == ARGUS_STORE_OK) {
+        st->rd = connect_db(cfg, 0, &err, msg, msglen);
+        if (!st->rd)
+            res = connect_failure(err);
+        /* each statement reads what is committed when it starts */
+        else if (mysql_query(st->rd, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") !=
+                     0 ||
+                 mysql_set_server_option(st->rd, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
+            res = reader_fail(st, msg, msglen, "opening the reader");
     }
     if (res != ARGUS_STORE_OK) {
         ms_close(&st->base);
@@ -616,10 +646,11 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
 }
 
 /* ---- one request: aggregated in C, merged with the stored rows -------------------------------
- * A put makes one round trip before its inserts: SAVEPOINT, the request key, and the stored rows
- * it merges with (resources it has not seen, the traces summaries and rollup minutes it touches)
- * go as one multi-statement query. Then the new resources, the records, the traces summaries and
- * the rollups, each one array-bound statement. */
+ * A put sends the reads of the stored rows it merges with (resources it has not seen, the traces
+ * summaries and rollup minutes it touches) to the reader connection, one multi-statement query,
+ * and while they run makes the writer's round trip (SAVEPOINT, the request key) and inserts its
+ * records (one array-bound statement); then it takes the reader's answers, inserts the new
+ * resources and merges its aggregates into the transaction's (absorb()). */
 
 typedef struct str_ref {
     const char *s;
@@ -1131,13 +1162,108 @@ static void in_list_close(argus_buf *q, size_t *n, int kind, int *kinds, int *nk
     *n = 0;
 }
 
-/* The put's one round trip before its inserts: START TRANSACTION for the transaction's first put
- * (ms_begin), SAVEPOINT, the request key, the stored rows to merge with. *sp = 1 once the
- * savepoint is set; *duplicate = 1 when the key was stored before. */
-static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put_work *w, int *sp,
+/* Sends the reads of the stored rows the put merges with to the reader, without waiting: the
+ * resources it has not seen, and the traces summaries and rollup minutes the transaction has not
+ * merged yet (the ones it has are in memory, newer than what is stored). The writer is the only
+ * writer of these rows and commits before the next transaction's first read, so what is
+ * committed is exactly what they must be merged with. reads_finish() takes the answers. */
+static int reads_send(mysql_store *st, put_work *w, char *msg, size_t msglen)
+{
+    argus_buf *q = &st->rdq;
+    argus_buf_reset(q);
+    st->rd_nk = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < w->nres; i++) {
+        if (w->res[i].known)
+            continue;
+        char num[32];
+        in_list_next(q, &n, ";\nSELECT id, attributes, schema_url FROM resources WHERE id IN (");
+        snprintf(num, sizeof num, "%lld", (long long)w->res[i].id);
+        argus_buf_appends(q, num);
+    }
+    in_list_close(q, &n, Q_RESOURCES, st->rd_kinds, &st->rd_nk);
+    for (size_t i = 0; i < w->ntraces; i++) {
+        if (w->traces[i].batch)
+            continue;
+        in_list_next(q, &n,
+                     ";\nSELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
+                     " root_service_name, root_name, has_root, span_count, error_count, services"
+                     " FROM traces WHERE trace_id IN (");
+        sql_quote(st, q, w->traces[i].id, 32);
+    }
+    in_list_close(q, &n, Q_TRACES, st->rd_kinds, &st->rd_nk);
+    for (size_t i = 0; i < w->nrollups; i++) {
+        if (w->rollups[i].batch)
+            continue;
+        char num[32];
+        in_list_next(q, &n,
+                     ";\nSELECT service_key, minute_ns, requests, errors, duration_sketch"
+                     " FROM span_rollups WHERE (service_key, minute_ns) IN (");
+        argus_buf_appendc(q, '(');
+        sql_hex(q, w->rollups[i].key, 16);
+        snprintf(num, sizeof num, ",%lld)", (long long)w->rollups[i].minute);
+        argus_buf_appends(q, num);
+    }
+    in_list_close(q, &n, Q_ROLLUPS, st->rd_kinds, &st->rd_nk);
+    if (q->failed) {
+        st->rd_nk = 0;
+        return out_of_memory(msg, msglen);
+    }
+    if (!st->rd_nk)
+        return ARGUS_STORE_OK;
+    /* past the ";\n" the first statement starts with */
+    if (mysql_send_query(st->rd, q->data + 2, q->len - 2) != 0) {
+        st->rd_nk = 0;
+        return reader_fail(st, msg, msglen, "reading stored rows");
+    }
+    return ARGUS_STORE_OK;
+}
+
+/* Reads every answer of reads_send()'s statements, so the reader stays in step; merges the rows
+ * into the put's when `merge` (not after a refusal or for a duplicate request). */
+static int reads_finish(mysql_store *st, put_work *w, int merge, char *msg, size_t msglen)
+{
+    int nk = st->rd_nk, res = ARGUS_STORE_OK;
+    if (!nk)
+        return ARGUS_STORE_OK;
+    st->rd_nk = 0;
+    if (mysql_read_query_result(st->rd) != 0)
+        return reader_fail(st, msg, msglen, "reading stored rows");
+    for (int k = 0;; k++) {
+        MYSQL_RES *r = mysql_store_result(st->rd);
+        if (!r && mysql_field_count(st->rd) != 0 && res == ARGUS_STORE_OK)
+            res = reader_fail(st, msg, msglen, "reading stored rows");
+        MYSQL_ROW row;
+        while (r && (row = mysql_fetch_row(r))) {
+            unsigned long *len = mysql_fetch_lengths(r);
+            if (res != ARGUS_STORE_OK || !merge || k >= nk)
+                continue;
+            if (st->rd_kinds[k] == Q_RESOURCES)
+                res = check_stored_resource(st, w, row, len, msg, msglen);
+            else if (st->rd_kinds[k] == Q_TRACES)
+                res = merge_trace_row(w, row, len, msg, msglen);
+            else
+                res = merge_rollup_row(w, row, len, msg, msglen);
+        }
+        mysql_free_result(r);
+        int next = mysql_next_result(st->rd);
+        if (next == -1)
+            break;
+        if (next > 0) {
+            int e = reader_fail(st, msg, msglen, "reading stored rows");
+            return res == ARGUS_STORE_OK ? e : res;
+        }
+    }
+    return res;
+}
+
+/* The writer's one round trip before a put's inserts: START TRANSACTION for the transaction's
+ * first put (ms_begin), SAVEPOINT, the request key. *sp = 1 once the savepoint is set;
+ * *duplicate = 1 when the key was stored before. */
+static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], int *sp,
                    int *duplicate, char *msg, size_t msglen)
 {
-    int kinds[6], nk = 0;
+    int kinds[3], nk = 0;
     argus_buf *q = &st->sql;
     argus_buf_reset(q);
     if (st->begin_pending) {
@@ -1156,78 +1282,24 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], put
         argus_buf_appends(q, tail);
         kinds[nk++] = Q_KEY;
     }
-    size_t n = 0;
-    for (size_t i = 0; i < w->nres; i++) {
-        if (w->res[i].known)
-            continue;
-        char num[32];
-        in_list_next(q, &n, ";\nSELECT id, attributes, schema_url FROM resources WHERE id IN (");
-        snprintf(num, sizeof num, "%lld", (long long)w->res[i].id);
-        argus_buf_appends(q, num);
-    }
-    in_list_close(q, &n, Q_RESOURCES, kinds, &nk);
-    /* stored rows only for the traces and minutes the transaction has not merged yet */
-    for (size_t i = 0; i < w->ntraces; i++) {
-        if (w->traces[i].batch)
-            continue;
-        in_list_next(q, &n,
-                     ";\nSELECT trace_id, start_time_unix_nano, end_time_unix_nano,"
-                     " root_service_name, root_name, has_root, span_count, error_count, services"
-                     " FROM traces WHERE trace_id IN (");
-        sql_quote(st, q, w->traces[i].id, 32);
-    }
-    in_list_close(q, &n, Q_TRACES, kinds, &nk);
-    for (size_t i = 0; i < w->nrollups; i++) {
-        if (w->rollups[i].batch)
-            continue;
-        char num[32];
-        in_list_next(q, &n,
-                     ";\nSELECT service_key, minute_ns, requests, errors, duration_sketch"
-                     " FROM span_rollups WHERE (service_key, minute_ns) IN (");
-        argus_buf_appendc(q, '(');
-        sql_hex(q, w->rollups[i].key, 16);
-        snprintf(num, sizeof num, ",%lld)", (long long)w->rollups[i].minute);
-        argus_buf_appends(q, num);
-    }
-    in_list_close(q, &n, Q_ROLLUPS, kinds, &nk);
     if (q->failed)
         return out_of_memory(msg, msglen);
     if (mysql_real_query(st->db, q->data, q->len) != 0)
         return fail(st, msg, msglen, "starting a request");
-    /* every result is read, also after a refusal, so the connection stays in step */
-    int res = ARGUS_STORE_OK;
     for (int k = 0;; k++) {
-        MYSQL_RES *r = mysql_store_result(st->db);
-        if (!r && mysql_field_count(st->db) != 0 && res == ARGUS_STORE_OK)
-            res = fail(st, msg, msglen, "reading stored rows");
+        mysql_free_result(mysql_store_result(st->db));
         if (k < nk && kinds[k] == Q_BEGIN)
             st->begin_pending = 0;
         if (k < nk && kinds[k] == Q_SAVEPOINT)
             *sp = 1;
         if (k < nk && kinds[k] == Q_KEY)
             *duplicate = mysql_affected_rows(st->db) == 0;
-        MYSQL_ROW row;
-        while (r && (row = mysql_fetch_row(r))) {
-            unsigned long *len = mysql_fetch_lengths(r);
-            if (res != ARGUS_STORE_OK || *duplicate || k >= nk)
-                continue;
-            if (kinds[k] == Q_RESOURCES)
-                res = check_stored_resource(st, w, row, len, msg, msglen);
-            else if (kinds[k] == Q_TRACES)
-                res = merge_trace_row(w, row, len, msg, msglen);
-            else if (kinds[k] == Q_ROLLUPS)
-                res = merge_rollup_row(w, row, len, msg, msglen);
-        }
-        mysql_free_result(r);
         int next = mysql_next_result(st->db);
         if (next == -1)
-            break;
-        if (next > 0) {
-            int e = fail(st, msg, msglen, "starting a request");
-            return res == ARGUS_STORE_OK ? e : res;
-        }
+            return ARGUS_STORE_OK;
+        if (next > 0)
+            return fail(st, msg, msglen, "starting a request");
     }
-    return res;
 }
 
 /* ---- the transaction's aggregates, written at its commit --------------------------------------
@@ -1812,7 +1884,20 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
                                          : gather_logs(st, decoded, &w, msg, msglen);
     if (res == ARGUS_STORE_OK) {
         link_pending(st->pend, &w);
-        res = prelude(st, sig, key, &w, &sp, &duplicate, msg, msglen);
+        res = reads_send(st, &w, msg, msglen);
+    }
+    /* while the reader reads: the writer's SAVEPOINT and request key, then the records (they
+     * name their resources by id; a resource found to collide refuses the request, savepoint and
+     * all) */
+    if (res == ARGUS_STORE_OK)
+        res = prelude(st, sig, key, &sp, &duplicate, msg, msglen);
+    if (res == ARGUS_STORE_OK && !duplicate)
+        res = put_records(st, sig, decoded, out, msg, msglen);
+    if (res == ARGUS_STORE_OK) {
+        res = reads_finish(st, &w, !duplicate, msg, msglen);
+    } else {
+        char ignored[256];
+        reads_finish(st, &w, 0, ignored, sizeof ignored);
     }
     if (res == ARGUS_STORE_OK && duplicate) {
         out->duplicate = 1;
@@ -1821,8 +1906,6 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     }
     if (res == ARGUS_STORE_OK)
         res = put_resources(st, &w, msg, msglen);
-    if (res == ARGUS_STORE_OK)
-        res = put_records(st, sig, decoded, out, msg, msglen);
     if (res == ARGUS_STORE_OK && out->stored)
         res = absorb(st, sig, decoded, &w, msg, msglen);
     /* after a merged row was refused: this request's rows now, inside its savepoint */

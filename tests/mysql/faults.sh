@@ -92,6 +92,44 @@ if [ "$DUP_SPANS" = 0 ] && [ "$SUMMED" = "$SPANS" ] &&
 else
     fail mysql/faults/nothing-stored-twice "expected no duplicate spans, traces summing to $SPANS spans and at most $((ACK_LOGS + ${FAILED:-0} * 200)) logs, got $DUP_SPANS duplicates, $SUMMED summed, $LOGS logs"
 fi
+
+# The store reads the stored rows a request merges with on a second connection (the reader),
+# while the writer inserts. Its connection is killed mid-ingest, again and again (every
+# connection of the database but the one in a transaction -- the writer, most of the time --
+# and this one): the batch it was reading for is retried, nothing acknowledged is lost, nothing
+# is stored twice.
+SPANS0=$SPANS LOGS0=$LOGS
+"$BUILD/argus-loadgen" --endpoint "127.0.0.1:$GRPC" --concurrent 4 --duration 4 \
+    --spans-per-request 200 --logs-per-request 200 --retry 40 --timeout 60 >"$W/loadgen.out" 2>&1 &
+LOADGEN_PID=$!
+for _ in $(seq 12); do
+    sleep 0.3
+    q "SELECT id FROM information_schema.processlist WHERE db = 'argus_faults'
+        AND id <> connection_id()
+        AND id NOT IN (SELECT trx_mysql_thread_id FROM information_schema.innodb_trx)" |
+        while read -r id; do mdb -e "KILL CONNECTION $id" </dev/null 2>/dev/null; done
+done
+wait "$LOADGEN_PID"
+LOADGEN_PID=
+sleep 1
+ACK_SPANS=$(result spans)
+ACK_LOGS=$(result logs)
+FAILED=$(result failed)
+SPANS=$(q "SELECT count(*) FROM span_records")
+DUP_SPANS=$(q "SELECT count(*) - count(DISTINCT trace_id, span_id) FROM span_records")
+LOGS=$(q "SELECT count(*) FROM log_records")
+SUMMED=$(q "SELECT coalesce(sum(span_count), 0) FROM traces")
+if grep -q 'batch failed.*reading stored rows' "$W/server.log" && kill -0 "$SERVER_PID"; then
+    pass mysql/faults/reader-killed-retried
+else
+    fail mysql/faults/reader-killed-retried "expected a batch failed by the reader's lost connection, and the server up: $(grep 'batch failed' "$W/server.log" | tail -2)"
+fi
+if [ -n "$ACK_SPANS" ] && [ "$ACK_SPANS" -gt 0 ] && [ "$SPANS" -ge $((SPANS0 + ACK_SPANS)) ] &&
+    [ "$LOGS" -ge $((LOGS0 + ACK_LOGS)) ] && [ "$DUP_SPANS" = 0 ] && [ "$SUMMED" = "$SPANS" ]; then
+    pass "mysql/faults/reader-killed-nothing-lost-or-doubled ($ACK_SPANS spans acknowledged; $FAILED requests failed)"
+else
+    fail mysql/faults/reader-killed-nothing-lost-or-doubled "expected at least $((SPANS0 + ACK_SPANS)) spans and $((LOGS0 + ACK_LOGS)) logs, no duplicate, traces summing to the spans; got $SPANS, $LOGS, $DUP_SPANS duplicates, $SUMMED summed"
+fi
 kill "$SERVER_PID" 2>/dev/null
 wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=
