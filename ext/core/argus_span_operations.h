@@ -42,6 +42,7 @@ typedef struct argus_grouping {
     argus_buf out;        /* what a build renders from its rows: services arrays, sketch blobs */
     argus_buf lists[2];   /* a build's own arrays (the traces' distinct services) */
     argus_buf scratch[8]; /* a span's values rendered now (payload not rendered ahead) */
+    const struct argus_hash_key *hash_key; /* the process's (argus_hash.h) */
 } argus_grouping;
 
 void argus_grouping_init(argus_grouping *g);

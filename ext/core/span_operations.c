@@ -2,6 +2,7 @@
 #include "argus_span_operations.h"
 
 #include "argus_error.h"
+#include "argus_hash.h"
 #include "argus_otlp_rows.h"
 #include "argus_signal.h"
 
@@ -35,6 +36,7 @@ void argus_grouping_init(argus_grouping *g)
 {
     memset(g, 0, sizeof *g);
     each_buf(g, 1, argus_buf_init);
+    g->hash_key = argus_hash_secret();
 }
 
 /* Drops g's rows (freeing what they own) and empties its hash table and buffers. */
@@ -57,28 +59,6 @@ void argus_grouping_free(argus_grouping *g)
     free(g->slots);
     each_buf(g, 1, argus_buf_free);
     argus_grouping_init(g);
-}
-
-/* Mixes the bytes of s[0..n) into h, 8 at a time (a multiply-xorshift per word: the keys are
- * trace ids and names, hashed once per span and grouping, where FNV's byte loop cost ~4 % of the
- * writer). */
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
-}
-
-static uint64_t hash_bytes(uint64_t h, const void *s, size_t n)
-{
-    const unsigned char *p = s;
-    uint64_t v;
-    for (; n >= 8; p += 8, n -= 8) {
-        memcpy(&v, p, 8);
-        h = mix(h, v);
-    }
-    v = 0;
-    memcpy(&v, p, n);
-    return mix(h, v ^ ((uint64_t)n << 56));
 }
 
 /* Rebuilds the hash slots with room for at least twice the groups. */
@@ -139,9 +119,12 @@ static void *group_of(argus_grouping *g, argus_value a, int64_t i, int64_t j, ar
         a.s = "", a.n = 0;
     if (b.type == ARGUS_VAL_NULL)
         b.s = "", b.n = 0;
-    uint64_t h = hash_bytes(0xcbf29ce484222325ULL ^ a.type, a.s, a.n);
-    h = mix(mix(h, (uint64_t)i), (uint64_t)j);
-    h = hash_bytes(h ^ b.type, b.s, b.n);
+    /* keyed (argus_hash.h): the keys are the client's, and all of them in one chain of the
+     * table would make each group's insert walk all the earlier ones */
+    const argus_hash_key *hk = g->hash_key;
+    uint64_t h = argus_hash_bytes(hk, hk->start ^ (uint64_t)a.type, a.s, a.n);
+    h = argus_hash_int(hk, argus_hash_int(hk, h, (uint64_t)i), (uint64_t)j);
+    h = argus_hash_bytes(hk, h ^ (uint64_t)b.type, b.s, b.n);
     *added = 0;
     if (2 * (g->n + 1) > g->nslots && rehash(g))
         return NULL;
@@ -356,14 +339,17 @@ static const int T_COLS[T_NCOLS] = {
     ARGUS_SPAN_STATUS_CODE, ARGUS_SPAN_SERVICE_NAME,   ARGUS_SPAN_NAME};
 
 /* Adds a service name to trace tr's set. Names compare as C strings (up to a NUL), as
- * json_group_set() keeps them. */
+ * json_group_set() keeps them. Only the trace's few latest names are looked at here (a trace's
+ * spans mostly repeat a handful of services): a trace of many services must not make each span
+ * walk all of them. services_json() drops the repeats left. */
 static int add_service(argus_grouping *g, argus_span_trace *tr, const argus_value *v)
 {
     if (v->type != ARGUS_VAL_TEXT)
         return 0; /* json_group_set() skips NULL */
     size_t n = strnlen(v->s, v->n);
     const set_item *set = (const set_item *)(void *)g->lists[0].data;
-    for (uint32_t i = tr->service_head; i; i = set[i - 1].next)
+    int seen = 0;
+    for (uint32_t i = tr->service_head; i && seen < 4; i = set[i - 1].next, seen++)
         if (set[i - 1].n == n && memcmp(g->names.data + set[i - 1].off, v->s, n) == 0)
             return 0;
     set_item *item = list_push(&g->lists[0], sizeof *item);
@@ -437,6 +423,8 @@ static int services_json(argus_grouping *g, argus_span_trace *tr)
     tr->services = (const char *)(uintptr_t)g->out.len;
     argus_buf_appendc(&g->out, '[');
     for (size_t i = 0; i < m; i++) {
+        if (i && text_ref_cmp(&refs[i - 1], &refs[i]) == 0)
+            continue; /* a repeat add_service() let through */
         if (i)
             argus_buf_appendc(&g->out, ',');
         argus_json_string(&g->out, refs[i].s, refs[i].n);

@@ -5,6 +5,8 @@
  * whatever order the rows arrive in. No recursion anywhere: traces can be thousands deep. */
 #include "argus_waterfall.h"
 
+#include "argus_hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,25 +64,23 @@ static int64_t sat64(uint64_t v)
     return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
-static uint64_t hash_id(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-/* Open-addressing table from span id to the rank of the first span with that id. */
+/* Open-addressing table from span id to the rank of the first span with that id. Keyed
+ * (argus_hash.h): the ids are the client's, and ids made to share one chain would make the
+ * assembly walk it for every span. */
 typedef struct id_table {
     size_t *slot; /* rank + 1, 0 = empty */
     size_t mask;
+    const argus_hash_key *key;
 } id_table;
+
+static size_t id_slot(const id_table *t, const char *s, size_t n)
+{
+    return (size_t)argus_hash_bytes(t->key, t->key->start, s, n) & t->mask;
+}
 
 static size_t id_find(const id_table *t, const key *keys, const char *s, size_t n)
 {
-    size_t i = (size_t)hash_id(s, n) & t->mask;
+    size_t i = id_slot(t, s, n);
     while (t->slot[i]) {
         const key *k = &keys[t->slot[i] - 1];
         if (k->id_len == n && (n == 0 || memcmp(k->id, s, n) == 0))
@@ -94,7 +94,7 @@ static size_t id_find(const id_table *t, const key *keys, const char *s, size_t 
 static int id_insert(id_table *t, const key *keys, size_t r)
 {
     const key *k = &keys[r];
-    size_t i = (size_t)hash_id(k->id, k->id_len) & t->mask;
+    size_t i = id_slot(t, k->id, k->id_len);
     while (t->slot[i]) {
         const key *o = &keys[t->slot[i] - 1];
         if (o->id_len == k->id_len && (k->id_len == 0 || memcmp(o->id, k->id, k->id_len) == 0))
@@ -167,6 +167,7 @@ static int work_alloc(work *w, size_t n)
     w->cand_next = malloc(n * sizeof(size_t));
     w->ids.slot = calloc(cap, sizeof(size_t));
     w->ids.mask = cap - 1;
+    w->ids.key = argus_hash_secret();
     if (!w->keys || !w->parent || !w->kid_beg || !w->kid_cnt || !w->kids || !w->disp || !w->order ||
         !w->stack || !w->flags || !w->clip_s || !w->clip_e || !w->cands || !w->cand_cnt ||
         !w->cand_next || !w->ids.slot) {

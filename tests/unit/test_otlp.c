@@ -853,6 +853,152 @@ static void test_check_wire(void **state)
     argus_otlp_traces_free(&t);
 }
 
+/* Decodes the OTLP/JSON traces text b holds (rendered ahead, as the server's writer has it). */
+static void decode_json_traces(argus_otlp_traces *t, const argus_buf *b)
+{
+    argus_error err;
+    argus_otlp_traces_init(t);
+    assert_false(b->failed);
+    assert_int_equal(argus_otlp_traces_decode(t, b->data, b->len, &err), 0);
+    assert_int_equal(argus_otlp_render(t, &err), 0);
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A trace whose spans come from thousands of services (each service twice, in two different
+ * orders): its summary lists each once, sorted, as json_group_set() would. A trace's services
+ * used to be a list each span searched, so such a request cost the writer seconds. */
+static void test_trace_of_many_services(void **state)
+{
+    (void)state;
+    enum { NSVC = 3000 };
+    argus_buf b;
+    argus_buf_init(&b);
+    argus_buf_appends(&b, "{\"resourceSpans\":[");
+    for (int k = 0; k < 2 * NSVC; k++) {
+        int svc = k < NSVC ? k : (int)(((unsigned)(k - NSVC) * 7919u) % NSVC);
+        char one[400];
+        snprintf(one, sizeof one,
+                 "%s{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+                 "{\"stringValue\":\"svc-%d\"}}]},\"scopeSpans\":[{\"spans\":[{\"traceId\":"
+                 "\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"%016x\",\"name\":\"op\","
+                 "\"startTimeUnixNano\":\"%d\",\"endTimeUnixNano\":\"%d\"}]}]}",
+                 k ? "," : "", svc, k + 1, 1000 + k, 2000 + k);
+        argus_buf_appends(&b, one);
+    }
+    argus_buf_appends(&b, "]}");
+    argus_otlp_traces t;
+    decode_json_traces(&t, &b);
+    argus_grouping g;
+    argus_grouping_init(&g);
+    assert_int_equal(argus_span_traces_build(&g, &t), 0);
+    assert_int_equal(g.n, 1);
+    const argus_span_trace *tr = g.rows;
+    assert_int_equal(tr->spans, 2 * NSVC);
+    /* the expected array: every name once, in byte order */
+    char *names[NSVC];
+    char(*store)[16] = malloc(sizeof(char[16]) * NSVC);
+    assert_non_null(store);
+    for (int k = 0; k < NSVC; k++) {
+        snprintf(store[k], 16, "svc-%d", k);
+        names[k] = store[k];
+    }
+    qsort(names, NSVC, sizeof *names, cmp_cstr);
+    argus_buf want;
+    argus_buf_init(&want);
+    argus_buf_appendc(&want, '[');
+    for (int k = 0; k < NSVC; k++) {
+        argus_buf_appends(&want, k ? ",\"" : "\"");
+        argus_buf_appends(&want, names[k]);
+        argus_buf_appendc(&want, '"');
+    }
+    argus_buf_appendc(&want, ']');
+    assert_int_equal(tr->services_n, want.len);
+    assert_memory_equal(tr->services, want.data, want.len);
+    free(store);
+    argus_buf_free(&want);
+    argus_grouping_free(&g);
+    argus_otlp_traces_free(&t);
+    argus_buf_free(&b);
+}
+
+/* The groupings' hash table is keyed with a secret (argus_hash.h). A fixed hash lets a client
+ * compute offline span names that all land in one slot: a request of n of them made each new
+ * group walk all the earlier ones (n^2 / 2 steps; seconds of the writer for a large request).
+ * Here 3000 names are found that share their slot of an 8192-slot table under the fixed hash the
+ * groupings used before (a multiply-xorshift over 8-byte words, from FNV's offset basis); grouped
+ * now, they must spread over the table like any other names. */
+static uint64_t fixed_mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t fixed_hash(uint64_t h, const char *s, size_t n)
+{
+    uint64_t v;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&v, s, 8);
+        h = fixed_mix(h, v);
+    }
+    v = 0;
+    memcpy(&v, s, n);
+    return fixed_mix(h, v ^ ((uint64_t)n << 56));
+}
+
+static void test_crafted_collisions_spread(void **state)
+{
+    (void)state;
+    enum { NNAMES = 3000, MASK = 8191 };
+    const int64_t minute = 1700000040000000000LL; /* a whole minute: the spans' start */
+    uint64_t before = fixed_hash(0xcbf29ce484222325ULL ^ ARGUS_VAL_TEXT, "s", 1);
+    before = fixed_mix(fixed_mix(before, (uint64_t)minute), 0) ^ ARGUS_VAL_TEXT;
+    argus_buf b;
+    argus_buf_init(&b);
+    argus_buf_appends(&b, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":"
+                          "\"service.name\",\"value\":{\"stringValue\":\"s\"}}]},"
+                          "\"scopeSpans\":[{\"spans\":[");
+    uint64_t target = 0;
+    unsigned found = 0;
+    for (uint32_t c = 0; found < NNAMES; c++) {
+        char name[16];
+        int n = snprintf(name, sizeof name, "op-%08x", (unsigned)c);
+        uint64_t slot = fixed_hash(before, name, (size_t)n) & MASK;
+        if (found == 0)
+            target = slot;
+        if (slot != target)
+            continue;
+        char one[300];
+        snprintf(one, sizeof one,
+                 "%s{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"%016x\","
+                 "\"name\":\"%s\",\"startTimeUnixNano\":\"%lld\",\"endTimeUnixNano\":\"%lld\"}",
+                 found ? "," : "", found + 1, name, (long long)minute, (long long)minute + 5);
+        argus_buf_appends(&b, one);
+        found++;
+    }
+    argus_buf_appends(&b, "]}]}]}");
+    argus_otlp_traces t;
+    decode_json_traces(&t, &b);
+    argus_grouping g;
+    argus_grouping_init(&g);
+    assert_int_equal(argus_span_operations_build(&g, &t), 0);
+    assert_int_equal(g.n, NNAMES);
+    assert_int_equal(g.nslots, MASK + 1);
+    /* the longest run of occupied slots: what the slowest lookup walks */
+    size_t run = 0, longest = 0;
+    for (size_t k = 0; k < 2 * g.nslots; k++) {
+        run = g.slots[k & MASK] ? run + 1 : 0;
+        longest = run > longest ? run : longest;
+    }
+    assert_true(longest < 200);
+    argus_grouping_free(&g);
+    argus_otlp_traces_free(&t);
+    argus_buf_free(&b);
+}
+
 static void test_arena_limit(void **state)
 {
     (void)state;
@@ -887,6 +1033,8 @@ int main(void)
         cmocka_unit_test_teardown(test_logs_bodies, free_pool),
         cmocka_unit_test_teardown(test_rendered_rows_match, free_pool),
         cmocka_unit_test_teardown(test_one_grouping_container, free_pool),
+        cmocka_unit_test_teardown(test_trace_of_many_services, free_pool),
+        cmocka_unit_test_teardown(test_crafted_collisions_spread, free_pool),
         cmocka_unit_test_teardown(test_arena_limit, free_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
