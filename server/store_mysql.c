@@ -172,7 +172,11 @@ typedef struct mysql_store {
      * put merges with while the writer's own statements run (reads_send(), reads_finish()) */
     MYSQL *rd;
     argus_buf rdq;
-    int rd_kinds[3], rd_nk; /* what the reader's statements in flight are; rd_nk 0: none */
+    int rd_kinds[4], rd_nk; /* what the reader's statements in flight are; rd_nk 0: none */
+    /* the request keys of the transaction's stored requests; those of requests stored without a
+     * savepoint (ms_put) are written with its COMMIT (write_pending()) */
+    struct txn_key *keys;
+    size_t nkeys, keys_cap;
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
     bulk spans, logs, resources, traces; /* traces: the merged summaries (write_pending()) */
@@ -246,6 +250,13 @@ static int reader_fail(mysql_store *st, char *msg, size_t msglen, const char *wh
     st->broken = 1;
     return res == ARGUS_STORE_OK ? ARGUS_STORE_RETRY : res;
 }
+
+/* A request key the open transaction stored, or will store at its commit (write). */
+typedef struct txn_key {
+    uint8_t key[16];
+    int sig, write;
+    int64_t stored_ns;
+} txn_key;
 
 static int stmt_fail(mysql_store *st, MYSQL_STMT *s, char *msg, size_t msglen, const char *what)
 {
@@ -391,6 +402,7 @@ static void ms_close(argus_store *base)
     argus_buf_free(&st->scratch);
     argus_buf_free(&st->sql);
     argus_buf_free(&st->rdq);
+    free(st->keys);
     free(st);
 }
 
@@ -649,6 +661,7 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
     pending_clear(st->pend);
+    st->nkeys = 0;
     if (st->next_id[ARGUS_SIGNAL_TRACES] && st->next_id[ARGUS_SIGNAL_LOGS]) {
         st->begin_pending = 1; /* nothing to read first: saves a round trip */
         return ARGUS_STORE_OK;
@@ -1156,7 +1169,7 @@ static int merge_rollup_row(put_work *w, MYSQL_ROW row, unsigned long *len, char
     return ARGUS_STORE_OK;
 }
 
-enum { Q_BEGIN, Q_SAVEPOINT, Q_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
+enum { Q_BEGIN, Q_SAVEPOINT, Q_KEY, Q_STORED_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
 
 /* The prelude's "SELECT ... WHERE x IN (a,b,...)" statements: the statement up to its "(" before
  * the first item (*n counts them), a comma before each other one. */
@@ -1181,12 +1194,17 @@ static void in_list_close(argus_buf *q, size_t *n, int kind, int *kinds, int *nk
  * merged yet (the ones it has are in memory, newer than what is stored). The writer is the only
  * writer of these rows and commits before the next transaction's first read, so what is
  * committed is exactly what they must be merged with. reads_finish() takes the answers. */
-static int reads_send(mysql_store *st, put_work *w, char *msg, size_t msglen)
+static int reads_send(mysql_store *st, put_work *w, const uint8_t *key, char *msg, size_t msglen)
 {
     argus_buf *q = &st->rdq;
     argus_buf_reset(q);
     st->rd_nk = 0;
     size_t n = 0;
+    if (key) { /* first: its answer comes before the others are done */
+        argus_buf_appends(q, ";\nSELECT 1 FROM ingest_requests WHERE request_key = ");
+        sql_hex(q, key, 16);
+        st->rd_kinds[st->rd_nk++] = Q_STORED_KEY;
+    }
     for (size_t i = 0; i < w->nres; i++) {
         if (w->res[i].known)
             continue;
@@ -1234,8 +1252,10 @@ static int reads_send(mysql_store *st, put_work *w, char *msg, size_t msglen)
 }
 
 /* Reads every answer of reads_send()'s statements, so the reader stays in step; merges the rows
- * into the put's when `merge` (not after a refusal or for a duplicate request). */
-static int reads_finish(mysql_store *st, put_work *w, int merge, char *msg, size_t msglen)
+ * into the put's when `merge` (not after a refusal or for a duplicate request). *stored = 1 when
+ * the request key it was given is stored. */
+static int reads_finish(mysql_store *st, put_work *w, int merge, int *stored, char *msg,
+                        size_t msglen)
 {
     int nk = st->rd_nk, res = ARGUS_STORE_OK;
     if (!nk)
@@ -1250,7 +1270,11 @@ static int reads_finish(mysql_store *st, put_work *w, int merge, char *msg, size
         MYSQL_ROW row;
         while (r && (row = mysql_fetch_row(r))) {
             unsigned long *len = mysql_fetch_lengths(r);
+            if (k < nk && st->rd_kinds[k] == Q_STORED_KEY)
+                *stored = 1;
             if (res != ARGUS_STORE_OK || !merge || k >= nk)
+                continue;
+            if (st->rd_kinds[k] == Q_STORED_KEY)
                 continue;
             if (st->rd_kinds[k] == Q_RESOURCES)
                 res = check_stored_resource(st, w, row, len, msg, msglen);
@@ -1736,6 +1760,8 @@ static void sql_row(mysql_store *st, argus_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+static const char KEYS_INSERT[] =
+    "INSERT INTO ingest_requests (request_key, `signal`, stored_ns) VALUES ";
 static const char ROLLUPS_INSERT[] = "INSERT INTO span_rollups (service_key, service_name,"
                                      " minute_ns, requests, errors, duration_sketch) VALUES ";
 static const char ROLLUPS_UPDATE[] = " ON DUPLICATE KEY UPDATE requests = VALUES(requests),"
@@ -1766,6 +1792,16 @@ static int write_pending(mysql_store *st, const char *last, char *msg, size_t ms
     argus_buf_init(&blob);
     argus_error err;
     int res = ARGUS_STORE_OK;
+    /* at the commit: the request keys of the requests stored without a savepoint; a plain INSERT,
+     * so that a key another writer stored meanwhile fails the transaction (retried: then found) */
+    for (size_t i = 0; last && i < st->nkeys && res == ARGUS_STORE_OK; i++) {
+        txn_key *k = &st->keys[i];
+        if (k->write) {
+            sql_row(st, &o.row, "bii", k->key, (size_t)16, (int64_t)k->sig, k->stored_ns);
+            res = writeout_row(&o, KEYS_INSERT, "");
+        }
+    }
+    writeout_close(&o);
     /* the services of every summary as sorted JSON arrays, one after the other in blob */
     size_t *off = p->ntraces ? malloc((p->ntraces + 1) * sizeof *off) : NULL;
     if (p->ntraces && !off)
@@ -1887,6 +1923,42 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
     return res;
 }
 
+static int txn_key_find(const mysql_store *st, const uint8_t key[16])
+{
+    for (size_t i = 0; i < st->nkeys; i++)
+        if (memcmp(st->keys[i].key, key, 16) == 0)
+            return 1;
+    return 0;
+}
+
+static int txn_key_add(mysql_store *st, const uint8_t key[16], argus_signal sig, int write,
+                       int64_t stored_ns)
+{
+    if (grow(&st->keys, st->nkeys, &st->keys_cap, sizeof *st->keys, 16))
+        return -1;
+    txn_key *k = &st->keys[st->nkeys++];
+    memcpy(k->key, key, 16);
+    k->sig = (int)sig, k->write = write, k->stored_ns = stored_ns;
+    return 0;
+}
+
+/* Takes back the records a put without savepoint inserted (ids from `first` on are all its own:
+ * the writer hands them out in order) after it was refused, or found a duplicate. */
+static int unstore(mysql_store *st, argus_signal sig, int64_t first)
+{
+    char q[120], ignored[64];
+    snprintf(q, sizeof q, "DELETE FROM %s WHERE id >= %lld",
+             sig == ARGUS_SIGNAL_TRACES ? "span_records" : "log_records", (long long)first);
+    return exec(st, q, ignored, sizeof ignored);
+}
+
+/* A put: the reads of the stored rows it merges with go to the reader, and while they run the
+ * writer stores the records. Usually without a savepoint: the request key is looked up by the
+ * reader (and among the transaction's, in memory) and written with the COMMIT, and a refused or
+ * duplicate request takes its records back by id (unstore()), so the records INSERT is the
+ * writer's only statement for it. A request with resources not known to be stored, and any
+ * while merged rows are written request by request (EACH_MODE_NS), run as before inside a
+ * savepoint, with the request key inserted (INSERT IGNORE) first. */
 static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint8_t key[16],
                   argus_put_result *out, char *msg, size_t msglen)
 {
@@ -1899,35 +1971,53 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         snprintf(msg, msglen, "mysql: %s", err.message);
         return ARGUS_STORE_REJECT;
     }
+    if (key && txn_key_find(st, key)) { /* a retry of a request the transaction holds */
+        out->duplicate = 1;
+        return ARGUS_STORE_OK;
+    }
     put_work w;
     memset(&w, 0, sizeof w);
     argus_arena_init(&w.arena, 0);
-    int sp = 0, duplicate = 0;
-    int64_t next = st->next_id[sig];
+    int sp = 0, duplicate = 0, each = argus_mono_ns() < st->each_until_ns, lazy = !each;
+    int64_t next = st->next_id[sig], now = argus_wall_ns();
     int res = gather_resources(st, sig, decoded, &w, msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = sig == ARGUS_SIGNAL_TRACES ? gather_spans(st, decoded, &w, msg, msglen)
                                          : gather_logs(st, decoded, &w, msg, msglen);
+    for (size_t i = 0; i < w.nres; i++)
+        lazy &= w.res[i].known;
     if (res == ARGUS_STORE_OK) {
         link_pending(st->pend, &w);
-        res = reads_send(st, &w, msg, msglen);
+        res = reads_send(st, &w, lazy ? key : NULL, msg, msglen);
     }
-    /* while the reader reads: the writer's SAVEPOINT and request key, then the records (they
-     * name their resources by id; a resource found to collide refuses the request, savepoint and
-     * all) */
-    if (res == ARGUS_STORE_OK)
+    /* while the reader reads: the records (they name their resources by id; a resource found to
+     * collide refuses the request, records and all) */
+    if (res == ARGUS_STORE_OK && !lazy) {
         res = prelude(st, sig, key, &sp, &duplicate, msg, msglen);
+    } else if (res == ARGUS_STORE_OK && st->begin_pending) {
+        res = exec(st, "START TRANSACTION", msg, msglen);
+        st->begin_pending = res != ARGUS_STORE_OK;
+    }
     if (res == ARGUS_STORE_OK && !duplicate)
         res = put_records(st, sig, decoded, out, msg, msglen);
     if (res == ARGUS_STORE_OK) {
-        res = reads_finish(st, &w, !duplicate, msg, msglen);
+        res = reads_finish(st, &w, !duplicate, &duplicate, msg, msglen);
     } else {
         char ignored[256];
-        reads_finish(st, &w, 0, ignored, sizeof ignored);
+        int stored = 0;
+        reads_finish(st, &w, 0, &stored, ignored, sizeof ignored);
     }
     if (res == ARGUS_STORE_OK && duplicate) {
-        out->duplicate = 1;
         work_free(&w);
+        if (lazy && out->stored && unstore(st, sig, next) != ARGUS_STORE_OK) {
+            snprintf(msg, msglen, "mysql: taking back a duplicate request's records failed");
+            st->next_id[sig] = next;
+            memset(out, 0, sizeof *out);
+            return ARGUS_STORE_RETRY;
+        }
+        st->next_id[sig] = next;
+        memset(out, 0, sizeof *out);
+        out->duplicate = 1;
         return ARGUS_STORE_OK;
     }
     if (res == ARGUS_STORE_OK)
@@ -1935,20 +2025,24 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     if (res == ARGUS_STORE_OK && out->stored)
         res = absorb(st, sig, decoded, &w, msg, msglen);
     /* after a merged row was refused: this request's rows now, inside its savepoint */
-    if (res == ARGUS_STORE_OK && argus_mono_ns() < st->each_until_ns)
+    if (res == ARGUS_STORE_OK && each)
         res = write_pending(st, NULL, msg, msglen);
+    if (res == ARGUS_STORE_OK && key && txn_key_add(st, key, sig, lazy, now))
+        res = out_of_memory(msg, msglen);
     work_free(&w);
     /* no RELEASE: the next request's SAVEPOINT of the same name replaces this one */
     if (res == ARGUS_STORE_OK)
         return ARGUS_STORE_OK;
     st->next_id[sig] = next;
     res_forget(st);
-    if (argus_mono_ns() < st->each_until_ns)
+    if (each)
         pending_clear(st->pend); /* this request's rows only */
     if (res == ARGUS_STORE_REJECT && sp) {
         char ignored[64];
         if (exec(st, "ROLLBACK TO SAVEPOINT request", ignored, sizeof ignored) != ARGUS_STORE_OK)
             res = ARGUS_STORE_RETRY; /* the transaction is in an unknown state */
+    } else if (res == ARGUS_STORE_REJECT && lazy && unstore(st, sig, next) != ARGUS_STORE_OK) {
+        res = ARGUS_STORE_RETRY;
     }
     memset(out, 0, sizeof *out);
     return res;
@@ -1960,9 +2054,11 @@ static int ms_commit(argus_store *base, char *msg, size_t msglen)
     if (st->begin_pending) { /* no put reached the server: there is nothing to commit */
         st->begin_pending = 0;
         pending_clear(st->pend);
+        st->nkeys = 0;
         return ARGUS_STORE_OK;
     }
     int res = write_pending(st, "COMMIT", msg, msglen);
+    st->nkeys = 0;
     if (res == ARGUS_STORE_REJECT) {
         /* which request is at fault is not known: all are retried, each writing its own rows */
         argus_log(ARGUS_LOG_WARN,
@@ -1989,6 +2085,7 @@ static void ms_rollback(argus_store *base)
     if (!st || !st->db)
         return;
     pending_clear(st->pend);
+    st->nkeys = 0;
     st->begin_pending = 0;
     if (mysql_query(st->db, "ROLLBACK") != 0)
         st->broken = 1;

@@ -178,6 +178,25 @@ if [ "$code" = 200 ] && [ "$before" = "$after" ]; then pass mysql/backend/retry-
     fail mysql/backend/retry-stored-once "expected 200 and $before spans, got $code and $after"
 fi
 
+# The same request sent twelve times at once: a copy the writer takes into the transaction that
+# holds the first is found among that transaction's request keys (written with its COMMIT), a
+# later one among the stored keys. Every copy is answered 200, the span stored once.
+sed 's/eee19b7ec3c1b174/eee19b7ec3c1b176/' "$WORK/long.json" >"$WORK/twice.json"
+pids=""
+for i in $(seq 12); do
+    curl -s -o /dev/null -w '%{http_code}' -X POST -H "Content-Type: application/json" \
+        --data-binary @"$WORK/twice.json" "http://127.0.0.1:$OTLP/v1/traces" >"$WORK/copy.$i" &
+    pids="$pids $!"
+done
+wait $pids
+codes=$(cat "$WORK"/copy.* | tr -d '\n')
+n=$(mdb -N -B argus_backend -e "SELECT count(*) FROM span_records WHERE span_id = 'eee19b7ec3c1b176'")
+if [ "$codes" = "$(printf '200%.0s' $(seq 12))" ] && [ "$n" = 1 ]; then
+    pass mysql/backend/copies-at-once-stored-once
+else
+    fail mysql/backend/copies-at-once-stored-once "expected twelve 200 answers and the span stored once, got '$codes' and $n"
+fi
+
 # A different resource stored under the id of the request's resource (a forged row: the id is a
 # 63-bit hash, so a real collision cannot be made on purpose): refused with 400 / INVALID_ARGUMENT
 # naming the collision over both transports, nothing of the request stored, never merged.
@@ -347,6 +366,10 @@ const big = (n, len, seed) => JSON.stringify({ resourceSpans: [{ resource: { att
     startTimeUnixNano: "1714564800000000000", endTimeUnixNano: "1714564800100000000" })) }] }] });
 require("fs").writeFileSync(process.argv[1] + "/sliced.json", big(12, 100000, "aaaaaaaa"));
 require("fs").writeFileSync(process.argv[1] + "/toobig.json", big(1, 700000, "bbbbbbbb"));
+// three rows that go in (a slice each), then one too big: refused after part of it went in
+const partial = JSON.parse(big(4, 300000, "dddddddd"));
+partial.resourceSpans[0].scopeSpans[0].spans[3].name = "n".repeat(700000);
+require("fs").writeFileSync(process.argv[1] + "/partial.json", JSON.stringify(partial));
 // one trace over 8 services of 80,000 bytes: each row fits, its services list (640 KB) does not
 require("fs").writeFileSync(process.argv[1] + "/wide.json", JSON.stringify({ resourceSpans:
   Array.from({ length: 8 }, (_, i) => ({ resource: { attributes: [{ key: "service.name",
@@ -360,6 +383,16 @@ code=$(post /v1/traces application/json "$WORK/sliced.json")
 n=$(mdb -N -B argus_packet -e "SELECT count(*), sum(length(name)) FROM span_records")
 if [ "$code" = 200 ] && [ "$n" = "12	1200000" ]; then pass mysql/backend/big-request-in-slices; else
     fail mysql/backend/big-request-in-slices "expected 200 and 12 spans of 100000 bytes, got $code and '$n'"
+fi
+# Refused after three of its slices went in (its resource already stored, so it had no savepoint
+# of its own): what went in is taken back, nothing of it is stored.
+code=$(post /v1/traces application/json "$WORK/partial.json")
+n=$(mdb -N -B argus_packet -e "SELECT (SELECT count(*) FROM span_records WHERE trace_id LIKE 'dddddddd%'),
+    (SELECT count(*) FROM traces WHERE trace_id LIKE 'dddddddd%')")
+if [ "$code" = 400 ] && grep -q "max_allowed_packet" "$WORK/answer" && [ "$n" = "0	0" ]; then
+    pass mysql/backend/refused-after-slices-nothing-stored
+else
+    fail mysql/backend/refused-after-slices-nothing-stored "expected 400 naming max_allowed_packet, nothing of trace dddddddd stored; got $code, '$n': $(head -c 300 "$WORK/answer")"
 fi
 code=$(post /v1/traces application/json "$WORK/toobig.json")
 if [ "$code" = 400 ] && grep -q "max_allowed_packet" "$WORK/answer" && kill -0 "$SERVER_PID"; then
