@@ -145,6 +145,18 @@ static void set_value(bulk *b, unsigned c, const argus_value *v)
 
 /* ---- the store ------------------------------------------------------------------------------ */
 
+/* The transaction's merged traces summaries, array-bound (write_pending()): most of its merged
+ * rows, and no statement text for the server to parse. */
+static const char TRACES_UPSERT[] =
+    "INSERT INTO traces (trace_id, start_time_unix_nano, end_time_unix_nano, duration_ns,"
+    " root_service_name, root_name, has_root, span_count, error_count, services)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE start_time_unix_nano = VALUES(start_time_unix_nano),"
+    " end_time_unix_nano = VALUES(end_time_unix_nano), duration_ns = VALUES(duration_ns),"
+    " root_service_name = VALUES(root_service_name), root_name = VALUES(root_name),"
+    " has_root = VALUES(has_root), span_count = VALUES(span_count),"
+    " error_count = VALUES(error_count), services = VALUES(services)";
+
 /* A resource known to be stored (RES_STORED) or written by the open transaction (RES_PENDING). */
 enum { RES_FREE, RES_STORED, RES_PENDING };
 #define RES_CACHE_SLOTS 4096
@@ -164,7 +176,7 @@ typedef struct mysql_store {
     int rd_kinds[3], rd_nk; /* what the reader's statements in flight are; rd_nk 0: none */
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
-    bulk spans, logs, resources;
+    bulk spans, logs, resources, traces; /* traces: the merged summaries (write_pending()) */
     /* the core's columns stored in span_records / log_records after id
      * (argus_signal_stored_columns()) */
     int record_cols[ARGUS_SIGNAL_COUNT][31];
@@ -367,7 +379,7 @@ static void ms_close(argus_store *base)
     mysql_store *st = (mysql_store *)base;
     if (!st)
         return;
-    bulk *all[] = {&st->spans, &st->logs, &st->resources};
+    bulk *all[] = {&st->spans, &st->logs, &st->resources, &st->traces};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         bulk_free(all[i]);
     pending_free(st->pend);
@@ -608,6 +620,8 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
     st->resources.sql = "INSERT INTO resources (id, service_name, attributes, schema_url)"
                         " VALUES (?, ?, ?, ?)";
     st->resources.types = "isss";
+    st->traces.sql = TRACES_UPSERT;
+    st->traces.types = "siiissiiis";
     st->unknown_error = ARGUS_STORE_RETRY;
     *out = &st->base;
     return ARGUS_STORE_OK;
@@ -1799,15 +1813,6 @@ static void sql_row(mysql_store *st, argus_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char TRACES_INSERT[] =
-    "INSERT INTO traces (trace_id, start_time_unix_nano, end_time_unix_nano, duration_ns,"
-    " root_service_name, root_name, has_root, span_count, error_count, services) VALUES ";
-static const char TRACES_UPDATE[] =
-    " ON DUPLICATE KEY UPDATE start_time_unix_nano = VALUES(start_time_unix_nano),"
-    " end_time_unix_nano = VALUES(end_time_unix_nano), duration_ns = VALUES(duration_ns),"
-    " root_service_name = VALUES(root_service_name), root_name = VALUES(root_name),"
-    " has_root = VALUES(has_root), span_count = VALUES(span_count),"
-    " error_count = VALUES(error_count), services = VALUES(services)";
 static const char ROLLUPS_INSERT[] = "INSERT INTO span_rollups (service_key, service_name,"
                                      " minute_ns, requests, errors, duration_sketch) VALUES ";
 static const char ROLLUPS_UPDATE[] = " ON DUPLICATE KEY UPDATE requests = VALUES(requests),"
@@ -1838,10 +1843,14 @@ static int write_pending(mysql_store *st, const char *last, char *msg, size_t ms
     argus_buf_init(&blob);
     argus_error err;
     int res = ARGUS_STORE_OK;
+    /* the services of every summary as sorted JSON arrays, one after the other in blob */
+    size_t *off = p->ntraces ? malloc((p->ntraces + 1) * sizeof *off) : NULL;
+    if (p->ntraces && !off)
+        res = out_of_memory(msg, msglen);
     for (size_t i = 0; i < p->ntraces && res == ARGUS_STORE_OK; i++) {
         trace_agg *a = &p->traces[i];
         qsort(a->services, a->nservices, sizeof *a->services, ref_cmp);
-        argus_buf_reset(&blob);
+        off[i] = blob.len;
         argus_buf_appendc(&blob, '[');
         for (size_t k = 0; k < a->nservices; k++) {
             if (k)
@@ -1849,13 +1858,30 @@ static int write_pending(mysql_store *st, const char *last, char *msg, size_t ms
             argus_json_string(&blob, a->services[k].s, a->services[k].n);
         }
         argus_buf_appendc(&blob, ']');
-        sql_row(st, &o.row, "tiiittiiit", (str_ref){a->id, 32}, a->start, a->end, a->end - a->start,
-                a->root_service, a->root_name, (int64_t)a->has_root, a->count, a->errors,
-                (str_ref){blob.data, blob.len});
-        res = blob.failed ? out_of_memory(msg, msglen)
-                          : writeout_row(&o, TRACES_INSERT, TRACES_UPDATE);
+        off[i + 1] = blob.len;
     }
-    writeout_close(&o);
+    if (res == ARGUS_STORE_OK && blob.failed)
+        res = out_of_memory(msg, msglen);
+    bulk *b = &st->traces;
+    b->n = 0;
+    for (size_t i = 0; i < p->ntraces && res == ARGUS_STORE_OK; i++) {
+        trace_agg *a = &p->traces[i];
+        if (bulk_grow(b)) {
+            res = out_of_memory(msg, msglen);
+            break;
+        }
+        set_str(b, 0, a->id, 32);
+        set_int(b, 1, a->start), set_int(b, 2, a->end), set_int(b, 3, a->end - a->start);
+        set_str(b, 4, a->root_service.s, a->root_service.n);
+        set_str(b, 5, a->root_name.s, a->root_name.n);
+        set_int(b, 6, a->has_root), set_int(b, 7, a->count), set_int(b, 8, a->errors);
+        set_str(b, 9, blob.data + off[i], off[i + 1] - off[i]);
+        b->n++;
+    }
+    if (res == ARGUS_STORE_OK)
+        res = bulk_run(st, b, msg, msglen, "storing trace summaries");
+    b->n = 0;
+    free(off);
     for (size_t i = 0; i < p->nrollups && res == ARGUS_STORE_OK; i++) {
         rollup_agg *a = &p->rollups[i];
         argus_buf_reset(&blob);
