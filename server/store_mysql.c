@@ -14,6 +14,7 @@
  * merged rows written at the commit). */
 #include "store.h"
 
+#include "argus_hash.h"
 #include "argus_otlp_rows.h"
 #include "store_mysql.h"
 #include "store_read.h"
@@ -730,16 +731,45 @@ typedef struct put_res {
     int known;
 } put_res;
 
-/* What one put gathers from its request before talking to the server. */
+/* An index into an array of aggregates: open addressing, slot = entry index + 1. Its hashes are
+ * keyed (argus_hash.h): the keys are the client's, and keys made to share one chain would make
+ * every lookup walk all of them. */
+typedef struct hslot {
+    uint64_t hash;
+    size_t idx;
+} hslot;
+
+typedef struct hindex {
+    hslot *slots;
+    size_t cap, n;
+} hindex;
+
+typedef int (*entry_eq_fn)(const void *entries, size_t i, const void *key);
+
+#define HASH_START (argus_hash_secret()->start)
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n);
+static size_t hindex_get(const hindex *x, uint64_t h, entry_eq_fn eq, const void *entries,
+                         const void *key);
+static int hindex_add(hindex *x, uint64_t h, size_t idx);
+static int trace_eq(const void *entries, size_t i, const void *key);
+static int rollup_eq(const void *entries, size_t i, const void *key);
+static uint64_t rollup_hash(const rollup_agg *a);
+
+/* What one put gathers from its request before talking to the server; each array with its
+ * index (the rollups twice: by service name while gathering, by service_key to merge). */
 typedef struct put_work {
     put_res *res;
     size_t nres, res_cap;
+    hindex res_at;
     trace_agg *traces;
     size_t ntraces, traces_cap;
+    hindex traces_at;
     rollup_agg *rollups;
     size_t nrollups, rollups_cap;
+    hindex rollups_at, rollup_keys_at;
     log_rollup_agg *logs;
     size_t nlogs, logs_cap;
+    hindex logs_at;
     argus_arena arena; /* strings of stored rows merged in */
 } put_work;
 
@@ -753,6 +783,11 @@ static void work_free(put_work *w)
     free(w->traces);
     free(w->rollups);
     free(w->logs);
+    free(w->res_at.slots);
+    free(w->traces_at.slots);
+    free(w->rollups_at.slots);
+    free(w->rollup_keys_at.slots);
+    free(w->logs_at.slots);
     argus_arena_free(&w->arena);
 }
 
@@ -770,9 +805,12 @@ static int grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
     return 0;
 }
 
+/* Adds a service to a's set. Only its latest four are looked at (a trace's spans mostly repeat a
+ * handful of services): a trace of many services must not make each span walk all of them.
+ * compact_services() drops the repeats left. */
 static int add_service(trace_agg *a, const char *s, size_t n)
 {
-    for (size_t i = 0; i < a->nservices; i++)
+    for (size_t i = a->nservices, seen = 0; i-- > 0 && seen < 4; seen++)
         if (a->services[i].n == n && memcmp(a->services[i].s, s, n) == 0)
             return 0;
     if (grow(&a->services, a->nservices, &a->cap, sizeof *a->services, 4))
@@ -781,12 +819,23 @@ static int add_service(trace_agg *a, const char *s, size_t n)
     return 0;
 }
 
-static trace_agg *find_trace(trace_agg *aggs, size_t n, const char *id)
+/* Sorts a's services and drops repeats (up to four, add_service() checked them all). */
+static void compact_services(trace_agg *a)
 {
-    for (size_t i = n; i-- > 0;) /* the spans of a trace mostly come together */
-        if (memcmp(aggs[i].id, id, 32) == 0)
-            return &aggs[i];
-    return NULL;
+    if (a->nservices <= 4)
+        return;
+    qsort(a->services, a->nservices, sizeof *a->services, ref_cmp);
+    size_t n = 1;
+    for (size_t i = 1; i < a->nservices; i++)
+        if (ref_cmp(&a->services[n - 1], &a->services[i]) != 0)
+            a->services[n++] = a->services[i];
+    a->nservices = n;
+}
+
+static trace_agg *find_trace(put_work *w, const char *id)
+{
+    size_t at = hindex_get(&w->traces_at, hash_bytes(HASH_START, id, 32), trace_eq, w->traces, id);
+    return at ? &w->traces[at - 1] : NULL;
 }
 
 /* Appends s as a SQL string literal, escaped for the connection. */
@@ -857,7 +906,7 @@ static int digest16(mysql_store *st, uint8_t out[16], const char *a, size_t n, c
 static res_slot *res_find(mysql_store *st, int64_t id)
 {
     size_t mask = RES_CACHE_SLOTS - 1;
-    size_t i = (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15u) >> 40) & mask;
+    size_t i = (size_t)hash_bytes(HASH_START, &id, sizeof id) & mask;
     while (st->res_cache[i].state && st->res_cache[i].id != id)
         i = (i + 1) & mask;
     return &st->res_cache[i];
@@ -889,6 +938,18 @@ static int collision(int64_t id, char *msg, size_t msglen)
     return ARGUS_STORE_REJECT;
 }
 
+static int res_eq(const void *entries, size_t i, const void *key)
+{
+    return ((const put_res *)entries)[i].id == *(const int64_t *)key;
+}
+
+/* The request's resource of that id, NULL when it has none. */
+static put_res *find_res(put_work *w, int64_t id)
+{
+    size_t at = hindex_get(&w->res_at, hash_bytes(HASH_START, &id, sizeof id), res_eq, w->res, &id);
+    return at ? &w->res[at - 1] : NULL;
+}
+
 /* The request's resources, each once, checked against the cache. */
 static int gather_resources(mysql_store *st, argus_signal sig, void *decoded, put_work *w,
                             char *msg, size_t msglen)
@@ -911,11 +972,9 @@ static int gather_resources(mysql_store *st, argus_signal sig, void *decoded, pu
         int nourl = r.url.type == ARGUS_VAL_NULL;
         if (digest16(st, r.digest, r.attrs.s, r.attrs.n, nourl ? "" : r.url.s, nourl ? 0 : r.url.n))
             return out_of_memory(msg, msglen);
-        size_t i = 0;
-        while (i < w->nres && w->res[i].id != r.id)
-            i++;
-        if (i < w->nres) {
-            if (memcmp(w->res[i].digest, r.digest, 16) != 0)
+        const put_res *seen = find_res(w, r.id);
+        if (seen) {
+            if (memcmp(seen->digest, r.digest, 16) != 0)
                 return collision(r.id, msg, msglen);
             continue;
         }
@@ -923,7 +982,8 @@ static int gather_resources(mysql_store *st, argus_signal sig, void *decoded, pu
         if (s->state && memcmp(s->digest, r.digest, 16) != 0)
             return collision(r.id, msg, msglen);
         r.known = s->state != 0;
-        if (grow(&w->res, w->nres, &w->res_cap, sizeof *w->res, 4))
+        if (grow(&w->res, w->nres, &w->res_cap, sizeof *w->res, 4) ||
+            hindex_add(&w->res_at, hash_bytes(HASH_START, &r.id, sizeof r.id), w->nres))
             return out_of_memory(msg, msglen);
         w->res[w->nres++] = r;
     }
@@ -936,18 +996,16 @@ static int check_stored_resource(mysql_store *st, put_work *w, MYSQL_ROW row, un
                                  char *msg, size_t msglen)
 {
     int64_t id = strtoll(row[0], NULL, 10);
-    for (size_t i = 0; i < w->nres; i++) {
-        put_res *r = &w->res[i];
-        if (r->id != id || r->known)
-            continue;
-        uint8_t stored[16];
-        if (digest16(st, stored, row[1], len[1], row[2] ? row[2] : "", row[2] ? len[2] : 0))
-            return out_of_memory(msg, msglen);
-        if (memcmp(stored, r->digest, 16) != 0)
-            return collision(id, msg, msglen);
-        r->known = 1;
-        res_remember(st, id, r->digest, RES_STORED);
-    }
+    put_res *r = find_res(w, id);
+    if (!r || r->known)
+        return ARGUS_STORE_OK;
+    uint8_t stored[16];
+    if (digest16(st, stored, row[1], len[1], row[2] ? row[2] : "", row[2] ? len[2] : 0))
+        return out_of_memory(msg, msglen);
+    if (memcmp(stored, r->digest, 16) != 0)
+        return collision(id, msg, msglen);
+    r->known = 1;
+    res_remember(st, id, r->digest, RES_STORED);
     return ARGUS_STORE_OK;
 }
 
@@ -997,6 +1055,35 @@ static int put_resources(mysql_store *st, put_work *w, char *msg, size_t msglen)
 
 /* ---- traces summary and rollups: aggregated in C --------------------------------------------- */
 
+/* A request's rollup minute by its service name (its service_key is computed once per group). */
+static int rollup_name_eq(const void *entries, size_t i, const void *key)
+{
+    const rollup_agg *a = &((const rollup_agg *)entries)[i], *k = key;
+    return a->minute == k->minute && a->service.n == k->service.n &&
+           memcmp(a->service.s, k->service.s, k->service.n) == 0;
+}
+
+static uint64_t rollup_name_hash(const rollup_agg *a)
+{
+    return hash_bytes(hash_bytes(HASH_START, &a->minute, sizeof a->minute), a->service.s,
+                      a->service.n);
+}
+
+/* A request's log counts by service name, minute and severity group. */
+static int log_name_eq(const void *entries, size_t i, const void *key)
+{
+    const log_rollup_agg *a = &((const log_rollup_agg *)entries)[i], *k = key;
+    return a->minute == k->minute && a->severity == k->severity && a->service.n == k->service.n &&
+           memcmp(a->service.s, k->service.s, k->service.n) == 0;
+}
+
+static uint64_t log_name_hash(const log_rollup_agg *a)
+{
+    uint64_t h = hash_bytes(HASH_START, &a->minute, sizeof a->minute);
+    h = hash_bytes(h, &a->severity, sizeof a->severity);
+    return hash_bytes(h, a->service.s, a->service.n);
+}
+
 /* The request's traces (as sql/sqlite/ingest/spans_20_traces.sql aggregates them) and per-service,
  * per-minute rollups of its requests (SERVER/CONSUMER spans and roots; spans_30_rollups.sql). */
 static int gather_spans(mysql_store *st, argus_otlp_traces *t, put_work *w, char *msg,
@@ -1013,10 +1100,11 @@ static int gather_spans(mysql_store *st, argus_otlp_traces *t, put_work *w, char
     for (size_t k = 0; k < nrows; k++) {
         for (int c = 0; c < 9; c++)
             v[c] = rows[k * ncols + (size_t)cols[c]];
-        trace_agg *a = find_trace(w->traces, w->ntraces, v[0].s);
+        trace_agg *a = find_trace(w, v[0].s);
         int root = v[1].type == ARGUS_VAL_NULL;
         if (!a) {
-            if (grow(&w->traces, w->ntraces, &w->traces_cap, sizeof *w->traces, 16))
+            if (grow(&w->traces, w->ntraces, &w->traces_cap, sizeof *w->traces, 16) ||
+                hindex_add(&w->traces_at, hash_bytes(HASH_START, v[0].s, 32), w->ntraces))
                 return out_of_memory(msg, msglen);
             a = &w->traces[w->ntraces++];
             memset(a, 0, sizeof *a);
@@ -1047,19 +1135,18 @@ static int gather_spans(mysql_store *st, argus_otlp_traces *t, put_work *w, char
             continue;
         /* SQLite's integer division truncates toward zero; so does C's */
         int64_t minute = v[2].i / 60000000000 * 60000000000;
-        rollup_agg *r = NULL;
-        for (size_t i = w->nrollups; i-- > 0 && !r;)
-            if (w->rollups[i].minute == minute && w->rollups[i].service.n == v[4].n &&
-                memcmp(w->rollups[i].service.s, v[4].s, v[4].n) == 0)
-                r = &w->rollups[i];
+        rollup_agg probe = {.service = {v[4].s, v[4].n}, .minute = minute};
+        uint64_t h = rollup_name_hash(&probe);
+        size_t at = hindex_get(&w->rollups_at, h, rollup_name_eq, w->rollups, &probe);
+        rollup_agg *r = at ? &w->rollups[at - 1] : NULL;
         if (!r) {
-            if (grow(&w->rollups, w->nrollups, &w->rollups_cap, sizeof *w->rollups, 8))
+            if (grow(&w->rollups, w->nrollups, &w->rollups_cap, sizeof *w->rollups, 8) ||
+                hindex_add(&w->rollups_at, h, w->nrollups))
                 return out_of_memory(msg, msglen);
             r = &w->rollups[w->nrollups++];
-            memset(r, 0, sizeof *r);
-            r->service = (str_ref){v[4].s, v[4].n};
-            r->minute = minute;
-            if (digest16(st, r->key, v[4].s, v[4].n, NULL, 0))
+            *r = probe;
+            if (digest16(st, r->key, v[4].s, v[4].n, NULL, 0) ||
+                hindex_add(&w->rollup_keys_at, rollup_hash(r), w->nrollups - 1))
                 return out_of_memory(msg, msglen);
         }
         r->requests++;
@@ -1069,6 +1156,8 @@ static int gather_spans(mysql_store *st, argus_otlp_traces *t, put_work *w, char
             return ARGUS_STORE_REJECT;
         }
     }
+    for (size_t i = 0; i < w->ntraces; i++)
+        compact_services(&w->traces[i]);
     return ARGUS_STORE_OK;
 }
 
@@ -1087,16 +1176,16 @@ static int gather_logs(mysql_store *st, argus_otlp_logs *l, put_work *w, char *m
         int64_t t = v[0].i ? v[0].i : v[1].i;
         int64_t minute = t / 60000000000 * 60000000000;
         int64_t sev = v[2].i >= 1 && v[2].i <= 24 ? (v[2].i - 1) / 4 * 4 + 1 : 0;
-        log_rollup_agg *a = NULL;
-        for (size_t i = w->nlogs; i-- > 0 && !a;)
-            if (w->logs[i].minute == minute && w->logs[i].severity == sev &&
-                w->logs[i].service.n == v[3].n && memcmp(w->logs[i].service.s, v[3].s, v[3].n) == 0)
-                a = &w->logs[i];
+        log_rollup_agg probe = {{v[3].s, v[3].n}, {0}, minute, sev, 0};
+        uint64_t h = log_name_hash(&probe);
+        size_t at = hindex_get(&w->logs_at, h, log_name_eq, w->logs, &probe);
+        log_rollup_agg *a = at ? &w->logs[at - 1] : NULL;
         if (!a) {
-            if (grow(&w->logs, w->nlogs, &w->logs_cap, sizeof *w->logs, 8))
+            if (grow(&w->logs, w->nlogs, &w->logs_cap, sizeof *w->logs, 8) ||
+                hindex_add(&w->logs_at, h, w->nlogs))
                 return out_of_memory(msg, msglen);
             a = &w->logs[w->nlogs++];
-            *a = (log_rollup_agg){{v[3].s, v[3].n}, {0}, minute, sev, 0};
+            *a = probe;
             if (digest16(st, a->key, v[3].s, v[3].n, NULL, 0))
                 return out_of_memory(msg, msglen);
         }
@@ -1125,7 +1214,7 @@ static void merge_trace(trace_agg *a, int64_t sstart, int64_t send, int shas, st
 /* A stored traces summary row merged into the request's. */
 static int merge_trace_row(put_work *w, MYSQL_ROW row, unsigned long *len, char *msg, size_t msglen)
 {
-    trace_agg *a = find_trace(w->traces, w->ntraces, row[0]);
+    trace_agg *a = len[0] == 32 ? find_trace(w, row[0]) : NULL;
     if (!a)
         return ARGUS_STORE_OK;
     argus_arena *arena = &w->arena;
@@ -1144,6 +1233,7 @@ static int merge_trace_row(put_work *w, MYSQL_ROW row, unsigned long *len, char 
             res = out_of_memory(msg, msglen);
     }
     json_decref(arr);
+    compact_services(a);
     return arena->exhausted ? out_of_memory(msg, msglen) : res;
 }
 
@@ -1152,19 +1242,20 @@ static int merge_trace_row(put_work *w, MYSQL_ROW row, unsigned long *len, char 
 static int merge_rollup_row(put_work *w, MYSQL_ROW row, unsigned long *len, char *msg,
                             size_t msglen)
 {
-    int64_t minute = strtoll(row[1], NULL, 10);
+    if (len[0] != 16)
+        return ARGUS_STORE_OK;
+    rollup_agg probe = {.minute = strtoll(row[1], NULL, 10)};
+    memcpy(probe.key, row[0], 16);
+    size_t at = hindex_get(&w->rollup_keys_at, rollup_hash(&probe), rollup_eq, w->rollups, &probe);
+    rollup_agg *a = at ? &w->rollups[at - 1] : NULL;
+    if (!a || a->batch)
+        return ARGUS_STORE_OK;
     argus_error err;
-    for (size_t i = 0; i < w->nrollups; i++) {
-        rollup_agg *a = &w->rollups[i];
-        if (a->batch || a->minute != minute || len[0] != 16 || memcmp(a->key, row[0], 16) != 0)
-            continue;
-        a->requests += strtoll(row[2], NULL, 10);
-        a->errors += strtoll(row[3], NULL, 10);
-        if (argus_sketch_merge_blob(&a->sketch, row[4], len[4], &err)) {
-            snprintf(msg, msglen, "mysql: stored rollup: %s", err.message);
-            return ARGUS_STORE_REJECT;
-        }
-        break;
+    a->requests += strtoll(row[2], NULL, 10);
+    a->errors += strtoll(row[3], NULL, 10);
+    if (argus_sketch_merge_blob(&a->sketch, row[4], len[4], &err)) {
+        snprintf(msg, msglen, "mysql: stored rollup: %s", err.message);
+        return ARGUS_STORE_REJECT;
     }
     return ARGUS_STORE_OK;
 }
@@ -1356,27 +1447,12 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], int
 
 #define EACH_MODE_NS (60 * (int64_t)1000000000)
 
-/* An index into one of the transaction's arrays: open addressing, slot = entry index + 1. */
-typedef struct hslot {
-    uint64_t hash;
-    size_t idx;
-} hslot;
-
-typedef struct hindex {
-    hslot *slots;
-    size_t cap, n;
-} hindex;
-
-typedef int (*entry_eq_fn)(const void *entries, size_t i, const void *key);
+/* The transaction's arrays have indexes (hindex, above) too. */
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 {
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ c[i]) * 0x100000001b3u; /* FNV-1a */
-    return h;
+    return argus_hash_bytes(argus_hash_secret(), h, p, n);
 }
-#define HASH_START 0xcbf29ce484222325u
 
 /* The entry (index + 1) whose key eq() finds equal, 0 when there is none. */
 static size_t hindex_get(const hindex *x, uint64_t h, entry_eq_fn eq, const void *entries,
@@ -1576,6 +1652,7 @@ static int absorb(mysql_store *st, argus_signal sig, void *decoded, put_work *w,
             for (size_t k = 0; k < e->nservices; k++)
                 if (add_service(a, e->services[k].s, e->services[k].n))
                     return out_of_memory(msg, msglen);
+            compact_services(a);
         } else if (grow(&p->traces, p->ntraces, &p->traces_cap, sizeof *p->traces, 64) ||
                    hindex_add(&p->traces_at, hash_bytes(HASH_START, a->id, 32), p->ntraces)) {
             return out_of_memory(msg, msglen);

@@ -107,6 +107,77 @@ expect_sql patterns-match-records 1 \
                         HAVING sum(count) <> (SELECT count(*) FROM log_records l
                                                WHERE l.pattern_id = log_pattern_rollups.pattern_id))"
 
+# Wide requests: thousands of services, resources, traces, rollup minutes and log groups in
+# one request, and one trace that spans all of them (services listed once, sorted). The store
+# indexes what it gathers (a list searched per span made such a request cost seconds); the rows
+# must equal SQLite's. The second request merges with the stored rows of the first.
+wide_traces() { # first last: services svc-first..svc-last, each a span of trace T and its own trace
+    local i sep=
+    printf '{"resourceSpans":['
+    for ((i = $1; i <= $2; i++)); do
+        printf '%s{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc-%d"}}]},' "$sep" "$i"
+        printf '"scopeSpans":[{"spans":[{"traceId":"77777777777777777777777777777777","spanId":"%016x","kind":2,' "$((i + 1))"
+        printf '"name":"op-%d","startTimeUnixNano":"%d","endTimeUnixNano":"%d","status":{"code":%d}},' \
+            "$((i % 7))" "$((1700000000000000000 + i * 7000000000))" "$((1700000000000000000 + i * 7000000000 + i))" "$((i % 5 == 0 ? 2 : 0))"
+        printf '{"traceId":"%032x","spanId":"%016x","name":"solo","startTimeUnixNano":"%d","endTimeUnixNano":"%d"}]}]}' \
+            "$((i + 1))" "$((i + 100001))" "$((1700000000000000000 + i))" "$((1700000000000000000 + 2 * i))"
+        sep=,
+    done
+    printf ']}'
+}
+wide_logs() { # services svc-0..svc-N-1, three severities each
+    local i sep=
+    printf '{"resourceLogs":['
+    for ((i = 0; i < $1; i++)); do
+        printf '%s{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc-%d"}}]},"scopeLogs":[{"logRecords":[' "$sep" "$i"
+        printf '{"timeUnixNano":"%d","severityNumber":%d,"body":{"stringValue":"a"}},' "$((1700000000000000000 + i * 1000000000))" "$((i % 24 + 1))"
+        printf '{"timeUnixNano":"%d","severityNumber":9,"body":{"stringValue":"b"}},' "$((1700000000000000000 + i * 1000000000))"
+        printf '{"timeUnixNano":"%d","severityNumber":17,"body":{"stringValue":"c"}}]}]}' "$((1700000000000000000 + i * 1000000000 + 1))"
+        sep=,
+    done
+    printf ']}'
+}
+wide_traces 0 2999 >"$WORK/wide1.json"
+wide_traces 1500 4499 >"$WORK/wide2.json"
+wide_logs 3000 >"$WORK/wide_logs.json"
+ok=1
+for f in wide1 wide2; do
+    code=$(post /v1/traces application/json "$WORK/$f.json")
+    [ "$code" = 200 ] || { ok=0; fail mysql/api-rollups/wide-ingest "expected 200 for $f, got $code"; }
+done
+code=$(post /v1/logs application/json "$WORK/wide_logs.json")
+[ "$code" = 200 ] || { ok=0; fail mysql/api-rollups/wide-ingest "expected 200 for the logs, got $code"; }
+[ $ok = 1 ] && pass mysql/api-rollups/wide-ingest
+WIDE_TRACES="SELECT trace_id, start_time_unix_nano, end_time_unix_nano, root_service_name, root_name,
+             has_root, span_count, error_count, services FROM traces
+             WHERE trace_id = '77777777777777777777777777777777' OR trace_id LIKE '00000000000000000000000000000%'
+             ORDER BY trace_id"
+WIDE_ROLLUPS="SELECT service_name, minute_ns, requests, errors, hex(duration_sketch) FROM span_rollups
+              WHERE service_name LIKE 'svc-%' ORDER BY service_name, minute_ns"
+WIDE_LOGS="SELECT service_name, minute_ns, severity, count FROM log_rollups
+           WHERE service_name LIKE 'svc-%' ORDER BY service_name, minute_ns, severity"
+wide_sqlite=$(argus_sqlite "$BUILD" :memory: 2>&1 <<SQL
+.output /dev/null
+SELECT argus_store(readfile('$WORK/wide1.json'));
+SELECT argus_store(readfile('$WORK/wide2.json'));
+SELECT argus_store(readfile('$WORK/wide_logs.json'));
+.output stdout
+.mode tabs
+$WIDE_TRACES;
+$WIDE_ROLLUPS;
+$WIDE_LOGS;
+SQL
+)
+wide_mysql=$(mdb --default-character-set=utf8mb4 -N -B "$DB" -e "$WIDE_TRACES; $WIDE_ROLLUPS; $WIDE_LOGS" 2>&1)
+if [ "$(printf '%s\n' "$wide_sqlite" | wc -l)" -gt 10000 ] && [ "$wide_sqlite" = "$wide_mysql" ]; then
+    pass mysql/api-rollups/wide-equal-sqlite
+else
+    diff <(printf '%s\n' "$wide_sqlite") <(printf '%s\n' "$wide_mysql") | head -5 >"$WORK/wide.diff"
+    fail mysql/api-rollups/wide-equal-sqlite "$(printf '%s\n' "$wide_sqlite" | wc -l) SQLite rows; first differences: $(cat "$WORK/wide.diff")"
+fi
+expect_sql wide-services 4500 \
+    "SELECT json_length(services) FROM traces WHERE trace_id = '77777777777777777777777777777777'"
+
 # Retention (the purge through the writer) removes the old minutes of both: the fixtures are
 # from 2023-2024, a day's retention deletes them all.
 kill -TERM "$SERVER_PID" 2>/dev/null
