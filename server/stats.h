@@ -35,9 +35,10 @@ typedef struct argus_stats {
     atomic_int_least64_t started_unix_ns;
     /* the insight worker (insight_worker.c): logs with id <= insight_last_id are tagged */
     atomic_int_least64_t insight_last_id;
-    atomic_int_least64_t insight_logs_max_id; /* max(logs.id) when the worker last looked */
-    atomic_uint_least64_t insight_batches;    /* committed tagging transactions */
-    atomic_uint_least64_t insight_errors;     /* failed attempts (busy database included) */
+    /* max(logs.id) when the worker last looked, or the newest committed since (writer.c) */
+    atomic_int_least64_t insight_logs_max_id;
+    atomic_uint_least64_t insight_batches; /* committed tagging transactions */
+    atomic_uint_least64_t insight_errors;  /* failed attempts (busy database included) */
     /* the database circuit breaker (writer.c): after repeated failed batches requests are
      * answered "retry later" at once, without decoding, until a probe commit succeeds */
     atomic_int breaker_state;                   /* argus_breaker_state */

@@ -174,6 +174,10 @@ typedef struct mysql_store {
     MYSQL *rd;
     argus_buf rdq;
     int rd_kinds[4], rd_nk; /* what the reader's statements in flight are; rd_nk 0: none */
+    MYSQL *rd_conn;         /* where they went: rd, or db when they must see the open
+                             * transaction's own rows (ms_put) */
+    int res_lost; /* the resource cache was emptied in the open transaction: it no longer lists
+                   * every resource the transaction stored (not committed, unseen by rd) */
     /* the request keys of the transaction's stored requests; those of requests stored without a
      * savepoint (ms_put) are written with its COMMIT (write_pending()) */
     struct txn_key *keys;
@@ -250,6 +254,12 @@ static int reader_fail(mysql_store *st, char *msg, size_t msglen, const char *wh
     int res = classify(st, e);
     st->broken = 1;
     return res == ARGUS_STORE_OK ? ARGUS_STORE_RETRY : res;
+}
+
+/* An error of the connection a put's reads went to (st->rd_conn). */
+static int reads_fail(mysql_store *st, char *msg, size_t msglen, const char *what)
+{
+    return st->rd_conn == st->db ? fail(st, msg, msglen, what) : reader_fail(st, msg, msglen, what);
 }
 
 /* A request key the open transaction stored, or will store at its commit (write). */
@@ -663,6 +673,7 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
     mysql_store *st = (mysql_store *)base;
     pending_clear(st->pend);
     st->nkeys = 0;
+    st->res_lost = 0; /* no resource is stored and uncommitted now */
     if (st->next_id[ARGUS_SIGNAL_TRACES] && st->next_id[ARGUS_SIGNAL_LOGS]) {
         st->begin_pending = 1; /* nothing to read first: saves a round trip */
         return ARGUS_STORE_OK;
@@ -916,6 +927,7 @@ static void res_forget(mysql_store *st)
 {
     memset(st->res_cache, 0, RES_CACHE_SLOTS * sizeof *st->res_cache);
     st->res_used = 0;
+    st->res_lost = 1; /* until the next transaction begins */
 }
 
 static void res_remember(mysql_store *st, int64_t id, const uint8_t digest[16], int state)
@@ -1280,16 +1292,20 @@ static void in_list_close(argus_buf *q, size_t *n, int kind, int *kinds, int *nk
     *n = 0;
 }
 
-/* Sends the reads of the stored rows the put merges with to the reader, without waiting: the
+/* Sends the reads of the stored rows the put merges with to conn, without waiting: the
  * resources it has not seen, and the traces summaries and rollup minutes the transaction has not
- * merged yet (the ones it has are in memory, newer than what is stored). The writer is the only
- * writer of these rows and commits before the next transaction's first read, so what is
- * committed is exactly what they must be merged with. reads_finish() takes the answers. */
-static int reads_send(mysql_store *st, put_work *w, const uint8_t *key, char *msg, size_t msglen)
+ * merged yet (the ones it has are in memory, newer than what is stored). conn is the reader: the
+ * writer is the only writer of these rows and commits before the next transaction's first read,
+ * so what is committed is exactly what they must be merged with -- unless the open transaction
+ * has stored such rows itself (ms_put), when conn is the writer. reads_finish() takes the
+ * answers. */
+static int reads_send(mysql_store *st, put_work *w, const uint8_t *key, MYSQL *conn, char *msg,
+                      size_t msglen)
 {
     argus_buf *q = &st->rdq;
     argus_buf_reset(q);
     st->rd_nk = 0;
+    st->rd_conn = conn;
     size_t n = 0;
     if (key) { /* first: its answer comes before the others are done */
         argus_buf_appends(q, ";\nSELECT 1 FROM ingest_requests WHERE request_key = ");
@@ -1335,9 +1351,9 @@ static int reads_send(mysql_store *st, put_work *w, const uint8_t *key, char *ms
     if (!st->rd_nk)
         return ARGUS_STORE_OK;
     /* past the ";\n" the first statement starts with */
-    if (mysql_send_query(st->rd, q->data + 2, q->len - 2) != 0) {
+    if (mysql_send_query(conn, q->data + 2, q->len - 2) != 0) {
         st->rd_nk = 0;
-        return reader_fail(st, msg, msglen, "reading stored rows");
+        return reads_fail(st, msg, msglen, "reading stored rows");
     }
     return ARGUS_STORE_OK;
 }
@@ -1352,12 +1368,12 @@ static int reads_finish(mysql_store *st, put_work *w, int merge, int *stored, ch
     if (!nk)
         return ARGUS_STORE_OK;
     st->rd_nk = 0;
-    if (mysql_read_query_result(st->rd) != 0)
-        return reader_fail(st, msg, msglen, "reading stored rows");
+    if (mysql_read_query_result(st->rd_conn) != 0)
+        return reads_fail(st, msg, msglen, "reading stored rows");
     for (int k = 0;; k++) {
-        MYSQL_RES *r = mysql_store_result(st->rd);
-        if (!r && mysql_field_count(st->rd) != 0 && res == ARGUS_STORE_OK)
-            res = reader_fail(st, msg, msglen, "reading stored rows");
+        MYSQL_RES *r = mysql_store_result(st->rd_conn);
+        if (!r && mysql_field_count(st->rd_conn) != 0 && res == ARGUS_STORE_OK)
+            res = reads_fail(st, msg, msglen, "reading stored rows");
         MYSQL_ROW row;
         while (r && (row = mysql_fetch_row(r))) {
             unsigned long *len = mysql_fetch_lengths(r);
@@ -1375,11 +1391,11 @@ static int reads_finish(mysql_store *st, put_work *w, int merge, int *stored, ch
                 res = merge_rollup_row(w, row, len, msg, msglen);
         }
         mysql_free_result(r);
-        int next = mysql_next_result(st->rd);
+        int next = mysql_next_result(st->rd_conn);
         if (next == -1)
             break;
         if (next > 0) {
-            int e = reader_fail(st, msg, msglen, "reading stored rows");
+            int e = reads_fail(st, msg, msglen, "reading stored rows");
             return res == ARGUS_STORE_OK ? e : res;
         }
     }
@@ -2065,7 +2081,13 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
         lazy &= w.res[i].known;
     if (res == ARGUS_STORE_OK) {
         link_pending(st->pend, &w);
-        res = reads_send(st, &w, lazy ? key : NULL, msg, msglen);
+        /* the reader sees only what is committed: when the open transaction has stored rows
+         * these reads must see (each mode writes its merged rows with each request; a forgotten
+         * resource may be one it stored), the writer reads them itself, first */
+        MYSQL *conn = each || st->res_lost ? st->db : st->rd;
+        res = reads_send(st, &w, lazy ? key : NULL, conn, msg, msglen);
+        if (res == ARGUS_STORE_OK && conn == st->db)
+            res = reads_finish(st, &w, 1, &duplicate, msg, msglen);
     }
     /* while the reader reads: the records (they name their resources by id; a resource found to
      * collide refuses the request, records and all) */

@@ -621,6 +621,10 @@ static int run_batch(argus_writer *w, job *list)
     }
     argus_stats_add(&stats->batches, 1);
     atomic_store(&stats->last_commit_unix_ns, argus_wall_ns());
+    /* the insight lag of the stats line counts what is committed now, not only what the insight
+     * worker saw at its last look (it may look once a minute) */
+    if (ids[ARGUS_SIGNAL_LOGS].last > atomic_load(&stats->insight_logs_max_id))
+        atomic_store(&stats->insight_logs_max_id, ids[ARGUS_SIGNAL_LOGS].last);
     set_health(w, 1, NULL);
     argus_log(ARGUS_LOG_DEBUG, "batch committed", "requests=%zu items=%zu", nreq, nitems);
     /* Publish before answering: a client that reads right after its acknowledgement finds the

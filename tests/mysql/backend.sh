@@ -416,6 +416,56 @@ if [ "$first $second $named $third" = "503 400 1 200" ] && [ "$n" = "0	0	1" ]; t
 else
     fail mysql/backend/merged-row-refused-alone "expected 503 then 400 naming max_allowed_packet, then 200 for another request, nothing of the trace stored; got $first $second $named $third, stored '$n'"
 fi
+
+# What a request merges with is read while the writer inserts (a second connection that sees
+# only what is committed); what the open transaction itself wrote must still count. Requests
+# sent together so that they share one transaction (batch latency 400 ms):
+one_span() { # service trace-id span-id -> OTLP/JSON
+    printf '{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"%s"}}]},"scopeSpans":[{"spans":[{"traceId":"%s","spanId":"%s","name":"op","kind":2,"startTimeUnixNano":"1714564800000000000","endTimeUnixNano":"1714564800100000000"}]}]}]}' "$1" "$2" "$3"
+}
+together() { # files...: posted 50 ms apart, all at once in flight; their codes in order
+    local f i=0
+    for f in "$@"; do
+        curl -s -o /dev/null -w '%{http_code}' -X POST -H "Content-Type: application/json" \
+            --data-binary @"$f" "http://127.0.0.1:$OTLP/v1/traces" >"$WORK/together.$i" &
+        i=$((i + 1))
+        sleep 0.05
+    done
+    wait
+    for ((i = 0; i < $#; i++)); do printf '%s ' "$(cat "$WORK/together.$i")"; done
+}
+stop_server
+start_server "mysql://root@127.0.0.1:$PORT/argus_txn" --batch-latency-ms 400 ||
+    fail mysql/backend/txn-start "argus-server did not start"
+# A request refused in the middle (a resource collision) must not make the transaction forget
+# the resource an earlier request of it stored: a later request of that service is stored, the
+# resource once.
+one_span txn-new eeeeeeee000000000000000000000001 0000000000000001 >"$WORK/txn_a.json"
+one_span txn-victim eeeeeeee000000000000000000000002 0000000000000002 >"$WORK/txn_b.json"
+one_span txn-new eeeeeeee000000000000000000000003 0000000000000003 >"$WORK/txn_c.json"
+rid=$(sqlite3 :memory: -cmd ".load $BUILD/argus" \
+    "SELECT resource_id FROM otlp_span_resources(readfile('$WORK/txn_b.json'))")
+mdb argus_txn -e "INSERT INTO resources (id, service_name, attributes) VALUES ($rid, 'forged', '{\"forged\":true}')"
+codes=$(together "$WORK/txn_a.json" "$WORK/txn_b.json" "$WORK/txn_c.json")
+n=$(mdb -N -B argus_txn -e "SELECT (SELECT group_concat(right(trace_id, 1) ORDER BY trace_id) FROM span_records),
+    (SELECT count(*) FROM resources WHERE service_name = 'txn-new')")
+if [ "$codes" = "200 400 200 " ] && [ "$n" = "1,3	1" ]; then
+    pass mysql/backend/refused-request-keeps-transaction-resources
+else
+    fail mysql/backend/refused-request-keeps-transaction-resources "expected 200 400 200, traces 1 and 3 stored, the resource once; got '$codes', '$n'"
+fi
+# After a merged row was refused (writing each request's merged rows itself for a minute), two
+# requests of one trace in one transaction: the traces summary counts both.
+first=$(post /v1/traces application/json "$WORK/wide.json")
+one_span txn-each ffffffff000000000000000000000001 0000000000000001 >"$WORK/txn_d.json"
+one_span txn-each ffffffff000000000000000000000001 0000000000000002 >"$WORK/txn_e.json"
+codes=$(together "$WORK/txn_d.json" "$WORK/txn_e.json")
+n=$(mdb -N -B argus_txn -e "SELECT span_count FROM traces WHERE trace_id = 'ffffffff000000000000000000000001'")
+if [ "$first" = 503 ] && [ "$codes" = "200 200 " ] && [ "$n" = 2 ]; then
+    pass mysql/backend/each-mode-merges-transaction-rows
+else
+    fail mysql/backend/each-mode-merges-transaction-rows "expected 503, then 200 200 and a summary of 2 spans; got $first, '$codes', '$n'"
+fi
 stop_server
 mdb -e "SET GLOBAL max_allowed_packet = 268435456"
 
