@@ -177,11 +177,19 @@ static inline int argus_store_broken(const argus_store *st)
 /* Commits a small write of its own (begin, the driver's probe_sql, commit; rolled back when a
  * step fails): only a commit proves the database writable again. */
 int argus_store_probe(argus_store *st, char *msg, size_t msglen);
+/* One purge chunk, in its own transaction: what it deleted is added to *add once committed (a
+ * chunk that failed was rolled back, whatever its statements had counted). */
 static inline int argus_store_purge_chunk(argus_store *st, const argus_purge_spec *spec,
                                           argus_purge_counts *add, int *more, char *msg,
                                           size_t msglen)
 {
-    return st->driver->purge_chunk(st, spec, add, more, msg, msglen);
+    argus_purge_counts c = {0};
+    int res = st->driver->purge_chunk(st, spec, &c, more, msg, msglen);
+    if (res == ARGUS_STORE_OK) {
+        add->spans += c.spans, add->traces += c.traces, add->logs += c.logs;
+        add->rollups += c.rollups, add->patterns += c.patterns, add->requests += c.requests;
+    }
+    return res;
 }
 
 #endif
