@@ -199,7 +199,6 @@ typedef struct mysql_store {
     size_t res_used;
     struct pending *pend;  /* the transaction's merged aggregates, written at its commit */
     int64_t each_until_ns; /* until then (argus_mono_ns), written with each request instead */
-    int begin_pending;     /* START TRANSACTION goes with the next put's first round trip */
 } mysql_store;
 
 /* The one place server errors become store results. Errors about a value of the request (too
@@ -623,6 +622,10 @@ static int ms_open(argus_store **out, const argus_config *cfg, char *msg, size_t
             mysql_free_result(r);
         }
     }
+    /* from here on every statement of the writer is inside a transaction that ends with COMMIT
+     * or ROLLBACK: none starts with a round trip of its own (ms_begin) */
+    if (res == ARGUS_STORE_OK && mysql_autocommit(st->db, 0) != 0)
+        res = fail(st, msg, msglen, "turning autocommit off");
     if (res == ARGUS_STORE_OK) {
         st->rd = connect_db(cfg, 0, &err, msg, msglen);
         if (!st->rd)
@@ -674,10 +677,10 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
     pending_clear(st->pend);
     st->nkeys = 0;
     st->res_lost = 0; /* no resource is stored and uncommitted now */
-    if (st->next_id[ARGUS_SIGNAL_TRACES] && st->next_id[ARGUS_SIGNAL_LOGS]) {
-        st->begin_pending = 1; /* nothing to read first: saves a round trip */
+    /* autocommit is off (ms_open): the transaction starts with its first statement, which
+     * saves a round trip when there is nothing to read first */
+    if (st->next_id[ARGUS_SIGNAL_TRACES] && st->next_id[ARGUS_SIGNAL_LOGS])
         return ARGUS_STORE_OK;
-    }
     int res = exec(st, "START TRANSACTION", msg, msglen);
     if (res == ARGUS_STORE_OK)
         res = read_next_ids(st, msg, msglen);
@@ -1272,7 +1275,7 @@ static int merge_rollup_row(put_work *w, MYSQL_ROW row, unsigned long *len, char
     return ARGUS_STORE_OK;
 }
 
-enum { Q_BEGIN, Q_SAVEPOINT, Q_KEY, Q_STORED_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
+enum { Q_SAVEPOINT, Q_KEY, Q_STORED_KEY, Q_RESOURCES, Q_TRACES, Q_ROLLUPS };
 
 /* The prelude's "SELECT ... WHERE x IN (a,b,...)" statements: the statement up to its "(" before
  * the first item (*n counts them), a comma before each other one. */
@@ -1402,19 +1405,15 @@ static int reads_finish(mysql_store *st, put_work *w, int merge, int *stored, ch
     return res;
 }
 
-/* The writer's one round trip before a put's inserts: START TRANSACTION for the transaction's
- * first put (ms_begin), SAVEPOINT, the request key. *sp = 1 once the savepoint is set;
- * *duplicate = 1 when the key was stored before. */
+/* The writer's round trip before the inserts of a put that needs a savepoint (ms_put): SAVEPOINT,
+ * the request key. *sp = 1 once the savepoint is set; *duplicate = 1 when the key was stored
+ * before. */
 static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], int *sp,
                    int *duplicate, char *msg, size_t msglen)
 {
     int kinds[3], nk = 0;
     argus_buf *q = &st->sql;
     argus_buf_reset(q);
-    if (st->begin_pending) {
-        argus_buf_appends(q, "START TRANSACTION;\n");
-        kinds[nk++] = Q_BEGIN;
-    }
     argus_buf_appends(q, "SAVEPOINT request");
     kinds[nk++] = Q_SAVEPOINT;
     if (key) {
@@ -1433,8 +1432,6 @@ static int prelude(mysql_store *st, argus_signal sig, const uint8_t key[16], int
         return fail(st, msg, msglen, "starting a request");
     for (int k = 0;; k++) {
         mysql_free_result(mysql_store_result(st->db));
-        if (k < nk && kinds[k] == Q_BEGIN)
-            st->begin_pending = 0;
         if (k < nk && kinds[k] == Q_SAVEPOINT)
             *sp = 1;
         if (k < nk && kinds[k] == Q_KEY)
@@ -2091,12 +2088,8 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
     }
     /* while the reader reads: the records (they name their resources by id; a resource found to
      * collide refuses the request, records and all) */
-    if (res == ARGUS_STORE_OK && !lazy) {
+    if (res == ARGUS_STORE_OK && !lazy)
         res = prelude(st, sig, key, &sp, &duplicate, msg, msglen);
-    } else if (res == ARGUS_STORE_OK && st->begin_pending) {
-        res = exec(st, "START TRANSACTION", msg, msglen);
-        st->begin_pending = res != ARGUS_STORE_OK;
-    }
     if (res == ARGUS_STORE_OK && !duplicate)
         res = put_records(st, sig, decoded, out, msg, msglen);
     if (res == ARGUS_STORE_OK) {
@@ -2150,12 +2143,6 @@ static int ms_put(argus_store *base, argus_signal sig, void *decoded, const uint
 static int ms_commit(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
-    if (st->begin_pending) { /* no put reached the server: there is nothing to commit */
-        st->begin_pending = 0;
-        pending_clear(st->pend);
-        st->nkeys = 0;
-        return ARGUS_STORE_OK;
-    }
     int res = write_pending(st, "COMMIT", msg, msglen);
     st->nkeys = 0;
     if (res == ARGUS_STORE_REJECT) {
@@ -2185,7 +2172,6 @@ static void ms_rollback(argus_store *base)
         return;
     pending_clear(st->pend);
     st->nkeys = 0;
-    st->begin_pending = 0;
     if (mysql_query(st->db, "ROLLBACK") != 0)
         st->broken = 1;
     st->next_id[0] = st->next_id[1] = 0;
@@ -2205,14 +2191,7 @@ static void ms_set_wait_deadline(argus_store *base, const _Atomic int64_t *deadl
 
 static int ms_exec(argus_store *base, const char *sql, char *msg, size_t msglen)
 {
-    mysql_store *st = (mysql_store *)base;
-    if (st->begin_pending) { /* the START TRANSACTION ms_begin left to the first statement */
-        int res = exec(st, "START TRANSACTION", msg, msglen);
-        if (res != ARGUS_STORE_OK)
-            return res;
-        st->begin_pending = 0;
-    }
-    return exec(st, sql, msg, msglen);
+    return exec((mysql_store *)base, sql, msg, msglen);
 }
 
 /* ---- maintenance: purge in chunks ---------------------------------------------------------- */
