@@ -166,6 +166,19 @@ typedef struct res_slot {
     uint8_t state;
 } res_slot;
 
+/* An index into an array of aggregates: open addressing, slot = entry index + 1. Its hashes are
+ * keyed (argus_hash.h): the keys are the client's, and keys made to share one chain would make
+ * every lookup walk all of them. */
+typedef struct hslot {
+    uint64_t hash;
+    size_t idx;
+} hslot;
+
+typedef struct hindex {
+    hslot *slots;
+    size_t cap, n;
+} hindex;
+
 typedef struct mysql_store {
     argus_store base;
     MYSQL *db;
@@ -182,6 +195,7 @@ typedef struct mysql_store {
      * savepoint (ms_put) are written with its COMMIT (write_pending()) */
     struct txn_key *keys;
     size_t nkeys, keys_cap;
+    hindex keys_at;
     int broken;
     int64_t next_id[ARGUS_SIGNAL_COUNT]; /* 0: read max(id) + 1 at the next begin */
     bulk spans, logs, resources, traces; /* traces: the merged summaries (write_pending()) */
@@ -267,6 +281,8 @@ typedef struct txn_key {
     int sig, write;
     int64_t stored_ns;
 } txn_key;
+
+static void txn_keys_clear(mysql_store *st);
 
 static int stmt_fail(mysql_store *st, MYSQL_STMT *s, char *msg, size_t msglen, const char *what)
 {
@@ -413,6 +429,7 @@ static void ms_close(argus_store *base)
     argus_buf_free(&st->sql);
     argus_buf_free(&st->rdq);
     free(st->keys);
+    free(st->keys_at.slots);
     free(st);
 }
 
@@ -675,7 +692,7 @@ static int ms_begin(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
     pending_clear(st->pend);
-    st->nkeys = 0;
+    txn_keys_clear(st);
     st->res_lost = 0; /* no resource is stored and uncommitted now */
     /* autocommit is off (ms_open): the transaction starts with its first statement, which
      * saves a round trip when there is nothing to read first */
@@ -745,19 +762,6 @@ typedef struct put_res {
     int known;
 } put_res;
 
-/* An index into an array of aggregates: open addressing, slot = entry index + 1. Its hashes are
- * keyed (argus_hash.h): the keys are the client's, and keys made to share one chain would make
- * every lookup walk all of them. */
-typedef struct hslot {
-    uint64_t hash;
-    size_t idx;
-} hslot;
-
-typedef struct hindex {
-    hslot *slots;
-    size_t cap, n;
-} hindex;
-
 typedef int (*entry_eq_fn)(const void *entries, size_t i, const void *key);
 
 #define HASH_START (argus_hash_secret()->start)
@@ -765,6 +769,7 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n);
 static size_t hindex_get(const hindex *x, uint64_t h, entry_eq_fn eq, const void *entries,
                          const void *key);
 static int hindex_add(hindex *x, uint64_t h, size_t idx);
+static void hindex_clear(hindex *x);
 static int trace_eq(const void *entries, size_t i, const void *key);
 static int rollup_eq(const void *entries, size_t i, const void *key);
 static uint64_t rollup_hash(const rollup_agg *a);
@@ -2013,18 +2018,29 @@ static int put_records(mysql_store *st, argus_signal sig, void *decoded, argus_p
     return res;
 }
 
+/* Forgets the transaction's request keys (it ended). */
+static void txn_keys_clear(mysql_store *st)
+{
+    st->nkeys = 0;
+    hindex_clear(&st->keys_at);
+}
+
+static int txn_key_eq(const void *entries, size_t i, const void *key)
+{
+    return memcmp(((const txn_key *)entries)[i].key, key, 16) == 0;
+}
+
 static int txn_key_find(const mysql_store *st, const uint8_t key[16])
 {
-    for (size_t i = 0; i < st->nkeys; i++)
-        if (memcmp(st->keys[i].key, key, 16) == 0)
-            return 1;
-    return 0;
+    return hindex_get(&st->keys_at, hash_bytes(HASH_START, key, 16), txn_key_eq, st->keys, key) !=
+           0;
 }
 
 static int txn_key_add(mysql_store *st, const uint8_t key[16], argus_signal sig, int write,
                        int64_t stored_ns)
 {
-    if (grow(&st->keys, st->nkeys, &st->keys_cap, sizeof *st->keys, 16))
+    if (grow(&st->keys, st->nkeys, &st->keys_cap, sizeof *st->keys, 16) ||
+        hindex_add(&st->keys_at, hash_bytes(HASH_START, key, 16), st->nkeys))
         return -1;
     txn_key *k = &st->keys[st->nkeys++];
     memcpy(k->key, key, 16);
@@ -2144,7 +2160,7 @@ static int ms_commit(argus_store *base, char *msg, size_t msglen)
 {
     mysql_store *st = (mysql_store *)base;
     int res = write_pending(st, "COMMIT", msg, msglen);
-    st->nkeys = 0;
+    txn_keys_clear(st);
     if (res == ARGUS_STORE_REJECT) {
         /* which request is at fault is not known: all are retried, each writing its own rows */
         argus_log(ARGUS_LOG_WARN,
@@ -2171,7 +2187,7 @@ static void ms_rollback(argus_store *base)
     if (!st || !st->db)
         return;
     pending_clear(st->pend);
-    st->nkeys = 0;
+    txn_keys_clear(st);
     if (mysql_query(st->db, "ROLLBACK") != 0)
         st->broken = 1;
     st->next_id[0] = st->next_id[1] = 0;
