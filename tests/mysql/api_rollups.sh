@@ -60,16 +60,20 @@ done
 # The same requests through the SQLite backend, then both tables in one canonical form.
 ROWS="SELECT service_name, minute_ns, name, spans, errors, requests, request_errors
       FROM span_operation_rollups ORDER BY service_name, minute_ns, name"
-sqlite_rows=$(argus_sqlite "$BUILD" :memory: 2>&1 <<SQL
+# What query answers (tab-separated) once the SQLite backend stored the files (argus_store()).
+sqlite_stored() { # query file...
+    local query=$1 f stores=
+    shift
+    for f in "$@"; do stores+="SELECT argus_store(readfile('$f'));"$'\n'; done
+    argus_sqlite "$BUILD" :memory: 2>&1 <<SQL
 .output /dev/null
-SELECT argus_store(readfile('tests/fixtures/traces.pb'));
-SELECT argus_store(readfile('tests/fixtures/hand/spans_split_a.pb'));
-SELECT argus_store(readfile('tests/fixtures/hand/spans_split_b.pb'));
-.output stdout
+$stores.output stdout
 .mode tabs
-$ROWS;
+$query;
 SQL
-)
+}
+sqlite_rows=$(sqlite_stored "$ROWS" tests/fixtures/traces.pb tests/fixtures/hand/spans_split_a.pb \
+    tests/fixtures/hand/spans_split_b.pb)
 mysql_rows=$(mdb --default-character-set=utf8mb4 -N -B "$DB" -e "$ROWS" 2>&1)
 if [ -n "$sqlite_rows" ] && [ "$sqlite_rows" = "$mysql_rows" ]; then
     pass mysql/api-rollups/operations-equal-sqlite
@@ -156,18 +160,8 @@ WIDE_ROLLUPS="SELECT service_name, minute_ns, requests, errors, hex(duration_ske
               WHERE service_name LIKE 'svc-%' ORDER BY service_name, minute_ns"
 WIDE_LOGS="SELECT service_name, minute_ns, severity, count FROM log_rollups
            WHERE service_name LIKE 'svc-%' ORDER BY service_name, minute_ns, severity"
-wide_sqlite=$(argus_sqlite "$BUILD" :memory: 2>&1 <<SQL
-.output /dev/null
-SELECT argus_store(readfile('$WORK/wide1.json'));
-SELECT argus_store(readfile('$WORK/wide2.json'));
-SELECT argus_store(readfile('$WORK/wide_logs.json'));
-.output stdout
-.mode tabs
-$WIDE_TRACES;
-$WIDE_ROLLUPS;
-$WIDE_LOGS;
-SQL
-)
+wide_sqlite=$(sqlite_stored "$WIDE_TRACES; $WIDE_ROLLUPS; $WIDE_LOGS" "$WORK/wide1.json" \
+    "$WORK/wide2.json" "$WORK/wide_logs.json")
 wide_mysql=$(mdb --default-character-set=utf8mb4 -N -B "$DB" -e "$WIDE_TRACES; $WIDE_ROLLUPS; $WIDE_LOGS" 2>&1)
 if [ "$(printf '%s\n' "$wide_sqlite" | wc -l)" -gt 10000 ] && [ "$wide_sqlite" = "$wide_mysql" ]; then
     pass mysql/api-rollups/wide-equal-sqlite
