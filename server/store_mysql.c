@@ -1029,12 +1029,12 @@ static int check_stored_resource(mysql_store *st, put_work *w, MYSQL_ROW row, un
     return ARGUS_STORE_OK;
 }
 
-/* Fills row i of b from the put's aggregates (0), or leaves it out (1); the statements below
+/* Fills row i of b from the aggregates of ctx (0), or leaves it out (1); the statements below
  * differ only in this. blob: the variable-length values some rows point into. */
-typedef int (*row_fill_fn)(bulk *b, const put_work *w, const argus_buf *blob, size_t i);
+typedef int (*row_fill_fn)(bulk *b, const void *ctx, const argus_buf *blob, size_t i);
 
 /* Runs b over the rows fill() makes of n aggregates: one array-bound statement. */
-static int bulk_rows(mysql_store *st, bulk *b, size_t n, row_fill_fn fill, const put_work *w,
+static int bulk_rows(mysql_store *st, bulk *b, size_t n, row_fill_fn fill, const void *ctx,
                      const argus_buf *blob, char *msg, size_t msglen, const char *what)
 {
     b->n = 0;
@@ -1043,7 +1043,7 @@ static int bulk_rows(mysql_store *st, bulk *b, size_t n, row_fill_fn fill, const
             b->n = 0;
             return out_of_memory(msg, msglen);
         }
-        if (fill(b, w, blob, i) == 0)
+        if (fill(b, ctx, blob, i) == 0)
             b->n++;
     }
     int res = bulk_run(st, b, msg, msglen, what);
@@ -1051,10 +1051,10 @@ static int bulk_rows(mysql_store *st, bulk *b, size_t n, row_fill_fn fill, const
     return res;
 }
 
-static int fill_resource(bulk *b, const put_work *w, const argus_buf *blob, size_t i)
+static int fill_resource(bulk *b, const void *ctx, const argus_buf *blob, size_t i)
 {
     (void)blob;
-    const put_res *r = &w->res[i];
+    const put_res *r = &((const put_work *)ctx)->res[i];
     if (r->known)
         return 1;
     set_int(b, 0, r->id);
@@ -1873,6 +1873,26 @@ static const char LOGS_INSERT[] = "INSERT INTO log_rollups (service_key, service
                                   " severity, count) VALUES ";
 static const char LOGS_UPDATE[] = " ON DUPLICATE KEY UPDATE count = count + VALUES(count)";
 
+/* The transaction's traces summaries for bulk_rows(): services of summary i at
+ * blob[off[i], off[i + 1]). */
+typedef struct summary_rows {
+    const trace_agg *traces;
+    const size_t *off;
+} summary_rows;
+
+static int fill_summary(bulk *b, const void *ctx, const argus_buf *blob, size_t i)
+{
+    const summary_rows *rows = ctx;
+    const trace_agg *a = &rows->traces[i];
+    set_str(b, 0, a->id, 32);
+    set_int(b, 1, a->start), set_int(b, 2, a->end), set_int(b, 3, a->end - a->start);
+    set_str(b, 4, a->root_service.s, a->root_service.n);
+    set_str(b, 5, a->root_name.s, a->root_name.n);
+    set_int(b, 6, a->has_root), set_int(b, 7, a->count), set_int(b, 8, a->errors);
+    set_str(b, 9, blob->data + rows->off[i], rows->off[i + 1] - rows->off[i]);
+    return 0;
+}
+
 /* Writes the transaction's merged rows (traces summaries with services as a sorted JSON array,
  * rollups with their merged sketches, operation and log counts added to the stored ones), then
  * `last` (e.g. "COMMIT") in the same round trip. The merged rows are forgotten either way. */
@@ -1916,25 +1936,11 @@ static int write_pending(mysql_store *st, const char *last, char *msg, size_t ms
     }
     if (res == ARGUS_STORE_OK && blob.failed)
         res = out_of_memory(msg, msglen);
-    bulk *b = &st->traces;
-    b->n = 0;
-    for (size_t i = 0; i < p->ntraces && res == ARGUS_STORE_OK; i++) {
-        trace_agg *a = &p->traces[i];
-        if (bulk_grow(b)) {
-            res = out_of_memory(msg, msglen);
-            break;
-        }
-        set_str(b, 0, a->id, 32);
-        set_int(b, 1, a->start), set_int(b, 2, a->end), set_int(b, 3, a->end - a->start);
-        set_str(b, 4, a->root_service.s, a->root_service.n);
-        set_str(b, 5, a->root_name.s, a->root_name.n);
-        set_int(b, 6, a->has_root), set_int(b, 7, a->count), set_int(b, 8, a->errors);
-        set_str(b, 9, blob.data + off[i], off[i + 1] - off[i]);
-        b->n++;
+    if (res == ARGUS_STORE_OK) {
+        const summary_rows rows = {p->traces, off};
+        res = bulk_rows(st, &st->traces, p->ntraces, fill_summary, &rows, &blob, msg, msglen,
+                        "storing trace summaries");
     }
-    if (res == ARGUS_STORE_OK)
-        res = bulk_run(st, b, msg, msglen, "storing trace summaries");
-    b->n = 0;
     free(off);
     for (size_t i = 0; i < p->nrollups && res == ARGUS_STORE_OK; i++) {
         rollup_agg *a = &p->rollups[i];
